@@ -1,0 +1,30 @@
+/* farceur: the SMTP envelope (RFC 5321), kept apart from the headers. */
+#pragma once
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FarceurEnvelope:
+ * @mail_from: the reverse path without angle brackets; "" for the null sender
+ * @rcpt_to: (element-type utf8): forward paths, without angle brackets
+ */
+typedef struct {
+  char *mail_from;
+  GPtrArray *rcpt_to;
+} FarceurEnvelope;
+
+FarceurEnvelope *farceur_envelope_new (const char *mail_from);
+FarceurEnvelope *farceur_envelope_copy (const FarceurEnvelope *envelope);
+void farceur_envelope_free (FarceurEnvelope *envelope);
+void farceur_envelope_add_rcpt (FarceurEnvelope *envelope, const char *addr);
+
+gboolean farceur_envelope_check_address (const char *addr, GError **error);
+
+FarceurEnvelope *farceur_envelope_from_message (GMimeMessage *message, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurEnvelope, farceur_envelope_free)
+
+G_END_DECLS

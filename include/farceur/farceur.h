@@ -1,0 +1,11 @@
+/* farceur: MIME message composer and parser toolkit on GMime 3 and GLib/GIO.
+ * Users include only this header.
+ */
+#pragma once
+
+#include <farceur/error.h>
+#include <farceur/init.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/envelope.h>
+#include <farceur/template.h>
+#include <farceur/compose.h>

@@ -1,0 +1,33 @@
+/* farceur: reading messages from files, Maildirs, mboxes and stdin (SPEC.md, Commands). */
+#pragma once
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+G_BEGIN_DECLS
+
+typedef struct _FarceurInput FarceurInput;
+
+/**
+ * FarceurInputMessage:
+ * @message: the parsed message
+ * @source: "path", or "path#N" for the Nth message of an mbox (from 1), or "-"
+ * @size: size in bytes of the message as stored
+ * @warnings: (element-type utf8): GMime's parser warnings for this message
+ */
+typedef struct {
+  GMimeMessage *message;
+  char *source;
+  gint64 size;
+  GPtrArray *warnings;
+} FarceurInputMessage;
+
+FarceurInput *farceur_input_open (const char *arg, GError **error);
+FarceurInputMessage *farceur_input_next (FarceurInput *input, GError **error);
+void farceur_input_free (FarceurInput *input);
+void farceur_input_message_free (FarceurInputMessage *msg);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInput, farceur_input_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInputMessage, farceur_input_message_free)
+
+G_END_DECLS

@@ -1,0 +1,53 @@
+/* farceur: prank templates (SPEC.md, Templates).
+ *
+ * A template is a header block in RFC 5322 syntax, a blank line and a
+ * plain-text body; {{placeholders}} may appear in header values, the body
+ * and the HTML alternative.  Pseudo-headers Attach: and Html: are consumed.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *name;  /* as written */
+  char *value; /* unfolded, leading/trailing blanks removed, placeholders not expanded */
+  guint line;  /* 1-based line of the header in the file */
+} FarceurTemplateHeader;
+
+typedef struct {
+  char *path; /* resolved against the template's folder */
+  char *name; /* (nullable) file name to show instead of the path's basename */
+  char *type; /* (nullable) content type, guessed from the file when NULL */
+  gboolean is_inline;
+  char *cid; /* (nullable) Content-ID without <> */
+  guint line;
+} FarceurAttachSpec;
+
+typedef struct {
+  char *file;             /* the file it came from, for error messages */
+  char *dir;              /* folder against which Attach:/Html: paths resolve */
+  guint index;            /* 1-based index in a messages file, 0 for a plain template */
+  GPtrArray *headers;     /* (element-type FarceurTemplateHeader) in order */
+  GPtrArray *attachments; /* (element-type FarceurAttachSpec) */
+  char *html_path;        /* (nullable) resolved path of the Html: file */
+  guint html_line;
+  char *body;      /* plain-text body, LF line ends */
+  guint body_line; /* line of the first body line in the file */
+} FarceurTemplate;
+
+FarceurTemplate *farceur_template_parse (const char *text, gssize length, const char *file,
+                                         const char *dir, guint first_line, GError **error);
+FarceurTemplate *farceur_template_load (const char *path, GError **error);
+GPtrArray *farceur_template_load_all (const char *path, GError **error);
+void farceur_template_free (FarceurTemplate *tmpl);
+
+const char *farceur_template_get_header (const FarceurTemplate *tmpl, const char *name);
+
+char *farceur_template_expand (const char *text, GHashTable *vars, const char *file,
+                               guint first_line, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurTemplate, farceur_template_free)
+
+G_END_DECLS
