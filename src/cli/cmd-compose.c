@@ -150,8 +150,9 @@ compose_open_output(const char *path, GError **error)
   int fd;
 
   if (path == NULL || strcmp(path, "-") == 0) {
-    GMimeStream *out = g_mime_stream_fs_new(1);
-    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
+    /* a pipe stream: stdout may be a pipe, where GMimeStreamFs's seeks fail */
+    GMimeStream *out = g_mime_stream_pipe_new(1);
+    g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
     return out;
   }
   fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
