@@ -10,3 +10,4 @@
 #include <farceur/template.h>
 #include <farceur/compose.h>
 #include <farceur/smtp-reply.h>
+#include <farceur/smtp-client.h>
