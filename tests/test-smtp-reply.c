@@ -52,7 +52,9 @@ test_good(void)
     g_autoptr(FarceurSmtpReply) reply
         = farceur_smtp_reply_parse(c->input, strlen(c->input), &error);
 
-    g_test_message("case %zu: %s", i, c->input);
+    g_autofree char *shown = g_strescape(c->input, NULL);
+
+    g_test_message("case %zu: %s", i, shown);
     g_assert_no_error(error);
     g_assert_cmpuint(reply->code, ==, c->code);
     g_assert_cmpstr(reply->enhanced, ==, c->enhanced);
@@ -69,7 +71,9 @@ test_bad(void)
     g_autoptr(FarceurSmtpReply) reply
         = farceur_smtp_reply_parse(bad_cases[i], strlen(bad_cases[i]), &error);
 
-    g_test_message("case %zu: %s", i, bad_cases[i]);
+    g_autofree char *shown = g_strescape(bad_cases[i], NULL);
+
+    g_test_message("case %zu: %s", i, shown);
     g_assert_null(reply);
     g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL);
   }
