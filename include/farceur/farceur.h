@@ -9,3 +9,5 @@
 #include <farceur/envelope.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
+#include <farceur/smtp-reply.h>
+#include <farceur/smtp-client.h>
