@@ -249,12 +249,12 @@ batch_add(FarceurBatch *batch, guint input, const char *source, GMimeMessage *me
   BatchItem *item;
   FarceurEnvelope *envelope;
 
-  batch_strip(message);
-  envelope = batch_envelope(batch, message, &local);
+  envelope = batch_envelope(batch, message, &local); /* before Bcc goes */
   if (envelope == NULL) {
     g_set_error(error, local->domain, local->code, "message '%s': %s", source, local->message);
     return FALSE;
   }
+  batch_strip(message);
   item = g_new0(BatchItem, 1);
   item->source = g_strdup(source);
   item->input = input;
