@@ -177,7 +177,7 @@ send_transcript_cb(const char *line, gpointer user_data)
 {
   SendTranscript *t = user_data;
 
-  if (t->cli->connections > 1)
+  if (t->cli->connections > 1 && t->cli->total > 1)
     fprintf(t->cli->transcript, "#%u %s\n", t->number, line);
   else
     fprintf(t->cli->transcript, "%s\n", line);
