@@ -9,3 +9,4 @@
 #include <farceur/envelope.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
+#include <farceur/target.h>
