@@ -10,3 +10,4 @@
 #include <farceur/template.h>
 #include <farceur/compose.h>
 #include <farceur/target.h>
+#include <farceur/campaign.h>
