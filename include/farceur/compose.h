@@ -29,15 +29,15 @@ typedef struct {
   GHashTable *vars;
 } FarceurComposeRequest;
 
-GHashTable *farceur_compose_bind_vars (const FarceurComposeRequest *request, GError **error);
+GHashTable *farceur_compose_bind_vars(const FarceurComposeRequest *request, GError **error);
 
-GMimeMessage *farceur_compose_message (const FarceurTemplate *tmpl,
-                                       const FarceurComposeRequest *request, GError **error);
+GMimeMessage *farceur_compose_message(const FarceurTemplate *tmpl,
+                                      const FarceurComposeRequest *request, GError **error);
 
-gboolean farceur_compose_verify (GMimeMessage *message, GError **error);
+gboolean farceur_compose_verify(GMimeMessage *message, GError **error);
 
-gboolean farceur_message_write (GMimeObject *object, GMimeStream *stream, GError **error);
+gboolean farceur_message_write(GMimeObject *object, GMimeStream *stream, GError **error);
 
-gboolean farceur_check_header_value (const char *what, const char *value, GError **error);
+gboolean farceur_check_header_value(const char *what, const char *value, GError **error);
 
 G_END_DECLS
