@@ -98,7 +98,7 @@ farceur_campaign_parse_group_size(const char *text, guint *min, guint *max, GErr
   g_auto(GStrv) parts = g_strsplit(text, "-", 3);
   guint64 lo = 0, hi = 0;
 
-  if (g_strv_length(parts) > 2
+  if (parts[0] == NULL || g_strv_length(parts) > 2
       || !g_ascii_string_to_unsigned(parts[0], 10, 2, CONFIG_MAX_GROUP, &lo, NULL)
       || (parts[1] && !g_ascii_string_to_unsigned(parts[1], 10, lo, CONFIG_MAX_GROUP, &hi, NULL))) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,

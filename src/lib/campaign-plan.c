@@ -40,10 +40,10 @@ plan_check(guint n_victims, guint *n_groups, guint min, guint max, GError **erro
     *n_groups = n_victims / min;
   if (*n_groups == 0 || n_victims < (guint64)*n_groups * min) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "not enough victims: %u group%s of at least %u need %" G_GUINT64_FORMAT
-                ", there %s %u",
-                MAX(*n_groups, 1), *n_groups > 1 ? "s" : "", min, (guint64)MAX(*n_groups, 1) * min,
-                n_victims == 1 ? "is" : "are", n_victims);
+                "not enough victims: %u group%s of at least %u need%s %" G_GUINT64_FORMAT
+                " victims, there %s %u",
+                MAX(*n_groups, 1), *n_groups > 1 ? "s" : "", min, *n_groups > 1 ? "" : "s",
+                (guint64)MAX(*n_groups, 1) * min, n_victims == 1 ? "is" : "are", n_victims);
     return FALSE;
   }
   if (max != 0 && (n_victims + *n_groups - 1) / *n_groups > max) {
