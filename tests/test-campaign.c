@@ -328,6 +328,211 @@ test_plan_errors(void)
   }
 }
 
+/* ---- the campaign, end to end ---- */
+
+static void
+rm_rf(const char *path)
+{
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", path);
+
+  g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static char *
+write_file(const char *dir, const char *name, const char *text)
+{
+  char *path = g_build_filename(dir, name, NULL);
+
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  return path;
+}
+
+static char *
+make_victims(const char *dir, guint n)
+{
+  g_autoptr(GString) text = g_string_new("# victims\n");
+
+  for (guint i = 1; i <= n; i++)
+    g_string_append_printf(text, "Victim %u <v%u@example.org>\n", i, i);
+  return write_file(dir, "victims.txt", text->str);
+}
+
+static FarceurCampaignConfig *
+make_config(const char *dir, const char *victims, const char *messages)
+{
+  FarceurCampaignConfig *config = farceur_campaign_config_new();
+
+  config->victims = g_strdup(victims);
+  config->messages = g_strdup(messages);
+  config->has_seed = TRUE;
+  config->seed = 7;
+  g_ptr_array_add(config->witnesses, g_strdup("Prof <prof@example.edu>"));
+  g_ptr_array_add(config->bcc_witnesses, g_strdup("archive@example.edu"));
+  g_hash_table_replace(config->vars, g_strdup("course"), g_strdup("Réseaux"));
+  return config;
+}
+
+static GMimeMessage *
+read_message(const char *path)
+{
+  g_autoptr(GMimeStream) stream = g_mime_stream_file_open(path, "r", NULL);
+  g_autoptr(GMimeParser) parser = NULL;
+
+  g_assert_nonnull(stream);
+  parser = g_mime_parser_new_with_stream(stream);
+  return g_mime_parser_construct_message(parser, NULL);
+}
+
+static gboolean
+list_has(InternetAddressList *list, const char *addr)
+{
+  for (int i = 0; i < internet_address_list_length(list); i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (strcmp(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), addr) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+check_stored(const FarceurPrankGroup *group, const FarceurPrankMessage *m)
+{
+  g_autoptr(GMimeMessage) stored = read_message(m->delivery->location);
+  g_autofree char *return_path = g_strdup_printf("<%s>", group->sender->addr);
+  g_autofree char *body = NULL;
+
+  g_assert_nonnull(stored);
+  g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(stored), "Return-Path"), ==, return_path);
+  g_assert_nonnull(
+      strstr(g_mime_object_get_header(GMIME_OBJECT(stored), "Envelope-to"), "archive@example.edu"));
+  g_assert_null(g_mime_object_get_header(GMIME_OBJECT(stored), "Bcc"));
+  g_assert_true(list_has(g_mime_message_get_from(stored), group->sender->addr));
+  g_assert_true(
+      list_has(g_mime_message_get_addresses(stored, GMIME_ADDRESS_TYPE_CC), "prof@example.edu"));
+  g_assert_cmpstr(g_mime_message_get_subject(stored), ==, m->subject);
+}
+
+static void
+test_run_maildir(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 10);
+  g_autofree char *tdir = g_build_filename(dir, "templates", NULL);
+  g_autofree char *t1 = NULL, *t2 = NULL, *box = g_build_filename(dir, "box", NULL);
+  g_autofree char *url = g_strconcat("maildir:", box, NULL);
+  g_autoptr(FarceurCampaignConfig) config = NULL;
+  g_autoptr(FarceurCampaign) campaign = NULL;
+  g_autoptr(FarceurTarget) target = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *groups;
+  guint personal = 0, shared = 0, seen = 0;
+
+  g_assert_cmpint(g_mkdir(tdir, 0700), ==, 0);
+  t1 = write_file(tdir, "a.tmpl",
+                  "Subject: group {{group.index}} of {{course}}\n\n"
+                  "Hi {{recipients.names}}, from {{sender.first_name}}\n");
+  t2 = write_file(tdir, "b.tmpl", "Subject: for you, {{recipient.first_name}}\n\nHello\n");
+  config = make_config(dir, victims, tdir);
+  campaign = farceur_campaign_prepare(config, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(farceur_campaign_get_seed(campaign), ==, 7);
+  g_assert_cmpuint(farceur_campaign_get_n_victims(campaign), ==, 10);
+  groups = farceur_campaign_get_groups(campaign);
+  g_assert_cmpuint(groups->len, ==, 3); /* 10 victims / 3 */
+  target = farceur_target_new(url, &error);
+  g_assert_no_error(error);
+  for (guint g = 0; g < groups->len; g++) {
+    FarceurPrankGroup *group = groups->pdata[g];
+    g_assert_cmpuint(group->index, ==, g + 1);
+    seen += group->recipients->len + 1;
+    if (group->per_recipient)
+      personal++;
+    else
+      shared++;
+    g_assert_cmpuint(group->messages->len, ==, group->per_recipient ? group->recipients->len : 1);
+    for (guint i = 0; i < group->messages->len; i++) {
+      FarceurPrankMessage *m = group->messages->pdata[i];
+      g_assert_cmpstr(m->envelope->mail_from, ==, group->sender->addr);
+      g_assert_false(m->from_mismatch);
+      g_assert_cmpuint(m->envelope_only->len, ==, 1);
+      g_assert_cmpstr(m->envelope_only->pdata[0], ==, "archive@example.edu");
+      g_assert_cmpuint(m->header_only->len, ==, 0);
+      g_assert_false(m->delivered);
+    }
+    g_assert_true(farceur_campaign_deliver_group(campaign, group, target, NULL, &error));
+    g_assert_no_error(error);
+    for (guint i = 0; i < group->messages->len; i++)
+      check_stored(group, group->messages->pdata[i]);
+  }
+  g_assert_cmpuint(seen, ==, 10);
+  g_assert_cmpuint(personal, >=, 1);
+  g_assert_cmpuint(shared, >=, 1);
+  {
+    g_autoptr(JsonNode) node = farceur_prank_group_to_json(campaign, groups->pdata[0]);
+    g_autofree char *json = json_to_string(node, FALSE);
+    g_assert_nonnull(strstr(json, "\"result\":\"delivered\""));
+    g_assert_nonnull(strstr(json, "\"seed\":7"));
+  }
+  rm_rf(dir);
+}
+
+/* A template that sets From and To itself: the envelope stays the campaign's,
+ * and the report says where the two disagree. */
+static void
+test_run_template_override(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 3);
+  g_autofree char *t = write_file(dir, "santa.tmpl",
+                                  "From: Santa <santa@example.org>\n"
+                                  "To: elves@example.org\n"
+                                  "Subject: ho ho ho\n\nx\n");
+  g_autoptr(FarceurCampaignConfig) config = make_config(dir, victims, t);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurCampaign) campaign = farceur_campaign_prepare(config, &error);
+  FarceurPrankGroup *group;
+  FarceurPrankMessage *m;
+
+  g_assert_no_error(error);
+  group = farceur_campaign_get_groups(campaign)->pdata[0];
+  m = group->messages->pdata[0];
+  g_assert_true(m->from_mismatch);
+  g_assert_cmpuint(m->header_only->len, ==, 1);
+  g_assert_cmpstr(m->header_only->pdata[0], ==, "elves@example.org");
+  g_assert_cmpuint(m->envelope_only->len, ==, 3); /* both recipients and the Bcc witness */
+  rm_rf(dir);
+}
+
+static void
+test_run_validates_everything(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 9);
+  g_autofree char *tdir = g_build_filename(dir, "templates", NULL);
+  g_autofree char *bad = NULL;
+  g_autoptr(FarceurCampaignConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurCampaign) campaign = NULL;
+
+  g_assert_cmpint(g_mkdir(tdir, 0700), ==, 0);
+  g_free(write_file(tdir, "a.tmpl", "Subject: fine\n\nok\n"));
+  g_free(write_file(tdir, "b.tmpl", "Subject: fine too\n\nok\n"));
+  bad = write_file(tdir, "c.tmpl", "Subject: bad\n\n\nHello {{sender.nmae}}\n");
+  config = make_config(dir, victims, tdir);
+  campaign = farceur_campaign_prepare(config, &error);
+  g_assert_null(campaign);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, bad));
+  g_assert_nonnull(strstr(error->message, "line 4"));
+  g_clear_error(&error);
+  g_ptr_array_add(config->witnesses, g_strdup("Bad <bad@exa mple.org>"));
+  g_unlink(bad);
+  g_assert_null(farceur_campaign_prepare(config, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "witness"));
+  rm_rf(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,6 +555,9 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/plan/properties", test_plan_properties);
   g_test_add_func("/campaign/plan/seeds", test_plan_seeds);
   g_test_add_func("/campaign/plan/errors", test_plan_errors);
+  g_test_add_func("/campaign/run/maildir", test_run_maildir);
+  g_test_add_func("/campaign/run/template-override", test_run_template_override);
+  g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);
   status = g_test_run();
   rm = g_strdup_printf("rm -rf '%s'", xdg);
   if (system(rm) != 0)
