@@ -2,7 +2,6 @@
  * layout and content, mbox quoting, separation and locking, async bridge. */
 #include <fcntl.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -208,7 +207,10 @@ test_maildir_layout(void)
 
   g_assert_no_error(error);
   g_assert_true(g_file_test(curdir, G_FILE_TEST_IS_DIR));
-  g_assert_cmpstr(farceur_target_describe(target), ==, g_strconcat("Maildir ", dir, NULL));
+  {
+    g_autofree char *want = g_strconcat("Maildir ", dir, NULL);
+    g_assert_cmpstr(farceur_target_describe(target), ==, want);
+  }
   for (int i = 0; i < 3; i++) {
     g_autoptr(GMimeMessage) msg = parse_message(sample);
     g_autoptr(FarceurDelivery) delivery = NULL;
@@ -522,39 +524,37 @@ test_mbox_quoting_long_run(void)
   g_assert_true(out[0] == '>' && g_str_has_suffix(out, ">From x\n"));
 }
 
-/* A child process holds the lock and appends its own text after a pause;
- * our delivery must wait and land after it, in one piece. */
+/* Another process (Python, whose fcntl.lockf takes the same POSIX lock)
+ * holds the lock and appends its own text after a pause; our delivery must
+ * wait and land after it, in one piece. */
+static const char locker_script[]
+    = "import fcntl, sys, time\n"
+      "with open(sys.argv[1], 'a') as f:\n"
+      "    fcntl.lockf(f, fcntl.LOCK_EX)\n"
+      "    print('locked', flush=True)\n"
+      "    time.sleep(0.3)\n"
+      "    f.write('From child Mon Jan  1 00:00:00 2024\\n\\nchild was here\\n\\n')\n";
+
 static void
 test_mbox_locking(void)
 {
   g_autofree char *tmp = make_tmpdir();
   g_autofree char *path = g_build_filename(tmp, "locked.mbox", NULL);
   g_autofree char *contents = NULL;
-  int ready[2];
-  pid_t pid;
-  char c;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child = g_subprocess_new(
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "/usr/bin/python3", "-c", locker_script, path, NULL);
+  g_autoptr(GDataInputStream) out = NULL;
 
-  g_assert_cmpint(pipe(ready), ==, 0);
-  pid = fork();
-  g_assert_cmpint(pid, >=, 0);
-  if (pid == 0) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-    static const char text[] = "From child Mon Jan  1 00:00:00 2024\n\nchild was here\n\n";
-    if (fd < 0 || fcntl(fd, F_SETLKW, &lock) != 0 || write(ready[1], "x", 1) != 1)
-      _exit(1);
-    g_usleep(300000);
-    _exit(write(fd, text, sizeof text - 1) == sizeof text - 1 ? 0 : 1);
-  }
-  close(ready[1]);
-  g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
-  close(ready[0]);
+  g_assert_no_error(error);
+  out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(child));
+  line = g_data_input_stream_read_line(out, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(line, ==, "locked");
   contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
-  {
-    int status = 0;
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  }
+  g_assert_true(g_subprocess_wait_check(child, NULL, &error));
+  g_assert_no_error(error);
   g_assert_true(g_str_has_prefix(contents, "From child Mon Jan  1 00:00:00 2024\n\n"
                                            "child was here\n\nFrom a@example.org "));
   g_assert_true(g_str_has_suffix(contents, "Subject: parent\n\nparent body\n\n"));
