@@ -14,6 +14,8 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
 
+#include "campaign-private.h"
+
 #define CONFIG_MAX_GROUP 100000
 
 typedef struct {
@@ -437,13 +439,9 @@ gboolean
 farceur_campaign_config_load(FarceurCampaignConfig *config, const char *path, GError **error)
 {
   g_autofree char *data = NULL;
-  g_autoptr(GError) local = NULL;
   gsize length;
 
-  if (!g_file_get_contents(path, &data, &length, &local)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read config: %s",
-                local->message);
+  if (!farceur_campaign_read_file("config", path, &data, &length, error))
     return FALSE;
-  }
   return farceur_campaign_config_load_data(config, data, length, path, error);
 }

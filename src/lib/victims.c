@@ -14,6 +14,8 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
 
+#include "campaign-private.h"
+
 typedef struct {
   const char *file;
   guint line;
@@ -314,6 +316,46 @@ farceur_victims_parse(const char *text, gssize length, const char *file, gboolea
 }
 
 /**
+ * farceur_campaign_read_file:
+ * @what: what the file is, for the message ("victims file")
+ * @path: the file
+ * @text: (out): its contents
+ * @length: (out): their length
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT error
+ *
+ * g_file_get_contents() with a message in the house style:
+ * "cannot read victims file 'x.txt': no such file".
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+farceur_campaign_read_file(const char *what, const char *path, char **text, gsize *length,
+                           GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  const char *why;
+
+  if (g_file_get_contents(path, text, length, &local))
+    return TRUE;
+  switch (local->code) {
+    case G_FILE_ERROR_NOENT:
+      why = "no such file";
+      break;
+    case G_FILE_ERROR_ACCES:
+      why = "permission denied";
+      break;
+    case G_FILE_ERROR_ISDIR:
+      why = "is a folder";
+      break;
+    default:
+      why = local->message;
+  }
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read %s '%s': %s", what, path,
+              why);
+  return FALSE;
+}
+
+/**
  * farceur_victims_load:
  * @path: a victims file; CSV when its name ends in ".csv"
  * @error: return location for an error: %FARCEUR_ERROR_NOINPUT when it
@@ -326,13 +368,9 @@ farceur_victims_load(const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   g_autofree char *lower = g_ascii_strdown(path, -1);
-  g_autoptr(GError) local = NULL;
   gsize length;
 
-  if (!g_file_get_contents(path, &text, &length, &local)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read victims file: %s",
-                local->message);
+  if (!farceur_campaign_read_file("victims file", path, &text, &length, error))
     return NULL;
-  }
   return farceur_victims_parse(text, length, path, g_str_has_suffix(lower, ".csv"), error);
 }

@@ -268,6 +268,11 @@ def test_bad_inputs(tmp):
     conf = write(tmp, "typo.conf", "[campaign]\ngrups = 3\n")
     expect_fail("config typo: 78", run("--config", conf, "--victims", good, *base), 78,
                 f"config '{conf}' [campaign] grups: unknown key", box)
+    proc = run("--victims", good, "--messages", TEMPLATES, "--seed", "1", "--via", f"mbox:{tmp}")
+    out, err = proc.stdout.decode(), proc.stderr.decode(errors="replace")
+    check("delivery failure: exit 73, every group reported FAILED, the summary says so",
+          proc.returncode == 73 and out.count("result    FAILED: cannot open mbox") >= 4
+          and "0 of 4 groups delivered" in out and "4 of 4 groups not delivered" in err, err)
     blocker = write(tmp, "blocker", "a file where a folder should be\n")
     expect_fail("cannot create the Maildir: 73",
                 run("--victims", good, "--messages", TEMPLATES, "--via", f"maildir:{blocker}/box"), 73,
