@@ -92,7 +92,8 @@ prank_context_new(PrankOptions *o)
       context,
       "Victims are shuffled (--seed replays a plan) and split into groups as evenly as\n"
       "possible.  In each group the first member is the forged sender (From and MAIL FROM),\n"
-      "the others are the recipients; templates rotate so each is used before any repeats.\n"
+      "the others are the recipients.  Templates are shuffled with the same seed and dealt\n"
+      "in turn, so each is used before any repeats.\n"
       "A template using {{recipient.*}} sends each recipient their own message.\n"
       "Everything is composed before anything is delivered.  SMTP targets must be on a\n"
       "loopback address unless --allow-remote: prank mail belongs on a mock server.\n\n"
