@@ -381,22 +381,6 @@ test_async(void)
   rm_rf(tmp);
 }
 
-static void
-test_options(void)
-{
-  g_autofree char *tmp = make_tmpdir();
-  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
-  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true(farceur_target_set_option(target, "helo", "lab.example", &error));
-  g_assert_no_error(error);
-  g_assert_false(farceur_target_set_option(target, "hello", "x", &error));
-  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
-  g_assert_nonnull(strstr(error->message, "no option 'hello'"));
-  rm_rf(tmp);
-}
-
 /* ---- mbox ---- */
 
 static const char quoting_sample[] = "From: a@example.org\n"
@@ -576,7 +560,6 @@ main(int argc, char **argv)
   g_test_add_func("/target/maildir/cantcreat", test_maildir_cantcreat);
   g_test_add_func("/target/envelope/refused", test_bad_envelope);
   g_test_add_func("/target/async/local", test_async);
-  g_test_add_func("/target/options", test_options);
   g_test_add_func("/target/mbox/quoting", test_mbox_quoting);
   g_test_add_func("/target/mbox/separator", test_mbox_repairs_separator);
   g_test_add_func("/target/mbox/quoting-chunks", test_mbox_quoting_chunks);

@@ -111,9 +111,6 @@ typedef struct _FarceurTarget FarceurTarget;
 FarceurTarget *farceur_target_new(const char *url, GError **error);
 FarceurTarget *farceur_target_open(const FarceurTargetUrl *url, GError **error);
 
-gboolean farceur_target_set_option(FarceurTarget *target, const char *name, const char *value,
-                                   GError **error);
-
 gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope,
                                 GMimeObject *message, FarceurDelivery **delivery,
                                 GCancellable *cancellable, GError **error);

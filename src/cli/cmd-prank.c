@@ -213,18 +213,6 @@ prank_check_target(const FarceurCampaignConfig *config, gboolean allow_remote, G
   return g_steal_pointer(&url);
 }
 
-static gboolean
-prank_set_options(FarceurTarget *target, const FarceurCampaignConfig *config, GError **error)
-{
-  const char *names[] = { "helo", "user", "password-command", "tls-ca" };
-  const char *values[] = { config->helo, config->user, config->password_command, config->tls_ca };
-
-  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    if (values[i] && !farceur_target_set_option(target, names[i], values[i], error))
-      return FALSE;
-  return TRUE;
-}
-
 /* ---- the human report ---- */
 
 static char *
@@ -432,8 +420,11 @@ prank_run(const PrankOptions *o, GError **error)
       prank_report(campaign, groups->pdata[i], o);
     return TRUE;
   }
+  /* Issue 4 hooks in here: pass config->helo, user, password_command and
+   * tls_ca (from [smtp] or the options) to an SMTP target before its first
+   * delivery.  Local targets have no use for them. */
   target = farceur_target_open(url, error);
-  if (target == NULL || !prank_set_options(target, config, error))
+  if (target == NULL)
     return FALSE;
   ok = prank_deliver(campaign, target, o, error);
   if (!farceur_target_close(target, NULL, ok ? error : NULL))

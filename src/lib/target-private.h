@@ -34,12 +34,6 @@ struct _FarceurTargetBackend {
   /* Prepare @target (target->url is set).  Network backends must not connect here. */
   gboolean (*open)(FarceurTarget *target, GError **error);
 
-  /* Optional: take one of target_option_names (target.c) before the first
-   * delivery; the name is already checked against that list.  Backends that
-   * have no use for an option (a Maildir and "helo") leave it out. */
-  gboolean (*set_option)(FarceurTarget *target, const char *name, const char *value,
-                         GError **error);
-
   gboolean (*deliver)(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
                       FarceurDelivery **delivery, GCancellable *cancellable, GError **error);
 

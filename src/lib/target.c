@@ -321,12 +321,6 @@ farceur_rcpt_status_to_string(FarceurRcptStatus status)
 
 /* ---- targets ---- */
 
-/* Every option a caller may set; issue 4 adds what its backends take
- * (timeout, transcript, auth, insecure, ...) to this list. */
-static const char *const target_option_names[] = {
-  "helo", "user", "password-command", "tls-ca", NULL,
-};
-
 static const FarceurTargetBackend *
 target_find_backend(const char *scheme)
 {
@@ -392,33 +386,6 @@ farceur_target_new(const char *url, GError **error)
   g_autoptr(FarceurTargetUrl) parsed = farceur_target_url_parse(url, error);
 
   return parsed ? farceur_target_open(parsed, error) : NULL;
-}
-
-/**
- * farceur_target_set_option:
- * @target: a target, before its first delivery
- * @name: "helo", "user", "password-command" or "tls-ca" (the [smtp] keys of
- *   a campaign configuration and the transport options of SPEC.md)
- * @value: its value
- * @error: return location for a %FARCEUR_ERROR_USAGE error
- *
- * Sets a transport option.  Options a backend has no use for are accepted
- * and ignored (a Maildir has no HELO name); an unknown name is an error.
- *
- * Returns: %TRUE on success
- */
-gboolean
-farceur_target_set_option(FarceurTarget *target, const char *name, const char *value,
-                          GError **error)
-{
-  if (!g_strv_contains(target_option_names, name)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "delivery target '%s': no option '%s'",
-                target->url->url, name);
-    return FALSE;
-  }
-  if (target->backend->set_option == NULL)
-    return TRUE;
-  return target->backend->set_option(target, name, value, error);
 }
 
 /* Checks the envelope and strips what must not leave (SPEC.md, Envelope rules). */
