@@ -67,7 +67,6 @@ char *
 trace_ip_normalize(const char *text)
 {
   g_autofree char *copy = NULL;
-  g_autoptr(GInetAddress) addr = NULL;
   char *cut;
 
   if (text[0] == '[' && text[strlen(text) - 1] == ']')
@@ -83,8 +82,7 @@ trace_ip_normalize(const char *text)
   if (g_ascii_strncasecmp(copy, "::ffff:", 7) == 0 && strchr(copy + 7, '.') != NULL
       && g_hostname_is_ip_address(copy + 7))
     return g_strdup(copy + 7);
-  addr = g_inet_address_new_from_string(copy);
-  if (addr == NULL)
+  if (!g_hostname_is_ip_address(copy))
     return NULL;
   return g_steal_pointer(&copy);
 }
