@@ -43,7 +43,8 @@ typedef struct {
   char *tcp_helo; /* helo=X or HELO X in the from comment */
   char *tcp_rdns;
   char *tcp_ip;
-  gboolean dated; /* a date was found without ';' */
+  gboolean dated;   /* a date was found without ';' */
+  guint date_tries; /* bounded: each try reads the rest of the value */
 } TraceParse;
 
 static TraceClause
@@ -331,17 +332,38 @@ trace_from_literal(TraceParse *p, const TraceToken *t)
   return TRUE;
 }
 
+/* "[Day, ]DD Mon ...": GMime's date parser accepts nearly anything, so a
+ * date without ';' is only tried where one plainly starts. */
+static gboolean
+trace_looks_like_date(const char *s)
+{
+  static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+  if (g_ascii_isalpha(s[0]) && g_ascii_isalpha(s[1]) && g_ascii_isalpha(s[2]) && s[3] == ',')
+    s += 4;
+  while (*s == ' ')
+    s++;
+  if (!g_ascii_isdigit(*s++))
+    return FALSE;
+  if (g_ascii_isdigit(*s))
+    s++;
+  if (*s++ != ' ' || !s[0] || !s[1] || !s[2])
+    return FALSE;
+  for (gsize m = 0; m < 12; m++)
+    if (g_ascii_strncasecmp(s, months + 3 * m, 3) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Some servers forget the ';' before the date: "... id 123 Mon, 23 Nov 2026 ..." */
 static gboolean
 trace_try_bare_date(TraceParse *p, const char *rest)
 {
-  static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
   g_autoptr(GDateTime) date = NULL;
-  gboolean plausible = g_ascii_isdigit(rest[0]);
 
-  for (gsize i = 0; i < G_N_ELEMENTS(days) && !plausible; i++)
-    plausible = g_ascii_strncasecmp(rest, days[i], 3) == 0;
-  if (!plausible || (date = g_mime_utils_header_decode_date(rest)) == NULL)
+  if (!trace_looks_like_date(rest) || p->date_tries++ >= 4)
+    return FALSE;
+  if ((date = g_mime_utils_header_decode_date(rest)) == NULL)
     return FALSE;
   p->hop->date = g_date_time_to_utc(date);
   trace_warn(p->hop->warnings, "date without ';' before it");
