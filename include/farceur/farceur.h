@@ -9,4 +9,6 @@
 #include <farceur/envelope.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
+#include <farceur/smtp-reply.h>
+#include <farceur/smtp-client.h>
 #include <farceur/trace.h>
