@@ -7,5 +7,6 @@
 #include <farceur/init.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/envelope.h>
+#include <farceur/input.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>

@@ -6,14 +6,24 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FARCEUR_INPUT_MAX_WARNINGS:
+ *
+ * Parser warnings kept per message; further ones are counted in one last
+ * "N more warnings" entry, so a hostile message cannot grow the list.
+ */
+#define FARCEUR_INPUT_MAX_WARNINGS 64
+
 typedef struct _FarceurInput FarceurInput;
 
 /**
  * FarceurInputMessage:
  * @message: the parsed message
- * @source: "path", or "path#N" for the Nth message of an mbox (from 1), or "-"
- * @size: size in bytes of the message as stored
- * @warnings: (element-type utf8): GMime's parser warnings for this message
+ * @source: "path", or "path#N" for the Nth message of an mbox (from 1); "-" is stdin
+ * @size: size in bytes of the message as stored (in an mbox: without its `From ` line)
+ * @warnings: (element-type utf8): GMime's parser warnings for this message, as
+ *   "offset N: what (item)"; offsets count from the start of the file.  Warnings
+ *   GMime raises later, while headers of @message are decoded, are appended too.
  */
 typedef struct {
   GMimeMessage *message;
@@ -22,12 +32,12 @@ typedef struct {
   GPtrArray *warnings;
 } FarceurInputMessage;
 
-FarceurInput *farceur_input_open (const char *arg, GError **error);
-FarceurInputMessage *farceur_input_next (FarceurInput *input, GError **error);
-void farceur_input_free (FarceurInput *input);
-void farceur_input_message_free (FarceurInputMessage *msg);
+FarceurInput *farceur_input_open(const char *arg, GError **error);
+FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
+void farceur_input_free(FarceurInput *input);
+void farceur_input_message_free(FarceurInputMessage *msg);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInput, farceur_input_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInputMessage, farceur_input_message_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInput, farceur_input_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInputMessage, farceur_input_message_free)
 
 G_END_DECLS
