@@ -10,3 +10,6 @@
 #include <farceur/input.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
+#include <farceur/smtp-reply.h>
+#include <farceur/smtp-client.h>
+#include <farceur/trace.h>

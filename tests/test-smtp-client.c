@@ -1,0 +1,832 @@
+/* The SMTP client against the scripted in-process server: exact client
+ * transcripts, and the faults a real server or network produces. */
+#include <string.h>
+
+#include <farceur/farceur.h>
+
+#include "scripted-server.h"
+
+#define GREETING "220 mx.test ESMTP\r\n"
+#define EHLO_LOCKSTEP "250-mx.test\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+#define EHLO_PIPELINING                                                                            \
+  "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10000000\r\n250-8BITMIME\r\n"                         \
+  "250 ENHANCEDSTATUSCODES\r\n"
+#define OK "250 2.0.0 ok\r\n"
+#define GO "354 go ahead\r\n"
+#define BYE "221 2.0.0 bye\r\n"
+
+#define SIMPLE_MESSAGE "From: a@a.test\nTo: b@b.test\nSubject: hi\n\nHello.\n"
+#define SIMPLE_WIRE "From: a@a.test\r\nTo: b@b.test\r\nSubject: hi\r\n\r\nHello.\r\n"
+
+typedef struct {
+  FarceurSmtpClient *client;
+  ScriptedServer *server;
+  GString *transcript; /* the client's own transcript signal */
+  guint commits;
+} Fixture;
+
+static void
+transcript_cb(FarceurSmtpClient *client, const char *line, gpointer data)
+{
+  g_string_append_printf(data, "%s\n", line);
+}
+
+static void
+fixture_init(Fixture *f, const ScriptedStep *steps, gsize n_steps)
+{
+  memset(f, 0, sizeof *f);
+  f->server = scripted_server_new(steps, n_steps);
+  f->client = farceur_smtp_client_new();
+  f->transcript = g_string_new(NULL);
+  farceur_smtp_client_set_helo(f->client, "farceur.test");
+  farceur_smtp_client_set_timeout(f->client, 5000);
+  g_signal_connect(f->client, "transcript", G_CALLBACK(transcript_cb), f->transcript);
+}
+
+static void
+fixture_clear(Fixture *f)
+{
+  g_object_unref(f->client);
+  scripted_server_free(f->server);
+  g_string_free(f->transcript, TRUE);
+}
+
+static void
+store_result_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  *(GAsyncResult **)data = g_object_ref(res);
+}
+
+static GAsyncResult *
+wait_result(GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  return *slot;
+}
+
+static gboolean
+do_connect(Fixture *f, GError **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GSocketConnectable) address = scripted_server_get_address(f->server);
+
+  farceur_smtp_client_connect_async(f->client, address, NULL, store_result_cb, &res);
+  return farceur_smtp_client_connect_finish(f->client, wait_result(&res), error);
+}
+
+static gboolean
+count_commit(FarceurSmtpClient *client, const FarceurEnvelope *envelope, gpointer data,
+             GError **error)
+{
+  ((Fixture *)data)->commits++;
+  return TRUE;
+}
+
+static GMimeMessage *
+message_new(const char *text)
+{
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+
+  return g_mime_parser_construct_message(parser, NULL);
+}
+
+static FarceurEnvelope *
+envelope_new(const char *from, ...)
+{
+  FarceurEnvelope *env = farceur_envelope_new(from);
+  va_list args;
+
+  va_start(args, from);
+  for (const char *rcpt = va_arg(args, const char *); rcpt; rcpt = va_arg(args, const char *))
+    farceur_envelope_add_rcpt(env, rcpt);
+  va_end(args);
+  return env;
+}
+
+static FarceurSmtpResult *
+do_send_message(Fixture *f, FarceurEnvelope *env, const char *text, GError **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(text);
+
+  farceur_smtp_client_send_async(f->client, env, GMIME_OBJECT(msg), count_commit, f, NULL,
+                                 store_result_cb, &res);
+  return farceur_smtp_client_send_finish(f->client, wait_result(&res), error);
+}
+
+static FarceurSmtpResult *
+do_send(Fixture *f, GError **error)
+{
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  return do_send_message(f, env, SIMPLE_MESSAGE, error);
+}
+
+static void
+do_quit(Fixture *f)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  farceur_smtp_client_quit_async(f->client, NULL, store_result_cb, &res);
+  g_assert_true(farceur_smtp_client_quit_finish(f->client, wait_result(&res), NULL));
+}
+
+static void
+assert_message(Fixture *f, guint index, const char *expected)
+{
+  GBytes *wire = scripted_server_get_message(f->server, index);
+  g_autoptr(GBytes) plain = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_nonnull(wire);
+  plain = scripted_server_unstuff(wire);
+  text = g_strndup(g_bytes_get_data(plain, NULL), g_bytes_get_size(plain));
+  g_assert_cmpstr(text, ==, expected);
+}
+
+/* --- the plain paths ---------------------------------------------------- */
+
+static void
+test_lockstep(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { "250 2.0.0 queued as X\r\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, &error));
+  g_assert_no_error(error);
+  g_assert_true(farceur_smtp_client_has_extension(f.client, "8bitmime"));
+  g_assert_false(farceur_smtp_client_has_extension(f.client, "PIPELINING"));
+  result = do_send(&f, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_null(result->error);
+  g_assert_cmpuint(result->final_reply->code, ==, 250);
+  g_assert_cmpstr(result->final_reply->enhanced, ==, "2.0.0");
+  g_assert_cmpstr(result->final_reply->text, ==, "queued as X");
+  g_assert_cmpuint(result->n_accepted, ==, 1);
+  g_assert_cmpuint(f.commits, ==, 1);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  assert_message(&f, 0, SIMPLE_WIRE);
+  g_assert_cmpstr(f.transcript->str, ==,
+                  "S: 220 mx.test ESMTP\n"
+                  "C: EHLO farceur.test\n"
+                  "S: 250-mx.test\nS: 250-8BITMIME\nS: 250 ENHANCEDSTATUSCODES\n"
+                  "C: MAIL FROM:<a@a.test>\nS: 250 2.0.0 ok\n"
+                  "C: RCPT TO:<b@b.test>\nS: 250 2.0.0 ok\n"
+                  "C: DATA\nS: 354 go ahead\n"
+                  "C: <53 octets of content>\nC: .\nS: 250 2.0.0 queued as X\n"
+                  "C: QUIT\nS: 221 2.0.0 bye\n");
+  fixture_clear(&f);
+}
+
+/* RFC 2920: MAIL, every RCPT and DATA in one write; content only after 354. */
+static void
+test_pipelining(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING },         { OK }, { OK },
+    { OK },       { GO, SCRIPTED_CHECK_IDLE }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", "c@c.test", NULL);
+  g_autofree char *expected = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpuint(result->n_accepted, ==, 2);
+  do_quit(&f);
+  expected = g_strdup_printf("C: EHLO farceur.test\n"
+                             "C: MAIL FROM:<a@a.test> SIZE=%zu\n"
+                             "C+ RCPT TO:<b@b.test>\n"
+                             "C+ RCPT TO:<c@c.test>\n"
+                             "C+ DATA\n"
+                             "C: <data>\n"
+                             "C: QUIT\n",
+                             result->size);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, expected);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
+/* --- faults ------------------------------------------------------------- */
+
+static void
+test_greeting_421(void)
+{
+  static const ScriptedStep steps[] = { { "421 4.3.2 too busy\r\n", SCRIPTED_CLOSE } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_nonnull(strstr(error->message, "421 too busy"));
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "");
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  fixture_clear(&f);
+}
+
+/* 4xx on MAIL: deferred, RSET, and the retry on the same connection works. */
+static void
+test_mail_tempfail_then_retry(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO_LOCKSTEP },
+    { "451 4.3.0 try again later\r\n" },
+    { OK },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) first = NULL;
+  g_autoptr(FarceurSmtpResult) second = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  first = do_send(&f, NULL);
+  g_assert_cmpint(first->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(first->error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(first->mail_reply->enhanced, ==, "4.3.0");
+  g_assert_true(farceur_smtp_client_is_ready(f.client));
+  second = do_send(&f, NULL);
+  g_assert_cmpint(second->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RSET\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  g_assert_cmpuint(f.commits, ==, 1);
+  fixture_clear(&f);
+}
+
+/* Some recipients refused: reported one by one; the others get the message. */
+static void
+test_some_rcpt_refused(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO_PIPELINING },
+    { OK },
+    { OK },
+    { "550 5.1.1 <c@c.test>: no such user\r\n" },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env
+      = envelope_new("a@a.test", "b@b.test", "c@c.test", "d@d.test", NULL);
+  FarceurSmtpRecipient *refused;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpuint(result->n_accepted, ==, 2);
+  g_assert_cmpuint(result->recipients->len, ==, 3);
+  refused = result->recipients->pdata[1];
+  g_assert_cmpstr(refused->address, ==, "c@c.test");
+  g_assert_cmpuint(refused->reply->code, ==, 550);
+  g_assert_cmpstr(refused->reply->enhanced, ==, "5.1.1");
+  g_assert_cmpuint(((FarceurSmtpRecipient *)result->recipients->pdata[2])->reply->code, ==, 250);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
+static void
+test_every_rcpt_refused(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { "550 5.1.1 no\r\n" }, { "450 4.2.1 later\r\n" },
+    { OK },       { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", "c@c.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED); /* one 4xx: retry */
+  g_assert_cmpuint(result->n_accepted, ==, 0);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: RCPT TO:<c@c.test>\n"
+                  "C: RSET\n"
+                  "C: QUIT\n");
+  g_assert_cmpuint(f.commits, ==, 0);
+  fixture_clear(&f);
+}
+
+static void
+test_data_552(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { "552 5.3.4 message too big\r\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_REFUSED);
+  g_assert_error(result->error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE);
+  g_assert_cmpstr(result->final_reply->enhanced, ==, "5.3.4");
+  g_assert_cmpuint(result->n_accepted, ==, 0);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* The dot went out, no reply came: nobody knows whether it was delivered. */
+static void
+test_drop_after_dot(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { NULL, SCRIPTED_CLOSE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_UNKNOWN);
+  g_assert_nonnull(result->error);
+  g_assert_null(result->final_reply);
+  g_assert_cmpuint(f.commits, ==, 1);
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  do_quit(&f); /* just closes a broken connection */
+  scripted_server_wait(f.server);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 1);
+  fixture_clear(&f);
+}
+
+/* The connection drops while the content is being written: not delivered,
+ * and the commit hook was never called, so a journal says nothing is in doubt. */
+static void
+test_drop_mid_data(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO, SCRIPTED_DROP_IN_DATA },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  GString *big = g_string_new("From: a@a.test\nTo: b@b.test\nSubject: big\n\n");
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < 400000; i++) /* 32 MB: more than loopback buffers hold */
+    g_string_append(big, "0123456789012345678901234567890123456789012345678901234567890123456789"
+                         "012345678\n");
+  text = g_string_free(big, FALSE);
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, text, NULL);
+  g_test_message("size %zu: %s", result->size, result->error ? result->error->message : "");
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_nonnull(result->error);
+  g_assert_cmpuint(f.commits, ==, 0);
+  scripted_server_wait(f.server);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 0);
+  fixture_clear(&f);
+}
+
+static void
+test_silent_server(void)
+{
+  static const ScriptedStep steps[] = { { NULL, SCRIPTED_HANG } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_timeout(f.client, 300);
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_nonnull(strstr(error->message, "greeting"));
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "");
+  fixture_clear(&f);
+}
+
+/* A 200-line EHLO reply with over-long and binary lines: junk is ignored,
+ * real keywords are kept. */
+static void
+test_ehlo_junk(void)
+{
+  g_autoptr(GString) ehlo = g_string_new("250-mx.test\r\n");
+  g_autofree char *longer = g_strnfill(3000, 'X');
+  Fixture f;
+  ScriptedStep steps[] = { { GREETING }, { NULL }, { BYE } };
+
+  for (guint i = 0; i < 197; i++)
+    g_string_append_printf(ehlo, "250-%s\r\n",
+                           i % 3 == 0   ? "X-BIN\x01\x02\xfe\xff junk"
+                           : i % 3 == 1 ? longer
+                                        : "\x1b[2J\xc3\x28");
+  g_string_append(ehlo, "250-PIPELINING\r\n250 SIZE 1000\r\n");
+  steps[1].reply = ehlo->str;
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  g_assert_true(farceur_smtp_client_has_extension(f.client, "PIPELINING"));
+  g_assert_cmpuint(farceur_smtp_client_get_max_size(f.client), ==, 1000);
+  g_assert_false(farceur_smtp_client_has_extension(f.client, "X-BIN"));
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
+  g_assert_null(strchr(f.transcript->str, '\x1b')); /* nothing reaches a terminal raw */
+  fixture_clear(&f);
+}
+
+static void
+test_ehlo_line_too_long(void)
+{
+  g_autofree char *huge = g_strnfill(5000, 'X');
+  g_autofree char *ehlo = g_strdup_printf("250-mx.test\r\n250-%s\r\n250 8BITMIME\r\n", huge);
+  ScriptedStep steps[] = { { GREETING }, { NULL, SCRIPTED_CLOSE } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  steps[1].reply = ehlo;
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL);
+  scripted_server_wait(f.server);
+  fixture_clear(&f);
+}
+
+static void
+test_lf_only_replies(void)
+{
+  static const ScriptedStep steps[] = {
+    { "220 mx.test\n" }, { "250-mx.test\n250 PIPELINING\n" },
+    { "250 ok\n" },      { "250 ok\n" },
+    { "354 go\n" },      { "250 ok\n" },
+    { "221 bye\n" },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
+/* Bytes after the STARTTLS 220 were sent in plaintext: abort, send nothing more. */
+static void
+test_starttls_injection(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "250-mx.test\r\n250 STARTTLS\r\n" },
+    { "220 2.0.0 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n" },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: STARTTLS\n");
+  fixture_clear(&f);
+}
+
+static void
+test_starttls_required_missing(void)
+{
+  static const ScriptedStep steps[] = { { GREETING }, { EHLO_PIPELINING } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_security(f.client, FARCEUR_SMTP_SECURITY_STARTTLS);
+  farceur_smtp_client_set_auth(f.client, "user", "secret", NULL);
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOPERM);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\n");
+  fixture_clear(&f);
+}
+
+/* EHLO refused: HELO, and then no ESMTP parameter (SIZE, BODY) is used. */
+static void
+test_helo_fallback(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { "502 5.5.1 what?\r\n" }, { "250 mx.test\r\n" }, { OK }, { OK }, { GO }, { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, "From: a@a.test\nSubject: caf\xc3\xa9?\n\ncaf\xc3\xa9\n", NULL);
+  g_assert_null(result); /* an 8-bit header needs SMTPUTF8 */
+  result = do_send_message(&f, env, "From: a@a.test\nSubject: x\n\ncaf\xc3\xa9\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: HELO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  {
+    GBytes *wire = scripted_server_get_message(f.server, 0);
+    gsize len;
+    const guint8 *p = g_bytes_get_data(wire, &len);
+
+    for (gsize i = 0; i < len; i++) /* no 8BITMIME: re-encoded to 7 bit */
+      g_assert_cmpuint(p[i], <, 0x80);
+  }
+  fixture_clear(&f);
+}
+
+static void
+test_eightbit_declared(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, "Subject: x\n\ncaf\xc3\xa9\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_nonnull(
+      strstr(scripted_server_wait(f.server), "C: MAIL FROM:<a@a.test> BODY=8BITMIME\n"));
+  assert_message(&f, 0, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n");
+  fixture_clear(&f);
+}
+
+static void
+test_size_refused_early(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "250-mx.test\r\n250 SIZE 20\r\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, &error);
+  g_assert_null(result);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_true(farceur_smtp_client_is_ready(f.client));
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* Addresses are checked before they reach a command. */
+static void
+test_bad_address(void)
+{
+  static const ScriptedStep steps[] = { { GREETING }, { EHLO_PIPELINING }, { BYE } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env
+      = envelope_new("a@a.test", "b@b.test>\r\nRCPT TO:<evil@x.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, &error);
+  g_assert_null(result);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* SMTP smuggling: whatever line ends and dots the input holds, the server
+ * sees exactly one message, with CRLF line ends, dots unstuffed back. */
+static void
+test_smuggling(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  static const char input[] = "Subject: s\n\n"
+                              "bare lf\n.\nlone cr\r.\rcrlf\r\n.\r\n"
+                              "MAIL FROM:<x@evil.test>\r\n"
+                              "..two dots\n.one dot\r\n\r.\n\n.\r"
+                              "end";
+  static const char expected[] = "Subject: s\r\n\r\n"
+                                 "bare lf\r\n.\r\nlone cr\r\n.\r\ncrlf\r\n.\r\n"
+                                 "MAIL FROM:<x@evil.test>\r\n"
+                                 "..two dots\r\n.one dot\r\n\r\n.\r\n\r\n.\r\n"
+                                 "end\r\n";
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autofree char *transcript = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, input, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  transcript = g_strdup_printf("C: EHLO farceur.test\n"
+                               "C: MAIL FROM:<a@a.test> SIZE=%zu\n"
+                               "C+ RCPT TO:<b@b.test>\n"
+                               "C+ DATA\n"
+                               "C: <data>\n"
+                               "C: QUIT\n",
+                               result->size);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, transcript);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 1);
+  assert_message(&f, 0, expected);
+  fixture_clear(&f);
+}
+
+/* --- AUTH over loopback plaintext (allowed there), payloads redacted ----- */
+
+static void
+test_auth(gconstpointer data)
+{
+  const char *mech = data;
+  g_autofree char *ehlo = g_strdup_printf("250-mx.test\r\n250 AUTH %s\r\n", mech);
+  ScriptedStep plain[] = { { GREETING }, { ehlo }, { "235 2.7.0 ok\r\n" }, { BYE } };
+  ScriptedStep login[]
+      = { { GREETING },           { ehlo }, { "334 VXNlcm5hbWU6\r\n" }, { "334 UGFzc3dvcmQ6\r\n" },
+          { "235 2.7.0 ok\r\n" }, { BYE } };
+  ScriptedStep cram[] = { { GREETING },
+                          { ehlo },
+                          { "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n" },
+                          { "235 2.7.0 ok\r\n" },
+                          { BYE } };
+  gboolean is_plain = strcmp(mech, "PLAIN") == 0, is_login = strcmp(mech, "LOGIN") == 0;
+  Fixture f;
+  const char *expected;
+
+  if (is_plain)
+    fixture_init(&f, plain, G_N_ELEMENTS(plain));
+  else if (is_login)
+    fixture_init(&f, login, G_N_ELEMENTS(login));
+  else
+    fixture_init(&f, cram, G_N_ELEMENTS(cram));
+  /* the RFC 2195 example */
+  farceur_smtp_client_set_auth(f.client, "tim", "tanstaaftanstaaf", NULL);
+  g_assert_true(do_connect(&f, NULL));
+  g_assert_true(farceur_smtp_client_is_authenticated(f.client));
+  do_quit(&f);
+  if (is_plain)
+    expected = "C: EHLO farceur.test\nC: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\nC: QUIT\n";
+  else if (is_login)
+    expected = "C: EHLO farceur.test\nC: AUTH LOGIN\nC: dGlt\nC: dGFuc3RhYWZ0YW5zdGFhZg==\n"
+               "C: QUIT\n";
+  else
+    expected = "C: EHLO farceur.test\nC: AUTH CRAM-MD5\n"
+               "C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\nC: QUIT\n";
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, expected);
+  g_assert_null(strstr(f.transcript->str, "dGlt"));
+  g_assert_null(strstr(f.transcript->str, "AHRpbQ"));
+  g_assert_nonnull(strstr(f.transcript->str, "***"));
+  fixture_clear(&f);
+}
+
+static void
+test_auth_failed(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "250-mx.test\r\n250 AUTH PLAIN\r\n" },
+    { "535 5.7.8 bad credentials\r\n" },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_auth(f.client, "tim", "wrong", NULL);
+  g_assert_false(do_connect(&f, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOPERM);
+  scripted_server_wait(f.server);
+  fixture_clear(&f);
+}
+
+static gboolean
+refuse_commit(FarceurSmtpClient *client, const FarceurEnvelope *envelope, gpointer data,
+              GError **error)
+{
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "journal: disk full");
+  return FALSE;
+}
+
+/* A failing commit hook (journal not written) means no dot is sent. */
+static void
+test_commit_refused(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { NULL },
+  };
+  Fixture f;
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(SIMPLE_MESSAGE);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(msg), refuse_commit, NULL, NULL,
+                                 store_result_cb, &res);
+  result = farceur_smtp_client_send_finish(f.client, wait_result(&res), NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(result->error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT);
+  scripted_server_wait(f.server);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 0);
+  fixture_clear(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  /* g_test_init() turns debug output on; the server thread's GIO debug lines
+   * would interleave with the main thread's and break the TAP stream. */
+  if (g_getenv("G_MESSAGES_DEBUG") == NULL)
+    g_log_set_debug_enabled(FALSE);
+  farceur_init();
+  g_test_add_func("/smtp-client/lockstep", test_lockstep);
+  g_test_add_func("/smtp-client/pipelining", test_pipelining);
+  g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
+  g_test_add_func("/smtp-client/fault/mail-4xx-retry", test_mail_tempfail_then_retry);
+  g_test_add_func("/smtp-client/fault/some-rcpt-550", test_some_rcpt_refused);
+  g_test_add_func("/smtp-client/fault/every-rcpt-refused", test_every_rcpt_refused);
+  g_test_add_func("/smtp-client/fault/data-552", test_data_552);
+  g_test_add_func("/smtp-client/fault/drop-after-dot", test_drop_after_dot);
+  g_test_add_func("/smtp-client/fault/drop-mid-data", test_drop_mid_data);
+  g_test_add_func("/smtp-client/fault/silent-server", test_silent_server);
+  g_test_add_func("/smtp-client/fault/ehlo-200-lines", test_ehlo_junk);
+  g_test_add_func("/smtp-client/fault/ehlo-line-too-long", test_ehlo_line_too_long);
+  g_test_add_func("/smtp-client/fault/lf-only-replies", test_lf_only_replies);
+  g_test_add_func("/smtp-client/fault/starttls-injection", test_starttls_injection);
+  g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
+  g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
+  g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
+  g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
+  g_test_add_func("/smtp-client/bad-address", test_bad_address);
+  g_test_add_func("/smtp-client/smuggling", test_smuggling);
+  g_test_add_data_func("/smtp-client/auth/plain", "PLAIN", test_auth);
+  g_test_add_data_func("/smtp-client/auth/login", "LOGIN", test_auth);
+  g_test_add_data_func("/smtp-client/auth/cram-md5", "CRAM-MD5", test_auth);
+  g_test_add_func("/smtp-client/auth/failed", test_auth_failed);
+  g_test_add_func("/smtp-client/commit-refused", test_commit_refused);
+  return g_test_run();
+}
