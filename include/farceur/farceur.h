@@ -8,6 +8,7 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/envelope.h>
 #include <farceur/input.h>
+#include <farceur/inspect.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
 #include <farceur/smtp-reply.h>
