@@ -7,6 +7,8 @@
 #include <farceur/init.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/envelope.h>
+#include <farceur/input.h>
+#include <farceur/inspect.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
 #include <farceur/smtp-reply.h>
