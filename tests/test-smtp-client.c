@@ -2,6 +2,9 @@
  * transcripts, and the faults a real server or network produces. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
 #include <farceur/farceur.h>
 
 #include "scripted-server.h"
@@ -794,6 +797,252 @@ test_commit_refused(void)
   fixture_clear(&f);
 }
 
+/* --- a real server: aiosmtpd, started here ------------------------------ */
+
+typedef struct {
+  GSubprocess *proc;
+  char *dir;
+  guint16 port;
+  char *ca;
+} RealServer;
+
+static gboolean
+real_server_read_banner(RealServer *rs, GError **error)
+{
+  g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(rs->proc));
+  g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, error);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *obj;
+
+  if (line == NULL) {
+    if (error != NULL && *error == NULL)
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                  "tests/servers/aiosmtpd-server.py did not start (is python3-aiosmtpd "
+                  "installed? its stderr is above)");
+    return FALSE;
+  }
+  if (!json_parser_load_from_data(parser, line, -1, error))
+    return FALSE;
+  obj = json_node_get_object(json_parser_get_root(parser));
+  rs->port = (guint16)json_object_get_int_member(obj, "port");
+  rs->ca = g_strdup(json_object_get_string_member(obj, "ca"));
+  return TRUE;
+}
+
+static gboolean
+real_server_start(RealServer *rs, const char *tls, gboolean auth, gboolean stall, GError **error)
+{
+  g_autofree char *script
+      = g_test_build_filename(G_TEST_DIST, "servers", "aiosmtpd-server.py", NULL);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new();
+  g_auto(GStrv) args = NULL;
+
+  memset(rs, 0, sizeof *rs);
+  if ((rs->dir = g_dir_make_tmp("farceur-aiosmtpd-XXXXXX", error)) == NULL)
+    return FALSE;
+  g_strv_builder_add_many(argv, "/usr/bin/python3", script, rs->dir, "--tls", tls, NULL);
+  if (auth)
+    g_strv_builder_add(argv, "--auth");
+  if (stall)
+    g_strv_builder_add(argv, "--stall-after-tls");
+  args = g_strv_builder_end(argv);
+  rs->proc
+      = g_subprocess_newv((const char *const *)args,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+  return rs->proc != NULL && real_server_read_banner(rs, error);
+}
+
+static void
+real_server_stop(RealServer *rs)
+{
+  g_autoptr(GDir) dir = rs->dir ? g_dir_open(rs->dir, 0, NULL) : NULL;
+  const char *name;
+
+  if (rs->proc != NULL) {
+    g_output_stream_close(g_subprocess_get_stdin_pipe(rs->proc), NULL, NULL);
+    g_subprocess_wait(rs->proc, NULL, NULL);
+    g_clear_object(&rs->proc);
+  }
+  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename(rs->dir, name, NULL);
+
+    g_unlink(path);
+  }
+  if (rs->dir != NULL)
+    g_rmdir(rs->dir);
+  g_clear_pointer(&rs->dir, g_free);
+  g_clear_pointer(&rs->ca, g_free);
+}
+
+static char *
+real_server_file(RealServer *rs, const char *name)
+{
+  g_autofree char *path = g_build_filename(rs->dir, name, NULL);
+  char *text = NULL;
+
+  g_file_get_contents(path, &text, NULL, NULL);
+  return text;
+}
+
+static gboolean
+real_connect(FarceurSmtpClient *client, RealServer *rs, GError **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GSocketConnectable) address = g_network_address_new("localhost", rs->port);
+
+  farceur_smtp_client_connect_async(client, address, NULL, store_result_cb, &res);
+  return farceur_smtp_client_connect_finish(client, wait_result(&res), error);
+}
+
+static FarceurSmtpResult *
+real_send(FarceurSmtpClient *client, const char *text)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(text);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", "c@c.test", NULL);
+  g_autoptr(GError) error = NULL;
+  FarceurSmtpResult *result;
+
+  farceur_smtp_client_send_async(client, env, GMIME_OBJECT(msg), NULL, NULL, NULL, store_result_cb,
+                                 &res);
+  result = farceur_smtp_client_send_finish(client, wait_result(&res), &error);
+  g_assert_no_error(error);
+  return result;
+}
+
+static void
+real_quit(FarceurSmtpClient *client)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  farceur_smtp_client_quit_async(client, NULL, store_result_cb, &res);
+  g_assert_true(farceur_smtp_client_quit_finish(client, wait_result(&res), NULL));
+}
+
+#define REAL_MESSAGE                                                                               \
+  "From: a@a.test\nTo: b@b.test\nSubject: real\n\n.leading dot\n..two\nlone\rcr\n.\nend\n"
+#define REAL_WIRE                                                                                  \
+  "From: a@a.test\r\nTo: b@b.test\r\nSubject: real\r\n\r\n.leading dot\r\n..two\r\n"               \
+  "lone\r\ncr\r\n.\r\nend\r\n"
+
+/* STARTTLS on the throwaway CA, AUTH, two messages on one connection; the
+ * server stores exactly what was meant, byte for byte. */
+static void
+test_real_starttls_auth(gconstpointer data)
+{
+  const char *mech = data;
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) first = NULL;
+  g_autoptr(FarceurSmtpResult) second = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *stored2 = NULL;
+  g_autofree char *envelope = NULL;
+
+  if (!real_server_start(&rs, "starttls", TRUE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_STARTTLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_auth(client, "tim", "tanstaaf", mech);
+  g_assert_true(real_connect(client, &rs, &error));
+  g_assert_no_error(error);
+  g_assert_true(farceur_smtp_client_is_tls(client));
+  g_assert_true(farceur_smtp_client_is_authenticated(client));
+  first = real_send(client, REAL_MESSAGE);
+  second = real_send(client, "Subject: two\n\nsecond\n");
+  g_assert_cmpint(first->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpint(second->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpstr(second->final_reply->text, ==, "stored as 2");
+  real_quit(client);
+  stored = real_server_file(&rs, "1.eml");
+  stored2 = real_server_file(&rs, "2.eml");
+  envelope = real_server_file(&rs, "1.json");
+  real_server_stop(&rs);
+  g_assert_cmpstr(stored, ==, REAL_WIRE);
+  g_assert_cmpstr(stored2, ==, "Subject: two\r\n\r\nsecond\r\n");
+  g_assert_nonnull(strstr(envelope, "\"rcpt_tos\": [\"b@b.test\", \"c@c.test\"]"));
+  g_assert_nonnull(strstr(envelope, "\"tls\": true, \"auth\": true"));
+}
+
+/* Without the private CA the certificate is refused; --insecure accepts it. */
+static void
+test_real_untrusted(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) strict = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpClient) insecure = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  if (!real_server_start(&rs, "starttls", FALSE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  g_assert_false(real_connect(strict, &rs, &error));
+  g_assert_true(error->domain == G_TLS_ERROR);
+  g_assert_cmpint(farceur_error_to_exit_status(error), ==, 77);
+  farceur_smtp_client_set_tls_insecure(insecure, TRUE);
+  g_assert_true(real_connect(insecure, &rs, NULL));
+  result = real_send(insecure, REAL_MESSAGE);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  real_quit(insecure);
+  real_server_stop(&rs);
+}
+
+static void
+test_real_implicit_tls(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autofree char *stored = NULL;
+
+  if (!real_server_start(&rs, "implicit", TRUE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_TLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_auth(client, "tim", "tanstaaf", NULL);
+  g_assert_true(real_connect(client, &rs, &error));
+  g_assert_no_error(error);
+  result = real_send(client, REAL_MESSAGE);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  real_quit(client);
+  stored = real_server_file(&rs, "1.eml");
+  real_server_stop(&rs);
+  g_assert_cmpstr(stored, ==, REAL_WIRE);
+}
+
+/* The server goes silent once TLS is up: the client's timer still fires. */
+static void
+test_real_timeout_under_tls(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+
+  if (!real_server_start(&rs, "starttls", FALSE, TRUE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_STARTTLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_timeout(client, 500);
+  g_assert_false(real_connect(client, &rs, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_true(farceur_smtp_client_is_tls(client));
+  real_server_stop(&rs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -828,5 +1077,12 @@ main(int argc, char **argv)
   g_test_add_data_func("/smtp-client/auth/cram-md5", "CRAM-MD5", test_auth);
   g_test_add_func("/smtp-client/auth/failed", test_auth_failed);
   g_test_add_func("/smtp-client/commit-refused", test_commit_refused);
+  g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-plain", "PLAIN",
+                       test_real_starttls_auth);
+  g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-login", "LOGIN",
+                       test_real_starttls_auth);
+  g_test_add_func("/smtp-client/aiosmtpd/untrusted-certificate", test_real_untrusted);
+  g_test_add_func("/smtp-client/aiosmtpd/implicit-tls", test_real_implicit_tls);
+  g_test_add_func("/smtp-client/aiosmtpd/timeout-under-tls", test_real_timeout_under_tls);
   return g_test_run();
 }
