@@ -229,6 +229,108 @@ test_pipelining(void)
   fixture_clear(&f);
 }
 
+typedef struct {
+  GString *order;
+  guint pending;
+} QueueLog;
+
+static void
+queued_send_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  QueueLog *log = data;
+  g_autoptr(FarceurSmtpResult) result
+      = farceur_smtp_client_send_finish(FARCEUR_SMTP_CLIENT(source), res, NULL);
+
+  g_string_append_printf(log->order, "%s ", farceur_smtp_outcome_to_string(result->outcome));
+  log->pending--;
+}
+
+static void
+queued_quit_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  QueueLog *log = data;
+
+  g_assert_true(farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), res, NULL));
+  g_string_append(log->order, "quit");
+  log->pending--;
+}
+
+/* Two messages and QUIT asked for at once: with PIPELINING the second
+ * MAIL/RCPT/DATA and then QUIT go out in the same write as the final dot
+ * before them; results come back in order. */
+static void
+run_queued(const ScriptedStep *steps, gsize n_steps, const char *expected)
+{
+  Fixture f;
+  QueueLog log = { g_string_new(NULL), 3 };
+  g_autoptr(GMimeMessage) one = message_new(SIMPLE_MESSAGE);
+  g_autoptr(GMimeMessage) two = message_new(SIMPLE_MESSAGE);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, n_steps);
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(one), count_commit, &f, NULL,
+                                 queued_send_cb, &log);
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(two), count_commit, &f, NULL,
+                                 queued_send_cb, &log);
+  farceur_smtp_client_quit_async(f.client, NULL, queued_quit_cb, &log);
+  while (log.pending > 0)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_cmpstr(log.order->str, ==, "delivered delivered quit");
+  g_assert_cmpuint(f.commits, ==, 2);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, expected);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 2);
+  g_string_free(log.order, TRUE);
+  fixture_clear(&f);
+}
+
+static void
+test_pipelining_behind_dot(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING },
+    { OK },       { OK },
+    { GO },       { OK },
+    { OK },       { OK },
+    { GO },       { OK },
+    { BYE },
+  };
+
+  run_queued(steps, G_N_ELEMENTS(steps),
+             "C: EHLO farceur.test\n"
+             "C: MAIL FROM:<a@a.test> SIZE=53\n"
+             "C+ RCPT TO:<b@b.test>\n"
+             "C+ DATA\n"
+             "C: <data>\n"
+             "C+ MAIL FROM:<a@a.test> SIZE=53\n"
+             "C+ RCPT TO:<b@b.test>\n"
+             "C+ DATA\n"
+             "C: <data>\n"
+             "C+ QUIT\n");
+}
+
+/* The same without PIPELINING: queued, but each command waits its turn. */
+static void
+test_queued_lockstep(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { OK }, { OK }, { GO },
+    { OK },       { BYE },
+  };
+
+  run_queued(steps, G_N_ELEMENTS(steps),
+             "C: EHLO farceur.test\n"
+             "C: MAIL FROM:<a@a.test>\n"
+             "C: RCPT TO:<b@b.test>\n"
+             "C: DATA\n"
+             "C: <data>\n"
+             "C: MAIL FROM:<a@a.test>\n"
+             "C: RCPT TO:<b@b.test>\n"
+             "C: DATA\n"
+             "C: <data>\n"
+             "C: QUIT\n");
+}
+
 /* --- faults ------------------------------------------------------------- */
 
 static void
@@ -1054,6 +1156,8 @@ main(int argc, char **argv)
   farceur_init();
   g_test_add_func("/smtp-client/lockstep", test_lockstep);
   g_test_add_func("/smtp-client/pipelining", test_pipelining);
+  g_test_add_func("/smtp-client/pipelining/behind-dot", test_pipelining_behind_dot);
+  g_test_add_func("/smtp-client/queued-lockstep", test_queued_lockstep);
   g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
   g_test_add_func("/smtp-client/fault/mail-4xx-retry", test_mail_tempfail_then_retry);
   g_test_add_func("/smtp-client/fault/some-rcpt-550", test_some_rcpt_refused);
