@@ -485,6 +485,30 @@ test_data_552(void)
   fixture_clear(&f);
 }
 
+/* 421 in the middle: the transaction is deferred, the session is over. */
+static void
+test_421_mid_session(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO_LOCKSTEP },
+    { "421 4.3.2 shutting down\r\n", SCRIPTED_CLOSE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(result->error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\nC: MAIL FROM:<a@a.test>\n");
+  fixture_clear(&f);
+}
+
 /* The dot went out, no reply came: nobody knows whether it was delivered. */
 static void
 test_drop_after_dot(void)
@@ -1163,6 +1187,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/some-rcpt-550", test_some_rcpt_refused);
   g_test_add_func("/smtp-client/fault/every-rcpt-refused", test_every_rcpt_refused);
   g_test_add_func("/smtp-client/fault/data-552", test_data_552);
+  g_test_add_func("/smtp-client/fault/421-mid-session", test_421_mid_session);
   g_test_add_func("/smtp-client/fault/drop-after-dot", test_drop_after_dot);
   g_test_add_func("/smtp-client/fault/drop-mid-data", test_drop_mid_data);
   g_test_add_func("/smtp-client/fault/silent-server", test_silent_server);

@@ -124,7 +124,7 @@ struct _FarceurSmtpClient {
   FarceurSmtpReplyParser *parser;
   GByteArray *outbuf;
   char inbuf[16384];
-  gboolean closing; /* the server said 421 */
+  GError *closing; /* why the session ends after this reply (421, RSET refused) */
 
   /* operations: a connect or QUIT in progress; a QUIT asked for while
    * transactions run; the transaction receiving replies; those queued */
@@ -239,6 +239,7 @@ farceur_smtp_client_finalize(GObject *object)
   g_clear_pointer(&self->outbuf, g_byte_array_unref);
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
+  g_clear_error(&self->closing);
   g_main_context_unref(self->context);
   g_free(self->server_name);
   g_free(self->helo);
@@ -628,6 +629,19 @@ smtp_client_fail_reply(FarceurSmtpClient *self, int code, const char *what,
 
   smtp_client_fail(self, g_error_new(FARCEUR_ERROR, code, "smtp server '%s': %s: %u %s",
                                      self->server_name, what, reply->code, flat));
+}
+
+/* The session ends once the current reply is handled; queued work fails
+ * with @what.  A server that cannot RSET is not to be trusted further. */
+static void
+smtp_client_set_closing(FarceurSmtpClient *self, int code, const char *what,
+                        const FarceurSmtpReply *reply)
+{
+  g_autofree char *flat = g_strdelimit(g_strdup(reply->text), "\n", ' ');
+
+  if (self->closing == NULL)
+    self->closing = g_error_new(FARCEUR_ERROR, code, "smtp server '%s': %s: %u %s",
+                                self->server_name, what, reply->code, flat);
 }
 
 static int
@@ -1298,11 +1312,11 @@ smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
 
 /**
  * farceur_smtp_client_send_async:
- * @client: a connected client, no other operation in progress
+ * @client: a connected client
  * @envelope: MAIL FROM and RCPT TO; every address is checked first
  * @message: the message; re-encoded in place to 7 bit when it holds 8-bit
  *   content and the server lacks 8BITMIME, or holds lines over 998 octets
- * @commit: (nullable) (scope call): called right before the final dot
+ * @commit: (nullable) (scope async): called once, right before the final dot
  * @commit_data: data for @commit
  * @cancellable: (nullable): a #GCancellable; cancelling kills the connection
  * @callback: called when the transaction is over
@@ -1310,8 +1324,10 @@ smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
  *
  * One mail transaction: MAIL, RCPT per recipient, DATA, content, dot (with
  * PIPELINING, MAIL + RCPTs + DATA in one write), RSET when it failed before
- * the dot.  The client is ready for the next one when it delivered, or when
- * the server refused it without dropping the connection.
+ * the dot.  Asked for while another transaction runs, it is queued (and,
+ * with PIPELINING, sent right behind that one's final dot).  The message is
+ * serialised, checked and measured now, against the extensions of the
+ * current session.
  */
 void
 farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
@@ -1344,11 +1360,13 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
  * @result: the result given to the callback
  * @error: return location for an error
  *
- * Returns: (transfer full) (nullable): the transaction's result whenever a
- *   command was sent, whatever the outcome (its @error says why it was not
- *   delivered); %NULL with @error only when nothing was sent: the client was
- *   not ready, an address was invalid (%FARCEUR_ERROR_DATA), the message
- *   needs SMTPUTF8 or is over SIZE, or cannot be made 7-bit clean
+ * Returns: (transfer full) (nullable): the transaction's result whenever it
+ *   was accepted for sending, whatever the outcome (its @error says why it
+ *   was not delivered, connection failures included); %NULL with @error
+ *   only when refused at once: the client was not connected or quitting
+ *   (%FARCEUR_ERROR_USAGE), an address was invalid, the message needs
+ *   SMTPUTF8 or is over SIZE or cannot be made 7-bit clean
+ *   (%FARCEUR_ERROR_DATA)
  */
 FarceurSmtpResult *
 farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
@@ -1377,10 +1395,8 @@ smtp_client_advance(FarceurSmtpClient *self)
 {
   SmtpTransaction *next;
 
-  if (self->closing) { /* 421: the server is going away */
-    smtp_client_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
-                                       "smtp server '%s': closing the connection (421)",
-                                       self->server_name));
+  if (self->closing != NULL) {
+    smtp_client_fail(self, g_steal_pointer(&self->closing));
     return;
   }
   if ((next = g_queue_pop_head(&self->queue)) != NULL)
@@ -1656,7 +1672,7 @@ static void
 smtp_client_on_rset(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
   if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
-    self->closing = TRUE; /* a server that cannot reset is not to be trusted further */
+    smtp_client_set_closing(self, FARCEUR_ERROR_PROTOCOL, "RSET refused", reply);
   smtp_client_tx_return(self);
 }
 
@@ -1677,8 +1693,9 @@ smtp_client_on_quit(FarceurSmtpClient *self, FarceurSmtpReply *reply)
  * @callback: called when the connection is closed
  * @user_data: data for @callback
  *
- * Say QUIT when the connection is usable, then close it.  A broken
- * connection is just closed.
+ * Say QUIT when the connection is usable, then close it; asked for while
+ * transactions run, after them.  A broken or unconnected client is just
+ * closed (success).
  */
 void
 farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancellable,
@@ -1731,7 +1748,7 @@ smtp_client_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 
   smtp_client_transcript_reply(self, reply);
   if (reply->code == 421)
-    self->closing = TRUE;
+    smtp_client_set_closing(self, FARCEUR_ERROR_TEMPFAIL, "closing the connection", reply);
   if (reply->code == 421 && self->state >= SMTP_STATE_MAIL && self->state <= SMTP_STATE_DATA) {
     smtp_client_tx_failed(self, "server closing the connection", reply);
     smtp_client_tx_return(self);
