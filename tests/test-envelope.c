@@ -3,96 +3,102 @@
 #include <farceur/farceur.h>
 
 static GMimeMessage *
-parse_message (const char *text)
+parse_message(const char *text)
 {
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
 
-  return g_mime_parser_construct_message (parser, NULL);
+  return g_mime_parser_construct_message(parser, NULL);
 }
 
 static void
-test_from_headers (void)
+test_from_headers(void)
 {
-  g_autoptr (GMimeMessage) msg = parse_message ("From: \"Doe, J\" <j@a.example>\n"
-                                                "To: b@b.example, Team: c@c.example, "
-                                                "B@B.example;\nCc: d@d.example\n"
-                                                "Bcc: e@e.example\nSubject: x\n\nbody\n");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (FarceurEnvelope) env = farceur_envelope_from_message (msg, &error);
+  g_autoptr(GMimeMessage) msg = parse_message("From: \"Doe, J\" <j@a.example>\n"
+                                              "To: b@b.example, Team: c@c.example, "
+                                              "B@B.example;\nCc: d@d.example\n"
+                                              "Bcc: e@e.example\nSubject: x\n\nbody\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_from_message(msg, &error);
 
-  g_assert_no_error (error);
-  g_assert_cmpstr (env->mail_from, ==, "j@a.example");
-  g_assert_cmpuint (env->rcpt_to->len, ==, 4);
-  g_assert_cmpstr (env->rcpt_to->pdata[0], ==, "b@b.example");
-  g_assert_cmpstr (env->rcpt_to->pdata[1], ==, "c@c.example");
-  g_assert_cmpstr (env->rcpt_to->pdata[2], ==, "d@d.example");
-  g_assert_cmpstr (env->rcpt_to->pdata[3], ==, "e@e.example");
+  g_assert_no_error(error);
+  g_assert_cmpstr(env->mail_from, ==, "j@a.example");
+  g_assert_cmpuint(env->rcpt_to->len, ==, 4);
+  g_assert_cmpstr(env->rcpt_to->pdata[0], ==, "b@b.example");
+  g_assert_cmpstr(env->rcpt_to->pdata[1], ==, "c@c.example");
+  g_assert_cmpstr(env->rcpt_to->pdata[2], ==, "d@d.example");
+  g_assert_cmpstr(env->rcpt_to->pdata[3], ==, "e@e.example");
 }
 
 static void
-test_sender_wins (void)
+test_sender_wins(void)
 {
-  g_autoptr (GMimeMessage) msg
-      = parse_message ("From: a@a.example\nSender: s@s.example\nTo: b@b.example\n\nx\n");
-  g_autoptr (FarceurEnvelope) env = farceur_envelope_from_message (msg, NULL);
+  g_autoptr(GMimeMessage) msg
+      = parse_message("From: a@a.example\nSender: s@s.example\nTo: b@b.example\n\nx\n");
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_from_message(msg, NULL);
 
-  g_assert_nonnull (env);
-  g_assert_cmpstr (env->mail_from, ==, "s@s.example");
+  g_assert_nonnull(env);
+  g_assert_cmpstr(env->mail_from, ==, "s@s.example");
 }
 
 static void
-test_resent_block (void)
+test_resent_block(void)
 {
-  g_autoptr (GMimeMessage) msg = parse_message ("Resent-From: r@r.example\n"
-                                                "Resent-To: x@x.example\n"
-                                                "From: a@a.example\nTo: b@b.example\n\nx\n");
-  g_autoptr (FarceurEnvelope) env = farceur_envelope_from_message (msg, NULL);
+  g_autoptr(GMimeMessage) msg = parse_message("Resent-From: r@r.example\n"
+                                              "Resent-To: x@x.example\n"
+                                              "From: a@a.example\nTo: b@b.example\n\nx\n");
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_from_message(msg, NULL);
 
-  g_assert_nonnull (env);
-  g_assert_cmpstr (env->mail_from, ==, "r@r.example");
-  g_assert_cmpuint (env->rcpt_to->len, ==, 1);
-  g_assert_cmpstr (env->rcpt_to->pdata[0], ==, "x@x.example");
+  g_assert_nonnull(env);
+  g_assert_cmpstr(env->mail_from, ==, "r@r.example");
+  g_assert_cmpuint(env->rcpt_to->len, ==, 1);
+  g_assert_cmpstr(env->rcpt_to->pdata[0], ==, "x@x.example");
 }
 
 static void
-test_no_recipient (void)
+test_no_recipient(void)
 {
-  g_autoptr (GMimeMessage) msg = parse_message ("From: a@a.example\nSubject: x\n\nx\n");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (FarceurEnvelope) env = farceur_envelope_from_message (msg, &error);
+  g_autoptr(GMimeMessage) msg = parse_message("From: a@a.example\nSubject: x\n\nx\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_from_message(msg, &error);
 
-  g_assert_null (env);
-  g_assert_error (error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_null(env);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
 }
 
 static void
-test_check_address (void)
+test_check_address(void)
 {
-  static const char *good[] = { "a@b.example", "", "\"a b\"@c.example", "x@[192.0.2.1]",
-                                "jérôme@exemple.fr" };
-  static const char *bad[] = { "a@b.example\r\nRCPT TO:<x@y>", "a", "@b.example", "a@",
-                               "a@b..example", "a b@c.example", "<a@b.example>", "a@b\x01.x",
+  static const char *good[]
+      = { "a@b.example", "", "\"a b\"@c.example", "x@[192.0.2.1]", "jérôme@exemple.fr" };
+  static const char *bad[] = { "a@b.example\r\nRCPT TO:<x@y>",
+                               "a",
+                               "@b.example",
+                               "a@",
+                               "a@b..example",
+                               "a b@c.example",
+                               "<a@b.example>",
+                               "a@b\x01.x",
                                "a@.example" };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
-    g_assert_true (farceur_envelope_check_address (good[i], NULL));
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
-    g_autoptr (GError) error = NULL;
-    g_assert_false (farceur_envelope_check_address (bad[i], &error));
-    g_assert_error (error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
+    g_assert_true(farceur_envelope_check_address(good[i], NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_assert_false(farceur_envelope_check_address(bad[i], &error));
+    g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   }
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  farceur_init ();
-  g_test_add_func ("/envelope/from-headers", test_from_headers);
-  g_test_add_func ("/envelope/sender-wins", test_sender_wins);
-  g_test_add_func ("/envelope/resent-block", test_resent_block);
-  g_test_add_func ("/envelope/no-recipient", test_no_recipient);
-  g_test_add_func ("/envelope/check-address", test_check_address);
-  return g_test_run ();
+  g_test_init(&argc, &argv, NULL);
+  farceur_init();
+  g_test_add_func("/envelope/from-headers", test_from_headers);
+  g_test_add_func("/envelope/sender-wins", test_sender_wins);
+  g_test_add_func("/envelope/resent-block", test_resent_block);
+  g_test_add_func("/envelope/no-recipient", test_no_recipient);
+  g_test_add_func("/envelope/check-address", test_check_address);
+  return g_test_run();
 }

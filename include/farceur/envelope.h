@@ -16,15 +16,15 @@ typedef struct {
   GPtrArray *rcpt_to;
 } FarceurEnvelope;
 
-FarceurEnvelope *farceur_envelope_new (const char *mail_from);
-FarceurEnvelope *farceur_envelope_copy (const FarceurEnvelope *envelope);
-void farceur_envelope_free (FarceurEnvelope *envelope);
-void farceur_envelope_add_rcpt (FarceurEnvelope *envelope, const char *addr);
+FarceurEnvelope *farceur_envelope_new(const char *mail_from);
+FarceurEnvelope *farceur_envelope_copy(const FarceurEnvelope *envelope);
+void farceur_envelope_free(FarceurEnvelope *envelope);
+void farceur_envelope_add_rcpt(FarceurEnvelope *envelope, const char *addr);
 
-gboolean farceur_envelope_check_address (const char *addr, GError **error);
+gboolean farceur_envelope_check_address(const char *addr, GError **error);
 
-FarceurEnvelope *farceur_envelope_from_message (GMimeMessage *message, GError **error);
+FarceurEnvelope *farceur_envelope_from_message(GMimeMessage *message, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurEnvelope, farceur_envelope_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurEnvelope, farceur_envelope_free)
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define FARCEUR_ERROR (farceur_error_quark ())
+#define FARCEUR_ERROR (farceur_error_quark())
 
 /**
  * FarceurError:
@@ -38,8 +38,8 @@ typedef enum {
   FARCEUR_ERROR_CONFIG,
 } FarceurError;
 
-GQuark farceur_error_quark (void);
+GQuark farceur_error_quark(void);
 
-int farceur_error_to_exit_status (const GError *error);
+int farceur_error_to_exit_status(const GError *error);
 
 G_END_DECLS

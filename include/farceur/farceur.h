@@ -11,3 +11,4 @@
 #include <farceur/compose.h>
 #include <farceur/smtp-reply.h>
 #include <farceur/smtp-client.h>
+#include <farceur/trace.h>

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
  * defaults: UTF-8 for header encoding, RFC 2047 everywhere.  Every public
  * entry point that touches GMime calls this itself; calling it again is free.
  */
-void farceur_init (void);
+void farceur_init(void);
 
-const char *farceur_version (void);
+const char *farceur_version(void);
 
 G_END_DECLS

@@ -22,12 +22,12 @@ typedef struct {
   GPtrArray *warnings;
 } FarceurInputMessage;
 
-FarceurInput *farceur_input_open (const char *arg, GError **error);
-FarceurInputMessage *farceur_input_next (FarceurInput *input, GError **error);
-void farceur_input_free (FarceurInput *input);
-void farceur_input_message_free (FarceurInputMessage *msg);
+FarceurInput *farceur_input_open(const char *arg, GError **error);
+FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
+void farceur_input_free(FarceurInput *input);
+void farceur_input_message_free(FarceurInputMessage *msg);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInput, farceur_input_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FarceurInputMessage, farceur_input_message_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInput, farceur_input_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInputMessage, farceur_input_message_free)
 
 G_END_DECLS

@@ -4,8 +4,8 @@
 #include "commands.h"
 
 int
-cli_cmd_version (int argc, char **argv)
+cli_cmd_version(int argc, char **argv)
 {
-  printf ("farceur %s\n", farceur_version ());
+  printf("farceur %s\n", farceur_version());
   return 0;
 }

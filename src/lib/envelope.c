@@ -7,95 +7,95 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
 
-#define ENVELOPE_MAX_PATH 256  /* RFC 5321 4.5.3.1.3, brackets included */
-#define ENVELOPE_MAX_LOCAL 64  /* RFC 5321 4.5.3.1.1 */
+#define ENVELOPE_MAX_PATH 256   /* RFC 5321 4.5.3.1.3, brackets included */
+#define ENVELOPE_MAX_LOCAL 64   /* RFC 5321 4.5.3.1.1 */
 #define ENVELOPE_MAX_DOMAIN 255 /* RFC 5321 4.5.3.1.2 */
 
 FarceurEnvelope *
-farceur_envelope_new (const char *mail_from)
+farceur_envelope_new(const char *mail_from)
 {
-  FarceurEnvelope *envelope = g_new0 (FarceurEnvelope, 1);
+  FarceurEnvelope *envelope = g_new0(FarceurEnvelope, 1);
 
-  envelope->mail_from = g_strdup (mail_from ? mail_from : "");
-  envelope->rcpt_to = g_ptr_array_new_with_free_func (g_free);
+  envelope->mail_from = g_strdup(mail_from ? mail_from : "");
+  envelope->rcpt_to = g_ptr_array_new_with_free_func(g_free);
   return envelope;
 }
 
 FarceurEnvelope *
-farceur_envelope_copy (const FarceurEnvelope *envelope)
+farceur_envelope_copy(const FarceurEnvelope *envelope)
 {
-  FarceurEnvelope *copy = farceur_envelope_new (envelope->mail_from);
+  FarceurEnvelope *copy = farceur_envelope_new(envelope->mail_from);
 
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    g_ptr_array_add (copy->rcpt_to, g_strdup (envelope->rcpt_to->pdata[i]));
+    g_ptr_array_add(copy->rcpt_to, g_strdup(envelope->rcpt_to->pdata[i]));
   return copy;
 }
 
 void
-farceur_envelope_free (FarceurEnvelope *envelope)
+farceur_envelope_free(FarceurEnvelope *envelope)
 {
   if (envelope == NULL)
     return;
-  g_free (envelope->mail_from);
-  g_ptr_array_unref (envelope->rcpt_to);
-  g_free (envelope);
+  g_free(envelope->mail_from);
+  g_ptr_array_unref(envelope->rcpt_to);
+  g_free(envelope);
 }
 
 /* Adds @addr unless already present (compared case-insensitively, as a
  * server would treat the domain; local parts are compared the same way since
  * sending twice to one mailbox is the worse mistake). */
 void
-farceur_envelope_add_rcpt (FarceurEnvelope *envelope, const char *addr)
+farceur_envelope_add_rcpt(FarceurEnvelope *envelope, const char *addr)
 {
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    if (g_ascii_strcasecmp (envelope->rcpt_to->pdata[i], addr) == 0)
+    if (g_ascii_strcasecmp(envelope->rcpt_to->pdata[i], addr) == 0)
       return;
-  g_ptr_array_add (envelope->rcpt_to, g_strdup (addr));
+  g_ptr_array_add(envelope->rcpt_to, g_strdup(addr));
 }
 
 static gboolean
-envelope_fail (GError **error, const char *addr, const char *why)
+envelope_fail(GError **error, const char *addr, const char *why)
 {
-  g_set_error (error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "invalid address '%s': %s", addr, why);
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "invalid address '%s': %s", addr, why);
   return FALSE;
 }
 
 static gboolean
-envelope_check_local (const char *addr, const char *at, GError **error)
+envelope_check_local(const char *addr, const char *at, GError **error)
 {
   gboolean quoted = addr[0] == '"';
 
   if (at == addr)
-    return envelope_fail (error, addr, "empty local part");
+    return envelope_fail(error, addr, "empty local part");
   if (at - addr > ENVELOPE_MAX_LOCAL)
-    return envelope_fail (error, addr, "local part longer than 64 octets");
+    return envelope_fail(error, addr, "local part longer than 64 octets");
   for (const char *p = addr; p < at; p++) {
-    if (!quoted && (*p == ' ' || strchr ("()<>[]:;,\\\"", *p) != NULL))
-      return envelope_fail (error, addr, "special character in unquoted local part");
+    if (!quoted && (*p == ' ' || strchr("()<>[]:;,\\\"", *p) != NULL))
+      return envelope_fail(error, addr, "special character in unquoted local part");
   }
   if (quoted && (at - addr < 2 || at[-1] != '"'))
-    return envelope_fail (error, addr, "unterminated quoted local part");
+    return envelope_fail(error, addr, "unterminated quoted local part");
   return TRUE;
 }
 
 static gboolean
-envelope_check_domain (const char *addr, const char *domain, GError **error)
+envelope_check_domain(const char *addr, const char *domain, GError **error)
 {
-  gsize len = strlen (domain);
+  gsize len = strlen(domain);
 
   if (len == 0)
-    return envelope_fail (error, addr, "empty domain");
+    return envelope_fail(error, addr, "empty domain");
   if (len > ENVELOPE_MAX_DOMAIN)
-    return envelope_fail (error, addr, "domain longer than 255 octets");
+    return envelope_fail(error, addr, "domain longer than 255 octets");
   if (domain[0] == '[')
-    return domain[len - 1] == ']' ? TRUE : envelope_fail (error, addr, "unterminated literal");
+    return domain[len - 1] == ']' ? TRUE : envelope_fail(error, addr, "unterminated literal");
   for (const char *p = domain; *p; p++) {
-    guchar c = (guchar) *p;
-    if (!(g_ascii_isalnum (c) || c == '-' || c == '.' || c >= 0x80))
-      return envelope_fail (error, addr, "invalid character in domain");
+    guchar c = (guchar)*p;
+    if (!(g_ascii_isalnum(c) || c == '-' || c == '.' || c >= 0x80))
+      return envelope_fail(error, addr, "invalid character in domain");
   }
-  if (domain[0] == '.' || domain[len - 1] == '.' || strstr (domain, "..") != NULL)
-    return envelope_fail (error, addr, "empty label in domain");
+  if (domain[0] == '.' || domain[len - 1] == '.' || strstr(domain, "..") != NULL)
+    return envelope_fail(error, addr, "empty label in domain");
   return TRUE;
 }
 
@@ -111,68 +111,68 @@ envelope_check_domain (const char *addr, const char *domain, GError **error)
  * SMTPUTF8, which the transport checks).  "" is the null reverse path.
  */
 gboolean
-farceur_envelope_check_address (const char *addr, GError **error)
+farceur_envelope_check_address(const char *addr, GError **error)
 {
   const char *at;
 
   if (addr[0] == '\0')
     return TRUE;
-  if (strlen (addr) > ENVELOPE_MAX_PATH - 2)
-    return envelope_fail (error, addr, "longer than 254 octets");
+  if (strlen(addr) > ENVELOPE_MAX_PATH - 2)
+    return envelope_fail(error, addr, "longer than 254 octets");
   for (const char *p = addr; *p; p++) {
-    guchar c = (guchar) *p;
+    guchar c = (guchar)*p;
     if (c < 0x20 || c == 0x7f)
-      return envelope_fail (error, addr, "control character");
+      return envelope_fail(error, addr, "control character");
     if (c == '<' || c == '>')
-      return envelope_fail (error, addr, "angle bracket");
+      return envelope_fail(error, addr, "angle bracket");
   }
-  if (!g_utf8_validate (addr, -1, NULL))
-    return envelope_fail (error, addr, "not valid UTF-8");
-  at = strrchr (addr, '@');
+  if (!g_utf8_validate(addr, -1, NULL))
+    return envelope_fail(error, addr, "not valid UTF-8");
+  at = strrchr(addr, '@');
   if (at == NULL)
-    return envelope_fail (error, addr, "no '@'");
-  return envelope_check_local (addr, at, error) && envelope_check_domain (addr, at + 1, error);
+    return envelope_fail(error, addr, "no '@'");
+  return envelope_check_local(addr, at, error) && envelope_check_domain(addr, at + 1, error);
 }
 
 /* Appends every mailbox of @list, descending into groups. */
 static gboolean
-envelope_add_list (FarceurEnvelope *envelope, InternetAddressList *list, GError **error)
+envelope_add_list(FarceurEnvelope *envelope, InternetAddressList *list, GError **error)
 {
-  int n = list ? internet_address_list_length (list) : 0;
+  int n = list ? internet_address_list_length(list) : 0;
 
   for (int i = 0; i < n; i++) {
-    InternetAddress *ia = internet_address_list_get_address (list, i);
-    if (INTERNET_ADDRESS_IS_GROUP (ia)) {
-      InternetAddressList *members = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (ia));
-      if (!envelope_add_list (envelope, members, error))
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+      InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+      if (!envelope_add_list(envelope, members, error))
         return FALSE;
       continue;
     }
-    const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia));
-    if (!farceur_envelope_check_address (addr, error))
+    const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+    if (!farceur_envelope_check_address(addr, error))
       return FALSE;
-    farceur_envelope_add_rcpt (envelope, addr);
+    farceur_envelope_add_rcpt(envelope, addr);
   }
   return TRUE;
 }
 
 static InternetAddressList *
-envelope_parse_header (GMimeObject *object, const char *name)
+envelope_parse_header(GMimeObject *object, const char *name)
 {
-  const char *raw = g_mime_object_get_header (object, name);
+  const char *raw = g_mime_object_get_header(object, name);
 
-  return raw ? internet_address_list_parse (NULL, raw) : NULL;
+  return raw ? internet_address_list_parse(NULL, raw) : NULL;
 }
 
 static char *
-envelope_first_mailbox (InternetAddressList *list)
+envelope_first_mailbox(InternetAddressList *list)
 {
-  int n = list ? internet_address_list_length (list) : 0;
+  int n = list ? internet_address_list_length(list) : 0;
 
   for (int i = 0; i < n; i++) {
-    InternetAddress *ia = internet_address_list_get_address (list, i);
-    if (INTERNET_ADDRESS_IS_MAILBOX (ia))
-      return g_strdup (internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia)));
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+      return g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
   }
   return NULL;
 }
@@ -181,14 +181,14 @@ envelope_first_mailbox (InternetAddressList *list)
  * of the latest resending (RFC 5322 3.6.6); otherwise the originator and
  * destination fields do. */
 static gboolean
-envelope_has_resent (GMimeObject *object)
+envelope_has_resent(GMimeObject *object)
 {
-  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
-  int n = g_mime_header_list_get_count (headers);
+  GMimeHeaderList *headers = g_mime_object_get_header_list(object);
+  int n = g_mime_header_list_get_count(headers);
 
   for (int i = 0; i < n; i++) {
-    const char *name = g_mime_header_get_name (g_mime_header_list_get_header_at (headers, i));
-    if (g_ascii_strncasecmp (name, "Resent-", 7) == 0)
+    const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(headers, i));
+    if (g_ascii_strncasecmp(name, "Resent-", 7) == 0)
       return TRUE;
   }
   return FALSE;
@@ -208,33 +208,33 @@ envelope_has_resent (GMimeObject *object)
  *   recipient or an address is unusable
  */
 FarceurEnvelope *
-farceur_envelope_from_message (GMimeMessage *message, GError **error)
+farceur_envelope_from_message(GMimeMessage *message, GError **error)
 {
   static const char *plain[] = { "Sender", "From", "To", "Cc", "Bcc" };
-  static const char *resent[] = { "Resent-Sender", "Resent-From", "Resent-To", "Resent-Cc",
-                                  "Resent-Bcc" };
-  GMimeObject *object = GMIME_OBJECT (message);
-  const char **names = envelope_has_resent (object) ? resent : plain;
-  g_autoptr (InternetAddressList) sender = envelope_parse_header (object, names[0]);
-  g_autoptr (InternetAddressList) from = envelope_parse_header (object, names[1]);
-  g_autofree char *mail_from = envelope_first_mailbox (sender);
-  g_autoptr (FarceurEnvelope) envelope = NULL;
+  static const char *resent[]
+      = { "Resent-Sender", "Resent-From", "Resent-To", "Resent-Cc", "Resent-Bcc" };
+  GMimeObject *object = GMIME_OBJECT(message);
+  const char **names = envelope_has_resent(object) ? resent : plain;
+  g_autoptr(InternetAddressList) sender = envelope_parse_header(object, names[0]);
+  g_autoptr(InternetAddressList) from = envelope_parse_header(object, names[1]);
+  g_autofree char *mail_from = envelope_first_mailbox(sender);
+  g_autoptr(FarceurEnvelope) envelope = NULL;
 
-  farceur_init ();
+  farceur_init();
   if (mail_from == NULL)
-    mail_from = envelope_first_mailbox (from);
-  if (mail_from != NULL && !farceur_envelope_check_address (mail_from, error))
+    mail_from = envelope_first_mailbox(from);
+  if (mail_from != NULL && !farceur_envelope_check_address(mail_from, error))
     return NULL;
-  envelope = farceur_envelope_new (mail_from);
+  envelope = farceur_envelope_new(mail_from);
   for (int i = 2; i < 5; i++) {
-    g_autoptr (InternetAddressList) list = envelope_parse_header (object, names[i]);
-    if (!envelope_add_list (envelope, list, error))
+    g_autoptr(InternetAddressList) list = envelope_parse_header(object, names[i]);
+    if (!envelope_add_list(envelope, list, error))
       return NULL;
   }
   if (envelope->rcpt_to->len == 0) {
-    g_set_error (error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                 "message has no recipient in %s, %s or %s", names[2], names[3], names[4]);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message has no recipient in %s, %s or %s", names[2], names[3], names[4]);
     return NULL;
   }
-  return g_steal_pointer (&envelope);
+  return g_steal_pointer(&envelope);
 }

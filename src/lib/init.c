@@ -5,22 +5,22 @@
 #include <farceur/init.h>
 
 static gpointer
-farceur_init_once (gpointer data)
+farceur_init_once(gpointer data)
 {
-  g_mime_init ();
+  g_mime_init();
   return NULL;
 }
 
 void
-farceur_init (void)
+farceur_init(void)
 {
   static GOnce once = G_ONCE_INIT;
 
-  g_once (&once, farceur_init_once, NULL);
+  g_once(&once, farceur_init_once, NULL);
 }
 
 const char *
-farceur_version (void)
+farceur_version(void)
 {
   return FARCEUR_VERSION;
 }

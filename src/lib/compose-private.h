@@ -1,0 +1,22 @@
+/* farceur: internals shared by compose.c, compose-body.c and compose-verify.c.
+ * Never installed. */
+#pragma once
+
+#include <farceur/compose.h>
+
+G_BEGIN_DECLS
+
+/* Fails with FARCEUR_ERROR_DATA, prefixed "template 'FILE' line N: " when
+ * @tmpl is given (line 0: no line). */
+gboolean compose_fail(GError **error, const FarceurTemplate *tmpl, guint line, const char *format,
+                      ...) G_GNUC_PRINTF(4, 5);
+
+/* The MIME body of the message: text, optional HTML alternative, related
+ * inline images, attachments (template ones, then @extra paths). */
+GMimeObject *compose_body_new(const FarceurTemplate *tmpl, GHashTable *vars,
+                              const char *const *extra, GError **error);
+
+/* Gives every multipart under @object a boundary derived from @seed. */
+void compose_seed_boundaries(GMimeObject *object, const char *seed);
+
+G_END_DECLS

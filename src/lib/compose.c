@@ -1,0 +1,471 @@
+/* farceur: template + variables -> GMimeMessage (SPEC.md, Templates).
+ *
+ * Every value is checked for control characters before GMime sees it
+ * (farceur_check_header_value), addresses are parsed by GMime's
+ * InternetAddressList and checked as SMTP paths, and the finished message
+ * is re-parsed (farceur_compose_verify) before it is handed out.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <farceur/envelope.h>
+#include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/init.h>
+
+#include "compose-private.h"
+
+/* Address headers, in the order they are written. */
+static const struct {
+  const char *name;
+  GMimeAddressType type;
+} compose_address_headers[] = {
+  { "From", GMIME_ADDRESS_TYPE_FROM },
+  { "Sender", GMIME_ADDRESS_TYPE_SENDER },
+  { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
+  { "To", GMIME_ADDRESS_TYPE_TO },
+  { "Cc", GMIME_ADDRESS_TYPE_CC },
+  { "Bcc", GMIME_ADDRESS_TYPE_BCC },
+};
+
+/* Headers farceur writes itself; a template may not set them. */
+static const char *const compose_reserved[] = { "Date", "Message-ID", "MIME-Version", NULL };
+
+/* Checks the mailboxes of @list (descending into groups): each address must
+ * be usable as an SMTP path, and each display name, as decoded by GMime
+ * (an encoded-word may hide a CR), must be free of control characters. */
+static gboolean
+compose_check_list(InternetAddressList *list, const char *what, GError **error)
+{
+  int n = internet_address_list_length(list);
+
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    const char *name = internet_address_get_name(ia);
+    internet_address_set_charset(ia, "utf-8");
+    if (name && !farceur_check_header_value(what, name, error))
+      return FALSE;
+    if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+      InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+      if (!compose_check_list(members, what, error))
+        return FALSE;
+    } else if (!farceur_envelope_check_address(
+                   internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), error)) {
+      g_prefix_error(error, "%s: ", what);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Parses @text ("Name <addr>, addr, ...") into a checked list. */
+static InternetAddressList *
+compose_parse_addresses(const char *text, const char *what, GError **error)
+{
+  g_autoptr(InternetAddressList) list = NULL;
+
+  if (!farceur_check_header_value(what, text, error))
+    return NULL;
+  list = internet_address_list_parse(NULL, text);
+  if (list == NULL || internet_address_list_length(list) == 0) {
+    compose_fail(error, NULL, 0, "invalid %s '%s': no address", what, text);
+    return NULL;
+  }
+  if (!compose_check_list(list, what, error))
+    return NULL;
+  return g_steal_pointer(&list);
+}
+
+static InternetAddressList *
+compose_parse_all(const char *const *texts, const char *what, GError **error)
+{
+  g_autoptr(InternetAddressList) all = internet_address_list_new();
+
+  for (gsize i = 0; texts && texts[i]; i++) {
+    g_autoptr(InternetAddressList) one = compose_parse_addresses(texts[i], what, error);
+    if (one == NULL)
+      return NULL;
+    internet_address_list_append(all, one);
+  }
+  return g_steal_pointer(&all);
+}
+
+/* The first mailbox of @list (groups flattened), or NULL. */
+static InternetAddressMailbox *
+compose_first_mailbox(InternetAddressList *list)
+{
+  int n = list ? internet_address_list_length(list) : 0;
+
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+      return INTERNET_ADDRESS_MAILBOX(ia);
+    InternetAddressMailbox *inner
+        = compose_first_mailbox(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+    if (inner)
+      return inner;
+  }
+  return NULL;
+}
+
+/* first_name: the first word of the display name; else the local part up to
+ * its first '.', '_', '-' or '+', capitalised ("jean.dupont@x" -> "Jean"). */
+static char *
+compose_first_name(InternetAddressMailbox *mailbox)
+{
+  const char *name = internet_address_get_name(INTERNET_ADDRESS(mailbox));
+  const char *addr = internet_address_mailbox_get_addr(mailbox);
+  g_autofree char *word = NULL;
+  gsize cut;
+
+  if (name && *name) {
+    g_autofree char *trimmed = g_strstrip(g_strdup(name));
+    if (*trimmed)
+      return g_strndup(trimmed, strcspn(trimmed, " \t"));
+  }
+  cut = strcspn(addr, "@._-+");
+  word = g_strndup(addr, cut > 0 ? cut : strcspn(addr, "@"));
+  if (*word == '\0' || !g_utf8_validate(word, -1, NULL))
+    return g_steal_pointer(&word);
+  {
+    gunichar first = g_unichar_totitle(g_utf8_get_char(word));
+    char buf[8] = { 0 };
+    g_unichar_to_utf8(first, buf);
+    return g_strconcat(buf, g_utf8_next_char(word), NULL);
+  }
+}
+
+/* Binds PREFIX.name, PREFIX.email, PREFIX.first_name.  name is the display
+ * name, else the address. */
+static void
+compose_bind_mailbox(GHashTable *vars, const char *prefix, InternetAddressMailbox *mailbox)
+{
+  const char *name = internet_address_get_name(INTERNET_ADDRESS(mailbox));
+  const char *addr = internet_address_mailbox_get_addr(mailbox);
+
+  g_hash_table_insert(vars, g_strconcat(prefix, ".name", NULL),
+                      g_strdup(name && *name ? name : addr));
+  g_hash_table_insert(vars, g_strconcat(prefix, ".email", NULL), g_strdup(addr));
+  g_hash_table_insert(vars, g_strconcat(prefix, ".first_name", NULL), compose_first_name(mailbox));
+}
+
+static void
+compose_bind_recipients(GHashTable *vars, InternetAddressList *to)
+{
+  g_autoptr(GString) names = g_string_new(NULL);
+  g_autoptr(GString) emails = g_string_new(NULL);
+  int n = internet_address_list_length(to);
+
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(to, i);
+    const char *name = internet_address_get_name(ia);
+    const char *addr;
+    if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+      continue;
+    addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+    g_string_append_printf(names, "%s%s", names->len ? ", " : "", name && *name ? name : addr);
+    g_string_append_printf(emails, "%s%s", emails->len ? ", " : "", addr);
+  }
+  g_hash_table_insert(vars, g_strdup("recipients.names"),
+                      g_string_free(g_steal_pointer(&names), FALSE));
+  g_hash_table_insert(vars, g_strdup("recipients.emails"),
+                      g_string_free(g_steal_pointer(&emails), FALSE));
+  if (compose_first_mailbox(to))
+    compose_bind_mailbox(vars, "recipient", compose_first_mailbox(to));
+}
+
+static gboolean
+compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (extra == NULL)
+    return TRUE;
+  g_hash_table_iter_init(&iter, extra);
+  while (g_hash_table_iter_next(&iter, &key, &value)) {
+    g_autofree char *what = g_strdup_printf("value of variable '%s'", (const char *)key);
+    if (!farceur_check_header_value(what, value, error))
+      return FALSE;
+    g_hash_table_insert(vars, g_strdup(key), g_strdup(value));
+  }
+  return TRUE;
+}
+
+/**
+ * farceur_compose_bind_vars:
+ * @request: the sender, recipients and extra variables
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * The variables a template sees: `sender.name`, `sender.email`,
+ * `sender.first_name` from @request->from; `recipients.names` and
+ * `recipients.emails` (", "-separated) from all of @request->to;
+ * `recipient.*` from the first of them; `date` (YYYY-MM-DD of
+ * @request->date, else today, local time); then @request->vars on top.
+ * `name` is the display name, else the address; `first_name` is the first
+ * word of the display name, else the capitalised local part up to its first
+ * '.', '_', '-' or '+'.  Every address and value is refused when it holds a
+ * control character (CR, LF, NUL, ...), since any of them may land in a header.
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): the variables, or %NULL
+ */
+GHashTable *
+farceur_compose_bind_vars(const FarceurComposeRequest *request, GError **error)
+{
+  g_autoptr(GHashTable) vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(InternetAddressList) to = NULL;
+  g_autoptr(GDateTime) now
+      = request->date ? g_date_time_ref(request->date) : g_date_time_new_now_local();
+
+  farceur_init();
+  if (request->from) {
+    g_autoptr(InternetAddressList) from
+        = compose_parse_addresses(request->from, "sender address", error);
+    if (from == NULL)
+      return NULL;
+    if (compose_first_mailbox(from))
+      compose_bind_mailbox(vars, "sender", compose_first_mailbox(from));
+  }
+  to = compose_parse_all(request->to, "recipient address", error);
+  if (to == NULL)
+    return NULL;
+  compose_bind_recipients(vars, to);
+  g_hash_table_insert(vars, g_strdup("date"), g_date_time_format(now, "%Y-%m-%d"));
+  if (!compose_bind_request_vars(vars, request->vars, error))
+    return NULL;
+  return g_steal_pointer(&vars);
+}
+
+typedef struct {
+  const FarceurTemplate *tmpl;
+  const FarceurComposeRequest *request;
+  GHashTable *vars;
+  GMimeMessage *message;
+  GPtrArray *headers; /* (element-type FarceurTemplateHeader) expanded copies */
+} ComposeState;
+
+static void
+compose_header_free(gpointer data)
+{
+  FarceurTemplateHeader *header = data;
+
+  g_free(header->name);
+  g_free(header->value);
+  g_free(header);
+}
+
+static gboolean
+compose_is_reserved(const char *name)
+{
+  for (gsize i = 0; compose_reserved[i]; i++)
+    if (g_ascii_strcasecmp(name, compose_reserved[i]) == 0)
+      return TRUE;
+  return g_ascii_strncasecmp(name, "Content-", 8) == 0;
+}
+
+/* Expands every template header into @state->headers, checking the value. */
+static gboolean
+compose_expand_headers(ComposeState *state, GError **error)
+{
+  const FarceurTemplate *tmpl = state->tmpl;
+
+  for (guint i = 0; i < tmpl->headers->len; i++) {
+    const FarceurTemplateHeader *src = tmpl->headers->pdata[i];
+    g_autoptr(GError) local = NULL;
+    g_autofree char *what = g_strdup_printf("header '%s'", src->name);
+    FarceurTemplateHeader *header;
+    char *value = farceur_template_expand(src->value, state->vars, tmpl->file, src->line, error);
+    if (value == NULL)
+      return FALSE;
+    header = g_new0(FarceurTemplateHeader, 1);
+    header->name = g_strdup(src->name);
+    header->value = value;
+    header->line = src->line;
+    g_ptr_array_add(state->headers, header);
+    if (compose_is_reserved(src->name))
+      return compose_fail(error, tmpl, src->line, "header '%s' is set by farceur", src->name);
+    if (!farceur_check_header_value(what, src->name, &local)
+        || !farceur_check_header_value(what, value, &local))
+      return compose_fail(error, tmpl, src->line, "%s", local->message);
+  }
+  return TRUE;
+}
+
+/* The addresses of header @name: the template's (all of its @name headers),
+ * else @fallback from the request. */
+static gboolean
+compose_address_header(ComposeState *state, guint k, const char *const *fallback, GError **error)
+{
+  const char *name = compose_address_headers[k].name;
+  InternetAddressList *target
+      = g_mime_message_get_addresses(state->message, compose_address_headers[k].type);
+  gboolean from_template = FALSE;
+
+  for (guint i = 0; i < state->headers->len; i++) {
+    const FarceurTemplateHeader *header = state->headers->pdata[i];
+    g_autoptr(GError) local = NULL;
+    g_autofree char *what = g_strdup_printf("'%s' address", name);
+    g_autoptr(InternetAddressList) list = NULL;
+    if (g_ascii_strcasecmp(header->name, name) != 0)
+      continue;
+    list = compose_parse_addresses(header->value, what, &local);
+    if (list == NULL)
+      return compose_fail(error, state->tmpl, header->line, "%s", local->message);
+    internet_address_list_append(target, list);
+    from_template = TRUE;
+  }
+  if (!from_template && fallback) {
+    g_autofree char *what = g_strdup_printf("%s address", name);
+    g_autoptr(InternetAddressList) list = compose_parse_all(fallback, what, error);
+    if (list == NULL)
+      return FALSE;
+    internet_address_list_append(target, list);
+  }
+  return TRUE;
+}
+
+static gboolean
+compose_addresses(ComposeState *state, GError **error)
+{
+  const FarceurComposeRequest *request = state->request;
+  const char *from[] = { request->from, NULL };
+  const char *const *fallback[]
+      = { request->from ? from : NULL, NULL, NULL, request->to, request->cc, request->bcc };
+
+  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
+    if (!compose_address_header(state, k, fallback[k], error))
+      return FALSE;
+  if (internet_address_list_length(g_mime_message_get_from(state->message)) == 0)
+    return compose_fail(error, state->tmpl, 0, "no sender: give a From header or --from");
+  return TRUE;
+}
+
+static gboolean
+compose_is_address_header(const char *name)
+{
+  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
+    if (g_ascii_strcasecmp(name, compose_address_headers[k].name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+compose_subject(ComposeState *state, GError **error)
+{
+  const FarceurTemplateHeader *subject = NULL;
+
+  for (guint i = 0; i < state->headers->len; i++) {
+    const FarceurTemplateHeader *header = state->headers->pdata[i];
+    if (g_ascii_strcasecmp(header->name, "Subject") != 0)
+      continue;
+    if (subject != NULL)
+      return compose_fail(error, state->tmpl, header->line,
+                          "second Subject header (first on line %u)", subject->line);
+    subject = header;
+  }
+  if (subject == NULL)
+    return compose_fail(error, state->tmpl, 0, "no Subject header");
+  g_mime_message_set_subject(state->message, subject->value, "utf-8");
+  return TRUE;
+}
+
+/* The domain of the first From address, for the Message-ID. */
+static char *
+compose_id_domain(GMimeMessage *message)
+{
+  InternetAddressMailbox *from = compose_first_mailbox(g_mime_message_get_from(message));
+  const char *at = from ? strrchr(internet_address_mailbox_get_addr(from), '@') : NULL;
+
+  if (at && at[1] && at[1] != '[' && g_str_is_ascii(at + 1))
+    return g_strdup(at + 1);
+  return g_strdup("farceur.invalid");
+}
+
+static gboolean
+compose_date_and_id(ComposeState *state, GError **error)
+{
+  const FarceurComposeRequest *request = state->request;
+  g_autoptr(GDateTime) now
+      = request->date ? g_date_time_ref(request->date) : g_date_time_new_now_local();
+  g_autofree char *domain = compose_id_domain(state->message);
+  g_autofree char *id = request->message_id ? g_strdup(request->message_id)
+                                            : g_mime_utils_generate_message_id(domain);
+
+  if (!farceur_check_header_value("Message-ID", id, error))
+    return FALSE;
+  if (*id == '\0' || strpbrk(id, "<> \t\"") != NULL)
+    return compose_fail(error, NULL, 0, "invalid Message-ID '%s'", id);
+  g_mime_message_set_date(state->message, now);
+  g_mime_message_set_message_id(state->message, id);
+  return TRUE;
+}
+
+static void
+compose_other_headers(ComposeState *state)
+{
+  for (guint i = 0; i < state->headers->len; i++) {
+    const FarceurTemplateHeader *header = state->headers->pdata[i];
+    if (compose_is_address_header(header->name) || g_ascii_strcasecmp(header->name, "Subject") == 0)
+      continue;
+    g_mime_object_append_header(GMIME_OBJECT(state->message), header->name, header->value, "utf-8");
+  }
+}
+
+static gboolean
+compose_headers(ComposeState *state, GError **error)
+{
+  return compose_expand_headers(state, error) && compose_addresses(state, error)
+         && compose_subject(state, error) && compose_date_and_id(state, error);
+}
+
+/**
+ * farceur_compose_message:
+ * @tmpl: the template
+ * @request: sender, recipients, variables, extra attachments, and for
+ *   reproducible output a fixed date and Message-ID
+ * @error: return location for an error: %FARCEUR_ERROR_DATA for a bad
+ *   template, value or address (naming the template file and line),
+ *   %FARCEUR_ERROR_NOINPUT for a missing --attach file
+ *
+ * Renders @tmpl: placeholders expanded in every header, the body and the
+ * Html file; From/To/Cc (and Sender, Reply-To, Bcc) of the template win over
+ * @request; other headers are copied, RFC 2047-encoded in UTF-8 as needed;
+ * Date, Message-ID and MIME-Version are always set.  The body is text/plain,
+ * multipart/alternative with the HTML, multipart/related for the inline
+ * images the HTML names by cid:, multipart/mixed for attachments (base64,
+ * RFC 2231 UTF-8 file names, streamed from disk when the message is
+ * written).  The result has passed farceur_compose_verify().
+ *
+ * Returns: (transfer full): the message, or %NULL
+ */
+GMimeMessage *
+farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest *request,
+                        GError **error)
+{
+  g_autoptr(GHashTable) vars = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(compose_header_free);
+  g_autoptr(GMimeObject) body = NULL;
+  ComposeState state = { tmpl, request, NULL, NULL, headers };
+
+  farceur_init();
+  vars = farceur_compose_bind_vars(request, error);
+  if (vars == NULL)
+    return NULL;
+  message = g_mime_message_new(FALSE);
+  state.vars = vars;
+  state.message = message;
+  if (!compose_headers(&state, error))
+    return NULL;
+  body = compose_body_new(tmpl, vars, request->attach, error);
+  if (body == NULL)
+    return NULL;
+  compose_other_headers(&state);
+  if (request->message_id)
+    compose_seed_boundaries(body, request->message_id);
+  g_mime_message_set_mime_part(message, body);
+  if (!farceur_compose_verify(message, error))
+    return NULL;
+  return g_steal_pointer(&message);
+}

@@ -1,0 +1,669 @@
+/* farceur: prank templates (SPEC.md, Templates).
+ *
+ * Hand-written: the template format is farceur's own (a header block with
+ * pseudo-headers, {{placeholders}}), so neither GMime nor GLib parses it.
+ * GMime does all the real header work later, when the message is composed.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <farceur/error.h>
+#include <farceur/template.h>
+
+#define TEMPLATE_MAX_SIZE (16 * 1024 * 1024)
+#define TEMPLATE_MAX_NAME 64 /* placeholder names */
+
+typedef struct {
+  const char *file;
+  const char *dir;
+  gboolean lenient; /* lab messages file: the header block may end without a blank line */
+} TemplateContext;
+
+static gboolean G_GNUC_PRINTF(4, 5)
+    template_fail(GError **error, const char *file, guint line, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *what = NULL;
+
+  va_start(args, format);
+  what = g_strdup_vprintf(format, args);
+  va_end(args);
+  if (line > 0)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s' line %u: %s", file, line,
+                what);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s': %s", file, what);
+  return FALSE;
+}
+
+static void
+template_header_free(gpointer data)
+{
+  FarceurTemplateHeader *header = data;
+
+  g_free(header->name);
+  g_free(header->value);
+  g_free(header);
+}
+
+static void
+template_attach_free(gpointer data)
+{
+  FarceurAttachSpec *spec = data;
+
+  g_free(spec->path);
+  g_free(spec->name);
+  g_free(spec->type);
+  g_free(spec->cid);
+  g_free(spec);
+}
+
+void
+farceur_template_free(FarceurTemplate *tmpl)
+{
+  if (tmpl == NULL)
+    return;
+  g_free(tmpl->file);
+  g_free(tmpl->dir);
+  g_ptr_array_unref(tmpl->headers);
+  g_ptr_array_unref(tmpl->attachments);
+  g_free(tmpl->html_path);
+  g_free(tmpl->body);
+  g_free(tmpl);
+}
+
+static FarceurTemplate *
+template_new(const TemplateContext *ctx)
+{
+  FarceurTemplate *tmpl = g_new0(FarceurTemplate, 1);
+
+  tmpl->file = g_strdup(ctx->file);
+  tmpl->dir = g_strdup(ctx->dir ? ctx->dir : ".");
+  tmpl->headers = g_ptr_array_new_with_free_func(template_header_free);
+  tmpl->attachments = g_ptr_array_new_with_free_func(template_attach_free);
+  return tmpl;
+}
+
+/**
+ * farceur_template_get_header:
+ * @tmpl: a template
+ * @name: a header name, compared case-insensitively
+ *
+ * Returns: (nullable) (transfer none): the unexpanded value of the first
+ *   header called @name
+ */
+const char *
+farceur_template_get_header(const FarceurTemplate *tmpl, const char *name)
+{
+  for (guint i = 0; i < tmpl->headers->len; i++) {
+    FarceurTemplateHeader *header = tmpl->headers->pdata[i];
+    if (g_ascii_strcasecmp(header->name, name) == 0)
+      return header->value;
+  }
+  return NULL;
+}
+
+/* A header field name: printable US-ASCII except ':' (RFC 5322 2.2). */
+static gsize
+template_field_name_length(const char *line)
+{
+  gsize n = 0;
+
+  while (line[n] > 32 && line[n] < 127 && line[n] != ':')
+    n++;
+  return line[n] == ':' ? n : 0;
+}
+
+/* Refuses bytes that have no business in a UTF-8 text template: NUL (it would
+ * cut the text), a CR not followed by LF, other C0 controls but TAB. */
+static gboolean
+template_check_text(const char *text, gsize length, const TemplateContext *ctx, guint first_line,
+                    GError **error)
+{
+  const char *bad = NULL;
+  guint line = first_line;
+
+  for (gsize i = 0; i < length; i++) {
+    guchar c = (guchar)text[i];
+    if (c == '\n')
+      line++;
+    else if (c == '\r' && i + 1 < length && text[i + 1] == '\n')
+      continue;
+    else if ((c < 0x20 && c != '\t') || c == 0x7f)
+      return template_fail(error, ctx->file, line, "control character 0x%02x", c);
+  }
+  if (!g_utf8_validate_len(text, length, &bad)) {
+    line = first_line;
+    for (const char *p = text; p < bad; p++)
+      line += *p == '\n';
+    return template_fail(error, ctx->file, line, "not valid UTF-8");
+  }
+  return TRUE;
+}
+
+/* Splits "a; b=c; d=\"e; f\"" on semicolons outside double quotes. */
+static GPtrArray *
+template_split_params(const char *value)
+{
+  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+  GString *item = g_string_new(NULL);
+  gboolean quoted = FALSE;
+
+  for (const char *p = value;; p++) {
+    if (*p == '"')
+      quoted = !quoted;
+    if (*p == '\0' || (*p == ';' && !quoted)) {
+      g_ptr_array_add(items, g_strstrip(g_strdup(item->str)));
+      g_string_truncate(item, 0);
+      if (*p == '\0')
+        break;
+      continue;
+    }
+    g_string_append_c(item, *p);
+  }
+  g_string_free(item, TRUE);
+  return items;
+}
+
+static char *
+template_unquote(const char *value)
+{
+  gsize n = strlen(value);
+
+  if (n >= 2 && value[0] == '"' && value[n - 1] == '"')
+    return g_strndup(value + 1, n - 2);
+  return g_strdup(value);
+}
+
+static char *
+template_resolve(const TemplateContext *ctx, const char *path)
+{
+  if (g_path_is_absolute(path))
+    return g_strdup(path);
+  return g_build_filename(ctx->dir ? ctx->dir : ".", path, NULL);
+}
+
+/* A MIME type "type/subtype" made of RFC 2045 token characters. */
+static gboolean
+template_is_mime_type(const char *type)
+{
+  const char *slash = strchr(type, '/');
+
+  if (slash == NULL || slash == type || slash[1] == '\0')
+    return FALSE;
+  for (const char *p = type; *p; p++)
+    if (p != slash && (*p <= 32 || *p >= 127 || strchr("()<>@,;:\\\"/[]?=", *p) != NULL))
+      return FALSE;
+  return TRUE;
+}
+
+/* A Content-ID (without <>) is a msg-id: visible ASCII, no brackets. */
+static gboolean
+template_is_content_id(const char *cid)
+{
+  if (*cid == '\0')
+    return FALSE;
+  for (const char *p = cid; *p; p++)
+    if (*p <= 32 || *p >= 127 || *p == '<' || *p == '>' || *p == '"')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+template_attach_param(FarceurAttachSpec *spec, const char *param, const TemplateContext *ctx,
+                      GError **error)
+{
+  const char *eq = strchr(param, '=');
+  g_autofree char *key = g_strstrip(eq ? g_strndup(param, eq - param) : g_strdup(param));
+  g_autofree char *value = eq ? template_unquote(g_strstrip((char *)eq + 1)) : NULL;
+
+  if (g_ascii_strcasecmp(key, "inline") == 0 && value == NULL)
+    spec->is_inline = TRUE;
+  else if (g_ascii_strcasecmp(key, "name") == 0 && value && *value)
+    g_free(spec->name), spec->name = g_steal_pointer(&value);
+  else if (g_ascii_strcasecmp(key, "type") == 0 && value && template_is_mime_type(value))
+    g_free(spec->type), spec->type = g_ascii_strdown(value, -1);
+  else if (g_ascii_strcasecmp(key, "cid") == 0 && value && template_is_content_id(value))
+    g_free(spec->cid), spec->cid = g_steal_pointer(&value);
+  else
+    return template_fail(error, ctx->file, spec->line, "bad Attach parameter '%s'", param);
+  return TRUE;
+}
+
+/* Attach: PATH[; name=NAME][; type=TYPE][; inline][; cid=ID] */
+static gboolean
+template_parse_attach(FarceurTemplate *tmpl, const FarceurTemplateHeader *header,
+                      const TemplateContext *ctx, GError **error)
+{
+  g_autoptr(GPtrArray) items = template_split_params(header->value);
+  FarceurAttachSpec *spec = g_new0(FarceurAttachSpec, 1);
+  g_autofree char *path = template_unquote(items->pdata[0]);
+
+  spec->line = header->line;
+  g_ptr_array_add(tmpl->attachments, spec);
+  if (*path == '\0')
+    return template_fail(error, ctx->file, header->line, "Attach without a file name");
+  spec->path = template_resolve(ctx, path);
+  for (guint i = 1; i < items->len; i++)
+    if (!template_attach_param(spec, items->pdata[i], ctx, error))
+      return FALSE;
+  if (spec->cid)
+    spec->is_inline = TRUE; /* a part referenced by cid: is shown inline */
+  return TRUE;
+}
+
+static gboolean
+template_parse_html(FarceurTemplate *tmpl, const FarceurTemplateHeader *header,
+                    const TemplateContext *ctx, GError **error)
+{
+  g_autofree char *path = template_unquote(header->value);
+
+  if (tmpl->html_path != NULL)
+    return template_fail(error, ctx->file, header->line, "second Html header (first on line %u)",
+                         tmpl->html_line);
+  if (*path == '\0')
+    return template_fail(error, ctx->file, header->line, "Html without a file name");
+  tmpl->html_path = template_resolve(ctx, path);
+  tmpl->html_line = header->line;
+  return TRUE;
+}
+
+/* Files the unfolded header, or consumes it when it is a pseudo-header. */
+static gboolean
+template_add_header(FarceurTemplate *tmpl, FarceurTemplateHeader *header,
+                    const TemplateContext *ctx, GError **error)
+{
+  gboolean ok = TRUE;
+
+  g_strstrip(header->value);
+  if (g_ascii_strcasecmp(header->name, "Attach") == 0)
+    ok = template_parse_attach(tmpl, header, ctx, error);
+  else if (g_ascii_strcasecmp(header->name, "Html") == 0)
+    ok = template_parse_html(tmpl, header, ctx, error);
+  else {
+    g_ptr_array_add(tmpl->headers, header);
+    return TRUE;
+  }
+  template_header_free(header);
+  return ok;
+}
+
+typedef struct {
+  char **lines;
+  guint first_line;
+  guint index; /* current line, 0-based */
+} TemplateLines;
+
+static gboolean
+template_is_blank(const char *line)
+{
+  return line[strspn(line, " \t")] == '\0';
+}
+
+static gboolean
+template_is_blank_range(const char *start, const char *end)
+{
+  for (const char *p = start; p < end; p++)
+    if (!g_ascii_isspace(*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* Reads one header and its folded continuation lines. */
+static FarceurTemplateHeader *
+template_read_header(TemplateLines *in, gsize name_length)
+{
+  FarceurTemplateHeader *header = g_new0(FarceurTemplateHeader, 1);
+  const char *line = in->lines[in->index];
+  GString *value = g_string_new(line + name_length + 1);
+
+  header->name = g_strndup(line, name_length);
+  header->line = in->first_line + in->index;
+  /* Unfold (RFC 5322 2.2.3): drop the line break, keep the white space. */
+  while (in->lines[in->index + 1] != NULL
+         && (in->lines[in->index + 1][0] == ' ' || in->lines[in->index + 1][0] == '\t')
+         && !template_is_blank(in->lines[in->index + 1])) {
+    in->index++;
+    g_string_append(value, in->lines[in->index]);
+  }
+  in->index++;
+  header->value = g_string_free(value, FALSE);
+  return header;
+}
+
+static gboolean
+template_parse_headers(FarceurTemplate *tmpl, TemplateLines *in, const TemplateContext *ctx,
+                       GError **error)
+{
+  while (in->lines[in->index] != NULL) {
+    const char *line = in->lines[in->index];
+    gsize name_length = template_field_name_length(line);
+
+    if (*line == '\0') {
+      in->index++; /* the blank line that ends the header block */
+      return TRUE;
+    }
+    if (name_length == 0 && ctx->lenient && tmpl->headers->len > 0)
+      return TRUE; /* lab messages file: the body starts right after Subject */
+    if (name_length == 0)
+      return template_fail(error, ctx->file, in->first_line + in->index,
+                           "expected 'Name: value' or a blank line before the body, got '%.40s'",
+                           line);
+    if (!template_add_header(tmpl, template_read_header(in, name_length), ctx, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static char *
+template_join_body(char **lines)
+{
+  GString *body = g_string_new(NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    g_string_append(body, lines[i]);
+    if (lines[i + 1] != NULL)
+      g_string_append_c(body, '\n');
+  }
+  return g_string_free(body, FALSE);
+}
+
+/* Splits into lines; a CR can only be half of a CRLF here (checked before). */
+static char **
+template_split_lines(const char *text, gsize length)
+{
+  g_autofree char *copy = g_strndup(text, length);
+  char **lines = g_strsplit(copy, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    gsize n = strlen(lines[i]);
+    if (n > 0 && lines[i][n - 1] == '\r')
+      lines[i][n - 1] = '\0';
+  }
+  return lines;
+}
+
+static FarceurTemplate *
+template_parse_with(const char *text, gsize length, const TemplateContext *ctx, guint first_line,
+                    GError **error)
+{
+  g_autoptr(FarceurTemplate) tmpl = template_new(ctx);
+  g_auto(GStrv) lines = NULL;
+  TemplateLines in = { NULL, first_line, 0 };
+
+  if (length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    text += 3, length -= 3; /* a UTF-8 byte order mark some editors add */
+  if (!template_check_text(text, length, ctx, first_line, error))
+    return NULL;
+  lines = template_split_lines(text, length);
+  in.lines = lines;
+  if (!template_parse_headers(tmpl, &in, ctx, error))
+    return NULL;
+  if (farceur_template_get_header(tmpl, "Subject") == NULL)
+    return template_fail(error, ctx->file, first_line, "no Subject header"), NULL;
+  tmpl->body_line = first_line + in.index;
+  tmpl->body = template_join_body(lines + in.index);
+  return g_steal_pointer(&tmpl);
+}
+
+/**
+ * farceur_template_parse:
+ * @text: the template text (UTF-8; LF or CRLF line ends)
+ * @length: length of @text, or -1 when it is nul-terminated
+ * @file: the name to use in error messages
+ * @dir: (nullable): the folder Attach: and Html: paths are relative to
+ * @first_line: the line number of @text's first line in @file
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * Parses one template.  Checks the syntax, the pseudo-headers and that a
+ * Subject is present; placeholders are checked when they are expanded.
+ *
+ * Returns: (transfer full): the template, or %NULL on error
+ */
+FarceurTemplate *
+farceur_template_parse(const char *text, gssize length, const char *file, const char *dir,
+                       guint first_line, GError **error)
+{
+  TemplateContext ctx = { file, dir, FALSE };
+
+  return template_parse_with(text, length < 0 ? strlen(text) : (gsize)length, &ctx,
+                             first_line ? first_line : 1, error);
+}
+
+static char *
+template_read_file(const char *path, gsize *length, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  char *text = NULL;
+
+  if (!g_file_get_contents(path, &text, length, &local)) {
+    int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? FARCEUR_ERROR_NOINPUT
+                                                                        : FARCEUR_ERROR_IO;
+    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path, local->message);
+    return NULL;
+  }
+  if (*length > TEMPLATE_MAX_SIZE) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s' is larger than %d MB",
+                path, TEMPLATE_MAX_SIZE >> 20);
+    g_free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/**
+ * farceur_template_load:
+ * @path: a template file
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the template, or %NULL on error
+ */
+FarceurTemplate *
+farceur_template_load(const char *path, GError **error)
+{
+  gsize length = 0;
+  g_autofree char *text = template_read_file(path, &length, error);
+  g_autofree char *dir = g_path_get_dirname(path);
+
+  if (text == NULL)
+    return NULL;
+  return farceur_template_parse(text, length, path, dir, 1, error);
+}
+
+/* Whether @line is a messages-file separator: "==" alone on its line. */
+static gboolean
+template_is_separator(const char *line, const char *end)
+{
+  while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  return end - line == 2 && line[0] == '=' && line[1] == '=';
+}
+
+static gboolean
+template_add_chunk(GPtrArray *all, const char *start, const char *end, guint first_line,
+                   const TemplateContext *ctx, GError **error)
+{
+  FarceurTemplate *tmpl;
+
+  if (template_is_blank_range(start, end))
+    return TRUE; /* tolerate a leading or trailing separator */
+  tmpl = template_parse_with(start, end - start, ctx, first_line, error);
+  if (tmpl == NULL)
+    return FALSE;
+  tmpl->index = all->len + 1;
+  g_ptr_array_add(all, tmpl);
+  return TRUE;
+}
+
+/* The course lab's messages file: messages separated by lines "==", each
+ * starting with "Subject: ..." (the body may follow without a blank line). */
+static GPtrArray *
+template_split_messages(const char *text, gsize length, const TemplateContext *ctx, GError **error)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
+  const char *end = text + length, *chunk = text, *line = text;
+  guint line_no = 1, chunk_line = 1;
+
+  while (line < end) {
+    const char *eol = memchr(line, '\n', end - line);
+    const char *next = eol ? eol + 1 : end;
+    if (template_is_separator(line, eol ? eol : end)) {
+      if (!template_add_chunk(all, chunk, line, chunk_line, ctx, error))
+        return NULL;
+      chunk = next, chunk_line = line_no + 1;
+    }
+    line = next, line_no++;
+  }
+  if (!template_add_chunk(all, chunk, end, chunk_line, ctx, error))
+    return NULL;
+  return g_steal_pointer(&all);
+}
+
+static gint
+template_compare_names(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static GPtrArray *
+template_load_dir(const char *path, GError **error)
+{
+  g_autoptr(GDir) dir = g_dir_open(path, 0, error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name(dir)) != NULL)
+    if (g_str_has_suffix(name, ".tmpl"))
+      g_ptr_array_add(names, g_build_filename(path, name, NULL));
+  g_ptr_array_sort(names, template_compare_names);
+  for (guint i = 0; i < names->len; i++) {
+    FarceurTemplate *tmpl = farceur_template_load(names->pdata[i], error);
+    if (tmpl == NULL)
+      return NULL;
+    g_ptr_array_add(all, tmpl);
+  }
+  if (all->len == 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "no *.tmpl template in '%s'", path);
+    return NULL;
+  }
+  return g_steal_pointer(&all);
+}
+
+/**
+ * farceur_template_load_all:
+ * @path: a template file (`*.tmpl`), a folder of `*.tmpl` files, or a
+ *   messages file of the course lab (several messages separated by `==` lines)
+ * @error: return location for an error
+ *
+ * A folder yields its `*.tmpl` files sorted by name.  A file whose name ends
+ * in `.tmpl` is always one template; any other file is read as a messages
+ * file, which may hold a single message.
+ *
+ * Returns: (transfer full) (element-type FarceurTemplate): the templates
+ */
+GPtrArray *
+farceur_template_load_all(const char *path, GError **error)
+{
+  gsize length = 0;
+  g_autofree char *text = NULL;
+  g_autofree char *dir = g_path_get_dirname(path);
+  TemplateContext ctx = { path, dir, TRUE };
+  GPtrArray *all;
+
+  if (g_file_test(path, G_FILE_TEST_IS_DIR))
+    return template_load_dir(path, error);
+  if (g_str_has_suffix(path, ".tmpl")) {
+    FarceurTemplate *tmpl = farceur_template_load(path, error);
+    if (tmpl == NULL)
+      return NULL;
+    all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
+    g_ptr_array_add(all, tmpl);
+    return all;
+  }
+  text = template_read_file(path, &length, error);
+  return text ? template_split_messages(text, length, &ctx, error) : NULL;
+}
+
+static gboolean
+template_is_placeholder_name(const char *name, gsize length)
+{
+  if (length == 0 || length > TEMPLATE_MAX_NAME)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!(g_ascii_isalnum(name[i]) || name[i] == '_' || name[i] == '.' || name[i] == '-'))
+      return FALSE;
+  return TRUE;
+}
+
+/* Looks up the placeholder between @open ("{{") and @close ("}}"). */
+static const char *
+template_lookup(const char *open, const char *close, GHashTable *vars, const char *file, guint line,
+                GError **error)
+{
+  const char *name = open + 2, *end = close;
+  g_autofree char *key = NULL;
+  const char *value;
+
+  while (name < end && (*name == ' ' || *name == '\t'))
+    name++;
+  while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  if (!template_is_placeholder_name(name, end - name)) {
+    template_fail(error, file, line, "malformed placeholder '%.*s'", (int)(close + 2 - open), open);
+    return NULL;
+  }
+  key = g_strndup(name, end - name);
+  value = vars ? g_hash_table_lookup(vars, key) : NULL;
+  if (value == NULL)
+    template_fail(error, file, line, "unknown placeholder '{{%s}}'", key);
+  return value;
+}
+
+/**
+ * farceur_template_expand:
+ * @text: text holding `{{name}}` placeholders (blanks inside the braces allowed)
+ * @vars: (nullable) (element-type utf8 utf8): name -> value
+ * @file: the file @text comes from, for error messages
+ * @first_line: the line of @text's first line in @file
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * Replaces every placeholder by its value.  Values are inserted as they are:
+ * the composer checks them for the context they land in (a header value may
+ * hold no CR or LF).  An unknown or malformed placeholder, or a `{{` without
+ * its `}}`, is an error naming @file and the line.
+ *
+ * Returns: (transfer full): the expanded text, or %NULL on error
+ */
+char *
+farceur_template_expand(const char *text, GHashTable *vars, const char *file, guint first_line,
+                        GError **error)
+{
+  g_autoptr(GString) out = g_string_sized_new(strlen(text) + 64);
+  guint line = first_line;
+  const char *p = text;
+
+  for (;;) {
+    const char *open = strstr(p, "{{"), *close, *value;
+    if (open == NULL)
+      break;
+    for (const char *q = p; q < open; q++)
+      line += *q == '\n';
+    close = strstr(open + 2, "}}");
+    if (close == NULL || memchr(open, '\n', close - open) != NULL) {
+      template_fail(error, file, line, "'{{' without its closing '}}'");
+      return NULL;
+    }
+    value = template_lookup(open, close, vars, file, line, error);
+    if (value == NULL)
+      return NULL;
+    g_string_append_len(out, p, open - p);
+    g_string_append(out, value);
+    p = close + 2;
+  }
+  g_string_append(out, p);
+  return g_string_free(g_steal_pointer(&out), FALSE);
+}
