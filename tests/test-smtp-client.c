@@ -331,6 +331,117 @@ test_queued_lockstep(void)
              "C: QUIT\n");
 }
 
+/* LMTP (RFC 2033): LHLO, and after the dot one reply per accepted recipient. */
+static void
+test_lmtp(void)
+{
+  static const ScriptedStep steps[] = {
+    { "220 lmtp.test LMTP\r\n" },
+    { "250-lmtp.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n" },
+    { OK },
+    { OK },
+    { "550 5.1.1 no such user\r\n" },
+    { OK },
+    { GO },
+    { "250 2.0.0 b ok\r\n452 4.2.2 d over quota\r\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env
+      = envelope_new("a@a.test", "b@b.test", "c@c.test", "d@d.test", NULL);
+  FarceurSmtpRecipient *b, *c, *d;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_lmtp(f.client, TRUE);
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, NULL);
+  b = result->recipients->pdata[0], c = result->recipients->pdata[1];
+  d = result->recipients->pdata[2];
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpuint(result->n_accepted, ==, 1);
+  g_assert_cmpuint(b->data_reply->code, ==, 250);
+  g_assert_null(c->data_reply);
+  g_assert_cmpuint(c->reply->code, ==, 550);
+  g_assert_cmpuint(d->data_reply->code, ==, 452);
+  g_assert_cmpstr(d->data_reply->enhanced, ==, "4.2.2");
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: LHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C+ RCPT TO:<b@b.test>\n"
+                  "C+ RCPT TO:<c@c.test>\n"
+                  "C+ RCPT TO:<d@d.test>\n"
+                  "C+ DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* Lines over 998 octets are re-encoded (quoted-printable), not cut. */
+static void
+test_long_line_reencoded(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autofree char *line = g_strnfill(3000, 'x');
+  g_autofree char *text = g_strdup_printf("Subject: long\n\n%s\n", line);
+  g_autofree char *wire = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) back = NULL;
+  g_autofree char *body = NULL;
+  g_auto(GStrv) lines = NULL;
+  GBytes *got;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, text, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  got = scripted_server_get_message(f.server, 0);
+  wire = g_strndup(g_bytes_get_data(got, NULL), g_bytes_get_size(got));
+  lines = g_strsplit(wire, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint(strlen(lines[i]), <=, 998);
+  /* and the text is intact once decoded */
+  stream = g_mime_stream_mem_new_with_buffer(wire, strlen(wire));
+  parser = g_mime_parser_new_with_stream(stream);
+  back = g_mime_parser_construct_message(parser, NULL);
+  body = g_mime_text_part_get_text(GMIME_TEXT_PART(g_mime_message_get_body(back)));
+  g_assert_cmpstr(g_strchomp(body), ==, line);
+  fixture_clear(&f);
+}
+
+/* Non-ASCII addresses with SMTPUTF8 offered: MAIL says SMTPUTF8 (and 8BITMIME). */
+static void
+test_smtputf8(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { "250-mx.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n" },
+    { OK },       { OK },
+    { GO },       { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("j\xc3\xa9r\xc3\xb4me@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, "Subject: caf\xc3\xa9\n\nx\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_nonnull(strstr(scripted_server_wait(f.server),
+                          "C: MAIL FROM:<j\xc3\xa9r\xc3\xb4me@a.test> BODY=8BITMIME SMTPUTF8\n"));
+  fixture_clear(&f);
+}
+
 /* --- faults ------------------------------------------------------------- */
 
 static void
@@ -1182,6 +1293,9 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/pipelining", test_pipelining);
   g_test_add_func("/smtp-client/pipelining/behind-dot", test_pipelining_behind_dot);
   g_test_add_func("/smtp-client/queued-lockstep", test_queued_lockstep);
+  g_test_add_func("/smtp-client/lmtp", test_lmtp);
+  g_test_add_func("/smtp-client/long-line-reencoded", test_long_line_reencoded);
+  g_test_add_func("/smtp-client/smtputf8", test_smtputf8);
   g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
   g_test_add_func("/smtp-client/fault/mail-4xx-retry", test_mail_tempfail_then_retry);
   g_test_add_func("/smtp-client/fault/some-rcpt-550", test_some_rcpt_refused);

@@ -155,6 +155,13 @@ static void smtp_client_tx_end(FarceurSmtpClient *self, gboolean need_rset);
 
 /* --- records ------------------------------------------------------------ */
 
+/**
+ * farceur_smtp_outcome_to_string:
+ * @outcome: an outcome
+ *
+ * Returns: (transfer none): "delivered", "refused", "deferred" or "unknown",
+ *   the words of the journal and of `--json`
+ */
 const char *
 farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome)
 {
@@ -172,6 +179,10 @@ smtp_recipient_free(FarceurSmtpRecipient *rcpt)
   g_free(rcpt);
 }
 
+/**
+ * farceur_smtp_result_free:
+ * @result: (nullable): a result
+ */
 void
 farceur_smtp_result_free(FarceurSmtpResult *result)
 {
@@ -297,6 +308,11 @@ farceur_smtp_client_new(void)
 
 /* --- configuration ------------------------------------------------------ */
 
+/**
+ * farceur_smtp_client_set_security:
+ * @client: a client
+ * @security: TLS policy (default %FARCEUR_SMTP_SECURITY_OPPORTUNISTIC)
+ */
 void
 farceur_smtp_client_set_security(FarceurSmtpClient *client, FarceurSmtpSecurity security)
 {
@@ -314,6 +330,11 @@ farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp)
   client->lmtp = lmtp;
 }
 
+/**
+ * farceur_smtp_client_set_helo:
+ * @client: a client
+ * @name: the name given in EHLO/HELO/LHLO (default "localhost")
+ */
 void
 farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name)
 {
@@ -873,6 +894,7 @@ farceur_smtp_client_connect_async(FarceurSmtpClient *client, GSocketConnectable 
   g_task_set_source_tag(task, farceur_smtp_client_connect_async);
   if (!smtp_client_begin_connect(client, task, address))
     return;
+  g_socket_client_set_enable_proxy(socket_client, FALSE); /* an HTTP proxy is no SMTP relay */
   smtp_client_set_state(client, SMTP_STATE_CONNECTING);
   smtp_client_start_timer(client);
   g_socket_client_connect_async(socket_client, address, client->io_cancellable,
@@ -1722,6 +1744,15 @@ farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancella
   smtp_op_return_boolean(g_steal_pointer(&client->quit));
 }
 
+/**
+ * farceur_smtp_client_quit_finish:
+ * @client: a client
+ * @result: the result given to the callback
+ * @error: return location for an error (a QUIT that failed on the wire;
+ *   the connection is closed all the same)
+ *
+ * Returns: %TRUE when the connection ended cleanly
+ */
 gboolean
 farceur_smtp_client_quit_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
 {
@@ -1805,12 +1836,24 @@ farceur_smtp_client_get_max_size(FarceurSmtpClient *client)
   return client->conn.max_size;
 }
 
+/**
+ * farceur_smtp_client_is_tls:
+ * @client: a client
+ *
+ * Returns: %TRUE once TLS is up (implicit or after STARTTLS)
+ */
 gboolean
 farceur_smtp_client_is_tls(FarceurSmtpClient *client)
 {
   return client->conn.tls;
 }
 
+/**
+ * farceur_smtp_client_is_authenticated:
+ * @client: a client
+ *
+ * Returns: %TRUE once AUTH succeeded
+ */
 gboolean
 farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
 {
