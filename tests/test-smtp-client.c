@@ -936,6 +936,45 @@ test_smuggling(void)
   fixture_clear(&f);
 }
 
+static gboolean
+cancel_cb(gpointer data)
+{
+  g_cancellable_cancel(data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The caller cancels while the client waits for the 354: deferred, and the
+ * connection is given up. */
+static void
+test_cancelled(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { NULL, SCRIPTED_HANG },
+  };
+  Fixture f;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(SIMPLE_MESSAGE);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(msg), NULL, NULL, cancellable,
+                                 store_result_cb, &res);
+  g_timeout_add(100, cancel_cb, cancellable);
+  result = farceur_smtp_client_send_finish(f.client, wait_result(&res), NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(result->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n");
+  fixture_clear(&f);
+}
+
 /* --- AUTH over loopback plaintext (allowed there), payloads redacted ----- */
 
 static void
@@ -1320,6 +1359,7 @@ main(int argc, char **argv)
   g_test_add_data_func("/smtp-client/auth/cram-md5", "CRAM-MD5", test_auth);
   g_test_add_func("/smtp-client/auth/failed", test_auth_failed);
   g_test_add_func("/smtp-client/commit-refused", test_commit_refused);
+  g_test_add_func("/smtp-client/cancelled", test_cancelled);
   g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-plain", "PLAIN",
                        test_real_starttls_auth);
   g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-login", "LOGIN",

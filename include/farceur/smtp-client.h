@@ -22,7 +22,8 @@ G_BEGIN_DECLS
 
 /**
  * FarceurSmtpSecurity:
- * @FARCEUR_SMTP_SECURITY_OPPORTUNISTIC: STARTTLS when offered, else plain (smtp://)
+ * @FARCEUR_SMTP_SECURITY_OPPORTUNISTIC: STARTTLS when offered, else plain
+ *   (smtp://); a failed handshake fails the connection, never falls back
  * @FARCEUR_SMTP_SECURITY_NONE: never TLS
  * @FARCEUR_SMTP_SECURITY_STARTTLS: STARTTLS required; fail before any
  *   envelope command when not offered (smtp+starttls://)

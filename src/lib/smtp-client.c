@@ -1362,6 +1362,7 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
   SmtpTransaction *tx;
 
   g_task_set_source_tag(task, farceur_smtp_client_send_async);
+  g_task_set_check_cancellable(task, FALSE); /* a cancelled send still has a result */
   if ((tx = smtp_client_prepare(client, envelope, message, &error)) == NULL) {
     g_task_return_error(task, error);
     g_object_unref(task);
