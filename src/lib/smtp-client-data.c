@@ -123,7 +123,7 @@ smtp_data_serialize(GMimeObject *message, GError **error)
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot serialise it");
     return NULL;
   }
-  bytes = g_byte_array_ref(g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem)));
+  bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
   g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
   return bytes;
 }
