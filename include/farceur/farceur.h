@@ -17,3 +17,5 @@
 #include <farceur/target.h>
 #include <farceur/campaign.h>
 #include <farceur/journal.h>
+#include <farceur/target-smtp.h>
+#include <farceur/batch.h>

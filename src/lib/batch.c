@@ -36,11 +36,20 @@ typedef struct {
   gboolean done;
 } BatchItem;
 
+/* One session.  With a session target two deliveries are kept in flight:
+ * the client queues the second and, with PIPELINING, writes its envelope
+ * right behind the first one's final dot (one round trip per message). */
 typedef struct {
   FarceurBatch *batch;
   FarceurTarget *target;
-  BatchItem *item; /* in flight, or NULL when idle */
+  guint inflight;
+  guint depth; /* 2 for sessions, 1 for files */
 } BatchSlot;
+
+typedef struct {
+  BatchSlot *slot;
+  BatchItem *item;
+} BatchSend;
 
 struct _FarceurBatch {
   FarceurBatchOptions options;
@@ -568,12 +577,12 @@ batch_journal(FarceurBatch *batch, BatchItem *item, FarceurJournalState state, G
 static gboolean
 batch_commit_cb(const FarceurEnvelope *envelope, gpointer user_data, GError **error)
 {
-  BatchSlot *slot = user_data;
+  BatchSend *slot = user_data;
   g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
 
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     g_ptr_array_add(rcpts, envelope->rcpt_to->pdata[i]);
-  return batch_journal(slot->batch, slot->item, FARCEUR_JOURNAL_UNKNOWN, rcpts, NULL, error);
+  return batch_journal(slot->slot->batch, slot->item, FARCEUR_JOURNAL_UNKNOWN, rcpts, NULL, error);
 }
 
 static char *
@@ -772,12 +781,15 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, G
 static void
 batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BatchSlot *slot = user_data;
+  BatchSend *send = user_data;
+  BatchSlot *slot = send->slot;
   FarceurBatch *batch = slot->batch;
-  BatchItem *item = g_steal_pointer(&slot->item);
+  BatchItem *item = send->item;
   g_autoptr(FarceurDelivery) delivery = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_free(send);
+  slot->inflight--;
   farceur_target_deliver_finish(slot->target, result, &delivery, &error);
   batch_outcome(batch, item, delivery, error);
   batch_dispatch(batch);
@@ -809,21 +821,25 @@ static void
 batch_start(BatchSlot *slot, BatchItem *item)
 {
   FarceurBatch *batch = slot->batch;
+  BatchSend *send = g_new(BatchSend, 1);
 
-  slot->item = item;
+  send->slot = slot;
+  send->item = item;
+  slot->inflight++;
   item->attempts++;
   if (item->started == 0)
     item->started = g_get_monotonic_time();
-  farceur_target_set_commit_func(slot->target, batch_commit_cb, slot);
+  /* The target takes the hook's data with each delivery it is asked for. */
+  farceur_target_set_commit_func(slot->target, batch_commit_cb, send);
   farceur_target_deliver_async(slot->target, item->todo, GMIME_OBJECT(item->message),
-                               batch->cancellable, batch_deliver_ready_cb, slot);
+                               batch->cancellable, batch_deliver_ready_cb, send);
 }
 
 static gboolean
 batch_busy(FarceurBatch *batch)
 {
   for (guint i = 0; i < batch->slots->len; i++)
-    if (((BatchSlot *)batch->slots->pdata[i])->item != NULL)
+    if (((BatchSlot *)batch->slots->pdata[i])->inflight > 0)
       return TRUE;
   return FALSE;
 }
@@ -836,13 +852,15 @@ batch_dispatch(FarceurBatch *batch)
         = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled; not sent");
     batch_abort(batch, error);
   }
-  for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
-    BatchSlot *slot = batch->slots->pdata[i];
-    BatchItem *item;
-    if (slot->item != NULL || (item = batch_take(batch)) == NULL)
-      continue;
-    batch_start(slot, item);
-  }
+  /* Every session gets one message before any gets a second. */
+  for (guint level = 1; level <= 2; level++)
+    for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
+      BatchSlot *slot = batch->slots->pdata[i];
+      BatchItem *item;
+      if (slot->inflight >= MIN(level, slot->depth) || (item = batch_take(batch)) == NULL)
+        continue;
+      batch_start(slot, item);
+    }
   if (!batch_busy(batch) && batch->timers == 0
       && (batch->aborted || (batch->next >= batch->items->len && g_queue_is_empty(&batch->retry))))
     g_main_loop_quit(batch->loop);
@@ -873,7 +891,8 @@ batch_open_slots(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoint
     slot->target = open_target(data, error);
     if (slot->target == NULL)
       return FALSE;
-    if (!farceur_target_is_session(slot->target))
+    slot->depth = farceur_target_is_session(slot->target) ? 2 : 1;
+    if (slot->depth == 1)
       break; /* a file takes one writer */
   }
   return TRUE;

@@ -60,8 +60,10 @@ struct _FarceurTarget {
 
 extern const FarceurTargetBackend farceur_target_maildir_backend;
 extern const FarceurTargetBackend farceur_target_mbox_backend;
-/* Issue 4 (send): farceur_target_smtp_backend (smtp, smtp+starttls, smtps),
- * farceur_target_lmtp_backend (lmtp), farceur_target_exec_backend (exec). */
+/* The session backends, in target-smtp.c. */
+extern const FarceurTargetBackend farceur_target_smtp_backend; /* smtp, smtp+starttls, smtps */
+extern const FarceurTargetBackend farceur_target_lmtp_backend; /* lmtp */
+extern const FarceurTargetBackend farceur_target_exec_backend; /* exec */
 
 /* Shared by the local backends (target-local.c). */
 gboolean farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,

@@ -31,6 +31,8 @@ typedef struct {
   gboolean lmtp;
   FarceurSmtpClient *client; /* NULL before the first delivery and after a lost connection */
   GSubprocess *subprocess;   /* exec: */
+  gboolean connecting;       /* client is connecting; sends wait in @waiting */
+  GQueue waiting;            /* (element-type GTask) deliveries waiting for the connection */
 
   char *helo, *user, *password, *auth_mechanism, *tls_ca_file;
   gboolean tls_insecure, allow_plaintext_auth, no_pipelining;
@@ -47,6 +49,10 @@ typedef struct {
   FarceurEnvelope *envelope;
   GMimeObject *message;
   FarceurDelivery *delivery;
+  FarceurSmtpClient *client;      /* the session it was handed to */
+  FarceurTargetCommitFunc commit; /* as set when the delivery was asked for */
+  gpointer commit_data;
+  gboolean reconnected; /* a dead session was replaced for it once already */
 } TargetSmtpSend;
 
 static void
@@ -56,6 +62,7 @@ target_smtp_send_free(gpointer data)
 
   farceur_envelope_free(send->envelope);
   g_clear_object(&send->message);
+  g_clear_object(&send->client);
   farceur_delivery_free(send->delivery);
   g_free(send);
 }
@@ -257,55 +264,83 @@ target_smtp_spawn(TargetSmtp *smtp, const char *command, GError **error)
 
 static void target_smtp_send(GTask *task);
 
+/* The session is up (or failed): hand it every delivery that waited. */
 static void
 target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  TargetSmtpSend *send = g_task_get_task_data(task);
-  TargetSmtp *smtp = target_smtp_get(send->target);
+  TargetSmtp *smtp = user_data;
   GError *error = NULL;
+  GTask *task;
 
+  smtp->connecting = FALSE;
   if (!farceur_smtp_client_connect_finish(FARCEUR_SMTP_CLIENT(source), result, &error)) {
-    target_smtp_drop(smtp);
-    g_task_return_error(task, error);
+    if (smtp->client == FARCEUR_SMTP_CLIENT(source))
+      target_smtp_drop(smtp);
+    while ((task = g_queue_pop_head(&smtp->waiting)) != NULL) {
+      g_task_return_error(task, g_error_copy(error));
+      g_object_unref(task);
+    }
+    g_error_free(error);
+    g_object_unref(source);
     return;
   }
-  target_smtp_send(g_steal_pointer(&task));
+  g_object_unref(source);
+  while ((task = g_queue_pop_head(&smtp->waiting)) != NULL)
+    target_smtp_send(task);
 }
 
+static gboolean
+target_smtp_start_connect(FarceurTarget *target, GCancellable *cancellable, GError **error)
+{
+  TargetSmtp *smtp = target_smtp_get(target);
+  const FarceurTargetUrl *url = target->url;
+  g_autoptr(GSocketConnectable) address = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+
+  target_smtp_drop(smtp);
+  smtp->client = target_smtp_client_new(smtp, error);
+  if (smtp->client == NULL)
+    return FALSE;
+  if (smtp->transport == TARGET_SMTP_EXEC) {
+    stream = target_smtp_spawn(smtp, url->path, error);
+    if (stream == NULL) {
+      target_smtp_drop(smtp);
+      return FALSE;
+    }
+    farceur_smtp_client_connect_stream_async(smtp->client, stream, NULL, cancellable,
+                                             target_smtp_connect_ready_cb, smtp);
+  } else {
+    if (smtp->transport == TARGET_SMTP_UNIX)
+      address = G_SOCKET_CONNECTABLE(g_unix_socket_address_new(url->path));
+    else
+      address = g_network_address_new(url->host, url->port);
+    farceur_smtp_client_connect_async(smtp->client, address, cancellable,
+                                      target_smtp_connect_ready_cb, smtp);
+  }
+  g_object_ref(smtp->client); /* held by the pending connect */
+  smtp->connecting = TRUE;
+  return TRUE;
+}
+
+/* Sends @task on the session, making one first when there is none. */
 static void
-target_smtp_connect(GTask *task)
+target_smtp_dispatch(GTask *task)
 {
   TargetSmtpSend *send = g_task_get_task_data(task);
   TargetSmtp *smtp = target_smtp_get(send->target);
-  const FarceurTargetUrl *url = send->target->url;
-  g_autoptr(GSocketConnectable) address = NULL;
-  g_autoptr(GIOStream) stream = NULL;
   GError *error = NULL;
 
-  smtp->client = target_smtp_client_new(smtp, &error);
-  if (smtp->client == NULL) {
+  if (smtp->client != NULL && !smtp->connecting) {
+    target_smtp_send(task);
+    return;
+  }
+  if (!smtp->connecting
+      && !target_smtp_start_connect(send->target, g_task_get_cancellable(task), &error)) {
     g_task_return_error(task, error);
+    g_object_unref(task);
     return;
   }
-  if (smtp->transport == TARGET_SMTP_EXEC) {
-    stream = target_smtp_spawn(smtp, url->path, &error);
-    if (stream == NULL) {
-      target_smtp_drop(smtp);
-      g_task_return_error(task, error);
-      return;
-    }
-    farceur_smtp_client_connect_stream_async(smtp->client, stream, NULL,
-                                             g_task_get_cancellable(task),
-                                             target_smtp_connect_ready_cb, task);
-    return;
-  }
-  if (smtp->transport == TARGET_SMTP_UNIX)
-    address = G_SOCKET_CONNECTABLE(g_unix_socket_address_new(url->path));
-  else
-    address = g_network_address_new(url->host, url->port);
-  farceur_smtp_client_connect_async(smtp->client, address, g_task_get_cancellable(task),
-                                    target_smtp_connect_ready_cb, task);
+  g_queue_push_tail(&smtp->waiting, task);
 }
 
 /* ---- one transaction ---- */
@@ -392,8 +427,17 @@ target_smtp_send_ready_cb(GObject *source, GAsyncResult *res, gpointer user_data
   GError *error = NULL;
 
   result = farceur_smtp_client_send_finish(FARCEUR_SMTP_CLIENT(source), res, &error);
-  if (smtp->client != NULL && !farceur_smtp_client_is_ready(smtp->client))
-    target_smtp_drop(smtp);
+  /* The session died before this send reached it (idle timeout, 421):
+   * nothing was sent, so make a new session once and try there. */
+  if (result == NULL && g_error_matches(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE)
+      && !send->reconnected) {
+    send->reconnected = TRUE;
+    if (smtp->client == send->client)
+      target_smtp_drop(smtp);
+    g_error_free(error);
+    target_smtp_dispatch(g_steal_pointer(&task));
+    return;
+  }
   if (result == NULL) {
     g_task_return_error(task, error);
     return;
@@ -409,9 +453,9 @@ static gboolean
 target_smtp_commit_cb(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
                       gpointer user_data, GError **error)
 {
-  TargetSmtp *smtp = user_data;
+  TargetSmtpSend *send = user_data;
 
-  return smtp->commit ? smtp->commit(envelope, smtp->commit_data, error) : TRUE;
+  return send->commit ? send->commit(envelope, send->commit_data, error) : TRUE;
 }
 
 static void
@@ -420,8 +464,9 @@ target_smtp_send(GTask *task)
   TargetSmtpSend *send = g_task_get_task_data(task);
   TargetSmtp *smtp = target_smtp_get(send->target);
 
+  g_set_object(&send->client, smtp->client);
   farceur_smtp_client_send_async(smtp->client, send->envelope, send->message, target_smtp_commit_cb,
-                                 smtp, g_task_get_cancellable(task), target_smtp_send_ready_cb,
+                                 send, g_task_get_cancellable(task), target_smtp_send_ready_cb,
                                  task);
 }
 
@@ -438,13 +483,10 @@ target_smtp_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope
   send->target = target;
   send->envelope = farceur_envelope_copy(envelope);
   send->message = g_object_ref(message);
+  send->commit = smtp->commit;
+  send->commit_data = smtp->commit_data;
   g_task_set_task_data(task, send, target_smtp_send_free);
-  if (smtp->client != NULL && farceur_smtp_client_is_ready(smtp->client))
-    target_smtp_send(task);
-  else {
-    target_smtp_drop(smtp);
-    target_smtp_connect(task);
-  }
+  target_smtp_dispatch(task);
 }
 
 static gboolean
