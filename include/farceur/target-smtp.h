@@ -71,5 +71,6 @@ void farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFu
                                     gpointer user_data);
 
 gboolean farceur_target_is_session(const FarceurTarget *target);
+void farceur_target_hint_last(FarceurTarget *target);
 
 G_END_DECLS

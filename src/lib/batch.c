@@ -43,7 +43,8 @@ typedef struct {
   FarceurBatch *batch;
   FarceurTarget *target;
   guint inflight;
-  guint depth; /* 2 for sessions, 1 for files */
+  guint depth;     /* 2 for sessions, 1 for files */
+  gboolean hinted; /* told no more deliveries follow */
 } BatchSlot;
 
 typedef struct {
@@ -844,6 +845,22 @@ batch_busy(FarceurBatch *batch)
   return FALSE;
 }
 
+/* Nothing is left to hand out: sessions may queue QUIT behind their last
+ * deliveries (with PIPELINING it leaves with the last dot). */
+static void
+batch_hint_last(FarceurBatch *batch)
+{
+  if (batch->next < batch->items->len || !g_queue_is_empty(&batch->retry) || batch->timers > 0)
+    return;
+  for (guint i = 0; i < batch->slots->len; i++) {
+    BatchSlot *slot = batch->slots->pdata[i];
+    if (slot->inflight > 0 && !slot->hinted) {
+      slot->hinted = TRUE;
+      farceur_target_hint_last(slot->target);
+    }
+  }
+}
+
 static void
 batch_dispatch(FarceurBatch *batch)
 {
@@ -861,6 +878,7 @@ batch_dispatch(FarceurBatch *batch)
         continue;
       batch_start(slot, item);
     }
+  batch_hint_last(batch);
   if (!batch_busy(batch) && batch->timers == 0
       && (batch->aborted || (batch->next >= batch->items->len && g_queue_is_empty(&batch->retry))))
     g_main_loop_quit(batch->loop);
