@@ -35,6 +35,7 @@ typedef struct {
   GMainContext *context;       /* thread-default when QUIT was asked for: where it completes */
   FarceurSmtpClient *quitting; /* QUIT queued behind the last deliveries */
   gboolean quit_ok;
+  gboolean quit_when_connected; /* farceur_target_hint_last() came while connecting */
   GError *quit_error;
   GQueue waiting; /* (element-type GTask) deliveries waiting for the connection */
 
@@ -267,6 +268,7 @@ target_smtp_spawn(TargetSmtp *smtp, const char *command, GError **error)
 }
 
 static void target_smtp_send(GTask *task);
+static void target_smtp_quit(TargetSmtp *smtp, GCancellable *cancellable);
 
 /* The session is up (or failed): hand it every delivery that waited. */
 static void
@@ -291,6 +293,10 @@ target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer use
   g_object_unref(source);
   while ((task = g_queue_pop_head(&smtp->waiting)) != NULL)
     target_smtp_send(task);
+  if (smtp->quit_when_connected) {
+    smtp->quit_when_connected = FALSE;
+    target_smtp_quit(smtp, NULL);
+  }
 }
 
 static gboolean
@@ -546,6 +552,8 @@ farceur_target_hint_last(FarceurTarget *target)
   if (!target_smtp_is_ours(target))
     return;
   smtp = target_smtp_get(target);
+  if (smtp->connecting)
+    smtp->quit_when_connected = TRUE;
   if (smtp->client == NULL || smtp->connecting || smtp->quitting != NULL)
     return;
   target_smtp_quit(smtp, NULL); /* a later delivery is refused by it and reconnects */
