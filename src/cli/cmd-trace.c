@@ -8,13 +8,21 @@
 #include "commands.h"
 
 #define TRACE_BAR_WIDTH 24
-#define TRACE_HOST_WIDTH 38
+#define TRACE_HOST_WIDTH 38 /* at most; columns shrink to their widest cell */
+#define TRACE_WITH_WIDTH 12
 
 typedef enum {
   TRACE_FORMAT_TABLE,
   TRACE_FORMAT_JSON,
   TRACE_FORMAT_DOT,
 } TraceFormat;
+
+typedef struct {
+  guint from;
+  guint by;
+  guint with;
+  gint64 max_delay; /* the longest bar */
+} TraceColumns;
 
 typedef struct {
   TraceFormat format;
@@ -70,25 +78,38 @@ trace_hop_from(const FarceurHop *hop)
 {
   const char *name = hop->from_rdns ? hop->from_rdns : hop->from_helo;
 
-  if (name && hop->from_ip)
+  if (name && hop->from_ip && !(name[0] == '[' && strstr(name, hop->from_ip)))
     return g_strdup_printf("%s [%s]", name, hop->from_ip);
   if (name || hop->from_ip)
     return g_strdup(name ? name : hop->from_ip);
   return g_strdup("-");
 }
 
-static gint64
-trace_max_delay(const FarceurTrace *trace)
+static guint
+trace_cell_width(const char *text, guint at_least, guint at_most)
 {
-  gint64 max = 0;
+  glong len = g_utf8_strlen(text, -1);
+
+  return CLAMP((guint)MIN(len, G_MAXINT), at_least, at_most);
+}
+
+static TraceColumns
+trace_columns(const FarceurTrace *trace)
+{
+  TraceColumns cols = { 4, 2, 4, 0 };
 
   for (guint i = 0; i < trace->hops->len; i++) {
     const FarceurHop *hop = trace->hops->pdata[i];
+    g_autofree char *from = trace_hop_from(hop);
 
-    if (hop->has_delay && hop->delay_s > max)
-      max = hop->delay_s;
+    cols.from = MAX(cols.from, trace_cell_width(from, 4, TRACE_HOST_WIDTH + 1));
+    cols.by = MAX(cols.by, trace_cell_width(hop->by ? hop->by : "-", 2, TRACE_HOST_WIDTH + 1));
+    cols.with
+        = MAX(cols.with, trace_cell_width(hop->with ? hop->with : "-", 4, TRACE_WITH_WIDTH + 1));
+    if (hop->has_delay && hop->delay_s > cols.max_delay)
+      cols.max_delay = hop->delay_s;
   }
-  return max;
+  return cols;
 }
 
 static void
@@ -117,12 +138,12 @@ trace_tls_text(FarceurTls tls)
 }
 
 static void
-trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, gint64 max)
+trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, const TraceColumns *cols)
 {
   g_autofree char *from_raw = trace_hop_from(hop);
   g_autofree char *from = trace_printable(from_raw, TRACE_HOST_WIDTH);
   g_autofree char *by = trace_printable(hop->by ? hop->by : "-", TRACE_HOST_WIDTH);
-  g_autofree char *with = trace_printable(hop->with ? hop->with : "-", 12);
+  g_autofree char *with = trace_printable(hop->with ? hop->with : "-", TRACE_WITH_WIDTH);
   g_autofree char *delay = hop->has_delay ? farceur_trace_format_seconds(hop->delay_s)
                                           : g_strdup(hop->date ? "" : "no date");
   const char *tls_colour = hop->tls == FARCEUR_TLS_YES  ? "\033[32m"
@@ -131,13 +152,13 @@ trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, gint64 
 
   printf("%s%3u%s  ", trace_paint(run, hop->anomalies ? "\033[1;31m" : ""), index,
          trace_paint(run, "\033[0m"));
-  trace_print_cell(from, TRACE_HOST_WIDTH + 1);
-  trace_print_cell(by, TRACE_HOST_WIDTH + 1);
-  trace_print_cell(with, 13);
+  trace_print_cell(from, cols->from + 2);
+  trace_print_cell(by, cols->by + 2);
+  trace_print_cell(with, cols->with + 2);
   printf("%s", trace_paint(run, tls_colour));
   trace_print_cell(trace_tls_text(hop->tls), 4);
   printf("%s%8s  ", trace_paint(run, "\033[0m"), delay);
-  trace_print_bar(run, hop, max);
+  trace_print_bar(run, hop, cols->max_delay);
   fputc('\n', stdout);
 }
 
@@ -205,19 +226,19 @@ trace_print_table(const TraceRun *run, const FarceurTrace *trace, const char *so
       = trace->sent ? g_date_time_format(trace->sent, "%Y-%m-%d %H:%M:%SZ") : g_strdup("none");
   g_autofree char *total
       = trace->has_total ? farceur_trace_format_seconds(trace->total_s) : g_strdup("unknown");
-  gint64 max = trace_max_delay(trace);
+  TraceColumns cols = trace_columns(trace);
 
   printf("%s%s%s  (Date: %s, %u hop%s)\n", trace_paint(run, "\033[1m"), title,
          trace_paint(run, "\033[0m"), sent, trace->hops->len, trace->hops->len == 1 ? "" : "s");
   if (trace->hops->len > 0) {
     printf("%s  #  ", trace_paint(run, "\033[2m"));
-    trace_print_cell("from", TRACE_HOST_WIDTH + 1);
-    trace_print_cell("by", TRACE_HOST_WIDTH + 1);
-    trace_print_cell("with", 13);
+    trace_print_cell("from", cols.from + 2);
+    trace_print_cell("by", cols.by + 2);
+    trace_print_cell("with", cols.with + 2);
     printf("TLS    delay%s\n", trace_paint(run, "\033[0m"));
   }
   for (guint i = 0; i < trace->hops->len; i++)
-    trace_print_hop(run, trace->hops->pdata[i], i + 1, max);
+    trace_print_hop(run, trace->hops->pdata[i], i + 1, &cols);
   printf("     total transit: %s\n", total);
   trace_print_notes(run, trace);
   fputc('\n', stdout);

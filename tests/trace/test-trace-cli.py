@@ -169,6 +169,22 @@ def table_neutralises_control_characters():
 
 
 @test
+def no_hang_on_gmime_165():
+    # GMime 3.2.13 loops serialising non-ASCII parameter names (GMime #165);
+    # trace never re-serialises parsed headers.
+    for fmt in ("--json", "--dot", "--color=never"):
+        r = subprocess.run([FARCEUR, "trace", fmt, data("gmime-165.eml")], capture_output=True,
+                           timeout=20)
+        check(r.returncode == 0 and b"b.example" in r.stdout, (fmt, r.returncode, r.stdout[:200]))
+
+
+@test
+def table_literal_helo_not_repeated():
+    r = run("--color=never", data("anomalies.eml"))
+    check(b"  1  [10.0.0.1]  " in r.stdout, r.stdout)
+
+
+@test
 def exit_missing_input():
     r = run("--json", data("three-hops.eml"), data("does-not-exist.eml"))
     check(r.returncode == 66, r.returncode)
