@@ -1,0 +1,231 @@
+/* farceur: tokenizer for Received: values.
+ *
+ * Hand-written: neither GMime nor GLib parses Received: (GMime only folds it
+ * when writing).  RFC 5321 4.4 gives the grammar, real servers bend it: this
+ * lexer knows nested comments with backslash escapes, quoted strings, domain
+ * and address literals ([192.0.2.1], [IPv6:2001:db8::1], [192.0.2.1]:port)
+ * and angle-bracketed paths, and recovers from anything unterminated with a
+ * warning.  It never recurses: comment nesting is a counter.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "trace-private.h"
+
+typedef struct {
+  const char *text;
+  gsize pos;
+  guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
+  GPtrArray *warnings;
+  TraceTokens *tokens;
+} TraceLexer;
+
+void
+trace_warn(GPtrArray *warnings, const char *format, ...)
+{
+  va_list args;
+
+  if (warnings == NULL || warnings->len >= 64)
+    return;
+  va_start(args, format);
+  g_ptr_array_add(warnings, g_strdup_vprintf(format, args));
+  va_end(args);
+}
+
+void
+trace_tokens_free(TraceTokens *tokens)
+{
+  if (tokens == NULL)
+    return;
+  g_array_unref(tokens->items);
+  g_string_chunk_free(tokens->texts);
+  g_free(tokens);
+}
+
+/**
+ * trace_token_at:
+ * @tokens: a token list
+ * @i: an index
+ *
+ * Returns: (transfer none) (nullable): the @i-th token, %NULL past the end
+ */
+const TraceToken *
+trace_token_at(const TraceTokens *tokens, guint i)
+{
+  return i < tokens->items->len ? &g_array_index(tokens->items, TraceToken, i) : NULL;
+}
+
+static void
+trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
+{
+  TraceToken token
+      = { kind, g_string_chunk_insert_len(lx->tokens->texts, text, len), start, lx->pos };
+
+  g_array_append_val(lx->tokens->items, token);
+}
+
+static gboolean
+trace_is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void
+trace_lex_comment(TraceLexer *lx)
+{
+  gsize start = lx->pos++;
+  guint level = 1;
+  gboolean too_deep = FALSE;
+
+  while (lx->text[lx->pos] != '\0' && level > 0) {
+    char c = lx->text[lx->pos++];
+
+    if (c == '\\' && lx->text[lx->pos] != '\0')
+      lx->pos++;
+    else if (c == '(' && ++level + lx->depth > FARCEUR_TRACE_MAX_DEPTH)
+      too_deep = TRUE;
+    else if (c == ')')
+      level--;
+  }
+  if (too_deep)
+    trace_warn(lx->warnings, "comment nested deeper than %d levels", FARCEUR_TRACE_MAX_DEPTH);
+  if (level > 0)
+    trace_warn(lx->warnings, "unterminated comment at byte %" G_GSIZE_FORMAT, start);
+  trace_lexer_emit(lx, TRACE_TOKEN_COMMENT, lx->text + start + 1,
+                   lx->pos - start - 1 - (level == 0), start);
+}
+
+static gboolean
+trace_ends_atom(char c)
+{
+  return c == '\0' || trace_is_space(c) || c == '(' || c == ')' || c == ';' || c == '<';
+}
+
+static void
+trace_lex_atom(TraceLexer *lx)
+{
+  gsize start = lx->pos;
+  gboolean quoted = FALSE;
+
+  for (; lx->text[lx->pos] != '\0'; lx->pos++) {
+    char c = lx->text[lx->pos];
+
+    if (c == '"' && (quoted || strchr(lx->text + lx->pos + 1, '"')))
+      quoted = !quoted;
+    else if (c == '\\' && quoted && lx->text[lx->pos + 1] != '\0')
+      lx->pos++;
+    else if (!quoted && trace_ends_atom(c))
+      break;
+  }
+  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, lx->text + start, lx->pos - start, start);
+}
+
+static void
+trace_lex_quoted(TraceLexer *lx)
+{
+  gsize start = lx->pos++;
+  GString *text = g_string_new(NULL);
+
+  while (lx->text[lx->pos] != '\0' && lx->text[lx->pos] != '"') {
+    if (lx->text[lx->pos] == '\\' && lx->text[lx->pos + 1] != '\0')
+      lx->pos++;
+    g_string_append_c(text, lx->text[lx->pos++]);
+  }
+  if (lx->text[lx->pos] == '"')
+    lx->pos++;
+  else
+    trace_warn(lx->warnings, "unterminated quoted string at byte %" G_GSIZE_FORMAT, start);
+  if (!trace_ends_atom(lx->text[lx->pos])) {
+    /* "odd person"@example.net: one atom, as written */
+    g_string_free(text, TRUE);
+    lx->pos = start;
+    trace_lex_atom(lx);
+    return;
+  }
+  trace_lexer_emit(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
+  g_string_free(text, TRUE);
+}
+
+/* [...] and <...>: no nesting; a literal may carry :port right after it. */
+static void
+trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
+{
+  gsize start = lx->pos++;
+  const char *end = strchr(lx->text + lx->pos, close);
+  gsize inner, text_start;
+
+  /* Unterminated: the literal ends at the next blank, the rest is lexed again. */
+  if (end)
+    inner = end - (lx->text + lx->pos);
+  else
+    inner = strcspn(lx->text + lx->pos, " \t\r\n");
+  text_start = lx->pos;
+  lx->pos += inner;
+  if (end == NULL)
+    trace_warn(lx->warnings, "unterminated '%c' at byte %" G_GSIZE_FORMAT, lx->text[start], start);
+  else
+    lx->pos++;
+  if (kind == TRACE_TOKEN_LITERAL && lx->text[lx->pos] == ':'
+      && g_ascii_isdigit(lx->text[lx->pos + 1])) {
+    lx->pos++;
+    while (g_ascii_isdigit(lx->text[lx->pos]))
+      lx->pos++;
+  }
+  trace_lexer_emit(lx, kind, lx->text + text_start, inner, start);
+}
+
+static void
+trace_lex_one(TraceLexer *lx)
+{
+  switch (lx->text[lx->pos]) {
+    case '(':
+      trace_lex_comment(lx);
+      break;
+    case ')':
+      trace_warn(lx->warnings, "unbalanced ')' at byte %" G_GSIZE_FORMAT, lx->pos);
+      lx->pos++;
+      break;
+    case '"':
+      trace_lex_quoted(lx);
+      break;
+    case '[':
+      trace_lex_bracketed(lx, ']', TRACE_TOKEN_LITERAL);
+      break;
+    case '<':
+      trace_lex_bracketed(lx, '>', TRACE_TOKEN_ANGLE);
+      break;
+    case ';':
+      lx->pos++;
+      trace_lexer_emit(lx, TRACE_TOKEN_SEMI, ";", 1, lx->pos - 1);
+      break;
+    default:
+      trace_lex_atom(lx);
+  }
+}
+
+/**
+ * trace_lex:
+ * @text: a NUL-terminated Received: value (or the inside of a comment)
+ * @depth: how deep @text already sits inside comments
+ * @warnings: (nullable): where lexing problems are added
+ *
+ * Returns: (transfer full): the tokens in order
+ */
+TraceTokens *
+trace_lex(const char *text, guint depth, GPtrArray *warnings)
+{
+  gsize len = strlen(text);
+  TraceLexer lx = { text, 0, depth, warnings, g_new0(TraceTokens, 1) };
+
+  lx.tokens->items = g_array_sized_new(FALSE, FALSE, sizeof(TraceToken), 32);
+  lx.tokens->texts = g_string_chunk_new(len + 16);
+  for (;;) {
+    while (trace_is_space(lx.text[lx.pos]))
+      lx.pos++;
+    if (lx.text[lx.pos] == '\0')
+      break;
+    trace_lex_one(&lx);
+  }
+  return lx.tokens;
+}

@@ -1,0 +1,531 @@
+/* farceur: clause parser for one Received: value.
+ *
+ * Hand-written, like the tokenizer (trace-lexer.c): nothing in GMime or GLib
+ * reads Received:.  The value is split at the last top-level ';' into the
+ * clauses and the date (the date itself goes to g_mime_utils_header_decode_date).
+ * Clauses are keyword + value: from, by, via, with, id, for, and Exim's
+ * "tls CIPHER".  Comments attach to the clause they follow: after `from`
+ * they carry the TCP-info (rDNS, [IP], helo=, HELO x, a bare IP); anywhere
+ * they may say TLS (a cipher, TLSv1.3) or envelope-from.  Whatever does not
+ * fit becomes a warning on the hop; parsing goes on with the next token.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "trace-private.h"
+
+typedef enum {
+  TRACE_CLAUSE_NONE,
+  TRACE_CLAUSE_FROM,
+  TRACE_CLAUSE_BY,
+  TRACE_CLAUSE_VIA,
+  TRACE_CLAUSE_WITH,
+  TRACE_CLAUSE_ID,
+  TRACE_CLAUSE_FOR,
+  TRACE_CLAUSE_TLS,
+} TraceClause;
+
+static const char *const trace_clause_names[]
+    = { NULL, "from", "by", "via", "with", "id", "for", "tls" };
+
+typedef struct {
+  FarceurHop *hop;
+  TraceClause clause; /* the clause being read */
+  guint values;       /* value tokens it has taken */
+  gboolean commented; /* a comment followed it: multi-word values end there */
+  gboolean duplicate; /* seen before: its value is skipped */
+  guint seen;         /* bit per clause already read */
+  char *from_word;    /* the token after `from`, as written */
+  gboolean from_literal;
+  char *tcp_helo; /* helo=X or HELO X in the from comment */
+  char *tcp_rdns;
+  char *tcp_ip;
+  gboolean dated;   /* a date was found without ';' */
+  guint date_tries; /* bounded: each try reads the rest of the value */
+} TraceParse;
+
+static TraceClause
+trace_clause_lookup(const char *word)
+{
+  for (gsize i = 1; i < G_N_ELEMENTS(trace_clause_names); i++)
+    if (g_ascii_strcasecmp(word, trace_clause_names[i]) == 0)
+      return (TraceClause)i;
+  return TRACE_CLAUSE_NONE;
+}
+
+/**
+ * trace_ip_normalize:
+ * @text: an address as written: "192.0.2.1", "IPv6:2001:db8::1", "::ffff:192.0.2.1",
+ *   "fe80::1%12", with a trailing '.' or not
+ *
+ * Returns: (transfer full) (nullable): the IP without prefix, zone or trailing
+ *   dot, IPv4-mapped IPv6 turned into IPv4; %NULL if @text is not an IP
+ */
+char *
+trace_ip_normalize(const char *text)
+{
+  g_autofree char *copy = NULL;
+  char *cut;
+
+  if (text[0] == '[' && text[strlen(text) - 1] == ']')
+    copy = g_strndup(text + 1, strlen(text) - 2);
+  else
+    copy = g_strdup(text);
+  if (g_ascii_strncasecmp(copy, "IPv6:", 5) == 0)
+    memmove(copy, copy + 5, strlen(copy + 5) + 1);
+  if ((cut = strchr(copy, '%')) != NULL)
+    *cut = '\0';
+  if (*copy != '\0' && copy[strlen(copy) - 1] == '.')
+    copy[strlen(copy) - 1] = '\0';
+  if (g_ascii_strncasecmp(copy, "::ffff:", 7) == 0 && strchr(copy + 7, '.') != NULL
+      && g_hostname_is_ip_address(copy + 7))
+    return g_strdup(copy + 7);
+  if (!g_hostname_is_ip_address(copy))
+    return NULL;
+  return g_steal_pointer(&copy);
+}
+
+static gboolean
+trace_word_boundary(const char *text, const char *at)
+{
+  return at == text || !(g_ascii_isalnum(at[-1]) || at[-1] == '.' || at[-1] == '-');
+}
+
+/* "TLSv1.3", "TLS1_2", "(TLS)", "TLS:", "cipher=", "SSLv3", "Transport Security" */
+gboolean
+trace_text_mentions_tls(const char *text)
+{
+  static const char *const marks[] = { "tls", "ssl" };
+  g_autofree char *lower = g_ascii_strdown(text, -1);
+
+  if (strstr(lower, "cipher") || strstr(lower, "transport security"))
+    return TRUE;
+  for (gsize m = 0; m < G_N_ELEMENTS(marks); m++)
+    for (const char *at = strstr(lower, marks[m]); at; at = strstr(at + 1, marks[m])) {
+      char next = at[3];
+
+      if (trace_word_boundary(lower, at)
+          && (next == '\0' || next == 'v' || g_ascii_isdigit(next) || strchr("_: ),/=", next)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* RFC 3848 (and RFC 6531's UTF8 forms): an S after SMTP/LMTP, before an
+ * optional A, says TLS.  Gmail's SMTPS, webmail HTTPS too. */
+FarceurTls
+trace_tls_from_protocol(const char *with)
+{
+  static const char *const yes[] = { "ESMTPS",     "ESMTPSA",   "LMTPS",      "LMTPSA", "UTF8SMTPS",
+                                     "UTF8SMTPSA", "UTF8LMTPS", "UTF8LMTPSA", "SMTPS",  "HTTPS" };
+  static const char *const no[] = { "SMTP",
+                                    "ESMTP",
+                                    "ESMTPA",
+                                    "LMTP",
+                                    "LMTPA",
+                                    "UTF8SMTP",
+                                    "UTF8SMTPA",
+                                    "UTF8LMTP",
+                                    "UTF8LMTPA",
+                                    "HTTP",
+                                    "Microsoft SMTP Server" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(yes); i++)
+    if (g_ascii_strcasecmp(with, yes[i]) == 0)
+      return FARCEUR_TLS_YES;
+  for (gsize i = 0; i < G_N_ELEMENTS(no); i++)
+    if (g_ascii_strcasecmp(with, no[i]) == 0)
+      return FARCEUR_TLS_NO;
+  return FARCEUR_TLS_UNKNOWN;
+}
+
+static void
+trace_set(char **field, const char *value)
+{
+  if (*field == NULL)
+    *field = g_strdup(value);
+}
+
+static gboolean
+trace_is_greeting(const char *word)
+{
+  return g_ascii_strcasecmp(word, "HELO") == 0 || g_ascii_strcasecmp(word, "EHLO") == 0
+         || g_ascii_strcasecmp(word, "LHLO") == 0;
+}
+
+/* One token of a from-comment: (rdns [ip]), ([ip]:port helo=x), (HELO x) (ip), (ip). */
+static guint
+trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
+{
+  const TraceToken *t = trace_token_at(tokens, i);
+  const TraceToken *next = trace_token_at(tokens, i + 1);
+  g_autofree char *ip = NULL;
+
+  if (t->kind == TRACE_TOKEN_LITERAL) {
+    if ((ip = trace_ip_normalize(t->text)) != NULL)
+      trace_set(&p->tcp_ip, ip);
+  } else if (t->kind != TRACE_TOKEN_ATOM) {
+    return i + 1;
+  } else if (g_ascii_strncasecmp(t->text, "helo=", 5) == 0 && t->text[5] != '\0') {
+    trace_set(&p->tcp_helo, t->text + 5);
+  } else if (trace_is_greeting(t->text) && next
+             && (next->kind == TRACE_TOKEN_ATOM || next->kind == TRACE_TOKEN_LITERAL)) {
+    g_autofree char *name = next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
+                                                              : g_strdup(next->text);
+    trace_set(&p->tcp_helo, name);
+    return i + 2;
+  } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
+    trace_set(&p->tcp_ip, ip);
+  } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
+    if (g_ascii_strcasecmp(t->text, "unknown") != 0)
+      trace_set(&p->tcp_rdns, t->text);
+  }
+  return i + 1;
+}
+
+static void
+trace_tcp_info(TraceParse *p, const TraceTokens *tokens)
+{
+  for (guint i = 0; i < tokens->items->len;)
+    i = trace_tcp_info_token(p, tokens, i);
+}
+
+static void
+trace_envelope_from(TraceParse *p, const TraceTokens *tokens)
+{
+  const TraceToken *key = trace_token_at(tokens, 0);
+  const TraceToken *value = trace_token_at(tokens, 1);
+
+  if (key == NULL || value == NULL || key->kind != TRACE_TOKEN_ATOM)
+    return;
+  if (g_ascii_strcasecmp(key->text, "envelope-from") != 0
+      && g_ascii_strcasecmp(key->text, "envelope-sender") != 0)
+    return;
+  if (value->kind == TRACE_TOKEN_ANGLE || value->kind == TRACE_TOKEN_ATOM)
+    trace_set(&p->hop->envelope_from, value->text);
+}
+
+static void
+trace_comment(TraceParse *p, const TraceToken *t)
+{
+  const char *inner = t->text + strspn(t->text, " \t");
+  g_autoptr(TraceTokens) tokens = NULL;
+
+  if (trace_text_mentions_tls(t->text))
+    p->hop->tls = FARCEUR_TLS_YES;
+  p->commented = TRUE;
+  if (p->clause != TRACE_CLAUSE_FROM && g_ascii_strncasecmp(inner, "envelope-", 9) != 0)
+    return; /* nothing more to read in it */
+  tokens = trace_lex(t->text, 1, NULL);
+  if (p->clause == TRACE_CLAUSE_FROM)
+    trace_tcp_info(p, tokens);
+  trace_envelope_from(p, tokens);
+}
+
+static void
+trace_begin_clause(TraceParse *p, TraceClause clause)
+{
+  if (p->clause != TRACE_CLAUSE_NONE && p->values == 0)
+    trace_warn(p->hop->warnings, "empty '%s' clause", trace_clause_names[p->clause]);
+  p->duplicate = (p->seen & (1u << clause)) != 0;
+  if (p->duplicate)
+    trace_warn(p->hop->warnings, "duplicate '%s' clause", trace_clause_names[clause]);
+  p->seen |= 1u << clause;
+  p->clause = clause;
+  p->values = 0;
+  p->commented = FALSE;
+  if (clause == TRACE_CLAUSE_TLS)
+    p->hop->tls = FARCEUR_TLS_YES;
+}
+
+static char **
+trace_single_field(TraceParse *p)
+{
+  switch (p->clause) {
+    case TRACE_CLAUSE_BY:
+      return &p->hop->by;
+    case TRACE_CLAUSE_ID:
+      return &p->hop->id;
+    case TRACE_CLAUSE_FOR:
+      return &p->hop->for_addr;
+    default:
+      return NULL;
+  }
+}
+
+static void
+trace_append_word(char **field, const char *word)
+{
+  char *joined = *field ? g_strconcat(*field, " ", word, NULL) : g_strdup(word);
+
+  g_free(*field);
+  *field = joined;
+}
+
+/* "for <a>, <b>" (the first is kept) and "for multiple recipients" (none is). */
+static gboolean
+trace_more_for(TraceParse *p, const TraceToken *t)
+{
+  if (p->clause != TRACE_CLAUSE_FOR)
+    return FALSE;
+  if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "recipients") == 0
+      && g_strcmp0(p->hop->for_addr, "multiple") == 0) {
+    g_clear_pointer(&p->hop->for_addr, g_free);
+    return TRUE;
+  }
+  return t->kind == TRACE_TOKEN_ANGLE || (t->kind == TRACE_TOKEN_ATOM && strcmp(t->text, ",") == 0);
+}
+
+/* OpenSMTPD after its id: "auth=yes user=NAME" */
+static gboolean
+trace_known_extra(TraceParse *p, const TraceToken *t)
+{
+  return t->kind == TRACE_TOKEN_ATOM && p->values > 0
+         && (g_ascii_strncasecmp(t->text, "auth=", 5) == 0
+             || g_ascii_strncasecmp(t->text, "user=", 5) == 0);
+}
+
+/* A value token for the current clause; FALSE if the clause takes no more. */
+static gboolean
+trace_value(TraceParse *p, const TraceToken *t)
+{
+  char **field;
+
+  if (p->duplicate) {
+    p->values++;
+    return TRUE;
+  }
+  if (p->clause == TRACE_CLAUSE_WITH || p->clause == TRACE_CLAUSE_VIA) {
+    if (p->commented || t->kind != TRACE_TOKEN_ATOM)
+      return FALSE;
+    trace_append_word(p->clause == TRACE_CLAUSE_WITH ? &p->hop->with : &p->hop->via, t->text);
+  } else if (p->values > 0) {
+    return trace_more_for(p, t);
+  } else if (p->clause == TRACE_CLAUSE_FROM) {
+    trace_set(&p->from_word, t->text);
+    p->from_literal = t->kind == TRACE_TOKEN_LITERAL;
+  } else if (p->clause == TRACE_CLAUSE_TLS) {
+    /* the cipher: nothing to keep beyond tls = true */
+  } else if ((field = trace_single_field(p)) != NULL && *field == NULL) {
+    *field = t->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", t->text) : g_strdup(t->text);
+  }
+  p->values++;
+  return TRUE;
+}
+
+/* fetchmail: "from pop.example.net [192.0.2.1] by ..." */
+static gboolean
+trace_from_literal(TraceParse *p, const TraceToken *t)
+{
+  g_autofree char *ip = NULL;
+
+  if (p->clause != TRACE_CLAUSE_FROM || p->values == 0 || t->kind != TRACE_TOKEN_LITERAL)
+    return FALSE;
+  if ((ip = trace_ip_normalize(t->text)) != NULL)
+    trace_set(&p->tcp_ip, ip);
+  return TRUE;
+}
+
+/* "[Day, ]DD Mon ...": GMime's date parser accepts nearly anything, so a
+ * date without ';' is only tried where one plainly starts. */
+static gboolean
+trace_looks_like_date(const char *s)
+{
+  static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+  if (g_ascii_isalpha(s[0]) && g_ascii_isalpha(s[1]) && g_ascii_isalpha(s[2]) && s[3] == ',')
+    s += 4;
+  while (*s == ' ')
+    s++;
+  if (!g_ascii_isdigit(*s++))
+    return FALSE;
+  if (g_ascii_isdigit(*s))
+    s++;
+  if (*s++ != ' ' || !s[0] || !s[1] || !s[2])
+    return FALSE;
+  for (gsize m = 0; m < 12; m++)
+    if (g_ascii_strncasecmp(s, months + 3 * m, 3) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Some servers forget the ';' before the date: "... id 123 Mon, 23 Nov 2026 ..." */
+static gboolean
+trace_try_bare_date(TraceParse *p, const char *rest)
+{
+  g_autoptr(GDateTime) date = NULL;
+
+  if (!trace_looks_like_date(rest) || p->date_tries++ >= 4)
+    return FALSE;
+  if ((date = g_mime_utils_header_decode_date(rest)) == NULL)
+    return FALSE;
+  p->hop->date = g_date_time_to_utc(date);
+  trace_warn(p->hop->warnings, "date without ';' before it");
+  p->dated = TRUE;
+  return TRUE;
+}
+
+static void
+trace_unexpected(TraceParse *p, const TraceToken *t)
+{
+  const char *what = t->kind == TRACE_TOKEN_SEMI ? ";" : t->text;
+  g_autofree char *shown = g_utf8_make_valid(what, MIN(strlen(what), 64));
+
+  if (p->clause == TRACE_CLAUSE_NONE)
+    trace_warn(p->hop->warnings, "unexpected '%s' before the first clause", shown);
+  else
+    trace_warn(p->hop->warnings, "unexpected '%s' in the '%s' clause", shown,
+               trace_clause_names[p->clause]);
+}
+
+static void
+trace_clause_token(TraceParse *p, const char *value, const TraceToken *t)
+{
+  TraceClause keyword = TRACE_CLAUSE_NONE;
+
+  if (t->kind == TRACE_TOKEN_ATOM)
+    keyword = trace_clause_lookup(t->text);
+  /* A keyword starts a clause; "tls" only when no clause waits for its value
+   * (Exim: "with esmtps (TLS1.3) tls TLS_AES_256_GCM_SHA384"). */
+  if (keyword != TRACE_CLAUSE_NONE
+      && (keyword != TRACE_CLAUSE_TLS || p->values > 0 || p->clause == TRACE_CLAUSE_NONE)) {
+    trace_begin_clause(p, keyword);
+  } else if (t->kind == TRACE_TOKEN_COMMENT) {
+    trace_comment(p, t);
+  } else if (t->kind == TRACE_TOKEN_SEMI || p->clause == TRACE_CLAUSE_NONE) {
+    trace_unexpected(p, t);
+  } else if (!trace_value(p, t) && !trace_from_literal(p, t) && !trace_known_extra(p, t)
+             && !trace_try_bare_date(p, value + t->start)) {
+    trace_unexpected(p, t);
+  }
+}
+
+/* Helo, rDNS and IP from the word after `from` and its comment.  When the
+ * comment names the helo (Exim helo=, qmail HELO), the word is the server's
+ * view: rDNS, or the IP when written as a literal.  Otherwise the word is the
+ * helo, as Postfix, Sendmail, Exchange and most others write it. */
+static void
+trace_finish_from(TraceParse *p)
+{
+  FarceurHop *hop = p->hop;
+  g_autofree char *word_ip = NULL;
+
+  if (p->from_word)
+    word_ip = trace_ip_normalize(p->from_word);
+  if (p->tcp_helo) {
+    hop->from_helo = g_steal_pointer(&p->tcp_helo);
+    if (p->from_word && !word_ip && g_ascii_strcasecmp(p->from_word, "unknown") != 0)
+      trace_set(&hop->from_rdns, p->from_word);
+  } else if (word_ip && !p->from_literal) {
+    /* webmail and Yahoo: "from 192.0.2.44 by ..." names the client by IP */
+  } else if (p->from_word) {
+    hop->from_helo
+        = p->from_literal ? g_strdup_printf("[%s]", p->from_word) : g_strdup(p->from_word);
+  }
+  trace_set(&hop->from_rdns, p->tcp_rdns);
+  trace_set(&hop->from_ip, p->tcp_ip);
+  trace_set(&hop->from_ip, word_ip);
+}
+
+static void
+trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, guint first)
+{
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *text = NULL;
+  gsize start = first > 0 ? trace_token_at(tokens, first - 1)->end : 0;
+  gsize end = strlen(value);
+
+  /* Courier writes its id after the date: "; Mon, 23 Nov 2026 ... +0000 id 0000.5F" */
+  for (guint i = first; i + 1 < tokens->items->len; i++) {
+    const TraceToken *t = trace_token_at(tokens, i);
+
+    if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "id") == 0) {
+      trace_set(&p->hop->id, trace_token_at(tokens, i + 1)->text);
+      end = t->start;
+      break;
+    }
+  }
+  text = g_strstrip(g_strndup(value + start, end - start));
+  if (*text == '\0') {
+    trace_warn(p->hop->warnings, "empty date after ';'");
+    return;
+  }
+  if ((date = g_mime_utils_header_decode_date(text)) == NULL) {
+    g_autofree char *shown = g_utf8_make_valid(text, MIN(strlen(text), 64));
+
+    trace_warn(p->hop->warnings, "unreadable date '%s'", shown);
+    return;
+  }
+  p->hop->date = g_date_time_to_utc(date);
+}
+
+static guint
+trace_last_semi(const TraceTokens *tokens)
+{
+  for (guint i = tokens->items->len; i > 0; i--)
+    if (trace_token_at(tokens, i - 1)->kind == TRACE_TOKEN_SEMI)
+      return i - 1;
+  return tokens->items->len;
+}
+
+static char *
+trace_unfold(const char *value)
+{
+  g_autofree char *valid = g_utf8_make_valid(value, MIN(strlen(value), FARCEUR_TRACE_MAX_VALUE));
+  GString *out = g_string_sized_new(strlen(valid));
+
+  for (const char *s = valid; *s; s++)
+    if (*s != '\r' && *s != '\n')
+      g_string_append_c(out, *s == '\t' ? ' ' : *s);
+  return g_strstrip(g_string_free(out, FALSE));
+}
+
+static void
+trace_parse_free(TraceParse *p)
+{
+  g_free(p->from_word);
+  g_free(p->tcp_helo);
+  g_free(p->tcp_rdns);
+  g_free(p->tcp_ip);
+}
+
+/**
+ * farceur_hop_parse:
+ * @value: a Received: header value, folded or not
+ *
+ * Reads the clauses and the date of one Received: value.  Never fails: what
+ * cannot be read is a warning in the hop's @warnings.  Values longer than
+ * %FARCEUR_TRACE_MAX_VALUE bytes are cut (with a warning).
+ *
+ * Returns: (transfer full): the hop, without delay or anomalies
+ */
+FarceurHop *
+farceur_hop_parse(const char *value)
+{
+  FarceurHop *hop = g_new0(FarceurHop, 1);
+  TraceParse p = { hop };
+  g_autoptr(TraceTokens) tokens = NULL;
+  guint semi;
+
+  hop->tls = FARCEUR_TLS_UNKNOWN;
+  hop->warnings = g_ptr_array_new_with_free_func(g_free);
+  hop->raw = trace_unfold(value);
+  if (strlen(value) > FARCEUR_TRACE_MAX_VALUE)
+    trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
+  tokens = trace_lex(hop->raw, 0, hop->warnings);
+  semi = trace_last_semi(tokens);
+  for (guint i = 0; i < semi && !p.dated; i++)
+    trace_clause_token(&p, hop->raw, trace_token_at(tokens, i));
+  if (p.clause != TRACE_CLAUSE_NONE && p.values == 0)
+    trace_warn(hop->warnings, "empty '%s' clause", trace_clause_names[p.clause]);
+  trace_finish_from(&p);
+  if (hop->with && hop->tls != FARCEUR_TLS_YES)
+    hop->tls = trace_tls_from_protocol(hop->with);
+  if (semi < tokens->items->len)
+    trace_parse_date(&p, hop->raw, tokens, semi + 1);
+  trace_parse_free(&p);
+  return hop;
+}
