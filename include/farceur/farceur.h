@@ -16,3 +16,4 @@
 #include <farceur/trace.h>
 #include <farceur/target.h>
 #include <farceur/campaign.h>
+#include <farceur/journal.h>
