@@ -439,22 +439,55 @@ typedef struct {
   gboolean truncated;
 } InspectWalk;
 
+/* GMime reads a Content-Type it cannot parse as application/octet-stream;
+ * RFC 2045 5.2 recommends text/plain, as for a missing one (so does Python).
+ * Decided from the raw header value: nothing is re-serialised. */
+static gboolean
+inspect_type_was_invalid(GMimeObject *object)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list(object);
+  int count = list ? g_mime_header_list_get_count(list) : 0;
+
+  for (int i = 0; i < count; i++) {
+    GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+    const char *raw = g_mime_header_get_raw_value(header);
+
+    if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Content-Type") != 0 || raw == NULL)
+      continue;
+    while (g_ascii_isspace(*raw))
+      raw++;
+    return g_ascii_strncasecmp(raw, "application/octet-stream", 24) != 0;
+  }
+  return FALSE;
+}
+
+static char *
+inspect_content_type(GMimeObject *object)
+{
+  GMimeContentType *type = g_mime_object_get_content_type(object);
+  g_autofree char *mime_type = NULL;
+
+  if (type == NULL)
+    return g_strdup("application/octet-stream");
+  if (g_mime_content_type_is_type(type, "application", "octet-stream")
+      && inspect_type_was_invalid(object))
+    return g_strdup("text/plain");
+  mime_type = g_strdup_printf("%s/%s", g_mime_content_type_get_media_type(type),
+                              g_mime_content_type_get_media_subtype(type));
+  return inspect_lower(mime_type);
+}
+
 static FarceurInspectPart *
 inspect_node_new(InspectWalk *walk, GMimeObject *object, FarceurInspectKind kind, const char *path,
                  guint depth)
 {
   FarceurInspectPart *part = g_new0(FarceurInspectPart, 1);
-  GMimeContentType *type = g_mime_object_get_content_type(object);
-  g_autofree char *mime_type = NULL;
 
   part->kind = kind;
   part->depth = depth;
   part->path = g_strdup(path);
   part->object = object;
-  if (type != NULL)
-    mime_type = g_strdup_printf("%s/%s", g_mime_content_type_get_media_type(type),
-                                g_mime_content_type_get_media_subtype(type));
-  part->content_type = inspect_lower(mime_type ? mime_type : "application/octet-stream");
+  part->content_type = inspect_content_type(object);
   g_ptr_array_add(walk->msg->parts, part);
   return part;
 }
