@@ -527,10 +527,8 @@ inspect_digest(InspectWalk *walk, FarceurInspectPart *part)
   if (GMIME_IS_PART(part->object)) {
     GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part->object));
 
-    if (content != NULL) {
-      part->encoded_size = g_mime_stream_length(g_mime_data_wrapper_get_stream(content));
-      written = g_mime_data_wrapper_write_to_stream(content, sink);
-    }
+    if (content != NULL)
+      written = part->encoded_size = inspect_digest_content(sink, content);
   } else if (inspect_needs_reserialise(part->object, part->depth)) {
     inspect_warn(walk->msg, "part %s: %s not hashed: its content would have to be re-serialised",
                  part->path, part->content_type);
