@@ -18,6 +18,7 @@
 typedef struct {
   GString *out;
   FarceurInspectFormatFlags flags;
+  int path_width; /* the path column: the longest path, at least 4 */
 } InspectText;
 
 gboolean
@@ -256,7 +257,7 @@ inspect_text_node(InspectText *text, GPtrArray *parts, guint i, gboolean *open)
     g_string_append(text->out, last ? "`- " : "|- ");
   open[part->depth] = !last;
   if (numbered)
-    g_string_append_printf(text->out, "%-4s ", part->path);
+    g_string_append_printf(text->out, "%-*s ", text->path_width, part->path);
   inspect_text_colour(text, TEXT_CYAN, part->content_type);
   if (part->charset) {
     g_autofree char *safe = inspect_printable(part->charset);
@@ -295,8 +296,14 @@ inspect_text_warnings(InspectText *text, GPtrArray *warnings)
 char *
 farceur_inspect_message_format(const FarceurInspectMessage *msg, FarceurInspectFormatFlags flags)
 {
-  InspectText text = { g_string_new(NULL), flags };
+  InspectText text = { g_string_new(NULL), flags, 4 };
   g_autofree gboolean *open = g_new0(gboolean, FARCEUR_INSPECT_MAX_DEPTH + 2);
+
+  for (guint i = 0; i < msg->parts->len; i++) {
+    const FarceurInspectPart *part = msg->parts->pdata[i];
+
+    text.path_width = MAX(text.path_width, (int)strlen(part->path));
+  }
 
   inspect_text_summary(&text, msg);
   if (msg->headers)
