@@ -15,6 +15,7 @@
 #include <farceur/error.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/inspect.h>
+#include <farceur/trace.h>
 
 #include "inspect-private.h"
 
@@ -274,31 +275,6 @@ inspect_add_rcpt_list(FarceurInspectEnvelope *envelope, const char *name, const 
   }
 }
 
-/* The address after the word @keyword in a Received value, before its date:
- * "for <a@b>;", "(envelope-from <x@y>)".  A light reading on purpose: the
- * full Received grammar is trace's job. */
-static char *
-inspect_received_word(const char *value, const char *keyword)
-{
-  const char *end = strrchr(value, ';');
-  size_t len = strlen(keyword);
-
-  for (const char *p = value; (p = strstr(p, keyword)) != NULL; p += len) {
-    const char *q = p + len;
-
-    if (end && p > end)
-      break;
-    if ((p > value && !g_ascii_isspace(p[-1]) && p[-1] != '(') || !g_ascii_isspace(*q))
-      continue;
-    while (g_ascii_isspace(*q))
-      q++;
-    if (*q == '\0' || *q == ';')
-      return NULL;
-    return inspect_clean_addr(q);
-  }
-  return NULL;
-}
-
 typedef struct {
   const char *name;
   gboolean sender; /* else recipients */
@@ -323,18 +299,20 @@ inspect_envelope_header(FarceurInspectEnvelope *envelope, const InspectEnvelopeH
   }
 }
 
+/* What the Received: headers say, top (latest) first, through trace's
+ * parser; used only for what no dedicated header gave. */
 static void
 inspect_envelope_received(FarceurInspectEnvelope *envelope, GPtrArray *received)
 {
   for (guint i = 0; i < received->len; i++) {
-    g_autofree char *rcpt = NULL;
+    g_autoptr(FarceurHop) hop = farceur_hop_parse(received->pdata[i]);
 
-    if (envelope->mail_from == NULL
-        && (envelope->mail_from = inspect_received_word(received->pdata[i], "envelope-from")))
+    if (envelope->mail_from == NULL && hop->envelope_from != NULL) {
+      envelope->mail_from = inspect_utf8(hop->envelope_from);
       inspect_add_source(envelope, "Received");
-    if (envelope->rcpt_to->len == 0
-        && (rcpt = inspect_received_word(received->pdata[i], "for")) != NULL && *rcpt) {
-      inspect_add_rcpt(envelope->rcpt_to, g_steal_pointer(&rcpt));
+    }
+    if (envelope->rcpt_to->len == 0 && hop->for_addr != NULL && *hop->for_addr) {
+      inspect_add_rcpt(envelope->rcpt_to, inspect_utf8(hop->for_addr));
       inspect_add_source(envelope, "Received");
     }
   }
