@@ -2,6 +2,9 @@
  * transcripts, and the faults a real server or network produces. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
 #include <farceur/farceur.h>
 
 #include "scripted-server.h"
@@ -226,6 +229,219 @@ test_pipelining(void)
   fixture_clear(&f);
 }
 
+typedef struct {
+  GString *order;
+  guint pending;
+} QueueLog;
+
+static void
+queued_send_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  QueueLog *log = data;
+  g_autoptr(FarceurSmtpResult) result
+      = farceur_smtp_client_send_finish(FARCEUR_SMTP_CLIENT(source), res, NULL);
+
+  g_string_append_printf(log->order, "%s ", farceur_smtp_outcome_to_string(result->outcome));
+  log->pending--;
+}
+
+static void
+queued_quit_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  QueueLog *log = data;
+
+  g_assert_true(farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), res, NULL));
+  g_string_append(log->order, "quit");
+  log->pending--;
+}
+
+/* Two messages and QUIT asked for at once: with PIPELINING the second
+ * MAIL/RCPT/DATA and then QUIT go out in the same write as the final dot
+ * before them; results come back in order. */
+static void
+run_queued(const ScriptedStep *steps, gsize n_steps, const char *expected)
+{
+  Fixture f;
+  QueueLog log = { g_string_new(NULL), 3 };
+  g_autoptr(GMimeMessage) one = message_new(SIMPLE_MESSAGE);
+  g_autoptr(GMimeMessage) two = message_new(SIMPLE_MESSAGE);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, n_steps);
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(one), count_commit, &f, NULL,
+                                 queued_send_cb, &log);
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(two), count_commit, &f, NULL,
+                                 queued_send_cb, &log);
+  farceur_smtp_client_quit_async(f.client, NULL, queued_quit_cb, &log);
+  while (log.pending > 0)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_cmpstr(log.order->str, ==, "delivered delivered quit");
+  g_assert_cmpuint(f.commits, ==, 2);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, expected);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 2);
+  g_string_free(log.order, TRUE);
+  fixture_clear(&f);
+}
+
+static void
+test_pipelining_behind_dot(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING },
+    { OK },       { OK },
+    { GO },       { OK },
+    { OK },       { OK },
+    { GO },       { OK },
+    { BYE },
+  };
+
+  run_queued(steps, G_N_ELEMENTS(steps),
+             "C: EHLO farceur.test\n"
+             "C: MAIL FROM:<a@a.test> SIZE=53\n"
+             "C+ RCPT TO:<b@b.test>\n"
+             "C+ DATA\n"
+             "C: <data>\n"
+             "C+ MAIL FROM:<a@a.test> SIZE=53\n"
+             "C+ RCPT TO:<b@b.test>\n"
+             "C+ DATA\n"
+             "C: <data>\n"
+             "C+ QUIT\n");
+}
+
+/* The same without PIPELINING: queued, but each command waits its turn. */
+static void
+test_queued_lockstep(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { OK }, { OK }, { GO },
+    { OK },       { BYE },
+  };
+
+  run_queued(steps, G_N_ELEMENTS(steps),
+             "C: EHLO farceur.test\n"
+             "C: MAIL FROM:<a@a.test>\n"
+             "C: RCPT TO:<b@b.test>\n"
+             "C: DATA\n"
+             "C: <data>\n"
+             "C: MAIL FROM:<a@a.test>\n"
+             "C: RCPT TO:<b@b.test>\n"
+             "C: DATA\n"
+             "C: <data>\n"
+             "C: QUIT\n");
+}
+
+/* LMTP (RFC 2033): LHLO, and after the dot one reply per accepted recipient. */
+static void
+test_lmtp(void)
+{
+  static const ScriptedStep steps[] = {
+    { "220 lmtp.test LMTP\r\n" },
+    { "250-lmtp.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n" },
+    { OK },
+    { OK },
+    { "550 5.1.1 no such user\r\n" },
+    { OK },
+    { GO },
+    { "250 2.0.0 b ok\r\n452 4.2.2 d over quota\r\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env
+      = envelope_new("a@a.test", "b@b.test", "c@c.test", "d@d.test", NULL);
+  FarceurSmtpRecipient *b, *c, *d;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_lmtp(f.client, TRUE);
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, SIMPLE_MESSAGE, NULL);
+  b = result->recipients->pdata[0], c = result->recipients->pdata[1];
+  d = result->recipients->pdata[2];
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpuint(result->n_accepted, ==, 1);
+  g_assert_cmpuint(b->data_reply->code, ==, 250);
+  g_assert_null(c->data_reply);
+  g_assert_cmpuint(c->reply->code, ==, 550);
+  g_assert_cmpuint(d->data_reply->code, ==, 452);
+  g_assert_cmpstr(d->data_reply->enhanced, ==, "4.2.2");
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: LHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C+ RCPT TO:<b@b.test>\n"
+                  "C+ RCPT TO:<c@c.test>\n"
+                  "C+ RCPT TO:<d@d.test>\n"
+                  "C+ DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* Lines over 998 octets are re-encoded (quoted-printable), not cut. */
+static void
+test_long_line_reencoded(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autofree char *line = g_strnfill(3000, 'x');
+  g_autofree char *text = g_strdup_printf("Subject: long\n\n%s\n", line);
+  g_autofree char *wire = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) back = NULL;
+  g_autofree char *body = NULL;
+  g_auto(GStrv) lines = NULL;
+  GBytes *got;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, text, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  got = scripted_server_get_message(f.server, 0);
+  wire = g_strndup(g_bytes_get_data(got, NULL), g_bytes_get_size(got));
+  lines = g_strsplit(wire, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint(strlen(lines[i]), <=, 998);
+  /* and the text is intact once decoded */
+  stream = g_mime_stream_mem_new_with_buffer(wire, strlen(wire));
+  parser = g_mime_parser_new_with_stream(stream);
+  back = g_mime_parser_construct_message(parser, NULL);
+  body = g_mime_text_part_get_text(GMIME_TEXT_PART(g_mime_message_get_body(back)));
+  g_assert_cmpstr(g_strchomp(body), ==, line);
+  fixture_clear(&f);
+}
+
+/* Non-ASCII addresses with SMTPUTF8 offered: MAIL says SMTPUTF8 (and 8BITMIME). */
+static void
+test_smtputf8(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { "250-mx.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n" },
+    { OK },       { OK },
+    { GO },       { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("j\xc3\xa9r\xc3\xb4me@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, "Subject: caf\xc3\xa9\n\nx\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_nonnull(strstr(scripted_server_wait(f.server),
+                          "C: MAIL FROM:<j\xc3\xa9r\xc3\xb4me@a.test> BODY=8BITMIME SMTPUTF8\n"));
+  fixture_clear(&f);
+}
+
 /* --- faults ------------------------------------------------------------- */
 
 static void
@@ -377,6 +593,30 @@ test_data_552(void)
                   "C: DATA\n"
                   "C: <data>\n"
                   "C: QUIT\n");
+  fixture_clear(&f);
+}
+
+/* 421 in the middle: the transaction is deferred, the session is over. */
+static void
+test_421_mid_session(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO_LOCKSTEP },
+    { "421 4.3.2 shutting down\r\n", SCRIPTED_CLOSE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(result->error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\nC: MAIL FROM:<a@a.test>\n");
   fixture_clear(&f);
 }
 
@@ -696,6 +936,45 @@ test_smuggling(void)
   fixture_clear(&f);
 }
 
+static gboolean
+cancel_cb(gpointer data)
+{
+  g_cancellable_cancel(data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The caller cancels while the client waits for the 354: deferred, and the
+ * connection is given up. */
+static void
+test_cancelled(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { NULL, SCRIPTED_HANG },
+  };
+  Fixture f;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(SIMPLE_MESSAGE);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_send_async(f.client, env, GMIME_OBJECT(msg), NULL, NULL, cancellable,
+                                 store_result_cb, &res);
+  g_timeout_add(100, cancel_cb, cancellable);
+  result = farceur_smtp_client_send_finish(f.client, wait_result(&res), NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DEFERRED);
+  g_assert_error(result->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false(farceur_smtp_client_is_ready(f.client));
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n");
+  fixture_clear(&f);
+}
+
 /* --- AUTH over loopback plaintext (allowed there), payloads redacted ----- */
 
 static void
@@ -794,6 +1073,252 @@ test_commit_refused(void)
   fixture_clear(&f);
 }
 
+/* --- a real server: aiosmtpd, started here ------------------------------ */
+
+typedef struct {
+  GSubprocess *proc;
+  char *dir;
+  guint16 port;
+  char *ca;
+} RealServer;
+
+static gboolean
+real_server_read_banner(RealServer *rs, GError **error)
+{
+  g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(rs->proc));
+  g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, error);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *obj;
+
+  if (line == NULL) {
+    if (error != NULL && *error == NULL)
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                  "tests/servers/aiosmtpd-server.py did not start (is python3-aiosmtpd "
+                  "installed? its stderr is above)");
+    return FALSE;
+  }
+  if (!json_parser_load_from_data(parser, line, -1, error))
+    return FALSE;
+  obj = json_node_get_object(json_parser_get_root(parser));
+  rs->port = (guint16)json_object_get_int_member(obj, "port");
+  rs->ca = g_strdup(json_object_get_string_member(obj, "ca"));
+  return TRUE;
+}
+
+static gboolean
+real_server_start(RealServer *rs, const char *tls, gboolean auth, gboolean stall, GError **error)
+{
+  g_autofree char *script
+      = g_test_build_filename(G_TEST_DIST, "servers", "aiosmtpd-server.py", NULL);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new();
+  g_auto(GStrv) args = NULL;
+
+  memset(rs, 0, sizeof *rs);
+  if ((rs->dir = g_dir_make_tmp("farceur-aiosmtpd-XXXXXX", error)) == NULL)
+    return FALSE;
+  g_strv_builder_add_many(argv, "/usr/bin/python3", script, rs->dir, "--tls", tls, NULL);
+  if (auth)
+    g_strv_builder_add(argv, "--auth");
+  if (stall)
+    g_strv_builder_add(argv, "--stall-after-tls");
+  args = g_strv_builder_end(argv);
+  rs->proc
+      = g_subprocess_newv((const char *const *)args,
+                          G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+  return rs->proc != NULL && real_server_read_banner(rs, error);
+}
+
+static void
+real_server_stop(RealServer *rs)
+{
+  g_autoptr(GDir) dir = rs->dir ? g_dir_open(rs->dir, 0, NULL) : NULL;
+  const char *name;
+
+  if (rs->proc != NULL) {
+    g_output_stream_close(g_subprocess_get_stdin_pipe(rs->proc), NULL, NULL);
+    g_subprocess_wait(rs->proc, NULL, NULL);
+    g_clear_object(&rs->proc);
+  }
+  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename(rs->dir, name, NULL);
+
+    g_unlink(path);
+  }
+  if (rs->dir != NULL)
+    g_rmdir(rs->dir);
+  g_clear_pointer(&rs->dir, g_free);
+  g_clear_pointer(&rs->ca, g_free);
+}
+
+static char *
+real_server_file(RealServer *rs, const char *name)
+{
+  g_autofree char *path = g_build_filename(rs->dir, name, NULL);
+  char *text = NULL;
+
+  g_file_get_contents(path, &text, NULL, NULL);
+  return text;
+}
+
+static gboolean
+real_connect(FarceurSmtpClient *client, RealServer *rs, GError **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GSocketConnectable) address = g_network_address_new("localhost", rs->port);
+
+  farceur_smtp_client_connect_async(client, address, NULL, store_result_cb, &res);
+  return farceur_smtp_client_connect_finish(client, wait_result(&res), error);
+}
+
+static FarceurSmtpResult *
+real_send(FarceurSmtpClient *client, const char *text)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeMessage) msg = message_new(text);
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", "c@c.test", NULL);
+  g_autoptr(GError) error = NULL;
+  FarceurSmtpResult *result;
+
+  farceur_smtp_client_send_async(client, env, GMIME_OBJECT(msg), NULL, NULL, NULL, store_result_cb,
+                                 &res);
+  result = farceur_smtp_client_send_finish(client, wait_result(&res), &error);
+  g_assert_no_error(error);
+  return result;
+}
+
+static void
+real_quit(FarceurSmtpClient *client)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  farceur_smtp_client_quit_async(client, NULL, store_result_cb, &res);
+  g_assert_true(farceur_smtp_client_quit_finish(client, wait_result(&res), NULL));
+}
+
+#define REAL_MESSAGE                                                                               \
+  "From: a@a.test\nTo: b@b.test\nSubject: real\n\n.leading dot\n..two\nlone\rcr\n.\nend\n"
+#define REAL_WIRE                                                                                  \
+  "From: a@a.test\r\nTo: b@b.test\r\nSubject: real\r\n\r\n.leading dot\r\n..two\r\n"               \
+  "lone\r\ncr\r\n.\r\nend\r\n"
+
+/* STARTTLS on the throwaway CA, AUTH, two messages on one connection; the
+ * server stores exactly what was meant, byte for byte. */
+static void
+test_real_starttls_auth(gconstpointer data)
+{
+  const char *mech = data;
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) first = NULL;
+  g_autoptr(FarceurSmtpResult) second = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *stored2 = NULL;
+  g_autofree char *envelope = NULL;
+
+  if (!real_server_start(&rs, "starttls", TRUE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_STARTTLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_auth(client, "tim", "tanstaaf", mech);
+  g_assert_true(real_connect(client, &rs, &error));
+  g_assert_no_error(error);
+  g_assert_true(farceur_smtp_client_is_tls(client));
+  g_assert_true(farceur_smtp_client_is_authenticated(client));
+  first = real_send(client, REAL_MESSAGE);
+  second = real_send(client, "Subject: two\n\nsecond\n");
+  g_assert_cmpint(first->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpint(second->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpstr(second->final_reply->text, ==, "stored as 2");
+  real_quit(client);
+  stored = real_server_file(&rs, "1.eml");
+  stored2 = real_server_file(&rs, "2.eml");
+  envelope = real_server_file(&rs, "1.json");
+  real_server_stop(&rs);
+  g_assert_cmpstr(stored, ==, REAL_WIRE);
+  g_assert_cmpstr(stored2, ==, "Subject: two\r\n\r\nsecond\r\n");
+  g_assert_nonnull(strstr(envelope, "\"rcpt_tos\": [\"b@b.test\", \"c@c.test\"]"));
+  g_assert_nonnull(strstr(envelope, "\"tls\": true, \"auth\": true"));
+}
+
+/* Without the private CA the certificate is refused; --insecure accepts it. */
+static void
+test_real_untrusted(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) strict = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpClient) insecure = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  if (!real_server_start(&rs, "starttls", FALSE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  g_assert_false(real_connect(strict, &rs, &error));
+  g_assert_true(error->domain == G_TLS_ERROR);
+  g_assert_cmpint(farceur_error_to_exit_status(error), ==, 77);
+  farceur_smtp_client_set_tls_insecure(insecure, TRUE);
+  g_assert_true(real_connect(insecure, &rs, NULL));
+  result = real_send(insecure, REAL_MESSAGE);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  real_quit(insecure);
+  real_server_stop(&rs);
+}
+
+static void
+test_real_implicit_tls(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autofree char *stored = NULL;
+
+  if (!real_server_start(&rs, "implicit", TRUE, FALSE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_TLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_auth(client, "tim", "tanstaaf", NULL);
+  g_assert_true(real_connect(client, &rs, &error));
+  g_assert_no_error(error);
+  result = real_send(client, REAL_MESSAGE);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  real_quit(client);
+  stored = real_server_file(&rs, "1.eml");
+  real_server_stop(&rs);
+  g_assert_cmpstr(stored, ==, REAL_WIRE);
+}
+
+/* The server goes silent once TLS is up: the client's timer still fires. */
+static void
+test_real_timeout_under_tls(void)
+{
+  RealServer rs;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+
+  if (!real_server_start(&rs, "starttls", FALSE, TRUE, &error)) {
+    g_test_fail_printf("aiosmtpd server: %s", error->message);
+    real_server_stop(&rs);
+    return;
+  }
+  farceur_smtp_client_set_security(client, FARCEUR_SMTP_SECURITY_STARTTLS);
+  g_assert_true(farceur_smtp_client_set_tls_ca_file(client, rs.ca, NULL));
+  farceur_smtp_client_set_timeout(client, 500);
+  g_assert_false(real_connect(client, &rs, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_true(farceur_smtp_client_is_tls(client));
+  real_server_stop(&rs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -805,11 +1330,17 @@ main(int argc, char **argv)
   farceur_init();
   g_test_add_func("/smtp-client/lockstep", test_lockstep);
   g_test_add_func("/smtp-client/pipelining", test_pipelining);
+  g_test_add_func("/smtp-client/pipelining/behind-dot", test_pipelining_behind_dot);
+  g_test_add_func("/smtp-client/queued-lockstep", test_queued_lockstep);
+  g_test_add_func("/smtp-client/lmtp", test_lmtp);
+  g_test_add_func("/smtp-client/long-line-reencoded", test_long_line_reencoded);
+  g_test_add_func("/smtp-client/smtputf8", test_smtputf8);
   g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
   g_test_add_func("/smtp-client/fault/mail-4xx-retry", test_mail_tempfail_then_retry);
   g_test_add_func("/smtp-client/fault/some-rcpt-550", test_some_rcpt_refused);
   g_test_add_func("/smtp-client/fault/every-rcpt-refused", test_every_rcpt_refused);
   g_test_add_func("/smtp-client/fault/data-552", test_data_552);
+  g_test_add_func("/smtp-client/fault/421-mid-session", test_421_mid_session);
   g_test_add_func("/smtp-client/fault/drop-after-dot", test_drop_after_dot);
   g_test_add_func("/smtp-client/fault/drop-mid-data", test_drop_mid_data);
   g_test_add_func("/smtp-client/fault/silent-server", test_silent_server);
@@ -828,5 +1359,13 @@ main(int argc, char **argv)
   g_test_add_data_func("/smtp-client/auth/cram-md5", "CRAM-MD5", test_auth);
   g_test_add_func("/smtp-client/auth/failed", test_auth_failed);
   g_test_add_func("/smtp-client/commit-refused", test_commit_refused);
+  g_test_add_func("/smtp-client/cancelled", test_cancelled);
+  g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-plain", "PLAIN",
+                       test_real_starttls_auth);
+  g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-login", "LOGIN",
+                       test_real_starttls_auth);
+  g_test_add_func("/smtp-client/aiosmtpd/untrusted-certificate", test_real_untrusted);
+  g_test_add_func("/smtp-client/aiosmtpd/implicit-tls", test_real_implicit_tls);
+  g_test_add_func("/smtp-client/aiosmtpd/timeout-under-tls", test_real_timeout_under_tls);
   return g_test_run();
 }

@@ -14,3 +14,6 @@
 #include <farceur/smtp-reply.h>
 #include <farceur/smtp-client.h>
 #include <farceur/trace.h>
+#include <farceur/target.h>
+#include <farceur/campaign.h>
+#include <farceur/journal.h>

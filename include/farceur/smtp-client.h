@@ -2,9 +2,13 @@
  * 2920, 1870, 6152, 6531, 2034, 2033).
  *
  * One FarceurSmtpClient is one connection.  Configure it, connect (greeting,
- * EHLO, STARTTLS, EHLO again, AUTH), then send any number of messages one
- * after the other on it, then quit.  Every operation is an _async/_finish
- * pair run on the thread-default main context; one operation at a time.
+ * EHLO, STARTTLS, EHLO again, AUTH), then send any number of messages on it,
+ * then quit.  Every operation is an _async/_finish pair, run on the
+ * thread-default main context of the thread that created the client.
+ * Sends and QUIT may be asked for while a transaction runs: they are queued
+ * and run in order, and with PIPELINING the next transaction's MAIL, RCPTs
+ * and DATA (or the QUIT) go out in the same write as the previous final
+ * dot.  Keep one send queued per connection for the fewest round trips.
  */
 #pragma once
 
@@ -18,7 +22,8 @@ G_BEGIN_DECLS
 
 /**
  * FarceurSmtpSecurity:
- * @FARCEUR_SMTP_SECURITY_OPPORTUNISTIC: STARTTLS when offered, else plain (smtp://)
+ * @FARCEUR_SMTP_SECURITY_OPPORTUNISTIC: STARTTLS when offered, else plain
+ *   (smtp://); a failed handshake fails the connection, never falls back
  * @FARCEUR_SMTP_SECURITY_NONE: never TLS
  * @FARCEUR_SMTP_SECURITY_STARTTLS: STARTTLS required; fail before any
  *   envelope command when not offered (smtp+starttls://)
@@ -74,7 +79,8 @@ typedef struct {
  * @final_reply: (nullable): the reply after the final dot (SMTP), or the
  *   first recipient's (LMTP)
  * @error: (nullable): why the message was not delivered (server reply
- *   text, connection failure, timeout); %NULL when delivered to everyone
+ *   text, connection failure, timeout); %NULL when delivered (recipients
+ *   refused one by one are in @recipients)
  * @n_accepted: how many recipients got the message
  * @size: octets of content sent (after CRLF conversion and dot-stuffing)
  *

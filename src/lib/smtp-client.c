@@ -73,8 +73,17 @@ typedef struct {
   FarceurSmtpReply *greeting;
 } SmtpConnection;
 
+/* An operation in progress: its task, and the caller's cancellable tied to
+ * the connection's (cancelling any operation kills the connection). */
+typedef struct {
+  GTask *task;
+  GCancellable *cancellable;
+  gulong cancel_id;
+} SmtpOp;
+
 /* One mail transaction. */
 typedef struct {
+  SmtpOp *op;
   FarceurEnvelope *envelope;
   SmtpData data;
   FarceurSmtpCommitFunc commit;
@@ -85,6 +94,7 @@ typedef struct {
   gboolean pipelined; /* MAIL, RCPTs and DATA went in one write */
   gboolean discard;   /* a "." sent after a 354 nobody should have got */
   gboolean dot_sent;
+  gboolean sent_ahead; /* its commands went out behind the previous final dot */
 } SmtpTransaction;
 
 struct _FarceurSmtpClient {
@@ -114,17 +124,20 @@ struct _FarceurSmtpClient {
   FarceurSmtpReplyParser *parser;
   GByteArray *outbuf;
   char inbuf[16384];
-  gboolean closing; /* the server said 421 */
+  GError *closing; /* why the session ends after this reply (421, RSET refused) */
 
-  /* the operation in progress */
-  GTask *task;
-  GCancellable *task_cancellable;
-  gulong cancel_id;
+  /* operations: a connect or QUIT in progress; a QUIT asked for while
+   * transactions run; the transaction receiving replies; those queued */
+  GMainContext *context;
+  SmtpOp *op;
+  SmtpOp *quit;
+  gboolean quit_sent_ahead;
+  SmtpTransaction *tx;
+  GQueue queue;
 
   SmtpConnection conn;
   SmtpAuthMech auth_mech;
   guint auth_step;
-  SmtpTransaction *tx;
 };
 
 G_DEFINE_FINAL_TYPE(FarceurSmtpClient, farceur_smtp_client, G_TYPE_OBJECT)
@@ -142,6 +155,13 @@ static void smtp_client_tx_end(FarceurSmtpClient *self, gboolean need_rset);
 
 /* --- records ------------------------------------------------------------ */
 
+/**
+ * farceur_smtp_outcome_to_string:
+ * @outcome: an outcome
+ *
+ * Returns: (transfer none): "delivered", "refused", "deferred" or "unknown",
+ *   the words of the journal and of `--json`
+ */
 const char *
 farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome)
 {
@@ -159,6 +179,10 @@ smtp_recipient_free(FarceurSmtpRecipient *rcpt)
   g_free(rcpt);
 }
 
+/**
+ * farceur_smtp_result_free:
+ * @result: (nullable): a result
+ */
 void
 farceur_smtp_result_free(FarceurSmtpResult *result)
 {
@@ -191,6 +215,7 @@ smtp_result_new(const FarceurEnvelope *envelope)
 static void
 smtp_transaction_free(SmtpTransaction *tx)
 {
+  g_assert(tx->op == NULL); /* its task was returned */
   farceur_envelope_free(tx->envelope);
   g_clear_pointer(&tx->data.content, g_bytes_unref);
   farceur_smtp_result_free(tx->result);
@@ -211,7 +236,9 @@ farceur_smtp_client_finalize(GObject *object)
 {
   FarceurSmtpClient *self = FARCEUR_SMTP_CLIENT(object);
 
-  g_assert(self->task == NULL); /* a running task holds a reference */
+  /* every operation's task holds a reference: none can be running */
+  g_assert(self->op == NULL && self->quit == NULL && self->tx == NULL);
+  g_assert(g_queue_is_empty(&self->queue));
   if (self->timer != NULL)
     g_source_destroy(self->timer);
   g_clear_pointer(&self->timer, g_source_unref);
@@ -223,7 +250,8 @@ farceur_smtp_client_finalize(GObject *object)
   g_clear_pointer(&self->outbuf, g_byte_array_unref);
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
-  g_clear_pointer(&self->tx, smtp_transaction_free);
+  g_clear_error(&self->closing);
+  g_main_context_unref(self->context);
   g_free(self->server_name);
   g_free(self->helo);
   g_free(self->user);
@@ -256,6 +284,8 @@ static void
 farceur_smtp_client_init(FarceurSmtpClient *self)
 {
   self->helo = g_strdup("localhost");
+  self->context = g_main_context_ref_thread_default();
+  g_queue_init(&self->queue);
   self->pipelining_allowed = TRUE;
   self->parser = farceur_smtp_reply_parser_new();
   self->outbuf = g_byte_array_new();
@@ -278,6 +308,11 @@ farceur_smtp_client_new(void)
 
 /* --- configuration ------------------------------------------------------ */
 
+/**
+ * farceur_smtp_client_set_security:
+ * @client: a client
+ * @security: TLS policy (default %FARCEUR_SMTP_SECURITY_OPPORTUNISTIC)
+ */
 void
 farceur_smtp_client_set_security(FarceurSmtpClient *client, FarceurSmtpSecurity security)
 {
@@ -295,6 +330,11 @@ farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp)
   client->lmtp = lmtp;
 }
 
+/**
+ * farceur_smtp_client_set_helo:
+ * @client: a client
+ * @name: the name given in EHLO/HELO/LHLO (default "localhost")
+ */
 void
 farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name)
 {
@@ -403,6 +443,13 @@ smtp_client_set_state(FarceurSmtpClient *self, SmtpState state)
   self->state = state;
 }
 
+/* A transaction is under way: sends and QUIT asked for now are queued. */
+static gboolean
+smtp_client_is_busy(FarceurSmtpClient *self)
+{
+  return self->state >= SMTP_STATE_MAIL && self->state <= SMTP_STATE_RSET;
+}
+
 static void
 smtp_client_transcript(FarceurSmtpClient *self, const char *prefix, const char *line)
 {
@@ -458,7 +505,7 @@ smtp_client_start_timer(FarceurSmtpClient *self)
   self->timer = g_timeout_source_new(smtp_client_timeout_ms(self));
   g_source_set_callback(self->timer, smtp_client_timeout_cb, self, NULL);
   g_source_set_static_name(self->timer, "farceur smtp timeout");
-  g_source_attach(self->timer, g_task_get_context(self->task));
+  g_source_attach(self->timer, self->context);
 }
 
 /* An I/O error, rewritten when it was our timer that cancelled. */
@@ -489,45 +536,57 @@ smtp_client_cancelled_cb(GCancellable *cancellable, gpointer data)
   g_cancellable_cancel(G_CANCELLABLE(data));
 }
 
-static gboolean
-smtp_client_begin(FarceurSmtpClient *self, GTask *task, GCancellable *cancellable)
+static SmtpOp *
+smtp_op_new(FarceurSmtpClient *self, GTask *task)
 {
-  if (self->task != NULL) {
-    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                            "smtp client: another operation is in progress");
-    g_object_unref(task);
-    return FALSE;
-  }
-  self->task = task;
+  SmtpOp *op = g_new0(SmtpOp, 1);
+  GCancellable *cancellable = g_task_get_cancellable(task);
+
+  op->task = task;
   if (cancellable != NULL) {
-    self->task_cancellable = g_object_ref(cancellable);
-    self->cancel_id = g_cancellable_connect(cancellable, G_CALLBACK(smtp_client_cancelled_cb),
-                                            g_object_ref(self->io_cancellable), g_object_unref);
+    op->cancellable = g_object_ref(cancellable);
+    op->cancel_id = g_cancellable_connect(cancellable, G_CALLBACK(smtp_client_cancelled_cb),
+                                          g_object_ref(self->io_cancellable), g_object_unref);
   }
-  return TRUE;
+  return op;
 }
 
-/* Detach the current task so that returning it cannot re-enter us. */
+/* Free @op; its task (transfer full) is then ready to be returned. */
 static GTask *
-smtp_client_end(FarceurSmtpClient *self)
+smtp_op_finish(SmtpOp *op)
 {
-  GTask *task = g_steal_pointer(&self->task);
+  GTask *task = op->task;
 
-  smtp_client_stop_timer(self);
-  if (self->task_cancellable != NULL) {
-    g_cancellable_disconnect(self->task_cancellable, self->cancel_id);
-    g_clear_object(&self->task_cancellable);
-    self->cancel_id = 0;
+  if (op->cancellable != NULL) {
+    g_cancellable_disconnect(op->cancellable, op->cancel_id);
+    g_object_unref(op->cancellable);
   }
+  g_free(op);
   return task;
 }
 
 static void
-smtp_client_return_boolean(FarceurSmtpClient *self)
+smtp_op_return_boolean(SmtpOp *op)
 {
-  g_autoptr(GTask) task = smtp_client_end(self);
+  g_autoptr(GTask) task = smtp_op_finish(op);
 
   g_task_return_boolean(task, TRUE);
+}
+
+static void
+smtp_op_return_error(SmtpOp *op, const GError *error)
+{
+  g_autoptr(GTask) task = smtp_op_finish(op);
+
+  g_task_return_error(task, g_error_copy(error));
+}
+
+/* The connect or QUIT in progress is over. */
+static void
+smtp_client_return_boolean(FarceurSmtpClient *self)
+{
+  smtp_client_stop_timer(self);
+  smtp_op_return_boolean(g_steal_pointer(&self->op));
 }
 
 static void
@@ -540,32 +599,47 @@ smtp_client_close_stream(FarceurSmtpClient *self)
   g_clear_object(&self->stream);
 }
 
+/* A transaction the connection failed under: unknown when its dot went out,
+ * else deferred (nothing was delivered). */
+static void
+smtp_client_tx_abandon(SmtpTransaction *tx, const GError *error)
+{
+  g_autoptr(GTask) task = smtp_op_finish(g_steal_pointer(&tx->op));
+  FarceurSmtpResult *result = g_steal_pointer(&tx->result);
+
+  result->outcome = tx->dot_sent ? FARCEUR_SMTP_OUTCOME_UNKNOWN : FARCEUR_SMTP_OUTCOME_DEFERRED;
+  g_clear_error(&result->error);
+  result->error = g_error_copy(error);
+  smtp_transaction_free(tx);
+  g_task_return_pointer(task, result, (GDestroyNotify)farceur_smtp_result_free);
+}
+
 /* Connection-level failure: the connection is unusable from here on.
- * Takes @error.  A transaction in progress still returns its result, with
- * the outcome decided by whether the final dot went out. */
+ * Takes @error.  Every operation gets its answer, in the order asked:
+ * transactions their results, a pending QUIT success (the connection is
+ * closed, as asked), a connect or QUIT in progress the error. */
 static void
 smtp_client_fail(FarceurSmtpClient *self, GError *error)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
+  g_autoptr(GError) owned = error;
   SmtpTransaction *tx = g_steal_pointer(&self->tx);
+  GQueue queued = self->queue;
+  SmtpOp *op = g_steal_pointer(&self->op);
+  SmtpOp *quit = g_steal_pointer(&self->quit);
 
+  g_queue_init(&self->queue);
+  smtp_client_stop_timer(self);
   smtp_client_set_state(self, SMTP_STATE_FAILED);
   smtp_client_close_stream(self);
-  task = smtp_client_end(self);
-  if (tx != NULL && task != NULL) {
-    FarceurSmtpResult *result = g_steal_pointer(&tx->result);
-
-    result->outcome = tx->dot_sent ? FARCEUR_SMTP_OUTCOME_UNKNOWN : FARCEUR_SMTP_OUTCOME_DEFERRED;
-    result->error = error;
-    smtp_transaction_free(tx);
-    g_task_return_pointer(task, result, (GDestroyNotify)farceur_smtp_result_free);
-    return;
-  }
-  g_clear_pointer(&tx, smtp_transaction_free);
-  if (task != NULL)
-    g_task_return_error(task, error);
-  else
-    g_error_free(error);
+  if (tx != NULL)
+    smtp_client_tx_abandon(tx, error);
+  while ((tx = g_queue_pop_head(&queued)) != NULL)
+    smtp_client_tx_abandon(tx, error);
+  if (quit != NULL)
+    smtp_op_return_boolean(quit);
+  if (op != NULL)
+    smtp_op_return_error(op, error);
 }
 
 static void
@@ -576,6 +650,19 @@ smtp_client_fail_reply(FarceurSmtpClient *self, int code, const char *what,
 
   smtp_client_fail(self, g_error_new(FARCEUR_ERROR, code, "smtp server '%s': %s: %u %s",
                                      self->server_name, what, reply->code, flat));
+}
+
+/* The session ends once the current reply is handled; queued work fails
+ * with @what.  A server that cannot RSET is not to be trusted further. */
+static void
+smtp_client_set_closing(FarceurSmtpClient *self, int code, const char *what,
+                        const FarceurSmtpReply *reply)
+{
+  g_autofree char *flat = g_strdelimit(g_strdup(reply->text), "\n", ' ');
+
+  if (self->closing == NULL)
+    self->closing = g_error_new(FARCEUR_ERROR, code, "smtp server '%s': %s: %u %s",
+                                self->server_name, what, reply->code, flat);
 }
 
 static int
@@ -770,18 +857,15 @@ smtp_client_connect_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static gboolean
-smtp_client_begin_connect(FarceurSmtpClient *self, GTask *task, GCancellable *cancellable,
-                          GSocketConnectable *identity)
+smtp_client_begin_connect(FarceurSmtpClient *self, GTask *task, GSocketConnectable *identity)
 {
-  if (!smtp_client_begin(self, task, cancellable))
-    return FALSE;
   if (self->state != SMTP_STATE_DISCONNECTED) {
-    g_autoptr(GTask) t = smtp_client_end(self);
-
-    g_task_return_new_error(t, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+    g_task_return_new_error(task, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
                             "smtp client: connect called twice");
+    g_object_unref(task);
     return FALSE;
   }
+  self->op = smtp_op_new(self, task);
   self->identity = identity ? g_object_ref(identity) : NULL;
   self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
   return TRUE;
@@ -808,8 +892,9 @@ farceur_smtp_client_connect_async(FarceurSmtpClient *client, GSocketConnectable 
   g_autoptr(GSocketClient) socket_client = g_socket_client_new();
 
   g_task_set_source_tag(task, farceur_smtp_client_connect_async);
-  if (!smtp_client_begin_connect(client, task, cancellable, address))
+  if (!smtp_client_begin_connect(client, task, address))
     return;
+  g_socket_client_set_enable_proxy(socket_client, FALSE); /* an HTTP proxy is no SMTP relay */
   smtp_client_set_state(client, SMTP_STATE_CONNECTING);
   smtp_client_start_timer(client);
   g_socket_client_connect_async(socket_client, address, client->io_cancellable,
@@ -837,7 +922,7 @@ farceur_smtp_client_connect_stream_async(FarceurSmtpClient *client, GIOStream *s
   GTask *task = g_task_new(client, cancellable, callback, user_data);
 
   g_task_set_source_tag(task, farceur_smtp_client_connect_stream_async);
-  if (!smtp_client_begin_connect(client, task, cancellable, server_identity))
+  if (!smtp_client_begin_connect(client, task, server_identity))
     return;
   client->stream = g_object_ref(stream);
   client->conn.loopback = TRUE;
@@ -1170,10 +1255,13 @@ smtp_client_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GM
   SmtpTransaction *tx;
   gboolean eightbit_ok = farceur_smtp_client_has_extension(self, "8BITMIME");
 
-  if (self->state != SMTP_STATE_READY) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                "smtp client: not ready for a transaction (%s state)",
+  if (self->state != SMTP_STATE_READY && !smtp_client_is_busy(self)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: not connected (%s state)",
                 smtp_state_names[self->state]);
+    return NULL;
+  }
+  if (self->quit != NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: quitting");
     return NULL;
   }
   if (!smtp_client_check_envelope(envelope, error))
@@ -1206,38 +1294,51 @@ smtp_client_mail_command(FarceurSmtpClient *self, SmtpTransaction *tx)
 }
 
 static void
-smtp_client_queue_rcpt(FarceurSmtpClient *self, guint index)
+smtp_client_queue_rcpt(FarceurSmtpClient *self, SmtpTransaction *tx, guint index)
 {
   g_autofree char *line
-      = g_strdup_printf("RCPT TO:<%s>", (char *)self->tx->envelope->rcpt_to->pdata[index]);
+      = g_strdup_printf("RCPT TO:<%s>", (char *)tx->envelope->rcpt_to->pdata[index]);
 
   smtp_client_queue(self, line, NULL);
 }
 
+/* MAIL FROM; with PIPELINING the RCPTs and DATA too (RFC 2920: DATA ends
+ * the group; the content waits for the 354). */
 static void
-smtp_client_send_mail(FarceurSmtpClient *self)
+smtp_client_queue_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
 {
-  SmtpTransaction *tx = self->tx;
   g_autofree char *mail = smtp_client_mail_command(self, tx);
 
   tx->pipelined = self->pipelining_allowed && farceur_smtp_client_has_extension(self, "PIPELINING");
-  smtp_client_set_state(self, SMTP_STATE_MAIL);
   smtp_client_queue(self, mail, NULL);
-  if (tx->pipelined) { /* RFC 2920: DATA ends the group; content waits for 354 */
+  if (tx->pipelined) {
     for (guint i = 0; i < tx->envelope->rcpt_to->len; i++)
-      smtp_client_queue_rcpt(self, i);
+      smtp_client_queue_rcpt(self, tx, i);
     smtp_client_queue(self, "DATA", NULL);
   }
+}
+
+/* The send step of the MAIL state: the transaction starts. */
+static void
+smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
+{
+  self->tx = tx;
+  smtp_client_set_state(self, SMTP_STATE_MAIL);
+  if (tx->sent_ahead) { /* its commands are out, their replies on the way */
+    smtp_client_wait(self);
+    return;
+  }
+  smtp_client_queue_transaction(self, tx);
   smtp_client_send(self);
 }
 
 /**
  * farceur_smtp_client_send_async:
- * @client: a connected client, no other operation in progress
+ * @client: a connected client
  * @envelope: MAIL FROM and RCPT TO; every address is checked first
  * @message: the message; re-encoded in place to 7 bit when it holds 8-bit
  *   content and the server lacks 8BITMIME, or holds lines over 998 octets
- * @commit: (nullable) (scope call): called right before the final dot
+ * @commit: (nullable) (scope async): called once, right before the final dot
  * @commit_data: data for @commit
  * @cancellable: (nullable): a #GCancellable; cancelling kills the connection
  * @callback: called when the transaction is over
@@ -1245,8 +1346,10 @@ smtp_client_send_mail(FarceurSmtpClient *self)
  *
  * One mail transaction: MAIL, RCPT per recipient, DATA, content, dot (with
  * PIPELINING, MAIL + RCPTs + DATA in one write), RSET when it failed before
- * the dot.  The client is ready for the next one when it delivered, or when
- * the server refused it without dropping the connection.
+ * the dot.  Asked for while another transaction runs, it is queued (and,
+ * with PIPELINING, sent right behind that one's final dot).  The message is
+ * serialised, checked and measured now, against the extensions of the
+ * current session.
  */
 void
 farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
@@ -1259,18 +1362,19 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
   SmtpTransaction *tx;
 
   g_task_set_source_tag(task, farceur_smtp_client_send_async);
-  if (!smtp_client_begin(client, task, cancellable))
-    return;
+  g_task_set_check_cancellable(task, FALSE); /* a cancelled send still has a result */
   if ((tx = smtp_client_prepare(client, envelope, message, &error)) == NULL) {
-    g_autoptr(GTask) t = smtp_client_end(client);
-
-    g_task_return_error(t, error);
+    g_task_return_error(task, error);
+    g_object_unref(task);
     return;
   }
+  tx->op = smtp_op_new(client, task);
   tx->commit = commit;
   tx->commit_data = commit_data;
-  client->tx = tx;
-  smtp_client_send_mail(client);
+  if (client->state == SMTP_STATE_READY && client->tx == NULL)
+    smtp_client_start_transaction(client, tx);
+  else
+    g_queue_push_tail(&client->queue, tx);
 }
 
 /**
@@ -1279,11 +1383,13 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
  * @result: the result given to the callback
  * @error: return location for an error
  *
- * Returns: (transfer full) (nullable): the transaction's result whenever a
- *   command was sent, whatever the outcome (its @error says why it was not
- *   delivered); %NULL with @error only when nothing was sent: the client was
- *   not ready, an address was invalid (%FARCEUR_ERROR_DATA), the message
- *   needs SMTPUTF8 or is over SIZE, or cannot be made 7-bit clean
+ * Returns: (transfer full) (nullable): the transaction's result whenever it
+ *   was accepted for sending, whatever the outcome (its @error says why it
+ *   was not delivered, connection failures included); %NULL with @error
+ *   only when refused at once: the client was not connected or quitting
+ *   (%FARCEUR_ERROR_USAGE), an address was invalid, the message needs
+ *   SMTPUTF8 or is over SIZE or cannot be made 7-bit clean
+ *   (%FARCEUR_ERROR_DATA)
  */
 FarceurSmtpResult *
 farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
@@ -1292,24 +1398,54 @@ farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result,
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
-/* The transaction is over: return its result; RSET first when it ended
- * before the dot and the server may still hold its state. */
+static void
+smtp_client_start_quit(FarceurSmtpClient *self)
+{
+  self->op = g_steal_pointer(&self->quit);
+  smtp_client_set_state(self, SMTP_STATE_QUIT);
+  if (self->quit_sent_ahead) { /* it went out behind the last dot */
+    smtp_client_wait(self);
+    return;
+  }
+  smtp_client_queue(self, "QUIT", NULL);
+  smtp_client_send(self);
+}
+
+/* Start what waits: the next transaction (perhaps already sent behind the
+ * last dot), a QUIT, or nothing. */
+static void
+smtp_client_advance(FarceurSmtpClient *self)
+{
+  SmtpTransaction *next;
+
+  if (self->closing != NULL) {
+    smtp_client_fail(self, g_steal_pointer(&self->closing));
+    return;
+  }
+  if ((next = g_queue_pop_head(&self->queue)) != NULL)
+    smtp_client_start_transaction(self, next);
+  else if (self->quit != NULL)
+    smtp_client_start_quit(self);
+  else
+    smtp_client_set_state(self, SMTP_STATE_READY);
+}
+
+/* The transaction is over: return its result, then go on. */
 static void
 smtp_client_tx_return(FarceurSmtpClient *self)
 {
+  g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
   SmtpTransaction *tx = g_steal_pointer(&self->tx);
   FarceurSmtpResult *result = g_steal_pointer(&tx->result);
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = smtp_op_finish(g_steal_pointer(&tx->op));
 
   smtp_transaction_free(tx);
-  if (self->closing) { /* 421: the server is going away */
-    smtp_client_set_state(self, SMTP_STATE_FAILED);
-    smtp_client_close_stream(self);
-  } else {
-    smtp_client_set_state(self, SMTP_STATE_READY);
-  }
-  task = smtp_client_end(self);
+  smtp_client_stop_timer(self);
+  /* Return first, so results come in the order asked; the state still says
+   * busy, so a send or QUIT asked for from the callback is queued, and
+   * started just below. */
   g_task_return_pointer(task, result, (GDestroyNotify)farceur_smtp_result_free);
+  smtp_client_advance(self);
 }
 
 static void
@@ -1355,7 +1491,7 @@ smtp_client_on_mail(FarceurSmtpClient *self, FarceurSmtpReply *reply)
     smtp_client_tx_end(self, TRUE);
     return;
   }
-  smtp_client_queue_rcpt(self, 0);
+  smtp_client_queue_rcpt(self, self->tx, 0);
   smtp_client_send(self);
 }
 
@@ -1397,7 +1533,7 @@ smtp_client_on_rcpt(FarceurSmtpClient *self, FarceurSmtpReply *reply)
     return;
   }
   if (more) {
-    smtp_client_queue_rcpt(self, tx->rcpt_next);
+    smtp_client_queue_rcpt(self, tx, tx->rcpt_next);
     smtp_client_send(self);
     return;
   }
@@ -1438,6 +1574,24 @@ smtp_client_on_data(FarceurSmtpClient *self, FarceurSmtpReply *reply)
   smtp_client_tx_end(self, TRUE);
 }
 
+/* RFC 2920 3.1: a new group may follow the final dot in the same write:
+ * the queued transaction's commands, or QUIT. */
+static void
+smtp_client_send_ahead(FarceurSmtpClient *self)
+{
+  SmtpTransaction *next = g_queue_peek_head(&self->queue);
+
+  if (!self->pipelining_allowed || !farceur_smtp_client_has_extension(self, "PIPELINING"))
+    return;
+  if (next != NULL) {
+    smtp_client_queue_transaction(self, next);
+    next->sent_ahead = TRUE;
+  } else if (self->quit != NULL) {
+    smtp_client_queue(self, "QUIT", NULL);
+    self->quit_sent_ahead = TRUE;
+  }
+}
+
 static void
 smtp_client_send_dot(FarceurSmtpClient *self)
 {
@@ -1452,6 +1606,7 @@ smtp_client_send_dot(FarceurSmtpClient *self)
   smtp_client_set_state(self, SMTP_STATE_DOT);
   smtp_client_transcript(self, "C: ", ".");
   g_byte_array_append(self->outbuf, (const guint8 *)".\r\n", 3);
+  smtp_client_send_ahead(self);
   smtp_client_start_timer(self);
   g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream), self->outbuf->data,
                                   self->outbuf->len, G_PRIORITY_DEFAULT, self->io_cancellable,
@@ -1540,7 +1695,7 @@ static void
 smtp_client_on_rset(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
   if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
-    self->closing = TRUE; /* a server that cannot reset is not to be trusted further */
+    smtp_client_set_closing(self, FARCEUR_ERROR_PROTOCOL, "RSET refused", reply);
   smtp_client_tx_return(self);
 }
 
@@ -1561,8 +1716,9 @@ smtp_client_on_quit(FarceurSmtpClient *self, FarceurSmtpReply *reply)
  * @callback: called when the connection is closed
  * @user_data: data for @callback
  *
- * Say QUIT when the connection is usable, then close it.  A broken
- * connection is just closed.
+ * Say QUIT when the connection is usable, then close it; asked for while
+ * transactions run, after them.  A broken or unconnected client is just
+ * closed (success).
  */
 void
 farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancellable,
@@ -1571,19 +1727,33 @@ farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancella
   GTask *task = g_task_new(client, cancellable, callback, user_data);
 
   g_task_set_source_tag(task, farceur_smtp_client_quit_async);
-  if (!smtp_client_begin(client, task, cancellable))
-    return;
-  if (client->state != SMTP_STATE_READY) {
-    smtp_client_close_stream(client);
-    smtp_client_set_state(client, SMTP_STATE_CLOSED);
-    smtp_client_return_boolean(client);
+  if (client->op != NULL || client->quit != NULL) {
+    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                            "smtp client: connect or quit already in progress");
+    g_object_unref(task);
     return;
   }
-  smtp_client_set_state(client, SMTP_STATE_QUIT);
-  smtp_client_queue(client, "QUIT", NULL);
-  smtp_client_send(client);
+  client->quit = smtp_op_new(client, task);
+  if (smtp_client_is_busy(client))
+    return; /* after the transactions asked for before */
+  if (client->state == SMTP_STATE_READY) {
+    smtp_client_start_quit(client);
+    return;
+  }
+  smtp_client_close_stream(client); /* never connected, or broken: just close */
+  smtp_client_set_state(client, SMTP_STATE_CLOSED);
+  smtp_op_return_boolean(g_steal_pointer(&client->quit));
 }
 
+/**
+ * farceur_smtp_client_quit_finish:
+ * @client: a client
+ * @result: the result given to the callback
+ * @error: return location for an error (a QUIT that failed on the wire;
+ *   the connection is closed all the same)
+ *
+ * Returns: %TRUE when the connection ended cleanly
+ */
 gboolean
 farceur_smtp_client_quit_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
 {
@@ -1610,7 +1780,7 @@ smtp_client_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 
   smtp_client_transcript_reply(self, reply);
   if (reply->code == 421)
-    self->closing = TRUE;
+    smtp_client_set_closing(self, FARCEUR_ERROR_TEMPFAIL, "closing the connection", reply);
   if (reply->code == 421 && self->state >= SMTP_STATE_MAIL && self->state <= SMTP_STATE_DATA) {
     smtp_client_tx_failed(self, "server closing the connection", reply);
     smtp_client_tx_return(self);
@@ -1667,12 +1837,24 @@ farceur_smtp_client_get_max_size(FarceurSmtpClient *client)
   return client->conn.max_size;
 }
 
+/**
+ * farceur_smtp_client_is_tls:
+ * @client: a client
+ *
+ * Returns: %TRUE once TLS is up (implicit or after STARTTLS)
+ */
 gboolean
 farceur_smtp_client_is_tls(FarceurSmtpClient *client)
 {
   return client->conn.tls;
 }
 
+/**
+ * farceur_smtp_client_is_authenticated:
+ * @client: a client
+ *
+ * Returns: %TRUE once AUTH succeeded
+ */
 gboolean
 farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
 {
