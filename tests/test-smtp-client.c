@@ -851,6 +851,31 @@ test_eightbit_declared(void)
   fixture_clear(&f);
 }
 
+/* 8-bit bytes GMime cannot re-encode (the raw header of an attached message)
+ * and no 8BITMIME: refused before any command. */
+static void
+test_eightbit_unencodable(void)
+{
+  static const ScriptedStep steps[] = { { GREETING }, { "250 mx.test\r\n" }, { BYE } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env,
+                           "Subject: outer\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
+                           "Subject: caf\xc3\xa9\n\ninner\n",
+                           &error);
+  g_assert_null(result);
+  g_assert_nonnull(strstr(error->message, "8BITMIME"));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
+  fixture_clear(&f);
+}
+
 static void
 test_size_refused_early(void)
 {
@@ -1351,6 +1376,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
+  g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);
   g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
   g_test_add_func("/smtp-client/bad-address", test_bad_address);
   g_test_add_func("/smtp-client/smuggling", test_smuggling);
