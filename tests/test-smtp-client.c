@@ -442,6 +442,35 @@ test_smtputf8(void)
   fixture_clear(&f);
 }
 
+/* A stream the caller connected (what exec: and lmtp: unix sockets use). */
+static void
+test_connect_stream(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(GSocketClient) sc = g_socket_client_new();
+  g_autoptr(GSocketConnectable) address = NULL;
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  address = scripted_server_get_address(f.server);
+  conn = g_socket_client_connect(sc, address, NULL, NULL);
+  g_assert_nonnull(conn);
+  farceur_smtp_client_connect_stream_async(f.client, G_IO_STREAM(conn), NULL, NULL, store_result_cb,
+                                           &res);
+  g_assert_true(farceur_smtp_client_connect_finish(f.client, wait_result(&res), NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
 /* --- faults ------------------------------------------------------------- */
 
 static void
@@ -1358,6 +1387,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/pipelining/behind-dot", test_pipelining_behind_dot);
   g_test_add_func("/smtp-client/queued-lockstep", test_queued_lockstep);
   g_test_add_func("/smtp-client/lmtp", test_lmtp);
+  g_test_add_func("/smtp-client/connect-stream", test_connect_stream);
   g_test_add_func("/smtp-client/long-line-reencoded", test_long_line_reencoded);
   g_test_add_func("/smtp-client/smtputf8", test_smtputf8);
   g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
