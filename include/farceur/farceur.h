@@ -7,8 +7,13 @@
 #include <farceur/init.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/envelope.h>
+#include <farceur/input.h>
+#include <farceur/inspect.h>
 #include <farceur/template.h>
 #include <farceur/compose.h>
 #include <farceur/smtp-reply.h>
 #include <farceur/smtp-client.h>
 #include <farceur/trace.h>
+#include <farceur/target.h>
+#include <farceur/campaign.h>
+#include <farceur/journal.h>

@@ -6,14 +6,24 @@
 
 G_BEGIN_DECLS
 
+/**
+ * FARCEUR_INPUT_MAX_WARNINGS:
+ *
+ * Parser warnings kept per message; further ones are counted in one last
+ * "N more warnings" entry, so a hostile message cannot grow the list.
+ */
+#define FARCEUR_INPUT_MAX_WARNINGS 64
+
 typedef struct _FarceurInput FarceurInput;
 
 /**
  * FarceurInputMessage:
  * @message: the parsed message
- * @source: "path", or "path#N" for the Nth message of an mbox (from 1), or "-"
- * @size: size in bytes of the message as stored
- * @warnings: (element-type utf8): GMime's parser warnings for this message
+ * @source: "path", or "path#N" for the Nth message of an mbox (from 1); "-" is stdin
+ * @size: size in bytes of the message as stored (in an mbox: without its `From ` line)
+ * @warnings: (element-type utf8): GMime's parser warnings for this message, as
+ *   "offset N: what (item)"; offsets count from the start of the file.  Warnings
+ *   GMime raises later, while headers of @message are decoded, are appended too.
  */
 typedef struct {
   GMimeMessage *message;

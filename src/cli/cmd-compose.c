@@ -162,7 +162,8 @@ compose_open_output(const char *path, GError **error)
                 g_strerror(saved));
     return NULL;
   }
-  return g_mime_stream_fs_new(fd);
+  /* written front to back: a pipe stream (no seeks; flush is not fsync) */
+  return g_mime_stream_pipe_new(fd);
 }
 
 static gboolean

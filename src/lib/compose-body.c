@@ -14,7 +14,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -139,19 +141,16 @@ compose_attach_fail(GError **error, const FarceurTemplate *tmpl, const FarceurAt
 }
 
 static gboolean
-compose_check_attach(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, GFile *file,
-                     GError **error)
+compose_check_attach(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, GError **error)
 {
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GFileInfo) info = g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                                G_FILE_QUERY_INFO_NONE, NULL, &local);
+  GStatBuf st;
 
-  if (info == NULL)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, local->message);
-  if (g_file_info_get_file_type(info) != G_FILE_TYPE_REGULAR)
+  if (g_stat(spec->path, &st) != 0)
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
+  if (!S_ISREG(st.st_mode))
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, "not a regular file");
   if (g_access(spec->path, R_OK) != 0)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, "not readable");
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
   return TRUE;
 }
 
@@ -194,18 +193,17 @@ compose_attachment(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, G
   g_autofree char *name
       = spec->name ? g_strdup(spec->name) : g_filename_display_basename(spec->path);
   g_autofree char *type = NULL;
-  g_autoptr(GMimeContentType) ctype = NULL;
+  g_autofree char *media = NULL;
   g_autoptr(GMimeContentDisposition) disposition = g_mime_content_disposition_new();
   g_autoptr(GMimePart) part = NULL;
 
-  if (!compose_check_attach(tmpl, spec, file, error))
+  if (!compose_check_attach(tmpl, spec, error))
     return NULL;
   type = spec->type ? g_ascii_strdown(spec->type, -1) : compose_guess_type(file, name);
   if (!compose_check_attach_values(tmpl, spec, name, type, error))
     return NULL;
-  ctype = g_mime_content_type_parse(NULL, type);
-  part = g_mime_part_new_with_type(g_mime_content_type_get_media_type(ctype),
-                                   g_mime_content_type_get_media_subtype(ctype));
+  media = g_strndup(type, strcspn(type, "/")); /* checked: "type/subtype", no parameters */
+  part = g_mime_part_new_with_type(media, type + strlen(media) + 1);
   compose_set_utf8_param(
       g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))),
       "name", name);

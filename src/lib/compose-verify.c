@@ -141,19 +141,16 @@ verify_same_part(GMimeObject *want, GMimeObject *got, const char *path, GError *
  * variables land in) goes through the parser.  Each swapped part and its
  * content are appended to @saved. */
 static void
-verify_hide_bodies(GMimeObject *object, GPtrArray *saved)
+verify_hide_bodies(GMimeObject *object, GMimeDataWrapper *none, GPtrArray *saved)
 {
   if (GMIME_IS_MULTIPART(object)) {
     int n = g_mime_multipart_get_count(GMIME_MULTIPART(object));
     for (int i = 0; i < n; i++)
-      verify_hide_bodies(g_mime_multipart_get_part(GMIME_MULTIPART(object), i), saved);
+      verify_hide_bodies(g_mime_multipart_get_part(GMIME_MULTIPART(object), i), none, saved);
   } else if (GMIME_IS_PART(object)
              && g_mime_part_get_content_encoding(GMIME_PART(object))
                     == GMIME_CONTENT_ENCODING_BASE64) {
     GMimePart *part = GMIME_PART(object);
-    g_autoptr(GMimeStream) empty = g_mime_stream_mem_new();
-    g_autoptr(GMimeDataWrapper) none
-        = g_mime_data_wrapper_new_with_stream(empty, GMIME_CONTENT_ENCODING_DEFAULT);
 
     g_ptr_array_add(saved, g_object_ref(part));
     g_ptr_array_add(saved, g_object_ref(g_mime_part_get_content(part)));
@@ -174,9 +171,12 @@ verify_serialise(GMimeMessage *message, GError **error)
 {
   g_autoptr(GPtrArray) saved = g_ptr_array_new_with_free_func(g_object_unref);
   g_autoptr(GMimeStream) stream = g_mime_stream_mem_new();
+  g_autoptr(GMimeStream) empty = g_mime_stream_mem_new();
+  g_autoptr(GMimeDataWrapper) none
+      = g_mime_data_wrapper_new_with_stream(empty, GMIME_CONTENT_ENCODING_DEFAULT);
   gboolean ok;
 
-  verify_hide_bodies(g_mime_message_get_mime_part(message), saved);
+  verify_hide_bodies(g_mime_message_get_mime_part(message), none, saved);
   ok = g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, stream) != -1;
   verify_restore_bodies(saved);
   if (!ok) {

@@ -193,6 +193,40 @@ compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
   return TRUE;
 }
 
+/* farceur_compose_bind_vars(), also handing out the parsed sender and
+ * recipients (when @from_out/@to_out are given) so they are parsed once. */
+static GHashTable *
+compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_out,
+             InternetAddressList **to_out, GError **error)
+{
+  g_autoptr(GHashTable) vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(InternetAddressList) from = NULL;
+  g_autoptr(InternetAddressList) to = NULL;
+  g_autoptr(GDateTime) now
+      = request->date ? g_date_time_ref(request->date) : g_date_time_new_now_local();
+
+  farceur_init();
+  if (request->from) {
+    from = compose_parse_addresses(request->from, "sender address", error);
+    if (from == NULL)
+      return NULL;
+    if (compose_first_mailbox(from))
+      compose_bind_mailbox(vars, "sender", compose_first_mailbox(from));
+  }
+  to = compose_parse_all(request->to, "recipient address", error);
+  if (to == NULL)
+    return NULL;
+  compose_bind_recipients(vars, to);
+  g_hash_table_insert(vars, g_strdup("date"), g_date_time_format(now, "%Y-%m-%d"));
+  if (!compose_bind_request_vars(vars, request->vars, error))
+    return NULL;
+  if (from_out)
+    *from_out = g_steal_pointer(&from);
+  if (to_out)
+    *to_out = g_steal_pointer(&to);
+  return g_steal_pointer(&vars);
+}
+
 /**
  * farceur_compose_bind_vars:
  * @request: the sender, recipients and extra variables
@@ -213,28 +247,7 @@ compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
 GHashTable *
 farceur_compose_bind_vars(const FarceurComposeRequest *request, GError **error)
 {
-  g_autoptr(GHashTable) vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(InternetAddressList) to = NULL;
-  g_autoptr(GDateTime) now
-      = request->date ? g_date_time_ref(request->date) : g_date_time_new_now_local();
-
-  farceur_init();
-  if (request->from) {
-    g_autoptr(InternetAddressList) from
-        = compose_parse_addresses(request->from, "sender address", error);
-    if (from == NULL)
-      return NULL;
-    if (compose_first_mailbox(from))
-      compose_bind_mailbox(vars, "sender", compose_first_mailbox(from));
-  }
-  to = compose_parse_all(request->to, "recipient address", error);
-  if (to == NULL)
-    return NULL;
-  compose_bind_recipients(vars, to);
-  g_hash_table_insert(vars, g_strdup("date"), g_date_time_format(now, "%Y-%m-%d"));
-  if (!compose_bind_request_vars(vars, request->vars, error))
-    return NULL;
-  return g_steal_pointer(&vars);
+  return compose_bind(request, NULL, NULL, error);
 }
 
 typedef struct {
@@ -242,7 +255,9 @@ typedef struct {
   const FarceurComposeRequest *request;
   GHashTable *vars;
   GMimeMessage *message;
-  GPtrArray *headers; /* (element-type FarceurTemplateHeader) expanded copies */
+  GPtrArray *headers;        /* (element-type FarceurTemplateHeader) expanded copies */
+  InternetAddressList *from; /* (nullable) parsed request->from */
+  InternetAddressList *to;   /* parsed request->to */
 } ComposeState;
 
 static void
@@ -295,7 +310,7 @@ compose_expand_headers(ComposeState *state, GError **error)
 /* The addresses of header @name: the template's (all of its @name headers),
  * else @fallback from the request. */
 static gboolean
-compose_address_header(ComposeState *state, guint k, const char *const *fallback, GError **error)
+compose_address_header(ComposeState *state, guint k, InternetAddressList *fallback, GError **error)
 {
   const char *name = compose_address_headers[k].name;
   InternetAddressList *target
@@ -305,23 +320,19 @@ compose_address_header(ComposeState *state, guint k, const char *const *fallback
   for (guint i = 0; i < state->headers->len; i++) {
     const FarceurTemplateHeader *header = state->headers->pdata[i];
     g_autoptr(GError) local = NULL;
-    g_autofree char *what = g_strdup_printf("'%s' address", name);
+    g_autofree char *what = NULL;
     g_autoptr(InternetAddressList) list = NULL;
     if (g_ascii_strcasecmp(header->name, name) != 0)
       continue;
+    what = g_strdup_printf("'%s' address", name);
     list = compose_parse_addresses(header->value, what, &local);
     if (list == NULL)
       return compose_fail(error, state->tmpl, header->line, "%s", local->message);
     internet_address_list_append(target, list);
     from_template = TRUE;
   }
-  if (!from_template && fallback) {
-    g_autofree char *what = g_strdup_printf("%s address", name);
-    g_autoptr(InternetAddressList) list = compose_parse_all(fallback, what, error);
-    if (list == NULL)
-      return FALSE;
-    internet_address_list_append(target, list);
-  }
+  if (!from_template && fallback && internet_address_list_length(fallback) > 0)
+    internet_address_list_append(target, fallback);
   return TRUE;
 }
 
@@ -329,10 +340,13 @@ static gboolean
 compose_addresses(ComposeState *state, GError **error)
 {
   const FarceurComposeRequest *request = state->request;
-  const char *from[] = { request->from, NULL };
-  const char *const *fallback[]
-      = { request->from ? from : NULL, NULL, NULL, request->to, request->cc, request->bcc };
+  g_autoptr(InternetAddressList) cc = compose_parse_all(request->cc, "Cc address", error);
+  g_autoptr(InternetAddressList) bcc
+      = cc ? compose_parse_all(request->bcc, "Bcc address", error) : NULL;
+  InternetAddressList *fallback[] = { state->from, NULL, NULL, state->to, cc, bcc };
 
+  if (cc == NULL || bcc == NULL)
+    return FALSE;
   for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
     if (!compose_address_header(state, k, fallback[k], error))
       return FALSE;
@@ -447,12 +461,16 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(compose_header_free);
   g_autoptr(GMimeObject) body = NULL;
-  ComposeState state = { tmpl, request, NULL, NULL, headers };
+  g_autoptr(InternetAddressList) from = NULL;
+  g_autoptr(InternetAddressList) to = NULL;
+  ComposeState state = { tmpl, request, NULL, NULL, headers, NULL, NULL };
 
   farceur_init();
-  vars = farceur_compose_bind_vars(request, error);
+  vars = compose_bind(request, &from, &to, error);
   if (vars == NULL)
     return NULL;
+  state.from = from;
+  state.to = to;
   message = g_mime_message_new(FALSE);
   state.vars = vars;
   state.message = message;

@@ -18,7 +18,7 @@ typedef struct {
   gsize pos;
   guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
   GPtrArray *warnings;
-  GPtrArray *tokens;
+  TraceTokens *tokens;
 } TraceLexer;
 
 void
@@ -33,25 +33,36 @@ trace_warn(GPtrArray *warnings, const char *format, ...)
   va_end(args);
 }
 
-static void
-trace_token_free(gpointer data)
+void
+trace_tokens_free(TraceTokens *tokens)
 {
-  TraceToken *token = data;
+  if (tokens == NULL)
+    return;
+  g_array_unref(tokens->items);
+  g_string_chunk_free(tokens->texts);
+  g_free(tokens);
+}
 
-  g_free(token->text);
-  g_free(token);
+/**
+ * trace_token_at:
+ * @tokens: a token list
+ * @i: an index
+ *
+ * Returns: (transfer none) (nullable): the @i-th token, %NULL past the end
+ */
+const TraceToken *
+trace_token_at(const TraceTokens *tokens, guint i)
+{
+  return i < tokens->items->len ? &g_array_index(tokens->items, TraceToken, i) : NULL;
 }
 
 static void
-trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, char *text, gsize start)
+trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
 {
-  TraceToken *token = g_new0(TraceToken, 1);
+  TraceToken token
+      = { kind, g_string_chunk_insert_len(lx->tokens->texts, text, len), start, lx->pos };
 
-  token->kind = kind;
-  token->text = text;
-  token->start = start;
-  token->end = lx->pos;
-  g_ptr_array_add(lx->tokens, token);
+  g_array_append_val(lx->tokens->items, token);
 }
 
 static gboolean
@@ -81,8 +92,8 @@ trace_lex_comment(TraceLexer *lx)
     trace_warn(lx->warnings, "comment nested deeper than %d levels", FARCEUR_TRACE_MAX_DEPTH);
   if (level > 0)
     trace_warn(lx->warnings, "unterminated comment at byte %" G_GSIZE_FORMAT, start);
-  trace_lexer_emit(lx, TRACE_TOKEN_COMMENT,
-                   g_strndup(lx->text + start + 1, lx->pos - start - 1 - (level == 0)), start);
+  trace_lexer_emit(lx, TRACE_TOKEN_COMMENT, lx->text + start + 1,
+                   lx->pos - start - 1 - (level == 0), start);
 }
 
 static gboolean
@@ -107,7 +118,7 @@ trace_lex_atom(TraceLexer *lx)
     else if (!quoted && trace_ends_atom(c))
       break;
   }
-  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, g_strndup(lx->text + start, lx->pos - start), start);
+  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, lx->text + start, lx->pos - start, start);
 }
 
 static void
@@ -132,7 +143,8 @@ trace_lex_quoted(TraceLexer *lx)
     trace_lex_atom(lx);
     return;
   }
-  trace_lexer_emit(lx, TRACE_TOKEN_QUOTED, g_string_free(text, FALSE), start);
+  trace_lexer_emit(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
+  g_string_free(text, TRUE);
 }
 
 /* [...] and <...>: no nesting; a literal may carry :port right after it. */
@@ -141,15 +153,14 @@ trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
 {
   gsize start = lx->pos++;
   const char *end = strchr(lx->text + lx->pos, close);
-  gsize inner;
-  char *text;
+  gsize inner, text_start;
 
   /* Unterminated: the literal ends at the next blank, the rest is lexed again. */
   if (end)
     inner = end - (lx->text + lx->pos);
   else
     inner = strcspn(lx->text + lx->pos, " \t\r\n");
-  text = g_strndup(lx->text + lx->pos, inner);
+  text_start = lx->pos;
   lx->pos += inner;
   if (end == NULL)
     trace_warn(lx->warnings, "unterminated '%c' at byte %" G_GSIZE_FORMAT, lx->text[start], start);
@@ -161,7 +172,7 @@ trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
     while (g_ascii_isdigit(lx->text[lx->pos]))
       lx->pos++;
   }
-  trace_lexer_emit(lx, kind, text, start);
+  trace_lexer_emit(lx, kind, lx->text + text_start, inner, start);
 }
 
 static void
@@ -186,7 +197,7 @@ trace_lex_one(TraceLexer *lx)
       break;
     case ';':
       lx->pos++;
-      trace_lexer_emit(lx, TRACE_TOKEN_SEMI, g_strdup(";"), lx->pos - 1);
+      trace_lexer_emit(lx, TRACE_TOKEN_SEMI, ";", 1, lx->pos - 1);
       break;
     default:
       trace_lex_atom(lx);
@@ -199,13 +210,16 @@ trace_lex_one(TraceLexer *lx)
  * @depth: how deep @text already sits inside comments
  * @warnings: (nullable): where lexing problems are added
  *
- * Returns: (transfer full) (element-type TraceToken): the tokens in order.
+ * Returns: (transfer full): the tokens in order
  */
-GPtrArray *
+TraceTokens *
 trace_lex(const char *text, guint depth, GPtrArray *warnings)
 {
-  TraceLexer lx = { text, 0, depth, warnings, g_ptr_array_new_with_free_func(trace_token_free) };
+  gsize len = strlen(text);
+  TraceLexer lx = { text, 0, depth, warnings, g_new0(TraceTokens, 1) };
 
+  lx.tokens->items = g_array_sized_new(FALSE, FALSE, sizeof(TraceToken), 32);
+  lx.tokens->texts = g_string_chunk_new(len + 16);
   for (;;) {
     while (trace_is_space(lx.text[lx.pos]))
       lx.pos++;

@@ -18,12 +18,23 @@ typedef enum {
 
 typedef struct {
   TraceTokenKind kind;
-  char *text;
-  gsize start; /* byte offsets of the whole token in the lexed text */
+  const char *text; /* in the list's string chunk */
+  gsize start;      /* byte offsets of the whole token in the lexed text */
   gsize end;
 } TraceToken;
 
-GPtrArray *trace_lex(const char *text, guint depth, GPtrArray *warnings);
+/* Tokens in one array, their texts in one string chunk: two allocations
+ * per list rather than two per token. */
+typedef struct {
+  GArray *items; /* (element-type TraceToken) */
+  GStringChunk *texts;
+} TraceTokens;
+
+TraceTokens *trace_lex(const char *text, guint depth, GPtrArray *warnings);
+void trace_tokens_free(TraceTokens *tokens);
+const TraceToken *trace_token_at(const TraceTokens *tokens, guint i);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TraceTokens, trace_tokens_free)
 
 char *trace_ip_normalize(const char *text);
 gboolean trace_text_mentions_tls(const char *text);

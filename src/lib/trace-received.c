@@ -43,7 +43,8 @@ typedef struct {
   char *tcp_helo; /* helo=X or HELO X in the from comment */
   char *tcp_rdns;
   char *tcp_ip;
-  gboolean dated; /* a date was found without ';' */
+  gboolean dated;   /* a date was found without ';' */
+  guint date_tries; /* bounded: each try reads the rest of the value */
 } TraceParse;
 
 static TraceClause
@@ -67,7 +68,6 @@ char *
 trace_ip_normalize(const char *text)
 {
   g_autofree char *copy = NULL;
-  g_autoptr(GInetAddress) addr = NULL;
   char *cut;
 
   if (text[0] == '[' && text[strlen(text) - 1] == ']')
@@ -83,8 +83,7 @@ trace_ip_normalize(const char *text)
   if (g_ascii_strncasecmp(copy, "::ffff:", 7) == 0 && strchr(copy + 7, '.') != NULL
       && g_hostname_is_ip_address(copy + 7))
     return g_strdup(copy + 7);
-  addr = g_inet_address_new_from_string(copy);
-  if (addr == NULL)
+  if (!g_hostname_is_ip_address(copy))
     return NULL;
   return g_steal_pointer(&copy);
 }
@@ -150,12 +149,6 @@ trace_set(char **field, const char *value)
     *field = g_strdup(value);
 }
 
-static const TraceToken *
-trace_token_at(GPtrArray *tokens, guint i)
-{
-  return i < tokens->len ? g_ptr_array_index(tokens, i) : NULL;
-}
-
 static gboolean
 trace_is_greeting(const char *word)
 {
@@ -165,7 +158,7 @@ trace_is_greeting(const char *word)
 
 /* One token of a from-comment: (rdns [ip]), ([ip]:port helo=x), (HELO x) (ip), (ip). */
 static guint
-trace_tcp_info_token(TraceParse *p, GPtrArray *tokens, guint i)
+trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
 {
   const TraceToken *t = trace_token_at(tokens, i);
   const TraceToken *next = trace_token_at(tokens, i + 1);
@@ -194,18 +187,15 @@ trace_tcp_info_token(TraceParse *p, GPtrArray *tokens, guint i)
 }
 
 static void
-trace_tcp_info(TraceParse *p, const char *comment)
+trace_tcp_info(TraceParse *p, const TraceTokens *tokens)
 {
-  g_autoptr(GPtrArray) tokens = trace_lex(comment, 1, NULL);
-
-  for (guint i = 0; i < tokens->len;)
+  for (guint i = 0; i < tokens->items->len;)
     i = trace_tcp_info_token(p, tokens, i);
 }
 
 static void
-trace_envelope_from(TraceParse *p, const char *comment)
+trace_envelope_from(TraceParse *p, const TraceTokens *tokens)
 {
-  g_autoptr(GPtrArray) tokens = trace_lex(comment, 1, NULL);
   const TraceToken *key = trace_token_at(tokens, 0);
   const TraceToken *value = trace_token_at(tokens, 1);
 
@@ -221,12 +211,18 @@ trace_envelope_from(TraceParse *p, const char *comment)
 static void
 trace_comment(TraceParse *p, const TraceToken *t)
 {
+  const char *inner = t->text + strspn(t->text, " \t");
+  g_autoptr(TraceTokens) tokens = NULL;
+
   if (trace_text_mentions_tls(t->text))
     p->hop->tls = FARCEUR_TLS_YES;
-  if (p->clause == TRACE_CLAUSE_FROM)
-    trace_tcp_info(p, t->text);
-  trace_envelope_from(p, t->text);
   p->commented = TRUE;
+  if (p->clause != TRACE_CLAUSE_FROM && g_ascii_strncasecmp(inner, "envelope-", 9) != 0)
+    return; /* nothing more to read in it */
+  tokens = trace_lex(t->text, 1, NULL);
+  if (p->clause == TRACE_CLAUSE_FROM)
+    trace_tcp_info(p, tokens);
+  trace_envelope_from(p, tokens);
 }
 
 static void
@@ -333,17 +329,38 @@ trace_from_literal(TraceParse *p, const TraceToken *t)
   return TRUE;
 }
 
+/* "[Day, ]DD Mon ...": GMime's date parser accepts nearly anything, so a
+ * date without ';' is only tried where one plainly starts. */
+static gboolean
+trace_looks_like_date(const char *s)
+{
+  static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+  if (g_ascii_isalpha(s[0]) && g_ascii_isalpha(s[1]) && g_ascii_isalpha(s[2]) && s[3] == ',')
+    s += 4;
+  while (*s == ' ')
+    s++;
+  if (!g_ascii_isdigit(*s++))
+    return FALSE;
+  if (g_ascii_isdigit(*s))
+    s++;
+  if (*s++ != ' ' || !s[0] || !s[1] || !s[2])
+    return FALSE;
+  for (gsize m = 0; m < 12; m++)
+    if (g_ascii_strncasecmp(s, months + 3 * m, 3) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Some servers forget the ';' before the date: "... id 123 Mon, 23 Nov 2026 ..." */
 static gboolean
 trace_try_bare_date(TraceParse *p, const char *rest)
 {
-  static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
   g_autoptr(GDateTime) date = NULL;
-  gboolean plausible = g_ascii_isdigit(rest[0]);
 
-  for (gsize i = 0; i < G_N_ELEMENTS(days) && !plausible; i++)
-    plausible = g_ascii_strncasecmp(rest, days[i], 3) == 0;
-  if (!plausible || (date = g_mime_utils_header_decode_date(rest)) == NULL)
+  if (!trace_looks_like_date(rest) || p->date_tries++ >= 4)
+    return FALSE;
+  if ((date = g_mime_utils_header_decode_date(rest)) == NULL)
     return FALSE;
   p->hop->date = g_date_time_to_utc(date);
   trace_warn(p->hop->warnings, "date without ';' before it");
@@ -414,19 +431,19 @@ trace_finish_from(TraceParse *p)
 }
 
 static void
-trace_parse_date(TraceParse *p, const char *value, GPtrArray *tokens, guint first)
+trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, guint first)
 {
   g_autoptr(GDateTime) date = NULL;
   g_autofree char *text = NULL;
-  gsize start = first > 0 ? ((TraceToken *)tokens->pdata[first - 1])->end : 0;
+  gsize start = first > 0 ? trace_token_at(tokens, first - 1)->end : 0;
   gsize end = strlen(value);
 
   /* Courier writes its id after the date: "; Mon, 23 Nov 2026 ... +0000 id 0000.5F" */
-  for (guint i = first; i + 1 < tokens->len; i++) {
-    const TraceToken *t = tokens->pdata[i];
+  for (guint i = first; i + 1 < tokens->items->len; i++) {
+    const TraceToken *t = trace_token_at(tokens, i);
 
     if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "id") == 0) {
-      trace_set(&p->hop->id, ((TraceToken *)tokens->pdata[i + 1])->text);
+      trace_set(&p->hop->id, trace_token_at(tokens, i + 1)->text);
       end = t->start;
       break;
     }
@@ -446,12 +463,12 @@ trace_parse_date(TraceParse *p, const char *value, GPtrArray *tokens, guint firs
 }
 
 static guint
-trace_last_semi(GPtrArray *tokens)
+trace_last_semi(const TraceTokens *tokens)
 {
-  for (guint i = tokens->len; i > 0; i--)
-    if (((TraceToken *)tokens->pdata[i - 1])->kind == TRACE_TOKEN_SEMI)
+  for (guint i = tokens->items->len; i > 0; i--)
+    if (trace_token_at(tokens, i - 1)->kind == TRACE_TOKEN_SEMI)
       return i - 1;
-  return tokens->len;
+  return tokens->items->len;
 }
 
 static char *
@@ -490,7 +507,7 @@ farceur_hop_parse(const char *value)
 {
   FarceurHop *hop = g_new0(FarceurHop, 1);
   TraceParse p = { hop };
-  g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(TraceTokens) tokens = NULL;
   guint semi;
 
   hop->tls = FARCEUR_TLS_UNKNOWN;
@@ -501,13 +518,13 @@ farceur_hop_parse(const char *value)
   tokens = trace_lex(hop->raw, 0, hop->warnings);
   semi = trace_last_semi(tokens);
   for (guint i = 0; i < semi && !p.dated; i++)
-    trace_clause_token(&p, hop->raw, tokens->pdata[i]);
+    trace_clause_token(&p, hop->raw, trace_token_at(tokens, i));
   if (p.clause != TRACE_CLAUSE_NONE && p.values == 0)
     trace_warn(hop->warnings, "empty '%s' clause", trace_clause_names[p.clause]);
   trace_finish_from(&p);
   if (hop->with && hop->tls != FARCEUR_TLS_YES)
     hop->tls = trace_tls_from_protocol(hop->with);
-  if (semi < tokens->len)
+  if (semi < tokens->items->len)
     trace_parse_date(&p, hop->raw, tokens, semi + 1);
   trace_parse_free(&p);
   return hop;

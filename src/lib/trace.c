@@ -97,21 +97,49 @@ farceur_trace_free(FarceurTrace *trace)
 }
 
 /* Ranges GInetAddress has no predicate for: RFC 6890 special-purpose
- * registries (shared, documentation, benchmarking, reserved, ULA, ...). */
+ * registries (this network, shared, IETF, documentation, benchmarking,
+ * reserved, ULA, discard, ...), as byte prefixes. */
+typedef struct {
+  guint8 family_size; /* 4 or 16 */
+  guint8 bits;
+  guint8 prefix[16];
+} TraceRange;
+
+static const TraceRange trace_reserved_ranges[] = {
+  { 4, 8, { 0 } },                        /* 0.0.0.0/8 */
+  { 4, 10, { 100, 64 } },                 /* 100.64.0.0/10 */
+  { 4, 24, { 192, 0, 0 } },               /* 192.0.0.0/24 */
+  { 4, 24, { 192, 0, 2 } },               /* 192.0.2.0/24 */
+  { 4, 15, { 198, 18 } },                 /* 198.18.0.0/15 */
+  { 4, 24, { 198, 51, 100 } },            /* 198.51.100.0/24 */
+  { 4, 24, { 203, 0, 113 } },             /* 203.0.113.0/24 */
+  { 4, 4, { 240 } },                      /* 240.0.0.0/4 */
+  { 16, 32, { 0x20, 0x01, 0x0d, 0xb8 } }, /* 2001:db8::/32 */
+  { 16, 7, { 0xfc } },                    /* fc00::/7 */
+  { 16, 64, { 0x01, 0x00 } },             /* 100::/64 */
+  { 16, 48, { 0x20, 0x01, 0x00, 0x02 } }, /* 2001:2::/48 */
+  { 16, 20, { 0x3f, 0xff } },             /* 3fff::/20 */
+};
+
+static gboolean
+trace_range_matches(const TraceRange *range, const guint8 *bytes, gsize size)
+{
+  guint whole = range->bits / 8, rest = range->bits % 8;
+
+  if (range->family_size != size || memcmp(bytes, range->prefix, whole) != 0)
+    return FALSE;
+  return rest == 0 || ((bytes[whole] ^ range->prefix[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
 static gboolean
 trace_ip_in_reserved_range(GInetAddress *addr)
 {
-  static const char *const ranges[]
-      = { "0.0.0.0/8",       "100.64.0.0/10",  "192.0.0.0/24", "192.0.2.0/24",  "198.18.0.0/15",
-          "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",  "2001:db8::/32", "fc00::/7",
-          "100::/64",        "2001:2::/48",    "3fff::/20",    "::ffff:0:0/96" };
+  const guint8 *bytes = g_inet_address_to_bytes(addr);
+  gsize size = g_inet_address_get_native_size(addr);
 
-  for (gsize i = 0; i < G_N_ELEMENTS(ranges); i++) {
-    g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(ranges[i], NULL);
-
-    if (mask && g_inet_address_mask_matches(mask, addr))
+  for (gsize i = 0; i < G_N_ELEMENTS(trace_reserved_ranges); i++)
+    if (trace_range_matches(&trace_reserved_ranges[i], bytes, size))
       return TRUE;
-  }
   return FALSE;
 }
 

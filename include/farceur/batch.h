@@ -1,0 +1,163 @@
+/* farceur: delivering many messages over N connections (SPEC.md, send;
+ * Reliability promises).
+ *
+ * A batch is filled from inputs (files, Maildirs, mboxes, "-"), each message
+ * read and its envelope derived and validated before anything is sent; then
+ * run: N targets (sessions) opened from one factory each take the next
+ * message as soon as they are free, reusing their connection.  Outcomes are
+ * journaled as they happen; 4xx are retried with doubling back-off; 5xx are
+ * final.  Everything runs in the calling thread's main context.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gmime/gmime.h>
+
+#include "envelope.h"
+#include "journal.h"
+#include "target.h"
+
+G_BEGIN_DECLS
+
+/**
+ * FarceurBatchTargetFunc:
+ * @user_data: the data given with the function
+ * @error: return location for an error
+ *
+ * Opens (and configures) one more session to the destination.  Called once
+ * per connection the batch runs.
+ *
+ * Returns: (transfer full): a target, or %NULL with @error
+ */
+typedef FarceurTarget *(*FarceurBatchTargetFunc)(gpointer user_data, GError **error);
+
+/**
+ * FarceurBatchOptions:
+ * @connections: parallel sessions (at least 1; local targets should get 1)
+ * @retries: how many times a 4xx-deferred recipient is tried again
+ * @retry_delay_ms: the first back-off; doubled for each further retry
+ * @journal: (nullable): where outcomes go, and what is skipped
+ * @resend_unknown: send again what the journal says may have arrived
+ * @mail_from: (nullable): envelope sender instead of the headers'
+ * @rcpts: (nullable) (array zero-terminated=1): envelope recipients
+ * @rcpts_from_headers: also take recipients from the headers when @rcpts
+ *   is given (sendmail -t); without @rcpts the headers are always used
+ */
+typedef struct {
+  guint connections;
+  guint retries;
+  guint retry_delay_ms;
+  FarceurJournal *journal;
+  gboolean resend_unknown;
+  const char *mail_from;
+  const char *const *rcpts;
+  gboolean rcpts_from_headers;
+} FarceurBatchOptions;
+
+void farceur_batch_options_init(FarceurBatchOptions *options);
+
+/**
+ * FarceurBatchState:
+ * @FARCEUR_BATCH_DELIVERED: every recipient accepted the message
+ * @FARCEUR_BATCH_PARTIAL: some recipients accepted it, others refused or deferred it
+ * @FARCEUR_BATCH_REFUSED: refused for good (5xx, or a local check)
+ * @FARCEUR_BATCH_DEFERRED: still refused for now after every retry, or never tried
+ * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply
+ * @FARCEUR_BATCH_SKIPPED: the journal says it was settled by an earlier run
+ */
+typedef enum {
+  FARCEUR_BATCH_DELIVERED,
+  FARCEUR_BATCH_PARTIAL,
+  FARCEUR_BATCH_REFUSED,
+  FARCEUR_BATCH_DEFERRED,
+  FARCEUR_BATCH_UNKNOWN,
+  FARCEUR_BATCH_SKIPPED,
+} FarceurBatchState;
+
+const char *farceur_batch_state_to_string(FarceurBatchState state);
+
+/**
+ * FarceurBatchResult:
+ * @source: where the message came from ("path", "path#N", "-")
+ * @sha256: hex SHA-256 of the message as sent (its journal key)
+ * @header_from: (nullable): the first From mailbox of the headers
+ * @size: octets of the message as sent, before CRLF conversion
+ * @envelope: the envelope, every recipient (also those skipped)
+ * @state: the final outcome
+ * @delivery: (nullable): per-recipient outcomes of the last attempt, plus
+ *   the recipients settled earlier (skipped ones are %FARCEUR_RCPT_ACCEPTED
+ *   with the text "journal")
+ * @error: (nullable): why it was not (fully) delivered
+ * @attempts: transactions tried
+ * @seconds: time from the first attempt to the final outcome
+ */
+typedef struct {
+  const char *source;
+  const char *sha256;
+  const char *header_from;
+  gsize size;
+  const FarceurEnvelope *envelope;
+  FarceurBatchState state;
+  const FarceurDelivery *delivery;
+  const GError *error;
+  guint attempts;
+  double seconds;
+} FarceurBatchResult;
+
+/**
+ * FarceurBatchResultFunc:
+ * @result: (transfer none): the final outcome of one message, valid during the call
+ * @user_data: the data given with the function
+ *
+ * Called once per message, as its outcome becomes final.
+ */
+typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointer user_data);
+
+/**
+ * FarceurBatchSummary:
+ * @total: messages in the batch
+ * @delivered: ... delivered to every recipient
+ * @partial: ... delivered to some
+ * @refused: ... refused for good
+ * @deferred: ... not delivered, retry later
+ * @unknown: ... whose fate is unknown
+ * @skipped: ... settled by the journal
+ * @rcpt_refused: recipients refused, counted one by one
+ * @worst: (nullable): the most serious failure seen (the batch's exit status)
+ * @worst_source: (nullable): the message it happened to
+ */
+typedef struct {
+  guint total, delivered, partial, refused, deferred, unknown, skipped;
+  guint rcpt_refused;
+  GError *worst;
+  char *worst_source;
+} FarceurBatchSummary;
+
+typedef struct _FarceurBatch FarceurBatch;
+
+FarceurBatch *farceur_batch_new(const FarceurBatchOptions *options);
+void farceur_batch_free(FarceurBatch *batch);
+
+gboolean farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error);
+gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage *message,
+                                   GError **error);
+guint farceur_batch_get_count(FarceurBatch *batch);
+guint farceur_batch_get_pending(FarceurBatch *batch);
+
+typedef void (*FarceurBatchForeachFunc)(const char *source, const FarceurEnvelope *envelope,
+                                        GMimeMessage *message, gpointer user_data);
+gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
+                               gpointer user_data, GError **error);
+
+void farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func,
+                                   gpointer user_data);
+
+gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target,
+                           gpointer target_data, GCancellable *cancellable, GError **error);
+
+const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
+int farceur_batch_exit_status(const FarceurBatchSummary *summary);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
+
+G_END_DECLS

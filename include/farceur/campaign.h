@@ -1,0 +1,184 @@
+/* farceur: prank campaigns (SPEC.md, Prank campaigns): victims, the
+ * configuration, the seeded plan of groups, and the campaign itself, which
+ * composes every message before the first one is delivered. */
+#pragma once
+
+#include <glib.h>
+#include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
+
+#include "envelope.h"
+#include "target.h"
+#include "template.h"
+
+G_BEGIN_DECLS
+
+/* ---- victims (victims.c) ---- */
+
+/**
+ * FarceurVictim:
+ * @name: (nullable): the display name
+ * @addr: the address, validated as an envelope address
+ * @vars: (element-type utf8 utf8): extra CSV columns, column -> value; they
+ *   become `sender.COLUMN` or `recipient.COLUMN`
+ * @line: the 1-based line of the victims file it came from
+ */
+typedef struct {
+  char *name;
+  char *addr;
+  GHashTable *vars;
+  guint line;
+} FarceurVictim;
+
+GPtrArray *farceur_victims_load(const char *path, GError **error);
+GPtrArray *farceur_victims_parse(const char *text, gssize length, const char *file, gboolean csv,
+                                 GError **error);
+char *farceur_victim_to_mailbox(const FarceurVictim *victim);
+void farceur_victim_free(FarceurVictim *victim);
+
+/* ---- configuration (campaign-config.c) ---- */
+
+/**
+ * FarceurCampaignConfig:
+ * @file: (nullable): the configuration file read, if any
+ * @victims: (nullable): victims file, resolved against the config file's folder
+ * @messages: (nullable): template folder, template or messages file, resolved likewise
+ * @groups: number of groups, 0 for "as many as fit"
+ * @group_min: smallest group (0: not set, the default is 3)
+ * @group_max: largest group (0: no maximum)
+ * @witnesses: (element-type utf8): mailboxes copied in Cc on every prank
+ * @bcc_witnesses: (element-type utf8): mailboxes copied in Bcc
+ * @has_seed: whether @seed was given
+ * @seed: the shuffle seed
+ * @via: (nullable): the delivery URL
+ * @helo: (nullable): [smtp] helo
+ * @user: (nullable): [smtp] user
+ * @password_command: (nullable): [smtp] password-command
+ * @tls_ca: (nullable): [smtp] tls-ca, resolved against the config file's folder
+ * @vars: (element-type utf8 utf8): [vars] and --var
+ */
+typedef struct {
+  char *file;
+  char *victims;
+  char *messages;
+  guint groups;
+  guint group_min;
+  guint group_max;
+  GPtrArray *witnesses;
+  GPtrArray *bcc_witnesses;
+  gboolean has_seed;
+  guint32 seed;
+  char *via;
+  char *helo;
+  char *user;
+  char *password_command;
+  char *tls_ca;
+  GHashTable *vars;
+} FarceurCampaignConfig;
+
+FarceurCampaignConfig *farceur_campaign_config_new(void);
+void farceur_campaign_config_free(FarceurCampaignConfig *config);
+char *farceur_campaign_config_find(void);
+gboolean farceur_campaign_config_load(FarceurCampaignConfig *config, const char *path,
+                                      GError **error);
+gboolean farceur_campaign_config_load_data(FarceurCampaignConfig *config, const char *data,
+                                           gssize length, const char *path, GError **error);
+gboolean farceur_campaign_parse_group_size(const char *text, guint *min, guint *max,
+                                           GError **error);
+gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error);
+
+/* ---- the plan (campaign-plan.c) ---- */
+
+#define FARCEUR_CAMPAIGN_DEFAULT_GROUP_MIN 3
+
+/**
+ * FarceurCampaignPlan:
+ * @seed: the seed the plan was made with
+ * @groups: (element-type GArray): per group, the indices (guint) into the
+ *   victims array; the first is the forged sender
+ * @templates: (element-type guint): per group, the index of its template
+ */
+typedef struct {
+  guint32 seed;
+  GPtrArray *groups;
+  GArray *templates;
+} FarceurCampaignPlan;
+
+FarceurCampaignPlan *farceur_campaign_plan_new(guint n_victims, guint n_groups, guint min,
+                                               guint max, guint n_templates, guint32 seed,
+                                               GError **error);
+void farceur_campaign_plan_free(FarceurCampaignPlan *plan);
+
+/* ---- the campaign (campaign.c) ---- */
+
+/**
+ * FarceurPrankMessage:
+ * @message: the composed message (its Bcc header goes when it is delivered)
+ * @envelope: MAIL FROM the forged sender; RCPT TO the recipients and witnesses
+ * @subject: (nullable): the decoded subject
+ * @from: the header From mailboxes, as composed
+ * @to: the header To mailboxes
+ * @cc: the header Cc mailboxes
+ * @bcc: the header Bcc mailboxes (never leave with the message)
+ * @from_mismatch: the header From address is not the envelope sender
+ * @envelope_only: (element-type utf8): envelope recipients absent from To and Cc
+ * @header_only: (element-type utf8): To/Cc addresses that get no envelope copy
+ * @delivered: whether delivery was attempted and succeeded for at least one recipient
+ * @delivery: (nullable): per-recipient outcomes once delivered
+ * @error: (nullable): why delivery failed
+ */
+typedef struct {
+  GMimeMessage *message;
+  FarceurEnvelope *envelope;
+  char *subject;
+  InternetAddressList *from;
+  InternetAddressList *to;
+  InternetAddressList *cc;
+  InternetAddressList *bcc;
+  gboolean from_mismatch;
+  GPtrArray *envelope_only;
+  GPtrArray *header_only;
+  gboolean delivered;
+  FarceurDelivery *delivery;
+  GError *error;
+} FarceurPrankMessage;
+
+/**
+ * FarceurPrankGroup:
+ * @index: 1-based
+ * @sender: (transfer none): the victim whose name is forged
+ * @recipients: (element-type FarceurVictim) (transfer none): the others
+ * @tmpl: (transfer none): the template
+ * @per_recipient: the template uses `recipient.*`, so each recipient gets
+ *   their own message
+ * @messages: (element-type FarceurPrankMessage): one, or one per recipient
+ */
+typedef struct {
+  guint index;
+  const FarceurVictim *sender;
+  GPtrArray *recipients;
+  const FarceurTemplate *tmpl;
+  gboolean per_recipient;
+  GPtrArray *messages;
+} FarceurPrankGroup;
+
+typedef struct _FarceurCampaign FarceurCampaign;
+
+FarceurCampaign *farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error);
+void farceur_campaign_free(FarceurCampaign *campaign);
+guint32 farceur_campaign_get_seed(const FarceurCampaign *campaign);
+guint farceur_campaign_get_n_victims(const FarceurCampaign *campaign);
+guint farceur_campaign_get_n_templates(const FarceurCampaign *campaign);
+GPtrArray *farceur_campaign_get_groups(const FarceurCampaign *campaign);
+gboolean farceur_campaign_deliver_group(FarceurCampaign *campaign, FarceurPrankGroup *group,
+                                        FarceurTarget *target, GCancellable *cancellable,
+                                        GError **error);
+JsonNode *farceur_prank_group_to_json(const FarceurCampaign *campaign,
+                                      const FarceurPrankGroup *group);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurVictim, farceur_victim_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurCampaignConfig, farceur_campaign_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurCampaignPlan, farceur_campaign_plan_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurCampaign, farceur_campaign_free)
+
+G_END_DECLS

@@ -1,0 +1,56 @@
+/* farceur: the delivery journal (SPEC.md, Reliability promises).
+ *
+ * One JSON object per line, appended and fsync'ed as each outcome happens:
+ *
+ *   {"time":"2026-11-23T02:40:00Z","source":"inbox/cur/1:2,S","sha256":"3f2a...",
+ *    "state":"delivered","rcpt":["bob@example.org"],"reply":"250 2.0.0 Ok"}
+ *
+ * A message is known by its source and the SHA-256 of the bytes that go on
+ * the wire; each line says what happened for the listed recipients, and a
+ * later line about the same recipient supersedes an earlier one.  Reloading
+ * the journal tells a re-run which (message, recipient) pairs are settled.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FarceurJournalState:
+ * @FARCEUR_JOURNAL_NONE: nothing recorded
+ * @FARCEUR_JOURNAL_DELIVERED: the server took responsibility (2xx after the final dot)
+ * @FARCEUR_JOURNAL_REFUSED: refused for good (5xx); not retried
+ * @FARCEUR_JOURNAL_DEFERRED: refused for now (4xx, or no connection); sent again on a re-run
+ * @FARCEUR_JOURNAL_UNKNOWN: the final dot went out and no reply came back: the
+ *   message may have been delivered; a re-run skips it unless asked to resend
+ */
+typedef enum {
+  FARCEUR_JOURNAL_NONE,
+  FARCEUR_JOURNAL_DELIVERED,
+  FARCEUR_JOURNAL_REFUSED,
+  FARCEUR_JOURNAL_DEFERRED,
+  FARCEUR_JOURNAL_UNKNOWN,
+} FarceurJournalState;
+
+typedef struct _FarceurJournal FarceurJournal;
+
+FarceurJournal *farceur_journal_open(const char *path, GError **error);
+void farceur_journal_free(FarceurJournal *journal);
+
+gboolean farceur_journal_record(FarceurJournal *journal, const char *source, const char *sha256,
+                                FarceurJournalState state, const char *const *rcpts,
+                                const char *reply, GError **error);
+
+FarceurJournalState farceur_journal_lookup(FarceurJournal *journal, const char *source,
+                                           const char *sha256, const char *rcpt);
+gboolean farceur_journal_is_settled(FarceurJournal *journal, const char *source, const char *sha256,
+                                    const char *rcpt, gboolean resend_unknown);
+guint farceur_journal_get_dropped_lines(FarceurJournal *journal);
+
+const char *farceur_journal_state_to_string(FarceurJournalState state);
+FarceurJournalState farceur_journal_state_from_string(const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurJournal, farceur_journal_free)
+
+G_END_DECLS

@@ -1,0 +1,134 @@
+/* farceur: delivery targets behind one interface (SPEC.md, Delivery targets).
+ *
+ * A target is opened from a URL and then takes one message at a time with
+ * its envelope:
+ *
+ *   maildir:DIR                 a Maildir, created if missing
+ *   mbox:FILE                   an mbox (mboxrd quoting, fcntl-locked)
+ *   smtp://[USER@]HOST[:PORT]   SMTP (25), STARTTLS when offered
+ *   smtp+starttls://...         SMTP that requires STARTTLS (587)
+ *   smtps://...                 SMTP over implicit TLS (465)
+ *   lmtp://HOST[:PORT]          LMTP over TCP (24)
+ *   lmtp:/path/to/socket        LMTP over a Unix socket
+ *   exec:COMMAND                SMTP on a subprocess's stdin/stdout
+ *   HOST:PORT                   short for smtp://HOST:PORT
+ *
+ * Opening a network target does no I/O: the connection is made by the first
+ * delivery, so a caller can check farceur_target_is_remote() first.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <gmime/gmime.h>
+
+#include "envelope.h"
+
+G_BEGIN_DECLS
+
+/**
+ * FarceurTargetUrl:
+ * @url: the URL as given
+ * @scheme: lower-case scheme: "maildir", "mbox", "smtp", "smtp+starttls",
+ *   "smtps", "lmtp" or "exec" (a bare HOST:PORT becomes "smtp")
+ * @path: (nullable): the folder, file, Unix socket or command; %NULL for TCP
+ * @user: (nullable): the user name of an SMTP URL, percent-decoded
+ * @host: (nullable): the host of a TCP target, without IPv6 brackets
+ * @port: the TCP port, the scheme's default when not given; 0 without a host
+ *
+ * A parsed delivery URL.  Passwords in URLs are refused (they would end up
+ * in argv and shell history); use --password-command or FARCEUR_PASSWORD.
+ */
+typedef struct {
+  char *url;
+  char *scheme;
+  char *path;
+  char *user;
+  char *host;
+  guint16 port;
+} FarceurTargetUrl;
+
+FarceurTargetUrl *farceur_target_url_parse(const char *url, GError **error);
+void farceur_target_url_free(FarceurTargetUrl *url);
+gboolean farceur_target_url_is_remote(const FarceurTargetUrl *url);
+gboolean farceur_target_url_is_smtp(const FarceurTargetUrl *url);
+
+gboolean farceur_host_is_loopback(const char *host);
+
+/**
+ * FarceurRcptStatus:
+ * @FARCEUR_RCPT_ACCEPTED: the recipient got the message (stored, or 2xx)
+ * @FARCEUR_RCPT_REFUSED: permanent refusal (5xx): do not retry
+ * @FARCEUR_RCPT_DEFERRED: temporary refusal (4xx): retry later
+ * @FARCEUR_RCPT_UNKNOWN: no reply came; the message may or may not have arrived
+ */
+typedef enum {
+  FARCEUR_RCPT_ACCEPTED,
+  FARCEUR_RCPT_REFUSED,
+  FARCEUR_RCPT_DEFERRED,
+  FARCEUR_RCPT_UNKNOWN,
+} FarceurRcptStatus;
+
+/**
+ * FarceurRcptOutcome:
+ * @addr: the envelope recipient
+ * @status: what happened to it
+ * @code: the SMTP/LMTP reply code, 0 for local targets
+ * @enhanced: (nullable): the enhanced status code ("5.1.1"), when given
+ * @text: (nullable): the reply text, or a local detail
+ */
+typedef struct {
+  char *addr;
+  FarceurRcptStatus status;
+  guint code;
+  char *enhanced;
+  char *text;
+} FarceurRcptOutcome;
+
+/**
+ * FarceurDelivery:
+ * @rcpts: (element-type FarceurRcptOutcome): one outcome per envelope
+ *   recipient, in envelope order
+ * @location: (nullable): where the message went: the file written for a
+ *   Maildir, "FILE" for an mbox, the final reply ("250 2.0.0 queued as X")
+ *   for SMTP
+ */
+typedef struct {
+  GPtrArray *rcpts;
+  char *location;
+} FarceurDelivery;
+
+FarceurDelivery *farceur_delivery_new(void);
+void farceur_delivery_free(FarceurDelivery *delivery);
+FarceurRcptOutcome *farceur_delivery_add(FarceurDelivery *delivery, const char *addr,
+                                         FarceurRcptStatus status, guint code, const char *enhanced,
+                                         const char *text);
+guint farceur_delivery_count(const FarceurDelivery *delivery, FarceurRcptStatus status);
+const char *farceur_rcpt_status_to_string(FarceurRcptStatus status);
+
+typedef struct _FarceurTarget FarceurTarget;
+
+FarceurTarget *farceur_target_new(const char *url, GError **error);
+FarceurTarget *farceur_target_open(const FarceurTargetUrl *url, GError **error);
+
+gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                GMimeObject *message, FarceurDelivery **delivery,
+                                GCancellable *cancellable, GError **error);
+void farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                  GMimeObject *message, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                       FarceurDelivery **delivery, GError **error);
+
+gboolean farceur_target_close(FarceurTarget *target, GCancellable *cancellable, GError **error);
+void farceur_target_free(FarceurTarget *target);
+
+const char *farceur_target_describe(const FarceurTarget *target);
+const FarceurTargetUrl *farceur_target_get_url(const FarceurTarget *target);
+gboolean farceur_target_is_remote(const FarceurTarget *target);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTargetUrl, farceur_target_url_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurDelivery, farceur_delivery_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTarget, farceur_target_free)
+
+G_END_DECLS

@@ -1,0 +1,566 @@
+/* farceur send [FILE|DIR|MBOX|-]...: deliver existing messages through a
+ * target (SPEC.md, send; Common transport options; Reliability promises). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cli.h"
+#include "commands.h"
+
+typedef struct {
+  /* options */
+  char *via;
+  char *from;
+  char **rcpts;
+  gboolean headers_rcpts;
+  char *helo;
+  char *user;
+  char *password_command;
+  char *auth;
+  char *tls_ca;
+  gboolean insecure;
+  gboolean allow_plaintext_auth;
+  gboolean no_pipelining;
+  int connections;
+  int retries;
+  double retry_delay;
+  double timeout;
+  char *transcript_path;
+  char *journal_path;
+  gboolean resend_unknown;
+  gboolean json;
+  gboolean dry_run;
+  gboolean quiet;
+
+  /* run state */
+  char *password;
+  FILE *transcript;
+  guint opened;           /* sessions opened, to tag transcript lines */
+  GPtrArray *transcripts; /* (element-type SendTranscript) */
+  FarceurSmtpOptions smtp;
+  guint done, failed, total;
+  gint64 started, last_progress;
+  gboolean progress;
+  gboolean progress_shown;
+} SendCli;
+
+typedef struct {
+  SendCli *cli;
+  guint number;
+} SendTranscript;
+
+static void
+send_cli_clear(SendCli *cli)
+{
+  g_free(cli->via);
+  g_free(cli->from);
+  g_strfreev(cli->rcpts);
+  g_free(cli->helo);
+  g_free(cli->user);
+  g_free(cli->password_command);
+  g_free(cli->auth);
+  g_free(cli->tls_ca);
+  g_free(cli->transcript_path);
+  g_free(cli->journal_path);
+  if (cli->password)
+    memset(cli->password, 0, strlen(cli->password));
+  g_free(cli->password);
+  if (cli->transcript)
+    fclose(cli->transcript);
+  if (cli->transcripts)
+    g_ptr_array_unref(cli->transcripts);
+}
+
+static GOptionContext *
+send_context(SendCli *cli)
+{
+  const GOptionEntry entries[] = {
+    { "via", 0, 0, G_OPTION_ARG_STRING, &cli->via,
+      "Where to deliver: smtp://[USER@]HOST[:PORT], smtp+starttls://, smtps://, lmtp://HOST:PORT, "
+      "lmtp:/SOCKET, exec:COMMAND, HOST:PORT, maildir:DIR, mbox:FILE",
+      "URL" },
+    { "from", 'f', 0, G_OPTION_ARG_STRING, &cli->from, "Envelope sender (MAIL FROM)", "ADDR" },
+    { "rcpt", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &cli->rcpts,
+      "Envelope recipient (repeatable); replaces the header recipients unless -t", "ADDR" },
+    { "read-recipients", 't', 0, G_OPTION_ARG_NONE, &cli->headers_rcpts,
+      "Take recipients from To/Cc/Bcc (or the first Resent- block), also with --rcpt", NULL },
+    { "helo", 0, 0, G_OPTION_ARG_STRING, &cli->helo, "Name to give in EHLO/LHLO", "NAME" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &cli->user, "Authenticate as NAME", "NAME" },
+    { "password-command", 0, 0, G_OPTION_ARG_STRING, &cli->password_command,
+      "Run CMD and read the password from its first output line (else $FARCEUR_PASSWORD)", "CMD" },
+    { "auth", 0, 0, G_OPTION_ARG_STRING, &cli->auth,
+      "SASL mechanism: PLAIN, LOGIN, CRAM-MD5 (default: the best offered)", "MECH" },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &cli->tls_ca, "Trust the CAs in FILE (PEM)", "FILE" },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &cli->insecure,
+      "Do not verify TLS certificates (warns every time)", NULL },
+    { "allow-plaintext-auth", 0, 0, G_OPTION_ARG_NONE, &cli->allow_plaintext_auth,
+      "Allow AUTH without TLS to a server that is not on loopback", NULL },
+    { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &cli->no_pipelining,
+      "Wait for each reply even when the server offers PIPELINING", NULL },
+    { "connections", 'c', 0, G_OPTION_ARG_INT, &cli->connections, "Parallel sessions (default 4)",
+      "N" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &cli->retries,
+      "Retries after a 4xx, with doubling back-off (default 3)", "N" },
+    { "retry-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cli->retry_delay,
+      "First back-off in seconds (default 1)", "SECONDS" },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &cli->timeout,
+      "Per-reply timeout (default: RFC 5321 4.5.3.2)", "SECONDS" },
+    { "transcript", 0, 0, G_OPTION_ARG_FILENAME, &cli->transcript_path,
+      "Write the SMTP dialogue to FILE (C:/S: lines, AUTH hidden)", "FILE" },
+    { "journal", 0, 0, G_OPTION_ARG_FILENAME, &cli->journal_path,
+      "Record each outcome in FILE; a re-run sends only what was not delivered", "FILE" },
+    { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->resend_unknown,
+      "Also resend messages whose final dot got no reply", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "One JSON object per message on stdout", NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &cli->dry_run,
+      "Show each envelope and message; connect to nothing", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet, "Report only failures and the summary",
+      NULL },
+    { NULL },
+  };
+  GOptionContext *context = cli_context_new("send", "[FILE|DIR|MBOX|-]...",
+                                            "Deliver existing messages through a transport.");
+
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_option_context_set_description(
+      context, "Every input is read and its envelope checked before the first connection.\n"
+               "Exit status: the most serious outcome (0 all delivered, 69 refused, 75 deferred "
+               "or unknown, ...).");
+  return context;
+}
+
+/* ---- password ---- */
+
+static char *
+send_run_password_command(const char *command, GError **error)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+
+  proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, "/bin/sh", "-c", command, NULL);
+  if (proc == NULL || !g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, error))
+    return NULL;
+  if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "password command '%s' failed",
+                command);
+    return NULL;
+  }
+  out[strcspn(out, "\r\n")] = '\0';
+  return g_steal_pointer(&out);
+}
+
+static gboolean
+send_get_password(SendCli *cli, const FarceurTargetUrl *url, GError **error)
+{
+  const char *env = g_getenv("FARCEUR_PASSWORD");
+
+  if (cli->user == NULL && url->user == NULL)
+    return TRUE;
+  if (cli->password_command != NULL)
+    cli->password = send_run_password_command(cli->password_command, error);
+  else if (env != NULL)
+    cli->password = g_strdup(env);
+  else
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG,
+                        "a user is given but no password: use --password-command or "
+                        "FARCEUR_PASSWORD");
+  return cli->password != NULL;
+}
+
+/* ---- sessions ---- */
+
+static void
+send_transcript_cb(const char *line, gpointer user_data)
+{
+  SendTranscript *t = user_data;
+
+  if (t->cli->connections > 1 && t->cli->total > 1)
+    fprintf(t->cli->transcript, "#%u %s\n", t->number, line);
+  else
+    fprintf(t->cli->transcript, "%s\n", line);
+  fflush(t->cli->transcript);
+}
+
+static FarceurTarget *
+send_open_target(gpointer user_data, GError **error)
+{
+  SendCli *cli = user_data;
+  g_autoptr(FarceurTarget) target = farceur_target_new(cli->via, error);
+  FarceurSmtpOptions options = cli->smtp;
+
+  if (target == NULL)
+    return NULL;
+  cli->opened++;
+  if (cli->transcript != NULL) {
+    SendTranscript *t = g_new(SendTranscript, 1);
+    t->cli = cli;
+    t->number = cli->opened;
+    g_ptr_array_add(cli->transcripts, t);
+    options.transcript = send_transcript_cb;
+    options.transcript_data = t;
+  }
+  if (!farceur_target_set_smtp_options(target, &options, error))
+    return NULL;
+  return g_steal_pointer(&target);
+}
+
+/* ---- reports ---- */
+
+static void
+send_progress_clear(SendCli *cli)
+{
+  if (cli->progress_shown) {
+    fputs("\r\033[K", stderr);
+    cli->progress_shown = FALSE;
+  }
+}
+
+/* "1234/10000  812 msg/s  3 failed  ETA 0:11" on stderr, at most 10 times a second. */
+static void
+send_progress(SendCli *cli, gboolean force)
+{
+  gint64 now = g_get_monotonic_time();
+  double elapsed = (now - cli->started) / 1e6;
+  double rate = elapsed > 0 ? cli->done / elapsed : 0;
+  guint left = cli->total - cli->done;
+  guint eta = rate > 0 ? (guint)(left / rate + 0.5) : 0;
+
+  if (!cli->progress || (!force && now - cli->last_progress < 100000))
+    return;
+  cli->last_progress = now;
+  fprintf(stderr, "\r\033[K%u/%u  %.0f msg/s  %u failed  ETA %u:%02u", cli->done, cli->total, rate,
+          cli->failed, eta / 60, eta % 60);
+  fflush(stderr);
+  cli->progress_shown = TRUE;
+}
+
+static const char *
+send_domain(const char *addr)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+
+  return at ? at + 1 : "";
+}
+
+/* The forgery the prank relies on, named (SPEC.md, Envelope rules). */
+static void
+send_print_mismatch(const FarceurBatchResult *r)
+{
+  if (r->header_from != NULL && r->envelope->mail_from[0] != '\0'
+      && g_ascii_strcasecmp(send_domain(r->header_from), send_domain(r->envelope->mail_from)) != 0)
+    printf("  note: envelope sender <%s> is not in the From domain (%s): a forged sender\n",
+           r->envelope->mail_from, r->header_from);
+}
+
+static void
+send_print_human(SendCli *cli, const FarceurBatchResult *r)
+{
+  g_autoptr(GString) rcpts = g_string_new(NULL);
+
+  if (cli->quiet && (r->state == FARCEUR_BATCH_DELIVERED || r->state == FARCEUR_BATCH_SKIPPED))
+    return;
+  for (guint i = 0; i < r->envelope->rcpt_to->len; i++)
+    g_string_append_printf(rcpts, "%s%s", i ? ", " : "", (char *)r->envelope->rcpt_to->pdata[i]);
+  printf("%-9s %s  <%s> -> %s", farceur_batch_state_to_string(r->state), r->source,
+         r->envelope->mail_from, rcpts->str);
+  if (r->delivery && r->delivery->location)
+    printf("  (%s)", r->delivery->location);
+  printf("\n");
+  send_print_mismatch(r);
+  for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = r->delivery->rcpts->pdata[i];
+    if (o->status == FARCEUR_RCPT_ACCEPTED)
+      continue;
+    printf("  %-8s %s: %u%s%s %s\n", farceur_rcpt_status_to_string(o->status), o->addr, o->code,
+           o->enhanced ? " " : "", o->enhanced ? o->enhanced : "", o->text ? o->text : "");
+  }
+  if (r->error != NULL && r->state != FARCEUR_BATCH_PARTIAL)
+    printf("  error: %s\n", r->error->message);
+}
+
+static void
+send_json_rcpt(JsonBuilder *b, const FarceurRcptOutcome *o)
+{
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "addr");
+  json_builder_add_string_value(b, o->addr);
+  json_builder_set_member_name(b, "status");
+  json_builder_add_string_value(b, farceur_rcpt_status_to_string(o->status));
+  json_builder_set_member_name(b, "code");
+  if (o->code)
+    json_builder_add_int_value(b, o->code);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "enhanced");
+  json_builder_add_string_value(b, o->enhanced);
+  json_builder_set_member_name(b, "text");
+  json_builder_add_string_value(b, o->text);
+  json_builder_end_object(b);
+}
+
+static void
+send_json_member(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+send_print_json(const FarceurBatchResult *r)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object(b);
+  send_json_member(b, "source", r->source);
+  send_json_member(b, "sha256", r->sha256);
+  json_builder_set_member_name(b, "size");
+  json_builder_add_int_value(b, r->size);
+  send_json_member(b, "state", farceur_batch_state_to_string(r->state));
+  send_json_member(b, "mail_from", r->envelope->mail_from);
+  send_json_member(b, "header_from", r->header_from);
+  json_builder_set_member_name(b, "rcpt");
+  json_builder_begin_array(b);
+  for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++)
+    send_json_rcpt(b, r->delivery->rcpts->pdata[i]);
+  json_builder_end_array(b);
+  send_json_member(b, "reply", r->delivery ? r->delivery->location : NULL);
+  send_json_member(b, "error", r->error ? r->error->message : NULL);
+  json_builder_set_member_name(b, "attempts");
+  json_builder_add_int_value(b, r->attempts);
+  json_builder_set_member_name(b, "seconds");
+  json_builder_add_double_value(b, r->seconds);
+  json_builder_end_object(b);
+  root = json_builder_get_root(b);
+  text = json_to_string(root, FALSE);
+  puts(text);
+}
+
+static void
+send_result_cb(const FarceurBatchResult *result, gpointer user_data)
+{
+  SendCli *cli = user_data;
+
+  cli->done++;
+  if (result->state != FARCEUR_BATCH_DELIVERED && result->state != FARCEUR_BATCH_SKIPPED)
+    cli->failed++;
+  send_progress_clear(cli);
+  if (cli->json)
+    send_print_json(result);
+  else
+    send_print_human(cli, result);
+  if (cli->progress)
+    fflush(stdout);
+  send_progress(cli, FALSE);
+}
+
+static void
+send_summary(SendCli *cli, const FarceurBatchSummary *s, int status)
+{
+  double elapsed = (g_get_monotonic_time() - cli->started) / 1e6;
+
+  send_progress_clear(cli);
+  g_printerr("farceur send: %u message%s in %.1f s: %u delivered", s->total,
+             s->total == 1 ? "" : "s", elapsed, s->delivered);
+  if (s->partial)
+    g_printerr(", %u partly", s->partial);
+  if (s->refused)
+    g_printerr(", %u refused", s->refused);
+  if (s->deferred)
+    g_printerr(", %u deferred", s->deferred);
+  if (s->unknown)
+    g_printerr(", %u unknown", s->unknown);
+  if (s->skipped)
+    g_printerr(", %u skipped (journal)", s->skipped);
+  if (s->rcpt_refused)
+    g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
+  g_printerr("\n");
+  if (status != 0)
+    g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", status,
+               s->worst_source, s->worst->message);
+}
+
+/* ---- dry run ---- */
+
+static void
+send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
+                gpointer user_data)
+{
+  SendCli *cli = user_data;
+  g_autoptr(GMimeStream) out = NULL;
+
+  if (cli->json) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+    json_builder_begin_object(b);
+    send_json_member(b, "source", source);
+    send_json_member(b, "mail_from", envelope->mail_from);
+    json_builder_set_member_name(b, "rcpt_to");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < envelope->rcpt_to->len; i++)
+      json_builder_add_string_value(b, envelope->rcpt_to->pdata[i]);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    text = json_to_string(root, FALSE);
+    puts(text);
+    return;
+  }
+  printf("== %s\nMAIL FROM:<%s>\n", source, envelope->mail_from);
+  for (guint i = 0; i < envelope->rcpt_to->len; i++)
+    printf("RCPT TO:<%s>\n", (char *)envelope->rcpt_to->pdata[i]);
+  printf("\n");
+  fflush(stdout);
+  out = g_mime_stream_pipe_new(STDOUT_FILENO);
+  g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
+  g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, out);
+  g_mime_stream_flush(out);
+  printf("\n");
+}
+
+/* ---- main ---- */
+
+static gboolean
+send_check_options(SendCli *cli, int argc, GError **error)
+{
+  if (cli->via == NULL && !cli->dry_run) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "no delivery target: give --via URL (or --dry-run)");
+    return FALSE;
+  }
+  if (cli->connections < 1 || cli->connections > 256 || cli->retries < 0 || cli->timeout < 0
+      || cli->retry_delay < 0) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--connections must be 1 to 256; --retries, --retry-delay and "
+                        "--timeout must not be negative");
+    return FALSE;
+  }
+  if (argc < 2) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "no input: give message files, folders, mboxes or '-'");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+send_prepare(SendCli *cli, GError **error)
+{
+  g_autoptr(FarceurTargetUrl) url = NULL;
+
+  if (cli->dry_run)
+    return TRUE;
+  url = farceur_target_url_parse(cli->via, error);
+  if (url == NULL || !send_get_password(cli, url, error))
+    return FALSE;
+  if (cli->insecure)
+    g_printerr("farceur send: warning: --insecure: TLS certificates are NOT verified; "
+               "anyone on the path can read and change this mail\n");
+  cli->smtp = (FarceurSmtpOptions){
+    cli->helo,
+    cli->user,
+    cli->password,
+    cli->auth,
+    cli->tls_ca,
+    cli->insecure,
+    cli->allow_plaintext_auth,
+    (guint)(cli->timeout * 1000),
+    cli->no_pipelining,
+    NULL,
+    NULL,
+  };
+  if (cli->transcript_path != NULL) {
+    cli->transcript = fopen(cli->transcript_path, "w");
+    if (cli->transcript == NULL) {
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "transcript '%s': %s",
+                  cli->transcript_path, g_strerror(errno));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static FarceurBatch *
+send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError **error)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+
+  farceur_batch_options_init(&options);
+  options.connections = cli->connections;
+  options.retries = cli->retries;
+  options.retry_delay_ms = (guint)(cli->retry_delay * 1000);
+  options.journal = journal;
+  options.resend_unknown = cli->resend_unknown;
+  options.mail_from = cli->from;
+  options.rcpts = (const char *const *)cli->rcpts;
+  options.rcpts_from_headers = cli->headers_rcpts;
+  batch = farceur_batch_new(&options);
+  for (int i = 1; i < argc; i++)
+    if (!farceur_batch_add_input(batch, argv[i], error))
+      return NULL;
+  return g_steal_pointer(&batch);
+}
+
+static int
+send_run(SendCli *cli, int argc, char **argv)
+{
+  g_autoptr(FarceurJournal) journal = NULL;
+  g_autoptr(FarceurBatch) batch = NULL;
+  GError *error = NULL;
+  int status;
+
+  if (!send_check_options(cli, argc, &error) || !send_prepare(cli, &error))
+    return cli_report_error("send", error);
+  if (cli->journal_path != NULL && !cli->dry_run
+      && (journal = farceur_journal_open(cli->journal_path, &error)) == NULL)
+    return cli_report_error("send", error);
+  if (journal != NULL && farceur_journal_get_dropped_lines(journal) > 0)
+    g_printerr("farceur send: journal '%s': dropped a torn last line (an interrupted run)\n",
+               cli->journal_path);
+  batch = send_fill(cli, journal, argc, argv, &error);
+  if (batch == NULL)
+    return cli_report_error("send", error);
+  if (cli->dry_run)
+    return farceur_batch_foreach(batch, send_dry_run_cb, cli, &error)
+               ? 0
+               : cli_report_error("send", error);
+  cli->total = farceur_batch_get_count(batch);
+  cli->started = g_get_monotonic_time();
+  cli->progress = isatty(STDERR_FILENO) && !cli->quiet;
+  farceur_batch_set_result_func(batch, send_result_cb, cli);
+  if (!farceur_batch_run(batch, send_open_target, cli, NULL, &error))
+    return cli_report_error("send", error);
+  status = farceur_batch_exit_status(farceur_batch_get_summary(batch));
+  send_summary(cli, farceur_batch_get_summary(batch), status);
+  return status;
+}
+
+int
+cli_cmd_send(int argc, char **argv)
+{
+  SendCli cli = { 0 };
+  g_autoptr(GOptionContext) context = send_context(&cli);
+  GError *error = NULL;
+  int status;
+
+  cli.connections = 4;
+  cli.retries = 3;
+  cli.retry_delay = 1.0;
+  cli.transcripts = g_ptr_array_new_with_free_func(g_free);
+  if (!cli_parse(context, &argc, &argv, &error)) {
+    send_cli_clear(&cli);
+    return cli_report_error("send", error);
+  }
+  status = send_run(&cli, argc, argv);
+  send_cli_clear(&cli);
+  return status;
+}

@@ -1,0 +1,943 @@
+/* farceur: the send queue: N sessions in one thread, retries, journal.
+ *
+ * Two passes over the inputs: farceur_batch_add_input() reads every message
+ * once to derive and check its envelope and hash it (nothing is kept but
+ * that summary, so 10,000 messages cost kilobytes); farceur_batch_run()
+ * reads them again in the same order as sessions free up, checks each still
+ * hashes the same, and hands it to the first idle session.  Messages from
+ * stdin cannot be read twice and are kept.  A message waiting for a retry
+ * is kept until its outcome is final.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <farceur/batch.h>
+#include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/init.h>
+#include <farceur/input.h>
+#include <farceur/target-smtp.h>
+
+typedef struct {
+  char *source;
+  char *sha256;
+  char *header_from; /* first From mailbox, for the envelope/header comparison */
+  gsize size;
+  guint input;           /* index in batch->inputs */
+  GMimeMessage *message; /* kept: stdin, added directly, or waiting for a retry */
+  FarceurEnvelope *envelope;
+  FarceurEnvelope *todo;   /* recipients still to deliver */
+  FarceurDelivery *record; /* final per-recipient outcomes so far */
+  guint attempts;
+  gint64 started;
+  GError *error;
+  gboolean has_unknown;
+  gboolean done;
+} BatchItem;
+
+typedef struct {
+  FarceurBatch *batch;
+  FarceurTarget *target;
+  BatchItem *item; /* in flight, or NULL when idle */
+} BatchSlot;
+
+struct _FarceurBatch {
+  FarceurBatchOptions options;
+  char *mail_from;
+  GStrv rcpts;
+  GPtrArray *inputs; /* (element-type utf8) */
+  GPtrArray *items;  /* (element-type BatchItem) in input order */
+  FarceurBatchResultFunc result_func;
+  gpointer result_data;
+  FarceurBatchSummary summary;
+
+  /* While running. */
+  GPtrArray *slots; /* (element-type BatchSlot) */
+  GQueue retry;     /* BatchItem ready to be tried again */
+  guint next;       /* next item, in order, not yet taken */
+  FarceurInput *reader;
+  guint reader_input;
+  guint timers; /* retries waiting for their back-off */
+  gboolean aborted;
+  GCancellable *cancellable;
+  GMainLoop *loop;
+};
+
+static const char *batch_state_names[]
+    = { "delivered", "partial", "refused", "deferred", "unknown", "skipped" };
+
+const char *
+farceur_batch_state_to_string(FarceurBatchState state)
+{
+  return (guint)state < G_N_ELEMENTS(batch_state_names) ? batch_state_names[state] : "?";
+}
+
+/**
+ * farceur_batch_options_init:
+ * @options: options to fill
+ *
+ * Sets the defaults of SPEC.md: 4 connections, 3 retries, 1 s first back-off.
+ */
+void
+farceur_batch_options_init(FarceurBatchOptions *options)
+{
+  memset(options, 0, sizeof *options);
+  options->connections = 4;
+  options->retries = 3;
+  options->retry_delay_ms = 1000;
+}
+
+static void
+batch_item_free(gpointer data)
+{
+  BatchItem *item = data;
+
+  g_free(item->source);
+  g_free(item->sha256);
+  g_free(item->header_from);
+  g_clear_object(&item->message);
+  farceur_envelope_free(item->envelope);
+  farceur_envelope_free(item->todo);
+  farceur_delivery_free(item->record);
+  g_clear_error(&item->error);
+  g_free(item);
+}
+
+/**
+ * farceur_batch_new:
+ * @options: how to run; copied (the journal is borrowed and must outlive the batch)
+ *
+ * Returns: (transfer full): an empty batch
+ */
+FarceurBatch *
+farceur_batch_new(const FarceurBatchOptions *options)
+{
+  FarceurBatch *batch = g_new0(FarceurBatch, 1);
+
+  farceur_init();
+  batch->options = *options;
+  batch->options.connections = MAX(options->connections, 1);
+  batch->mail_from = g_strdup(options->mail_from);
+  batch->rcpts = g_strdupv((char **)options->rcpts);
+  batch->options.mail_from = batch->mail_from;
+  batch->options.rcpts = (const char *const *)batch->rcpts;
+  batch->inputs = g_ptr_array_new_with_free_func(g_free);
+  batch->items = g_ptr_array_new_with_free_func(batch_item_free);
+  g_queue_init(&batch->retry);
+  return batch;
+}
+
+void
+farceur_batch_free(FarceurBatch *batch)
+{
+  if (batch == NULL)
+    return;
+  g_ptr_array_unref(batch->items);
+  g_ptr_array_unref(batch->inputs);
+  g_queue_clear(&batch->retry);
+  g_free(batch->mail_from);
+  g_strfreev(batch->rcpts);
+  g_clear_error(&batch->summary.worst);
+  g_free(batch->summary.worst_source);
+  g_free(batch);
+}
+
+/* ---- pass 1: read, derive, check, hash ---- */
+
+/* Bcc, Resent-Bcc and Return-Path never leave (SPEC.md, Envelope rules);
+ * the target strips them too, but the hash must cover the bytes as sent. */
+static void
+batch_strip(GMimeMessage *message)
+{
+  static const char *names[] = { "Bcc", "Resent-Bcc", "Return-Path" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+    while (g_mime_object_remove_header(GMIME_OBJECT(message), names[i]))
+      ;
+}
+
+/* SHA-256 and size of the message as GMime writes it, streamed through a
+ * checksum filter into a null stream (nothing is held in memory). */
+static char *
+batch_hash(GMimeMessage *message, gsize *size)
+{
+  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(null);
+  g_autoptr(GMimeFilter) checksum = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
+
+  g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), checksum);
+  g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, filtered);
+  g_mime_stream_flush(filtered);
+  *size = GMIME_STREAM_NULL(null)->written;
+  return g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(checksum));
+}
+
+static char *
+batch_first_mailbox(InternetAddressList *list)
+{
+  for (int i = 0; list && i < internet_address_list_length(list); i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+      return g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+  }
+  return NULL;
+}
+
+/* MAIL FROM when the headers give no envelope (no To/Cc/Bcc) but --rcpt does. */
+static char *
+batch_header_sender(GMimeMessage *message)
+{
+  char *sender = batch_first_mailbox(g_mime_message_get_sender(message));
+
+  return sender ? sender : batch_first_mailbox(g_mime_message_get_from(message));
+}
+
+static FarceurEnvelope *
+batch_envelope_from_options(FarceurBatch *batch, GMimeMessage *message, GError **error)
+{
+  g_autoptr(FarceurEnvelope) envelope = NULL;
+  g_autofree char *sender = NULL;
+
+  if (batch->mail_from == NULL && (sender = batch_header_sender(message)) == NULL) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                        "message has no Sender or From to take MAIL FROM from (give --from)");
+    return NULL;
+  }
+  envelope = farceur_envelope_new(batch->mail_from ? batch->mail_from : sender);
+  if (!farceur_envelope_check_address(envelope->mail_from, error))
+    return NULL;
+  for (guint i = 0; batch->rcpts[i]; i++) {
+    if (!farceur_envelope_check_address(batch->rcpts[i], error))
+      return NULL;
+    farceur_envelope_add_rcpt(envelope, batch->rcpts[i]);
+  }
+  return g_steal_pointer(&envelope);
+}
+
+/* The envelope by SPEC.md: --from wins for MAIL FROM; --rcpt replaces the
+ * header recipients unless -t asks for both. */
+static FarceurEnvelope *
+batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
+{
+  g_autoptr(FarceurEnvelope) envelope = NULL;
+
+  if (batch->rcpts != NULL && batch->rcpts[0] != NULL && !batch->options.rcpts_from_headers)
+    return batch_envelope_from_options(batch, message, error);
+  envelope = farceur_envelope_from_message(message, error);
+  if (envelope == NULL)
+    return NULL;
+  if (batch->mail_from != NULL) {
+    if (!farceur_envelope_check_address(batch->mail_from, error))
+      return NULL;
+    g_free(envelope->mail_from);
+    envelope->mail_from = g_strdup(batch->mail_from);
+  }
+  for (guint i = 0; batch->rcpts && batch->rcpts[i]; i++) {
+    if (!farceur_envelope_check_address(batch->rcpts[i], error))
+      return NULL;
+    farceur_envelope_add_rcpt(envelope, batch->rcpts[i]);
+  }
+  return g_steal_pointer(&envelope);
+}
+
+static gboolean
+batch_add(FarceurBatch *batch, guint input, const char *source, GMimeMessage *message,
+          gboolean keep, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  BatchItem *item;
+  FarceurEnvelope *envelope;
+
+  envelope = batch_envelope(batch, message, &local); /* before Bcc goes */
+  if (envelope == NULL) {
+    g_set_error(error, local->domain, local->code, "message '%s': %s", source, local->message);
+    return FALSE;
+  }
+  batch_strip(message);
+  item = g_new0(BatchItem, 1);
+  item->source = g_strdup(source);
+  item->input = input;
+  item->envelope = envelope;
+  item->sha256 = batch_hash(message, &item->size);
+  item->header_from = batch_first_mailbox(g_mime_message_get_from(message));
+  if (keep)
+    item->message = g_object_ref(message);
+  g_ptr_array_add(batch->items, item);
+  return TRUE;
+}
+
+/**
+ * farceur_batch_add_message:
+ * @batch: a batch
+ * @source: a name for the message in reports and the journal
+ * @message: the message; kept (a reference) until sent; Bcc, Resent-Bcc and
+ *   Return-Path are removed from it now
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * Adds one message already in memory (a composed one).
+ *
+ * Returns: %TRUE when its envelope could be derived and is valid
+ */
+gboolean
+farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage *message,
+                          GError **error)
+{
+  return batch_add(batch, G_MAXUINT, source, message, TRUE, error);
+}
+
+/**
+ * farceur_batch_add_input:
+ * @batch: a batch
+ * @input: a message file, a Maildir, a folder of files, an mbox or "-"
+ * @error: return location for an error
+ *
+ * Reads every message of @input, derives its envelope (SPEC.md, Envelope
+ * rules, with the batch's --from/--rcpt), checks every address and hashes
+ * the message as it will be sent.  Only "-" keeps its messages in memory;
+ * the others are read again when sent.
+ *
+ * Returns: %TRUE when every message of @input is sendable
+ */
+gboolean
+farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
+{
+  g_autoptr(FarceurInput) reader = farceur_input_open(input, error);
+  gboolean keep = strcmp(input, "-") == 0;
+  guint index = batch->inputs->len;
+  GError *local = NULL;
+
+  if (reader == NULL)
+    return FALSE;
+  g_ptr_array_add(batch->inputs, g_strdup(input));
+  for (;;) {
+    g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
+    if (msg == NULL)
+      break;
+    if (!batch_add(batch, index, msg->source, msg->message, keep, error))
+      return FALSE;
+  }
+  if (local != NULL) {
+    g_propagate_error(error, local);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+guint
+farceur_batch_get_count(FarceurBatch *batch)
+{
+  return batch->items->len;
+}
+
+/* ---- pass 2: reading the messages again, in order ---- */
+
+static gboolean
+batch_reader_seek(FarceurBatch *batch, guint input, GError **error)
+{
+  if (batch->reader != NULL && batch->reader_input == input)
+    return TRUE;
+  g_clear_pointer(&batch->reader, farceur_input_free);
+  batch->reader = farceur_input_open(batch->inputs->pdata[input], error);
+  batch->reader_input = input;
+  return batch->reader != NULL;
+}
+
+/* The message of @item, the next in input order: kept, or read again and
+ * checked against the hash taken in pass 1. */
+static GMimeMessage *
+batch_load(FarceurBatch *batch, BatchItem *item, GError **error)
+{
+  g_autoptr(FarceurInputMessage) msg = NULL;
+  g_autofree char *sha256 = NULL;
+  GError *local = NULL;
+  gsize size;
+
+  if (item->message != NULL)
+    return g_object_ref(item->message);
+  if (!batch_reader_seek(batch, item->input, error))
+    return NULL;
+  msg = farceur_input_next(batch->reader, &local);
+  if (msg == NULL) {
+    if (local == NULL)
+      local = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT,
+                          "message '%s' is gone since it "
+                          "was read",
+                          item->source);
+    g_propagate_error(error, local);
+    return NULL;
+  }
+  batch_strip(msg->message);
+  sha256 = batch_hash(msg->message, &size);
+  if (strcmp(sha256, item->sha256) != 0 || strcmp(msg->source, item->source) != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message '%s' changed since it was read; not sent", item->source);
+    return NULL;
+  }
+  return g_object_ref(msg->message);
+}
+
+/**
+ * farceur_batch_foreach:
+ * @batch: a batch
+ * @func: (scope call): called for each message, in order
+ * @user_data: for @func
+ * @error: return location for an error
+ *
+ * Reads the messages again, as a run would, without sending: --dry-run.
+ *
+ * Returns: %FALSE when a message could not be read again
+ */
+gboolean
+farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointer user_data,
+                      GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; ok && i < batch->items->len; i++) {
+    BatchItem *item = batch->items->pdata[i];
+    g_autoptr(GMimeMessage) message = batch_load(batch, item, error);
+    if (message == NULL)
+      ok = FALSE;
+    else
+      func(item->source, item->envelope, message, user_data);
+  }
+  g_clear_pointer(&batch->reader, farceur_input_free);
+  return ok;
+}
+
+/* ---- outcomes ---- */
+
+void
+farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func, gpointer user_data)
+{
+  batch->result_func = func;
+  batch->result_data = user_data;
+}
+
+/* Severity of an exit status: a batch exits with the most serious one.
+ * Permanent beats temporary; local trouble (I/O, permission, configuration)
+ * beats what one server said about one message. */
+static int
+batch_severity(int status)
+{
+  static const int order[] = { 0, 75, 69, 65, 66, 76, 74, 73, 77, 78, 64 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(order); i++)
+    if (order[i] == status)
+      return (int)i;
+  return G_N_ELEMENTS(order);
+}
+
+static void
+batch_note_failure(FarceurBatch *batch, BatchItem *item)
+{
+  FarceurBatchSummary *s = &batch->summary;
+
+  if (item->error == NULL)
+    return;
+  if (s->worst != NULL
+      && batch_severity(farceur_error_to_exit_status(item->error))
+             <= batch_severity(farceur_error_to_exit_status(s->worst)))
+    return;
+  g_clear_error(&s->worst);
+  g_free(s->worst_source);
+  s->worst = g_error_copy(item->error);
+  s->worst_source = g_strdup(item->source);
+}
+
+static gboolean batch_journal_deferred(FarceurBatch *batch, BatchItem *item);
+
+static FarceurBatchState
+batch_item_state(BatchItem *item, gboolean skipped)
+{
+  guint accepted, refused;
+
+  if (skipped)
+    return FARCEUR_BATCH_SKIPPED;
+  accepted = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_ACCEPTED) : 0;
+  refused = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED) : 0;
+  if (accepted == item->envelope->rcpt_to->len)
+    return FARCEUR_BATCH_DELIVERED;
+  if (accepted > 0)
+    return FARCEUR_BATCH_PARTIAL;
+  if (item->has_unknown)
+    return FARCEUR_BATCH_UNKNOWN;
+  if (refused > 0 && (item->todo == NULL || item->todo->rcpt_to->len == 0))
+    return FARCEUR_BATCH_REFUSED;
+  return FARCEUR_BATCH_DEFERRED;
+}
+
+static void
+batch_count(FarceurBatchSummary *s, FarceurBatchState state)
+{
+  guint *counters[]
+      = { &s->delivered, &s->partial, &s->refused, &s->deferred, &s->unknown, &s->skipped };
+
+  (*counters[state])++;
+}
+
+/* The error a message's outcome stands for, when it has none of its own. */
+static void
+batch_item_error(BatchItem *item, FarceurBatchState state)
+{
+  guint refused = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED) : 0;
+
+  if (item->error != NULL || state == FARCEUR_BATCH_DELIVERED || state == FARCEUR_BATCH_SKIPPED)
+    return;
+  if (state == FARCEUR_BATCH_UNKNOWN)
+    item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                              "no reply after the final dot: may or may not have been "
+                              "delivered (--resend-unknown sends it again)");
+  else if (refused > 0)
+    item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                              "%u of %u recipients refused", refused, item->envelope->rcpt_to->len);
+  else
+    item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL, "not delivered yet");
+}
+
+static void
+batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
+{
+  FarceurBatchState state = batch_item_state(item, skipped);
+  FarceurBatchResult result
+      = { item->source, item->sha256, item->header_from, item->size, item->envelope, state,
+          item->record, NULL,         item->attempts,    0 };
+
+  batch_item_error(item, state);
+  result.error = state == FARCEUR_BATCH_DELIVERED ? NULL : item->error;
+  if (item->started)
+    result.seconds = (g_get_monotonic_time() - item->started) / 1e6;
+  item->done = TRUE;
+  batch_count(&batch->summary, state);
+  if (item->record)
+    batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
+  if (state != FARCEUR_BATCH_DELIVERED && state != FARCEUR_BATCH_SKIPPED)
+    batch_note_failure(batch, item);
+  if (item->todo != NULL && item->todo->rcpt_to->len > 0)
+    batch_journal_deferred(batch, item);
+  if (batch->result_func)
+    batch->result_func(&result, batch->result_data);
+  g_clear_object(&item->message);
+}
+
+/* Drops the recipients an earlier run settled (they keep the outcome it
+ * recorded); TRUE when none is left. */
+static gboolean
+batch_apply_journal(FarceurBatch *batch, BatchItem *item)
+{
+  static const FarceurRcptStatus from_journal[] = {
+    [FARCEUR_JOURNAL_DELIVERED] = FARCEUR_RCPT_ACCEPTED,
+    [FARCEUR_JOURNAL_REFUSED] = FARCEUR_RCPT_REFUSED,
+    [FARCEUR_JOURNAL_UNKNOWN] = FARCEUR_RCPT_UNKNOWN,
+  };
+  FarceurJournal *journal = batch->options.journal;
+
+  item->todo = farceur_envelope_new(item->envelope->mail_from);
+  item->record = farceur_delivery_new();
+  for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
+    const char *rcpt = item->envelope->rcpt_to->pdata[i];
+    if (journal != NULL
+        && farceur_journal_is_settled(journal, item->source, item->sha256, rcpt,
+                                      batch->options.resend_unknown)) {
+      FarceurJournalState state = farceur_journal_lookup(journal, item->source, item->sha256, rcpt);
+      farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                           "settled by an earlier run (journal)");
+      item->has_unknown |= state == FARCEUR_JOURNAL_UNKNOWN;
+    } else {
+      farceur_envelope_add_rcpt(item->todo, rcpt);
+    }
+  }
+  return item->todo->rcpt_to->len == 0;
+}
+
+/* ---- journal records ---- */
+
+static gboolean
+batch_journal(FarceurBatch *batch, BatchItem *item, FarceurJournalState state, GPtrArray *rcpts,
+              const char *reply, GError **error)
+{
+  if (batch->options.journal == NULL || rcpts->len == 0)
+    return TRUE;
+  g_ptr_array_add(rcpts, NULL);
+  return farceur_journal_record(batch->options.journal, item->source, item->sha256, state,
+                                (const char *const *)rcpts->pdata, reply, error);
+}
+
+/* FarceurTargetCommitFunc: the final dot is about to go out. */
+static gboolean
+batch_commit_cb(const FarceurEnvelope *envelope, gpointer user_data, GError **error)
+{
+  BatchSlot *slot = user_data;
+  g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+
+  for (guint i = 0; i < envelope->rcpt_to->len; i++)
+    g_ptr_array_add(rcpts, envelope->rcpt_to->pdata[i]);
+  return batch_journal(slot->batch, slot->item, FARCEUR_JOURNAL_UNKNOWN, rcpts, NULL, error);
+}
+
+static char *
+batch_reply_text(const FarceurRcptOutcome *o)
+{
+  if (o->code == 0)
+    return g_strdup(o->text);
+  return g_strdup_printf("%u%s%s %s", o->code, o->enhanced ? " " : "",
+                         o->enhanced ? o->enhanced : "", o->text ? o->text : "");
+}
+
+static const FarceurJournalState batch_rcpt_journal[] = {
+  [FARCEUR_RCPT_ACCEPTED] = FARCEUR_JOURNAL_DELIVERED,
+  [FARCEUR_RCPT_REFUSED] = FARCEUR_JOURNAL_REFUSED,
+  [FARCEUR_RCPT_DEFERRED] = FARCEUR_JOURNAL_DEFERRED,
+  [FARCEUR_RCPT_UNKNOWN] = FARCEUR_JOURNAL_UNKNOWN,
+};
+
+/* One journal line per final outcome class of this attempt; what is still
+ * deferred is recorded when the message's outcome is final. */
+static gboolean
+batch_journal_delivery(FarceurBatch *batch, BatchItem *item, const FarceurDelivery *delivery,
+                       GError **error)
+{
+  for (int status = FARCEUR_RCPT_ACCEPTED; status <= FARCEUR_RCPT_UNKNOWN; status++) {
+    if (status == FARCEUR_RCPT_DEFERRED)
+      continue;
+    g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+    g_autofree char *reply = NULL;
+    for (guint i = 0; i < delivery->rcpts->len; i++) {
+      const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+      if ((int)o->status != status)
+        continue;
+      g_ptr_array_add(rcpts, o->addr);
+      if (reply == NULL)
+        reply = batch_reply_text(o);
+    }
+    if (!batch_journal(batch, item, batch_rcpt_journal[status], rcpts, reply, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+batch_journal_deferred(FarceurBatch *batch, BatchItem *item)
+{
+  g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+
+  for (guint i = 0; i < item->todo->rcpt_to->len; i++)
+    g_ptr_array_add(rcpts, item->todo->rcpt_to->pdata[i]);
+  /* A failure to record "deferred" loses nothing: a re-run sends it anyway. */
+  return batch_journal(batch, item, FARCEUR_JOURNAL_DEFERRED, rcpts,
+                       item->error ? item->error->message : NULL, NULL);
+}
+
+/* ---- the run ---- */
+
+static void batch_dispatch(FarceurBatch *batch);
+
+static void
+batch_fail_all(FarceurBatch *batch, const GError *error)
+{
+  for (guint i = batch->next; i < batch->items->len; i++) {
+    BatchItem *item = batch->items->pdata[i];
+    if (item->done)
+      continue;
+    if (item->error == NULL)
+      item->error = g_error_copy(error);
+    batch_finish_item(batch, item, FALSE);
+  }
+  batch->next = batch->items->len;
+  while (!g_queue_is_empty(&batch->retry))
+    batch_finish_item(batch, g_queue_pop_head(&batch->retry), FALSE);
+}
+
+static void
+batch_abort(FarceurBatch *batch, const GError *error)
+{
+  if (batch->aborted)
+    return;
+  batch->aborted = TRUE;
+  batch_fail_all(batch, error);
+}
+
+typedef struct {
+  FarceurBatch *batch;
+  BatchItem *item;
+} BatchRetry;
+
+static gboolean
+batch_retry_cb(gpointer user_data)
+{
+  BatchRetry *retry = user_data;
+  FarceurBatch *batch = retry->batch;
+  BatchItem *item = retry->item;
+
+  batch->timers--;
+  if (batch->aborted)
+    batch_finish_item(batch, item, FALSE);
+  else
+    g_queue_push_tail(&batch->retry, item);
+  batch_dispatch(batch);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+batch_schedule_retry(FarceurBatch *batch, BatchItem *item)
+{
+  guint delay = batch->options.retry_delay_ms << MIN(item->attempts - 1, 16u);
+  GSource *source = g_timeout_source_new(delay);
+  BatchRetry *retry = g_new(BatchRetry, 1);
+
+  retry->batch = batch;
+  retry->item = item;
+  g_source_set_callback(source, batch_retry_cb, retry, g_free);
+  g_source_attach(source, g_main_loop_get_context(batch->loop));
+  g_source_unref(source);
+  batch->timers++;
+}
+
+/* Failures that will hit every message alike: stop rather than try them all. */
+static gboolean
+batch_error_is_fatal(const GError *error)
+{
+  int status = farceur_error_to_exit_status(error);
+
+  return status == 77 || status == 78 || status == 64 || status == 73;
+}
+
+static gboolean
+batch_error_is_transient(const GError *error)
+{
+  int status = farceur_error_to_exit_status(error);
+
+  return status == 75 || status == 74 || status == 76 || status == 69;
+}
+
+/* Folds one attempt's outcomes into the item; what is deferred stays to do. */
+static void
+batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
+{
+  g_autoptr(FarceurEnvelope) todo = farceur_envelope_new(item->todo->mail_from);
+  gboolean transient = error == NULL || batch_error_is_transient(error);
+
+  for (guint i = 0; i < item->todo->rcpt_to->len; i++) {
+    const char *rcpt = item->todo->rcpt_to->pdata[i];
+    const FarceurRcptOutcome *o = NULL;
+    for (guint j = 0; delivery && j < delivery->rcpts->len; j++)
+      if (g_ascii_strcasecmp(((FarceurRcptOutcome *)delivery->rcpts->pdata[j])->addr, rcpt) == 0)
+        o = delivery->rcpts->pdata[j];
+    if (o != NULL && o->status != FARCEUR_RCPT_DEFERRED) {
+      farceur_delivery_add(item->record, rcpt, o->status, o->code, o->enhanced, o->text);
+      item->has_unknown |= o->status == FARCEUR_RCPT_UNKNOWN;
+    } else if (o == NULL && !transient) {
+      farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_REFUSED, 0, NULL, error->message);
+    } else {
+      farceur_envelope_add_rcpt(todo, rcpt);
+    }
+  }
+  g_clear_pointer(&item->todo, farceur_envelope_free);
+  item->todo = g_steal_pointer(&todo);
+  if (delivery != NULL && delivery->location != NULL) {
+    g_free(item->record->location);
+    item->record->location = g_strdup(delivery->location);
+  }
+}
+
+static void
+batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, GError *error)
+{
+  g_autoptr(GError) journal_error = NULL;
+  gboolean fatal = error != NULL && delivery == NULL && batch_error_is_fatal(error);
+
+  if (delivery != NULL && !batch_journal_delivery(batch, item, delivery, &journal_error)) {
+    batch_abort(batch, journal_error);
+    return;
+  }
+  if (error != NULL) {
+    g_clear_error(&item->error);
+    item->error = g_error_copy(error);
+  } else {
+    g_clear_error(&item->error);
+  }
+  if (fatal) {
+    batch_abort(batch, error);
+    batch_finish_item(batch, item, FALSE);
+    return;
+  }
+  batch_merge(item, delivery, error);
+  if (item->todo->rcpt_to->len > 0 && item->attempts <= batch->options.retries && !batch->aborted)
+    batch_schedule_retry(batch, item);
+  else
+    batch_finish_item(batch, item, FALSE);
+}
+
+static void
+batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  BatchSlot *slot = user_data;
+  FarceurBatch *batch = slot->batch;
+  BatchItem *item = g_steal_pointer(&slot->item);
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+
+  farceur_target_deliver_finish(slot->target, result, &delivery, &error);
+  batch_outcome(batch, item, delivery, error);
+  batch_dispatch(batch);
+}
+
+/* The next item to send: a retry that is due, else the next fresh one. */
+static BatchItem *
+batch_take(FarceurBatch *batch)
+{
+  while (g_queue_is_empty(&batch->retry) && batch->next < batch->items->len) {
+    BatchItem *item = batch->items->pdata[batch->next++];
+    g_autoptr(GError) error = NULL;
+    if (batch_apply_journal(batch, item)) {
+      if (item->message == NULL)
+        item->message = batch_load(batch, item, NULL); /* read past it */
+      batch_finish_item(batch, item, TRUE);
+      continue;
+    }
+    item->message = batch_load(batch, item, &error);
+    if (item->message != NULL)
+      return item;
+    item->error = g_steal_pointer(&error);
+    batch_finish_item(batch, item, FALSE);
+  }
+  return g_queue_pop_head(&batch->retry);
+}
+
+static void
+batch_start(BatchSlot *slot, BatchItem *item)
+{
+  FarceurBatch *batch = slot->batch;
+
+  slot->item = item;
+  item->attempts++;
+  if (item->started == 0)
+    item->started = g_get_monotonic_time();
+  farceur_target_set_commit_func(slot->target, batch_commit_cb, slot);
+  farceur_target_deliver_async(slot->target, item->todo, GMIME_OBJECT(item->message),
+                               batch->cancellable, batch_deliver_ready_cb, slot);
+}
+
+static gboolean
+batch_busy(FarceurBatch *batch)
+{
+  for (guint i = 0; i < batch->slots->len; i++)
+    if (((BatchSlot *)batch->slots->pdata[i])->item != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+batch_dispatch(FarceurBatch *batch)
+{
+  if (batch->cancellable && g_cancellable_is_cancelled(batch->cancellable) && !batch->aborted) {
+    g_autoptr(GError) error
+        = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled; not sent");
+    batch_abort(batch, error);
+  }
+  for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
+    BatchSlot *slot = batch->slots->pdata[i];
+    BatchItem *item;
+    if (slot->item != NULL || (item = batch_take(batch)) == NULL)
+      continue;
+    batch_start(slot, item);
+  }
+  if (!batch_busy(batch) && batch->timers == 0
+      && (batch->aborted || (batch->next >= batch->items->len && g_queue_is_empty(&batch->retry))))
+    g_main_loop_quit(batch->loop);
+}
+
+static void
+batch_slot_free(gpointer data)
+{
+  BatchSlot *slot = data;
+
+  if (slot->target != NULL)
+    farceur_target_close(slot->target, NULL, NULL);
+  farceur_target_free(slot->target);
+  g_free(slot);
+}
+
+static gboolean
+batch_open_slots(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpointer data,
+                 GError **error)
+{
+  guint n = MIN(batch->options.connections, MAX(batch->items->len, 1));
+
+  batch->slots = g_ptr_array_new_with_free_func(batch_slot_free);
+  for (guint i = 0; i < n; i++) {
+    BatchSlot *slot = g_new0(BatchSlot, 1);
+    slot->batch = batch;
+    g_ptr_array_add(batch->slots, slot);
+    slot->target = open_target(data, error);
+    if (slot->target == NULL)
+      return FALSE;
+    if (!farceur_target_is_session(slot->target))
+      break; /* a file takes one writer */
+  }
+  return TRUE;
+}
+
+/**
+ * farceur_batch_run:
+ * @batch: a filled batch
+ * @open_target: (scope call): opens one session; called once per connection
+ * @target_data: for @open_target
+ * @cancellable: (nullable): stops dispatching; messages not sent are deferred
+ * @error: return location for an error
+ *
+ * Sends every message, @options->connections at a time, running the
+ * thread-default main context until the last outcome is in.  Each outcome is
+ * journaled as it happens and given to the result function.
+ *
+ * Returns: %FALSE only when the batch could not run (no target could be
+ *   opened); the fate of each message is in the results and the summary
+ */
+gboolean
+farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpointer target_data,
+                  GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default();
+  gboolean ok;
+
+  batch->summary.total = batch->items->len;
+  batch->cancellable = cancellable;
+  batch->loop = g_main_loop_new(context, FALSE);
+  ok = batch_open_slots(batch, open_target, target_data, error);
+  if (ok) {
+    batch_dispatch(batch);
+    if (g_main_loop_is_running(batch->loop) || batch_busy(batch) || batch->timers > 0
+        || batch->next < batch->items->len)
+      g_main_loop_run(batch->loop);
+  }
+  g_clear_pointer(&batch->slots, g_ptr_array_unref);
+  g_clear_pointer(&batch->reader, farceur_input_free);
+  g_clear_pointer(&batch->loop, g_main_loop_unref);
+  return ok;
+}
+
+/**
+ * farceur_batch_get_summary:
+ * @batch: a batch that ran
+ *
+ * Returns: (transfer none): the counts and the most serious failure
+ */
+const FarceurBatchSummary *
+farceur_batch_get_summary(FarceurBatch *batch)
+{
+  return &batch->summary;
+}
+
+/**
+ * farceur_batch_exit_status:
+ * @summary: a batch's summary
+ *
+ * Returns: the sysexits status of the most serious outcome, 0 when every
+ *   message was delivered or skipped
+ */
+int
+farceur_batch_exit_status(const FarceurBatchSummary *summary)
+{
+  return farceur_error_to_exit_status(summary->worst);
+}

@@ -1,0 +1,181 @@
+/* farceur: one prank group as a JSON object (prank --json). */
+#include "config.h"
+
+#include <farceur/campaign.h>
+#include <farceur/gmime-autoptr.h>
+
+static void
+campaign_json_mailbox(JsonBuilder *b, const char *name, const char *addr)
+{
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "name");
+  if (name && name[0])
+    json_builder_add_string_value(b, name);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "addr");
+  json_builder_add_string_value(b, addr);
+  json_builder_end_object(b);
+}
+
+static void
+campaign_json_list(JsonBuilder *b, const char *member, InternetAddressList *list)
+{
+  int n = list ? internet_address_list_length(list) : 0;
+
+  json_builder_set_member_name(b, member);
+  json_builder_begin_array(b);
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+      campaign_json_mailbox(b, internet_address_get_name(ia),
+                            internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+  }
+  json_builder_end_array(b);
+}
+
+static void
+campaign_json_strings(JsonBuilder *b, const char *member, GPtrArray *strings)
+{
+  json_builder_set_member_name(b, member);
+  json_builder_begin_array(b);
+  for (guint i = 0; i < strings->len; i++)
+    json_builder_add_string_value(b, strings->pdata[i]);
+  json_builder_end_array(b);
+}
+
+static void
+campaign_json_nullable(JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name(b, member);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+campaign_json_flags(JsonBuilder *b, const FarceurPrankMessage *m)
+{
+  json_builder_set_member_name(b, "flags");
+  json_builder_begin_array(b);
+  json_builder_add_string_value(b, "forged-from");
+  if (m->from_mismatch)
+    json_builder_add_string_value(b, "from-mismatch");
+  if (m->envelope_only->len)
+    json_builder_add_string_value(b, "envelope-only-recipient");
+  if (m->header_only->len)
+    json_builder_add_string_value(b, "header-only-recipient");
+  json_builder_end_array(b);
+  campaign_json_strings(b, "envelope_only", m->envelope_only);
+  campaign_json_strings(b, "header_only", m->header_only);
+}
+
+static const char *
+campaign_json_result(const FarceurPrankMessage *m)
+{
+  if (!m->delivered && m->error == NULL)
+    return "planned";
+  if (!m->delivered)
+    return "failed";
+  return m->error ? "partial" : "delivered";
+}
+
+static void
+campaign_json_outcomes(JsonBuilder *b, const FarceurDelivery *delivery)
+{
+  json_builder_set_member_name(b, "rcpts");
+  json_builder_begin_array(b);
+  for (guint i = 0; delivery && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "addr");
+    json_builder_add_string_value(b, o->addr);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, farceur_rcpt_status_to_string(o->status));
+    json_builder_set_member_name(b, "code");
+    json_builder_add_int_value(b, o->code);
+    campaign_json_nullable(b, "enhanced", o->enhanced);
+    campaign_json_nullable(b, "text", o->text);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+static void
+campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
+{
+  json_builder_begin_object(b);
+  campaign_json_nullable(b, "subject", m->subject);
+  campaign_json_nullable(b, "message_id", g_mime_message_get_message_id(m->message));
+  json_builder_set_member_name(b, "header");
+  json_builder_begin_object(b);
+  campaign_json_list(b, "from", m->from);
+  campaign_json_list(b, "to", m->to);
+  campaign_json_list(b, "cc", m->cc);
+  campaign_json_list(b, "bcc", m->bcc);
+  json_builder_end_object(b);
+  json_builder_set_member_name(b, "envelope");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "mail_from");
+  json_builder_add_string_value(b, m->envelope->mail_from);
+  campaign_json_strings(b, "rcpt_to", m->envelope->rcpt_to);
+  json_builder_end_object(b);
+  campaign_json_flags(b, m);
+  json_builder_set_member_name(b, "result");
+  json_builder_add_string_value(b, campaign_json_result(m));
+  campaign_json_nullable(b, "location", m->delivery ? m->delivery->location : NULL);
+  campaign_json_outcomes(b, m->delivery);
+  campaign_json_nullable(b, "error", m->error ? m->error->message : NULL);
+  json_builder_end_object(b);
+}
+
+static void
+campaign_json_victim(JsonBuilder *b, const FarceurVictim *v)
+{
+  campaign_json_mailbox(b, v->name, v->addr);
+}
+
+/**
+ * farceur_prank_group_to_json:
+ * @campaign: the campaign
+ * @group: one of its groups, delivered or not
+ *
+ * Returns: (transfer full): {"group", "seed", "template", "sender",
+ *   "recipients", "per_recipient", "messages": [{"subject", "message_id",
+ *   "header": {"from", "to", "cc", "bcc"}, "envelope": {"mail_from",
+ *   "rcpt_to"}, "flags", "envelope_only", "header_only", "result"
+ *   (planned|delivered|partial|failed), "location", "rcpts", "error"}]}
+ */
+JsonNode *
+farceur_prank_group_to_json(const FarceurCampaign *campaign, const FarceurPrankGroup *group)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *template_name = g_path_get_basename(group->tmpl->file);
+
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "group");
+  json_builder_add_int_value(b, group->index);
+  json_builder_set_member_name(b, "seed");
+  json_builder_add_int_value(b, farceur_campaign_get_seed(campaign));
+  json_builder_set_member_name(b, "template");
+  json_builder_add_string_value(b, template_name);
+  json_builder_set_member_name(b, "template_index");
+  json_builder_add_int_value(b, group->tmpl->index);
+  json_builder_set_member_name(b, "sender");
+  campaign_json_victim(b, group->sender);
+  json_builder_set_member_name(b, "recipients");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < group->recipients->len; i++)
+    campaign_json_victim(b, group->recipients->pdata[i]);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "per_recipient");
+  json_builder_add_boolean_value(b, group->per_recipient);
+  json_builder_set_member_name(b, "messages");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < group->messages->len; i++)
+    campaign_json_message(b, group->messages->pdata[i]);
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}

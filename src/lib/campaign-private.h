@@ -1,0 +1,7 @@
+/* farceur: helpers shared by the campaign modules (not installed). */
+#pragma once
+
+#include <farceur/campaign.h>
+
+gboolean farceur_campaign_read_file(const char *what, const char *path, char **text, gsize *length,
+                                    GError **error);

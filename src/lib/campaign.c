@@ -1,0 +1,508 @@
+/* farceur: a prank campaign (SPEC.md, Prank campaigns).
+ *
+ * farceur_campaign_prepare() does everything that can fail on bad input:
+ * it reads the victims and templates, checks the witnesses, makes the plan
+ * and composes every message, so nothing is delivered unless all of it
+ * works.  farceur_campaign_deliver_group() then hands one group's messages
+ * to a target.
+ *
+ * A template that uses recipient.* is personal: its group gets one message
+ * per recipient (To: that recipient) instead of one message to all. */
+#include "config.h"
+
+#include <string.h>
+
+#include <farceur/campaign.h>
+#include <farceur/compose.h>
+#include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/init.h>
+
+struct _FarceurCampaign {
+  GPtrArray *victims;   /* FarceurVictim */
+  GPtrArray *templates; /* FarceurTemplate */
+  FarceurCampaignPlan *plan;
+  GPtrArray *groups; /* FarceurPrankGroup */
+  GPtrArray *witnesses;
+  GPtrArray *bcc_witnesses;
+  GHashTable *vars;
+};
+
+static void
+campaign_message_free(gpointer data)
+{
+  FarceurPrankMessage *m = data;
+
+  g_clear_object(&m->message);
+  farceur_envelope_free(m->envelope);
+  g_free(m->subject);
+  g_clear_object(&m->from);
+  g_clear_object(&m->to);
+  g_clear_object(&m->cc);
+  g_clear_object(&m->bcc);
+  g_ptr_array_unref(m->envelope_only);
+  g_ptr_array_unref(m->header_only);
+  farceur_delivery_free(m->delivery);
+  g_clear_error(&m->error);
+  g_free(m);
+}
+
+static void
+campaign_group_free(gpointer data)
+{
+  FarceurPrankGroup *group = data;
+
+  g_ptr_array_unref(group->recipients);
+  g_ptr_array_unref(group->messages);
+  g_free(group);
+}
+
+void
+farceur_campaign_free(FarceurCampaign *campaign)
+{
+  if (campaign == NULL)
+    return;
+  g_clear_pointer(&campaign->groups, g_ptr_array_unref);
+  g_clear_pointer(&campaign->victims, g_ptr_array_unref);
+  g_clear_pointer(&campaign->templates, g_ptr_array_unref);
+  farceur_campaign_plan_free(campaign->plan);
+  g_clear_pointer(&campaign->witnesses, g_ptr_array_unref);
+  g_clear_pointer(&campaign->bcc_witnesses, g_ptr_array_unref);
+  g_clear_pointer(&campaign->vars, g_hash_table_unref);
+  g_free(campaign);
+}
+
+/* ---- inputs ---- */
+
+static GPtrArray *
+campaign_copy_strings(GPtrArray *in)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+  for (guint i = 0; i < in->len; i++)
+    g_ptr_array_add(out, g_strdup(in->pdata[i]));
+  return out;
+}
+
+/* A witness must be one mailbox usable in an SMTP command. */
+static char *
+campaign_witness_addr(const char *witness, GError **error)
+{
+  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, witness);
+  g_autoptr(GError) local = NULL;
+  InternetAddress *ia;
+  const char *addr;
+
+  if (list == NULL || internet_address_list_length(list) != 1
+      || !INTERNET_ADDRESS_IS_MAILBOX(ia = internet_address_list_get_address(list, 0))) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "witness '%s': expected one address, 'addr' or 'Name <addr>'", witness);
+    return NULL;
+  }
+  addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+  if (!farceur_envelope_check_address(addr, &local)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "witness: %s", local->message);
+    return NULL;
+  }
+  return g_strdup(addr);
+}
+
+static gboolean
+campaign_check_witnesses(GPtrArray *witnesses, GError **error)
+{
+  for (guint i = 0; i < witnesses->len; i++) {
+    g_autofree char *addr = campaign_witness_addr(witnesses->pdata[i], error);
+    if (addr == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+campaign_load_inputs(FarceurCampaign *campaign, const FarceurCampaignConfig *config, GError **error)
+{
+  if (config->victims == NULL || config->messages == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                "no %s: give --%s or set it in the [campaign] section of a config file",
+                config->victims ? "templates" : "victims file",
+                config->victims ? "messages" : "victims");
+    return FALSE;
+  }
+  campaign->victims = farceur_victims_load(config->victims, error);
+  if (campaign->victims == NULL)
+    return FALSE;
+  campaign->templates = farceur_template_load_all(config->messages, error);
+  if (campaign->templates == NULL)
+    return FALSE;
+  if (!campaign_check_witnesses(config->witnesses, error)
+      || !campaign_check_witnesses(config->bcc_witnesses, error))
+    return FALSE;
+  campaign->witnesses = campaign_copy_strings(config->witnesses);
+  campaign->bcc_witnesses = campaign_copy_strings(config->bcc_witnesses);
+  return TRUE;
+}
+
+/* ---- personal templates ---- */
+
+static gboolean
+campaign_text_is_personal(const char *text)
+{
+  return text != NULL && g_regex_match_simple("\\{\\{\\s*recipient\\.", text, 0, 0);
+}
+
+static gboolean
+campaign_template_is_personal(const FarceurTemplate *tmpl)
+{
+  g_autofree char *html = NULL;
+
+  for (guint i = 0; i < tmpl->headers->len; i++) {
+    const FarceurTemplateHeader *h = tmpl->headers->pdata[i];
+    if (campaign_text_is_personal(h->value))
+      return TRUE;
+  }
+  if (campaign_text_is_personal(tmpl->body))
+    return TRUE;
+  /* An unreadable Html: file is reported by the composer. */
+  return tmpl->html_path && g_file_get_contents(tmpl->html_path, &html, NULL, NULL)
+         && campaign_text_is_personal(html);
+}
+
+/* ---- composing ---- */
+
+static void
+campaign_add_victim_vars(GHashTable *vars, const char *prefix, const FarceurVictim *victim)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init(&iter, victim->vars);
+  while (g_hash_table_iter_next(&iter, &key, &value))
+    g_hash_table_replace(vars, g_strconcat(prefix, ".", key, NULL), g_strdup(value));
+}
+
+static GHashTable *
+campaign_vars(const FarceurCampaign *campaign, const FarceurPrankGroup *group,
+              const FarceurVictim *first_recipient)
+{
+  GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init(&iter, campaign->vars);
+  while (g_hash_table_iter_next(&iter, &key, &value))
+    g_hash_table_replace(vars, g_strdup(key), g_strdup(value));
+  g_hash_table_replace(vars, g_strdup("group.index"), g_strdup_printf("%u", group->index));
+  g_hash_table_replace(vars, g_strdup("group.size"),
+                       g_strdup_printf("%u", group->recipients->len + 1));
+  campaign_add_victim_vars(vars, "sender", group->sender);
+  campaign_add_victim_vars(vars, "recipient", first_recipient);
+  return vars;
+}
+
+static InternetAddressList *
+campaign_copy_list(InternetAddressList *list)
+{
+  InternetAddressList *copy = internet_address_list_new();
+
+  if (list)
+    internet_address_list_append(copy, list);
+  return copy;
+}
+
+static gboolean
+campaign_list_has(InternetAddressList *list, const char *addr)
+{
+  int n = internet_address_list_length(list);
+
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(ia)
+        && g_ascii_strcasecmp(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), addr)
+               == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+campaign_envelope_has(const FarceurEnvelope *envelope, const char *addr)
+{
+  for (guint i = 0; i < envelope->rcpt_to->len; i++)
+    if (g_ascii_strcasecmp(envelope->rcpt_to->pdata[i], addr) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+campaign_header_only(FarceurPrankMessage *m, InternetAddressList *list)
+{
+  int n = internet_address_list_length(list);
+
+  for (int i = 0; i < n; i++) {
+    InternetAddress *ia = internet_address_list_get_address(list, i);
+    const char *addr;
+    if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+      continue;
+    addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+    if (!campaign_envelope_has(m->envelope, addr))
+      g_ptr_array_add(m->header_only, g_strdup(addr));
+  }
+}
+
+/* Records the header addresses (before delivery strips Bcc) and where they
+ * and the envelope disagree. */
+static void
+campaign_compare(FarceurPrankMessage *m)
+{
+  GMimeMessage *msg = m->message;
+
+  m->subject = g_strdup(g_mime_message_get_subject(msg));
+  m->from = campaign_copy_list(g_mime_message_get_from(msg));
+  m->to = campaign_copy_list(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO));
+  m->cc = campaign_copy_list(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC));
+  m->bcc = campaign_copy_list(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC));
+  m->from_mismatch = !campaign_list_has(m->from, m->envelope->mail_from);
+  m->envelope_only = g_ptr_array_new_with_free_func(g_free);
+  m->header_only = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < m->envelope->rcpt_to->len; i++) {
+    const char *rcpt = m->envelope->rcpt_to->pdata[i];
+    if (!campaign_list_has(m->to, rcpt) && !campaign_list_has(m->cc, rcpt))
+      g_ptr_array_add(m->envelope_only, g_strdup(rcpt));
+  }
+  campaign_header_only(m, m->to);
+  campaign_header_only(m, m->cc);
+}
+
+static FarceurEnvelope *
+campaign_envelope(const FarceurCampaign *campaign, const FarceurPrankGroup *group, GPtrArray *to)
+{
+  FarceurEnvelope *envelope = farceur_envelope_new(group->sender->addr);
+  GPtrArray *lists[] = { campaign->witnesses, campaign->bcc_witnesses };
+
+  for (guint i = 0; i < to->len; i++)
+    farceur_envelope_add_rcpt(envelope, ((FarceurVictim *)to->pdata[i])->addr);
+  for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+    for (guint i = 0; i < lists[l]->len; i++) {
+      g_autofree char *addr = campaign_witness_addr(lists[l]->pdata[i], NULL);
+      farceur_envelope_add_rcpt(envelope, addr);
+    }
+  return envelope;
+}
+
+static GPtrArray *
+campaign_mailboxes(GPtrArray *victims)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+  for (guint i = 0; i < victims->len; i++)
+    g_ptr_array_add(out, farceur_victim_to_mailbox(victims->pdata[i]));
+  g_ptr_array_add(out, NULL);
+  return out;
+}
+
+static GPtrArray *
+campaign_null_terminated(GPtrArray *strings)
+{
+  GPtrArray *out = g_ptr_array_new();
+
+  for (guint i = 0; i < strings->len; i++)
+    g_ptr_array_add(out, strings->pdata[i]);
+  g_ptr_array_add(out, NULL);
+  return out;
+}
+
+/* Composes the message of @group addressed to the victims in @to. */
+static FarceurPrankMessage *
+campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group, GPtrArray *to,
+                 GError **error)
+{
+  g_autofree char *from = farceur_victim_to_mailbox(group->sender);
+  g_autoptr(GPtrArray) to_boxes = campaign_mailboxes(to);
+  g_autoptr(GPtrArray) cc = campaign_null_terminated(campaign->witnesses);
+  g_autoptr(GPtrArray) bcc = campaign_null_terminated(campaign->bcc_witnesses);
+  g_autoptr(GHashTable) vars = campaign_vars(campaign, group, to->pdata[0]);
+  FarceurComposeRequest request = {
+    .from = from,
+    .to = (const char *const *)to_boxes->pdata,
+    .cc = (const char *const *)cc->pdata,
+    .bcc = (const char *const *)bcc->pdata,
+    .vars = vars,
+  };
+  GMimeMessage *message = farceur_compose_message(group->tmpl, &request, error);
+  FarceurPrankMessage *m;
+
+  if (message == NULL)
+    return NULL;
+  m = g_new0(FarceurPrankMessage, 1);
+  m->message = message;
+  m->envelope = campaign_envelope(campaign, group, to);
+  campaign_compare(m);
+  return m;
+}
+
+static gboolean
+campaign_compose_group(const FarceurCampaign *campaign, FarceurPrankGroup *group, GError **error)
+{
+  FarceurPrankMessage *m;
+
+  group->messages = g_ptr_array_new_with_free_func(campaign_message_free);
+  if (!group->per_recipient) {
+    m = campaign_compose(campaign, group, group->recipients, error);
+    if (m)
+      g_ptr_array_add(group->messages, m);
+    return m != NULL;
+  }
+  for (guint i = 0; i < group->recipients->len; i++) {
+    g_autoptr(GPtrArray) one = g_ptr_array_new();
+    g_ptr_array_add(one, group->recipients->pdata[i]);
+    m = campaign_compose(campaign, group, one, error);
+    if (m == NULL)
+      return FALSE;
+    g_ptr_array_add(group->messages, m);
+  }
+  return TRUE;
+}
+
+static FarceurPrankGroup *
+campaign_make_group(FarceurCampaign *campaign, guint g)
+{
+  GArray *members = campaign->plan->groups->pdata[g];
+  FarceurPrankGroup *group = g_new0(FarceurPrankGroup, 1);
+
+  group->index = g + 1;
+  group->sender = campaign->victims->pdata[g_array_index(members, guint, 0)];
+  group->recipients = g_ptr_array_new();
+  for (guint i = 1; i < members->len; i++)
+    g_ptr_array_add(group->recipients, campaign->victims->pdata[g_array_index(members, guint, i)]);
+  group->tmpl = campaign->templates->pdata[g_array_index(campaign->plan->templates, guint, g)];
+  group->per_recipient = campaign_template_is_personal(group->tmpl);
+  return group;
+}
+
+static gboolean
+campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *config, GError **error)
+{
+  guint32 seed = config->has_seed ? config->seed : g_random_int();
+
+  campaign->plan
+      = farceur_campaign_plan_new(campaign->victims->len, config->groups, config->group_min,
+                                  config->group_max, campaign->templates->len, seed, error);
+  if (campaign->plan == NULL) {
+    g_prefix_error(error, "victims '%s': ", config->victims);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * farceur_campaign_prepare:
+ * @config: victims, templates, groups, witnesses, seed and variables
+ * @error: return location for an error naming the file and line at fault
+ *
+ * Loads the inputs, makes the plan (choosing a seed when @config has none)
+ * and composes every message.  Nothing is delivered.
+ *
+ * Returns: (transfer full): the campaign, or %NULL
+ */
+FarceurCampaign *
+farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
+{
+  g_autoptr(FarceurCampaign) campaign = g_new0(FarceurCampaign, 1);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  farceur_init();
+  campaign->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init(&iter, config->vars);
+  while (g_hash_table_iter_next(&iter, &key, &value))
+    g_hash_table_replace(campaign->vars, g_strdup(key), g_strdup(value));
+  if (!campaign_load_inputs(campaign, config, error)
+      || !campaign_make_plan(campaign, config, error))
+    return NULL;
+  campaign->groups = g_ptr_array_new_with_free_func(campaign_group_free);
+  for (guint g = 0; g < campaign->plan->groups->len; g++) {
+    FarceurPrankGroup *group = campaign_make_group(campaign, g);
+    g_ptr_array_add(campaign->groups, group);
+    if (!campaign_compose_group(campaign, group, error))
+      return NULL;
+  }
+  return g_steal_pointer(&campaign);
+}
+
+guint32
+farceur_campaign_get_seed(const FarceurCampaign *campaign)
+{
+  return campaign->plan->seed;
+}
+
+guint
+farceur_campaign_get_n_victims(const FarceurCampaign *campaign)
+{
+  return campaign->victims->len;
+}
+
+guint
+farceur_campaign_get_n_templates(const FarceurCampaign *campaign)
+{
+  return campaign->templates->len;
+}
+
+/**
+ * farceur_campaign_get_groups:
+ * @campaign: a prepared campaign
+ *
+ * Returns: (transfer none) (element-type FarceurPrankGroup): the groups in order
+ */
+GPtrArray *
+farceur_campaign_get_groups(const FarceurCampaign *campaign)
+{
+  return campaign->groups;
+}
+
+/* Every recipient of @m accepted it, or the error that says why not. */
+static gboolean
+campaign_check_delivery(const FarceurPrankMessage *m, GError **error)
+{
+  guint refused = farceur_delivery_count(m->delivery, FARCEUR_RCPT_REFUSED);
+  guint deferred = farceur_delivery_count(m->delivery, FARCEUR_RCPT_DEFERRED);
+  guint unknown = farceur_delivery_count(m->delivery, FARCEUR_RCPT_UNKNOWN);
+
+  if (refused + deferred + unknown == 0)
+    return TRUE;
+  g_set_error(error, FARCEUR_ERROR, refused ? FARCEUR_ERROR_UNAVAILABLE : FARCEUR_ERROR_TEMPFAIL,
+              "%u of %u recipients did not get the message (%u refused, %u deferred, %u unknown)",
+              refused + deferred + unknown, m->delivery->rcpts->len, refused, deferred, unknown);
+  return FALSE;
+}
+
+/**
+ * farceur_campaign_deliver_group:
+ * @campaign: a prepared campaign
+ * @group: (transfer none): one of its groups
+ * @target: where to deliver
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for the first failure
+ *
+ * Delivers the group's messages; each one's outcome is kept in it.
+ *
+ * Returns: %TRUE when every recipient of every message accepted it
+ */
+gboolean
+farceur_campaign_deliver_group(FarceurCampaign *campaign, FarceurPrankGroup *group,
+                               FarceurTarget *target, GCancellable *cancellable, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < group->messages->len; i++) {
+    FarceurPrankMessage *m = group->messages->pdata[i];
+    m->delivered = farceur_target_deliver(target, m->envelope, GMIME_OBJECT(m->message),
+                                          &m->delivery, cancellable, &m->error);
+    if (m->delivered && m->delivery != NULL)
+      campaign_check_delivery(m, &m->error);
+    if (m->error != NULL && ok) {
+      ok = FALSE;
+      g_propagate_error(error, g_error_copy(m->error));
+    }
+  }
+  return ok;
+}

@@ -1,0 +1,306 @@
+/* farceur: the mbox: target.  Appends "From SENDER DATE" + the message with
+ * mboxrd quoting + a blank line, under an fcntl() write lock, then fsync()s;
+ * a failed append is truncated away so the mbox never keeps half a message. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+
+#include "target-private.h"
+
+#define MBOX_LOCK_TRIES 100 /* ... of MBOX_LOCK_WAIT_US each: 10 s */
+#define MBOX_LOCK_WAIT_US 100000
+
+/* ---- mboxrd quoting ----
+ *
+ * Hand written: GMime's GMimeFilterFrom escapes only lines that begin with
+ * "From " (mboxo), which is not reversible.  mboxrd adds one '>' to every
+ * line matching /^>*From /, so a reader removes one from each and gets the
+ * message back byte for byte. */
+
+#define MBOX_TYPE_FILTER_RD (mbox_filter_rd_get_type())
+G_DECLARE_FINAL_TYPE(MboxFilterRd, mbox_filter_rd, MBOX, FILTER_RD, GMimeFilter)
+
+struct _MboxFilterRd {
+  GMimeFilter parent;
+  gboolean midline; /* past the start of the current line: copy bytes through */
+  gsize gt;         /* '>' seen at the start of the line, not yet written */
+  guint from;       /* bytes of "From " matched after them, not yet written */
+};
+
+G_DEFINE_FINAL_TYPE(MboxFilterRd, mbox_filter_rd, GMIME_TYPE_FILTER)
+
+static const char mbox_from[] = "From ";
+
+/* Writes the held-back line start, with one more '>' when it is to be quoted.
+ * Holding back a count instead of backing up input keeps a line of a million
+ * '>' in constant memory. */
+static char *
+mbox_filter_rd_release(MboxFilterRd *self, char *out, gboolean quote)
+{
+  if (quote)
+    *out++ = '>';
+  memset(out, '>', self->gt);
+  out += self->gt;
+  memcpy(out, mbox_from, self->from);
+  out += self->from;
+  self->gt = 0;
+  self->from = 0;
+  return out;
+}
+
+static char *
+mbox_filter_rd_step(MboxFilterRd *self, char *out, char c)
+{
+  if (!self->midline) {
+    if (self->from == 0 && c == '>') {
+      self->gt++;
+      return out;
+    }
+    if (c == mbox_from[self->from]) {
+      if (++self->from == sizeof mbox_from - 1) {
+        self->midline = TRUE;
+        return mbox_filter_rd_release(self, out, TRUE);
+      }
+      return out;
+    }
+    out = mbox_filter_rd_release(self, out, FALSE);
+  }
+  *out++ = c;
+  self->midline = c != '\n';
+  return out;
+}
+
+static void
+mbox_filter_rd_run(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace, char **outbuf,
+                   size_t *outlen, size_t *outprespace, gboolean flush)
+{
+  MboxFilterRd *self = MBOX_FILTER_RD(filter);
+  char *out;
+
+  g_mime_filter_set_size(filter, 2 * (inlen + self->gt) + 16, FALSE);
+  out = filter->outbuf;
+  for (size_t i = 0; i < inlen; i++)
+    out = mbox_filter_rd_step(self, out, inbuf[i]);
+  if (flush)
+    out = mbox_filter_rd_release(self, out, FALSE);
+  *outbuf = filter->outbuf;
+  *outlen = out - filter->outbuf;
+  *outprespace = filter->outpre;
+}
+
+static void
+mbox_filter_rd_filter(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
+                      char **outbuf, size_t *outlen, size_t *outprespace)
+{
+  mbox_filter_rd_run(filter, inbuf, inlen, prespace, outbuf, outlen, outprespace, FALSE);
+}
+
+static void
+mbox_filter_rd_complete(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
+                        char **outbuf, size_t *outlen, size_t *outprespace)
+{
+  mbox_filter_rd_run(filter, inbuf, inlen, prespace, outbuf, outlen, outprespace, TRUE);
+}
+
+static void
+mbox_filter_rd_reset(GMimeFilter *filter)
+{
+  MboxFilterRd *self = MBOX_FILTER_RD(filter);
+
+  self->midline = FALSE;
+  self->gt = 0;
+  self->from = 0;
+}
+
+static GMimeFilter *
+mbox_filter_rd_copy(GMimeFilter *filter)
+{
+  return g_object_new(MBOX_TYPE_FILTER_RD, NULL);
+}
+
+static void
+mbox_filter_rd_class_init(MboxFilterRdClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->copy = mbox_filter_rd_copy;
+  filter_class->filter = mbox_filter_rd_filter;
+  filter_class->complete = mbox_filter_rd_complete;
+  filter_class->reset = mbox_filter_rd_reset;
+}
+
+static void
+mbox_filter_rd_init(MboxFilterRd *self)
+{
+}
+
+GMimeFilter *
+farceur_mbox_filter_rd_new(void)
+{
+  return g_object_new(MBOX_TYPE_FILTER_RD, NULL);
+}
+
+/* ---- the target ---- */
+
+typedef struct {
+  char *path;
+} MboxTarget;
+
+static const char *const mbox_schemes[] = { "mbox", NULL };
+
+static gboolean
+mbox_fail(GError **error, int code, const char *what, const char *path, int saved_errno)
+{
+  g_set_error(error, FARCEUR_ERROR, code, "cannot %s mbox '%s': %s", what, path,
+              g_strerror(saved_errno));
+  return FALSE;
+}
+
+static gboolean
+mbox_open(FarceurTarget *target, GError **error)
+{
+  MboxTarget *mbox = g_new0(MboxTarget, 1);
+  g_autofree char *dir = NULL;
+
+  target->priv = mbox;
+  mbox->path = g_strdup(target->url->path);
+  dir = g_path_get_dirname(mbox->path);
+  if (g_mkdir_with_parents(dir, 0700) != 0)
+    return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "create the folder of", mbox->path, errno);
+  target->description = g_strdup_printf("mbox %s", mbox->path);
+  return TRUE;
+}
+
+/* "From SENDER Mon Nov 23 02:12:48 2026": the asctime() layout, in English
+ * whatever the locale (hand written: GDateTime's %a and %b are localised). */
+static char *
+mbox_from_line(const char *sender)
+{
+  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  static const char *const months[]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+  return g_strdup_printf(
+      "From %s %s %s %2d %02d:%02d:%02d %d\n", sender[0] ? sender : "MAILER-DAEMON",
+      days[g_date_time_get_day_of_week(now) - 1], months[g_date_time_get_month(now) - 1],
+      g_date_time_get_day_of_month(now), g_date_time_get_hour(now), g_date_time_get_minute(now),
+      g_date_time_get_second(now), g_date_time_get_year(now));
+}
+
+/* Waits for an exclusive fcntl() lock on the whole file, up to about 10 s. */
+static gboolean
+mbox_lock(int fd, const char *path, GCancellable *cancellable, GError **error)
+{
+  struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+  for (int i = 0; i < MBOX_LOCK_TRIES; i++) {
+    if (fcntl(fd, F_SETLK, &lock) == 0)
+      return TRUE;
+    if (errno != EACCES && errno != EAGAIN)
+      return mbox_fail(error, FARCEUR_ERROR_IO, "lock", path, errno);
+    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+      return FALSE;
+    g_usleep(MBOX_LOCK_WAIT_US);
+  }
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+              "cannot lock mbox '%s': still locked by another process after 10 s", path);
+  return FALSE;
+}
+
+/* A new message must follow a blank line; repairs an mbox that lacks it. */
+static gboolean
+mbox_separate(GMimeStream *stream, int fd, off_t size)
+{
+  char tail[2] = { '\n', '\n' };
+  ssize_t n;
+
+  if (size == 0)
+    return TRUE;
+  n = pread(fd, tail + 2 - MIN(size, 2), MIN(size, 2), size - MIN(size, 2));
+  if (n < 0)
+    return FALSE;
+  if (tail[1] != '\n')
+    return g_mime_stream_write_string(stream, "\n\n") >= 0;
+  if (tail[0] != '\n')
+    return g_mime_stream_write_string(stream, "\n") >= 0;
+  return TRUE;
+}
+
+static gboolean
+mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *message,
+            const char *path, GError **error)
+{
+  g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+  g_autoptr(GMimeFilter) quote = farceur_mbox_filter_rd_new();
+  g_autofree char *from_line = mbox_from_line(envelope->mail_from);
+
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
+  errno = 0;
+  if (!mbox_separate(stream, fd, size) || g_mime_stream_write_string(stream, from_line) < 0)
+    return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
+  if (!farceur_target_write_envelope(stream, envelope, error)
+      || !farceur_target_write_message(stream, message, quote, error))
+    return FALSE;
+  if (g_mime_stream_write_string(stream, "\n") < 0)
+    return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
+  if (fsync(fd) != 0)
+    return mbox_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
+  return TRUE;
+}
+
+static gboolean
+mbox_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
+             FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
+{
+  MboxTarget *mbox = target->priv;
+  int fd = open(mbox->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  struct stat st;
+  gboolean ok;
+
+  if (fd < 0)
+    return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "open", mbox->path, errno);
+  if (!mbox_lock(fd, mbox->path, cancellable, error)) {
+    close(fd);
+    return FALSE;
+  }
+  if (fstat(fd, &st) != 0) {
+    ok = mbox_fail(error, FARCEUR_ERROR_IO, "stat", mbox->path, errno);
+  } else {
+    ok = mbox_append(fd, st.st_size, envelope, message, mbox->path, error);
+    if (!ok && ftruncate(fd, st.st_size) != 0)
+      g_prefix_error(error, "(and could not remove the partial message) ");
+  }
+  close(fd); /* also releases the lock */
+  if (ok)
+    *delivery = farceur_target_local_delivery(envelope, mbox->path);
+  return ok;
+}
+
+static void
+mbox_finalize(FarceurTarget *target)
+{
+  MboxTarget *mbox = target->priv;
+
+  if (mbox == NULL)
+    return;
+  g_free(mbox->path);
+  g_free(mbox);
+}
+
+const FarceurTargetBackend farceur_target_mbox_backend = {
+  .name = "mbox",
+  .schemes = mbox_schemes,
+  .open = mbox_open,
+  .deliver = mbox_deliver,
+  .finalize = mbox_finalize,
+};

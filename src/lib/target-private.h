@@ -1,0 +1,75 @@
+/* farceur: the delivery backend interface (not installed).
+ *
+ * To add a backend (SMTP, LMTP, exec):
+ *   1. write src/lib/target-NAME.c defining a `const FarceurTargetBackend
+ *      farceur_target_NAME_backend` with the schemes it serves;
+ *   2. declare it below and list it in target_backends[] in target.c.
+ *
+ * farceur_target_open() finds the backend by URL scheme, allocates the
+ * FarceurTarget and calls ->open, which may store its state in ->priv.  The
+ * generic layer (target.c) has already validated every envelope address
+ * with farceur_envelope_check_address() and removed the Bcc, Resent-Bcc and
+ * Return-Path headers before ->deliver or ->deliver_async is called.
+ *
+ * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
+ * both: target.c bridges the missing one (a sync backend completes an async
+ * call at once in the caller's thread; an async-only backend is driven from
+ * a private GMainContext for a sync call).
+ *
+ * Delivery contract: return TRUE when at least one recipient accepted the
+ * message, FALSE with @error otherwise.  Fill *delivery (one outcome per
+ * envelope recipient, in order) whenever per-recipient outcomes are known,
+ * on failure too; leave it NULL when failing before any recipient was tried.
+ */
+#pragma once
+
+#include <farceur/target.h>
+
+typedef struct _FarceurTargetBackend FarceurTargetBackend;
+
+struct _FarceurTargetBackend {
+  const char *name;
+  const char *const *schemes; /* NULL-terminated, lower case */
+
+  /* Prepare @target (target->url is set).  Network backends must not connect here. */
+  gboolean (*open)(FarceurTarget *target, GError **error);
+
+  gboolean (*deliver)(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
+                      FarceurDelivery **delivery, GCancellable *cancellable, GError **error);
+
+  void (*deliver_async)(FarceurTarget *target, const FarceurEnvelope *envelope,
+                        GMimeObject *message, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*deliver_finish)(FarceurTarget *target, GAsyncResult *result,
+                             FarceurDelivery **delivery, GError **error);
+
+  /* Optional: end the session (QUIT), flush, release locks. */
+  gboolean (*close)(FarceurTarget *target, GCancellable *cancellable, GError **error);
+
+  /* Optional: free ->priv.  Called once, after ->close when it was not called yet. */
+  void (*finalize)(FarceurTarget *target);
+};
+
+struct _FarceurTarget {
+  const FarceurTargetBackend *backend;
+  FarceurTargetUrl *url;
+  char *description; /* set by ->open, else target.c makes one from the URL */
+  gpointer priv;     /* backend state */
+  gboolean closed;
+};
+
+extern const FarceurTargetBackend farceur_target_maildir_backend;
+extern const FarceurTargetBackend farceur_target_mbox_backend;
+/* Issue 4 (send): farceur_target_smtp_backend (smtp, smtp+starttls, smtps),
+ * farceur_target_lmtp_backend (lmtp), farceur_target_exec_backend (exec). */
+
+/* Shared by the local backends (target-local.c). */
+gboolean farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
+                                       GError **error);
+gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
+                                      GError **error);
+FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,
+                                               const char *location);
+
+/* The mboxrd quoting filter of target-mbox.c (exposed for its tests). */
+GMimeFilter *farceur_mbox_filter_rd_new(void);

@@ -1,0 +1,539 @@
+/* farceur: the session targets: SMTP (smtp:, smtp+starttls:, smtps:, bare
+ * HOST:PORT), LMTP (lmtp://HOST:PORT, lmtp:/socket) and exec:COMMAND (SMTP
+ * on a subprocess's stdin/stdout, like `sendmail -bs`).
+ *
+ * One target is one session: a FarceurSmtpClient made on the first delivery
+ * and reused for the following ones.  When the connection is lost (or the
+ * server says 421) the client is dropped and the next delivery makes a new
+ * one, so a batch slot survives a server that closes idle connections.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gunixsocketaddress.h>
+
+#include <farceur/error.h>
+#include <farceur/smtp-client.h>
+#include <farceur/target-smtp.h>
+
+#include "target-private.h"
+
+typedef enum {
+  TARGET_SMTP_TCP,
+  TARGET_SMTP_UNIX,
+  TARGET_SMTP_EXEC,
+} TargetSmtpTransport;
+
+typedef struct {
+  TargetSmtpTransport transport;
+  FarceurSmtpSecurity security;
+  gboolean lmtp;
+  FarceurSmtpClient *client; /* NULL before the first delivery and after a lost connection */
+  GSubprocess *subprocess;   /* exec: */
+
+  char *helo, *user, *password, *auth_mechanism, *tls_ca_file;
+  gboolean tls_insecure, allow_plaintext_auth, no_pipelining;
+  guint timeout_ms;
+  FarceurTranscriptFunc transcript;
+  gpointer transcript_data;
+
+  FarceurTargetCommitFunc commit;
+  gpointer commit_data;
+} TargetSmtp;
+
+typedef struct {
+  FarceurTarget *target;
+  FarceurEnvelope *envelope;
+  GMimeObject *message;
+  FarceurDelivery *delivery;
+} TargetSmtpSend;
+
+static void
+target_smtp_send_free(gpointer data)
+{
+  TargetSmtpSend *send = data;
+
+  farceur_envelope_free(send->envelope);
+  g_clear_object(&send->message);
+  farceur_delivery_free(send->delivery);
+  g_free(send);
+}
+
+static TargetSmtp *
+target_smtp_get(const FarceurTarget *target)
+{
+  return target->priv;
+}
+
+/* ---- open, options ---- */
+
+static char *
+target_smtp_describe(const FarceurTargetUrl *url, gboolean lmtp)
+{
+  const char *proto = lmtp ? "LMTP" : "SMTP";
+
+  if (strcmp(url->scheme, "exec") == 0)
+    return g_strdup_printf("SMTP via '%s'", url->path);
+  if (url->host == NULL)
+    return g_strdup_printf("%s %s", proto, url->path);
+  if (strchr(url->host, ':') != NULL)
+    return g_strdup_printf("%s [%s]:%u", proto, url->host, url->port);
+  return g_strdup_printf("%s %s:%u", proto, url->host, url->port);
+}
+
+static gboolean
+target_smtp_open(FarceurTarget *target, GError **error)
+{
+  const char *scheme = target->url->scheme;
+  TargetSmtp *smtp = g_new0(TargetSmtp, 1);
+
+  target->priv = smtp;
+  smtp->lmtp = strcmp(scheme, "lmtp") == 0;
+  if (strcmp(scheme, "exec") == 0)
+    smtp->transport = TARGET_SMTP_EXEC;
+  else if (target->url->host == NULL)
+    smtp->transport = TARGET_SMTP_UNIX;
+  if (strcmp(scheme, "smtp+starttls") == 0)
+    smtp->security = FARCEUR_SMTP_SECURITY_STARTTLS;
+  else if (strcmp(scheme, "smtps") == 0)
+    smtp->security = FARCEUR_SMTP_SECURITY_TLS;
+  else if (smtp->transport != TARGET_SMTP_TCP)
+    smtp->security = FARCEUR_SMTP_SECURITY_NONE; /* a socket or a pipe: nothing to protect */
+  else
+    smtp->security = FARCEUR_SMTP_SECURITY_OPPORTUNISTIC;
+  smtp->user = g_strdup(target->url->user);
+  target->description = target_smtp_describe(target->url, smtp->lmtp);
+  return TRUE;
+}
+
+static gboolean
+target_smtp_is_ours(const FarceurTarget *target)
+{
+  return target->backend == &farceur_target_smtp_backend
+         || target->backend == &farceur_target_lmtp_backend
+         || target->backend == &farceur_target_exec_backend;
+}
+
+/**
+ * farceur_target_is_session:
+ * @target: a target
+ *
+ * Returns: %TRUE when @target speaks SMTP or LMTP (several of them may run
+ *   side by side); %FALSE for a Maildir or an mbox
+ */
+gboolean
+farceur_target_is_session(const FarceurTarget *target)
+{
+  return target_smtp_is_ours(target);
+}
+
+static void
+target_smtp_replace(char **field, const char *value)
+{
+  g_free(*field);
+  *field = g_strdup(value);
+}
+
+/**
+ * farceur_target_set_smtp_options:
+ * @target: a target, before its first delivery
+ * @options: the session settings; copied
+ * @error: return location for a %FARCEUR_ERROR_CONFIG error
+ *
+ * Configures a session target; does nothing for a local one.
+ *
+ * Returns: %FALSE when an option cannot work (an unreadable CA file)
+ */
+gboolean
+farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions *options,
+                                GError **error)
+{
+  TargetSmtp *smtp;
+
+  if (!target_smtp_is_ours(target))
+    return TRUE;
+  smtp = target_smtp_get(target);
+  target_smtp_replace(&smtp->helo, options->helo);
+  if (smtp->user == NULL || options->user != NULL)
+    target_smtp_replace(&smtp->user, options->user ? options->user : target->url->user);
+  target_smtp_replace(&smtp->password, options->password);
+  target_smtp_replace(&smtp->auth_mechanism, options->auth_mechanism);
+  target_smtp_replace(&smtp->tls_ca_file, options->tls_ca_file);
+  smtp->tls_insecure = options->tls_insecure;
+  smtp->allow_plaintext_auth = options->allow_plaintext_auth;
+  smtp->no_pipelining = options->no_pipelining;
+  smtp->timeout_ms = options->timeout_ms;
+  smtp->transcript = options->transcript;
+  smtp->transcript_data = options->transcript_data;
+  if (smtp->tls_ca_file != NULL && !g_file_test(smtp->tls_ca_file, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "tls ca file '%s': not found",
+                smtp->tls_ca_file);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * farceur_target_set_commit_func:
+ * @target: a target
+ * @func: (nullable): called right before each final dot
+ * @user_data: for @func
+ *
+ * Sets the hook a journal needs (see #FarceurTargetCommitFunc).  Local
+ * targets have no final dot and never call it.
+ */
+void
+farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc func,
+                               gpointer user_data)
+{
+  if (!target_smtp_is_ours(target))
+    return;
+  target_smtp_get(target)->commit = func;
+  target_smtp_get(target)->commit_data = user_data;
+}
+
+/* ---- connecting ---- */
+
+static void
+target_smtp_transcript_cb(FarceurSmtpClient *client, const char *line, gpointer user_data)
+{
+  TargetSmtp *smtp = user_data;
+
+  if (smtp->transcript)
+    smtp->transcript(line, smtp->transcript_data);
+}
+
+static FarceurSmtpClient *
+target_smtp_client_new(TargetSmtp *smtp, GError **error)
+{
+  g_autoptr(FarceurSmtpClient) client = farceur_smtp_client_new();
+
+  farceur_smtp_client_set_security(client, smtp->security);
+  farceur_smtp_client_set_lmtp(client, smtp->lmtp);
+  farceur_smtp_client_set_helo(client, smtp->helo ? smtp->helo : g_get_host_name());
+  if (smtp->user != NULL)
+    farceur_smtp_client_set_auth(client, smtp->user, smtp->password, smtp->auth_mechanism);
+  farceur_smtp_client_set_allow_plaintext_auth(client, smtp->allow_plaintext_auth);
+  farceur_smtp_client_set_tls_insecure(client, smtp->tls_insecure);
+  farceur_smtp_client_set_timeout(client, smtp->timeout_ms);
+  farceur_smtp_client_set_pipelining(client, !smtp->no_pipelining);
+  if (smtp->tls_ca_file != NULL
+      && !farceur_smtp_client_set_tls_ca_file(client, smtp->tls_ca_file, error))
+    return NULL;
+  g_signal_connect(client, "transcript", G_CALLBACK(target_smtp_transcript_cb), smtp);
+  return g_steal_pointer(&client);
+}
+
+static void
+target_smtp_drop(TargetSmtp *smtp)
+{
+  if (smtp->client != NULL)
+    g_signal_handlers_disconnect_by_data(smtp->client, smtp);
+  g_clear_object(&smtp->client);
+  if (smtp->subprocess != NULL) {
+    g_subprocess_force_exit(smtp->subprocess);
+    g_clear_object(&smtp->subprocess);
+  }
+}
+
+/* exec:COMMAND through /bin/sh, its stdout and stdin as one stream. */
+static GIOStream *
+target_smtp_spawn(TargetSmtp *smtp, const char *command, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  smtp->subprocess
+      = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &local,
+                         "/bin/sh", "-c", command, NULL);
+  if (smtp->subprocess == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE, "exec '%s': %s", command,
+                local->message);
+    return NULL;
+  }
+  return g_simple_io_stream_new(g_subprocess_get_stdout_pipe(smtp->subprocess),
+                                g_subprocess_get_stdin_pipe(smtp->subprocess));
+}
+
+static void target_smtp_send(GTask *task);
+
+static void
+target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TargetSmtpSend *send = g_task_get_task_data(task);
+  TargetSmtp *smtp = target_smtp_get(send->target);
+  GError *error = NULL;
+
+  if (!farceur_smtp_client_connect_finish(FARCEUR_SMTP_CLIENT(source), result, &error)) {
+    target_smtp_drop(smtp);
+    g_task_return_error(task, error);
+    return;
+  }
+  target_smtp_send(g_steal_pointer(&task));
+}
+
+static void
+target_smtp_connect(GTask *task)
+{
+  TargetSmtpSend *send = g_task_get_task_data(task);
+  TargetSmtp *smtp = target_smtp_get(send->target);
+  const FarceurTargetUrl *url = send->target->url;
+  g_autoptr(GSocketConnectable) address = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  GError *error = NULL;
+
+  smtp->client = target_smtp_client_new(smtp, &error);
+  if (smtp->client == NULL) {
+    g_task_return_error(task, error);
+    return;
+  }
+  if (smtp->transport == TARGET_SMTP_EXEC) {
+    stream = target_smtp_spawn(smtp, url->path, &error);
+    if (stream == NULL) {
+      target_smtp_drop(smtp);
+      g_task_return_error(task, error);
+      return;
+    }
+    farceur_smtp_client_connect_stream_async(smtp->client, stream, NULL,
+                                             g_task_get_cancellable(task),
+                                             target_smtp_connect_ready_cb, task);
+    return;
+  }
+  if (smtp->transport == TARGET_SMTP_UNIX)
+    address = G_SOCKET_CONNECTABLE(g_unix_socket_address_new(url->path));
+  else
+    address = g_network_address_new(url->host, url->port);
+  farceur_smtp_client_connect_async(smtp->client, address, g_task_get_cancellable(task),
+                                    target_smtp_connect_ready_cb, task);
+}
+
+/* ---- one transaction ---- */
+
+static FarceurRcptStatus
+target_smtp_status_of(const FarceurSmtpReply *reply, FarceurSmtpOutcome outcome)
+{
+  if (reply == NULL)
+    return outcome == FARCEUR_SMTP_OUTCOME_UNKNOWN ? FARCEUR_RCPT_UNKNOWN : FARCEUR_RCPT_DEFERRED;
+  if (FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
+    return FARCEUR_RCPT_ACCEPTED;
+  if (FARCEUR_SMTP_REPLY_IS_PERMANENT(reply))
+    return FARCEUR_RCPT_REFUSED;
+  return FARCEUR_RCPT_DEFERRED;
+}
+
+/* The reply that decided a recipient's fate, and what it was. */
+static const FarceurSmtpReply *
+target_smtp_decide(const FarceurSmtpResult *result, const FarceurSmtpRecipient *rcpt, gboolean lmtp,
+                   FarceurRcptStatus *status)
+{
+  static const FarceurRcptStatus of_outcome[] = {
+    [FARCEUR_SMTP_OUTCOME_DELIVERED] = FARCEUR_RCPT_ACCEPTED,
+    [FARCEUR_SMTP_OUTCOME_REFUSED] = FARCEUR_RCPT_REFUSED,
+    [FARCEUR_SMTP_OUTCOME_DEFERRED] = FARCEUR_RCPT_DEFERRED,
+    [FARCEUR_SMTP_OUTCOME_UNKNOWN] = FARCEUR_RCPT_UNKNOWN,
+  };
+  const FarceurSmtpReply *reply;
+
+  if (result->mail_reply != NULL && !FARCEUR_SMTP_REPLY_IS_POSITIVE(result->mail_reply)) {
+    *status = target_smtp_status_of(result->mail_reply, result->outcome);
+    return result->mail_reply;
+  }
+  if (rcpt->reply == NULL || !FARCEUR_SMTP_REPLY_IS_POSITIVE(rcpt->reply)) {
+    *status = target_smtp_status_of(rcpt->reply, result->outcome);
+    return rcpt->reply;
+  }
+  if (lmtp) {
+    *status = target_smtp_status_of(rcpt->data_reply, result->outcome);
+    return rcpt->data_reply;
+  }
+  reply = result->final_reply ? result->final_reply : result->data_reply;
+  *status = of_outcome[result->outcome];
+  return reply;
+}
+
+static FarceurDelivery *
+target_smtp_delivery(const FarceurSmtpResult *result, gboolean lmtp)
+{
+  FarceurDelivery *delivery = farceur_delivery_new();
+
+  for (guint i = 0; i < result->recipients->len; i++) {
+    const FarceurSmtpRecipient *rcpt = result->recipients->pdata[i];
+    FarceurRcptStatus status;
+    const FarceurSmtpReply *reply = target_smtp_decide(result, rcpt, lmtp, &status);
+    const char *text = reply ? reply->text : (result->error ? result->error->message : NULL);
+    farceur_delivery_add(delivery, rcpt->address, status, reply ? reply->code : 0,
+                         reply ? reply->enhanced : NULL, text);
+  }
+  if (result->final_reply != NULL)
+    delivery->location = farceur_smtp_reply_to_string(result->final_reply);
+  return delivery;
+}
+
+static GError *
+target_smtp_result_error(const FarceurSmtpResult *result)
+{
+  if (result->error != NULL)
+    return g_error_copy(result->error);
+  return g_error_new_literal(FARCEUR_ERROR,
+                             result->outcome == FARCEUR_SMTP_OUTCOME_REFUSED
+                                 ? FARCEUR_ERROR_UNAVAILABLE
+                                 : FARCEUR_ERROR_TEMPFAIL,
+                             farceur_smtp_outcome_to_string(result->outcome));
+}
+
+static void
+target_smtp_send_ready_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TargetSmtpSend *send = g_task_get_task_data(task);
+  TargetSmtp *smtp = target_smtp_get(send->target);
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  GError *error = NULL;
+
+  result = farceur_smtp_client_send_finish(FARCEUR_SMTP_CLIENT(source), res, &error);
+  if (smtp->client != NULL && !farceur_smtp_client_is_ready(smtp->client))
+    target_smtp_drop(smtp);
+  if (result == NULL) {
+    g_task_return_error(task, error);
+    return;
+  }
+  send->delivery = target_smtp_delivery(result, smtp->lmtp);
+  if (farceur_delivery_count(send->delivery, FARCEUR_RCPT_ACCEPTED) > 0)
+    g_task_return_boolean(task, TRUE);
+  else
+    g_task_return_error(task, target_smtp_result_error(result));
+}
+
+static gboolean
+target_smtp_commit_cb(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
+                      gpointer user_data, GError **error)
+{
+  TargetSmtp *smtp = user_data;
+
+  return smtp->commit ? smtp->commit(envelope, smtp->commit_data, error) : TRUE;
+}
+
+static void
+target_smtp_send(GTask *task)
+{
+  TargetSmtpSend *send = g_task_get_task_data(task);
+  TargetSmtp *smtp = target_smtp_get(send->target);
+
+  farceur_smtp_client_send_async(smtp->client, send->envelope, send->message, target_smtp_commit_cb,
+                                 smtp, g_task_get_cancellable(task), target_smtp_send_ready_cb,
+                                 task);
+}
+
+static void
+target_smtp_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                          GMimeObject *message, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  TargetSmtpSend *send = g_new0(TargetSmtpSend, 1);
+  TargetSmtp *smtp = target_smtp_get(target);
+
+  g_task_set_source_tag(task, target_smtp_deliver_async);
+  send->target = target;
+  send->envelope = farceur_envelope_copy(envelope);
+  send->message = g_object_ref(message);
+  g_task_set_task_data(task, send, target_smtp_send_free);
+  if (smtp->client != NULL && farceur_smtp_client_is_ready(smtp->client))
+    target_smtp_send(task);
+  else {
+    target_smtp_drop(smtp);
+    target_smtp_connect(task);
+  }
+}
+
+static gboolean
+target_smtp_deliver_finish(FarceurTarget *target, GAsyncResult *result, FarceurDelivery **delivery,
+                           GError **error)
+{
+  TargetSmtpSend *send = g_task_get_task_data(G_TASK(result));
+
+  if (delivery != NULL)
+    *delivery = g_steal_pointer(&send->delivery);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+/* ---- closing ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  gboolean ok;
+  GError *error;
+} TargetSmtpQuit;
+
+static void
+target_smtp_quit_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TargetSmtpQuit *quit = user_data;
+
+  quit->ok = farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), result, &quit->error);
+  g_main_loop_quit(quit->loop);
+}
+
+/* QUIT, waited for on a private main context: closing is synchronous. */
+static gboolean
+target_smtp_close(FarceurTarget *target, GCancellable *cancellable, GError **error)
+{
+  TargetSmtp *smtp = target_smtp_get(target);
+  g_autoptr(GMainContext) context = NULL;
+  TargetSmtpQuit quit = { NULL, TRUE, NULL };
+
+  if (smtp->client == NULL || !farceur_smtp_client_is_ready(smtp->client)) {
+    target_smtp_drop(smtp);
+    return TRUE;
+  }
+  context = g_main_context_new();
+  g_main_context_push_thread_default(context);
+  quit.loop = g_main_loop_new(context, FALSE);
+  farceur_smtp_client_quit_async(smtp->client, cancellable, target_smtp_quit_ready_cb, &quit);
+  g_main_loop_run(quit.loop);
+  g_main_loop_unref(quit.loop);
+  if (smtp->subprocess != NULL)
+    g_subprocess_wait(smtp->subprocess, cancellable, NULL);
+  g_main_context_pop_thread_default(context);
+  target_smtp_drop(smtp);
+  if (!quit.ok)
+    g_propagate_error(error, quit.error);
+  return quit.ok;
+}
+
+static void
+target_smtp_finalize(FarceurTarget *target)
+{
+  TargetSmtp *smtp = target_smtp_get(target);
+
+  if (smtp == NULL)
+    return;
+  target_smtp_drop(smtp);
+  g_free(smtp->helo);
+  g_free(smtp->user);
+  if (smtp->password != NULL)
+    memset(smtp->password, 0, strlen(smtp->password));
+  g_free(smtp->password);
+  g_free(smtp->auth_mechanism);
+  g_free(smtp->tls_ca_file);
+  g_free(smtp);
+  target->priv = NULL;
+}
+
+#define TARGET_SMTP_BACKEND(var, label, ...)                                                       \
+  static const char *const var##_schemes[] = { __VA_ARGS__, NULL };                                \
+  const FarceurTargetBackend var = {                                                               \
+    label,                                                                                         \
+    var##_schemes,                                                                                 \
+    target_smtp_open,                                                                              \
+    NULL,                                                                                          \
+    target_smtp_deliver_async,                                                                     \
+    target_smtp_deliver_finish,                                                                    \
+    target_smtp_close,                                                                             \
+    target_smtp_finalize,                                                                          \
+  };
+
+TARGET_SMTP_BACKEND(farceur_target_smtp_backend, "smtp", "smtp", "smtp+starttls", "smtps")
+TARGET_SMTP_BACKEND(farceur_target_lmtp_backend, "lmtp", "lmtp")
+TARGET_SMTP_BACKEND(farceur_target_exec_backend, "exec", "exec")

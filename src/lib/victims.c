@@ -1,0 +1,376 @@
+/* farceur: victims files (SPEC.md, Prank campaigns).
+ *
+ * A text file holds one mailbox per line, "addr" or "Name <addr>", with
+ * blank lines and "#" comment lines ignored.  A .csv file has a header row
+ * with an "email" column (and optionally "name"); every other column becomes
+ * a variable.  A duplicated address is an error naming both lines: one
+ * victim in two groups, or twice in one, spoils the prank. */
+#include "config.h"
+
+#include <string.h>
+
+#include <farceur/campaign.h>
+#include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/init.h>
+
+#include "campaign-private.h"
+
+typedef struct {
+  const char *file;
+  guint line;
+  GPtrArray *victims;
+  GHashTable *seen; /* lower-cased address -> line (GUINT_TO_POINTER) */
+} VictimsParser;
+
+static gboolean victims_fail(const VictimsParser *p, GError **error, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static gboolean
+victims_fail(const VictimsParser *p, GError **error, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start(ap, format);
+  message = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s' line %u: %s", p->file,
+              p->line, message);
+  return FALSE;
+}
+
+void
+farceur_victim_free(FarceurVictim *victim)
+{
+  if (victim == NULL)
+    return;
+  g_free(victim->name);
+  g_free(victim->addr);
+  g_hash_table_unref(victim->vars);
+  g_free(victim);
+}
+
+/**
+ * farceur_victim_to_mailbox:
+ * @victim: a victim
+ *
+ * Returns: (transfer full): "Name <addr>" with the name quoted as RFC 5322
+ *   needs (not RFC 2047-encoded), or the bare address
+ */
+char *
+farceur_victim_to_mailbox(const FarceurVictim *victim)
+{
+  g_autoptr(InternetAddress) ia = internet_address_mailbox_new(victim->name, victim->addr);
+
+  return internet_address_to_string(ia, NULL, FALSE);
+}
+
+/* Parses "addr" or "Name <addr>" with GMime, then holds the result to the
+ * rules an SMTP command needs, which GMime's lenient parser does not. */
+static FarceurVictim *
+victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
+{
+  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, text);
+  g_autoptr(GError) local = NULL;
+  InternetAddress *ia;
+  FarceurVictim *victim;
+  const char *name;
+
+  if (list == NULL || internet_address_list_length(list) != 1) {
+    victims_fail(p, error, "expected one address, 'addr' or 'Name <addr>', got '%s'", text);
+    return NULL;
+  }
+  ia = internet_address_list_get_address(list, 0);
+  if (!INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+    victims_fail(p, error, "'%s' is a group, not an address", text);
+    return NULL;
+  }
+  if (!farceur_envelope_check_address(
+          internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), &local)) {
+    victims_fail(p, error, "%s", local->message);
+    return NULL;
+  }
+  victim = g_new0(FarceurVictim, 1);
+  name = internet_address_get_name(ia);
+  victim->name = name && name[0] ? g_strdup(name) : NULL;
+  victim->addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+  victim->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  victim->line = p->line;
+  return victim;
+}
+
+static gboolean
+victims_check_text(const VictimsParser *p, const char *text, GError **error)
+{
+  for (const char *c = text; *c; c++)
+    if (((guchar)*c < 0x20 && *c != '\t') || *c == 0x7f)
+      return victims_fail(p, error, "control character 0x%02x", (guchar)*c);
+  if (!g_utf8_validate(text, -1, NULL))
+    return victims_fail(p, error, "not valid UTF-8");
+  return TRUE;
+}
+
+static gboolean
+victims_add(VictimsParser *p, FarceurVictim *victim, GError **error)
+{
+  g_autofree char *key = g_ascii_strdown(victim->addr, -1);
+  gpointer first = g_hash_table_lookup(p->seen, key);
+
+  if (first != NULL) {
+    victims_fail(p, error, "duplicate address '%s' (already on line %u)", victim->addr,
+                 GPOINTER_TO_UINT(first));
+    farceur_victim_free(victim);
+    return FALSE;
+  }
+  g_hash_table_insert(p->seen, g_steal_pointer(&key), GUINT_TO_POINTER(victim->line));
+  g_ptr_array_add(p->victims, victim);
+  return TRUE;
+}
+
+/* ---- CSV ----
+ *
+ * Hand written (GLib has no CSV reader): RFC 4180 fields, quoted with '"'
+ * and '""' for a quote; no line breaks inside fields.  The separator is ','
+ * unless the header row has none and has ';' (spreadsheets in French
+ * locales write ';'). */
+
+static GPtrArray *
+victims_csv_split(const VictimsParser *p, const char *line, char sep, GError **error)
+{
+  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GString) field = g_string_new(NULL);
+  const char *c = line;
+
+  for (;;) {
+    g_string_truncate(field, 0);
+    if (*c == '"') {
+      for (c++; !(*c == '"' && c[1] != '"'); c++) {
+        if (*c == '\0') {
+          victims_fail(p, error, "unterminated quoted field");
+          return NULL;
+        }
+        if (*c == '"')
+          c++;
+        g_string_append_c(field, *c);
+      }
+      c++;
+      if (*c != sep && *c != '\0') {
+        victims_fail(p, error, "text after a quoted field");
+        return NULL;
+      }
+    } else {
+      while (*c != sep && *c != '\0')
+        g_string_append_c(field, *c++);
+    }
+    g_ptr_array_add(fields, g_strstrip(g_strdup(field->str)));
+    if (*c == '\0')
+      return g_steal_pointer(&fields);
+    c++;
+  }
+}
+
+typedef struct {
+  char sep;
+  GPtrArray *columns; /* normalised names */
+  int email;
+  int name;
+} VictimsCsv;
+
+/* "First Name" -> "first_name": a column must make a usable placeholder. */
+static char *
+victims_csv_column(const VictimsParser *p, const char *raw, GError **error)
+{
+  g_autofree char *name = g_ascii_strdown(raw, -1);
+
+  for (char *c = name; *c; c++) {
+    if (*c == ' ' || *c == '-')
+      *c = '_';
+    else if (!g_ascii_isalnum(*c) && *c != '_') {
+      victims_fail(p, error, "column '%s': use letters, digits, '_', '-' or spaces", raw);
+      return NULL;
+    }
+  }
+  if (name[0] == '\0') {
+    victims_fail(p, error, "empty column name in the header row");
+    return NULL;
+  }
+  return g_steal_pointer(&name);
+}
+
+static gboolean
+victims_csv_header(const VictimsParser *p, VictimsCsv *csv, const char *line, GError **error)
+{
+  g_autoptr(GPtrArray) raw = NULL;
+
+  csv->sep = strchr(line, ',') == NULL && strchr(line, ';') != NULL ? ';' : ',';
+  raw = victims_csv_split(p, line, csv->sep, error);
+  if (raw == NULL)
+    return FALSE;
+  csv->columns = g_ptr_array_new_with_free_func(g_free);
+  csv->email = csv->name = -1;
+  for (guint i = 0; i < raw->len; i++) {
+    char *column = victims_csv_column(p, raw->pdata[i], error);
+    if (column == NULL)
+      return FALSE;
+    for (guint j = 0; j < csv->columns->len; j++)
+      if (strcmp(csv->columns->pdata[j], column) == 0) {
+        g_free(column);
+        return victims_fail(p, error, "column '%s' appears twice", (char *)raw->pdata[i]);
+      }
+    if (strcmp(column, "email") == 0)
+      csv->email = i;
+    else if (strcmp(column, "name") == 0)
+      csv->name = i;
+    g_ptr_array_add(csv->columns, column);
+  }
+  if (csv->email < 0)
+    return victims_fail(p, error, "the header row has no 'email' column");
+  return TRUE;
+}
+
+static gboolean
+victims_csv_row(VictimsParser *p, const VictimsCsv *csv, const char *line, GError **error)
+{
+  g_autoptr(GPtrArray) fields = victims_csv_split(p, line, csv->sep, error);
+  FarceurVictim *victim;
+
+  if (fields == NULL)
+    return FALSE;
+  if (fields->len != csv->columns->len)
+    return victims_fail(p, error, "%u fields, the header row has %u", fields->len,
+                        csv->columns->len);
+  victim = victims_parse_mailbox(p, fields->pdata[csv->email], error);
+  if (victim == NULL)
+    return FALSE;
+  if (csv->name >= 0 && ((char *)fields->pdata[csv->name])[0] != '\0') {
+    g_free(victim->name);
+    victim->name = g_strdup(fields->pdata[csv->name]);
+  }
+  for (guint i = 0; i < fields->len; i++)
+    if ((int)i != csv->email && (int)i != csv->name)
+      g_hash_table_insert(victim->vars, g_strdup(csv->columns->pdata[i]),
+                          g_strdup(fields->pdata[i]));
+  return victims_add(p, victim, error);
+}
+
+static gboolean
+victims_parse_line(VictimsParser *p, VictimsCsv *csv, gboolean is_csv, const char *line,
+                   GError **error)
+{
+  FarceurVictim *victim;
+
+  if (!victims_check_text(p, line, error))
+    return FALSE;
+  if (!is_csv) {
+    victim = victims_parse_mailbox(p, line, error);
+    return victim != NULL && victims_add(p, victim, error);
+  }
+  if (csv->columns == NULL)
+    return victims_csv_header(p, csv, line, error);
+  return victims_csv_row(p, csv, line, error);
+}
+
+/**
+ * farceur_victims_parse:
+ * @text: the file's contents
+ * @length: its length, or -1 when NUL-terminated
+ * @file: the file name, for error messages
+ * @csv: whether @text is CSV (else one mailbox per line)
+ * @error: return location for a %FARCEUR_ERROR_DATA error naming file and line
+ *
+ * Returns: (transfer full) (element-type FarceurVictim): the victims in file
+ *   order, or %NULL on the first bad line
+ */
+GPtrArray *
+farceur_victims_parse(const char *text, gssize length, const char *file, gboolean csv,
+                      GError **error)
+{
+  g_autofree char *copy = length < 0 ? g_strdup(text) : g_strndup(text, length);
+  g_autoptr(GPtrArray) victims
+      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_victim_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  VictimsParser p = { file, 0, victims, seen };
+  VictimsCsv csv_state = { 0 };
+  g_auto(GStrv) lines = NULL;
+  gboolean ok = TRUE;
+
+  farceur_init();
+  if (length >= 0 && memchr(text, '\0', length) != NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s': NUL byte", file);
+    return NULL;
+  }
+  lines = g_strsplit(copy, "\n", -1);
+  for (guint i = 0; ok && lines[i] != NULL; i++) {
+    char *line = g_strstrip(lines[i]); /* also drops the CR of CRLF files */
+    p.line = i + 1;
+    if (line[0] != '\0' && line[0] != '#')
+      ok = victims_parse_line(&p, &csv_state, csv, line, error);
+  }
+  if (ok && csv && csv_state.columns == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s': no header row", file);
+    ok = FALSE;
+  }
+  g_clear_pointer(&csv_state.columns, g_ptr_array_unref);
+  return ok ? g_steal_pointer(&victims) : NULL;
+}
+
+/**
+ * farceur_campaign_read_file:
+ * @what: what the file is, for the message ("victims file")
+ * @path: the file
+ * @text: (out): its contents
+ * @length: (out): their length
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT error
+ *
+ * g_file_get_contents() with a message in the house style:
+ * "cannot read victims file 'x.txt': no such file".
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+farceur_campaign_read_file(const char *what, const char *path, char **text, gsize *length,
+                           GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  const char *why;
+
+  if (g_file_get_contents(path, text, length, &local))
+    return TRUE;
+  switch (local->code) {
+    case G_FILE_ERROR_NOENT:
+      why = "no such file";
+      break;
+    case G_FILE_ERROR_ACCES:
+      why = "permission denied";
+      break;
+    case G_FILE_ERROR_ISDIR:
+      why = "is a folder";
+      break;
+    default:
+      why = local->message;
+  }
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read %s '%s': %s", what, path,
+              why);
+  return FALSE;
+}
+
+/**
+ * farceur_victims_load:
+ * @path: a victims file; CSV when its name ends in ".csv"
+ * @error: return location for an error: %FARCEUR_ERROR_NOINPUT when it
+ *   cannot be read, %FARCEUR_ERROR_DATA for a bad line
+ *
+ * Returns: (transfer full) (element-type FarceurVictim): the victims
+ */
+GPtrArray *
+farceur_victims_load(const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *lower = g_ascii_strdown(path, -1);
+  gsize length;
+
+  if (!farceur_campaign_read_file("victims file", path, &text, &length, error))
+    return NULL;
+  return farceur_victims_parse(text, length, path, g_str_has_suffix(lower, ".csv"), error);
+}

@@ -1,0 +1,60 @@
+"""Shared helpers of the send integration tests: real servers on loopback.
+
+Run by /usr/bin/python3 (Debian's, with python3-aiosmtpd).  A server that
+cannot run here makes the test fail with the reason, never skip.
+"""
+import email
+import email.policy
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+SRCDIR = pathlib.Path(os.environ.get("G_TEST_SRCDIR", pathlib.Path(__file__).parent.parent))
+SERVERS = SRCDIR / "servers"
+FARCEUR = os.environ.get("FARCEUR", "farceur")
+
+
+def fail(why):
+    print(f"FAIL: {why}", file=sys.stderr)
+    sys.exit(1)
+
+
+class Postfix:
+    """A private Postfix instance (tests/servers/postfix.sh) for a with block."""
+
+    def __enter__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="farceur-postfix-")
+        self.base = pathlib.Path(self.tmp.name)
+        r = subprocess.run([str(SERVERS / "postfix.sh"), "start", str(self.base)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.tmp.cleanup()
+            fail(f"cannot start a private Postfix (exit {r.returncode}): {r.stderr.strip()}")
+        self.port = int(r.stdout.strip())
+        self.maildir = self.base / "mail" / "inbox"
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run([str(SERVERS / "postfix.sh"), "stop", str(self.base)])
+        self.tmp.cleanup()
+
+    def log(self):
+        try:
+            return (self.base / "log" / "maillog").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def wait_delivered(self, count, timeout=20.0):
+        """Waits until COUNT messages sit in the Maildir; returns them parsed."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            files = sorted((self.maildir / "new").glob("*")) if (self.maildir / "new").exists() else []
+            if len(files) >= count or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if len(files) != count:
+            fail(f"expected {count} delivered messages, found {len(files)}\n{self.log()[-3000:]}")
+        return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]

@@ -1,0 +1,427 @@
+/* The batch: real targets (a Maildir; the scripted SMTP server on loopback)
+ * and a real journal; re-runs after the faults the journal exists for. */
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include <farceur/farceur.h>
+
+#include "scripted-server.h"
+
+#define GREETING "220 mx.test ESMTP\r\n"
+#define EHLO "250-mx.test\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+#define OK "250 2.0.0 ok\r\n"
+#define GO "354 go ahead\r\n"
+#define BYE "221 2.0.0 bye\r\n"
+
+#define MESSAGE                                                                                    \
+  "From: Alice <alice@a.test>\nTo: bob@b.test\nBcc: eve@e.test\nSubject: hi %u\n\nHello %u.\n"
+
+#define SIMPLE "From: a@a.test\nTo: b@b.test\nSubject: hi\n\nHello.\n"
+
+typedef struct {
+  char *dir;
+  char *url;
+  GPtrArray *states; /* FarceurBatchState of each result, as GINT */
+  GPtrArray *errors; /* (element-type utf8) error message or "" */
+  guint attempts;
+  guint timeout_ms;
+  char *sha256; /* of the last result */
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp("farceur-batch-XXXXXX", NULL);
+  f->timeout_ms = 5000;
+  f->states = g_ptr_array_new();
+  f->errors = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+  g_assert_cmpint(system(cmd), ==, 0);
+  g_free(f->dir);
+  g_free(f->url);
+  g_free(f->sha256);
+  g_ptr_array_unref(f->states);
+  g_ptr_array_unref(f->errors);
+}
+
+static GMimeMessage *
+message_new(const char *text)
+{
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+
+  farceur_init();
+  return g_mime_parser_construct_message(parser, NULL);
+}
+
+static void
+add_message(FarceurBatch *batch, const char *source, const char *text)
+{
+  g_autoptr(GMimeMessage) message = message_new(text);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(farceur_batch_add_message(batch, source, message, &error));
+  g_assert_no_error(error);
+}
+
+static void
+add_numbered(FarceurBatch *batch, guint n)
+{
+  for (guint i = 1; i <= n; i++) {
+    g_autofree char *source = g_strdup_printf("m%u", i);
+    g_autofree char *text = g_strdup_printf(MESSAGE, i, i);
+    add_message(batch, source, text);
+  }
+}
+
+static void
+result_cb(const FarceurBatchResult *result, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add(f->states, GINT_TO_POINTER(result->state));
+  g_ptr_array_add(f->errors, g_strdup(result->error ? result->error->message : ""));
+  f->attempts += result->attempts;
+  g_free(f->sha256);
+  f->sha256 = g_strdup(result->sha256);
+}
+
+static FarceurTarget *
+open_target(gpointer user_data, GError **error)
+{
+  Fixture *f = user_data;
+  g_autoptr(FarceurTarget) target = farceur_target_new(f->url, error);
+  FarceurSmtpOptions options = { .helo = "farceur.test", .timeout_ms = f->timeout_ms };
+
+  if (target && !farceur_target_set_smtp_options(target, &options, error))
+    return NULL;
+  return g_steal_pointer(&target);
+}
+
+static void
+run(Fixture *f, FarceurBatch *batch)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_set_size(f->states, 0);
+  g_ptr_array_set_size(f->errors, 0);
+  f->attempts = 0;
+  farceur_batch_set_result_func(batch, result_cb, f);
+  g_assert_true(farceur_batch_run(batch, open_target, f, NULL, &error));
+  g_assert_no_error(error);
+}
+
+static FarceurBatchState
+state_of(Fixture *f, guint i)
+{
+  g_assert_cmpuint(i, <, f->states->len);
+  return (FarceurBatchState)GPOINTER_TO_INT(f->states->pdata[i]);
+}
+
+static guint
+count_files(const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  guint n = 0;
+
+  while (d && g_dir_read_name(d))
+    n++;
+  return n;
+}
+
+static FarceurJournal *
+journal_open(Fixture *f)
+{
+  g_autofree char *path = g_build_filename(f->dir, "journal", NULL);
+  g_autoptr(GError) error = NULL;
+  FarceurJournal *journal = farceur_journal_open(path, &error);
+
+  g_assert_no_error(error);
+  return journal;
+}
+
+static void
+use_server(Fixture *f, ScriptedServer *server)
+{
+  g_free(f->url);
+  f->url = g_strdup_printf("127.0.0.1:%u", scripted_server_get_port(server));
+}
+
+/* A loopback port nobody listens on: a re-run that connects fails loudly. */
+static void
+use_server_port_closed(Fixture *f)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new();
+  guint16 port = g_socket_listener_add_any_inet_port(listener, NULL, NULL);
+
+  g_socket_listener_close(listener);
+  g_free(f->url);
+  f->url = g_strdup_printf("127.0.0.1:%u", port);
+}
+
+/* Three messages into a Maildir; a re-run with the journal sends nothing. */
+static void
+test_maildir_and_journal(Fixture *f, gconstpointer data)
+{
+  g_autofree char *maildir = g_build_filename(f->dir, "out", NULL);
+  g_autofree char *newdir = g_build_filename(maildir, "new", NULL);
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  FarceurBatchOptions options;
+
+  f->url = g_strconcat("maildir:", maildir, NULL);
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  for (int pass = 0; pass < 2; pass++) {
+    g_autoptr(FarceurBatch) batch = farceur_batch_new(&options);
+    add_numbered(batch, 3);
+    run(f, batch);
+    g_assert_cmpuint(f->states->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpint(state_of(f, i), ==,
+                      (pass == 0 ? FARCEUR_BATCH_DELIVERED : FARCEUR_BATCH_SKIPPED));
+    g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 0);
+    g_assert_cmpuint(count_files(newdir), ==, 3);
+  }
+}
+
+/* The envelope: headers by default (Bcc included, then stripped), --rcpt
+ * replaces them, -t adds them back, --from replaces MAIL FROM. */
+static void
+envelope_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
+            gpointer user_data)
+{
+  GString *out = user_data;
+
+  g_string_append_printf(out, "%s <%s>", source, envelope->mail_from);
+  for (guint i = 0; i < envelope->rcpt_to->len; i++)
+    g_string_append_printf(out, " %s", (char *)envelope->rcpt_to->pdata[i]);
+  g_string_append_printf(out, " bcc=%s\n",
+                         g_mime_object_get_header(GMIME_OBJECT(message), "Bcc") ? "yes" : "no");
+}
+
+static void
+test_envelope_options(Fixture *f, gconstpointer data)
+{
+  const char *rcpts[] = { "carol@c.test", NULL };
+  const char *expected[] = {
+    "m1 <alice@a.test> bob@b.test eve@e.test bcc=no\n",
+    "m1 <alice@a.test> carol@c.test bcc=no\n",
+    "m1 <bounce@a.test> bob@b.test eve@e.test carol@c.test bcc=no\n",
+  };
+
+  for (int i = 0; i < 3; i++) {
+    FarceurBatchOptions options;
+    g_autoptr(FarceurBatch) batch = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    farceur_batch_options_init(&options);
+    options.rcpts = i > 0 ? rcpts : NULL;
+    options.rcpts_from_headers = i == 2;
+    options.mail_from = i == 2 ? "bounce@a.test" : NULL;
+    batch = farceur_batch_new(&options);
+    add_numbered(batch, 1);
+    g_assert_true(farceur_batch_foreach(batch, envelope_cb, out, NULL));
+    g_assert_cmpstr(out->str, ==, expected[i]);
+  }
+}
+
+/* A message without a usable envelope is refused when added, naming it. */
+static void
+test_invalid_envelope(Fixture *f, gconstpointer data)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GMimeMessage) message = message_new("From: a@a.test\nTo: nobody\n\nhi\n");
+  g_autoptr(GError) error = NULL;
+
+  farceur_batch_options_init(&options);
+  batch = farceur_batch_new(&options);
+  g_assert_false(farceur_batch_add_message(batch, "bad.eml", message, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "bad.eml"));
+  g_assert_nonnull(strstr(error->message, "nobody"));
+}
+
+/* The connection dies after the final dot: the journal says unknown, a
+ * re-run does not send it again (it connects to nothing), and
+ * --resend-unknown does, exactly once. */
+static void
+test_unknown_not_resent(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep drop[] = {
+    { GREETING }, { EHLO }, { OK }, { OK }, { GO }, { NULL, SCRIPTED_CLOSE },
+  };
+  static const ScriptedStep accept[] = {
+    { GREETING }, { EHLO }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  FarceurBatchOptions options;
+
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  options.retry_delay_ms = 10;
+  for (int pass = 0; pass < 3; pass++) {
+    g_autoptr(ScriptedServer) server = NULL;
+    g_autoptr(FarceurBatch) batch = NULL;
+    options.resend_unknown = pass == 2;
+    if (pass != 1)
+      use_server(f, server = scripted_server_new(pass == 0 ? drop : accept, pass == 0 ? 6 : 7));
+    else
+      use_server_port_closed(f);
+    batch = farceur_batch_new(&options);
+    add_message(batch, "m1", SIMPLE);
+    run(f, batch);
+    g_assert_cmpuint(f->states->len, ==, 1);
+    if (pass == 0) {
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
+      g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 75);
+      g_assert_cmpuint(f->attempts, ==, 1); /* unknown is never retried */
+      g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+                      FARCEUR_JOURNAL_UNKNOWN);
+    } else if (pass == 1) {
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+      g_assert_cmpuint(f->attempts, ==, 0);
+    } else {
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DELIVERED);
+    }
+    if (server != NULL) {
+      scripted_server_wait(server);
+      g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
+    }
+  }
+}
+
+/* The connection dies while the content is written (32 MB, more than the
+ * loopback buffers hold): no dot went out, the journal says deferred, and a
+ * re-run delivers it exactly once. */
+static void
+test_drop_mid_data(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep drop[] = {
+    { GREETING }, { EHLO }, { OK }, { OK }, { GO, SCRIPTED_DROP_IN_DATA },
+  };
+  static const ScriptedStep accept[] = {
+    { GREETING }, { EHLO }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  GString *big = g_string_new("From: a@a.test\nTo: b@b.test\nSubject: big\n\n");
+  g_autofree char *text = NULL;
+  FarceurBatchOptions options;
+
+  for (guint i = 0; i < 400000; i++)
+    g_string_append(big, "0123456789012345678901234567890123456789012345678901234567890123456789"
+                         "012345678\n");
+  text = g_string_free(big, FALSE);
+  f->timeout_ms = 120000; /* the scripted server reads 32 MB slowly */
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  options.retries = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    g_autoptr(ScriptedServer) server
+        = scripted_server_new(pass == 0 ? drop : accept, pass == 0 ? 5 : 7);
+    g_autoptr(FarceurBatch) batch = farceur_batch_new(&options);
+    use_server(f, server);
+    add_message(batch, "big.eml", text);
+    run(f, batch);
+    g_assert_cmpuint(f->states->len, ==, 1);
+    g_test_message("pass %d: %s", pass, (char *)f->errors->pdata[0]);
+    g_assert_cmpint(state_of(f, 0), ==,
+                    (pass == 0 ? FARCEUR_BATCH_DEFERRED : FARCEUR_BATCH_DELIVERED));
+    scripted_server_wait(server);
+    g_assert_cmpuint(scripted_server_get_n_messages(server), ==, (pass == 0 ? 0u : 1u));
+    g_assert_cmpint(farceur_journal_lookup(journal, "big.eml", f->sha256, "b@b.test"), ==,
+                    (pass == 0 ? FARCEUR_JOURNAL_DEFERRED : FARCEUR_JOURNAL_DELIVERED));
+  }
+}
+
+/* 4xx on MAIL: retried after the back-off on the same connection. */
+static void
+test_tempfail_retried(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO },
+    { "451 4.3.0 try again later\r\n" },
+    { OK } /* RSET */,
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(FarceurBatch) batch = NULL;
+  FarceurBatchOptions options;
+
+  farceur_batch_options_init(&options);
+  options.retry_delay_ms = 10;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m", SIMPLE);
+  run(f, batch);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DELIVERED);
+  g_assert_cmpuint(f->attempts, ==, 2);
+  g_assert_cmpstr(scripted_server_wait(server), ==,
+                  "C: EHLO farceur.test\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RSET\n"
+                  "C: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\n"
+                  "C: DATA\n"
+                  "C: <data>\n"
+                  "C: QUIT\n");
+}
+
+/* 5xx is final: no retry; a refused recipient is reported by itself while
+ * the other gets the message; the journal settles both. */
+static void
+test_some_refused(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK },  { OK }, { "550 5.1.1 no such user\r\n" },
+    { GO },       { OK },   { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  g_autoptr(FarceurBatch) batch = NULL;
+  FarceurBatchOptions options;
+  farceur_batch_options_init(&options);
+  options.retry_delay_ms = 10;
+  options.journal = journal;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m", "From: a@a.test\nTo: b@b.test, c@c.test\nSubject: hi\n\nHello.\n");
+  run(f, batch);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_PARTIAL);
+  g_assert_cmpuint(f->attempts, ==, 1);
+  g_assert_cmpuint(farceur_batch_get_summary(batch)->rcpt_refused, ==, 1);
+  g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 69);
+  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "b@b.test"), ==,
+                  FARCEUR_JOURNAL_DELIVERED);
+  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "c@c.test"), ==,
+                  FARCEUR_JOURNAL_REFUSED);
+  scripted_server_wait(server);
+  g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
+}
+
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  ADD("/batch/maildir-journal", test_maildir_and_journal);
+  ADD("/batch/envelope-options", test_envelope_options);
+  ADD("/batch/invalid-envelope", test_invalid_envelope);
+  ADD("/batch/unknown-not-resent", test_unknown_not_resent);
+  ADD("/batch/drop-mid-data", test_drop_mid_data);
+  ADD("/batch/tempfail-retried", test_tempfail_retried);
+  ADD("/batch/some-refused", test_some_refused);
+  return g_test_run();
+}

@@ -1,0 +1,310 @@
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <farceur/farceur.h>
+
+#define MSG_A "From: a@a.example\nSubject: A\n\nbody a\n"
+#define MSG_B "From: b@b.example\r\nSubject: B\r\n\r\nbody b\r\n"
+
+#define MBOX                                                                                       \
+  "From a@a.example Mon Jan  1 00:00:00 2024\n"                                                    \
+  "Subject: one\n\nfirst\n\n"                                                                      \
+  "From b@b.example Mon Jan  1 00:00:01 2024\n"                                                    \
+  "Subject: two\nContent-Type: multipart/mixed; boundary=x\n\n"                                    \
+  "--x\nContent-Type: text/plain\n\nhi\n--x--\n\n"                                                 \
+  "From c@c.example Mon Jan  1 00:00:02 2024\n"                                                    \
+  "Subject: three\n\nlast\n"
+
+static char *
+make_tmpdir(void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp("farceur-input-XXXXXX", &error);
+
+  g_assert_no_error(error);
+  return dir;
+}
+
+static char *
+write_file(const char *dir, const char *name, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename(dir, name, NULL);
+
+  g_file_set_contents(path, text, -1, &error);
+  g_assert_no_error(error);
+  return path;
+}
+
+static void
+remove_tree(const char *path)
+{
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", path);
+
+  g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* Reads every message of @arg; returns "source=subject" lines joined by ' | '. */
+static char *
+read_all(const char *arg, GPtrArray *sizes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInput) input = farceur_input_open(arg, &error);
+  GString *out = g_string_new(NULL);
+  FarceurInputMessage *m;
+
+  g_assert_no_error(error);
+  while ((m = farceur_input_next(input, &error)) != NULL) {
+    g_string_append_printf(out, "%s%s=%s", out->len ? " | " : "", m->source,
+                           g_mime_message_get_subject(m->message));
+    if (sizes)
+      g_ptr_array_add(sizes, GINT_TO_POINTER((int)m->size));
+    farceur_input_message_free(m);
+  }
+  g_assert_no_error(error);
+  /* the end is sticky */
+  g_assert_null(farceur_input_next(input, &error));
+  g_assert_no_error(error);
+  return g_string_free(out, FALSE);
+}
+
+static void
+test_single_file(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *a = write_file(dir, "a.eml", MSG_A);
+  g_autofree char *b = write_file(dir, "no-extension", MSG_B);
+  g_autoptr(GPtrArray) sizes = g_ptr_array_new();
+  g_autofree char *got_a = read_all(a, sizes);
+  g_autofree char *got_b = read_all(b, sizes);
+  g_autofree char *want_a = g_strdup_printf("%s=A", a);
+  g_autofree char *want_b = g_strdup_printf("%s=B", b);
+
+  g_assert_cmpstr(got_a, ==, want_a);
+  g_assert_cmpstr(got_b, ==, want_b);
+  g_assert_cmpint(GPOINTER_TO_INT(sizes->pdata[0]), ==, strlen(MSG_A));
+  g_assert_cmpint(GPOINTER_TO_INT(sizes->pdata[1]), ==, strlen(MSG_B));
+  remove_tree(dir);
+}
+
+static void
+check_mbox(const char *text)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box", text);
+  g_autoptr(GPtrArray) sizes = g_ptr_array_new();
+  g_autofree char *got = read_all(path, sizes);
+  g_autofree char *want = g_strdup_printf("%s#1=one | %s#2=two | %s#3=three", path, path, path);
+
+  g_assert_cmpstr(got, ==, want);
+  g_assert_cmpuint(sizes->len, ==, 3);
+  /* "Subject: one\n\nfirst\n\n": the From_ line is framing, not message */
+  g_assert_cmpint(GPOINTER_TO_INT(sizes->pdata[0]), ==, 21);
+  remove_tree(dir);
+}
+
+static void
+test_mbox(void)
+{
+  check_mbox(MBOX);
+}
+
+static void
+test_mbox_crlf(void)
+{
+  g_autoptr(GString) crlf = g_string_new(NULL);
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr(GPtrArray) sizes = g_ptr_array_new();
+
+  for (const char *p = MBOX; *p; p++) {
+    if (*p == '\n')
+      g_string_append_c(crlf, '\r');
+    g_string_append_c(crlf, *p);
+  }
+  path = write_file(dir, "box", crlf->str);
+  got = read_all(path, sizes);
+  want = g_strdup_printf("%s#1=one | %s#2=two | %s#3=three", path, path, path);
+  g_assert_cmpstr(got, ==, want);
+  g_assert_cmpint(GPOINTER_TO_INT(sizes->pdata[0]), ==, 25);
+  remove_tree(dir);
+}
+
+static void
+test_mbox_multipart_body(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box", MBOX);
+  g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+  g_autoptr(FarceurInputMessage) one = farceur_input_next(input, NULL);
+  g_autoptr(FarceurInputMessage) two = farceur_input_next(input, NULL);
+  GMimeObject *body;
+
+  g_assert_nonnull(two);
+  body = g_mime_message_get_mime_part(two->message);
+  g_assert_true(GMIME_IS_MULTIPART(body));
+  g_assert_cmpint(g_mime_multipart_get_count(GMIME_MULTIPART(body)), ==, 1);
+  remove_tree(dir);
+}
+
+static void
+test_maildir(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *cur = g_build_filename(dir, "cur", NULL);
+  g_autofree char *new = g_build_filename(dir, "new", NULL);
+  g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+
+  g_assert_cmpint(g_mkdir(cur, 0700), ==, 0);
+  g_assert_cmpint(g_mkdir(new, 0700), ==, 0);
+  g_assert_cmpint(g_mkdir(tmp, 0700), ==, 0);
+  g_free(write_file(cur, "2:2,S", MSG_B));
+  g_free(write_file(cur, "1:2,", MSG_A));
+  g_free(write_file(new, "3", MSG_A));
+  g_free(write_file(new, ".hidden", MSG_A));
+  g_free(write_file(tmp, "4", MSG_A));
+  got = read_all(dir, NULL);
+  want = g_strdup_printf("%s/new/3=A | %s/cur/1:2,=A | %s/cur/2:2,S=B", dir, dir, dir);
+  g_assert_cmpstr(got, ==, want);
+  remove_tree(dir);
+}
+
+static void
+test_plain_dir(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *sub = g_build_filename(dir, "sub", NULL);
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+
+  g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+  g_free(write_file(dir, "b.eml", MSG_B));
+  g_free(write_file(dir, "a.eml", MSG_A));
+  g_free(write_file(dir, "c.mbox", MBOX));
+  g_free(write_file(sub, "x.eml", MSG_A));
+  got = read_all(dir, NULL);
+  want = g_strdup_printf("%s/a.eml=A | %s/b.eml=B | %s/c.mbox#1=one | %s/c.mbox#2=two | "
+                         "%s/c.mbox#3=three",
+                         dir, dir, dir, dir, dir);
+  g_assert_cmpstr(got, ==, want);
+  remove_tree(dir);
+}
+
+static void
+test_missing(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInput) input = farceur_input_open("/nonexistent/farceur.eml", &error);
+
+  g_assert_null(input);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
+  g_assert_nonnull(strstr(error->message, "'/nonexistent/farceur.eml'"));
+  g_assert_cmpint(farceur_error_to_exit_status(error), ==, 66);
+}
+
+/* A file that vanishes after listing is an error naming it; the rest still reads. */
+static void
+test_vanished_file_skipped(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *a = write_file(dir, "a.eml", MSG_A);
+  g_autofree char *b = write_file(dir, "b.eml", MSG_B);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInput) input = farceur_input_open(dir, &error);
+  g_autoptr(FarceurInputMessage) m = NULL;
+
+  g_assert_no_error(error);
+  g_assert_cmpint(g_unlink(a), ==, 0);
+  g_assert_null(farceur_input_next(input, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
+  g_assert_nonnull(strstr(error->message, a));
+  g_clear_error(&error);
+  m = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(m->source, ==, b);
+  remove_tree(dir);
+}
+
+static void
+test_warnings(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(
+      dir, "w.eml", "Subject: one\nSubject: two\nContent-Type: multipart/mixed\n\nno boundary\n");
+  g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+  g_autoptr(FarceurInputMessage) m = farceur_input_next(input, NULL);
+  g_autofree char *joined = NULL;
+
+  g_assert_nonnull(m);
+  g_ptr_array_add(m->warnings, NULL);
+  joined = g_strjoinv("\n", (char **)m->warnings->pdata);
+  g_ptr_array_remove_index(m->warnings, m->warnings->len - 1);
+  g_assert_nonnull(strstr(joined, "conflicting header (Subject)"));
+  g_assert_nonnull(strstr(joined, "multipart without boundary"));
+  remove_tree(dir);
+}
+
+/* Runs @arg "-" with fd 0 replaced by @fd. */
+static char *
+read_stdin_from(int fd)
+{
+  int saved = dup(STDIN_FILENO);
+  char *got;
+
+  g_assert_cmpint(dup2(fd, STDIN_FILENO), ==, STDIN_FILENO);
+  close(fd);
+  got = read_all("-", NULL);
+  g_assert_cmpint(dup2(saved, STDIN_FILENO), ==, STDIN_FILENO);
+  close(saved);
+  return got;
+}
+
+static void
+test_stdin_pipe(void)
+{
+  int fds[2];
+  g_autofree char *got = NULL;
+
+  g_assert_cmpint(pipe(fds), ==, 0);
+  g_assert_cmpint(write(fds[1], MBOX, strlen(MBOX)), ==, strlen(MBOX));
+  close(fds[1]);
+  got = read_stdin_from(fds[0]);
+  g_assert_cmpstr(got, ==, "-#1=one | -#2=two | -#3=three");
+}
+
+static void
+test_stdin_file(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "a.eml", MSG_B);
+  g_autofree char *got = read_stdin_from(g_open(path, O_RDONLY, 0));
+
+  g_assert_cmpstr(got, ==, "-=B");
+  remove_tree(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  farceur_init();
+  g_test_add_func("/input/file/single", test_single_file);
+  g_test_add_func("/input/mbox/lf", test_mbox);
+  g_test_add_func("/input/mbox/crlf", test_mbox_crlf);
+  g_test_add_func("/input/mbox/multipart", test_mbox_multipart_body);
+  g_test_add_func("/input/dir/maildir", test_maildir);
+  g_test_add_func("/input/dir/plain", test_plain_dir);
+  g_test_add_func("/input/error/missing", test_missing);
+  g_test_add_func("/input/error/vanished", test_vanished_file_skipped);
+  g_test_add_func("/input/warnings", test_warnings);
+  g_test_add_func("/input/stdin/pipe", test_stdin_pipe);
+  g_test_add_func("/input/stdin/file", test_stdin_file);
+  return g_test_run();
+}

@@ -1,0 +1,569 @@
+/* Tests for the delivery targets: URL parsing, the loopback rail, Maildir
+ * layout and content, mbox quoting, separation and locking, async bridge. */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <farceur/farceur.h>
+
+#include "target-private.h" /* the mboxrd filter */
+
+static GMimeMessage *
+parse_message(const char *text)
+{
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+
+  return g_mime_parser_construct_message(parser, NULL);
+}
+
+static FarceurEnvelope *
+make_envelope(const char *from, ...)
+{
+  FarceurEnvelope *env = farceur_envelope_new(from);
+  va_list ap;
+
+  va_start(ap, from);
+  for (const char *r = va_arg(ap, const char *); r; r = va_arg(ap, const char *))
+    farceur_envelope_add_rcpt(env, r);
+  va_end(ap);
+  return env;
+}
+
+static char *
+make_tmpdir(void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp("farceur-target-XXXXXX", &error);
+
+  g_assert_no_error(error);
+  return dir;
+}
+
+static void
+rm_rf(const char *path)
+{
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", path);
+  g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* ---- URLs ---- */
+
+typedef struct {
+  const char *url, *scheme, *path, *user, *host;
+  guint16 port;
+} UrlCase;
+
+static void
+test_url_parse(void)
+{
+  static const UrlCase cases[] = {
+    { "maildir:outbox", "maildir", "outbox", NULL, NULL, 0 },
+    { "MAILDIR:/var/mail/x", "maildir", "/var/mail/x", NULL, NULL, 0 },
+    { "mbox:pranks.mbox", "mbox", "pranks.mbox", NULL, NULL, 0 },
+    { "smtp://localhost", "smtp", NULL, NULL, "localhost", 25 },
+    { "smtp://bob@mail.example.org:2525", "smtp", NULL, "bob", "mail.example.org", 2525 },
+    { "smtp://b%40c@h/", "smtp", NULL, "b@c", "h", 25 },
+    { "smtp+starttls://h", "smtp+starttls", NULL, NULL, "h", 587 },
+    { "smtps://[::1]", "smtps", NULL, NULL, "::1", 465 },
+    { "lmtp://127.0.0.1:8024", "lmtp", NULL, NULL, "127.0.0.1", 8024 },
+    { "lmtp://h", "lmtp", NULL, NULL, "h", 24 },
+    { "lmtp:/run/dovecot/lmtp", "lmtp", "/run/dovecot/lmtp", NULL, NULL, 0 },
+    { "exec:/usr/sbin/sendmail -bs", "exec", "/usr/sbin/sendmail -bs", NULL, NULL, 0 },
+    { "localhost:2525", "smtp", NULL, NULL, "localhost", 2525 },
+    { "[::1]:25", "smtp", NULL, NULL, "::1", 25 },
+    { "192.0.2.1:25", "smtp", NULL, NULL, "192.0.2.1", 25 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurTargetUrl) url = farceur_target_url_parse(cases[i].url, &error);
+
+    g_test_message("%s", cases[i].url);
+    g_assert_no_error(error);
+    g_assert_cmpstr(url->url, ==, cases[i].url);
+    g_assert_cmpstr(url->scheme, ==, cases[i].scheme);
+    g_assert_cmpstr(url->path, ==, cases[i].path);
+    g_assert_cmpstr(url->user, ==, cases[i].user);
+    g_assert_cmpstr(url->host, ==, cases[i].host);
+    g_assert_cmpuint(url->port, ==, cases[i].port);
+  }
+}
+
+static void
+test_url_home(void)
+{
+  g_autoptr(FarceurTargetUrl) url = farceur_target_url_parse("mbox:~/x.mbox", NULL);
+  g_autofree char *want = g_build_filename(g_get_home_dir(), "x.mbox", NULL);
+
+  g_assert_nonnull(url);
+  g_assert_cmpstr(url->path, ==, want);
+}
+
+static void
+test_url_bad(void)
+{
+  static const struct {
+    const char *url, *message;
+  } cases[] = {
+    { "outbox", "expected maildir:DIR" },
+    { "ftp://h", "expected maildir:DIR" },
+    { "maildir:", "empty path" },
+    { "exec:", "empty command" },
+    { "lmtp:run/sock", "must be absolute" },
+    { "smtp://bob:secret@h", "password does not belong" },
+    { "smtp://", "no host" },
+    { "smtp://h/path", "unexpected path" },
+    { "smtp://h:0", "port 0" },
+    { "smtp://h:99999", "delivery target" },
+    { "maildir:a\nb", "control character" },
+    { "::1:25", "expected maildir:DIR" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurTargetUrl) url = farceur_target_url_parse(cases[i].url, &error);
+
+    g_test_message("%s -> %s", cases[i].url, error ? error->message : "(ok)");
+    g_assert_null(url);
+    g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+    g_assert_nonnull(strstr(error->message, cases[i].message));
+  }
+}
+
+static void
+test_loopback(void)
+{
+  static const struct {
+    const char *url;
+    gboolean remote;
+  } cases[] = {
+    { "smtp://localhost:2525", FALSE },
+    { "smtp://LOCALHOST.", FALSE },
+    { "smtp://127.0.0.1", FALSE },
+    { "smtp://127.8.9.10:25", FALSE },
+    { "[::1]:2525", FALSE },
+    { "smtp://mail.example.org", TRUE },
+    { "smtp://192.0.2.1", TRUE },
+    { "smtp://[2001:db8::1]", TRUE },
+    { "smtp://localhost.example.org", TRUE },
+    { "smtp://128.0.0.1", TRUE },
+    { "maildir:x", FALSE },
+    { "lmtp:/run/sock", FALSE },
+    { "exec:sendmail -bs", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(FarceurTargetUrl) url = farceur_target_url_parse(cases[i].url, NULL);
+
+    g_test_message("%s", cases[i].url);
+    g_assert_nonnull(url);
+    g_assert_cmpint(farceur_target_url_is_remote(url), ==, cases[i].remote);
+  }
+  g_assert_true(farceur_host_is_loopback("[::1]"));
+  g_assert_false(farceur_host_is_loopback("::2"));
+}
+
+/* ---- Maildir ---- */
+
+static const char sample[] = "From: Alice <alice@example.org>\n"
+                             "To: bob@example.com\n"
+                             "Bcc: hidden@example.net\n"
+                             "Return-Path: <forged@example.net>\n"
+                             "Subject: hello\n"
+                             "\n"
+                             "line one\r\n"
+                             "From the desk of Alice\n";
+
+static GPtrArray *
+list_dir(const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+
+  g_assert_nonnull(d);
+  while ((name = g_dir_read_name(d)) != NULL)
+    g_ptr_array_add(names, g_strdup(name));
+  return names;
+}
+
+static void
+test_maildir_layout(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *dir = g_build_filename(tmp, "a", "outbox", NULL);
+  g_autofree char *url = g_strconcat("maildir:", dir, NULL);
+  g_autofree char *newdir = g_build_filename(dir, "new", NULL);
+  g_autofree char *tmpdir = g_build_filename(dir, "tmp", NULL);
+  g_autofree char *curdir = g_build_filename(dir, "cur", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, &error);
+  g_autoptr(FarceurEnvelope) env
+      = make_envelope("alice@example.org", "bob@example.com", "hidden@example.net", NULL);
+  g_autoptr(GPtrArray) names = NULL;
+
+  g_assert_no_error(error);
+  g_assert_true(g_file_test(curdir, G_FILE_TEST_IS_DIR));
+  {
+    g_autofree char *want = g_strconcat("Maildir ", dir, NULL);
+    g_assert_cmpstr(farceur_target_describe(target), ==, want);
+  }
+  for (int i = 0; i < 3; i++) {
+    g_autoptr(GMimeMessage) msg = parse_message(sample);
+    g_autoptr(FarceurDelivery) delivery = NULL;
+
+    g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(delivery->rcpts->len, ==, 2);
+    g_assert_cmpuint(farceur_delivery_count(delivery, FARCEUR_RCPT_ACCEPTED), ==, 2);
+    g_assert_true(g_str_has_prefix(delivery->location, newdir));
+    g_assert_true(g_file_test(delivery->location, G_FILE_TEST_IS_REGULAR));
+  }
+  g_assert_true(farceur_target_close(target, NULL, &error));
+  names = list_dir(newdir);
+  g_assert_cmpuint(names->len, ==, 3);
+  for (guint i = 0; i < names->len; i++) {
+    g_autofree char *host = g_strdup_printf(".%s", g_get_host_name());
+    g_autofree char *pid = g_strdup_printf("P%d", (int)getpid());
+    g_assert_true(
+        g_regex_match_simple("^[0-9]+\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.", names->pdata[i], 0, 0));
+    g_assert_nonnull(strstr(names->pdata[i], pid));
+    for (guint j = 0; j < i; j++)
+      g_assert_cmpstr(names->pdata[i], !=, names->pdata[j]);
+  }
+  g_clear_pointer(&names, g_ptr_array_unref);
+  names = list_dir(tmpdir);
+  g_assert_cmpuint(names->len, ==, 0);
+  rm_rf(tmp);
+}
+
+static char *
+deliver_one_maildir(const char *dir, const char *text, const FarceurEnvelope *env)
+{
+  g_autofree char *url = g_strconcat("maildir:", dir, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(GMimeMessage) msg = parse_message(text);
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_nonnull(target);
+  g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_file_get_contents(delivery->location, &contents, NULL, NULL));
+  return contents;
+}
+
+static void
+test_maildir_content(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autoptr(FarceurEnvelope) env
+      = make_envelope("alice@example.org", "bob@example.com", "hidden@example.net", NULL);
+  g_autofree char *contents = deliver_one_maildir(tmp, sample, env);
+
+  g_assert_true(g_str_has_prefix(contents, "Return-Path: <alice@example.org>\n"
+                                           "Envelope-to: bob@example.com, hidden@example.net\n"
+                                           "From: Alice <alice@example.org>\n"));
+  g_assert_null(strstr(contents, "Bcc:"));
+  g_assert_null(strstr(contents, "forged@"));
+  g_assert_null(strchr(contents, '\r'));
+  g_assert_true(g_str_has_suffix(contents, "\nline one\nFrom the desk of Alice\n"));
+  rm_rf(tmp);
+}
+
+static void
+test_maildir_null_sender_and_folding(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_new("");
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint envelope_lines = 0;
+
+  for (int i = 0; i < 20; i++) {
+    g_autofree char *rcpt = g_strdup_printf("victim%02d@example.org", i);
+    farceur_envelope_add_rcpt(env, rcpt);
+  }
+  /* no trailing newline in the input: one is added */
+  contents = deliver_one_maildir(tmp, "Subject: x\n\nno newline", env);
+  g_assert_true(g_str_has_prefix(contents, "Return-Path: <>\nEnvelope-to: victim00@example.org, "));
+  g_assert_true(g_str_has_suffix(contents, "\nno newline\n"));
+  lines = g_strsplit(contents, "\n", -1);
+  for (guint i = 1; lines[i] && (i == 1 || lines[i][0] == ' '); i++) {
+    g_assert_cmpuint(strlen(lines[i]), <=, 78);
+    envelope_lines++;
+  }
+  g_assert_cmpuint(envelope_lines, >, 1);
+  g_assert_nonnull(strstr(contents, "victim19@example.org\nSubject: x\n"));
+  rm_rf(tmp);
+}
+
+static void
+test_maildir_cantcreat(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *file = g_build_filename(tmp, "plain", NULL);
+  g_autofree char *url = g_strconcat("maildir:", file, "/box", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurTarget) target = NULL;
+
+  g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  target = farceur_target_new(url, &error);
+  g_assert_null(target);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT);
+  g_assert_nonnull(strstr(error->message, "cannot create Maildir folder"));
+  rm_rf(tmp);
+}
+
+static void
+test_bad_envelope(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *newdir = g_build_filename(tmp, "new", NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) bad
+      = make_envelope("a@example.org", "b@example.org\r\nRCPT TO:<c@x>", NULL);
+  g_autoptr(FarceurEnvelope) empty = farceur_envelope_new("a@example.org");
+  g_autoptr(GMimeMessage) msg = parse_message(sample);
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+
+  g_assert_false(farceur_target_deliver(target, bad, GMIME_OBJECT(msg), &delivery, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_null(delivery);
+  g_clear_error(&error);
+  g_assert_false(farceur_target_deliver(target, empty, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+  g_clear_error(&error);
+  farceur_target_close(target, NULL, NULL);
+  g_assert_false(farceur_target_deliver(target, bad, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+  names = list_dir(newdir);
+  g_assert_cmpuint(names->len, ==, 0);
+  rm_rf(tmp);
+}
+
+static void
+async_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref(result);
+}
+
+static void
+test_async(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GMimeMessage) msg = parse_message(sample);
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  farceur_target_deliver_async(target, env, GMIME_OBJECT(msg), NULL, async_ready_cb, &result);
+  g_assert_null(result); /* never completes inside the call */
+  while (result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_true(farceur_target_deliver_finish(target, result, &delivery, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(delivery->rcpts->len, ==, 1);
+  g_assert_true(g_file_test(delivery->location, G_FILE_TEST_IS_REGULAR));
+  g_object_unref(result);
+  rm_rf(tmp);
+}
+
+/* ---- mbox ---- */
+
+static const char quoting_sample[] = "From: a@example.org\n"
+                                     "To: b@example.org\n"
+                                     "Subject: quoting\n"
+                                     "\n"
+                                     "From here\n"
+                                     ">From there\n"
+                                     ">>From everywhere\n"
+                                     "Fromage\n"
+                                     " From indented\n"
+                                     ">>>>\n"
+                                     "From";
+
+static char *
+deliver_mbox(const char *path, const char *text, const char *from)
+{
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope(from, "b@example.org", NULL);
+  g_autoptr(GMimeMessage) msg = parse_message(text);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_nonnull(target);
+  gboolean ok = farceur_target_deliver(target, env, GMIME_OBJECT(msg), NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_assert_true(farceur_target_close(target, NULL, &error));
+  g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+  return contents;
+}
+
+static void
+test_mbox_quoting(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "sub", "x.mbox", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GRegex) from_line
+      = g_regex_new("^From a@example\\.org (Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 1-3][0-9] "
+                    "[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}$",
+                    G_REGEX_MULTILINE, 0, NULL);
+  const char *expected_body = "\n>From here\n"
+                              ">>From there\n"
+                              ">>>From everywhere\n"
+                              "Fromage\n"
+                              " From indented\n"
+                              ">>>>\n"
+                              "From\n\n";
+  g_autoptr(GMatchInfo) info = NULL;
+  int count = 0;
+
+  g_free(deliver_mbox(path, quoting_sample, "a@example.org"));
+  contents = deliver_mbox(path, quoting_sample, "a@example.org");
+  g_assert_true(g_str_has_prefix(contents, "From a@example.org "));
+  g_regex_match(from_line, contents, 0, &info);
+  for (; g_match_info_matches(info); g_match_info_next(info, NULL))
+    count++;
+  g_assert_cmpint(count, ==, 2);
+  g_assert_true(g_str_has_suffix(contents, expected_body));
+  g_assert_nonnull(strstr(contents, expected_body)); /* the first one too */
+  g_assert_nonnull(strstr(contents, "\nReturn-Path: <a@example.org>\nEnvelope-to: b@example.org\n"
+                                    "From: a@example.org\n"));
+  rm_rf(tmp);
+}
+
+static void
+test_mbox_repairs_separator(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "x.mbox", NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_true(g_file_set_contents(path, "From x Mon Jan  1 00:00:00 2024\n\nbody", -1, NULL));
+  contents = deliver_mbox(path, "Subject: y\n\nz\n", "");
+  g_assert_true(g_str_has_prefix(contents, "From x Mon Jan  1 00:00:00 2024\n\nbody\n\n"
+                                           "From MAILER-DAEMON "));
+  g_assert_nonnull(strstr(contents, "\nReturn-Path: <>\n"));
+  rm_rf(tmp);
+}
+
+static char *
+filter_rd(const char *input, gsize chunk)
+{
+  g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(mem);
+  g_autoptr(GMimeFilter) filter = farceur_mbox_filter_rd_new();
+  GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+  gsize len = strlen(input);
+
+  g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+  for (gsize i = 0; i < len; i += chunk)
+    g_assert_cmpint(g_mime_stream_write(filtered, input + i, MIN(chunk, len - i)), >=, 0);
+  g_mime_stream_flush(filtered);
+  return g_strndup((const char *)bytes->data, bytes->len);
+}
+
+/* The quoting filter on its own, fed from one byte per write to all at
+ * once: the held-back line start must survive every buffer boundary. */
+static void
+test_mbox_quoting_chunks(void)
+{
+  const char *in = "From a\n>From b\nx From c\n>>>From d\n>>x\nFrom\nFro\n>\n\nFrom ";
+  const char *want = ">From a\n>>From b\nx From c\n>>>>From d\n>>x\nFrom\nFro\n>\n\n>From ";
+
+  for (gsize chunk = 1; chunk <= strlen(in); chunk++) {
+    g_autofree char *out = filter_rd(in, chunk);
+    g_assert_cmpstr(out, ==, want);
+  }
+}
+
+/* A line of 100,000 '>' followed by "From ": one more '>' in front. */
+static void
+test_mbox_quoting_long_run(void)
+{
+  g_autoptr(GString) in = g_string_new(NULL);
+  g_autofree char *out = NULL;
+
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c(in, '>');
+  g_string_append(in, "From x\n");
+  out = filter_rd(in->str, 4096);
+  g_assert_cmpuint(strlen(out), ==, in->len + 1);
+  g_assert_true(out[0] == '>' && g_str_has_suffix(out, ">From x\n"));
+}
+
+/* Another process (Python, whose fcntl.lockf takes the same POSIX lock)
+ * holds the lock and appends its own text after a pause; our delivery must
+ * wait and land after it, in one piece. */
+static const char locker_script[]
+    = "import fcntl, sys, time\n"
+      "with open(sys.argv[1], 'a') as f:\n"
+      "    fcntl.lockf(f, fcntl.LOCK_EX)\n"
+      "    print('locked', flush=True)\n"
+      "    time.sleep(0.3)\n"
+      "    f.write('From child Mon Jan  1 00:00:00 2024\\n\\nchild was here\\n\\n')\n";
+
+static void
+test_mbox_locking(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "locked.mbox", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child = g_subprocess_new(
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "/usr/bin/python3", "-c", locker_script, path, NULL);
+  g_autoptr(GDataInputStream) out = NULL;
+
+  g_assert_no_error(error);
+  out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(child));
+  line = g_data_input_stream_read_line(out, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(line, ==, "locked");
+  contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
+  g_assert_true(g_subprocess_wait_check(child, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_str_has_prefix(contents, "From child Mon Jan  1 00:00:00 2024\n\n"
+                                           "child was here\n\nFrom a@example.org "));
+  g_assert_true(g_str_has_suffix(contents, "Subject: parent\n\nparent body\n\n"));
+  rm_rf(tmp);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  farceur_init();
+  g_test_add_func("/target/url/parse", test_url_parse);
+  g_test_add_func("/target/url/home", test_url_home);
+  g_test_add_func("/target/url/bad", test_url_bad);
+  g_test_add_func("/target/url/loopback", test_loopback);
+  g_test_add_func("/target/maildir/layout", test_maildir_layout);
+  g_test_add_func("/target/maildir/content", test_maildir_content);
+  g_test_add_func("/target/maildir/null-sender-folding", test_maildir_null_sender_and_folding);
+  g_test_add_func("/target/maildir/cantcreat", test_maildir_cantcreat);
+  g_test_add_func("/target/envelope/refused", test_bad_envelope);
+  g_test_add_func("/target/async/local", test_async);
+  g_test_add_func("/target/mbox/quoting", test_mbox_quoting);
+  g_test_add_func("/target/mbox/separator", test_mbox_repairs_separator);
+  g_test_add_func("/target/mbox/quoting-chunks", test_mbox_quoting_chunks);
+  g_test_add_func("/target/mbox/quoting-long-run", test_mbox_quoting_long_run);
+  g_test_add_func("/target/mbox/locking", test_mbox_locking);
+  return g_test_run();
+}
