@@ -139,7 +139,6 @@ struct _FarceurSmtpClient {
 
   /* operations: a connect or QUIT in progress; a QUIT asked for while
    * transactions run; the transaction receiving replies; those queued */
-  GMainContext *context;
   SmtpOp *op;
   SmtpOp *quit;
   gboolean quit_sent_ahead;

@@ -86,7 +86,6 @@ farceur_smtp_client_finalize(GObject *object)
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
   g_clear_error(&self->closing);
-  g_main_context_unref(self->context);
   g_free(self->server_name);
   g_free(self->helo);
   g_free(self->user);
@@ -119,7 +118,6 @@ static void
 farceur_smtp_client_init(FarceurSmtpClient *self)
 {
   self->helo = g_strdup("localhost");
-  self->context = g_main_context_ref_thread_default();
   g_queue_init(&self->queue);
   self->pipelining_allowed = TRUE;
   self->parser = farceur_smtp_reply_parser_new();
@@ -340,7 +338,8 @@ smtp_client_start_timer(FarceurSmtpClient *self)
   self->timer = g_timeout_source_new(smtp_client_timeout_ms(self));
   g_source_set_callback(self->timer, smtp_client_timeout_cb, self, NULL);
   g_source_set_static_name(self->timer, "farceur smtp timeout");
-  g_source_attach(self->timer, self->context);
+  /* where the I/O it guards was started: GIO dispatches there too */
+  g_source_attach(self->timer, g_main_context_get_thread_default());
 }
 
 /* An I/O error, rewritten when it was our timer that cancelled. */
@@ -1119,12 +1118,15 @@ smtp_client_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
  * farceur_smtp_client_is_ready:
  * @client: a client
  *
- * Returns: %TRUE when connected and able to start a transaction
+ * Returns: %TRUE when the connection is usable: a send asked for now runs
+ *   at once, or after those already queued (also from a send's callback);
+ *   %FALSE before connecting, after a failure, a 421 or a QUIT
  */
 gboolean
 farceur_smtp_client_is_ready(FarceurSmtpClient *client)
 {
-  return client->state == SMTP_STATE_READY;
+  return (client->state == SMTP_STATE_READY || smtp_client_is_busy(client))
+         && client->closing == NULL && client->quit == NULL;
 }
 
 /**
