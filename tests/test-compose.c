@@ -146,7 +146,8 @@ test_bind_first_name(void)
     { "  Élodie   Durand  <e@x.org>", "Élodie" },
     { "jean.dupont@x.org", "Jean" },
     { "émile_zola@x.org", "Émile" },
-    { "\"Dupont, Jean\" <jd@x.org>", "Dupont," },
+    { "\"Dupont, Jean\" <jd@x.org>", "Jean" },
+    { "\"Dupont,\" <jd@x.org>", "Dupont" },
     { "42@x.org", "42" },
   };
 

@@ -26,6 +26,8 @@ typedef struct {
   ScriptedServer *server;
   GString *transcript; /* the client's own transcript signal */
   guint commits;
+  gboolean ready_in_callback; /* is_ready() seen from the last send's callback */
+  GAsyncResult *send_result;
 } Fixture;
 
 static void
@@ -108,15 +110,27 @@ envelope_new(const char *from, ...)
   return env;
 }
 
+static void
+send_result_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  Fixture *f = data;
+
+  f->ready_in_callback = farceur_smtp_client_is_ready(FARCEUR_SMTP_CLIENT(source));
+  f->send_result = g_object_ref(res);
+}
+
 static FarceurSmtpResult *
 do_send_message(Fixture *f, FarceurEnvelope *env, const char *text, GError **error)
 {
   g_autoptr(GAsyncResult) res = NULL;
   g_autoptr(GMimeMessage) msg = message_new(text);
 
+  f->send_result = NULL;
   farceur_smtp_client_send_async(f->client, env, GMIME_OBJECT(msg), count_commit, f, NULL,
-                                 store_result_cb, &res);
-  return farceur_smtp_client_send_finish(f->client, wait_result(&res), error);
+                                 send_result_cb, f);
+  res = wait_result(&f->send_result);
+  f->send_result = NULL;
+  return farceur_smtp_client_send_finish(f->client, res, error);
 }
 
 static FarceurSmtpResult *
@@ -176,6 +190,7 @@ test_lockstep(void)
   g_assert_cmpstr(result->final_reply->text, ==, "queued as X");
   g_assert_cmpuint(result->n_accepted, ==, 1);
   g_assert_cmpuint(f.commits, ==, 1);
+  g_assert_true(f.ready_in_callback); /* the connection can be reused from there */
   do_quit(&f);
   g_assert_cmpstr(scripted_server_wait(f.server), ==,
                   "C: EHLO farceur.test\n"
@@ -442,6 +457,35 @@ test_smtputf8(void)
   fixture_clear(&f);
 }
 
+/* A stream the caller connected (what exec: and lmtp: unix sockets use). */
+static void
+test_connect_stream(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(GSocketClient) sc = g_socket_client_new();
+  g_autoptr(GSocketConnectable) address = NULL;
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  address = scripted_server_get_address(f.server);
+  conn = g_socket_client_connect(sc, address, NULL, NULL);
+  g_assert_nonnull(conn);
+  farceur_smtp_client_connect_stream_async(f.client, G_IO_STREAM(conn), NULL, NULL, store_result_cb,
+                                           &res);
+  g_assert_true(farceur_smtp_client_connect_finish(f.client, wait_result(&res), NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
 /* --- faults ------------------------------------------------------------- */
 
 static void
@@ -637,6 +681,7 @@ test_drop_after_dot(void)
   g_assert_nonnull(result->error);
   g_assert_null(result->final_reply);
   g_assert_cmpuint(f.commits, ==, 1);
+  g_assert_false(f.ready_in_callback);
   g_assert_false(farceur_smtp_client_is_ready(f.client));
   do_quit(&f); /* just closes a broken connection */
   scripted_server_wait(f.server);
@@ -851,6 +896,31 @@ test_eightbit_declared(void)
   fixture_clear(&f);
 }
 
+/* 8-bit bytes GMime cannot re-encode (the raw header of an attached message)
+ * and no 8BITMIME: refused before any command. */
+static void
+test_eightbit_unencodable(void)
+{
+  static const ScriptedStep steps[] = { { GREETING }, { "250 mx.test\r\n" }, { BYE } };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env,
+                           "Subject: outer\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
+                           "Subject: caf\xc3\xa9\n\ninner\n",
+                           &error);
+  g_assert_null(result);
+  g_assert_nonnull(strstr(error->message, "8BITMIME"));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
+  fixture_clear(&f);
+}
+
 static void
 test_size_refused_early(void)
 {
@@ -972,6 +1042,43 @@ test_cancelled(void)
                   "C: MAIL FROM:<a@a.test>\n"
                   "C: RCPT TO:<b@b.test>\n"
                   "C: DATA\n");
+  fixture_clear(&f);
+}
+
+static void
+quit_on_private_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  GError **error = data;
+
+  farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), res, error);
+  if (*error == NULL)
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "quit succeeded");
+}
+
+/* QUIT waited for on a private main context (as a synchronous close does):
+ * the server never answers, the timer still fires there. */
+static void
+test_quit_timeout_private_context(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { EHLO_LOCKSTEP },
+    { NULL, SCRIPTED_HANG },
+  };
+  Fixture f;
+  g_autoptr(GMainContext) context = g_main_context_new();
+  g_autoptr(GError) error = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  farceur_smtp_client_set_timeout(f.client, 300);
+  g_main_context_push_thread_default(context);
+  farceur_smtp_client_quit_async(f.client, NULL, quit_on_private_cb, &error);
+  while (error == NULL)
+    g_main_context_iteration(context, TRUE);
+  g_main_context_pop_thread_default(context);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==, "C: EHLO farceur.test\nC: QUIT\n");
   fixture_clear(&f);
 }
 
@@ -1333,6 +1440,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/pipelining/behind-dot", test_pipelining_behind_dot);
   g_test_add_func("/smtp-client/queued-lockstep", test_queued_lockstep);
   g_test_add_func("/smtp-client/lmtp", test_lmtp);
+  g_test_add_func("/smtp-client/connect-stream", test_connect_stream);
   g_test_add_func("/smtp-client/long-line-reencoded", test_long_line_reencoded);
   g_test_add_func("/smtp-client/smtputf8", test_smtputf8);
   g_test_add_func("/smtp-client/fault/greeting-421", test_greeting_421);
@@ -1351,6 +1459,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
+  g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);
   g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
   g_test_add_func("/smtp-client/bad-address", test_bad_address);
   g_test_add_func("/smtp-client/smuggling", test_smuggling);
@@ -1360,6 +1469,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/auth/failed", test_auth_failed);
   g_test_add_func("/smtp-client/commit-refused", test_commit_refused);
   g_test_add_func("/smtp-client/cancelled", test_cancelled);
+  g_test_add_func("/smtp-client/quit-timeout-private-context", test_quit_timeout_private_context);
   g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-plain", "PLAIN",
                        test_real_starttls_auth);
   g_test_add_data_func("/smtp-client/aiosmtpd/starttls-auth-login", "LOGIN",

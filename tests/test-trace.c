@@ -152,8 +152,9 @@ test_received_case(gconstpointer data)
   const ReceivedCase *c = data;
   g_autoptr(FarceurHop) hop = farceur_hop_parse(c->value);
   const char *expected_warnings = g_hash_table_lookup(c->expect, "warnings");
+  g_autofree char *shown = g_strescape(c->value, "\t");
 
-  g_test_message("value: %s", c->value);
+  g_test_message("value: %s", shown); /* escaped: TAP wants valid UTF-8 */
   received_dump_warnings(hop);
   for (gsize i = 0; i < G_N_ELEMENTS(received_fields); i++) {
     g_autofree char *got = received_field(hop, received_fields[i]);

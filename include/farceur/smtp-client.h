@@ -3,8 +3,9 @@
  *
  * One FarceurSmtpClient is one connection.  Configure it, connect (greeting,
  * EHLO, STARTTLS, EHLO again, AUTH), then send any number of messages on it,
- * then quit.  Every operation is an _async/_finish pair, run on the
- * thread-default main context of the thread that created the client.
+ * then quit.  Every operation is an _async/_finish pair; its I/O, timer
+ * and callback run on the thread-default main context current when it
+ * starts (use the client from one thread).
  * Sends and QUIT may be asked for while a transaction runs: they are queued
  * and run in order, and with PIPELINING the next transaction's MAIL, RCPTs
  * and DATA (or the QUIT) go out in the same write as the previous final

@@ -166,6 +166,15 @@ compose_open_output(const char *path, GError **error)
   return g_mime_stream_pipe_new(fd);
 }
 
+/* A half-written output file is removed (a device such as /dev/full is not). */
+static void
+compose_remove_partial(const char *path)
+{
+  if (path != NULL && strcmp(path, "-") != 0 && g_file_test(path, G_FILE_TEST_IS_REGULAR)
+      && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+    g_unlink(path);
+}
+
 static gboolean
 compose_run(ComposeOptions *opts, const char *path, GError **error)
 {
@@ -194,7 +203,10 @@ compose_run(ComposeOptions *opts, const char *path, GError **error)
   message = farceur_compose_message(tmpl, &request, error);
   if (message == NULL || (out = compose_open_output(opts->output, error)) == NULL)
     return FALSE;
-  return farceur_message_write(GMIME_OBJECT(message), out, error);
+  if (farceur_message_write(GMIME_OBJECT(message), out, error))
+    return TRUE;
+  compose_remove_partial(opts->output);
+  return FALSE;
 }
 
 int

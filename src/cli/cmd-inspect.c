@@ -63,7 +63,9 @@ inspect_context_new(InspectOptions *opts)
 static void
 inspect_fail(InspectOptions *opts, GError *error)
 {
-  opts->status = MAX(opts->status, cli_report_error("inspect", error));
+  int status = cli_report_error("inspect", error);
+
+  opts->status = MAX(opts->status, status);
 }
 
 /* --part without --extract: the decoded body alone on stdout. */

@@ -63,36 +63,41 @@ farceur_check_header_value(const char *what, const char *value, GError **error)
   return TRUE;
 }
 
-/* "Name, Name, ..." of the header fields of @object, in order. */
-static char *
-verify_header_names(GMimeObject *object)
+/* Appends "Name, Name, ..." of the header fields of @object, in order. */
+static void
+verify_append_names(GMimeObject *object, GString *names)
 {
   GMimeHeaderList *headers = g_mime_object_get_header_list(object);
   int n = g_mime_header_list_get_count(headers);
-  g_autoptr(GString) names = g_string_new(NULL);
 
   for (int i = 0; i < n; i++) {
     GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
-    g_string_append_printf(names, "%s%s", i ? ", " : "", g_mime_header_get_name(header));
+    g_string_append_printf(names, "%s%s", names->len ? ", " : "", g_mime_header_get_name(header));
   }
-  return g_string_free(g_steal_pointer(&names), FALSE);
 }
 
-static gboolean verify_same_part(GMimeObject *want, GMimeObject *got, const char *path,
-                                 GError **error);
+static gboolean verify_same_part(GMimeObject *outer, GMimeObject *want, GMimeObject *got,
+                                 const char *path, GError **error);
 
+/* The header names of @want (preceded by those of @outer, the message, for
+ * the top-level part) against those of @got. */
 static gboolean
-verify_same_headers(GMimeObject *want, GMimeObject *got, const char *path, GError **error)
+verify_same_headers(GMimeObject *outer, GMimeObject *want, GMimeObject *got, const char *path,
+                    GError **error)
 {
-  g_autofree char *want_names = verify_header_names(want);
-  g_autofree char *got_names = verify_header_names(got);
+  g_autoptr(GString) want_names = g_string_new(NULL);
+  g_autoptr(GString) got_names = g_string_new(NULL);
 
-  if (strcmp(want_names, got_names) == 0)
+  if (outer)
+    verify_append_names(outer, want_names);
+  verify_append_names(want, want_names);
+  verify_append_names(got, got_names);
+  if (g_string_equal(want_names, got_names))
     return TRUE;
   return compose_fail(error, NULL, 0,
                       "composed message does not re-parse as built: %s headers [%s] read back as "
                       "[%s]",
-                      path, want_names, got_names);
+                      path, want_names->str, got_names->str);
 }
 
 static gboolean
@@ -106,16 +111,18 @@ verify_same_children(GMimeMultipart *want, GMimeMultipart *got, const char *path
                         "read back %d",
                         path, n, g_mime_multipart_get_count(got));
   for (int i = 0; i < n; i++) {
-    g_autofree char *sub = g_strdup_printf("%s%s%d", path, strcmp(path, "part") ? "." : " ", i + 1);
-    if (!verify_same_part(g_mime_multipart_get_part(want, i), g_mime_multipart_get_part(got, i),
-                          sub, error))
+    g_autofree char *sub
+        = g_strdup_printf("%s%s%d", path, strcmp(path, "message") ? "." : " part ", i + 1);
+    if (!verify_same_part(NULL, g_mime_multipart_get_part(want, i),
+                          g_mime_multipart_get_part(got, i), sub, error))
       return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
-verify_same_part(GMimeObject *want, GMimeObject *got, const char *path, GError **error)
+verify_same_part(GMimeObject *outer, GMimeObject *want, GMimeObject *got, const char *path,
+                 GError **error)
 {
   g_autofree char *want_type
       = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(want));
@@ -127,7 +134,7 @@ verify_same_part(GMimeObject *want, GMimeObject *got, const char *path, GError *
     return compose_fail(error, NULL, 0,
                         "composed message does not re-parse as built: %s is %s, read back as %s",
                         path, want_type, got_type);
-  if (!verify_same_headers(want, got, path, error))
+  if (!verify_same_headers(outer, want, got, path, error))
     return FALSE;
   if (GMIME_IS_MULTIPART(want))
     return verify_same_children(GMIME_MULTIPART(want), GMIME_MULTIPART(got), path, error);
@@ -208,20 +215,21 @@ farceur_compose_verify(GMimeMessage *message, GError **error)
 {
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) again = NULL;
+  g_autoptr(GMimeObject) again = NULL;
 
   farceur_init();
   stream = verify_serialise(message, error);
   if (stream == NULL)
     return FALSE;
+  /* Parsed as a MIME entity rather than a message: the header block comes
+   * back as one list, and no time goes into re-parsing addresses and dates
+   * (the check is about header names and parts, not their values). */
   parser = g_mime_parser_new_with_stream(stream);
-  again = g_mime_parser_construct_message(parser, NULL);
+  again = g_mime_parser_construct_part(parser, NULL);
   if (again == NULL)
     return compose_fail(error, NULL, 0, "composed message does not re-parse");
-  if (!verify_same_headers(GMIME_OBJECT(message), GMIME_OBJECT(again), "message", error))
-    return FALSE;
-  return verify_same_part(g_mime_message_get_mime_part(message),
-                          g_mime_message_get_mime_part(again), "part", error);
+  return verify_same_part(GMIME_OBJECT(message), g_mime_message_get_mime_part(message), again,
+                          "message", error);
 }
 
 /**

@@ -109,8 +109,9 @@ compose_first_mailbox(InternetAddressList *list)
   return NULL;
 }
 
-/* first_name: the first word of the display name; else the local part up to
- * its first '.', '_', '-' or '+', capitalised ("jean.dupont@x" -> "Jean"). */
+/* first_name: the first word of the display name, of what follows the comma
+ * in the "Last, First" form ("Dupont, Jean" -> "Jean"); else the local part
+ * up to its first '.', '_', '-' or '+', capitalised ("jean.dupont@x" -> "Jean"). */
 static char *
 compose_first_name(InternetAddressMailbox *mailbox)
 {
@@ -120,9 +121,10 @@ compose_first_name(InternetAddressMailbox *mailbox)
   gsize cut;
 
   if (name && *name) {
-    g_autofree char *trimmed = g_strstrip(g_strdup(name));
+    const char *comma = strchr(name, ',');
+    g_autofree char *trimmed = g_strstrip(g_strdup(comma && comma[1] ? comma + 1 : name));
     if (*trimmed)
-      return g_strndup(trimmed, strcspn(trimmed, " \t"));
+      return g_strndup(trimmed, strcspn(trimmed, " \t,"));
   }
   cut = strcspn(addr, "@._-+");
   word = g_strndup(addr, cut > 0 ? cut : strcspn(addr, "@"));
@@ -238,8 +240,8 @@ compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_ou
  * `recipient.*` from the first of them; `date` (YYYY-MM-DD of
  * @request->date, else today, local time); then @request->vars on top.
  * `name` is the display name, else the address; `first_name` is the first
- * word of the display name, else the capitalised local part up to its first
- * '.', '_', '-' or '+'.  Every address and value is refused when it holds a
+ * word of the display name (of its part after the comma for "Last, First"),
+ * else the capitalised local part up to its first '.', '_', '-' or '+'.  Every address and value is refused when it holds a
  * control character (CR, LF, NUL, ...), since any of them may land in a header.
  *
  * Returns: (transfer full) (element-type utf8 utf8): the variables, or %NULL

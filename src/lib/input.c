@@ -367,8 +367,12 @@ input_read_message(FarceurInput *input, GError **error)
       input_close_file(input);
       return NULL;
     }
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "cannot parse message '%s%s%u'",
-                input->label, input->mbox ? "#" : "", input->mbox ? input->index + 1 : 0);
+    if (input->mbox)
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                  "cannot parse message '%s#%u': no header block", input->label, input->index + 1);
+    else
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                  "cannot parse message '%s': no header block", input->label);
     input_close_file(input);
     return NULL;
   }

@@ -267,8 +267,15 @@ farceur_inspect_extractor_write(FarceurInspectExtractor *extractor, const Farceu
   g_autofree char *safe = farceur_inspect_safe_filename(part->filename, fallback);
   g_autofree char *name = extract_unique(extractor, safe);
   g_autoptr(GMimeStream) out = NULL;
-  int fd = extract_open(extractor, name, error);
+  int fd;
 
+  if (!GMIME_IS_PART(part->object) && inspect_needs_reserialise(part->object, 0)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "part %s (%s) cannot be written: GMime would have to rebuild its headers",
+                part->path, part->content_type);
+    return NULL;
+  }
+  fd = extract_open(extractor, name, error);
   if (fd < 0)
     return NULL;
   out = g_mime_stream_fs_new(fd);

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL GMimeStream *inspect_digest_stream_new(void);
 G_GNUC_INTERNAL gint64 inspect_digest_stream_get_size(GMimeStream *stream);
 G_GNUC_INTERNAL char *inspect_digest_stream_finish(GMimeStream *stream);
+G_GNUC_INTERNAL gint64 inspect_digest_content(GMimeStream *digest, GMimeDataWrapper *content);
 
 /* Replaces control characters (C0, DEL, C1) by '?' and invalid UTF-8 by
  * U+FFFD: safe to print on a terminal. */

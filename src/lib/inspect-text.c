@@ -18,6 +18,7 @@
 typedef struct {
   GString *out;
   FarceurInspectFormatFlags flags;
+  int path_width; /* the path column: the longest path, at least 4 */
 } InspectText;
 
 gboolean
@@ -74,7 +75,7 @@ inspect_text_addresses(InspectText *text, const char *label, GPtrArray *addresse
 {
   if (addresses->len == 0)
     return;
-  g_string_append_printf(text->out, "  %-9s", label);
+  g_string_append_printf(text->out, "  %-10s", label);
   for (guint i = 0; i < addresses->len; i++) {
     FarceurInspectAddress *a = addresses->pdata[i];
     g_autofree char *addr = inspect_printable(a->addr);
@@ -113,7 +114,7 @@ inspect_text_envelope(InspectText *text, const FarceurInspectMessage *msg)
   g_ptr_array_add(env->sources, NULL);
   sources = g_strjoinv(", ", (char **)env->sources->pdata);
   g_ptr_array_remove_index(env->sources, env->sources->len - 1);
-  g_string_append_printf(text->out, "  %-9sMAIL FROM:<%s>", "Envelope:", from);
+  g_string_append_printf(text->out, "  %-10sMAIL FROM:<%s>", "Envelope:", from);
   if (env->rcpt_to->len > 0) {
     g_autofree char *safe = inspect_printable(rcpts);
 
@@ -142,7 +143,7 @@ inspect_text_summary(InspectText *text, const FarceurInspectMessage *msg)
   inspect_text_colour(text, TEXT_BOLD, msg->source);
   g_string_append_printf(text->out, "  (%s)\n", size);
   if (msg->subject) {
-    g_string_append_printf(text->out, "  %-9s", "Subject:");
+    g_string_append_printf(text->out, "  %-10s", "Subject:");
     inspect_text_colour(text, TEXT_BOLD, msg->subject);
     g_string_append_c(text->out, '\n');
   }
@@ -151,7 +152,7 @@ inspect_text_summary(InspectText *text, const FarceurInspectMessage *msg)
   inspect_text_addresses(text, "Cc:", msg->cc);
   inspect_text_addresses(text, "Reply-To:", msg->reply_to);
   if (date)
-    g_string_append_printf(text->out, "  %-9s%s\n", "Date:", date);
+    g_string_append_printf(text->out, "  %-10s%s\n", "Date:", date);
   if (msg->envelope)
     inspect_text_envelope(text, msg);
 }
@@ -199,17 +200,17 @@ inspect_text_parent(GPtrArray *parts, guint i)
 }
 
 static void
-inspect_text_field (InspectText *text, const char *colour, const char *before, const char *value,
-                    const char *after)
+inspect_text_field(InspectText *text, const char *colour, const char *before, const char *value,
+                   const char *after)
 {
-  g_autofree char *safe = inspect_printable (value);
-  g_autofree char *field = g_strconcat (before, safe, after, NULL);
+  g_autofree char *safe = inspect_printable(value);
+  g_autofree char *field = g_strconcat(before, safe, after, NULL);
 
-  g_string_append (text->out, "  ");
+  g_string_append(text->out, "  ");
   if ((text->flags & FARCEUR_INSPECT_FORMAT_COLOUR) && *colour)
-    g_string_append_printf (text->out, "%s%s%s", colour, field, TEXT_RESET);
+    g_string_append_printf(text->out, "%s%s%s", colour, field, TEXT_RESET);
   else
-    g_string_append (text->out, field);
+    g_string_append(text->out, field);
 }
 
 static void
@@ -256,7 +257,7 @@ inspect_text_node(InspectText *text, GPtrArray *parts, guint i, gboolean *open)
     g_string_append(text->out, last ? "`- " : "|- ");
   open[part->depth] = !last;
   if (numbered)
-    g_string_append_printf(text->out, "%-4s ", part->path);
+    g_string_append_printf(text->out, "%-*s ", text->path_width, part->path);
   inspect_text_colour(text, TEXT_CYAN, part->content_type);
   if (part->charset) {
     g_autofree char *safe = inspect_printable(part->charset);
@@ -295,8 +296,14 @@ inspect_text_warnings(InspectText *text, GPtrArray *warnings)
 char *
 farceur_inspect_message_format(const FarceurInspectMessage *msg, FarceurInspectFormatFlags flags)
 {
-  InspectText text = { g_string_new(NULL), flags };
+  InspectText text = { g_string_new(NULL), flags, 4 };
   g_autofree gboolean *open = g_new0(gboolean, FARCEUR_INSPECT_MAX_DEPTH + 2);
+
+  for (guint i = 0; i < msg->parts->len; i++) {
+    const FarceurInspectPart *part = msg->parts->pdata[i];
+
+    text.path_width = MAX(text.path_width, (int)strlen(part->path));
+  }
 
   inspect_text_summary(&text, msg);
   if (msg->headers)

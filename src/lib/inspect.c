@@ -15,6 +15,7 @@
 #include <farceur/error.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/inspect.h>
+#include <farceur/trace.h>
 
 #include "inspect-private.h"
 
@@ -274,31 +275,6 @@ inspect_add_rcpt_list(FarceurInspectEnvelope *envelope, const char *name, const 
   }
 }
 
-/* The address after the word @keyword in a Received value, before its date:
- * "for <a@b>;", "(envelope-from <x@y>)".  A light reading on purpose: the
- * full Received grammar is trace's job. */
-static char *
-inspect_received_word(const char *value, const char *keyword)
-{
-  const char *end = strrchr(value, ';');
-  size_t len = strlen(keyword);
-
-  for (const char *p = value; (p = strstr(p, keyword)) != NULL; p += len) {
-    const char *q = p + len;
-
-    if (end && p > end)
-      break;
-    if ((p > value && !g_ascii_isspace(p[-1]) && p[-1] != '(') || !g_ascii_isspace(*q))
-      continue;
-    while (g_ascii_isspace(*q))
-      q++;
-    if (*q == '\0' || *q == ';')
-      return NULL;
-    return inspect_clean_addr(q);
-  }
-  return NULL;
-}
-
 typedef struct {
   const char *name;
   gboolean sender; /* else recipients */
@@ -323,18 +299,20 @@ inspect_envelope_header(FarceurInspectEnvelope *envelope, const InspectEnvelopeH
   }
 }
 
+/* What the Received: headers say, top (latest) first, through trace's
+ * parser; used only for what no dedicated header gave. */
 static void
 inspect_envelope_received(FarceurInspectEnvelope *envelope, GPtrArray *received)
 {
   for (guint i = 0; i < received->len; i++) {
-    g_autofree char *rcpt = NULL;
+    g_autoptr(FarceurHop) hop = farceur_hop_parse(received->pdata[i]);
 
-    if (envelope->mail_from == NULL
-        && (envelope->mail_from = inspect_received_word(received->pdata[i], "envelope-from")))
+    if (envelope->mail_from == NULL && hop->envelope_from != NULL) {
+      envelope->mail_from = inspect_utf8(hop->envelope_from);
       inspect_add_source(envelope, "Received");
-    if (envelope->rcpt_to->len == 0
-        && (rcpt = inspect_received_word(received->pdata[i], "for")) != NULL && *rcpt) {
-      inspect_add_rcpt(envelope->rcpt_to, g_steal_pointer(&rcpt));
+    }
+    if (envelope->rcpt_to->len == 0 && hop->for_addr != NULL && *hop->for_addr) {
+      inspect_add_rcpt(envelope->rcpt_to, inspect_utf8(hop->for_addr));
       inspect_add_source(envelope, "Received");
     }
   }
@@ -439,22 +417,55 @@ typedef struct {
   gboolean truncated;
 } InspectWalk;
 
+/* GMime reads a Content-Type it cannot parse as application/octet-stream;
+ * RFC 2045 5.2 recommends text/plain, as for a missing one (so does Python).
+ * Decided from the raw header value: nothing is re-serialised. */
+static gboolean
+inspect_type_was_invalid(GMimeObject *object)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list(object);
+  int count = list ? g_mime_header_list_get_count(list) : 0;
+
+  for (int i = 0; i < count; i++) {
+    GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+    const char *raw = g_mime_header_get_raw_value(header);
+
+    if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Content-Type") != 0 || raw == NULL)
+      continue;
+    while (g_ascii_isspace(*raw))
+      raw++;
+    return g_ascii_strncasecmp(raw, "application/octet-stream", 24) != 0;
+  }
+  return FALSE;
+}
+
+static char *
+inspect_content_type(GMimeObject *object)
+{
+  GMimeContentType *type = g_mime_object_get_content_type(object);
+  g_autofree char *mime_type = NULL;
+
+  if (type == NULL)
+    return g_strdup("application/octet-stream");
+  if (g_mime_content_type_is_type(type, "application", "octet-stream")
+      && inspect_type_was_invalid(object))
+    return g_strdup("text/plain");
+  mime_type = g_strdup_printf("%s/%s", g_mime_content_type_get_media_type(type),
+                              g_mime_content_type_get_media_subtype(type));
+  return inspect_lower(mime_type);
+}
+
 static FarceurInspectPart *
 inspect_node_new(InspectWalk *walk, GMimeObject *object, FarceurInspectKind kind, const char *path,
                  guint depth)
 {
   FarceurInspectPart *part = g_new0(FarceurInspectPart, 1);
-  GMimeContentType *type = g_mime_object_get_content_type(object);
-  g_autofree char *mime_type = NULL;
 
   part->kind = kind;
   part->depth = depth;
   part->path = g_strdup(path);
   part->object = object;
-  if (type != NULL)
-    mime_type = g_strdup_printf("%s/%s", g_mime_content_type_get_media_type(type),
-                                g_mime_content_type_get_media_subtype(type));
-  part->content_type = inspect_lower(mime_type ? mime_type : "application/octet-stream");
+  part->content_type = inspect_content_type(object);
   g_ptr_array_add(walk->msg->parts, part);
   return part;
 }
@@ -494,10 +505,8 @@ inspect_digest(InspectWalk *walk, FarceurInspectPart *part)
   if (GMIME_IS_PART(part->object)) {
     GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part->object));
 
-    if (content != NULL) {
-      part->encoded_size = g_mime_stream_length(g_mime_data_wrapper_get_stream(content));
-      written = g_mime_data_wrapper_write_to_stream(content, sink);
-    }
+    if (content != NULL)
+      written = part->encoded_size = inspect_digest_content(sink, content);
   } else if (inspect_needs_reserialise(part->object, part->depth)) {
     inspect_warn(walk->msg, "part %s: %s not hashed: its content would have to be re-serialised",
                  part->path, part->content_type);

@@ -207,6 +207,12 @@ farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *
                 scan.longest_line_no, scan.longest_line);
     return FALSE;
   }
+  if (scan.eightbit_body && !eightbit_ok) { /* raw 8-bit headers of an attached message */
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message: 8-bit content that cannot be re-encoded to 7 bit, and the server "
+                "does not offer 8BITMIME");
+    return FALSE;
+  }
   wire = smtp_data_dot_stuff(plain);
   if (!farceur_smtp_data_check_wire(wire->data, wire->len, error))
     return FALSE;

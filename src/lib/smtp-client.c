@@ -8,6 +8,12 @@
  * write, so PIPELINING groups MAIL, RCPT and DATA in one segment and lockstep
  * mode costs one write per command.  A timer per wait cancels the
  * connection's I/O when the server is silent, TLS or not.
+ *
+ * This file: the object, configuration, I/O, TLS, connecting and session
+ * setup (greeting, EHLO/HELO, STARTTLS, AUTH), QUIT and reply dispatch.
+ * smtp-client-transaction.c: mail transactions and their queue;
+ * smtp-client-data.c: the message's wire form; smtp-client-auth.c: SASL.
+ * The states are listed in smtp-client-private.h.
  */
 #include "config.h"
 
@@ -20,33 +26,17 @@
 
 #include "smtp-client-private.h"
 
-typedef enum {
-  SMTP_STATE_DISCONNECTED,
-  SMTP_STATE_CONNECTING,
-  SMTP_STATE_TLS_HANDSHAKE,
-  SMTP_STATE_GREETING,
-  SMTP_STATE_EHLO,
-  SMTP_STATE_HELO,
-  SMTP_STATE_STARTTLS,
-  SMTP_STATE_AUTH,
-  SMTP_STATE_READY,
-  SMTP_STATE_MAIL,
-  SMTP_STATE_RCPT,
-  SMTP_STATE_DATA,
-  SMTP_STATE_CONTENT,
-  SMTP_STATE_DOT,
-  SMTP_STATE_RSET,
-  SMTP_STATE_QUIT,
-  SMTP_STATE_CLOSED,
-  SMTP_STATE_FAILED,
-  SMTP_N_STATES
-} SmtpState;
-
 static const char *const smtp_state_names[SMTP_N_STATES] = {
   "disconnected", "connecting", "tls-handshake", "greeting", "ehlo",   "helo",
   "starttls",     "auth",       "ready",         "mail",     "rcpt",   "data",
   "content",      "dot",        "rset",          "quit",     "closed", "failed",
 };
+
+const char *
+smtp_client_state_name(SmtpState state)
+{
+  return smtp_state_names[state];
+}
 
 /* RFC 5321 4.5.3.2, in seconds; commands it does not name get 5 minutes. */
 static const guint smtp_state_timeouts[SMTP_N_STATES] = {
@@ -57,89 +47,6 @@ static const guint smtp_state_timeouts[SMTP_N_STATES] = {
   [SMTP_STATE_RSET] = 300,       [SMTP_STATE_QUIT] = 300,
 };
 
-typedef enum {
-  SMTP_AUTH_PLAIN,
-  SMTP_AUTH_LOGIN,
-  SMTP_AUTH_CRAM_MD5,
-} SmtpAuthMech;
-
-/* What the server told us about the connection; forgotten after STARTTLS. */
-typedef struct {
-  GHashTable *extensions; /* upper-case EHLO keyword -> its parameters */
-  guint64 max_size;       /* SIZE parameter, 0 = no limit announced */
-  gboolean tls;
-  gboolean authenticated;
-  gboolean loopback; /* loopback address, unix socket or a given stream */
-  FarceurSmtpReply *greeting;
-} SmtpConnection;
-
-/* An operation in progress: its task, and the caller's cancellable tied to
- * the connection's (cancelling any operation kills the connection). */
-typedef struct {
-  GTask *task;
-  GCancellable *cancellable;
-  gulong cancel_id;
-} SmtpOp;
-
-/* One mail transaction. */
-typedef struct {
-  SmtpOp *op;
-  FarceurEnvelope *envelope;
-  SmtpData data;
-  FarceurSmtpCommitFunc commit;
-  gpointer commit_data;
-  FarceurSmtpResult *result;
-  guint rcpt_next;    /* index of the recipient whose RCPT reply comes next */
-  guint lmtp_next;    /* LMTP: index of the recipient whose final reply comes next */
-  gboolean pipelined; /* MAIL, RCPTs and DATA went in one write */
-  gboolean discard;   /* a "." sent after a 354 nobody should have got */
-  gboolean dot_sent;
-  gboolean sent_ahead; /* its commands went out behind the previous final dot */
-} SmtpTransaction;
-
-struct _FarceurSmtpClient {
-  GObject parent_instance;
-
-  /* configuration */
-  FarceurSmtpSecurity security;
-  gboolean lmtp;
-  char *helo;
-  char *user;
-  char *password;
-  char *mechanism;
-  gboolean allow_plaintext_auth;
-  GTlsDatabase *tls_database;
-  gboolean tls_insecure;
-  guint timeout_ms; /* 0: the RFC 5321 defaults */
-  gboolean pipelining_allowed;
-
-  /* I/O */
-  SmtpState state;
-  char *server_name;
-  GSocketConnectable *identity;
-  GIOStream *stream;
-  GCancellable *io_cancellable; /* cancelled on timeout or by the caller */
-  GSource *timer;
-  gboolean timed_out;
-  FarceurSmtpReplyParser *parser;
-  GByteArray *outbuf;
-  char inbuf[16384];
-  GError *closing; /* why the session ends after this reply (421, RSET refused) */
-
-  /* operations: a connect or QUIT in progress; a QUIT asked for while
-   * transactions run; the transaction receiving replies; those queued */
-  GMainContext *context;
-  SmtpOp *op;
-  SmtpOp *quit;
-  gboolean quit_sent_ahead;
-  SmtpTransaction *tx;
-  GQueue queue;
-
-  SmtpConnection conn;
-  SmtpAuthMech auth_mech;
-  guint auth_step;
-};
-
 G_DEFINE_FINAL_TYPE(FarceurSmtpClient, farceur_smtp_client, G_TYPE_OBJECT)
 
 enum { SIGNAL_TRANSCRIPT, N_SIGNALS };
@@ -148,79 +55,7 @@ static guint smtp_client_signals[N_SIGNALS];
 typedef void (*SmtpReplyHandler)(FarceurSmtpClient *self, FarceurSmtpReply *reply);
 
 static void smtp_client_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-static void smtp_client_wait(FarceurSmtpClient *self);
-static void smtp_client_fail(FarceurSmtpClient *self, GError *error);
 static void smtp_client_send_ehlo(FarceurSmtpClient *self);
-static void smtp_client_tx_end(FarceurSmtpClient *self, gboolean need_rset);
-
-/* --- records ------------------------------------------------------------ */
-
-/**
- * farceur_smtp_outcome_to_string:
- * @outcome: an outcome
- *
- * Returns: (transfer none): "delivered", "refused", "deferred" or "unknown",
- *   the words of the journal and of `--json`
- */
-const char *
-farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome)
-{
-  static const char *const names[] = { "delivered", "refused", "deferred", "unknown" };
-
-  return (guint)outcome < G_N_ELEMENTS(names) ? names[outcome] : "invalid";
-}
-
-static void
-smtp_recipient_free(FarceurSmtpRecipient *rcpt)
-{
-  g_free(rcpt->address);
-  farceur_smtp_reply_free(rcpt->reply);
-  farceur_smtp_reply_free(rcpt->data_reply);
-  g_free(rcpt);
-}
-
-/**
- * farceur_smtp_result_free:
- * @result: (nullable): a result
- */
-void
-farceur_smtp_result_free(FarceurSmtpResult *result)
-{
-  if (result == NULL)
-    return;
-  farceur_smtp_reply_free(result->mail_reply);
-  g_ptr_array_unref(result->recipients);
-  farceur_smtp_reply_free(result->data_reply);
-  farceur_smtp_reply_free(result->final_reply);
-  g_clear_error(&result->error);
-  g_free(result);
-}
-
-static FarceurSmtpResult *
-smtp_result_new(const FarceurEnvelope *envelope)
-{
-  FarceurSmtpResult *result = g_new0(FarceurSmtpResult, 1);
-
-  result->outcome = FARCEUR_SMTP_OUTCOME_DEFERRED;
-  result->recipients = g_ptr_array_new_with_free_func((GDestroyNotify)smtp_recipient_free);
-  for (guint i = 0; i < envelope->rcpt_to->len; i++) {
-    FarceurSmtpRecipient *rcpt = g_new0(FarceurSmtpRecipient, 1);
-
-    rcpt->address = g_strdup(envelope->rcpt_to->pdata[i]);
-    g_ptr_array_add(result->recipients, rcpt);
-  }
-  return result;
-}
-
-static void
-smtp_transaction_free(SmtpTransaction *tx)
-{
-  g_assert(tx->op == NULL); /* its task was returned */
-  farceur_envelope_free(tx->envelope);
-  g_clear_pointer(&tx->data.content, g_bytes_unref);
-  farceur_smtp_result_free(tx->result);
-  g_free(tx);
-}
 
 /* --- GObject ------------------------------------------------------------ */
 
@@ -251,7 +86,6 @@ farceur_smtp_client_finalize(GObject *object)
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
   g_clear_error(&self->closing);
-  g_main_context_unref(self->context);
   g_free(self->server_name);
   g_free(self->helo);
   g_free(self->user);
@@ -284,7 +118,6 @@ static void
 farceur_smtp_client_init(FarceurSmtpClient *self)
 {
   self->helo = g_strdup("localhost");
-  self->context = g_main_context_ref_thread_default();
   g_queue_init(&self->queue);
   self->pipelining_allowed = TRUE;
   self->parser = farceur_smtp_reply_parser_new();
@@ -433,7 +266,7 @@ farceur_smtp_client_set_pipelining(FarceurSmtpClient *client, gboolean allowed)
 
 /* --- state, transcript, timer ------------------------------------------- */
 
-static void
+void
 smtp_client_set_state(FarceurSmtpClient *self, SmtpState state)
 {
   if (self->state == state)
@@ -444,13 +277,13 @@ smtp_client_set_state(FarceurSmtpClient *self, SmtpState state)
 }
 
 /* A transaction is under way: sends and QUIT asked for now are queued. */
-static gboolean
+gboolean
 smtp_client_is_busy(FarceurSmtpClient *self)
 {
   return self->state >= SMTP_STATE_MAIL && self->state <= SMTP_STATE_RSET;
 }
 
-static void
+void
 smtp_client_transcript(FarceurSmtpClient *self, const char *prefix, const char *line)
 {
   g_autofree char *full = NULL;
@@ -482,7 +315,7 @@ smtp_client_timeout_cb(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
+void
 smtp_client_stop_timer(FarceurSmtpClient *self)
 {
   if (self->timer == NULL)
@@ -498,18 +331,19 @@ smtp_client_timeout_ms(FarceurSmtpClient *self)
 }
 
 /* The timer runs while we wait on the server in the current state. */
-static void
+void
 smtp_client_start_timer(FarceurSmtpClient *self)
 {
   smtp_client_stop_timer(self);
   self->timer = g_timeout_source_new(smtp_client_timeout_ms(self));
   g_source_set_callback(self->timer, smtp_client_timeout_cb, self, NULL);
   g_source_set_static_name(self->timer, "farceur smtp timeout");
-  g_source_attach(self->timer, self->context);
+  /* where the I/O it guards was started: GIO dispatches there too */
+  g_source_attach(self->timer, g_main_context_get_thread_default());
 }
 
 /* An I/O error, rewritten when it was our timer that cancelled. */
-static GError *
+GError *
 smtp_client_io_error(FarceurSmtpClient *self, GError *error, const char *doing)
 {
   GError *out;
@@ -536,7 +370,7 @@ smtp_client_cancelled_cb(GCancellable *cancellable, gpointer data)
   g_cancellable_cancel(G_CANCELLABLE(data));
 }
 
-static SmtpOp *
+SmtpOp *
 smtp_op_new(FarceurSmtpClient *self, GTask *task)
 {
   SmtpOp *op = g_new0(SmtpOp, 1);
@@ -552,7 +386,7 @@ smtp_op_new(FarceurSmtpClient *self, GTask *task)
 }
 
 /* Free @op; its task (transfer full) is then ready to be returned. */
-static GTask *
+GTask *
 smtp_op_finish(SmtpOp *op)
 {
   GTask *task = op->task;
@@ -589,7 +423,7 @@ smtp_client_return_boolean(FarceurSmtpClient *self)
   smtp_op_return_boolean(g_steal_pointer(&self->op));
 }
 
-static void
+void
 smtp_client_close_stream(FarceurSmtpClient *self)
 {
   if (self->stream == NULL)
@@ -599,26 +433,11 @@ smtp_client_close_stream(FarceurSmtpClient *self)
   g_clear_object(&self->stream);
 }
 
-/* A transaction the connection failed under: unknown when its dot went out,
- * else deferred (nothing was delivered). */
-static void
-smtp_client_tx_abandon(SmtpTransaction *tx, const GError *error)
-{
-  g_autoptr(GTask) task = smtp_op_finish(g_steal_pointer(&tx->op));
-  FarceurSmtpResult *result = g_steal_pointer(&tx->result);
-
-  result->outcome = tx->dot_sent ? FARCEUR_SMTP_OUTCOME_UNKNOWN : FARCEUR_SMTP_OUTCOME_DEFERRED;
-  g_clear_error(&result->error);
-  result->error = g_error_copy(error);
-  smtp_transaction_free(tx);
-  g_task_return_pointer(task, result, (GDestroyNotify)farceur_smtp_result_free);
-}
-
 /* Connection-level failure: the connection is unusable from here on.
  * Takes @error.  Every operation gets its answer, in the order asked:
  * transactions their results, a pending QUIT success (the connection is
  * closed, as asked), a connect or QUIT in progress the error. */
-static void
+void
 smtp_client_fail(FarceurSmtpClient *self, GError *error)
 {
   g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
@@ -654,7 +473,7 @@ smtp_client_fail_reply(FarceurSmtpClient *self, int code, const char *what,
 
 /* The session ends once the current reply is handled; queued work fails
  * with @what.  A server that cannot RSET is not to be trusted further. */
-static void
+void
 smtp_client_set_closing(FarceurSmtpClient *self, int code, const char *what,
                         const FarceurSmtpReply *reply)
 {
@@ -665,7 +484,7 @@ smtp_client_set_closing(FarceurSmtpClient *self, int code, const char *what,
                                 self->server_name, what, reply->code, flat);
 }
 
-static int
+int
 smtp_client_reply_error_code(const FarceurSmtpReply *reply)
 {
   return reply->code / 100 == 4 ? FARCEUR_ERROR_TEMPFAIL : FARCEUR_ERROR_UNAVAILABLE;
@@ -673,7 +492,7 @@ smtp_client_reply_error_code(const FarceurSmtpReply *reply)
 
 /* --- writing and reading ------------------------------------------------ */
 
-static void
+void
 smtp_client_queue(FarceurSmtpClient *self, const char *line, const char *shown)
 {
   g_byte_array_append(self->outbuf, (const guint8 *)line, (guint)strlen(line));
@@ -681,7 +500,7 @@ smtp_client_queue(FarceurSmtpClient *self, const char *line, const char *shown)
   smtp_client_transcript(self, "C: ", shown ? shown : line);
 }
 
-static void
+void
 smtp_client_write_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 {
   FarceurSmtpClient *self = data;
@@ -698,7 +517,7 @@ smtp_client_write_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 
 /* The send step's end: write what was queued in one write, then wait for
  * the next reply. */
-static void
+void
 smtp_client_send(FarceurSmtpClient *self)
 {
   GOutputStream *out = g_io_stream_get_output_stream(self->stream);
@@ -741,7 +560,7 @@ smtp_client_read_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 
 /* Hand the next complete reply to the current state's handler, reading
  * more from the server when none is buffered. */
-static void
+void
 smtp_client_wait(FarceurSmtpClient *self)
 {
   FarceurSmtpReply *reply = farceur_smtp_reply_parser_pop(self->parser);
@@ -1196,509 +1015,6 @@ smtp_client_on_auth(FarceurSmtpClient *self, FarceurSmtpReply *reply)
   smtp_client_send(self);
 }
 
-/* --- the mail transaction ----------------------------------------------- */
-
-static gboolean
-smtp_client_needs_utf8(const FarceurEnvelope *envelope, const SmtpData *data)
-{
-  if (data->utf8_header || !g_str_is_ascii(envelope->mail_from))
-    return TRUE;
-  for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    if (!g_str_is_ascii(envelope->rcpt_to->pdata[i]))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-smtp_client_check_envelope(const FarceurEnvelope *envelope, GError **error)
-{
-  if (envelope->rcpt_to->len == 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "envelope: no recipient");
-    return FALSE;
-  }
-  if (envelope->mail_from[0] != '\0' && !farceur_envelope_check_address(envelope->mail_from, error))
-    return FALSE;
-  for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    if (!farceur_envelope_check_address(envelope->rcpt_to->pdata[i], error))
-      return FALSE;
-  return TRUE;
-}
-
-/* Everything we can refuse before a command goes out. */
-static gboolean
-smtp_client_check_transaction(FarceurSmtpClient *self, SmtpTransaction *tx, GError **error)
-{
-  gsize size = g_bytes_get_size(tx->data.content);
-
-  if (smtp_client_needs_utf8(tx->envelope, &tx->data)
-      && !farceur_smtp_client_has_extension(self, "SMTPUTF8")) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "smtp server '%s' does not offer SMTPUTF8, needed for non-ASCII addresses "
-                "or headers",
-                self->server_name);
-    return FALSE;
-  }
-  if (self->conn.max_size > 0 && size > self->conn.max_size) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message of %zu octets is over the %" G_GUINT64_FORMAT
-                " octets smtp server '%s' accepts",
-                size, self->conn.max_size, self->server_name);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static SmtpTransaction *
-smtp_client_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GMimeObject *message,
-                    GError **error)
-{
-  SmtpTransaction *tx;
-  gboolean eightbit_ok = farceur_smtp_client_has_extension(self, "8BITMIME");
-
-  if (self->state != SMTP_STATE_READY && !smtp_client_is_busy(self)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: not connected (%s state)",
-                smtp_state_names[self->state]);
-    return NULL;
-  }
-  if (self->quit != NULL) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: quitting");
-    return NULL;
-  }
-  if (!smtp_client_check_envelope(envelope, error))
-    return NULL;
-  tx = g_new0(SmtpTransaction, 1);
-  tx->envelope = farceur_envelope_copy(envelope);
-  if (!farceur_smtp_data_prepare(message, eightbit_ok, &tx->data, error)
-      || !smtp_client_check_transaction(self, tx, error)) {
-    smtp_transaction_free(tx);
-    return NULL;
-  }
-  tx->result = smtp_result_new(envelope);
-  tx->result->size = g_bytes_get_size(tx->data.content);
-  return tx;
-}
-
-static char *
-smtp_client_mail_command(FarceurSmtpClient *self, SmtpTransaction *tx)
-{
-  GString *line = g_string_new(NULL);
-
-  g_string_append_printf(line, "MAIL FROM:<%s>", tx->envelope->mail_from);
-  if (farceur_smtp_client_has_extension(self, "SIZE"))
-    g_string_append_printf(line, " SIZE=%zu", g_bytes_get_size(tx->data.content));
-  if (tx->data.eightbit && farceur_smtp_client_has_extension(self, "8BITMIME"))
-    g_string_append(line, " BODY=8BITMIME");
-  if (smtp_client_needs_utf8(tx->envelope, &tx->data))
-    g_string_append(line, " SMTPUTF8");
-  return g_string_free(line, FALSE);
-}
-
-static void
-smtp_client_queue_rcpt(FarceurSmtpClient *self, SmtpTransaction *tx, guint index)
-{
-  g_autofree char *line
-      = g_strdup_printf("RCPT TO:<%s>", (char *)tx->envelope->rcpt_to->pdata[index]);
-
-  smtp_client_queue(self, line, NULL);
-}
-
-/* MAIL FROM; with PIPELINING the RCPTs and DATA too (RFC 2920: DATA ends
- * the group; the content waits for the 354). */
-static void
-smtp_client_queue_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
-{
-  g_autofree char *mail = smtp_client_mail_command(self, tx);
-
-  tx->pipelined = self->pipelining_allowed && farceur_smtp_client_has_extension(self, "PIPELINING");
-  smtp_client_queue(self, mail, NULL);
-  if (tx->pipelined) {
-    for (guint i = 0; i < tx->envelope->rcpt_to->len; i++)
-      smtp_client_queue_rcpt(self, tx, i);
-    smtp_client_queue(self, "DATA", NULL);
-  }
-}
-
-/* The send step of the MAIL state: the transaction starts. */
-static void
-smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
-{
-  self->tx = tx;
-  smtp_client_set_state(self, SMTP_STATE_MAIL);
-  if (tx->sent_ahead) { /* its commands are out, their replies on the way */
-    smtp_client_wait(self);
-    return;
-  }
-  smtp_client_queue_transaction(self, tx);
-  smtp_client_send(self);
-}
-
-/**
- * farceur_smtp_client_send_async:
- * @client: a connected client
- * @envelope: MAIL FROM and RCPT TO; every address is checked first
- * @message: the message; re-encoded in place to 7 bit when it holds 8-bit
- *   content and the server lacks 8BITMIME, or holds lines over 998 octets
- * @commit: (nullable) (scope async): called once, right before the final dot
- * @commit_data: data for @commit
- * @cancellable: (nullable): a #GCancellable; cancelling kills the connection
- * @callback: called when the transaction is over
- * @user_data: data for @callback
- *
- * One mail transaction: MAIL, RCPT per recipient, DATA, content, dot (with
- * PIPELINING, MAIL + RCPTs + DATA in one write), RSET when it failed before
- * the dot.  Asked for while another transaction runs, it is queued (and,
- * with PIPELINING, sent right behind that one's final dot).  The message is
- * serialised, checked and measured now, against the extensions of the
- * current session.
- */
-void
-farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
-                               GMimeObject *message, FarceurSmtpCommitFunc commit,
-                               gpointer commit_data, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
-{
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
-  GError *error = NULL;
-  SmtpTransaction *tx;
-
-  g_task_set_source_tag(task, farceur_smtp_client_send_async);
-  g_task_set_check_cancellable(task, FALSE); /* a cancelled send still has a result */
-  if ((tx = smtp_client_prepare(client, envelope, message, &error)) == NULL) {
-    g_task_return_error(task, error);
-    g_object_unref(task);
-    return;
-  }
-  tx->op = smtp_op_new(client, task);
-  tx->commit = commit;
-  tx->commit_data = commit_data;
-  if (client->state == SMTP_STATE_READY && client->tx == NULL)
-    smtp_client_start_transaction(client, tx);
-  else
-    g_queue_push_tail(&client->queue, tx);
-}
-
-/**
- * farceur_smtp_client_send_finish:
- * @client: a client
- * @result: the result given to the callback
- * @error: return location for an error
- *
- * Returns: (transfer full) (nullable): the transaction's result whenever it
- *   was accepted for sending, whatever the outcome (its @error says why it
- *   was not delivered, connection failures included); %NULL with @error
- *   only when refused at once: the client was not connected or quitting
- *   (%FARCEUR_ERROR_USAGE), an address was invalid, the message needs
- *   SMTPUTF8 or is over SIZE or cannot be made 7-bit clean
- *   (%FARCEUR_ERROR_DATA)
- */
-FarceurSmtpResult *
-farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail(g_task_is_valid(result, client), NULL);
-  return g_task_propagate_pointer(G_TASK(result), error);
-}
-
-static void
-smtp_client_start_quit(FarceurSmtpClient *self)
-{
-  self->op = g_steal_pointer(&self->quit);
-  smtp_client_set_state(self, SMTP_STATE_QUIT);
-  if (self->quit_sent_ahead) { /* it went out behind the last dot */
-    smtp_client_wait(self);
-    return;
-  }
-  smtp_client_queue(self, "QUIT", NULL);
-  smtp_client_send(self);
-}
-
-/* Start what waits: the next transaction (perhaps already sent behind the
- * last dot), a QUIT, or nothing. */
-static void
-smtp_client_advance(FarceurSmtpClient *self)
-{
-  SmtpTransaction *next;
-
-  if (self->closing != NULL) {
-    smtp_client_fail(self, g_steal_pointer(&self->closing));
-    return;
-  }
-  if ((next = g_queue_pop_head(&self->queue)) != NULL)
-    smtp_client_start_transaction(self, next);
-  else if (self->quit != NULL)
-    smtp_client_start_quit(self);
-  else
-    smtp_client_set_state(self, SMTP_STATE_READY);
-}
-
-/* The transaction is over: return its result, then go on. */
-static void
-smtp_client_tx_return(FarceurSmtpClient *self)
-{
-  g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
-  SmtpTransaction *tx = g_steal_pointer(&self->tx);
-  FarceurSmtpResult *result = g_steal_pointer(&tx->result);
-  g_autoptr(GTask) task = smtp_op_finish(g_steal_pointer(&tx->op));
-
-  smtp_transaction_free(tx);
-  smtp_client_stop_timer(self);
-  /* Return first, so results come in the order asked; the state still says
-   * busy, so a send or QUIT asked for from the callback is queued, and
-   * started just below. */
-  g_task_return_pointer(task, result, (GDestroyNotify)farceur_smtp_result_free);
-  smtp_client_advance(self);
-}
-
-static void
-smtp_client_tx_end(FarceurSmtpClient *self, gboolean need_rset)
-{
-  if (need_rset && !self->closing) {
-    smtp_client_set_state(self, SMTP_STATE_RSET);
-    smtp_client_queue(self, "RSET", NULL);
-    smtp_client_send(self);
-    return;
-  }
-  smtp_client_tx_return(self);
-}
-
-/* Record why the transaction failed, from the reply that decided it. */
-static void
-smtp_client_tx_failed(FarceurSmtpClient *self, const char *what, const FarceurSmtpReply *reply)
-{
-  FarceurSmtpResult *result = self->tx->result;
-  g_autofree char *flat = g_strdelimit(g_strdup(reply->text), "\n", ' ');
-
-  result->outcome = FARCEUR_SMTP_REPLY_IS_TRANSIENT(reply) ? FARCEUR_SMTP_OUTCOME_DEFERRED
-                                                           : FARCEUR_SMTP_OUTCOME_REFUSED;
-  g_clear_error(&result->error);
-  result->error
-      = g_error_new(FARCEUR_ERROR, smtp_client_reply_error_code(reply),
-                    "smtp server '%s': %s: %u %s", self->server_name, what, reply->code, flat);
-}
-
-static void
-smtp_client_on_mail(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  SmtpTransaction *tx = self->tx;
-
-  tx->result->mail_reply = farceur_smtp_reply_copy(reply);
-  smtp_client_set_state(self, SMTP_STATE_RCPT);
-  if (tx->pipelined) {
-    smtp_client_wait(self); /* the RCPT replies are on their way */
-    return;
-  }
-  if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
-    smtp_client_tx_failed(self, "MAIL FROM refused", reply);
-    smtp_client_tx_end(self, TRUE);
-    return;
-  }
-  smtp_client_queue_rcpt(self, self->tx, 0);
-  smtp_client_send(self);
-}
-
-/* No recipient accepted: the outcome follows the most hopeful refusal. */
-static void
-smtp_client_tx_no_recipient(FarceurSmtpClient *self)
-{
-  FarceurSmtpResult *result = self->tx->result;
-  const FarceurSmtpReply *decisive = NULL;
-
-  if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(result->mail_reply)) {
-    smtp_client_tx_failed(self, "MAIL FROM refused", result->mail_reply);
-    return;
-  }
-  for (guint i = 0; i < result->recipients->len; i++) {
-    FarceurSmtpRecipient *rcpt = result->recipients->pdata[i];
-
-    if (decisive == NULL || FARCEUR_SMTP_REPLY_IS_TRANSIENT(rcpt->reply))
-      decisive = rcpt->reply;
-  }
-  smtp_client_tx_failed(self, "every recipient refused, last", decisive);
-}
-
-static void
-smtp_client_on_rcpt(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  SmtpTransaction *tx = self->tx;
-  FarceurSmtpRecipient *rcpt = tx->result->recipients->pdata[tx->rcpt_next++];
-  gboolean more = tx->rcpt_next < tx->result->recipients->len;
-
-  rcpt->reply = farceur_smtp_reply_copy(reply);
-  if (FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)
-      && FARCEUR_SMTP_REPLY_IS_POSITIVE(tx->result->mail_reply))
-    tx->result->n_accepted++;
-  if (tx->pipelined) {
-    if (!more)
-      smtp_client_set_state(self, SMTP_STATE_DATA);
-    smtp_client_wait(self);
-    return;
-  }
-  if (more) {
-    smtp_client_queue_rcpt(self, tx, tx->rcpt_next);
-    smtp_client_send(self);
-    return;
-  }
-  if (tx->result->n_accepted == 0) {
-    smtp_client_tx_no_recipient(self);
-    smtp_client_tx_end(self, TRUE);
-    return;
-  }
-  smtp_client_set_state(self, SMTP_STATE_DATA);
-  smtp_client_queue(self, "DATA", NULL);
-  smtp_client_send(self);
-}
-
-static void smtp_client_send_content(FarceurSmtpClient *self);
-
-static void
-smtp_client_on_data(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  SmtpTransaction *tx = self->tx;
-
-  tx->result->data_reply = farceur_smtp_reply_copy(reply);
-  if (reply->code == 354 && tx->result->n_accepted > 0) {
-    smtp_client_send_content(self);
-    return;
-  }
-  if (tx->result->n_accepted == 0)
-    smtp_client_tx_no_recipient(self);
-  else
-    smtp_client_tx_failed(self, "DATA refused", reply);
-  if (reply->code == 354) { /* RFC 2920 3.1: end the empty message at once */
-    tx->discard = TRUE;
-    smtp_client_set_state(self, SMTP_STATE_DOT);
-    g_byte_array_append(self->outbuf, (const guint8 *)".\r\n", 3);
-    smtp_client_transcript(self, "C: ", ".");
-    smtp_client_send(self);
-    return;
-  }
-  smtp_client_tx_end(self, TRUE);
-}
-
-/* RFC 2920 3.1: a new group may follow the final dot in the same write:
- * the queued transaction's commands, or QUIT. */
-static void
-smtp_client_send_ahead(FarceurSmtpClient *self)
-{
-  SmtpTransaction *next = g_queue_peek_head(&self->queue);
-
-  if (!self->pipelining_allowed || !farceur_smtp_client_has_extension(self, "PIPELINING"))
-    return;
-  if (next != NULL) {
-    smtp_client_queue_transaction(self, next);
-    next->sent_ahead = TRUE;
-  } else if (self->quit != NULL) {
-    smtp_client_queue(self, "QUIT", NULL);
-    self->quit_sent_ahead = TRUE;
-  }
-}
-
-static void
-smtp_client_send_dot(FarceurSmtpClient *self)
-{
-  SmtpTransaction *tx = self->tx;
-  GError *error = NULL;
-
-  if (tx->commit != NULL && !tx->commit(self, tx->envelope, tx->commit_data, &error)) {
-    smtp_client_fail(self, error); /* no dot: the server drops the message */
-    return;
-  }
-  tx->dot_sent = TRUE;
-  smtp_client_set_state(self, SMTP_STATE_DOT);
-  smtp_client_transcript(self, "C: ", ".");
-  g_byte_array_append(self->outbuf, (const guint8 *)".\r\n", 3);
-  smtp_client_send_ahead(self);
-  smtp_client_start_timer(self);
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream), self->outbuf->data,
-                                  self->outbuf->len, G_PRIORITY_DEFAULT, self->io_cancellable,
-                                  smtp_client_write_ready_cb, self);
-}
-
-static void
-smtp_client_content_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
-{
-  FarceurSmtpClient *self = data;
-  GError *error = NULL;
-
-  smtp_client_stop_timer(self);
-  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, &error)) {
-    smtp_client_fail(self, smtp_client_io_error(self, error, "sending the message"));
-    return;
-  }
-  smtp_client_send_dot(self);
-}
-
-/* The content in one large write (it is in memory, checked for bare CR and
- * LF and dot-stuffed); then, after the commit hook, the dot. */
-static void
-smtp_client_send_content(FarceurSmtpClient *self)
-{
-  GBytes *content = self->tx->data.content;
-  g_autofree char *shown = g_strdup_printf("<%zu octets of content>", g_bytes_get_size(content));
-
-  smtp_client_set_state(self, SMTP_STATE_CONTENT);
-  smtp_client_transcript(self, "C: ", shown);
-  smtp_client_start_timer(self);
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream),
-                                  g_bytes_get_data(content, NULL), g_bytes_get_size(content),
-                                  G_PRIORITY_DEFAULT, self->io_cancellable,
-                                  smtp_client_content_ready_cb, self);
-}
-
-/* LMTP: one reply per accepted recipient, in RCPT order. */
-static gboolean
-smtp_client_on_lmtp_reply(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  FarceurSmtpResult *result = self->tx->result;
-
-  while (self->tx->lmtp_next < result->recipients->len) {
-    FarceurSmtpRecipient *rcpt = result->recipients->pdata[self->tx->lmtp_next++];
-
-    if (FARCEUR_SMTP_REPLY_IS_POSITIVE(rcpt->reply)) {
-      rcpt->data_reply = farceur_smtp_reply_copy(reply);
-      if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
-        result->n_accepted--;
-      break;
-    }
-  }
-  for (guint i = self->tx->lmtp_next; i < result->recipients->len; i++)
-    if (FARCEUR_SMTP_REPLY_IS_POSITIVE(
-            ((FarceurSmtpRecipient *)result->recipients->pdata[i])->reply))
-      return FALSE; /* more replies to come */
-  return TRUE;
-}
-
-static void
-smtp_client_on_dot(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  SmtpTransaction *tx = self->tx;
-
-  if (tx->discard) { /* the reply to a "." closing an empty message */
-    smtp_client_tx_end(self, TRUE);
-    return;
-  }
-  if (tx->result->final_reply == NULL)
-    tx->result->final_reply = farceur_smtp_reply_copy(reply);
-  if (self->lmtp && !smtp_client_on_lmtp_reply(self, reply)) {
-    smtp_client_wait(self);
-    return;
-  }
-  if (self->lmtp ? tx->result->n_accepted > 0 : FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
-    tx->result->outcome = FARCEUR_SMTP_OUTCOME_DELIVERED;
-  else
-    smtp_client_tx_failed(self, "message refused after DATA", reply);
-  if (tx->result->outcome != FARCEUR_SMTP_OUTCOME_DELIVERED)
-    tx->result->n_accepted = 0;
-  smtp_client_tx_end(self, FALSE);
-}
-
-static void
-smtp_client_on_rset(FarceurSmtpClient *self, FarceurSmtpReply *reply)
-{
-  if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply))
-    smtp_client_set_closing(self, FARCEUR_ERROR_PROTOCOL, "RSET refused", reply);
-  smtp_client_tx_return(self);
-}
-
 /* --- QUIT --------------------------------------------------------------- */
 
 static void
@@ -1802,12 +1118,15 @@ smtp_client_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
  * farceur_smtp_client_is_ready:
  * @client: a client
  *
- * Returns: %TRUE when connected and able to start a transaction
+ * Returns: %TRUE when the connection is usable: a send asked for now runs
+ *   at once, or after those already queued (also from a send's callback);
+ *   %FALSE before connecting, after a failure, a 421 or a QUIT
  */
 gboolean
 farceur_smtp_client_is_ready(FarceurSmtpClient *client)
 {
-  return client->state == SMTP_STATE_READY;
+  return (client->state == SMTP_STATE_READY || smtp_client_is_busy(client))
+         && client->closing == NULL && client->quit == NULL;
 }
 
 /**

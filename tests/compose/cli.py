@@ -59,6 +59,8 @@ def main():
         expect("--attach a folder: 66", run(PLAIN, *BASE, "--attach", tmp), 66, "not a regular file")
         expect("output in a missing folder: 73",
                run(PLAIN, *BASE, "-o", os.path.join(tmp, "no", "such", "out.eml")), 73, "cannot create")
+        if os.path.exists("/dev/full"):
+            expect("-o /dev/full: 74", run(PLAIN, *BASE, "-o", "/dev/full"), 74, "cannot write message")
         expect("no template argument: 64", run(*BASE), 64, "expected one TEMPLATE")
         expect("unknown option: 64", run(PLAIN, "--frmo", "x"), 64, "")
         bare = write(tmp, "bare.tmpl", "Subject: hi\n\nbody\n")

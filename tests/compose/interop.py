@@ -77,14 +77,24 @@ def html_text(path, headers):
     return ""
 
 
+# Address variables keep the values farceur binds from --from/--to (a
+# template may build a From or To header out of them).
+BOUND = {
+    "sender.email": "jd@example.org",
+    "recipient.email": "zoe@example.net",
+    "recipients.emails": "zoe@example.net, li@example.cn, plain@example.com",
+}
+
+
 def variables(path, text, html):
-    """A --var for every placeholder (vars win over bound ones, so the
-    expected strings are known exactly)."""
+    """The value of every placeholder: a --var for each one except the
+    address variables (vars win over bound ones, so every expected string is
+    known exactly).  Returns (all values, the ones to pass as --var)."""
     names = sorted(set(PLACEHOLDER.findall(text)) | set(PLACEHOLDER.findall(html)))
-    values = {n: f"Välue·{n}" for n in names}
-    if "subject" in values:
-        values["subject"] = STRESS_SUBJECT_VAR
-    return values
+    given = {n: f"Välue·{n}" for n in names if n not in BOUND}
+    if "subject" in given:
+        given["subject"] = STRESS_SUBJECT_VAR
+    return {**{n: BOUND[n] for n in names if n in BOUND}, **given}, given
 
 
 def expand(text, values):
@@ -142,9 +152,9 @@ def check_template(path):
     label = os.path.relpath(path, ROOT)
     headers, body, text = read_template(path)
     html = html_text(path, headers)
-    values = variables(path, text, html)
+    values, given = variables(path, text, html)
     args = [path, "--from", FROM] + [a for to in TO for a in ("--to", to)]
-    args += [a for k, v in values.items() for a in ("--var", f"{k}={v}")]
+    args += [a for k, v in given.items() for a in ("--var", f"{k}={v}")]
     run = compose(args)
     if not check(run.returncode == 0, f"{label}: composes", run.stderr.decode(errors="replace")):
         return
@@ -157,6 +167,12 @@ def check_template(path):
     want_subject = " ".join(expand(tmpl_headers["subject"], values).split())
     check(" ".join(str(msg["Subject"]).split()) == want_subject, f"{label}: subject decodes as intended",
           f"{msg['Subject']!r} != {want_subject!r}")
+    for name in ("from", "to", "cc", "reply-to"):
+        if name in tmpl_headers:
+            want = email.policy.default.header_factory(name, expand(tmpl_headers[name], values))
+            want = [(a.display_name, a.addr_spec) for a in want.addresses]
+            got = [(a.display_name, a.addr_spec) for a in msg[name].addresses]
+            check(got == want, f"{label}: {name} from the template", f"{got} != {want}")
     if "from" not in tmpl_headers:
         got = [a.display_name for a in msg["From"].addresses]
         check(got == [FROM_NAME], f"{label}: From display name", repr(got))

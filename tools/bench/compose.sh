@@ -11,6 +11,8 @@
 #     CPU time (user + system) is the main figure: the machine is shared and
 #     wall time swings with the neighbours' load; wall time is shown too.
 #     Targets: farceur within 1.3x of gmime, at least 8x python.
+#     Also (when valgrind is installed) instructions per message under
+#     callgrind, a figure the neighbours' load cannot move.
 #  2. Peak RSS (/usr/bin/time -v) of `farceur compose` with a 1 GB attachment
 #     (a sparse file) written to /dev/null, next to the bare GMime program.
 #     Target: under 32 MB.
@@ -94,6 +96,24 @@ print(f"farceur speed / python    : {rate['farceur'][0] / rate['python'][0]:.1f}
       f"{rate['farceur'][1] / rate['python'][1]:.1f}x wall   (target >= 8x)")
 print(f"gmime speed / python      : {rate['gmime'][0] / rate['python'][0]:.1f}x cpu")
 EOF
+
+# Instructions per message under callgrind (user space only, but
+# independent of the machine's load): the difference between a 300- and a
+# 100-message run, so start-up costs cancel out.
+if command -v valgrind >/dev/null; then
+  echo "== instructions per message (callgrind, user space)"
+  ir() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+      awk '/Collected/ { print $4 }'
+  }
+  f1=$(ir "$bench" farceur 100 "$tmp/bench.tmpl")
+  f3=$(ir "$bench" farceur 300 "$tmp/bench.tmpl")
+  g1=$(ir "$bench" gmime 100 "$tmp/flyer.pdf")
+  g3=$(ir "$bench" gmime 300 "$tmp/flyer.pdf")
+  awk -v f1="$f1" -v f3="$f3" -v g1="$g1" -v g3="$g3" 'BEGIN {
+    f = (f3 - f1) / 200; g = (g3 - g1) / 200
+    printf "farceur %.0f, gmime %.0f instructions/message: %.2fx\n", f, g, f / g }'
+fi
 
 echo "== peak RSS composing a message with a $BIG attachment (sparse file) to /dev/null"
 truncate -s "$BIG" "$tmp/big.bin"

@@ -1,0 +1,362 @@
+/* farceur trace: the Received: chain of each message, hop by hop
+ * (SPEC.md, trace): a table with delay bars, --json lines or --dot graphs. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define TRACE_BAR_WIDTH 24
+#define TRACE_HOST_WIDTH 38 /* at most; columns shrink to their widest cell */
+#define TRACE_WITH_WIDTH 12
+
+typedef enum {
+  TRACE_FORMAT_TABLE,
+  TRACE_FORMAT_JSON,
+  TRACE_FORMAT_DOT,
+} TraceFormat;
+
+typedef struct {
+  guint from;
+  guint by;
+  guint with;
+  gint64 max_delay; /* the longest bar */
+} TraceColumns;
+
+typedef struct {
+  TraceFormat format;
+  gboolean colour;
+  gboolean glyphs; /* a terminal: block glyphs instead of '#' */
+  guint messages;
+  guint failures;
+  int status;
+} TraceRun;
+
+static const char *
+trace_paint(const TraceRun *run, const char *sgr)
+{
+  return run->colour ? sgr : "";
+}
+
+/* Header values are attacker-written: no control bytes reach the terminal. */
+static char *
+trace_printable(const char *text, gsize max)
+{
+  GString *out = g_string_new(NULL);
+  glong n = 0;
+
+  for (const char *s = text; *s && n < (glong)max; s = g_utf8_next_char(s), n++) {
+    gunichar c = g_utf8_get_char(s);
+
+    if (g_unichar_iscntrl(c) || c == 0x1b)
+      g_string_append_c(out, '?');
+    else
+      g_string_append_unichar(out, c);
+  }
+  if (*text && g_utf8_strlen(text, -1) > (glong)max) {
+    g_string_truncate(out,
+                      out->len - (out->len ? strlen(g_utf8_prev_char(out->str + out->len)) : 0));
+    g_string_append(out, "…");
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* Pads to @width columns (printf counts bytes, not characters). */
+static void
+trace_print_cell(const char *text, guint width)
+{
+  glong len = g_utf8_strlen(text, -1);
+
+  fputs(text, stdout);
+  for (glong i = len; i < (glong)width; i++)
+    fputc(' ', stdout);
+}
+
+static char *
+trace_hop_from(const FarceurHop *hop)
+{
+  const char *name = hop->from_rdns ? hop->from_rdns : hop->from_helo;
+
+  if (name && hop->from_ip && !(name[0] == '[' && strstr(name, hop->from_ip)))
+    return g_strdup_printf("%s [%s]", name, hop->from_ip);
+  if (name || hop->from_ip)
+    return g_strdup(name ? name : hop->from_ip);
+  return g_strdup("-");
+}
+
+static guint
+trace_cell_width(const char *text, guint at_least, guint at_most)
+{
+  glong len = g_utf8_strlen(text, -1);
+
+  return CLAMP((guint)MIN(len, G_MAXINT), at_least, at_most);
+}
+
+static TraceColumns
+trace_columns(const FarceurTrace *trace)
+{
+  TraceColumns cols = { 4, 2, 4, 0 };
+
+  for (guint i = 0; i < trace->hops->len; i++) {
+    const FarceurHop *hop = trace->hops->pdata[i];
+    g_autofree char *from = trace_hop_from(hop);
+
+    cols.from = MAX(cols.from, trace_cell_width(from, 4, TRACE_HOST_WIDTH + 1));
+    cols.by = MAX(cols.by, trace_cell_width(hop->by ? hop->by : "-", 2, TRACE_HOST_WIDTH + 1));
+    cols.with
+        = MAX(cols.with, trace_cell_width(hop->with ? hop->with : "-", 4, TRACE_WITH_WIDTH + 1));
+    if (hop->has_delay && hop->delay_s > cols.max_delay)
+      cols.max_delay = hop->delay_s;
+  }
+  return cols;
+}
+
+static void
+trace_print_bar(const TraceRun *run, const FarceurHop *hop, gint64 max)
+{
+  guint width;
+
+  if (!hop->has_delay)
+    return;
+  if (hop->delay_s < 0) {
+    printf("%s%s%s", trace_paint(run, "\033[31m"), run->glyphs ? "◀" : "<",
+           trace_paint(run, "\033[0m"));
+    return;
+  }
+  width = max > 0 ? (guint)((hop->delay_s * TRACE_BAR_WIDTH + max - 1) / max) : 0;
+  fputs(trace_paint(run, "\033[36m"), stdout);
+  for (guint i = 0; i < width; i++)
+    fputs(run->glyphs ? "█" : "#", stdout);
+  fputs(trace_paint(run, "\033[0m"), stdout);
+}
+
+static const char *
+trace_tls_text(FarceurTls tls)
+{
+  return tls == FARCEUR_TLS_YES ? "yes" : tls == FARCEUR_TLS_NO ? "no" : "?";
+}
+
+static void
+trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, const TraceColumns *cols)
+{
+  g_autofree char *from_raw = trace_hop_from(hop);
+  g_autofree char *from = trace_printable(from_raw, TRACE_HOST_WIDTH);
+  g_autofree char *by = trace_printable(hop->by ? hop->by : "-", TRACE_HOST_WIDTH);
+  g_autofree char *with = trace_printable(hop->with ? hop->with : "-", TRACE_WITH_WIDTH);
+  g_autofree char *delay = hop->has_delay ? farceur_trace_format_seconds(hop->delay_s)
+                                          : g_strdup(hop->date ? "" : "no date");
+  const char *tls_colour = hop->tls == FARCEUR_TLS_YES  ? "\033[32m"
+                           : hop->tls == FARCEUR_TLS_NO ? "\033[31m"
+                                                        : "";
+
+  printf("%s%3u%s  ", trace_paint(run, hop->anomalies ? "\033[1;31m" : ""), index,
+         trace_paint(run, "\033[0m"));
+  trace_print_cell(from, cols->from + 2);
+  trace_print_cell(by, cols->by + 2);
+  trace_print_cell(with, cols->with + 2);
+  printf("%s", trace_paint(run, tls_colour));
+  trace_print_cell(trace_tls_text(hop->tls), 4);
+  printf("%s%8s  ", trace_paint(run, "\033[0m"), delay);
+  trace_print_bar(run, hop, cols->max_delay);
+  fputc('\n', stdout);
+}
+
+static char *
+trace_anomaly_text(const FarceurTrace *trace, guint i, FarceurHopAnomaly flag)
+{
+  const FarceurHop *hop = trace->hops->pdata[i];
+  const FarceurHop *prev = i > 0 ? trace->hops->pdata[i - 1] : NULL;
+  g_autofree char *delay = hop->has_delay ? farceur_trace_format_seconds(hop->delay_s) : NULL;
+
+  switch (flag) {
+    case FARCEUR_HOP_ANOMALY_NEGATIVE_DELAY:
+      return g_strdup_printf("dated %s before the previous hop (clock skew)", delay + 1);
+    case FARCEUR_HOP_ANOMALY_MISSING_DATE:
+      return g_strdup("no readable date");
+    case FARCEUR_HOP_ANOMALY_PRIVATE_ORIGIN:
+      return g_strdup_printf("origin IP %s is private or reserved", hop->from_ip);
+    case FARCEUR_HOP_ANOMALY_NO_TLS:
+      return g_strdup_printf("not encrypted (with %s)", hop->with ? hop->with : "?");
+    case FARCEUR_HOP_ANOMALY_FROM_MISMATCH:
+      return g_strdup_printf("came from '%s', but the previous hop was received by '%s'",
+                             hop->from_rdns   ? hop->from_rdns
+                             : hop->from_helo ? hop->from_helo
+                                              : hop->from_ip,
+                             prev->by);
+    default:
+      return g_strdup("?");
+  }
+}
+
+static void
+trace_print_notes(const TraceRun *run, const FarceurTrace *trace)
+{
+  for (guint i = 0; i < trace->hops->len; i++) {
+    const FarceurHop *hop = trace->hops->pdata[i];
+
+    for (guint flag = 1; flag <= FARCEUR_HOP_ANOMALY_LAST; flag <<= 1) {
+      g_autofree char *text = NULL;
+      g_autofree char *shown = NULL;
+
+      if (!(hop->anomalies & flag))
+        continue;
+      text = trace_anomaly_text(trace, i, flag);
+      shown = trace_printable(text, 200);
+      printf("     %s! hop %u: %s%s\n", trace_paint(run, "\033[31m"), i + 1, shown,
+             trace_paint(run, "\033[0m"));
+    }
+    for (guint w = 0; w < hop->warnings->len; w++) {
+      g_autofree char *shown = trace_printable(hop->warnings->pdata[w], 200);
+
+      printf("     %swarning: hop %u: %s%s\n", trace_paint(run, "\033[33m"), i + 1, shown,
+             trace_paint(run, "\033[0m"));
+    }
+  }
+  for (guint w = 0; w < trace->warnings->len; w++)
+    printf("     %swarning: %s%s\n", trace_paint(run, "\033[33m"),
+           (char *)trace->warnings->pdata[w], trace_paint(run, "\033[0m"));
+}
+
+static void
+trace_print_table(const TraceRun *run, const FarceurTrace *trace, const char *source)
+{
+  g_autofree char *title = trace_printable(source, 200);
+  g_autofree char *sent
+      = trace->sent ? g_date_time_format(trace->sent, "%Y-%m-%d %H:%M:%SZ") : g_strdup("none");
+  g_autofree char *total
+      = trace->has_total ? farceur_trace_format_seconds(trace->total_s) : g_strdup("unknown");
+  TraceColumns cols = trace_columns(trace);
+
+  printf("%s%s%s  (Date: %s, %u hop%s)\n", trace_paint(run, "\033[1m"), title,
+         trace_paint(run, "\033[0m"), sent, trace->hops->len, trace->hops->len == 1 ? "" : "s");
+  if (trace->hops->len > 0) {
+    printf("%s  #  ", trace_paint(run, "\033[2m"));
+    trace_print_cell("from", cols.from + 2);
+    trace_print_cell("by", cols.by + 2);
+    trace_print_cell("with", cols.with + 2);
+    printf("TLS    delay%s\n", trace_paint(run, "\033[0m"));
+  }
+  for (guint i = 0; i < trace->hops->len; i++)
+    trace_print_hop(run, trace->hops->pdata[i], i + 1, &cols);
+  printf("     total transit: %s\n", total);
+  trace_print_notes(run, trace);
+  fputc('\n', stdout);
+}
+
+static void
+trace_emit(TraceRun *run, const FarceurTrace *trace, const char *source)
+{
+  if (run->format == TRACE_FORMAT_JSON) {
+    g_autoptr(JsonNode) node = farceur_trace_to_json(trace, source);
+    g_autofree char *line = json_to_string(node, FALSE);
+
+    puts(line);
+  } else if (run->format == TRACE_FORMAT_DOT) {
+    g_autofree char *dot = farceur_trace_to_dot(trace, source);
+
+    fputs(dot, stdout);
+  } else {
+    trace_print_table(run, trace, source);
+  }
+}
+
+static void
+trace_fail(TraceRun *run, GError *error)
+{
+  int status = farceur_error_to_exit_status(error);
+
+  g_printerr("farceur trace: %s\n", error->message);
+  g_error_free(error);
+  run->failures++;
+  if (status > run->status)
+    run->status = status;
+}
+
+static void
+trace_input(TraceRun *run, const char *arg)
+{
+  GError *error = NULL;
+  g_autoptr(FarceurInput) input = farceur_input_open(arg, &error);
+
+  if (input == NULL) {
+    trace_fail(run, error);
+    return;
+  }
+  for (;;) {
+    g_autoptr(FarceurInputMessage) msg = farceur_input_next(input, &error);
+    g_autoptr(FarceurTrace) trace = NULL;
+
+    if (msg == NULL && error == NULL)
+      return;
+    if (msg == NULL) {
+      /* a message that cannot be read: the input goes on with the next one */
+      trace_fail(run, g_steal_pointer(&error));
+      continue;
+    }
+    trace = farceur_trace_from_message(msg->message);
+    trace_emit(run, trace, msg->source);
+    fflush(stdout);
+    run->messages++;
+  }
+}
+
+static gboolean
+trace_setup(TraceRun *run, gboolean json, gboolean dot, const char *colour, GError **error)
+{
+  const char *term = g_getenv("TERM");
+  gboolean tty = isatty(STDOUT_FILENO) && !(term && strcmp(term, "dumb") == 0);
+
+  if (json && dot) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "--json and --dot exclude each other");
+    return FALSE;
+  }
+  run->format = json ? TRACE_FORMAT_JSON : dot ? TRACE_FORMAT_DOT : TRACE_FORMAT_TABLE;
+  run->glyphs = tty && g_get_charset(NULL); /* UTF-8 locale */
+  if (colour == NULL || strcmp(colour, "auto") == 0)
+    run->colour = tty && g_getenv("NO_COLOR") == NULL;
+  else if (strcmp(colour, "always") == 0 || strcmp(colour, "never") == 0)
+    run->colour = strcmp(colour, "always") == 0;
+  else {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                "--color '%s': expected auto, always or never", colour);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int
+cli_cmd_trace(int argc, char **argv)
+{
+  gboolean json = FALSE, dot = FALSE;
+  g_autofree char *colour = NULL;
+  g_auto(GStrv) inputs = NULL;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per message per line", NULL },
+    { "dot", 0, 0, G_OPTION_ARG_NONE, &dot, "A Graphviz digraph per message", NULL },
+    { "color", 0, 0, G_OPTION_ARG_STRING, &colour, "Colour the table: auto, always, never",
+      "WHEN" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &inputs, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) context
+      = cli_context_new("trace", "[FILE|DIR|MBOX|-]...",
+                        "Analyse the Received: chain of each message: hops from origin to final "
+                        "delivery,\ndelays, TLS and anomalies.  Reads standard input without "
+                        "arguments.");
+  GError *error = NULL;
+  TraceRun run = { 0 };
+
+  g_option_context_add_main_entries(context, entries, NULL);
+  if (!cli_parse(context, &argc, &argv, &error) || !trace_setup(&run, json, dot, colour, &error))
+    return cli_report_error("trace", error);
+  if (inputs == NULL)
+    trace_input(&run, "-");
+  for (guint i = 0; inputs && inputs[i]; i++)
+    trace_input(&run, inputs[i]);
+  if (run.failures > 0)
+    g_printerr("farceur trace: %u message%s traced, %u input%s failed (exit %d)\n", run.messages,
+               run.messages == 1 ? "" : "s", run.failures, run.failures == 1 ? "" : "s",
+               run.status);
+  return run.status;
+}

@@ -1,0 +1,52 @@
+/* The floor farceur inspect is built on: walk an mbox with GMime's parser
+ * (persistent stream, mbox mode) and decode every leaf part into a null
+ * stream.  Nothing else.  Built by meson for tools/bench/inspect, not installed. */
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <gmime/gmime.h>
+
+static void
+walk_leaf(GMimeObject *parent, GMimeObject *part, gpointer user_data)
+{
+  GMimeStream *null = user_data;
+
+  if (GMIME_IS_PART(part) && g_mime_part_get_content(GMIME_PART(part)))
+    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(part)), null);
+}
+
+int
+main(int argc, char **argv)
+{
+  GMimeStream *stream, *null;
+  GMimeParser *parser;
+  guint messages = 0;
+
+  if (argc != 2) {
+    fprintf(stderr, "usage: gmime-walk MBOX\n");
+    return 64;
+  }
+  g_mime_init();
+  stream = g_mime_stream_fs_open(argv[1], O_RDONLY, 0, NULL);
+  if (stream == NULL) {
+    perror(argv[1]);
+    return 66;
+  }
+  parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
+  null = g_mime_stream_null_new();
+  while (!g_mime_parser_eos(parser)) {
+    GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+
+    if (message == NULL)
+      break;
+    g_mime_message_foreach(message, walk_leaf, null);
+    g_object_unref(message);
+    messages++;
+  }
+  printf("%u messages\n", messages);
+  g_object_unref(null);
+  g_object_unref(parser);
+  g_object_unref(stream);
+  return 0;
+}
