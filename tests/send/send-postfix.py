@@ -1,7 +1,7 @@
 """farceur send through a private Postfix on loopback: every recipient
-(Bcc too) gets the message with Postfix's Received: hop and without the Bcc
-header; bodies built to smuggle a second message arrive as exactly one
-message with the intended content; a re-run with the journal sends nothing;
+(Bcc too) gets the message with Postfix's Received: hop (which farceur
+trace reads) and without the Bcc header; bodies built to smuggle a second
+message arrive as exactly one message with the intended content; a re-run with the journal sends nothing;
 exec: speaks SMTP to Postfix's own `sendmail -bs`."""
 import json
 import pathlib
@@ -76,6 +76,12 @@ with Postfix() as pf, tempfile.TemporaryDirectory() as tmp:
     r = farceur("--via", via, "--json", "--journal", str(journal), "--helo", "test.farceur",
                 str(d))
     check_first_run(pf, r)
+    delivered = sorted((pf.maildir / "new").iterdir())[0]
+    t = subprocess.run([FARCEUR, "trace", "--json", str(delivered)], capture_output=True, text=True)
+    hops = json.loads(t.stdout.splitlines()[0])["hops"] if t.returncode == 0 and t.stdout else []
+    if not any(h.get("by") == "postfix.farceur.test" and h.get("from_ip") == "127.0.0.1"
+               for h in hops):
+        fail(f"farceur trace does not show Postfix's hop (exit {t.returncode}): {t.stdout}{t.stderr}")
     r = farceur("--via", via, "--json", "--journal", str(journal), str(d))
     states = [json.loads(line)["state"] for line in r.stdout.decode().splitlines()]
     if r.returncode != 0 or states != ["skipped"] * 3:
