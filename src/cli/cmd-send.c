@@ -109,7 +109,9 @@ send_context(SendCli *cli)
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &cli->timeout,
       "Per-reply timeout (default: RFC 5321 4.5.3.2)", "SECONDS" },
     { "transcript", 0, 0, G_OPTION_ARG_FILENAME, &cli->transcript_path,
-      "Write the SMTP dialogue to FILE (C:/S: lines, AUTH hidden)", "FILE" },
+      "Write the SMTP dialogue to FILE (C:/S: lines, AUTH hidden; #N before each line names the "
+      "session when there are several)",
+      "FILE" },
     { "journal", 0, 0, G_OPTION_ARG_FILENAME, &cli->journal_path,
       "Record each outcome in FILE; a re-run sends only what was not delivered", "FILE" },
     { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->resend_unknown,
