@@ -533,6 +533,48 @@ test_run_validates_everything(void)
   rm_rf(dir);
 }
 
+/* Every template is validated, whichever the seed picks: one group and two
+ * templates leave one unused, and its error must still be reported. */
+static void
+test_run_validates_unused_templates(void)
+{
+  static const struct {
+    const char *file, *text, *message;
+  } cases[] = {
+    { "bad.tmpl", "Subject: bad\n\n\nHello {{sender.nmae}}\n", "line 4" },
+    { "bad.tmpl", "Subject: bad\nAttach: missing.pdf\n\nx\n", "line 2" },
+    { "bad.tmpl", "Subject: bad\nHtml: missing.html\n\nx\n", "line 2" },
+    { "page.html", "<p>\n{{sender.nmae}}</p>\n", "line 2" },
+    { "page.html", "<p>{{sender.name</p>\n", "line 1" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+    for (guint32 seed = 1; seed <= 8; seed++) {
+      g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+      g_autofree char *victims = make_victims(dir, 3);
+      g_autofree char *tdir = g_build_filename(dir, "templates", NULL);
+      g_autofree char *bad = NULL;
+      g_autoptr(FarceurCampaignConfig) config = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FarceurCampaign) campaign = NULL;
+
+      g_assert_cmpint(g_mkdir(tdir, 0700), ==, 0);
+      g_free(write_file(tdir, "a.tmpl", "Subject: fine\n\nok\n"));
+      bad = write_file(tdir, cases[i].file, cases[i].text);
+      if (g_str_has_suffix(cases[i].file, ".html"))
+        g_free(write_file(tdir, "h.tmpl", "Subject: html\nHtml: page.html\n\nok\n"));
+      config = make_config(dir, victims, tdir);
+      config->seed = seed;
+      campaign = farceur_campaign_prepare(config, &error);
+      g_test_message("%s seed %u: %s", cases[i].file, seed, error ? error->message : "(ok)");
+      g_assert_null(campaign);
+      g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+      g_assert_nonnull(strstr(error->message, cases[i].file));
+      g_assert_nonnull(strstr(error->message, cases[i].message));
+      rm_rf(dir);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -558,6 +600,7 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/run/maildir", test_run_maildir);
   g_test_add_func("/campaign/run/template-override", test_run_template_override);
   g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);
+  g_test_add_func("/campaign/run/validates-unused-templates", test_run_validates_unused_templates);
   status = g_test_run();
   rm = g_strdup_printf("rm -rf '%s'", xdg);
   if (system(rm) != 0)

@@ -279,6 +279,21 @@ def test_bad_inputs(tmp):
                 "cannot create Maildir folder")
 
 
+def test_review_fixes(tmp):
+    """Regressions from the review: unused templates are validated whatever
+    the seed."""
+    import shutil
+    box = os.path.join(tmp, "review-box")
+    good = write(tmp, "review.txt", VICTIMS)
+    tdir = os.path.join(tmp, "review-templates")
+    shutil.copytree(TEMPLATES, tdir)
+    typo = write(tdir, "zz-typo.tmpl", "Subject: oops\n\nHello\n{{sender.nmae}}\n")
+    for seed in range(1, 9):
+        expect_fail(f"unused bad template, seed {seed}: 65, file and line, nothing delivered",
+                    run("--victims", good, "--messages", tdir, "--via", f"maildir:{box}", "--seed", str(seed)),
+                    65, f"template '{typo}' line 4: unknown placeholder", box)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         groups = test_example(tmp)
@@ -288,6 +303,7 @@ def main():
         test_csv_vars(tmp)
         test_config_search(tmp)
         test_bad_inputs(tmp)
+        test_review_fixes(tmp)
     print(f"1..{len(results)}")
     for i, (ok, label, detail) in enumerate(results, 1):
         print(f"{'ok' if ok else 'not ok'} {i} - {label}")
