@@ -1,7 +1,8 @@
 /* farceur: victims files (SPEC.md, Prank campaigns).
  *
- * A text file holds one mailbox per line, "addr" or "Name <addr>", with
- * blank lines and "#" comment lines ignored.  A .csv file has a header row
+ * A text file holds one mailbox per line, exactly "addr" or "Name <addr>"
+ * (anything else on the line is an error, a trailing "# note" included),
+ * with blank lines and lines starting with "#" ignored.  A .csv file has a header row
  * with an "email" column (and optionally "name"); every other column becomes
  * a variable.  A duplicated address is an error naming both lines: one
  * victim in two groups, or twice in one, spoils the prank. */
@@ -66,38 +67,110 @@ farceur_victim_to_mailbox(const FarceurVictim *victim)
   return internet_address_to_string(ia, NULL, FALSE);
 }
 
-/* Parses "addr" or "Name <addr>" with GMime, then holds the result to the
- * rules an SMTP command needs, which GMime's lenient parser does not. */
-static FarceurVictim *
-victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
+/* Domain labels as RFC 1035 host names have them: 1-63 octets, no leading
+ * or trailing '-' (envelope.c has checked the characters and dots). */
+static gboolean
+victims_check_domain(const VictimsParser *p, const char *addr, GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, text);
-  g_autoptr(GError) local = NULL;
-  InternetAddress *ia;
-  FarceurVictim *victim;
-  const char *name;
+  const char *domain = strrchr(addr, '@') + 1;
+  g_auto(GStrv) labels = NULL;
 
-  if (list == NULL || internet_address_list_length(list) != 1) {
-    victims_fail(p, error, "expected one address, 'addr' or 'Name <addr>', got '%s'", text);
+  if (domain[0] == '[')
+    return TRUE;
+  labels = g_strsplit(domain, ".", -1);
+  for (guint i = 0; labels[i]; i++) {
+    gsize len = strlen(labels[i]);
+    if (len > 63)
+      return victims_fail(p, error, "invalid address '%s': domain label longer than 63 octets",
+                          addr);
+    if (labels[i][0] == '-' || labels[i][len - 1] == '-')
+      return victims_fail(p, error,
+                          "invalid address '%s': domain label '%s' starts or ends with '-'", addr,
+                          labels[i]);
+  }
+  return TRUE;
+}
+
+/* GMime's address parser skips what it cannot use ("a@x; b@y" gives a@x,
+ * a trailing "# note" vanishes), so the line itself must be exactly "addr"
+ * or "NAME <addr>" around the one mailbox GMime found. */
+static gboolean
+victims_line_is_mailbox(const char *text, const char *addr)
+{
+  gsize len = strlen(text);
+  const char *lt;
+  g_autofree char *inner = NULL;
+
+  if (strcmp(text, addr) == 0)
+    return TRUE;
+  if (len == 0 || text[len - 1] != '>' || (lt = strrchr(text, '<')) == NULL)
+    return FALSE;
+  inner = g_strstrip(g_strndup(lt + 1, text + len - 1 - (lt + 1)));
+  return strcmp(inner, addr) == 0;
+}
+
+static gboolean
+victims_fail_form(const VictimsParser *p, const char *text, GError **error)
+{
+  return victims_fail(p, error, "expected one address, 'addr' or 'Name <addr>', got '%s'%s", text,
+                      strchr(text, '#') ? " ('#' starts a comment only at the start of a line)"
+                                        : "");
+}
+
+static InternetAddress *
+victims_parse_strict(const VictimsParser *p, const char *text, InternetAddressList **list,
+                     GError **error)
+{
+  g_autoptr(GMimeParserOptions) options = g_mime_parser_options_new();
+  InternetAddress *ia;
+
+  g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_STRICT);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_STRICT);
+  *list = internet_address_list_parse(options, text);
+  if (*list == NULL || internet_address_list_length(*list) != 1) {
+    victims_fail_form(p, text, error);
     return NULL;
   }
-  ia = internet_address_list_get_address(list, 0);
+  ia = internet_address_list_get_address(*list, 0);
   if (!INTERNET_ADDRESS_IS_MAILBOX(ia)) {
     victims_fail(p, error, "'%s' is a group, not an address", text);
     return NULL;
   }
-  if (!farceur_envelope_check_address(
-          internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), &local)) {
+  if (!victims_line_is_mailbox(text,
+                               internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)))) {
+    victims_fail_form(p, text, error);
+    return NULL;
+  }
+  return ia;
+}
+
+/* Parses "addr" or "Name <addr>" with GMime in strict mode, then holds the
+ * result to the rules an SMTP command needs. */
+static FarceurVictim *
+victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
+{
+  g_autoptr(InternetAddressList) list = NULL;
+  g_autoptr(GError) local = NULL;
+  InternetAddress *ia = victims_parse_strict(p, text, &list, error);
+  g_autoptr(FarceurVictim) victim = NULL;
+  const char *addr, *name;
+
+  if (ia == NULL)
+    return NULL;
+  addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+  if (!farceur_envelope_check_address(addr, &local)) {
     victims_fail(p, error, "%s", local->message);
     return NULL;
   }
+  if (!victims_check_domain(p, addr, error))
+    return NULL;
   victim = g_new0(FarceurVictim, 1);
-  name = internet_address_get_name(ia);
-  victim->name = name && name[0] ? g_strdup(name) : NULL;
-  victim->addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+  victim->addr = g_strdup(addr);
   victim->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   victim->line = p->line;
-  return victim;
+  name = internet_address_get_name(ia);
+  victim->name = name && name[0] ? g_strdup(name) : NULL;
+  return g_steal_pointer(&victim);
 }
 
 static gboolean
