@@ -144,6 +144,47 @@ victims_parse_strict(const VictimsParser *p, const char *text, InternetAddressLi
   return ia;
 }
 
+static gboolean
+victims_check_name(const VictimsParser *p, const char *name, GError **error)
+{
+  for (const guchar *c = (const guchar *)name; *c; c++)
+    if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+      g_autofree char *shown = g_strescape(name, NULL);
+      return victims_fail(p, error, "display name '%s' decodes to control character 0x%02x", shown,
+                          *c);
+    }
+  return TRUE;
+}
+
+/* Sets the display name to what a reader of the composed message will see:
+ * the composer re-parses "Name <addr>" leniently, which decodes RFC 2047
+ * words even inside quotes, so the name is checked after that round trip
+ * (a name decoding to CR LF must fail here, with its line, not later). */
+static gboolean
+victims_set_name(const VictimsParser *p, FarceurVictim *victim, const char *name, GError **error)
+{
+  g_autofree char *mailbox = NULL;
+  g_autoptr(InternetAddressList) list = NULL;
+  const char *seen;
+
+  g_free(victim->name);
+  victim->name = name && name[0] ? g_strdup(name) : NULL;
+  if (victim->name == NULL)
+    return TRUE;
+  if (!victims_check_name(p, victim->name, error))
+    return FALSE;
+  mailbox = farceur_victim_to_mailbox(victim);
+  list = internet_address_list_parse(NULL, mailbox);
+  if (list == NULL || internet_address_list_length(list) != 1)
+    return victims_fail(p, error, "display name '%s' does not survive quoting", victim->name);
+  seen = internet_address_get_name(internet_address_list_get_address(list, 0));
+  if (seen && !victims_check_name(p, seen, error))
+    return FALSE;
+  g_free(victim->name);
+  victim->name = seen && seen[0] ? g_strdup(seen) : NULL;
+  return TRUE;
+}
+
 /* Parses "addr" or "Name <addr>" with GMime in strict mode, then holds the
  * result to the rules an SMTP command needs. */
 static FarceurVictim *
@@ -153,7 +194,7 @@ victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
   g_autoptr(GError) local = NULL;
   InternetAddress *ia = victims_parse_strict(p, text, &list, error);
   g_autoptr(FarceurVictim) victim = NULL;
-  const char *addr, *name;
+  const char *addr;
 
   if (ia == NULL)
     return NULL;
@@ -168,8 +209,8 @@ victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
   victim->addr = g_strdup(addr);
   victim->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   victim->line = p->line;
-  name = internet_address_get_name(ia);
-  victim->name = name && name[0] ? g_strdup(name) : NULL;
+  if (!victims_set_name(p, victim, internet_address_get_name(ia), error))
+    return NULL;
   return g_steal_pointer(&victim);
 }
 
@@ -316,9 +357,10 @@ victims_csv_row(VictimsParser *p, const VictimsCsv *csv, const char *line, GErro
   victim = victims_parse_mailbox(p, fields->pdata[csv->email], error);
   if (victim == NULL)
     return FALSE;
-  if (csv->name >= 0 && ((char *)fields->pdata[csv->name])[0] != '\0') {
-    g_free(victim->name);
-    victim->name = g_strdup(fields->pdata[csv->name]);
+  if (csv->name >= 0 && ((char *)fields->pdata[csv->name])[0] != '\0'
+      && !victims_set_name(p, victim, fields->pdata[csv->name], error)) {
+    farceur_victim_free(victim);
+    return FALSE;
   }
   for (guint i = 0; i < fields->len; i++)
     if ((int)i != csv->email && (int)i != csv->name)
