@@ -2,7 +2,8 @@
  *
  * A text file holds one mailbox per line, exactly "addr" or "Name <addr>"
  * (anything else on the line is an error, a trailing "# note" included),
- * with blank lines and lines starting with "#" ignored.  A .csv file has a header row
+ * with blank lines and lines starting with "#" ignored; a leading UTF-8 BOM
+ * is skipped.  A .csv file has a header row
  * with an "email" column (and optionally "name"); every other column becomes
  * a variable.  A duplicated address is an error naming both lines: one
  * victim in two groups, or twice in one, spoils the prank. */
@@ -415,7 +416,8 @@ farceur_victims_parse(const char *text, gssize length, const char *file, gboolea
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s': NUL byte", file);
     return NULL;
   }
-  lines = g_strsplit(copy, "\n", -1);
+  /* Excel's "CSV UTF-8" and some editors start the file with a BOM. */
+  lines = g_strsplit(g_str_has_prefix(copy, "\xef\xbb\xbf") ? copy + 3 : copy, "\n", -1);
   for (guint i = 0; ok && lines[i] != NULL; i++) {
     char *line = g_strstrip(lines[i]); /* also drops the CR of CRLF files */
     p.line = i + 1;
