@@ -454,6 +454,7 @@ test_run_maildir(void)
       FarceurPrankMessage *m = group->messages->pdata[i];
       g_assert_cmpstr(m->envelope->mail_from, ==, group->sender->addr);
       g_assert_false(m->from_mismatch);
+      g_assert_true(m->from_forged);
       g_assert_cmpuint(m->envelope_only->len, ==, 1);
       g_assert_cmpstr(m->envelope_only->pdata[0], ==, "archive@example.edu");
       g_assert_cmpuint(m->header_only->len, ==, 0);
@@ -497,6 +498,13 @@ test_run_template_override(void)
   group = farceur_campaign_get_groups(campaign)->pdata[0];
   m = group->messages->pdata[0];
   g_assert_true(m->from_mismatch);
+  g_assert_false(m->from_forged); /* Santa is not the forged victim */
+  {
+    g_autoptr(JsonNode) node = farceur_prank_group_to_json(campaign, group);
+    g_autofree char *json = json_to_string(node, FALSE);
+    g_assert_nonnull(strstr(json, "\"flags\":[\"from-mismatch\","));
+    g_assert_null(strstr(json, "forged-from"));
+  }
   g_assert_cmpuint(m->header_only->len, ==, 1);
   g_assert_cmpstr(m->header_only->pdata[0], ==, "elves@example.org");
   g_assert_cmpuint(m->envelope_only->len, ==, 3); /* both recipients and the Bcc witness */

@@ -337,6 +337,7 @@ campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group
   m->message = message;
   m->envelope = campaign_envelope(campaign, group, to);
   campaign_compare(m);
+  m->from_forged = campaign_list_has(m->from, group->sender->addr);
   return m;
 }
 
