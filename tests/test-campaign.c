@@ -144,6 +144,9 @@ test_config_errors(void)
     { "numberOfGroups=3\nnumberOfWitnesses=2\n", "line 2 (numberOfWitnesses): unknown key" },
     { "just some words\n", "line 1: expected key=value" },
     { "\xff=1\n", "not valid UTF-8" },
+    { "[vars]\nteam = a\\nBcc: evil@example.org\n",
+      "config 'f.conf' [vars] team: invalid value 'a\\nBcc: evil@example.org': control character "
+      "0x0a" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

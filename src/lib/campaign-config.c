@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <farceur/campaign.h>
+#include <farceur/compose.h>
 #include <farceur/error.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
@@ -284,9 +285,17 @@ config_load_vars(ConfigLoader *l, GKeyFile *kf, GError **error)
   g_auto(GStrv) keys = g_key_file_get_keys(kf, "vars", NULL, NULL);
 
   for (guint i = 0; keys && keys[i]; i++) {
+    g_autofree char *where = g_strdup_printf("[vars] %s", keys[i]);
+    g_autoptr(GError) local = NULL;
     char *value = g_key_file_get_string(kf, "vars", keys[i], NULL);
     if (value == NULL)
-      return config_fail(l, error, "[vars]", "unreadable value");
+      return config_fail(l, error, where, "unreadable value");
+    /* Checked here, where the file and key can be named; the composer
+     * would refuse it too, without saying where it came from. */
+    if (!farceur_check_header_value("value", value, &local)) {
+      g_free(value);
+      return config_fail(l, error, where, local->message);
+    }
     g_hash_table_replace(l->config->vars, g_strdup(keys[i]), value);
   }
   return TRUE;

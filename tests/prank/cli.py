@@ -281,7 +281,7 @@ def test_bad_inputs(tmp):
 
 def test_review_fixes(tmp):
     """Regressions from the review: unused templates are validated whatever
-    the seed, flags describe the actual From."""
+    the seed, flags describe the actual From, config errors name the file."""
     import shutil
     box = os.path.join(tmp, "review-box")
     good = write(tmp, "review.txt", VICTIMS)
@@ -309,6 +309,11 @@ def test_review_fixes(tmp):
           proc.returncode == 0 and text.count("forged From: <") == text.count("\n  message ") > 0
           and "differs from the envelope" not in text,
           text[:1200])
+
+    conf = write(tmp, "vars.conf", "[vars]\nteam = a\\nBcc: evil@example.org\n")
+    expect_fail("[vars] value with a newline: 78, names the config file and key",
+                run("--config", conf, "--victims", good, "--messages", TEMPLATES, "--via", f"maildir:{box}"),
+                78, f"config '{conf}' [vars] team: invalid value", box)
 
 
 def main():
