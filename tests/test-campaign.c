@@ -541,6 +541,13 @@ test_run_validates_everything(void)
   g_assert_null(farceur_campaign_prepare(config, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_assert_nonnull(strstr(error->message, "witness"));
+  g_clear_error(&error);
+  /* a witness is one mailbox, nothing silently dropped */
+  g_ptr_array_set_size(config->witnesses, 0);
+  g_ptr_array_add(config->witnesses, g_strdup("a@example.org; b@example.org"));
+  g_assert_null(farceur_campaign_prepare(config, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "witness 'a@example.org; b@example.org': expected one"));
   rm_rf(dir);
 }
 

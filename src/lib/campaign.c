@@ -18,6 +18,8 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
 
+#include "campaign-private.h"
+
 struct _FarceurCampaign {
   GPtrArray *victims;   /* FarceurVictim */
   GPtrArray *templates; /* FarceurTemplate */
@@ -84,27 +86,20 @@ campaign_copy_strings(GPtrArray *in)
   return out;
 }
 
-/* A witness must be one mailbox usable in an SMTP command. */
+/* A witness must be one mailbox usable in an SMTP command, held to the
+ * rules of a victims line (nothing silently dropped). */
 static char *
 campaign_witness_addr(const char *witness, GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, witness);
   g_autoptr(GError) local = NULL;
-  InternetAddress *ia;
-  const char *addr;
+  g_autoptr(FarceurVictim) mailbox = farceur_campaign_parse_mailbox(witness, &local);
 
-  if (list == NULL || internet_address_list_length(list) != 1
-      || !INTERNET_ADDRESS_IS_MAILBOX(ia = internet_address_list_get_address(list, 0))) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "witness '%s': expected one address, 'addr' or 'Name <addr>'", witness);
+  if (mailbox == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "witness '%s': %s", witness,
+                local->message);
     return NULL;
   }
-  addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-  if (!farceur_envelope_check_address(addr, &local)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "witness: %s", local->message);
-    return NULL;
-  }
-  return g_strdup(addr);
+  return g_strdup(mailbox->addr);
 }
 
 static gboolean

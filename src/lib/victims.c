@@ -37,8 +37,11 @@ victims_fail(const VictimsParser *p, GError **error, const char *format, ...)
   va_start(ap, format);
   message = g_strdup_vprintf(format, ap);
   va_end(ap);
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s' line %u: %s", p->file,
-              p->line, message);
+  if (p == NULL) /* farceur_campaign_parse_mailbox(): the caller names the place */
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, message);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s' line %u: %s", p->file,
+                p->line, message);
   return FALSE;
 }
 
@@ -209,10 +212,26 @@ victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
   victim = g_new0(FarceurVictim, 1);
   victim->addr = g_strdup(addr);
   victim->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  victim->line = p->line;
+  victim->line = p ? p->line : 0;
   if (!victims_set_name(p, victim, internet_address_get_name(ia), error))
     return NULL;
   return g_steal_pointer(&victim);
+}
+
+/**
+ * farceur_campaign_parse_mailbox:
+ * @text: exactly "addr" or "Name <addr>"
+ * @error: return location for a %FARCEUR_ERROR_DATA error that does not
+ *   name a place (the caller adds it)
+ *
+ * The victims-line rules for one mailbox given elsewhere (a witness).
+ *
+ * Returns: (transfer full): the mailbox as a victim (line 0, no variables)
+ */
+FarceurVictim *
+farceur_campaign_parse_mailbox(const char *text, GError **error)
+{
+  return victims_parse_mailbox(NULL, text, error);
 }
 
 static gboolean
