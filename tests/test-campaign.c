@@ -137,7 +137,12 @@ test_config_errors(void)
     { "[campaign]\ngroup-size = 2-3-4\n", "expected MIN or MIN-MAX" },
     { "[campaign]\nseed = -1\n", "seed: seed '-1': expected a number" },
     { "[campaign]\nseed = 4294967296\n", "expected a number from 0 to 4294967295" },
-    { "[campaign]\nwitnesses = Team: a@example.org;\n", "groups are not allowed" },
+    { "[campaign]\nwitnesses = Team: a@example.org;\n", "is a group, not an address" },
+    { "[campaign]\nwitnesses = a@example.org; b@example.org\n",
+      "[campaign] witnesses: expected one address, 'addr' or 'Name <addr>', got 'a@example.org; "
+      "b@example.org'" },
+    { "[campaign]\nbcc-witnesses = a@example.org,, b@example.org\n",
+      "bcc-witnesses: expected one address, 'addr' or 'Name <addr>', got ''" },
     { "[campaign]\nthis is not ini\n", "config 'f.conf': " },
     { "smtpServerPort=25\n", "smtpServerPort without smtpServerAddress" },
     { "smtpServerAddress=h\nsmtpServerPort=99999\n", "expected a port from 1 to 65535" },

@@ -159,23 +159,55 @@ config_resolve_via(const ConfigLoader *l, const char *via)
   return g_strdup(via);
 }
 
-/* "a@x, Bob <b@y>" -> one string per mailbox, as GMime splits the list. */
+/* Splits "a@x, \"Doe, J\" <b@y>" at the commas outside quotes, comments
+ * and angle brackets.  Hand written: GMime's list parser drops what it
+ * cannot read ("a@x; b@y" gives a@x alone), and each piece must be checked
+ * whole. */
+static GPtrArray *
+config_split_addresses(const char *value)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  const char *start = value;
+  gboolean quoted = FALSE;
+  int depth = 0; /* ( ) comments and < > */
+
+  for (const char *c = value;; c++) {
+    if (*c == '\0' || (*c == ',' && !quoted && depth == 0)) {
+      g_ptr_array_add(out, g_strstrip(g_strndup(start, c - start)));
+      if (*c == '\0')
+        return out;
+      start = c + 1;
+    } else if (*c == '\\' && c[1] != '\0') {
+      c++;
+    } else if (*c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && (*c == '(' || *c == '<')) {
+      depth++;
+    } else if (!quoted && (*c == ')' || *c == '>') && depth > 0) {
+      depth--;
+    }
+  }
+}
+
+/* "a@x, Bob <b@y>" -> one string per mailbox, each held to the rules of a
+ * victims line. */
 static gboolean
 config_set_addresses(const ConfigLoader *l, GPtrArray *out, const char *key, const char *value,
                      GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, value);
-  int n = list ? internet_address_list_length(list) : 0;
+  g_autoptr(GPtrArray) items = NULL;
 
   g_ptr_array_set_size(out, 0);
-  for (int i = 0; i < n; i++) {
-    InternetAddress *ia = internet_address_list_get_address(list, i);
-    if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
-      return config_fail(l, error, key, "groups are not allowed in an address list");
-    g_ptr_array_add(out, internet_address_to_string(ia, NULL, FALSE));
+  if (value[0] == '\0')
+    return TRUE;
+  items = config_split_addresses(value);
+  for (guint i = 0; i < items->len; i++) {
+    g_autoptr(GError) local = NULL;
+    g_autoptr(FarceurVictim) mailbox = farceur_campaign_parse_mailbox(items->pdata[i], &local);
+    if (mailbox == NULL)
+      return config_fail(l, error, key, local->message);
+    g_ptr_array_add(out, g_strdup(items->pdata[i]));
   }
-  if (n == 0 && value[0] != '\0')
-    return config_fail(l, error, key, "expected a comma-separated list of addresses");
   return TRUE;
 }
 
