@@ -137,13 +137,21 @@ test_config_errors(void)
     { "[campaign]\ngroup-size = 2-3-4\n", "expected MIN or MIN-MAX" },
     { "[campaign]\nseed = -1\n", "seed: seed '-1': expected a number" },
     { "[campaign]\nseed = 4294967296\n", "expected a number from 0 to 4294967295" },
-    { "[campaign]\nwitnesses = Team: a@example.org;\n", "groups are not allowed" },
+    { "[campaign]\nwitnesses = Team: a@example.org;\n", "is a group, not an address" },
+    { "[campaign]\nwitnesses = a@example.org; b@example.org\n",
+      "[campaign] witnesses: expected one address, 'addr' or 'Name <addr>', got 'a@example.org; "
+      "b@example.org'" },
+    { "[campaign]\nbcc-witnesses = a@example.org,, b@example.org\n",
+      "bcc-witnesses: expected one address, 'addr' or 'Name <addr>', got ''" },
     { "[campaign]\nthis is not ini\n", "config 'f.conf': " },
     { "smtpServerPort=25\n", "smtpServerPort without smtpServerAddress" },
     { "smtpServerAddress=h\nsmtpServerPort=99999\n", "expected a port from 1 to 65535" },
     { "numberOfGroups=3\nnumberOfWitnesses=2\n", "line 2 (numberOfWitnesses): unknown key" },
     { "just some words\n", "line 1: expected key=value" },
     { "\xff=1\n", "not valid UTF-8" },
+    { "[vars]\nteam = a\\nBcc: evil@example.org\n",
+      "config 'f.conf' [vars] team: invalid value 'a\\nBcc: evil@example.org': control character "
+      "0x0a" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -454,6 +462,7 @@ test_run_maildir(void)
       FarceurPrankMessage *m = group->messages->pdata[i];
       g_assert_cmpstr(m->envelope->mail_from, ==, group->sender->addr);
       g_assert_false(m->from_mismatch);
+      g_assert_true(m->from_forged);
       g_assert_cmpuint(m->envelope_only->len, ==, 1);
       g_assert_cmpstr(m->envelope_only->pdata[0], ==, "archive@example.edu");
       g_assert_cmpuint(m->header_only->len, ==, 0);
@@ -497,6 +506,13 @@ test_run_template_override(void)
   group = farceur_campaign_get_groups(campaign)->pdata[0];
   m = group->messages->pdata[0];
   g_assert_true(m->from_mismatch);
+  g_assert_false(m->from_forged); /* Santa is not the forged victim */
+  {
+    g_autoptr(JsonNode) node = farceur_prank_group_to_json(campaign, group);
+    g_autofree char *json = json_to_string(node, FALSE);
+    g_assert_nonnull(strstr(json, "\"flags\":[\"from-mismatch\","));
+    g_assert_null(strstr(json, "forged-from"));
+  }
   g_assert_cmpuint(m->header_only->len, ==, 1);
   g_assert_cmpstr(m->header_only->pdata[0], ==, "elves@example.org");
   g_assert_cmpuint(m->envelope_only->len, ==, 3); /* both recipients and the Bcc witness */
@@ -530,7 +546,56 @@ test_run_validates_everything(void)
   g_assert_null(farceur_campaign_prepare(config, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_assert_nonnull(strstr(error->message, "witness"));
+  g_clear_error(&error);
+  /* a witness is one mailbox, nothing silently dropped */
+  g_ptr_array_set_size(config->witnesses, 0);
+  g_ptr_array_add(config->witnesses, g_strdup("a@example.org; b@example.org"));
+  g_assert_null(farceur_campaign_prepare(config, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "witness 'a@example.org; b@example.org': expected one"));
   rm_rf(dir);
+}
+
+/* Every template is validated, whichever the seed picks: one group and two
+ * templates leave one unused, and its error must still be reported. */
+static void
+test_run_validates_unused_templates(void)
+{
+  static const struct {
+    const char *file, *text, *message;
+  } cases[] = {
+    { "bad.tmpl", "Subject: bad\n\n\nHello {{sender.nmae}}\n", "line 4" },
+    { "bad.tmpl", "Subject: bad\nAttach: missing.pdf\n\nx\n", "line 2" },
+    { "bad.tmpl", "Subject: bad\nHtml: missing.html\n\nx\n", "line 2" },
+    { "page.html", "<p>\n{{sender.nmae}}</p>\n", "line 2" },
+    { "page.html", "<p>{{sender.name</p>\n", "line 1" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+    for (guint32 seed = 1; seed <= 8; seed++) {
+      g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+      g_autofree char *victims = make_victims(dir, 3);
+      g_autofree char *tdir = g_build_filename(dir, "templates", NULL);
+      g_autofree char *bad = NULL;
+      g_autoptr(FarceurCampaignConfig) config = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FarceurCampaign) campaign = NULL;
+
+      g_assert_cmpint(g_mkdir(tdir, 0700), ==, 0);
+      g_free(write_file(tdir, "a.tmpl", "Subject: fine\n\nok\n"));
+      bad = write_file(tdir, cases[i].file, cases[i].text);
+      if (g_str_has_suffix(cases[i].file, ".html"))
+        g_free(write_file(tdir, "h.tmpl", "Subject: html\nHtml: page.html\n\nok\n"));
+      config = make_config(dir, victims, tdir);
+      config->seed = seed;
+      campaign = farceur_campaign_prepare(config, &error);
+      g_test_message("%s seed %u: %s", cases[i].file, seed, error ? error->message : "(ok)");
+      g_assert_null(campaign);
+      g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+      g_assert_nonnull(strstr(error->message, cases[i].file));
+      g_assert_nonnull(strstr(error->message, cases[i].message));
+      rm_rf(dir);
+    }
 }
 
 int
@@ -558,6 +623,7 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/run/maildir", test_run_maildir);
   g_test_add_func("/campaign/run/template-override", test_run_template_override);
   g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);
+  g_test_add_func("/campaign/run/validates-unused-templates", test_run_validates_unused_templates);
   status = g_test_run();
   rm = g_strdup_printf("rm -rf '%s'", xdg);
   if (system(rm) != 0)

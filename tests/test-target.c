@@ -275,6 +275,57 @@ test_maildir_content(void)
   rm_rf(tmp);
 }
 
+/* Trace fields from the message itself (a template can set any header)
+ * must not pass as the envelope in the stored copy. */
+static const char forged_trace[] = "Return-Path: <forged@example.net>\n"
+                                   "Envelope-to: forged@example.net\n"
+                                   "Delivered-To: forged@example.net\n"
+                                   "X-Original-To: forged@example.net\n"
+                                   "delivered-to: forged2@example.net\n"
+                                   "Subject: trace\n"
+                                   "\n"
+                                   "body\n";
+
+static void
+check_no_forged_trace(const char *contents)
+{
+  g_autofree char *lower = g_ascii_strdown(contents, -1);
+
+  g_assert_null(strstr(lower, "forged"));
+  g_assert_null(strstr(lower, "delivered-to:"));
+  g_assert_null(strstr(lower, "x-original-to:"));
+  g_assert_nonnull(strstr(contents, "Return-Path: <alice@example.org>\n"
+                                    "Envelope-to: bob@example.com\n"
+                                    "Subject: trace\n"));
+  g_assert_null(strstr(strstr(lower, "envelope-to:") + 1, "envelope-to:"));
+  g_assert_null(strstr(strstr(lower, "return-path:") + 1, "return-path:"));
+}
+
+static void
+test_local_strip_trace(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *mbox = g_build_filename(tmp, "box.mbox", NULL);
+  g_autofree char *url = g_strconcat("mbox:", mbox, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("alice@example.org", "bob@example.com", NULL);
+  g_autofree char *contents = deliver_one_maildir(tmp, forged_trace, env);
+  g_autofree char *mbox_contents = NULL;
+
+  check_no_forged_trace(contents);
+  {
+    g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+    g_autoptr(GMimeMessage) msg = parse_message(forged_trace);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), NULL, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(farceur_target_close(target, NULL, &error));
+  }
+  g_assert_true(g_file_get_contents(mbox, &mbox_contents, NULL, NULL));
+  check_no_forged_trace(mbox_contents);
+  rm_rf(tmp);
+}
+
 static void
 test_maildir_null_sender_and_folding(void)
 {
@@ -558,6 +609,7 @@ main(int argc, char **argv)
   g_test_add_func("/target/maildir/content", test_maildir_content);
   g_test_add_func("/target/maildir/null-sender-folding", test_maildir_null_sender_and_folding);
   g_test_add_func("/target/maildir/cantcreat", test_maildir_cantcreat);
+  g_test_add_func("/target/local/strip-trace", test_local_strip_trace);
   g_test_add_func("/target/envelope/refused", test_bad_envelope);
   g_test_add_func("/target/async/local", test_async);
   g_test_add_func("/target/mbox/quoting", test_mbox_quoting);

@@ -112,6 +112,34 @@ test_semicolon_csv(void)
 }
 
 static void
+test_forms_fields(void)
+{
+  g_autofree char *path = corpus_path("y_forms.txt");
+  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+
+  g_assert_nonnull(v);
+  g_assert_null(victim_at(v, 0)->name);
+  g_assert_cmpstr(victim_at(v, 0)->addr, ==, "c@x.org");
+  g_assert_cmpstr(victim_at(v, 1)->name, ==, "Bob");
+  g_assert_cmpstr(victim_at(v, 1)->addr, ==, "b@y.org");
+  /* the name the composed message will show, not the raw encoded word */
+  g_assert_cmpstr(victim_at(v, 2)->name, ==, "Zoé");
+}
+
+static void
+test_bom_csv(void)
+{
+  g_autofree char *path = corpus_path("y_bom.csv");
+  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+
+  g_assert_nonnull(v);
+  g_assert_cmpstr(victim_at(v, 0)->addr, ==, "c@x.org");
+  g_assert_cmpstr(victim_at(v, 0)->name, ==, "Carol");
+  g_assert_cmpuint(victim_at(v, 0)->line, ==, 2);
+  g_assert_cmpuint(g_hash_table_size(victim_at(v, 0)->vars), ==, 0);
+}
+
+static void
 test_missing_file(void)
 {
   g_autoptr(GError) error = NULL;
@@ -163,6 +191,8 @@ main(int argc, char **argv)
   g_test_add_func("/victims/fields/plain", test_plain_fields);
   g_test_add_func("/victims/fields/csv", test_csv_fields);
   g_test_add_func("/victims/fields/semicolon", test_semicolon_csv);
+  g_test_add_func("/victims/fields/forms", test_forms_fields);
+  g_test_add_func("/victims/fields/bom-csv", test_bom_csv);
   g_test_add_func("/victims/missing", test_missing_file);
   g_test_add_func("/victims/nul", test_nul_byte);
   return g_test_run();

@@ -120,6 +120,8 @@ void farceur_campaign_plan_free(FarceurCampaignPlan *plan);
  * @to: the header To mailboxes
  * @cc: the header Cc mailboxes
  * @bcc: the header Bcc mailboxes (never leave with the message)
+ * @from_forged: the header From names the group's sender, a victim who
+ *   never wrote the message
  * @from_mismatch: the header From address is not the envelope sender
  * @envelope_only: (element-type utf8): envelope recipients absent from To and Cc
  * @header_only: (element-type utf8): To/Cc addresses that get no envelope copy
@@ -135,6 +137,7 @@ typedef struct {
   InternetAddressList *to;
   InternetAddressList *cc;
   InternetAddressList *bcc;
+  gboolean from_forged;
   gboolean from_mismatch;
   GPtrArray *envelope_only;
   GPtrArray *header_only;

@@ -252,21 +252,44 @@ prank_print_headers(const FarceurPrankMessage *m)
   printf("              RCPT TO:%s\n", rcpts);
 }
 
+/* One "! ..." line; the first one carries the "flags" label. */
+static void G_GNUC_PRINTF(2, 3) prank_flag(gboolean *first, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+
+  va_start(args, format);
+  text = g_strdup_vprintf(format, args);
+  va_end(args);
+  printf("    %-10s! %s\n", *first ? "flags" : "", text);
+  *first = FALSE;
+}
+
+/* Each flag says what the headers and the envelope actually hold: the
+ * forged victim in From, or a From (the template's own) that is not the
+ * envelope sender. */
 static void
 prank_print_flags(const FarceurPrankGroup *group, const FarceurPrankMessage *m)
 {
-  printf("    flags     ! forged From: <%s> is a victim who never wrote this; the envelope "
-         "sender is forged too\n",
-         group->sender->addr);
-  if (m->from_mismatch)
-    printf("              ! the From header differs from the envelope sender <%s>\n",
-           m->envelope->mail_from);
+  gboolean first = TRUE;
+
+  if (m->from_forged)
+    prank_flag(&first,
+               "forged From: <%s> is a victim who never wrote this; the envelope sender is "
+               "forged too",
+               group->sender->addr);
+  if (m->from_mismatch) {
+    g_autofree char *from = prank_list(m->from);
+    prank_flag(&first,
+               "the From header (%s) differs from the envelope sender <%s>, the forged victim",
+               from, m->envelope->mail_from);
+  }
   for (guint i = 0; i < m->envelope_only->len; i++)
-    printf("              ! <%s> only in the envelope (blind copy: no header names it)\n",
-           (char *)m->envelope_only->pdata[i]);
+    prank_flag(&first, "<%s> only in the envelope (blind copy: no header names it)",
+               (char *)m->envelope_only->pdata[i]);
   for (guint i = 0; i < m->header_only->len; i++)
-    printf("              ! <%s> in the headers but not in the envelope: gets no copy\n",
-           (char *)m->header_only->pdata[i]);
+    prank_flag(&first, "<%s> in the headers but not in the envelope: gets no copy",
+               (char *)m->header_only->pdata[i]);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <farceur/campaign.h>
+#include <farceur/compose.h>
 #include <farceur/error.h>
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
@@ -158,23 +159,55 @@ config_resolve_via(const ConfigLoader *l, const char *via)
   return g_strdup(via);
 }
 
-/* "a@x, Bob <b@y>" -> one string per mailbox, as GMime splits the list. */
+/* Splits "a@x, \"Doe, J\" <b@y>" at the commas outside quotes, comments
+ * and angle brackets.  Hand written: GMime's list parser drops what it
+ * cannot read ("a@x; b@y" gives a@x alone), and each piece must be checked
+ * whole. */
+static GPtrArray *
+config_split_addresses(const char *value)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  const char *start = value;
+  gboolean quoted = FALSE;
+  int depth = 0; /* ( ) comments and < > */
+
+  for (const char *c = value;; c++) {
+    if (*c == '\0' || (*c == ',' && !quoted && depth == 0)) {
+      g_ptr_array_add(out, g_strstrip(g_strndup(start, c - start)));
+      if (*c == '\0')
+        return out;
+      start = c + 1;
+    } else if (*c == '\\' && c[1] != '\0') {
+      c++;
+    } else if (*c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && (*c == '(' || *c == '<')) {
+      depth++;
+    } else if (!quoted && (*c == ')' || *c == '>') && depth > 0) {
+      depth--;
+    }
+  }
+}
+
+/* "a@x, Bob <b@y>" -> one string per mailbox, each held to the rules of a
+ * victims line. */
 static gboolean
 config_set_addresses(const ConfigLoader *l, GPtrArray *out, const char *key, const char *value,
                      GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, value);
-  int n = list ? internet_address_list_length(list) : 0;
+  g_autoptr(GPtrArray) items = NULL;
 
   g_ptr_array_set_size(out, 0);
-  for (int i = 0; i < n; i++) {
-    InternetAddress *ia = internet_address_list_get_address(list, i);
-    if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
-      return config_fail(l, error, key, "groups are not allowed in an address list");
-    g_ptr_array_add(out, internet_address_to_string(ia, NULL, FALSE));
+  if (value[0] == '\0')
+    return TRUE;
+  items = config_split_addresses(value);
+  for (guint i = 0; i < items->len; i++) {
+    g_autoptr(GError) local = NULL;
+    g_autoptr(FarceurVictim) mailbox = farceur_campaign_parse_mailbox(items->pdata[i], &local);
+    if (mailbox == NULL)
+      return config_fail(l, error, key, local->message);
+    g_ptr_array_add(out, g_strdup(items->pdata[i]));
   }
-  if (n == 0 && value[0] != '\0')
-    return config_fail(l, error, key, "expected a comma-separated list of addresses");
   return TRUE;
 }
 
@@ -284,9 +317,17 @@ config_load_vars(ConfigLoader *l, GKeyFile *kf, GError **error)
   g_auto(GStrv) keys = g_key_file_get_keys(kf, "vars", NULL, NULL);
 
   for (guint i = 0; keys && keys[i]; i++) {
+    g_autofree char *where = g_strdup_printf("[vars] %s", keys[i]);
+    g_autoptr(GError) local = NULL;
     char *value = g_key_file_get_string(kf, "vars", keys[i], NULL);
     if (value == NULL)
-      return config_fail(l, error, "[vars]", "unreadable value");
+      return config_fail(l, error, where, "unreadable value");
+    /* Checked here, where the file and key can be named; the composer
+     * would refuse it too, without saying where it came from. */
+    if (!farceur_check_header_value("value", value, &local)) {
+      g_free(value);
+      return config_fail(l, error, where, local->message);
+    }
     g_hash_table_replace(l->config->vars, g_strdup(keys[i]), value);
   }
   return TRUE;

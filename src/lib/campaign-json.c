@@ -59,7 +59,8 @@ campaign_json_flags(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_set_member_name(b, "flags");
   json_builder_begin_array(b);
-  json_builder_add_string_value(b, "forged-from");
+  if (m->from_forged)
+    json_builder_add_string_value(b, "forged-from");
   if (m->from_mismatch)
     json_builder_add_string_value(b, "from-mismatch");
   if (m->envelope_only->len)

@@ -5,3 +5,4 @@
 
 gboolean farceur_campaign_read_file(const char *what, const char *path, char **text, gsize *length,
                                     GError **error);
+FarceurVictim *farceur_campaign_parse_mailbox(const char *text, GError **error);

@@ -18,6 +18,8 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/init.h>
 
+#include "campaign-private.h"
+
 struct _FarceurCampaign {
   GPtrArray *victims;   /* FarceurVictim */
   GPtrArray *templates; /* FarceurTemplate */
@@ -84,27 +86,20 @@ campaign_copy_strings(GPtrArray *in)
   return out;
 }
 
-/* A witness must be one mailbox usable in an SMTP command. */
+/* A witness must be one mailbox usable in an SMTP command, held to the
+ * rules of a victims line (nothing silently dropped). */
 static char *
 campaign_witness_addr(const char *witness, GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, witness);
   g_autoptr(GError) local = NULL;
-  InternetAddress *ia;
-  const char *addr;
+  g_autoptr(FarceurVictim) mailbox = farceur_campaign_parse_mailbox(witness, &local);
 
-  if (list == NULL || internet_address_list_length(list) != 1
-      || !INTERNET_ADDRESS_IS_MAILBOX(ia = internet_address_list_get_address(list, 0))) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "witness '%s': expected one address, 'addr' or 'Name <addr>'", witness);
+  if (mailbox == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "witness '%s': %s", witness,
+                local->message);
     return NULL;
   }
-  addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-  if (!farceur_envelope_check_address(addr, &local)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "witness: %s", local->message);
-    return NULL;
-  }
-  return g_strdup(addr);
+  return g_strdup(mailbox->addr);
 }
 
 static gboolean
@@ -337,6 +332,7 @@ campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group
   m->message = message;
   m->envelope = campaign_envelope(campaign, group, to);
   campaign_compare(m);
+  m->from_forged = campaign_list_has(m->from, group->sender->addr);
   return m;
 }
 
@@ -345,7 +341,6 @@ campaign_compose_group(const FarceurCampaign *campaign, FarceurPrankGroup *group
 {
   FarceurPrankMessage *m;
 
-  group->messages = g_ptr_array_new_with_free_func(campaign_message_free);
   if (!group->per_recipient) {
     m = campaign_compose(campaign, group, group->recipients, error);
     if (m)
@@ -376,7 +371,47 @@ campaign_make_group(FarceurCampaign *campaign, guint g)
     g_ptr_array_add(group->recipients, campaign->victims->pdata[g_array_index(members, guint, i)]);
   group->tmpl = campaign->templates->pdata[g_array_index(campaign->plan->templates, guint, g)];
   group->per_recipient = campaign_template_is_personal(group->tmpl);
+  group->messages = g_ptr_array_new_with_free_func(campaign_message_free);
   return group;
+}
+
+/* Composes @tmpl, which no group uses, as if it were the first group's, and
+ * throws the result away: a template is checked (placeholders, Attach, Html)
+ * whether or not the seed picks it. */
+static gboolean
+campaign_check_unused(const FarceurCampaign *campaign, const FarceurTemplate *tmpl, GError **error)
+{
+  FarceurPrankGroup probe = *(FarceurPrankGroup *)campaign->groups->pdata[0];
+  gboolean ok;
+
+  probe.tmpl = tmpl;
+  probe.per_recipient = campaign_template_is_personal(tmpl);
+  probe.messages = g_ptr_array_new_with_free_func(campaign_message_free);
+  ok = campaign_compose_group(campaign, &probe, error);
+  g_ptr_array_unref(probe.messages);
+  return ok;
+}
+
+/* Template by template in file order, so that the first bad template is the
+ * one reported whatever the seed: its groups, or a probe when it has none. */
+static gboolean
+campaign_compose_all(FarceurCampaign *campaign, GError **error)
+{
+  for (guint t = 0; t < campaign->templates->len; t++) {
+    const FarceurTemplate *tmpl = campaign->templates->pdata[t];
+    gboolean used = FALSE;
+    for (guint g = 0; g < campaign->groups->len; g++) {
+      FarceurPrankGroup *group = campaign->groups->pdata[g];
+      if (group->tmpl != tmpl)
+        continue;
+      used = TRUE;
+      if (!campaign_compose_group(campaign, group, error))
+        return FALSE;
+    }
+    if (!used && campaign->groups->len > 0 && !campaign_check_unused(campaign, tmpl, error))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -400,7 +435,9 @@ campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *confi
  * @error: return location for an error naming the file and line at fault
  *
  * Loads the inputs, makes the plan (choosing a seed when @config has none)
- * and composes every message.  Nothing is delivered.
+ * and composes every message; a template no group uses is composed once
+ * for the first group and discarded, so every template is checked whatever
+ * the seed.  Nothing is delivered.
  *
  * Returns: (transfer full): the campaign, or %NULL
  */
@@ -420,12 +457,10 @@ farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
       || !campaign_make_plan(campaign, config, error))
     return NULL;
   campaign->groups = g_ptr_array_new_with_free_func(campaign_group_free);
-  for (guint g = 0; g < campaign->plan->groups->len; g++) {
-    FarceurPrankGroup *group = campaign_make_group(campaign, g);
-    g_ptr_array_add(campaign->groups, group);
-    if (!campaign_compose_group(campaign, group, error))
-      return NULL;
-  }
+  for (guint g = 0; g < campaign->plan->groups->len; g++)
+    g_ptr_array_add(campaign->groups, campaign_make_group(campaign, g));
+  if (!campaign_compose_all(campaign, error))
+    return NULL;
   return g_steal_pointer(&campaign);
 }
 

@@ -47,20 +47,34 @@ target_local_envelope_to(const FarceurEnvelope *envelope)
   return g_string_free(out, FALSE);
 }
 
+/* Trace fields that only the delivering MTA may write.  A message that
+ * arrives with them (a template can set any header) would show a forged
+ * envelope in the stored copy, so they go, as a delivering MTA drops an
+ * incoming Return-Path (RFC 5321 4.4) and Exim its envelope_to_remove. */
+static const char *const target_local_trace_fields[]
+    = { "Return-Path", "Envelope-to", "Delivered-To", "X-Original-To" };
+
 /**
  * farceur_target_write_envelope:
  * @stream: where the stored message begins
  * @envelope: a validated envelope (no CR, LF or angle brackets)
+ * @message: the message about to be written after these lines; its own
+ *   Return-Path, Envelope-to, Delivered-To and X-Original-To fields are removed
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
- * Writes "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines.
+ * Writes "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines, the
+ * only envelope record the stored message keeps.
  */
 gboolean
-farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope, GError **error)
+farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
+                              GMimeObject *message, GError **error)
 {
   g_autofree char *return_path = g_strdup_printf("Return-Path: <%s>\n", envelope->mail_from);
   g_autofree char *envelope_to = target_local_envelope_to(envelope);
 
+  for (gsize i = 0; i < G_N_ELEMENTS(target_local_trace_fields); i++)
+    while (g_mime_object_remove_header(message, target_local_trace_fields[i]))
+      ;
   errno = 0;
   if (g_mime_stream_write_string(stream, return_path) < 0
       || g_mime_stream_write_string(stream, envelope_to) < 0)

@@ -100,7 +100,7 @@ maildir_write(int fd, const char *path, const FarceurEnvelope *envelope, GMimeOb
   g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
 
   g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
-  if (!farceur_target_write_envelope(stream, envelope, error)
+  if (!farceur_target_write_envelope(stream, envelope, message, error)
       || !farceur_target_write_message(stream, message, NULL, error))
     return FALSE;
   if (fsync(fd) != 0)

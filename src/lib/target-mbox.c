@@ -248,7 +248,7 @@ mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *me
   errno = 0;
   if (!mbox_separate(stream, fd, size) || g_mime_stream_write_string(stream, from_line) < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
-  if (!farceur_target_write_envelope(stream, envelope, error)
+  if (!farceur_target_write_envelope(stream, envelope, message, error)
       || !farceur_target_write_message(stream, message, quote, error))
     return FALSE;
   if (g_mime_stream_write_string(stream, "\n") < 0)

@@ -65,9 +65,11 @@ extern const FarceurTargetBackend farceur_target_smtp_backend; /* smtp, smtp+sta
 extern const FarceurTargetBackend farceur_target_lmtp_backend; /* lmtp */
 extern const FarceurTargetBackend farceur_target_exec_backend; /* exec */
 
-/* Shared by the local backends (target-local.c). */
+/* Shared by the local backends (target-local.c).  write_envelope first
+ * removes the message's own Return-Path, Envelope-to, Delivered-To and
+ * X-Original-To: the stored copy names only the real envelope. */
 gboolean farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
-                                       GError **error);
+                                       GMimeObject *message, GError **error);
 gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
                                       GError **error);
 FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,

@@ -465,7 +465,10 @@ target_deliver_via_async(FarceurTarget *target, const FarceurEnvelope *envelope,
  * @target: an open target
  * @envelope: MAIL FROM and RCPT TO; every address is validated first
  * @message: the message; its Bcc, Resent-Bcc and Return-Path headers are
- *   removed (in place) before it leaves
+ *   removed (in place) before it leaves.  A local target (maildir, mbox)
+ *   also removes any Envelope-to, Delivered-To and X-Original-To, then
+ *   records the envelope itself as "Return-Path:" and "Envelope-to:" lines
+ *   at the top of the stored message, as a delivering MTA does
  * @delivery: (out) (optional) (nullable) (transfer full): per-recipient
  *   outcomes, set whenever they are known, on failure too
  * @cancellable: (nullable): a #GCancellable

@@ -1,7 +1,9 @@
 /* farceur: victims files (SPEC.md, Prank campaigns).
  *
- * A text file holds one mailbox per line, "addr" or "Name <addr>", with
- * blank lines and "#" comment lines ignored.  A .csv file has a header row
+ * A text file holds one mailbox per line, exactly "addr" or "Name <addr>"
+ * (anything else on the line is an error, a trailing "# note" included),
+ * with blank lines and lines starting with "#" ignored; a leading UTF-8 BOM
+ * is skipped.  A .csv file has a header row
  * with an "email" column (and optionally "name"); every other column becomes
  * a variable.  A duplicated address is an error naming both lines: one
  * victim in two groups, or twice in one, spoils the prank. */
@@ -35,8 +37,11 @@ victims_fail(const VictimsParser *p, GError **error, const char *format, ...)
   va_start(ap, format);
   message = g_strdup_vprintf(format, ap);
   va_end(ap);
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s' line %u: %s", p->file,
-              p->line, message);
+  if (p == NULL) /* farceur_campaign_parse_mailbox(): the caller names the place */
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, message);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s' line %u: %s", p->file,
+                p->line, message);
   return FALSE;
 }
 
@@ -66,38 +71,167 @@ farceur_victim_to_mailbox(const FarceurVictim *victim)
   return internet_address_to_string(ia, NULL, FALSE);
 }
 
-/* Parses "addr" or "Name <addr>" with GMime, then holds the result to the
- * rules an SMTP command needs, which GMime's lenient parser does not. */
-static FarceurVictim *
-victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
+/* Domain labels as RFC 1035 host names have them: 1-63 octets, no leading
+ * or trailing '-' (envelope.c has checked the characters and dots). */
+static gboolean
+victims_check_domain(const VictimsParser *p, const char *addr, GError **error)
 {
-  g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, text);
-  g_autoptr(GError) local = NULL;
-  InternetAddress *ia;
-  FarceurVictim *victim;
-  const char *name;
+  const char *domain = strrchr(addr, '@') + 1;
+  g_auto(GStrv) labels = NULL;
 
-  if (list == NULL || internet_address_list_length(list) != 1) {
-    victims_fail(p, error, "expected one address, 'addr' or 'Name <addr>', got '%s'", text);
+  if (domain[0] == '[')
+    return TRUE;
+  labels = g_strsplit(domain, ".", -1);
+  for (guint i = 0; labels[i]; i++) {
+    gsize len = strlen(labels[i]);
+    if (len > 63)
+      return victims_fail(p, error, "invalid address '%s': domain label longer than 63 octets",
+                          addr);
+    if (labels[i][0] == '-' || labels[i][len - 1] == '-')
+      return victims_fail(p, error,
+                          "invalid address '%s': domain label '%s' starts or ends with '-'", addr,
+                          labels[i]);
+  }
+  return TRUE;
+}
+
+/* GMime's address parser skips what it cannot use ("a@x; b@y" gives a@x,
+ * a trailing "# note" vanishes), so the line itself must be exactly "addr"
+ * or "NAME <addr>" around the one mailbox GMime found. */
+static gboolean
+victims_line_is_mailbox(const char *text, const char *addr)
+{
+  gsize len = strlen(text);
+  const char *lt;
+  g_autofree char *inner = NULL;
+
+  if (strcmp(text, addr) == 0)
+    return TRUE;
+  if (len == 0 || text[len - 1] != '>' || (lt = strrchr(text, '<')) == NULL)
+    return FALSE;
+  inner = g_strstrip(g_strndup(lt + 1, text + len - 1 - (lt + 1)));
+  return strcmp(inner, addr) == 0;
+}
+
+static gboolean
+victims_fail_form(const VictimsParser *p, const char *text, GError **error)
+{
+  return victims_fail(p, error, "expected one address, 'addr' or 'Name <addr>', got '%s'%s", text,
+                      strchr(text, '#') ? " ('#' starts a comment only at the start of a line)"
+                                        : "");
+}
+
+static InternetAddress *
+victims_parse_strict(const VictimsParser *p, const char *text, InternetAddressList **list,
+                     GError **error)
+{
+  g_autoptr(GMimeParserOptions) options = g_mime_parser_options_new();
+  InternetAddress *ia;
+
+  g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_STRICT);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_STRICT);
+  *list = internet_address_list_parse(options, text);
+  if (*list == NULL || internet_address_list_length(*list) != 1) {
+    victims_fail_form(p, text, error);
     return NULL;
   }
-  ia = internet_address_list_get_address(list, 0);
+  ia = internet_address_list_get_address(*list, 0);
   if (!INTERNET_ADDRESS_IS_MAILBOX(ia)) {
     victims_fail(p, error, "'%s' is a group, not an address", text);
     return NULL;
   }
-  if (!farceur_envelope_check_address(
-          internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), &local)) {
+  if (!victims_line_is_mailbox(text,
+                               internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)))) {
+    victims_fail_form(p, text, error);
+    return NULL;
+  }
+  return ia;
+}
+
+static gboolean
+victims_check_name(const VictimsParser *p, const char *name, GError **error)
+{
+  for (const guchar *c = (const guchar *)name; *c; c++)
+    if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+      g_autofree char *shown = g_strescape(name, NULL);
+      return victims_fail(p, error, "display name '%s' decodes to control character 0x%02x", shown,
+                          *c);
+    }
+  return TRUE;
+}
+
+/* Sets the display name to what a reader of the composed message will see:
+ * the composer re-parses "Name <addr>" leniently, which decodes RFC 2047
+ * words even inside quotes, so the name is checked after that round trip
+ * (a name decoding to CR LF must fail here, with its line, not later). */
+static gboolean
+victims_set_name(const VictimsParser *p, FarceurVictim *victim, const char *name, GError **error)
+{
+  g_autofree char *mailbox = NULL;
+  g_autoptr(InternetAddressList) list = NULL;
+  const char *seen;
+
+  g_free(victim->name);
+  victim->name = name && name[0] ? g_strdup(name) : NULL;
+  if (victim->name == NULL)
+    return TRUE;
+  if (!victims_check_name(p, victim->name, error))
+    return FALSE;
+  mailbox = farceur_victim_to_mailbox(victim);
+  list = internet_address_list_parse(NULL, mailbox);
+  if (list == NULL || internet_address_list_length(list) != 1)
+    return victims_fail(p, error, "display name '%s' does not survive quoting", victim->name);
+  seen = internet_address_get_name(internet_address_list_get_address(list, 0));
+  if (seen && !victims_check_name(p, seen, error))
+    return FALSE;
+  g_free(victim->name);
+  victim->name = seen && seen[0] ? g_strdup(seen) : NULL;
+  return TRUE;
+}
+
+/* Parses "addr" or "Name <addr>" with GMime in strict mode, then holds the
+ * result to the rules an SMTP command needs. */
+static FarceurVictim *
+victims_parse_mailbox(const VictimsParser *p, const char *text, GError **error)
+{
+  g_autoptr(InternetAddressList) list = NULL;
+  g_autoptr(GError) local = NULL;
+  InternetAddress *ia = victims_parse_strict(p, text, &list, error);
+  g_autoptr(FarceurVictim) victim = NULL;
+  const char *addr;
+
+  if (ia == NULL)
+    return NULL;
+  addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+  if (!farceur_envelope_check_address(addr, &local)) {
     victims_fail(p, error, "%s", local->message);
     return NULL;
   }
+  if (!victims_check_domain(p, addr, error))
+    return NULL;
   victim = g_new0(FarceurVictim, 1);
-  name = internet_address_get_name(ia);
-  victim->name = name && name[0] ? g_strdup(name) : NULL;
-  victim->addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+  victim->addr = g_strdup(addr);
   victim->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  victim->line = p->line;
-  return victim;
+  victim->line = p ? p->line : 0;
+  if (!victims_set_name(p, victim, internet_address_get_name(ia), error))
+    return NULL;
+  return g_steal_pointer(&victim);
+}
+
+/**
+ * farceur_campaign_parse_mailbox:
+ * @text: exactly "addr" or "Name <addr>"
+ * @error: return location for a %FARCEUR_ERROR_DATA error that does not
+ *   name a place (the caller adds it)
+ *
+ * The victims-line rules for one mailbox given elsewhere (a witness).
+ *
+ * Returns: (transfer full): the mailbox as a victim (line 0, no variables)
+ */
+FarceurVictim *
+farceur_campaign_parse_mailbox(const char *text, GError **error)
+{
+  return victims_parse_mailbox(NULL, text, error);
 }
 
 static gboolean
@@ -243,9 +377,10 @@ victims_csv_row(VictimsParser *p, const VictimsCsv *csv, const char *line, GErro
   victim = victims_parse_mailbox(p, fields->pdata[csv->email], error);
   if (victim == NULL)
     return FALSE;
-  if (csv->name >= 0 && ((char *)fields->pdata[csv->name])[0] != '\0') {
-    g_free(victim->name);
-    victim->name = g_strdup(fields->pdata[csv->name]);
+  if (csv->name >= 0 && ((char *)fields->pdata[csv->name])[0] != '\0'
+      && !victims_set_name(p, victim, fields->pdata[csv->name], error)) {
+    farceur_victim_free(victim);
+    return FALSE;
   }
   for (guint i = 0; i < fields->len; i++)
     if ((int)i != csv->email && (int)i != csv->name)
@@ -300,7 +435,8 @@ farceur_victims_parse(const char *text, gssize length, const char *file, gboolea
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s': NUL byte", file);
     return NULL;
   }
-  lines = g_strsplit(copy, "\n", -1);
+  /* Excel's "CSV UTF-8" and some editors start the file with a BOM. */
+  lines = g_strsplit(g_str_has_prefix(copy, "\xef\xbb\xbf") ? copy + 3 : copy, "\n", -1);
   for (guint i = 0; ok && lines[i] != NULL; i++) {
     char *line = g_strstrip(lines[i]); /* also drops the CR of CRLF files */
     p.line = i + 1;

@@ -279,6 +279,43 @@ def test_bad_inputs(tmp):
                 "cannot create Maildir folder")
 
 
+def test_review_fixes(tmp):
+    """Regressions from the review: unused templates are validated whatever
+    the seed, flags describe the actual From, config errors name the file."""
+    import shutil
+    box = os.path.join(tmp, "review-box")
+    good = write(tmp, "review.txt", VICTIMS)
+    tdir = os.path.join(tmp, "review-templates")
+    shutil.copytree(TEMPLATES, tdir)
+    typo = write(tdir, "zz-typo.tmpl", "Subject: oops\n\nHello\n{{sender.nmae}}\n")
+    for seed in range(1, 9):
+        expect_fail(f"unused bad template, seed {seed}: 65, file and line, nothing delivered",
+                    run("--victims", good, "--messages", tdir, "--via", f"maildir:{box}", "--seed", str(seed)),
+                    65, f"template '{typo}' line 4: unknown placeholder", box)
+
+    ceo = write(tmp, "ceo.tmpl", "From: CEO <ceo@corp.example>\nSubject: raise\n\nYou got a raise.\n")
+    proc = run("--victims", good, "--messages", ceo, "--seed", "1", "--dry-run")
+    text = proc.stdout.decode()
+    check("flags: a template's own From is not called the forged victim",
+          proc.returncode == 0 and "forged From" not in text
+          and "the From header (CEO <ceo@corp.example>) differs from the envelope sender <v" in text, text[:1200])
+    proc = run("--victims", good, "--messages", ceo, "--seed", "1", "--dry-run", "--json")
+    flags = [m["flags"] for g in map(json.loads, proc.stdout.decode().splitlines()) for m in g["messages"]]
+    check("flags: JSON has from-mismatch, not forged-from, for a template's own From",
+          flags and all("from-mismatch" in f and "forged-from" not in f for f in flags), str(flags))
+    proc = run("--victims", good, "--messages", TEMPLATES, "--seed", "1", "--dry-run")
+    text = proc.stdout.decode()
+    check("flags: the victim in From is the forgery flag, and no mismatch",
+          proc.returncode == 0 and text.count("forged From: <") == text.count("\n  message ") > 0
+          and "differs from the envelope" not in text,
+          text[:1200])
+
+    conf = write(tmp, "vars.conf", "[vars]\nteam = a\\nBcc: evil@example.org\n")
+    expect_fail("[vars] value with a newline: 78, names the config file and key",
+                run("--config", conf, "--victims", good, "--messages", TEMPLATES, "--via", f"maildir:{box}"),
+                78, f"config '{conf}' [vars] team: invalid value", box)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         groups = test_example(tmp)
@@ -288,6 +325,7 @@ def main():
         test_csv_vars(tmp)
         test_config_search(tmp)
         test_bad_inputs(tmp)
+        test_review_fixes(tmp)
     print(f"1..{len(results)}")
     for i, (ok, label, detail) in enumerate(results, 1):
         print(f"{'ok' if ok else 'not ok'} {i} - {label}")
