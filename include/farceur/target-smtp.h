@@ -73,4 +73,6 @@ void farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFu
 gboolean farceur_target_is_session(const FarceurTarget *target);
 void farceur_target_hint_last(FarceurTarget *target);
 
+char *farceur_password_get(const char *command, GError **error);
+
 G_END_DECLS

@@ -421,6 +421,35 @@ prank_print_intro(const FarceurCampaign *campaign, const FarceurCampaignConfig *
   printf("target: %s%s\n", config->via, o->dry_run ? " (dry run: nothing is delivered)" : "");
 }
 
+/* [smtp] helo, user, password-command and tls-ca for an SMTP target,
+ * before its first delivery; local targets ignore them. */
+static gboolean
+prank_smtp_options(const FarceurCampaignConfig *config, FarceurTarget *target, GError **error)
+{
+  FarceurSmtpOptions smtp = { 0 };
+  g_autofree char *password = NULL;
+  gboolean ok;
+
+  if (!farceur_target_is_session(target))
+    return TRUE;
+  if (config->user != NULL || farceur_target_get_url(target)->user != NULL) {
+    GError *local = NULL;
+    password = farceur_password_get(config->password_command, &local);
+    if (local != NULL) {
+      g_propagate_error(error, local);
+      return FALSE;
+    }
+  }
+  smtp.helo = config->helo;
+  smtp.user = config->user;
+  smtp.password = password;
+  smtp.tls_ca_file = config->tls_ca;
+  ok = farceur_target_set_smtp_options(target, &smtp, error);
+  if (password != NULL)
+    memset(password, 0, strlen(password));
+  return ok;
+}
+
 static gboolean
 prank_run(const PrankOptions *o, GError **error)
 {
@@ -443,11 +472,8 @@ prank_run(const PrankOptions *o, GError **error)
       prank_report(campaign, groups->pdata[i], o);
     return TRUE;
   }
-  /* Issue 4 hooks in here: pass config->helo, user, password_command and
-   * tls_ca (from [smtp] or the options) to an SMTP target before its first
-   * delivery.  Local targets have no use for them. */
   target = farceur_target_open(url, error);
-  if (target == NULL)
+  if (target == NULL || !prank_smtp_options(config, target, error))
     return FALSE;
   ok = prank_deliver(campaign, target, o, error);
   if (!farceur_target_close(target, NULL, ok ? error : NULL))

@@ -136,36 +136,19 @@ send_context(SendCli *cli)
 
 /* ---- password ---- */
 
-static char *
-send_run_password_command(const char *command, GError **error)
-{
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autofree char *out = NULL;
-
-  proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, "/bin/sh", "-c", command, NULL);
-  if (proc == NULL || !g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, error))
-    return NULL;
-  if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "password command '%s' failed",
-                command);
-    return NULL;
-  }
-  out[strcspn(out, "\r\n")] = '\0';
-  return g_steal_pointer(&out);
-}
-
 static gboolean
 send_get_password(SendCli *cli, const FarceurTargetUrl *url, GError **error)
 {
-  const char *env = g_getenv("FARCEUR_PASSWORD");
+  GError *local = NULL;
 
   if (cli->user == NULL && url->user == NULL)
     return TRUE;
-  if (cli->password_command != NULL)
-    cli->password = send_run_password_command(cli->password_command, error);
-  else if (env != NULL)
-    cli->password = g_strdup(env);
-  else
+  cli->password = farceur_password_get(cli->password_command, &local);
+  if (local != NULL) {
+    g_propagate_error(error, local);
+    return FALSE;
+  }
+  if (cli->password == NULL)
     g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG,
                         "a user is given but no password: use --password-command or "
                         "FARCEUR_PASSWORD");

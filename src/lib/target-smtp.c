@@ -205,6 +205,37 @@ farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc fu
   target_smtp_get(target)->commit_data = user_data;
 }
 
+/**
+ * farceur_password_get:
+ * @command: (nullable): a shell command that prints the password
+ * @error: return location for a %FARCEUR_ERROR_CONFIG error
+ *
+ * The password the way SPEC.md wants it given, never in argv: the first
+ * output line of @command (run by /bin/sh), else $FARCEUR_PASSWORD.
+ *
+ * Returns: (transfer full) (nullable): the password; %NULL with @error when
+ *   the command fails, %NULL without error when there is none
+ */
+char *
+farceur_password_get(const char *command, GError **error)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+
+  if (command == NULL)
+    return g_strdup(g_getenv("FARCEUR_PASSWORD"));
+  proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, "/bin/sh", "-c", command, NULL);
+  if (proc == NULL || !g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, error))
+    return NULL;
+  if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "password command '%s' failed",
+                command);
+    return NULL;
+  }
+  out[strcspn(out, "\r\n")] = '\0';
+  return g_steal_pointer(&out);
+}
+
 /* ---- connecting ---- */
 
 static void
