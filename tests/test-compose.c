@@ -545,6 +545,91 @@ test_injection_encoded_word(void)
   g_assert_false(g_mime_header_list_contains(headers, "Bcc"));
   g_assert_cmpint(g_mime_header_list_get_count(headers), ==,
                   7); /* From To Subject Date Message-Id X-Custom MIME-Version */
+  /* written as encoded-words that decode to the literal text */
+  g_assert_cmpstr(g_mime_message_get_subject(again), ==, "=?utf-8?q?x=0D=0ABcc:_victim@evil.org?=");
+  g_assert_cmpstr(g_mime_header_get_value(g_mime_header_list_get_header(headers, "X-Custom")), ==,
+                  "=?utf-8?q?x=0D=0ABcc:_victim@evil.org?=");
+}
+
+/* RFC 5322 3.6.2: From and Sender are mailbox lists.  An encoded-word
+ * holding ':' turns a display name into a group, whose name GMime leaves
+ * encoded: it is decoded and checked too. */
+static void
+test_groups(void)
+{
+  static const char *const bad_from[]
+      = { "Team: a@b.org, x@y.org;", "=?utf-8?q?a=0D=0AX-Injected:_1?= <a@b.org>", NULL };
+  static const char *const bad_tmpl[]
+      = { "From: Undisclosed:;\nSubject: s\n\nb\n", "From: {{n}} <a@b.org>\nSubject: s\n\nb\n",
+          "Subject: s\nTo: =?utf-8?q?a=0D=0AX?=: c@d.org;\n\nb\n", NULL };
+  g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GDateTime) date = fixed_date();
+
+  g_hash_table_insert(vars, (gpointer) "n", (gpointer) "=?utf-8?q?a=0D=0AX-Injected:_1?=");
+  for (gsize i = 0; bad_from[i]; i++) {
+    FarceurComposeRequest request = { .from = bad_from[i] };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) bound = farceur_compose_bind_vars(&request, &error);
+    g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  }
+  for (gsize i = 0; bad_tmpl[i]; i++) {
+    g_autoptr(FarceurTemplate) tmpl = parse(bad_tmpl[i]);
+    FarceurComposeRequest request = request_fixed(date);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMimeMessage) message = NULL;
+    request.vars = vars;
+    message = farceur_compose_message(tmpl, &request, &error);
+    g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+    g_assert_null(message);
+  }
+  {
+    g_autoptr(FarceurTemplate) tmpl = parse("Subject: s\nTo: Friends: c@d.org, e@f.org;\n\nb\n");
+    FarceurComposeRequest request = request_fixed(date);
+    g_autoptr(GMimeMessage) message = compose_ok(tmpl, &request);
+    g_autofree char *out = serialise(message);
+    g_assert_nonnull(strstr(out, "\nTo: Friends: c@d.org, e@f.org;\n"));
+  }
+}
+
+/* Address headers beyond From..Bcc are checked and written in UTF-8. */
+static void
+test_other_address_headers(void)
+{
+  g_autoptr(FarceurTemplate) tmpl
+      = parse("Subject: s\nResent-To: Zoé <z@example.org>\nDisposition-Notification-To: "
+              "Zoé <z@example.org>\n\nb\n");
+  g_autoptr(FarceurTemplate) bad = parse("Subject: s\nResent-From: nobody\n\nb\n");
+  g_autoptr(GDateTime) date = fixed_date();
+  FarceurComposeRequest request = request_fixed(date);
+  g_autoptr(GMimeMessage) message = compose_ok(tmpl, &request);
+  g_autofree char *out = serialise(message);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMimeMessage) none = NULL;
+
+  g_assert_nonnull(strstr(out, "\nResent-To: =?UTF-8?b?Wm/DqQ==?= <z@example.org>\n"));
+  g_assert_nonnull(
+      strstr(out, "\nDisposition-Notification-To: =?UTF-8?b?Wm/DqQ==?= <z@example.org>\n"));
+  none = farceur_compose_message(bad, &request, &error);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+}
+
+/* The re-parse decodes every header: a raw value that a reader decodes to
+ * CR LF is caught even though the header names are right. */
+static void
+test_verify_decodes(void)
+{
+  g_autoptr(FarceurTemplate) tmpl = parse("Subject: s\nX-Custom: c\n\nbody\n");
+  g_autoptr(GDateTime) date = fixed_date();
+  FarceurComposeRequest request = request_fixed(date);
+  g_autoptr(GMimeMessage) message = compose_ok(tmpl, &request);
+  GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  g_autoptr(GError) error = NULL;
+
+  g_mime_header_set_raw_value(g_mime_header_list_get_header(headers, "X-Custom"),
+                              " =?utf-8?q?a=0D=0AX:_1?=\n");
+  g_assert_false(farceur_compose_verify(message, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "X-Custom"));
 }
 
 /* The re-parse check catches what GMime 3.2 lets through on its own: an
@@ -599,6 +684,15 @@ test_check_header_value(void)
   g_clear_error(&error);
   g_assert_false(farceur_check_header_value("x", "\xff\xfe", &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_clear_error(&error);
+  g_assert_false(farceur_check_header_value("subject", "Zoé\xc2\x85next", &error));
+  g_assert_cmpstr(error->message, ==, "invalid subject 'Zoé\\u0085next': control character 0x85");
+  g_clear_error(&error);
+  g_assert_false(farceur_check_header_value("subject",
+                                            "a\xe2\x80\xa8"
+                                            "b",
+                                            &error));
+  g_assert_cmpstr(error->message, ==, "invalid subject 'a\\u2028b': control character U+2028");
 }
 
 int
@@ -624,6 +718,9 @@ main(int argc, char **argv)
   g_test_add_func("/compose/injection/attach", test_injection_attach);
   g_test_add_func("/compose/injection/encoded-word", test_injection_encoded_word);
   g_test_add_func("/compose/verify/catches", test_verify_catches);
+  g_test_add_func("/compose/verify/decodes", test_verify_decodes);
+  g_test_add_func("/compose/addresses/groups", test_groups);
+  g_test_add_func("/compose/addresses/other-headers", test_other_address_headers);
   g_test_add_func("/compose/check-header-value", test_check_header_value);
   return g_test_run();
 }

@@ -170,6 +170,11 @@ compose_check_attach_values(const FarceurTemplate *tmpl, const FarceurAttachSpec
       || g_ascii_strncasecmp(type, "message/", 8) == 0)
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA,
                                "type must be a non-multipart, non-message MIME type");
+  /* GMime writes an ASCII parameter as it is, and readers (GMime, Python)
+   * decode encoded-words even inside quoted parameter values. */
+  if (strstr(name, "=?") != NULL && strstr(strstr(name, "=?") + 2, "?=") != NULL)
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA,
+                               "name looks like an RFC 2047 encoded-word");
   if (spec->cid && strpbrk(spec->cid, "<>\" ") != NULL)
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA, "bad cid");
   return TRUE;
