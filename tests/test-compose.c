@@ -4,6 +4,8 @@
  * FARCEUR_REGENERATE=1 rewrites the goldens instead of comparing. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <farceur/farceur.h>
 
 #define FIXED_ID "golden.1@farceur.test"
@@ -486,8 +488,103 @@ test_injection_vars(void)
       FarceurComposeRequest request = request_fixed(date);
       g_hash_table_insert(vars, (gpointer) "evil", (gpointer)values[v]);
       request.vars = vars;
+      if (t == G_N_ELEMENTS(templates) - 1 && v == 1)
+        continue; /* LF in the body: a line break, see test_body_var_newline */
       assert_compose_fails(templates[t], &request, FARCEUR_ERROR_DATA, "control character");
     }
+  }
+}
+
+/* A variable used only in the body may hold a line break; the same one in
+ * a header is refused, naming the header's line. */
+static void
+test_body_var_newline(void)
+{
+  g_autoptr(FarceurTemplate) body = parse("Subject: s\n\nHello\n{{sig}}\n");
+  g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GDateTime) date = fixed_date();
+  FarceurComposeRequest request = request_fixed(date);
+  g_autoptr(GMimeMessage) message = NULL;
+  GMimeObject *part;
+  g_autofree char *text = NULL;
+
+  g_hash_table_insert(vars, (gpointer) "sig", (gpointer) "--\nAlice\tMartin");
+  request.vars = vars;
+  message = compose_ok(body, &request);
+  part = g_mime_message_get_mime_part(message);
+  text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+  g_assert_cmpstr(text, ==, "Hello\n--\nAlice\tMartin\n");
+  assert_compose_fails("Subject: s\nX-Sig:\n {{sig}}\n\nb\n", &request, FARCEUR_ERROR_DATA,
+                       "control character 0x0a");
+}
+
+/* Over-long header names and Message-IDs are refused (a header line must
+ * stay within 998 octets). */
+static void
+test_long_names(void)
+{
+  g_autoptr(GDateTime) date = fixed_date();
+  FarceurComposeRequest request = request_fixed(date);
+  g_autofree char *name = g_strnfill(1200, 'X');
+  g_autofree char *text = g_strdup_printf("Subject: s\n%s: v\n\nb\n", name);
+  g_autofree char *id = g_strdup_printf("%s@example.org", name);
+
+  assert_compose_fails(text, &request, FARCEUR_ERROR_DATA, "line 2: header name 'XXXX");
+  request.message_id = id;
+  assert_compose_fails("Subject: s\n\nb\n", &request, FARCEUR_ERROR_DATA, "invalid Message-ID");
+}
+
+/* cid: references match whole ids: "cid:logo2" is not "cid=logo". */
+static void
+test_cid_token(void)
+{
+  g_autoptr(GDateTime) date = fixed_date();
+  FarceurComposeRequest request = request_fixed(date);
+  g_autofree char *dir = g_test_build_filename(G_TEST_DIST, "data", "compose", NULL);
+  g_autofree char *html = g_build_filename(dir, "cid2.html", NULL);
+  g_autoptr(FarceurTemplate) tmpl
+      = parse("Subject: s\nHtml: cid2.html\nAttach: logo.png; inline; cid=logo\n\nb\n");
+  g_autoptr(GMimeMessage) message = compose_ok(tmpl, &request);
+  GMimeObject *top = g_mime_message_get_mime_part(message);
+
+  /* mixed(alternative(plain, html), logo): no multipart/related */
+  g_assert_true(
+      g_mime_content_type_is_type(g_mime_object_get_content_type(top), "multipart", "mixed"));
+  g_assert_true(GMIME_IS_TEXT_PART(g_mime_multipart_get_part(
+      GMIME_MULTIPART(g_mime_multipart_get_part(GMIME_MULTIPART(top), 0)), 1)));
+}
+
+/* Text attachments say their charset; text that is not UTF-8 is sent as
+ * application/octet-stream. */
+static void
+test_attach_charset(void)
+{
+  static const struct {
+    const char *content;
+    const char *type;
+  } cases[] = {
+    { "Zoé 🎉\n", "text/plain; charset=utf-8" },
+    { "plain\n", "text/plain; charset=us-ascii" },
+    { "Zo\xe9\n", "application/octet-stream" },
+  };
+  g_autoptr(GDateTime) date = fixed_date();
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(), "farceur-test-note.txt", NULL);
+    const char *attach[] = { path, NULL };
+    FarceurComposeRequest request = request_fixed(date);
+    g_autoptr(FarceurTemplate) tmpl = parse("Subject: s\n\nb\n");
+    g_autoptr(GMimeMessage) message = NULL;
+    GMimeObject *part;
+    g_autofree char *type = NULL;
+
+    g_assert_true(g_file_set_contents(path, cases[i].content, -1, NULL));
+    request.attach = attach;
+    message = compose_ok(tmpl, &request);
+    part = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(message)), 1);
+    type = g_mime_content_type_encode(g_mime_object_get_content_type(part), NULL);
+    g_assert_nonnull(strstr(type, cases[i].type));
+    g_unlink(path);
   }
 }
 
@@ -719,6 +816,10 @@ main(int argc, char **argv)
   g_test_add_func("/compose/injection/encoded-word", test_injection_encoded_word);
   g_test_add_func("/compose/verify/catches", test_verify_catches);
   g_test_add_func("/compose/verify/decodes", test_verify_decodes);
+  g_test_add_func("/compose/vars/body-newline", test_body_var_newline);
+  g_test_add_func("/compose/headers/long-names", test_long_names);
+  g_test_add_func("/compose/structure/cid-token", test_cid_token);
+  g_test_add_func("/compose/attach/charset", test_attach_charset);
   g_test_add_func("/compose/addresses/groups", test_groups);
   g_test_add_func("/compose/addresses/other-headers", test_other_address_headers);
   g_test_add_func("/compose/check-header-value", test_check_header_value);

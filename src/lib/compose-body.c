@@ -81,6 +81,7 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
   g_autofree char *html = NULL;
   g_autoptr(GError) local = NULL;
   gsize length = 0;
+  char *expanded;
 
   if (!g_file_get_contents(tmpl->html_path, &html, &length, &local)) {
     compose_fail(error, tmpl, tmpl->html_line, "cannot read Html file: %s", local->message);
@@ -91,7 +92,10 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
     return NULL;
   }
   compose_normalise_newlines(html);
-  return farceur_template_expand(html, vars, tmpl->html_path, 1, error);
+  expanded = farceur_template_expand(html, vars, tmpl->html_path, 1, error);
+  if (expanded != NULL)
+    compose_normalise_newlines(expanded); /* a value may hold CR LF */
+  return expanded;
 }
 
 /* Sets a MIME parameter and forces its RFC 2231 charset to UTF-8 (GMime
@@ -127,6 +131,46 @@ compose_guess_type(GFile *file, const char *name)
       || strchr(mime, '/') == NULL)
     return g_strdup("application/octet-stream");
   return g_steal_pointer(&mime);
+}
+
+/* The charset of a text attachment, from a bounded look at its start
+ * (COMPOSE_SNIFF bytes; the file is streamed later, never read whole):
+ * "us-ascii" when the whole file was seen and is ASCII, "utf-8" when what
+ * was seen is UTF-8 (a character cut at the end of the look is allowed),
+ * %NULL otherwise (unknown: the caller decides). */
+#define COMPOSE_SNIFF 65536
+
+static gboolean
+compose_is_ascii(const guchar *buf, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    if (buf[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+compose_text_charset(GFile *file)
+{
+  g_autofree guchar *buf = g_malloc(COMPOSE_SNIFF);
+  g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
+  gsize got = 0;
+  const char *end = NULL;
+
+  if (in == NULL
+      || !g_input_stream_read_all(G_INPUT_STREAM(in), buf, COMPOSE_SNIFF, &got, NULL, NULL))
+    return NULL;
+  if (memchr(buf, '\0', got) != NULL)
+    return NULL;
+  if (got < COMPOSE_SNIFF && compose_is_ascii(buf, got))
+    return "us-ascii";
+  if (g_utf8_validate_len((const char *)buf, got, &end))
+    return "utf-8";
+  /* a multi-byte character cut by the end of the look */
+  if (got == COMPOSE_SNIFF && (const guchar *)end >= buf + got - 3
+      && g_utf8_get_char_validated(end, buf + got - (const guchar *)end) == (gunichar)-2)
+    return "utf-8";
+  return NULL;
 }
 
 /* Error for attachment @spec of @tmpl (or of --attach when @tmpl is NULL). */
@@ -201,14 +245,26 @@ compose_attachment(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, G
   g_autofree char *media = NULL;
   g_autoptr(GMimeContentDisposition) disposition = g_mime_content_disposition_new();
   g_autoptr(GMimePart) part = NULL;
+  const char *charset;
 
   if (!compose_check_attach(tmpl, spec, error))
     return NULL;
   type = spec->type ? g_ascii_strdown(spec->type, -1) : compose_guess_type(file, name);
   if (!compose_check_attach_values(tmpl, spec, name, type, error))
     return NULL;
+  /* A text file says its charset; a guessed text type whose start is not
+   * UTF-8 (or holds NUL) travels as application/octet-stream rather than as
+   * text of an unknown charset (a reader would guess it wrong); a type given
+   * in the template is kept, without charset. */
+  charset = g_str_has_prefix(type, "text/") ? compose_text_charset(file) : NULL;
+  if (charset == NULL && spec->type == NULL && g_str_has_prefix(type, "text/")) {
+    g_free(type);
+    type = g_strdup("application/octet-stream");
+  }
   media = g_strndup(type, strcspn(type, "/")); /* checked: "type/subtype", no parameters */
   part = g_mime_part_new_with_type(media, type + strlen(media) + 1);
+  if (charset != NULL)
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", charset);
   compose_set_utf8_param(
       g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))),
       "name", name);
@@ -222,16 +278,25 @@ compose_attachment(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, G
   return GMIME_OBJECT(g_steal_pointer(&part));
 }
 
-/* TRUE when the HTML refers to @spec by "cid:ID" (RFC 2392). */
+/* TRUE when the HTML refers to @spec by "cid:ID" (RFC 2392), the whole ID:
+ * "cid:logo2" is not a reference to "logo".  An ID ends where a URL or an
+ * HTML attribute does (quote, space, '>', ')', ...). */
 static gboolean
 compose_is_related(const FarceurAttachSpec *spec, const char *html)
 {
   g_autofree char *ref = NULL;
+  gsize length;
 
   if (html == NULL || spec->cid == NULL)
     return FALSE;
   ref = g_strconcat("cid:", spec->cid, NULL);
-  return strstr(html, ref) != NULL;
+  length = strlen(ref);
+  for (const char *p = strstr(html, ref); p; p = strstr(p + 1, ref)) {
+    char next = p[length];
+    if (next == '\0' || strchr("\"'<>() \t\n;,?#&", next) != NULL)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 static GMimeObject *

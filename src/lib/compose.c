@@ -29,6 +29,12 @@ static const struct {
   { "Bcc", GMIME_ADDRESS_TYPE_BCC },
 };
 
+/* Longest header field name: RFC 2047 section 2 keeps encoded-words within
+ * 76-character lines, and no registered field name comes close. */
+#define COMPOSE_MAX_NAME 76
+/* Longest Message-ID (without <>): a header line must stay within 998 octets. */
+#define COMPOSE_MAX_ID 250
+
 /* Headers farceur writes itself; a template may not set them. */
 static const char *const compose_reserved[] = { "Date", "Message-ID", "MIME-Version", NULL };
 
@@ -244,6 +250,28 @@ compose_bind_recipients(GHashTable *vars, InternetAddressList *to)
     compose_bind_mailbox(vars, "recipient", compose_first_mailbox(to));
 }
 
+/* A variable may land in the body, where a line break is text: refused here
+ * are only what no body may hold (not UTF-8, CR: the body's line break is
+ * LF, other C0 controls but TAB and LF, DEL).  Where it lands in a header, the expanded
+ * header value is checked again (no CR, LF, ...: farceur_check_header_value). */
+static gboolean
+compose_check_body_value(const char *what, const char *value, GError **error)
+{
+  g_autofree char *shown = NULL;
+
+  for (const guchar *p = (const guchar *)value; *p; p++) {
+    if (*p == '\t' || *p == '\n' || (*p >= 0x20 && *p != 0x7f))
+      continue;
+    shown = compose_escape(value);
+    return compose_fail(error, NULL, 0, "invalid %s '%s': control character 0x%02x", what, shown,
+                        *p);
+  }
+  if (g_utf8_validate(value, -1, NULL))
+    return TRUE;
+  shown = compose_escape(value);
+  return compose_fail(error, NULL, 0, "invalid %s '%s': not valid UTF-8", what, shown);
+}
+
 static gboolean
 compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
 {
@@ -255,7 +283,7 @@ compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
   g_hash_table_iter_init(&iter, extra);
   while (g_hash_table_iter_next(&iter, &key, &value)) {
     g_autofree char *what = g_strdup_printf("value of variable '%s'", (const char *)key);
-    if (!farceur_check_header_value(what, value, error))
+    if (!compose_check_body_value(what, value, error))
       return FALSE;
     g_hash_table_insert(vars, g_strdup(key), g_strdup(value));
   }
@@ -308,8 +336,11 @@ compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_ou
  * @request->date, else today, local time); then @request->vars on top.
  * `name` is the display name, else the address; `first_name` is the first
  * word of the display name (of its part after the comma for "Last, First"),
- * else the capitalised local part up to its first '.', '_', '-' or '+'.  Every address and value is refused when it holds a
- * control character (CR, LF, NUL, ...), since any of them may land in a header.
+ * else the capitalised local part up to its first '.', '_', '-' or '+'.
+ * Every address is refused when it holds a control character (CR, LF, NUL,
+ * ...); a value of @request->vars may hold LF and TAB (but no CR or other
+ * control), since it may be used only in the body: farceur_compose_message()
+ * checks header values after expansion, where the values land.
  *
  * Returns: (transfer full) (element-type utf8 utf8): the variables, or %NULL
  */
@@ -367,6 +398,10 @@ compose_expand_headers(ComposeState *state, GError **error)
     header->value = value;
     header->line = src->line;
     g_ptr_array_add(state->headers, header);
+    if (strlen(src->name) > COMPOSE_MAX_NAME)
+      return compose_fail(error, tmpl, src->line,
+                          "header name '%.20s...' longer than %d characters", src->name,
+                          COMPOSE_MAX_NAME);
     if (compose_is_reserved(src->name))
       return compose_fail(error, tmpl, src->line, "header '%s' is set by farceur", src->name);
     if (!farceur_check_header_value(what, src->name, &local)
@@ -523,6 +558,9 @@ compose_date_and_id(ComposeState *state, GError **error)
 
   if (!farceur_check_header_value("Message-ID", id, error))
     return FALSE;
+  if (strlen(id) > COMPOSE_MAX_ID)
+    return compose_fail(error, NULL, 0, "invalid Message-ID '%.40s...': longer than %d characters",
+                        id, COMPOSE_MAX_ID);
   if (*id == '\0' || strpbrk(id, "<> \t\"") != NULL)
     return compose_fail(error, NULL, 0, "invalid Message-ID '%s'", id);
   g_mime_message_set_date(state->message, now);
