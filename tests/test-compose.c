@@ -450,9 +450,9 @@ test_errors(void)
   assert_compose_fails("Subject: hi\n\nbody\n\n{{nope}}\n", &request, FARCEUR_ERROR_DATA,
                        "template 'inline.tmpl' line 5: unknown placeholder '{{nope}}'");
   assert_compose_fails("Subject: hi\nAttach: missing.pdf\n\nbody\n", &request, FARCEUR_ERROR_DATA,
-                       "template 'inline.tmpl' line 2: attachment '");
+                       "missing.pdf' (template 'inline.tmpl' line 2): no such file");
   assert_compose_fails("Subject: hi\nHtml: missing.html\n\nbody\n", &request, FARCEUR_ERROR_DATA,
-                       "template 'inline.tmpl' line 2: cannot read Html file");
+                       "missing.html' (template 'inline.tmpl' line 2): no such file");
   assert_compose_fails("Subject: hi\nContent-Type: text/html\n\nbody\n", &request,
                        FARCEUR_ERROR_DATA, "line 2: header 'Content-Type' is set by farceur");
   assert_compose_fails("Subject: hi\nDate: yesterday\n\nbody\n", &request, FARCEUR_ERROR_DATA,
@@ -463,7 +463,7 @@ test_errors(void)
   assert_compose_fails("Subject: hi\nTo: nobody\n\nbody\n", &request, FARCEUR_ERROR_DATA,
                        "line 2: 'To' address: invalid address 'nobody': no '@'");
   assert_compose_fails("Subject: hi\n\nbody\n", &extra, FARCEUR_ERROR_NOINPUT,
-                       "attachment '/nonexistent/farceur.bin'");
+                       "attachment '/nonexistent/farceur.bin': no such file");
 }
 
 /* A variable with CR or LF (or another control) is refused wherever it
@@ -609,7 +609,7 @@ test_injection_attach(void)
       message = farceur_compose_message(tmpl, &request, &error);
       g_assert_null(message);
       g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
-      g_assert_nonnull(strstr(error->message, "line 2: attachment"));
+      g_assert_nonnull(strstr(error->message, "(template 'inline.tmpl' line 2)"));
     }
   }
 }

@@ -157,9 +157,9 @@ compose_open_output(const char *path, GError **error)
   }
   fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
-    int saved = errno;
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot create '%s': %s", path,
-                g_strerror(saved));
+    g_autofree char *why = g_strdup(g_strerror(errno));
+    why[0] = g_ascii_tolower(why[0]); /* house style: lower case */
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot create '%s': %s", path, why);
     return NULL;
   }
   /* written front to back: a pipe stream (no seeks; flush is not fsync) */

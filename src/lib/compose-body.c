@@ -84,7 +84,11 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
   char *expanded;
 
   if (!g_file_get_contents(tmpl->html_path, &html, &length, &local)) {
-    compose_fail(error, tmpl, tmpl->html_line, "cannot read Html file: %s", local->message);
+    g_autofree char *why = compose_file_error_text(local);
+    g_autofree char *path = compose_escape(tmpl->html_path);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "Html file '%s' (template '%s' line %u): %s", path, tmpl->file, tmpl->html_line,
+                why);
     return NULL;
   }
   if (strlen(html) != length || !g_utf8_validate(html, length, NULL)) {
@@ -173,14 +177,20 @@ compose_text_charset(GFile *file)
   return NULL;
 }
 
-/* Error for attachment @spec of @tmpl (or of --attach when @tmpl is NULL). */
+/* Error for attachment @spec of @tmpl (or of --attach when @tmpl is NULL):
+ * "attachment 'x.pdf' (template 'a.tmpl' line 3): no such file". */
 static gboolean
 compose_attach_fail(GError **error, const FarceurTemplate *tmpl, const FarceurAttachSpec *spec,
                     int code, const char *why)
 {
-  if (tmpl != NULL)
-    return compose_fail(error, tmpl, spec->line, "attachment '%s': %s", spec->path, why);
-  g_set_error(error, FARCEUR_ERROR, code, "attachment '%s': %s", spec->path, why);
+  g_autofree char *path = compose_escape(spec->path);
+
+  if (tmpl != NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "attachment '%s' (template '%s' line %u): %s", path, tmpl->file, spec->line, why);
+    return FALSE;
+  }
+  g_set_error(error, FARCEUR_ERROR, code, "attachment '%s': %s", path, why);
   return FALSE;
 }
 
@@ -188,13 +198,14 @@ static gboolean
 compose_check_attach(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, GError **error)
 {
   GStatBuf st;
+  g_autofree char *why = NULL;
 
-  if (g_stat(spec->path, &st) != 0)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
+  if (g_stat(spec->path, &st) != 0 || (S_ISREG(st.st_mode) && g_access(spec->path, R_OK) != 0)) {
+    why = compose_errno_text(errno);
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, why);
+  }
   if (!S_ISREG(st.st_mode))
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, "not a regular file");
-  if (g_access(spec->path, R_OK) != 0)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
   return TRUE;
 }
 

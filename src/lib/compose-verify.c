@@ -60,6 +60,45 @@ compose_escape(const char *text)
   return g_string_free(out, FALSE);
 }
 
+char *
+compose_errno_text(int err)
+{
+  g_autofree char *text = NULL;
+
+  switch (err) {
+    case ENOENT:
+      return g_strdup("no such file");
+    case EACCES:
+    case EPERM:
+      return g_strdup("permission denied");
+    case EISDIR:
+      return g_strdup("is a folder");
+    case ENOTDIR:
+      return g_strdup("a component of the path is not a folder");
+    default:
+      text = g_strdup(g_strerror(err));
+      text[0] = g_ascii_tolower(text[0]);
+      return g_steal_pointer(&text);
+  }
+}
+
+char *
+compose_file_error_text(const GError *error)
+{
+  static const struct {
+    GFileError code;
+    int err;
+  } map[] = {
+    { G_FILE_ERROR_NOENT, ENOENT }, { G_FILE_ERROR_ACCES, EACCES },   { G_FILE_ERROR_PERM, EPERM },
+    { G_FILE_ERROR_ISDIR, EISDIR }, { G_FILE_ERROR_NOTDIR, ENOTDIR },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(map); i++)
+    if (g_error_matches(error, G_FILE_ERROR, map[i].code))
+      return compose_errno_text(map[i].err);
+  return g_strdup("cannot read");
+}
+
 /* TRUE for a character that must not appear in a header value: C0 controls
  * but TAB, DEL, C1 controls (U+0080-U+009F: NEL is a line break to some
  * readers) and the Unicode line and paragraph separators. */

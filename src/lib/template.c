@@ -431,6 +431,21 @@ farceur_template_parse(const char *text, gssize length, const char *file, const 
                              first_line ? first_line : 1, error);
 }
 
+/* GLib's "Failed to open file “x”: No such file or directory" in house
+ * style: the path is already in the message. */
+static const char *
+template_file_error_text(const GError *error)
+{
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return "no such file";
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
+      || g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_PERM))
+    return "permission denied";
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR))
+    return "is a folder";
+  return "read error";
+}
+
 static char *
 template_read_file(const char *path, gsize *length, GError **error)
 {
@@ -440,7 +455,8 @@ template_read_file(const char *path, gsize *length, GError **error)
   if (!g_file_get_contents(path, &text, length, &local)) {
     int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? FARCEUR_ERROR_NOINPUT
                                                                         : FARCEUR_ERROR_IO;
-    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path, local->message);
+    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path,
+                template_file_error_text(local));
     return NULL;
   }
   if (*length > TEMPLATE_MAX_SIZE) {
