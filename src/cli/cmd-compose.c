@@ -67,6 +67,9 @@ compose_context_new(ComposeOptions *opts)
       context,
       "TEMPLATE is a .tmpl file, a folder of them, or a messages file (messages separated\n"
       "by '==' lines).  When it holds more than one message, --index N picks one.\n"
+      "In a messages file the body may follow Subject without a blank line: there\n"
+      "only well-known header names (From, To, Cc, Reply-To, Attach, Html, Priority,\n"
+      "X-..., see template.c) continue the header block, so 'Note: ...' is body text.\n"
       "From/To/Cc headers in the template win over --from/--to/--cc.\n"
       "With --message-id and --date (or SOURCE_DATE_EPOCH) the output is byte-for-byte\n"
       "reproducible.\n\n"

@@ -379,6 +379,27 @@ compose_is_reserved(const char *name)
   return g_ascii_strncasecmp(name, "Content-", 8) == 0;
 }
 
+/* A placeholder error in a folded header: expanding the folded form (line
+ * breaks kept) names the line that holds the placeholder. */
+static gboolean
+compose_expand_error(ComposeState *state, const FarceurTemplateHeader *src, GError *local,
+                     GError **error)
+{
+  g_autofree char *again = NULL;
+  GError *better = NULL;
+
+  if (src->folded != NULL) {
+    again
+        = farceur_template_expand(src->folded, state->vars, state->tmpl->file, src->line, &better);
+    if (again == NULL) {
+      g_propagate_error(error, better);
+      return FALSE;
+    }
+  }
+  g_propagate_error(error, g_error_copy(local));
+  return FALSE;
+}
+
 /* Expands every template header into @state->headers, checking the value. */
 static gboolean
 compose_expand_headers(ComposeState *state, GError **error)
@@ -390,9 +411,9 @@ compose_expand_headers(ComposeState *state, GError **error)
     g_autoptr(GError) local = NULL;
     g_autofree char *what = g_strdup_printf("header '%s'", src->name);
     FarceurTemplateHeader *header;
-    char *value = farceur_template_expand(src->value, state->vars, tmpl->file, src->line, error);
+    char *value = farceur_template_expand(src->value, state->vars, tmpl->file, src->line, &local);
     if (value == NULL)
-      return FALSE;
+      return compose_expand_error(state, src, local, error);
     header = g_new0(FarceurTemplateHeader, 1);
     header->name = g_strdup(src->name);
     header->value = value;
