@@ -266,6 +266,20 @@ def check_injections(tmp):
                                       "--to", "c@example.org"], needle="group")
 
 
+def check_text_attachment(tmp):
+    """A UTF-8 text attachment says charset=utf-8: Python decodes it right."""
+    note = os.path.join(tmp, "note.txt")
+    with open(note, "w", encoding="utf-8") as f:
+        f.write("Zoé 🎉 中文\n")
+    run = compose([os.path.join(DATA, "plain.tmpl"), "--from", "a@example.org", "--to", "b@example.org",
+                   "--attach", note])
+    if check(run.returncode == 0, "UTF-8 text attachment: composes", run.stderr.decode()):
+        msg = email.message_from_bytes(run.stdout, policy=email.policy.default)
+        part = [p for p in msg.walk() if p.get_filename() == "note.txt"][0]
+        check(part.get_content_charset() == "utf-8" and part.get_content() == "Zoé 🎉 中文\n",
+              "UTF-8 text attachment: charset=utf-8, decodes as written", repr(part.get_content()))
+
+
 def main():
     templates = sorted(glob.glob(os.path.join(ROOT, "templates", "*.tmpl")))
     templates += sorted(glob.glob(os.path.join(DATA, "*.tmpl")))
@@ -274,6 +288,7 @@ def main():
         check_template(path)
     with tempfile.TemporaryDirectory() as tmp:
         check_injections(tmp)
+        check_text_attachment(tmp)
     print(f"1..{len(results)}")
     failed = 0
     for i, (ok, what, detail) in enumerate(results, 1):
