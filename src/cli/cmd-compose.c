@@ -95,14 +95,8 @@ compose_parse_vars(char **vars, GError **error)
 {
   g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-  for (gsize i = 0; vars && vars[i]; i++) {
-    const char *eq = strchr(vars[i], '=');
-    if (eq == NULL || eq == vars[i]) {
-      compose_usage(error, "bad --var '%s': expected KEY=VALUE", vars[i]);
-      return NULL;
-    }
-    g_hash_table_insert(table, g_strndup(vars[i], eq - vars[i]), g_strdup(eq + 1));
-  }
+  if (!cli_parse_vars(vars, table, error))
+    return NULL;
   return g_steal_pointer(&table);
 }
 
