@@ -146,6 +146,48 @@ test_messages_file(void)
   g_assert_cmpuint(second->index, ==, 2);
 }
 
+/* In a messages file, after Subject only well-known names (and X-...) stay
+ * headers: "Note: ..." starts the body. */
+static void
+test_messages_file_lab_headers(void)
+{
+  g_autofree char *path = data_path("messages-note.txt");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = farceur_template_load_all(path, &error);
+  FarceurTemplate *first, *second;
+
+  g_assert_no_error(error);
+  g_assert_cmpuint(all->len, ==, 2);
+  first = all->pdata[0];
+  second = all->pdata[1];
+  g_assert_cmpstr(farceur_template_get_header(first, "X-Priority"), ==, "1");
+  g_assert_null(farceur_template_get_header(first, "Note"));
+  g_assert_cmpstr(first->body, ==, "Note: this is the body, not a header.\nSecond line.\n");
+  g_assert_cmpuint(first->body_line, ==, 3);
+  g_assert_cmpstr(farceur_template_get_header(second, "Reply-To"), ==, "a@example.org");
+  g_assert_cmpstr(second->body, ==, "Body: with a colon.\n");
+}
+
+/* A placeholder error in a folded header names the line that holds it. */
+static void
+test_folded_error_line(void)
+{
+  g_autoptr(FarceurTemplate) tmpl = farceur_template_parse(
+      "Subject: s\nX-Long: first part\n  second {{nope}}\n\nbody\n", -1, "f.tmpl", NULL, 1, NULL);
+  g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+  FarceurComposeRequest request = { .from = "a@example.org" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+
+  g_assert_nonnull(tmpl);
+  g_assert_cmpstr(farceur_template_get_header(tmpl, "X-Long"), ==, "first part  second {{nope}}");
+  request.vars = vars;
+  message = farceur_compose_message(tmpl, &request, &error);
+  g_assert_null(message);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_cmpstr(error->message, ==, "template 'f.tmpl' line 3: unknown placeholder '{{nope}}'");
+}
+
 static void
 test_messages_file_error_line(void)
 {
@@ -233,6 +275,8 @@ main(int argc, char **argv)
   g_test_add_func("/template/parse/no-body", test_no_body);
   g_test_add_func("/template/messages-file", test_messages_file);
   g_test_add_func("/template/messages-file/error-line", test_messages_file_error_line);
+  g_test_add_func("/template/messages-file/lab-headers", test_messages_file_lab_headers);
+  g_test_add_func("/template/expand/folded-error-line", test_folded_error_line);
   g_test_add_func("/template/load/dir-and-missing", test_load_dir_and_missing);
   g_test_add_func("/template/expand", test_expand);
   g_test_add_func("/template/expand/errors", test_expand_errors);

@@ -11,9 +11,11 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *name;  /* as written */
-  char *value; /* unfolded, leading/trailing blanks removed, placeholders not expanded */
-  guint line;  /* 1-based line of the header in the file */
+  char *name;   /* as written */
+  char *value;  /* unfolded, leading/trailing blanks removed, placeholders not expanded */
+  guint line;   /* 1-based line of the header in the file */
+  char *folded; /* (nullable) for a folded header, the value with its line breaks
+                 * kept (LF), so that an error names the line of the placeholder */
 } FarceurTemplateHeader;
 
 typedef struct {

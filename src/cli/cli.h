@@ -3,7 +3,7 @@
 
 #include <farceur/farceur.h>
 
-typedef int (*CliCommandFunc) (int argc, char **argv);
+typedef int (*CliCommandFunc)(int argc, char **argv);
 
 typedef struct {
   const char *name;
@@ -11,6 +11,7 @@ typedef struct {
   CliCommandFunc run;
 } CliCommand;
 
-int cli_report_error (const char *command, GError *error);
-gboolean cli_parse (GOptionContext *context, int *argc, char ***argv, GError **error);
-GOptionContext *cli_context_new (const char *command, const char *params, const char *summary);
+int cli_report_error(const char *command, GError *error);
+gboolean cli_parse(GOptionContext *context, int *argc, char ***argv, GError **error);
+gboolean cli_parse_vars(char **assignments, GHashTable *vars, GError **error);
+GOptionContext *cli_context_new(const char *command, const char *params, const char *summary);

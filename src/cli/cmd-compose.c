@@ -67,6 +67,9 @@ compose_context_new(ComposeOptions *opts)
       context,
       "TEMPLATE is a .tmpl file, a folder of them, or a messages file (messages separated\n"
       "by '==' lines).  When it holds more than one message, --index N picks one.\n"
+      "In a messages file the body may follow Subject without a blank line: there\n"
+      "only well-known header names (From, To, Cc, Reply-To, Attach, Html, Priority,\n"
+      "X-..., see template.c) continue the header block, so 'Note: ...' is body text.\n"
       "From/To/Cc headers in the template win over --from/--to/--cc.\n"
       "With --message-id and --date (or SOURCE_DATE_EPOCH) the output is byte-for-byte\n"
       "reproducible.\n\n"
@@ -92,14 +95,8 @@ compose_parse_vars(char **vars, GError **error)
 {
   g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-  for (gsize i = 0; vars && vars[i]; i++) {
-    const char *eq = strchr(vars[i], '=');
-    if (eq == NULL || eq == vars[i]) {
-      compose_usage(error, "bad --var '%s': expected KEY=VALUE", vars[i]);
-      return NULL;
-    }
-    g_hash_table_insert(table, g_strndup(vars[i], eq - vars[i]), g_strdup(eq + 1));
-  }
+  if (!cli_parse_vars(vars, table, error))
+    return NULL;
   return g_steal_pointer(&table);
 }
 
@@ -157,9 +154,9 @@ compose_open_output(const char *path, GError **error)
   }
   fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
-    int saved = errno;
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot create '%s': %s", path,
-                g_strerror(saved));
+    g_autofree char *why = g_strdup(g_strerror(errno));
+    why[0] = g_ascii_tolower(why[0]); /* house style: lower case */
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot create '%s': %s", path, why);
     return NULL;
   }
   /* written front to back: a pipe stream (no seeks; flush is not fsync) */

@@ -166,12 +166,8 @@ prank_apply_options(const PrankOptions *o, FarceurCampaignConfig *config, GError
   prank_replace(&config->tls_ca, o->tls_ca);
   prank_replace_list(config->witnesses, o->witnesses);
   prank_replace_list(config->bcc_witnesses, o->bcc_witnesses);
-  for (gsize i = 0; o->vars && o->vars[i]; i++) {
-    const char *eq = strchr(o->vars[i], '=');
-    if (eq == NULL || eq == o->vars[i])
-      return prank_usage(error, "bad --var '%s': expected KEY=VALUE", o->vars[i]);
-    g_hash_table_replace(config->vars, g_strndup(o->vars[i], eq - o->vars[i]), g_strdup(eq + 1));
-  }
+  if (!cli_parse_vars(o->vars, config->vars, error))
+    return FALSE;
   if (config->via == NULL)
     config->via = g_strdup("maildir:outbox");
   return prank_apply_numbers(o, config, error);

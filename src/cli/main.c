@@ -51,6 +51,28 @@ cli_parse(GOptionContext *context, int *argc, char ***argv, GError **error)
   return g_option_context_parse(context, argc, argv, error);
 }
 
+/**
+ * cli_parse_vars:
+ * @assignments: (nullable): the --var arguments, KEY=VALUE each
+ * @vars: where to store them (key and value newly allocated); later wins
+ *
+ * Returns: %FALSE with a usage error when an argument has no KEY=
+ */
+gboolean
+cli_parse_vars(char **assignments, GHashTable *vars, GError **error)
+{
+  for (gsize i = 0; assignments && assignments[i]; i++) {
+    const char *eq = strchr(assignments[i], '=');
+    if (eq == NULL || eq == assignments[i]) {
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "bad --var '%s': expected KEY=VALUE",
+                  assignments[i]);
+      return FALSE;
+    }
+    g_hash_table_replace(vars, g_strndup(assignments[i], eq - assignments[i]), g_strdup(eq + 1));
+  }
+  return TRUE;
+}
+
 static void
 cli_usage(FILE *out)
 {

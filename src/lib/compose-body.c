@@ -81,9 +81,14 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
   g_autofree char *html = NULL;
   g_autoptr(GError) local = NULL;
   gsize length = 0;
+  char *expanded;
 
   if (!g_file_get_contents(tmpl->html_path, &html, &length, &local)) {
-    compose_fail(error, tmpl, tmpl->html_line, "cannot read Html file: %s", local->message);
+    g_autofree char *why = compose_file_error_text(local);
+    g_autofree char *path = compose_escape(tmpl->html_path);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "Html file '%s' (template '%s' line %u): %s", path, tmpl->file, tmpl->html_line,
+                why);
     return NULL;
   }
   if (strlen(html) != length || !g_utf8_validate(html, length, NULL)) {
@@ -91,7 +96,10 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
     return NULL;
   }
   compose_normalise_newlines(html);
-  return farceur_template_expand(html, vars, tmpl->html_path, 1, error);
+  expanded = farceur_template_expand(html, vars, tmpl->html_path, 1, error);
+  if (expanded != NULL)
+    compose_normalise_newlines(expanded); /* a value may hold CR LF */
+  return expanded;
 }
 
 /* Sets a MIME parameter and forces its RFC 2231 charset to UTF-8 (GMime
@@ -129,14 +137,60 @@ compose_guess_type(GFile *file, const char *name)
   return g_steal_pointer(&mime);
 }
 
-/* Error for attachment @spec of @tmpl (or of --attach when @tmpl is NULL). */
+/* The charset of a text attachment, from a bounded look at its start
+ * (COMPOSE_SNIFF bytes; the file is streamed later, never read whole):
+ * "us-ascii" when the whole file was seen and is ASCII, "utf-8" when what
+ * was seen is UTF-8 (a character cut at the end of the look is allowed),
+ * %NULL otherwise (unknown: the caller decides). */
+#define COMPOSE_SNIFF 65536
+
+static gboolean
+compose_is_ascii(const guchar *buf, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    if (buf[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+compose_text_charset(GFile *file)
+{
+  g_autofree guchar *buf = g_malloc(COMPOSE_SNIFF);
+  g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
+  gsize got = 0;
+  const char *end = NULL;
+
+  if (in == NULL
+      || !g_input_stream_read_all(G_INPUT_STREAM(in), buf, COMPOSE_SNIFF, &got, NULL, NULL))
+    return NULL;
+  if (memchr(buf, '\0', got) != NULL)
+    return NULL;
+  if (got < COMPOSE_SNIFF && compose_is_ascii(buf, got))
+    return "us-ascii";
+  if (g_utf8_validate_len((const char *)buf, got, &end))
+    return "utf-8";
+  /* a multi-byte character cut by the end of the look */
+  if (got == COMPOSE_SNIFF && (const guchar *)end >= buf + got - 3
+      && g_utf8_get_char_validated(end, buf + got - (const guchar *)end) == (gunichar)-2)
+    return "utf-8";
+  return NULL;
+}
+
+/* Error for attachment @spec of @tmpl (or of --attach when @tmpl is NULL):
+ * "attachment 'x.pdf' (template 'a.tmpl' line 3): no such file". */
 static gboolean
 compose_attach_fail(GError **error, const FarceurTemplate *tmpl, const FarceurAttachSpec *spec,
                     int code, const char *why)
 {
-  if (tmpl != NULL)
-    return compose_fail(error, tmpl, spec->line, "attachment '%s': %s", spec->path, why);
-  g_set_error(error, FARCEUR_ERROR, code, "attachment '%s': %s", spec->path, why);
+  g_autofree char *path = compose_escape(spec->path);
+
+  if (tmpl != NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "attachment '%s' (template '%s' line %u): %s", path, tmpl->file, spec->line, why);
+    return FALSE;
+  }
+  g_set_error(error, FARCEUR_ERROR, code, "attachment '%s': %s", path, why);
   return FALSE;
 }
 
@@ -144,13 +198,14 @@ static gboolean
 compose_check_attach(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, GError **error)
 {
   GStatBuf st;
+  g_autofree char *why = NULL;
 
-  if (g_stat(spec->path, &st) != 0)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
+  if (g_stat(spec->path, &st) != 0 || (S_ISREG(st.st_mode) && g_access(spec->path, R_OK) != 0)) {
+    why = compose_errno_text(errno);
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, why);
+  }
   if (!S_ISREG(st.st_mode))
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, "not a regular file");
-  if (g_access(spec->path, R_OK) != 0)
-    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, g_strerror(errno));
   return TRUE;
 }
 
@@ -170,6 +225,11 @@ compose_check_attach_values(const FarceurTemplate *tmpl, const FarceurAttachSpec
       || g_ascii_strncasecmp(type, "message/", 8) == 0)
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA,
                                "type must be a non-multipart, non-message MIME type");
+  /* GMime writes an ASCII parameter as it is, and readers (GMime, Python)
+   * decode encoded-words even inside quoted parameter values. */
+  if (strstr(name, "=?") != NULL && strstr(strstr(name, "=?") + 2, "?=") != NULL)
+    return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA,
+                               "name looks like an RFC 2047 encoded-word");
   if (spec->cid && strpbrk(spec->cid, "<>\" ") != NULL)
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA, "bad cid");
   return TRUE;
@@ -196,14 +256,26 @@ compose_attachment(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, G
   g_autofree char *media = NULL;
   g_autoptr(GMimeContentDisposition) disposition = g_mime_content_disposition_new();
   g_autoptr(GMimePart) part = NULL;
+  const char *charset;
 
   if (!compose_check_attach(tmpl, spec, error))
     return NULL;
   type = spec->type ? g_ascii_strdown(spec->type, -1) : compose_guess_type(file, name);
   if (!compose_check_attach_values(tmpl, spec, name, type, error))
     return NULL;
+  /* A text file says its charset; a guessed text type whose start is not
+   * UTF-8 (or holds NUL) travels as application/octet-stream rather than as
+   * text of an unknown charset (a reader would guess it wrong); a type given
+   * in the template is kept, without charset. */
+  charset = g_str_has_prefix(type, "text/") ? compose_text_charset(file) : NULL;
+  if (charset == NULL && spec->type == NULL && g_str_has_prefix(type, "text/")) {
+    g_free(type);
+    type = g_strdup("application/octet-stream");
+  }
   media = g_strndup(type, strcspn(type, "/")); /* checked: "type/subtype", no parameters */
   part = g_mime_part_new_with_type(media, type + strlen(media) + 1);
+  if (charset != NULL)
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", charset);
   compose_set_utf8_param(
       g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))),
       "name", name);
@@ -217,16 +289,25 @@ compose_attachment(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec, G
   return GMIME_OBJECT(g_steal_pointer(&part));
 }
 
-/* TRUE when the HTML refers to @spec by "cid:ID" (RFC 2392). */
+/* TRUE when the HTML refers to @spec by "cid:ID" (RFC 2392), the whole ID:
+ * "cid:logo2" is not a reference to "logo".  An ID ends where a URL or an
+ * HTML attribute does (quote, space, '>', ')', ...). */
 static gboolean
 compose_is_related(const FarceurAttachSpec *spec, const char *html)
 {
   g_autofree char *ref = NULL;
+  gsize length;
 
   if (html == NULL || spec->cid == NULL)
     return FALSE;
   ref = g_strconcat("cid:", spec->cid, NULL);
-  return strstr(html, ref) != NULL;
+  length = strlen(ref);
+  for (const char *p = strstr(html, ref); p; p = strstr(p + 1, ref)) {
+    char next = p[length];
+    if (next == '\0' || strchr("\"'<>() \t\n;,?#&", next) != NULL)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 static GMimeObject *

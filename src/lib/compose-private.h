@@ -19,4 +19,21 @@ GMimeObject *compose_body_new(const FarceurTemplate *tmpl, GHashTable *vars,
 /* Gives every multipart under @object a boundary derived from @seed. */
 void compose_seed_boundaries(GMimeObject *object, const char *seed);
 
+/* @text for an error message: controls escaped (\r, \n, \xNN), UTF-8 kept. */
+char *compose_escape(const char *text);
+
+/* House-style text for an errno ("no such file", "permission denied", ...):
+ * lower case, without GLib's wording. */
+char *compose_errno_text(int err);
+
+/* The same for a G_FILE_ERROR from g_file_get_contents(). */
+char *compose_file_error_text(const GError *error);
+
+/* TRUE for a header holding an address list (From, To, Resent-To, ...). */
+gboolean compose_is_address_name(const char *name);
+
+/* The display name of @address as a reader sees it (a group name is
+ * decoded too; GMime leaves it as written), or %NULL. */
+char *compose_address_name(InternetAddress *address);
+
 G_END_DECLS

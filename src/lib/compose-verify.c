@@ -32,73 +32,350 @@ compose_fail(GError **error, const FarceurTemplate *tmpl, guint line, const char
   return FALSE;
 }
 
+/* @text for an error message: UTF-8 kept readable, controls (C0, DEL, C1,
+ * U+2028/U+2029) shown as \r, \n, \t, \xNN or \uNNNN, bytes that are not
+ * UTF-8 as \xNN.  Hand-written: g_strescape() also escapes every non-ASCII
+ * byte (octal), which makes "Zoé" unreadable. */
+char *
+compose_escape(const char *text)
+{
+  GString *out = g_string_new(NULL);
+
+  for (const char *p = text; *p;) {
+    gunichar c = g_utf8_get_char_validated(p, -1);
+    if (c == (gunichar)-1 || c == (gunichar)-2) {
+      g_string_append_printf(out, "\\x%02x", (guchar)*p++);
+      continue;
+    }
+    if (c == '\r' || c == '\n' || c == '\t')
+      g_string_append(out, c == '\r' ? "\\r" : c == '\n' ? "\\n" : "\\t");
+    else if (c < 0x20 || c == 0x7f)
+      g_string_append_printf(out, "\\x%02x", c);
+    else if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
+      g_string_append_printf(out, "\\u%04x", c);
+    else
+      g_string_append_len(out, p, g_utf8_next_char(p) - p);
+    p = g_utf8_next_char(p);
+  }
+  return g_string_free(out, FALSE);
+}
+
+char *
+compose_errno_text(int err)
+{
+  g_autofree char *text = NULL;
+
+  switch (err) {
+    case ENOENT:
+      return g_strdup("no such file");
+    case EACCES:
+    case EPERM:
+      return g_strdup("permission denied");
+    case EISDIR:
+      return g_strdup("is a folder");
+    case ENOTDIR:
+      return g_strdup("a component of the path is not a folder");
+    default:
+      text = g_strdup(g_strerror(err));
+      text[0] = g_ascii_tolower(text[0]);
+      return g_steal_pointer(&text);
+  }
+}
+
+char *
+compose_file_error_text(const GError *error)
+{
+  static const struct {
+    GFileError code;
+    int err;
+  } map[] = {
+    { G_FILE_ERROR_NOENT, ENOENT }, { G_FILE_ERROR_ACCES, EACCES },   { G_FILE_ERROR_PERM, EPERM },
+    { G_FILE_ERROR_ISDIR, EISDIR }, { G_FILE_ERROR_NOTDIR, ENOTDIR },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(map); i++)
+    if (g_error_matches(error, G_FILE_ERROR, map[i].code))
+      return compose_errno_text(map[i].err);
+  return g_strdup("cannot read");
+}
+
+/* TRUE for a character that must not appear in a header value: C0 controls
+ * but TAB, DEL, C1 controls (U+0080-U+009F: NEL is a line break to some
+ * readers) and the Unicode line and paragraph separators. */
+static gboolean
+compose_is_header_control(gunichar c)
+{
+  return (c < 0x20 && c != '\t') || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028
+         || c == 0x2029;
+}
+
 /**
  * farceur_check_header_value:
  * @what: what the value is, for the message ("sender address", "header 'Subject'")
  * @value: a value about to go into a header, an address or a MIME parameter
  * @error: return location for a %FARCEUR_ERROR_DATA error
  *
- * Refuses what could end a header line or hide in one: CR, LF, NUL (a
- * caller holding a length can only pass a NUL through the middle of its
- * text, which this cannot see: check the length first), any other C0
- * control but TAB, DEL, and text that is not UTF-8.  GMime writes some
- * values (ASCII MIME parameters) raw, so this runs before GMime sees them.
+ * Refuses what could end a header line or hide in one: text that is not
+ * UTF-8, CR, LF, NUL (a caller holding a length can only pass a NUL through
+ * the middle of its text, which this cannot see: check the length first),
+ * any other C0 control but TAB, DEL, the C1 controls U+0080-U+009F and
+ * U+2028/U+2029.  GMime writes some values (ASCII MIME parameters) raw, so
+ * this runs before GMime sees them.
  *
  * Returns: %TRUE when @value is safe
  */
 gboolean
 farceur_check_header_value(const char *what, const char *value, GError **error)
 {
-  for (const guchar *p = (const guchar *)value; *p; p++) {
-    if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-      g_autofree char *shown = g_strescape(value, NULL);
-      return compose_fail(error, NULL, 0, "invalid %s '%s': control character 0x%02x", what, shown,
-                          *p);
-    }
-  }
+  g_autofree char *shown = NULL;
+
   if (!g_utf8_validate(value, -1, NULL)) {
-    g_autofree char *shown = g_strescape(value, NULL);
+    shown = compose_escape(value);
     return compose_fail(error, NULL, 0, "invalid %s '%s': not valid UTF-8", what, shown);
+  }
+  for (const char *p = value; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    if (compose_is_header_control(c)) {
+      shown = compose_escape(value);
+      return compose_fail(error, NULL, 0, "invalid %s '%s': control character %s%0*x", what, shown,
+                          c < 0x100 ? "0x" : "U+", c < 0x100 ? 2 : 4, c);
+    }
   }
   return TRUE;
 }
 
-/* Appends "Name, Name, ..." of the header fields of @object, in order. */
+/* Appends the header fields of @object to @headers, in order. */
 static void
-verify_append_names(GMimeObject *object, GString *names)
+verify_collect(GMimeObject *object, GPtrArray *headers)
 {
-  GMimeHeaderList *headers = g_mime_object_get_header_list(object);
-  int n = g_mime_header_list_get_count(headers);
+  GMimeHeaderList *list = g_mime_object_get_header_list(object);
+  int n = g_mime_header_list_get_count(list);
 
-  for (int i = 0; i < n; i++) {
-    GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
-    g_string_append_printf(names, "%s%s", names->len ? ", " : "", g_mime_header_get_name(header));
-  }
+  for (int i = 0; i < n; i++)
+    g_ptr_array_add(headers, g_mime_header_list_get_header_at(list, i));
 }
 
-static gboolean verify_same_part(GMimeObject *outer, GMimeObject *want, GMimeObject *got,
-                                 const char *path, GError **error);
+static char *
+verify_names(GPtrArray *headers)
+{
+  GString *names = g_string_new(NULL);
 
-/* The header names of @want (preceded by those of @outer, the message, for
- * the top-level part) against those of @got. */
+  for (guint i = 0; i < headers->len; i++)
+    g_string_append_printf(names, "%s%s", i ? ", " : "", g_mime_header_get_name(headers->pdata[i]));
+  return g_string_free(names, FALSE);
+}
+
+/* @text with runs of space and TAB made one space and the ends trimmed:
+ * folding and encoded-word boundaries may move white space, nothing else. */
+static char *
+verify_squeeze(const char *text)
+{
+  GString *out = g_string_new(NULL);
+
+  for (const char *p = text ? text : ""; *p; p++) {
+    if (*p == ' ' || *p == '\t') {
+      if (out->len && out->str[out->len - 1] != ' ')
+        g_string_append_c(out, ' ');
+    } else {
+      g_string_append_c(out, *p);
+    }
+  }
+  if (out->len && out->str[out->len - 1] == ' ')
+    g_string_truncate(out, out->len - 1);
+  return g_string_free(out, FALSE);
+}
+
+static gboolean
+verify_mismatch(GError **error, const char *path, const char *name, const char *want,
+                const char *got)
+{
+  g_autofree char *want_shown = compose_escape(want ? want : "");
+  g_autofree char *got_shown = compose_escape(got ? got : "");
+
+  return compose_fail(error, NULL, 0,
+                      "composed message does not re-parse as built: %s header '%s' '%s' reads "
+                      "back as '%s'",
+                      path, name, want_shown, got_shown);
+}
+
+/* The names and addresses of @want and @got (as a reader decodes them) are
+ * the same, group by group; every name is free of controls, and From and
+ * Sender hold mailboxes only (RFC 5322 3.6.2). */
+static gboolean
+verify_same_list(InternetAddressList *want, InternetAddressList *got, const char *path,
+                 const char *name, GError **error)
+{
+  int n = internet_address_list_length(want);
+
+  if (internet_address_list_length(got) != n)
+    return verify_mismatch(error, path, name, "", "another number of addresses");
+  for (int i = 0; i < n; i++) {
+    InternetAddress *w = internet_address_list_get_address(want, i);
+    InternetAddress *g = internet_address_list_get_address(got, i);
+    g_autofree char *got_name = compose_address_name(g);
+    g_autofree char *want_name = compose_address_name(w);
+    if (INTERNET_ADDRESS_IS_GROUP(w) != INTERNET_ADDRESS_IS_GROUP(g)
+        || g_strcmp0(want_name, got_name) != 0)
+      return verify_mismatch(error, path, name, want_name, got_name);
+    if (!farceur_check_header_value("display name", got_name ? got_name : "", error))
+      return FALSE;
+    if (INTERNET_ADDRESS_IS_GROUP(g)) {
+      if (g_ascii_strcasecmp(name, "From") == 0 || g_ascii_strcasecmp(name, "Sender") == 0)
+        return verify_mismatch(error, path, name, want_name, "a group");
+      if (!verify_same_list(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(w)),
+                            internet_address_group_get_members(INTERNET_ADDRESS_GROUP(g)), path,
+                            name, error))
+        return FALSE;
+    } else if (g_strcmp0(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(w)),
+                         internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(g)))
+               != 0) {
+      return verify_mismatch(error, path, name,
+                             internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(w)),
+                             internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(g)));
+    }
+  }
+  return TRUE;
+}
+
+static InternetAddressList *
+verify_parse_list(GMimeHeader *header)
+{
+  const char *raw = g_mime_header_get_raw_value(header);
+  InternetAddressList *list
+      = internet_address_list_parse(NULL, raw ? raw : g_mime_header_get_value(header));
+
+  return list ? list : internet_address_list_new();
+}
+
+/* One header as a reader decodes it against the value it was built with.
+ * Content-Type and Content-Disposition are compared as parameters (see
+ * verify_same_params), address headers as address lists. */
+/* The intended addresses of @header: the message's own list for its address
+ * fields (no second parse), else @header's value parsed. */
+static InternetAddressList *
+verify_want_list(GMimeObject *outer, GMimeHeader *header)
+{
+  static const struct {
+    const char *name;
+    GMimeAddressType type;
+  } fields[] = {
+    { "From", GMIME_ADDRESS_TYPE_FROM },
+    { "Sender", GMIME_ADDRESS_TYPE_SENDER },
+    { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
+    { "To", GMIME_ADDRESS_TYPE_TO },
+    { "Cc", GMIME_ADDRESS_TYPE_CC },
+    { "Bcc", GMIME_ADDRESS_TYPE_BCC },
+  };
+
+  for (gsize i = 0; outer && GMIME_IS_MESSAGE(outer) && i < G_N_ELEMENTS(fields); i++)
+    if (g_ascii_strcasecmp(g_mime_header_get_name(header), fields[i].name) == 0)
+      return g_object_ref(g_mime_message_get_addresses(GMIME_MESSAGE(outer), fields[i].type));
+  return verify_parse_list(header);
+}
+
+static gboolean
+verify_same_value(GMimeObject *outer, GMimeHeader *want, GMimeHeader *got, const char *path,
+                  GError **error)
+{
+  const char *name = g_mime_header_get_name(want);
+  g_autofree char *want_value = NULL;
+  g_autofree char *got_value = NULL;
+  g_autofree char *what = NULL;
+
+  if (compose_is_address_name(name)) {
+    g_autoptr(InternetAddressList) want_list = verify_want_list(outer, want);
+    g_autoptr(InternetAddressList) got_list = verify_parse_list(got);
+    return verify_same_list(want_list, got_list, path, name, error);
+  }
+  if (g_ascii_strcasecmp(name, "Content-Type") == 0
+      || g_ascii_strcasecmp(name, "Content-Disposition") == 0)
+    return TRUE;
+  want_value = verify_squeeze(g_mime_header_get_value(want));
+  got_value = verify_squeeze(g_mime_header_get_value(got));
+  if (strcmp(want_value, got_value) != 0)
+    return verify_mismatch(error, path, name, want_value, got_value);
+  what = g_strdup_printf("header '%s' as read back", name);
+  return farceur_check_header_value(what, got_value, error);
+}
+
+/* The headers of @want (preceded by those of @outer, the message, for the
+ * top-level part) against those of @got: same names in the same order, the
+ * same decoded values. */
 static gboolean
 verify_same_headers(GMimeObject *outer, GMimeObject *want, GMimeObject *got, const char *path,
                     GError **error)
 {
-  g_autoptr(GString) want_names = g_string_new(NULL);
-  g_autoptr(GString) got_names = g_string_new(NULL);
+  g_autoptr(GPtrArray) want_headers = g_ptr_array_new();
+  g_autoptr(GPtrArray) got_headers = g_ptr_array_new();
+  g_autofree char *want_names = NULL;
+  g_autofree char *got_names = NULL;
 
   if (outer)
-    verify_append_names(outer, want_names);
-  verify_append_names(want, want_names);
-  verify_append_names(got, got_names);
-  if (g_string_equal(want_names, got_names))
-    return TRUE;
-  return compose_fail(error, NULL, 0,
-                      "composed message does not re-parse as built: %s headers [%s] read back as "
-                      "[%s]",
-                      path, want_names->str, got_names->str);
+    verify_collect(outer, want_headers);
+  verify_collect(want, want_headers);
+  verify_collect(got, got_headers);
+  want_names = verify_names(want_headers);
+  got_names = verify_names(got_headers);
+  if (strcmp(want_names, got_names) != 0)
+    return compose_fail(error, NULL, 0,
+                        "composed message does not re-parse as built: %s headers [%s] read back as "
+                        "[%s]",
+                        path, want_names, got_names);
+  for (guint i = 0; i < want_headers->len; i++)
+    if (!verify_same_value(outer, want_headers->pdata[i], got_headers->pdata[i], path, error))
+      return FALSE;
+  return TRUE;
 }
+
+/* The parameters of a Content-Type or Content-Disposition, decoded (RFC
+ * 2231 and the encoded-words some readers decode in quoted values). */
+static gboolean
+verify_same_params(GMimeParamList *want, GMimeParamList *got, const char *path, GError **error)
+{
+  int n = want ? g_mime_param_list_length(want) : 0;
+
+  if ((got ? g_mime_param_list_length(got) : 0) != n)
+    return verify_mismatch(error, path, "Content-Type", "", "another number of parameters");
+  for (int i = 0; i < n; i++) {
+    GMimeParam *w = g_mime_param_list_get_parameter_at(want, i);
+    GMimeParam *g = g_mime_param_list_get_parameter_at(got, i);
+    if (g_ascii_strcasecmp(g_mime_param_get_name(w), g_mime_param_get_name(g)) != 0
+        || g_strcmp0(g_mime_param_get_value(w), g_mime_param_get_value(g)) != 0)
+      return verify_mismatch(error, path, g_mime_param_get_name(w), g_mime_param_get_value(w),
+                             g_mime_param_get_value(g));
+    if (!farceur_check_header_value("parameter as read back", g_mime_param_get_value(g), error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+verify_same_mime_params(GMimeObject *want, GMimeObject *got, const char *path, GError **error)
+{
+  GMimeContentDisposition *want_disposition = g_mime_object_get_content_disposition(want);
+  GMimeContentDisposition *got_disposition = g_mime_object_get_content_disposition(got);
+
+  if (!verify_same_params(g_mime_content_type_get_parameters(g_mime_object_get_content_type(want)),
+                          g_mime_content_type_get_parameters(g_mime_object_get_content_type(got)),
+                          path, error))
+    return FALSE;
+  if ((want_disposition == NULL) != (got_disposition == NULL))
+    return verify_mismatch(error, path, "Content-Disposition", "", "another disposition");
+  if (want_disposition == NULL)
+    return TRUE;
+  if (g_strcmp0(g_mime_content_disposition_get_disposition(want_disposition),
+                g_mime_content_disposition_get_disposition(got_disposition))
+      != 0)
+    return verify_mismatch(error, path, "Content-Disposition",
+                           g_mime_content_disposition_get_disposition(want_disposition),
+                           g_mime_content_disposition_get_disposition(got_disposition));
+  return verify_same_params(g_mime_content_disposition_get_parameters(want_disposition),
+                            g_mime_content_disposition_get_parameters(got_disposition), path,
+                            error);
+}
+
+static gboolean verify_same_part(GMimeObject *outer, GMimeObject *want, GMimeObject *got,
+                                 const char *path, GError **error);
 
 static gboolean
 verify_same_children(GMimeMultipart *want, GMimeMultipart *got, const char *path, GError **error)
@@ -134,7 +411,8 @@ verify_same_part(GMimeObject *outer, GMimeObject *want, GMimeObject *got, const 
     return compose_fail(error, NULL, 0,
                         "composed message does not re-parse as built: %s is %s, read back as %s",
                         path, want_type, got_type);
-  if (!verify_same_headers(outer, want, got, path, error))
+  if (!verify_same_headers(outer, want, got, path, error)
+      || !verify_same_mime_params(want, got, path, error))
     return FALSE;
   if (GMIME_IS_MULTIPART(want))
     return verify_same_children(GMIME_MULTIPART(want), GMIME_MULTIPART(got), path, error);
@@ -195,6 +473,26 @@ verify_serialise(GMimeMessage *message, GError **error)
   return g_steal_pointer(&stream);
 }
 
+/* RFC 5322 2.1.1: no line over 998 octets (without its line end).  The
+ * hidden base64 bodies are written by GMime in 76-column lines. */
+static gboolean
+verify_line_lengths(GMimeStream *stream, GError **error)
+{
+  GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+  gsize start = 0;
+
+  for (gsize i = 0; i <= bytes->len; i++) {
+    if (i < bytes->len && bytes->data[i] != '\n')
+      continue;
+    if (i - start > 998)
+      return compose_fail(error, NULL, 0,
+                          "composed message has a line of %" G_GSIZE_FORMAT " octets (at most 998)",
+                          i - start);
+    start = i + 1;
+  }
+  return TRUE;
+}
+
 /**
  * farceur_compose_verify:
  * @message: a composed message
@@ -204,7 +502,12 @@ verify_serialise(GMimeMessage *message, GError **error)
  * checks that the header names of the message and of every MIME part, and
  * the part tree (types, number of children), are exactly the ones the
  * objects hold: a value that smuggled in a header line or a boundary would
- * show up as an extra header or part.  Base64 bodies are skipped (see
+ * show up as an extra header or part.  Then each header is decoded as a
+ * reader would (RFC 2047 words, RFC 2231 parameters, address lists) and
+ * compared with the value it was built from: an encoded-word that decodes
+ * to CR LF, or a display name read back as a group, fails here.  Decoded
+ * values may hold no control character, From and Sender no group, and no
+ * line may exceed 998 octets.  Base64 bodies are skipped (see
  * above), so the check costs a few kilobytes whatever the attachments'
  * size.  @message is left as it was.
  *
@@ -219,7 +522,7 @@ farceur_compose_verify(GMimeMessage *message, GError **error)
 
   farceur_init();
   stream = verify_serialise(message, error);
-  if (stream == NULL)
+  if (stream == NULL || !verify_line_lengths(stream, error))
     return FALSE;
   /* Parsed as a MIME entity rather than a message: the header block comes
    * back as one list, and no time goes into re-parsing addresses and dates

@@ -29,26 +29,99 @@ static const struct {
   { "Bcc", GMIME_ADDRESS_TYPE_BCC },
 };
 
+/* Longest header field name: RFC 2047 section 2 keeps encoded-words within
+ * 76-character lines, and no registered field name comes close. */
+#define COMPOSE_MAX_NAME 76
+/* Longest Message-ID (without <>): a header line must stay within 998 octets. */
+#define COMPOSE_MAX_ID 250
+
 /* Headers farceur writes itself; a template may not set them. */
 static const char *const compose_reserved[] = { "Date", "Message-ID", "MIME-Version", NULL };
 
-/* Checks the mailboxes of @list (descending into groups): each address must
- * be usable as an SMTP path, and each display name, as decoded by GMime
- * (an encoded-word may hide a CR), must be free of control characters. */
+/* Headers holding address lists that are not the message's own address
+ * fields: written in UTF-8 and checked like them (RFC 5322 3.6.6, RFC 8098,
+ * RFC 3834/draft Mail-Followup-To). */
+static const char *const compose_other_address_headers[] = {
+  "Resent-From",
+  "Resent-Sender",
+  "Resent-To",
+  "Resent-Cc",
+  "Resent-Bcc",
+  "Disposition-Notification-To",
+  "Return-Receipt-To",
+  "Mail-Followup-To",
+  "Mail-Reply-To",
+  "Errors-To",
+  NULL,
+};
+
 static gboolean
-compose_check_list(InternetAddressList *list, const char *what, GError **error)
+compose_is_address_header(const char *name)
+{
+  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
+    if (g_ascii_strcasecmp(name, compose_address_headers[k].name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+compose_is_address_name(const char *name)
+{
+  if (compose_is_address_header(name))
+    return TRUE;
+  for (guint k = 0; compose_other_address_headers[k]; k++)
+    if (g_ascii_strcasecmp(name, compose_other_address_headers[k]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* RFC 5322 3.6.2: From, Sender (and Resent-From, Resent-Sender) are
+ * mailbox lists: no group. */
+static gboolean
+compose_is_mailbox_only(const char *name)
+{
+  return g_ascii_strcasecmp(name, "From") == 0 || g_ascii_strcasecmp(name, "Sender") == 0
+         || g_ascii_strcasecmp(name, "Resent-From") == 0
+         || g_ascii_strcasecmp(name, "Resent-Sender") == 0;
+}
+
+char *
+compose_address_name(InternetAddress *address)
+{
+  const char *name = internet_address_get_name(address);
+
+  if (name == NULL)
+    return NULL;
+  if (INTERNET_ADDRESS_IS_GROUP(address))
+    return g_mime_utils_header_decode_phrase(NULL, name);
+  return g_strdup(name);
+}
+
+/* Checks the mailboxes of @list (descending into groups): each address must
+ * be usable as an SMTP path, and each display name, as decoded (an
+ * encoded-word may hide a CR; GMime leaves group names undecoded), must be
+ * free of control characters.  Names are set to their decoded form, to be
+ * written back in UTF-8. */
+static gboolean
+compose_check_list(InternetAddressList *list, const char *what, gboolean mailboxes_only,
+                   GError **error)
 {
   int n = internet_address_list_length(list);
 
   for (int i = 0; i < n; i++) {
     InternetAddress *ia = internet_address_list_get_address(list, i);
-    const char *name = internet_address_get_name(ia);
+    g_autofree char *name = compose_address_name(ia);
     internet_address_set_charset(ia, "utf-8");
     if (name && !farceur_check_header_value(what, name, error))
       return FALSE;
     if (INTERNET_ADDRESS_IS_GROUP(ia)) {
       InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
-      if (!compose_check_list(members, what, error))
+      g_autofree char *shown = compose_escape(name ? name : "");
+      if (mailboxes_only)
+        return compose_fail(error, NULL, 0, "invalid %s: group '%s' where a mailbox is required",
+                            what, shown);
+      internet_address_set_name(ia, name);
+      if (!compose_check_list(members, what, FALSE, error))
         return FALSE;
     } else if (!farceur_envelope_check_address(
                    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)), error)) {
@@ -61,7 +134,7 @@ compose_check_list(InternetAddressList *list, const char *what, GError **error)
 
 /* Parses @text ("Name <addr>, addr, ...") into a checked list. */
 static InternetAddressList *
-compose_parse_addresses(const char *text, const char *what, GError **error)
+compose_parse_addresses(const char *text, const char *what, gboolean mailboxes_only, GError **error)
 {
   g_autoptr(InternetAddressList) list = NULL;
 
@@ -72,7 +145,7 @@ compose_parse_addresses(const char *text, const char *what, GError **error)
     compose_fail(error, NULL, 0, "invalid %s '%s': no address", what, text);
     return NULL;
   }
-  if (!compose_check_list(list, what, error))
+  if (!compose_check_list(list, what, mailboxes_only, error))
     return NULL;
   return g_steal_pointer(&list);
 }
@@ -83,7 +156,7 @@ compose_parse_all(const char *const *texts, const char *what, GError **error)
   g_autoptr(InternetAddressList) all = internet_address_list_new();
 
   for (gsize i = 0; texts && texts[i]; i++) {
-    g_autoptr(InternetAddressList) one = compose_parse_addresses(texts[i], what, error);
+    g_autoptr(InternetAddressList) one = compose_parse_addresses(texts[i], what, FALSE, error);
     if (one == NULL)
       return NULL;
     internet_address_list_append(all, one);
@@ -177,6 +250,28 @@ compose_bind_recipients(GHashTable *vars, InternetAddressList *to)
     compose_bind_mailbox(vars, "recipient", compose_first_mailbox(to));
 }
 
+/* A variable may land in the body, where a line break is text: refused here
+ * are only what no body may hold (not UTF-8, CR: the body's line break is
+ * LF, other C0 controls but TAB and LF, DEL).  Where it lands in a header, the expanded
+ * header value is checked again (no CR, LF, ...: farceur_check_header_value). */
+static gboolean
+compose_check_body_value(const char *what, const char *value, GError **error)
+{
+  g_autofree char *shown = NULL;
+
+  for (const guchar *p = (const guchar *)value; *p; p++) {
+    if (*p == '\t' || *p == '\n' || (*p >= 0x20 && *p != 0x7f))
+      continue;
+    shown = compose_escape(value);
+    return compose_fail(error, NULL, 0, "invalid %s '%s': control character 0x%02x", what, shown,
+                        *p);
+  }
+  if (g_utf8_validate(value, -1, NULL))
+    return TRUE;
+  shown = compose_escape(value);
+  return compose_fail(error, NULL, 0, "invalid %s '%s': not valid UTF-8", what, shown);
+}
+
 static gboolean
 compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
 {
@@ -188,7 +283,7 @@ compose_bind_request_vars(GHashTable *vars, GHashTable *extra, GError **error)
   g_hash_table_iter_init(&iter, extra);
   while (g_hash_table_iter_next(&iter, &key, &value)) {
     g_autofree char *what = g_strdup_printf("value of variable '%s'", (const char *)key);
-    if (!farceur_check_header_value(what, value, error))
+    if (!compose_check_body_value(what, value, error))
       return FALSE;
     g_hash_table_insert(vars, g_strdup(key), g_strdup(value));
   }
@@ -209,7 +304,7 @@ compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_ou
 
   farceur_init();
   if (request->from) {
-    from = compose_parse_addresses(request->from, "sender address", error);
+    from = compose_parse_addresses(request->from, "sender address", TRUE, error);
     if (from == NULL)
       return NULL;
     if (compose_first_mailbox(from))
@@ -241,8 +336,11 @@ compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_ou
  * @request->date, else today, local time); then @request->vars on top.
  * `name` is the display name, else the address; `first_name` is the first
  * word of the display name (of its part after the comma for "Last, First"),
- * else the capitalised local part up to its first '.', '_', '-' or '+'.  Every address and value is refused when it holds a
- * control character (CR, LF, NUL, ...), since any of them may land in a header.
+ * else the capitalised local part up to its first '.', '_', '-' or '+'.
+ * Every address is refused when it holds a control character (CR, LF, NUL,
+ * ...); a value of @request->vars may hold LF and TAB (but no CR or other
+ * control), since it may be used only in the body: farceur_compose_message()
+ * checks header values after expansion, where the values land.
  *
  * Returns: (transfer full) (element-type utf8 utf8): the variables, or %NULL
  */
@@ -281,6 +379,27 @@ compose_is_reserved(const char *name)
   return g_ascii_strncasecmp(name, "Content-", 8) == 0;
 }
 
+/* A placeholder error in a folded header: expanding the folded form (line
+ * breaks kept) names the line that holds the placeholder. */
+static gboolean
+compose_expand_error(ComposeState *state, const FarceurTemplateHeader *src, GError *local,
+                     GError **error)
+{
+  g_autofree char *again = NULL;
+  GError *better = NULL;
+
+  if (src->folded != NULL) {
+    again
+        = farceur_template_expand(src->folded, state->vars, state->tmpl->file, src->line, &better);
+    if (again == NULL) {
+      g_propagate_error(error, better);
+      return FALSE;
+    }
+  }
+  g_propagate_error(error, g_error_copy(local));
+  return FALSE;
+}
+
 /* Expands every template header into @state->headers, checking the value. */
 static gboolean
 compose_expand_headers(ComposeState *state, GError **error)
@@ -292,14 +411,18 @@ compose_expand_headers(ComposeState *state, GError **error)
     g_autoptr(GError) local = NULL;
     g_autofree char *what = g_strdup_printf("header '%s'", src->name);
     FarceurTemplateHeader *header;
-    char *value = farceur_template_expand(src->value, state->vars, tmpl->file, src->line, error);
+    char *value = farceur_template_expand(src->value, state->vars, tmpl->file, src->line, &local);
     if (value == NULL)
-      return FALSE;
+      return compose_expand_error(state, src, local, error);
     header = g_new0(FarceurTemplateHeader, 1);
     header->name = g_strdup(src->name);
     header->value = value;
     header->line = src->line;
     g_ptr_array_add(state->headers, header);
+    if (strlen(src->name) > COMPOSE_MAX_NAME)
+      return compose_fail(error, tmpl, src->line,
+                          "header name '%.20s...' longer than %d characters", src->name,
+                          COMPOSE_MAX_NAME);
     if (compose_is_reserved(src->name))
       return compose_fail(error, tmpl, src->line, "header '%s' is set by farceur", src->name);
     if (!farceur_check_header_value(what, src->name, &local)
@@ -327,7 +450,7 @@ compose_address_header(ComposeState *state, guint k, InternetAddressList *fallba
     if (g_ascii_strcasecmp(header->name, name) != 0)
       continue;
     what = g_strdup_printf("'%s' address", name);
-    list = compose_parse_addresses(header->value, what, &local);
+    list = compose_parse_addresses(header->value, what, compose_is_mailbox_only(name), &local);
     if (list == NULL)
       return compose_fail(error, state->tmpl, header->line, "%s", local->message);
     internet_address_list_append(target, list);
@@ -357,13 +480,56 @@ compose_addresses(ComposeState *state, GError **error)
   return TRUE;
 }
 
-static gboolean
-compose_is_address_header(const char *name)
+/* Appends @text as RFC 2047 Q-encoded UTF-8 words of at most 75 characters,
+ * one per line (folded), never splitting a character.  Hand-written: GMime
+ * has no way to force the encoding of ASCII text. */
+static void
+compose_encode_words(GString *raw, const char *text)
 {
-  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
-    if (g_ascii_strcasecmp(name, compose_address_headers[k].name) == 0)
-      return TRUE;
-  return FALSE;
+  g_autoptr(GString) word = g_string_new(NULL);
+
+  for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+    char piece[32] = "";
+    for (const char *b = p; b < g_utf8_next_char(p); b++) {
+      guchar c = *b;
+      gsize at = strlen(piece);
+      if (g_ascii_isalnum(c) || strchr("!*+-/", c))
+        g_snprintf(piece + at, sizeof piece - at, "%c", c);
+      else if (c == ' ')
+        g_snprintf(piece + at, sizeof piece - at, "_");
+      else
+        g_snprintf(piece + at, sizeof piece - at, "=%02X", c);
+    }
+    if (word->len + strlen(piece) > 63) {
+      g_string_append_printf(raw, " =?UTF-8?Q?%s?=\n", word->str);
+      g_string_truncate(word, 0);
+    }
+    g_string_append(word, piece);
+  }
+  g_string_append_printf(raw, " =?UTF-8?Q?%s?=\n", word->str);
+}
+
+/* GMime writes ASCII text as it is, so a value holding "=?...?=" would be
+ * read back decoded: "=?utf-8?q?a=0D=0AX:_1?=" as "a\r\nX: 1".  When the
+ * value holds "=?", or when what GMime wrote does not decode back to it,
+ * the whole value is written as encoded-words, which decode to the literal
+ * text (what Python's email does). */
+static void
+compose_fix_encoding(GMimeHeader *header, const char *value)
+{
+  const char *raw = g_mime_header_get_raw_value(header);
+  g_autofree char *unfolded = raw ? g_mime_utils_header_unfold(raw) : NULL;
+  g_autofree char *decoded = unfolded ? g_mime_utils_header_decode_text(NULL, unfolded) : NULL;
+  g_autoptr(GString) encoded = NULL;
+
+  if (*value && strstr(value, "=?") == NULL && decoded != NULL
+      && strcmp(g_strstrip(decoded), value) == 0)
+    return;
+  if (*value == '\0')
+    return;
+  encoded = g_string_new(NULL);
+  compose_encode_words(encoded, value);
+  g_mime_header_set_raw_value(header, encoded->str);
 }
 
 static gboolean
@@ -383,6 +549,9 @@ compose_subject(ComposeState *state, GError **error)
   if (subject == NULL)
     return compose_fail(error, state->tmpl, 0, "no Subject header");
   g_mime_message_set_subject(state->message, subject->value, "utf-8");
+  compose_fix_encoding(g_mime_header_list_get_header(
+                           g_mime_object_get_header_list(GMIME_OBJECT(state->message)), "Subject"),
+                       subject->value);
   return TRUE;
 }
 
@@ -410,6 +579,9 @@ compose_date_and_id(ComposeState *state, GError **error)
 
   if (!farceur_check_header_value("Message-ID", id, error))
     return FALSE;
+  if (strlen(id) > COMPOSE_MAX_ID)
+    return compose_fail(error, NULL, 0, "invalid Message-ID '%.40s...': longer than %d characters",
+                        id, COMPOSE_MAX_ID);
   if (*id == '\0' || strpbrk(id, "<> \t\"") != NULL)
     return compose_fail(error, NULL, 0, "invalid Message-ID '%s'", id);
   g_mime_message_set_date(state->message, now);
@@ -417,15 +589,51 @@ compose_date_and_id(ComposeState *state, GError **error)
   return TRUE;
 }
 
-static void
-compose_other_headers(ComposeState *state)
+/* A custom address header (Resent-To, ...): parsed and checked like To,
+ * written in UTF-8 (GMime's own choice would be ISO-8859-1 when it fits). */
+static gboolean
+compose_other_address(ComposeState *state, const FarceurTemplateHeader *header, GError **error)
 {
+  g_autoptr(GError) local = NULL;
+  g_autofree char *what = g_strdup_printf("'%s' address", header->name);
+  g_autoptr(InternetAddressList) list
+      = compose_parse_addresses(header->value, what, compose_is_mailbox_only(header->name), &local);
+  g_autoptr(GString) raw = g_string_new(NULL);
+  GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(state->message));
+  g_autofree char *shown = NULL;
+
+  if (list == NULL)
+    return compose_fail(error, state->tmpl, header->line, "%s", local->message);
+  shown = internet_address_list_to_string(list, NULL, FALSE);
+  g_mime_object_append_header(GMIME_OBJECT(state->message), header->name, shown, "utf-8");
+  g_string_append_c(raw, ' ');
+  internet_address_list_encode(list, NULL, raw);
+  g_mime_header_set_raw_value(
+      g_mime_header_list_get_header_at(headers, g_mime_header_list_get_count(headers) - 1),
+      raw->str);
+  return TRUE;
+}
+
+static gboolean
+compose_other_headers(ComposeState *state, GError **error)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(state->message));
+
   for (guint i = 0; i < state->headers->len; i++) {
     const FarceurTemplateHeader *header = state->headers->pdata[i];
     if (compose_is_address_header(header->name) || g_ascii_strcasecmp(header->name, "Subject") == 0)
       continue;
+    if (compose_is_address_name(header->name)) {
+      if (!compose_other_address(state, header, error))
+        return FALSE;
+      continue;
+    }
     g_mime_object_append_header(GMIME_OBJECT(state->message), header->name, header->value, "utf-8");
+    compose_fix_encoding(
+        g_mime_header_list_get_header_at(headers, g_mime_header_list_get_count(headers) - 1),
+        header->value);
   }
+  return TRUE;
 }
 
 static gboolean
@@ -481,7 +689,8 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
   body = compose_body_new(tmpl, vars, request->attach, error);
   if (body == NULL)
     return NULL;
-  compose_other_headers(&state);
+  if (!compose_other_headers(&state, error))
+    return NULL;
   if (request->message_id)
     compose_seed_boundaries(body, request->message_id);
   g_mime_message_set_mime_part(message, body);

@@ -44,6 +44,7 @@ template_header_free(gpointer data)
 
   g_free(header->name);
   g_free(header->value);
+  g_free(header->folded);
   g_free(header);
 }
 
@@ -317,19 +318,46 @@ template_read_header(TemplateLines *in, gsize name_length)
   FarceurTemplateHeader *header = g_new0(FarceurTemplateHeader, 1);
   const char *line = in->lines[in->index];
   GString *value = g_string_new(line + name_length + 1);
+  GString *folded = g_string_new(value->str);
+  gboolean is_folded = FALSE;
 
   header->name = g_strndup(line, name_length);
   header->line = in->first_line + in->index;
-  /* Unfold (RFC 5322 2.2.3): drop the line break, keep the white space. */
+  /* Unfold (RFC 5322 2.2.3): drop the line break, keep the white space.
+   * The folded form is kept too, for placeholder errors (see template.h). */
   while (in->lines[in->index + 1] != NULL
          && (in->lines[in->index + 1][0] == ' ' || in->lines[in->index + 1][0] == '\t')
          && !template_is_blank(in->lines[in->index + 1])) {
     in->index++;
     g_string_append(value, in->lines[in->index]);
+    g_string_append_printf(folded, "\n%s", in->lines[in->index]);
+    is_folded = TRUE;
   }
   in->index++;
   header->value = g_string_free(value, FALSE);
+  header->folded = g_string_free(folded, !is_folded);
   return header;
+}
+
+/* In a lab messages file the body may follow Subject without a blank line,
+ * so a first body line "Note: ..." would read as a header.  There, after
+ * the first header, only these names (and X-...) continue the header
+ * block; any other line starts the body.  Templates (.tmpl) are strict. */
+static gboolean
+template_is_lab_header(const char *line, gsize length)
+{
+  static const char *const known[] = {
+    "Subject",      "From",     "To",          "Cc",         "Bcc",        "Reply-To",
+    "Sender",       "Attach",   "Html",        "Priority",   "Importance", "Keywords",
+    "Organization", "Comments", "In-Reply-To", "References", NULL,
+  };
+
+  if (length > 2 && g_ascii_strncasecmp(line, "X-", 2) == 0)
+    return TRUE;
+  for (gsize i = 0; known[i]; i++)
+    if (strlen(known[i]) == length && g_ascii_strncasecmp(line, known[i], length) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -344,7 +372,8 @@ template_parse_headers(FarceurTemplate *tmpl, TemplateLines *in, const TemplateC
       in->index++; /* the blank line that ends the header block */
       return TRUE;
     }
-    if (name_length == 0 && ctx->lenient && tmpl->headers->len > 0)
+    if (ctx->lenient && tmpl->headers->len > 0
+        && (name_length == 0 || !template_is_lab_header(line, name_length)))
       return TRUE; /* lab messages file: the body starts right after Subject */
     if (name_length == 0)
       return template_fail(error, ctx->file, in->first_line + in->index,
@@ -431,6 +460,21 @@ farceur_template_parse(const char *text, gssize length, const char *file, const 
                              first_line ? first_line : 1, error);
 }
 
+/* GLib's "Failed to open file “x”: No such file or directory" in house
+ * style: the path is already in the message. */
+static const char *
+template_file_error_text(const GError *error)
+{
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return "no such file";
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
+      || g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_PERM))
+    return "permission denied";
+  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR))
+    return "is a folder";
+  return "read error";
+}
+
 static char *
 template_read_file(const char *path, gsize *length, GError **error)
 {
@@ -440,7 +484,8 @@ template_read_file(const char *path, gsize *length, GError **error)
   if (!g_file_get_contents(path, &text, length, &local)) {
     int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? FARCEUR_ERROR_NOINPUT
                                                                         : FARCEUR_ERROR_IO;
-    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path, local->message);
+    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path,
+                template_file_error_text(local));
     return NULL;
   }
   if (*length > TEMPLATE_MAX_SIZE) {

@@ -46,7 +46,18 @@ def main():
                f"template '{typo}' line 3: unknown placeholder '{{{{sender.nmae}}}}'")
         attach = write(tmp, "attach.tmpl", "Subject: hi\nX-A: 1\nAttach: nowhere.pdf\n\nbody\n")
         expect("missing attachment: 65, file and line", run(attach, *BASE), 65,
-               f"template '{attach}' line 3: attachment '")
+               f"/nowhere.pdf' (template '{attach}' line 3): no such file\n")
+        html = write(tmp, "html.tmpl", "Subject: hi\nHtml: /nope.html\n\nbody\n")
+        expect("missing Html file: 65, house style", run(html, *BASE), 65,
+               f"farceur compose: Html file '/nope.html' (template '{html}' line 2): no such file\n")
+        expect("missing template: house style", run("/nope.tmpl", *BASE), 66,
+               "cannot read template '/nope.tmpl': no such file\n")
+        expect("UTF-8 kept readable, controls escaped", run(PLAIN, *BASE, "--from", "Zoé\u0085 <z@example.org>"),
+               65, "'Zoé\\u0085 <z@example.org>': control character 0x85")
+        evil = write(tmp, "evil\r\nname.bin", "x")
+        proc = run(PLAIN, *BASE, "--attach", evil)
+        results.append((proc.returncode == 65 and b"\r" not in proc.stderr and b"evil\\r\\nname" in proc.stderr,
+                        "no raw CR LF echoed to stderr", proc.stderr.decode(errors="replace")))
         nosubject = write(tmp, "nosubject.tmpl", "X-A: 1\n\nbody\n")
         expect("missing Subject: 65, names the file", run(nosubject, *BASE), 65, f"'{nosubject}'")
         expect("missing Subject: says Subject", run(nosubject, *BASE), 65, "Subject")
@@ -55,7 +66,7 @@ def main():
         expect("bad --var (empty key): 64", run(PLAIN, *BASE, "--var", "=x"), 64, "bad --var '=x'")
         expect("missing template: 66", run(os.path.join(tmp, "absent.tmpl"), *BASE), 66, "absent.tmpl")
         expect("missing --attach file: 66", run(PLAIN, *BASE, "--attach", "/nonexistent/x.pdf"), 66,
-               "attachment '/nonexistent/x.pdf'")
+               "attachment '/nonexistent/x.pdf': no such file\n")
         expect("--attach a folder: 66", run(PLAIN, *BASE, "--attach", tmp), 66, "not a regular file")
         expect("output in a missing folder: 73",
                run(PLAIN, *BASE, "-o", os.path.join(tmp, "no", "such", "out.eml")), 73, "cannot create")

@@ -181,6 +181,12 @@ def check_template(path):
         check(got == TO_NAMES, f"{label}: To display names", repr(got))
     for h in ("Date", "Message-ID", "MIME-Version"):
         check(msg[h] is not None, f"{label}: has {h}")
+    skip = {"attach", "html", "subject", "from", "to", "cc", "reply-to"}
+    for name, value in headers:
+        if name.lower() not in skip:
+            want = " ".join(expand(value, values).split())
+            got = " ".join(str(msg[name]).split())
+            check(got == want, f"{label}: header {name} decodes as intended", f"{got!r} != {want!r}")
     check_attachments(label, msg, attach_specs(path, headers))
     check_texts(label, msg, expand(body, values), expand(html, values))
     want_names = {n.lower() for n, _ in headers if n.lower() not in ("attach", "html")}
@@ -233,6 +239,45 @@ def check_injections(tmp):
         want = sorted(["from", "to", "subject", "date", "message-id", "x-custom", "reply-to",
                        "mime-version", "content-type", "content-transfer-encoding"])
         check(got == want, "injection encoded-word: exactly the intended headers", f"{got}")
+        for name in ("subject", "x-custom"):
+            check(str(msg[name]) == word, f"injection encoded-word: {name} decodes to the literal text",
+                  repr(str(msg[name])))
+    # ... also after other text, in a filename, and in a display name (where
+    # it is decoded, so it must not decode to a control or a group).
+    run = compose([custom, *base, "--var", f"subject=Zoé {word} end", "--var", "custom=c",
+                   "--var", "reply=r@example.org"])
+    if check(run.returncode == 0, "injection encoded-word mid-text: composes", run.stderr.decode()):
+        msg = email.message_from_bytes(run.stdout, policy=email.policy.default)
+        check(str(msg["subject"]) == f"Zoé {word} end", "injection encoded-word mid-text: literal",
+              repr(str(msg["subject"])))
+    named = os.path.join(tmp, "named.tmpl")
+    with open(named, "w") as f:
+        f.write(f"Subject: s\nAttach: {os.path.join(DATA, 'logo.png')}; name=\"{word}.txt\"\n\nbody\n")
+    check_refused("encoded-word file name", [named, *base], needle="encoded-word")
+    sender = os.path.join(tmp, "sender.tmpl")
+    with open(sender, "w") as f:
+        f.write("From: {{n}} <a@example.org>\nSubject: s\n\nbody\n")
+    ew = "=?utf-8?q?a=0D=0AX-Injected:_1?="
+    check_refused("encoded-word display name (template)", [sender, "--to", "c@example.org", "--var", f"n={ew}"],
+                  needle="group")
+    check_refused("encoded-word display name (--from)", [plain, "--from", f"{ew} <a@example.org>",
+                                                         "--to", "c@example.org"], needle="group")
+    check_refused("group in --from", [plain, "--from", "Team: a@example.org, x@example.org;",
+                                      "--to", "c@example.org"], needle="group")
+
+
+def check_text_attachment(tmp):
+    """A UTF-8 text attachment says charset=utf-8: Python decodes it right."""
+    note = os.path.join(tmp, "note.txt")
+    with open(note, "w", encoding="utf-8") as f:
+        f.write("Zoé 🎉 中文\n")
+    run = compose([os.path.join(DATA, "plain.tmpl"), "--from", "a@example.org", "--to", "b@example.org",
+                   "--attach", note])
+    if check(run.returncode == 0, "UTF-8 text attachment: composes", run.stderr.decode()):
+        msg = email.message_from_bytes(run.stdout, policy=email.policy.default)
+        part = [p for p in msg.walk() if p.get_filename() == "note.txt"][0]
+        check(part.get_content_charset() == "utf-8" and part.get_content() == "Zoé 🎉 中文\n",
+              "UTF-8 text attachment: charset=utf-8, decodes as written", repr(part.get_content()))
 
 
 def main():
@@ -243,6 +288,7 @@ def main():
         check_template(path)
     with tempfile.TemporaryDirectory() as tmp:
         check_injections(tmp)
+        check_text_attachment(tmp)
     print(f"1..{len(results)}")
     failed = 0
     for i, (ok, what, detail) in enumerate(results, 1):
