@@ -809,7 +809,8 @@ batch_take(FarceurBatch *batch)
       batch_finish_item(batch, item, TRUE);
       continue;
     }
-    item->message = batch_load(batch, item, &error);
+    if (item->message == NULL) /* else kept in memory since it was added */
+      item->message = batch_load(batch, item, &error);
     if (item->message != NULL)
       return item;
     item->error = g_steal_pointer(&error);
