@@ -1,5 +1,5 @@
 #pragma once
 
-#define CLI_COMMAND(name, fn, summary) int fn (int argc, char **argv);
+#define CLI_COMMAND(name, fn, summary) int fn(int argc, char **argv);
 #include "commands.def"
 #undef CLI_COMMAND

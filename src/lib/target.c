@@ -11,11 +11,8 @@
 
 /* Every backend, found by URL scheme.  The session backends (smtp, lmtp, exec) live in target-smtp.c. */
 static const FarceurTargetBackend *const target_backends[] = {
-  &farceur_target_maildir_backend,
-  &farceur_target_mbox_backend,
-  &farceur_target_smtp_backend,
-  &farceur_target_lmtp_backend,
-  &farceur_target_exec_backend,
+  &farceur_target_maildir_backend, &farceur_target_mbox_backend, &farceur_target_smtp_backend,
+  &farceur_target_lmtp_backend,    &farceur_target_exec_backend,
 };
 
 /* Schemes the URL parser knows, with their default TCP port (0: not TCP). */
