@@ -4,10 +4,10 @@
  * streamed).  Two passes: the first into GMimeStreamNull, through filters
  * that only observe (8-bit content, longest line, wire size, smuggling
  * check), decides whether the message must be re-encoded and whether it is
- * safe; the second writes the wire form, through the same chain, into
- * memory when small or into an unlinked temporary file (a queue file, as
- * sendmail's) when large; the transaction sends it from there in 64 KiB
- * writes.
+ * safe, and keeps the wire form when it is at most 1 MiB; a larger one
+ * is written by a second pass, through the same chain, into an unlinked
+ * temporary file (a queue file, as sendmail's); the transaction sends it
+ * from there in 64 KiB writes.
  *
  * Why a hand-written filter and a hand-written check: GMime's Dos2Unix and
  * Unix2Dos filters convert between CRLF and LF but let a lone CR through
@@ -261,6 +261,10 @@ smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t presp
       scan->unsafe = why;
   }
   scan->size += len;
+  if (scan->wire != NULL && scan->size > SMTP_DATA_SPOOL_MIN)
+    g_clear_pointer(&scan->wire, g_byte_array_unref); /* too big to keep: spooled later */
+  else if (scan->wire != NULL)
+    g_byte_array_append(scan->wire, (const guint8 *)in, (guint)len);
   *out = in; /* it only looks */
   *outlen = len;
   *outprespace = prespace;
@@ -303,12 +307,22 @@ smtp_filter_check_init(SmtpFilterCheck *self)
   smtp_filter_check_reset(GMIME_FILTER(self));
 }
 
+static void
+smtp_data_scan_clear(SmtpDataScan *scan)
+{
+  g_clear_pointer(&scan->wire, g_byte_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SmtpDataScan, smtp_data_scan_clear)
+
 /* --- serialisation ------------------------------------------------------ */
 
 /* The message through the whole chain into @sink: lone CR and LF to LF,
- * LF to CRLF, the scan, dot-stuffing, the check. */
+ * LF to CRLF, the scan, dot-stuffing, the check; with @keep, the wire form
+ * is also kept in scan->wire while it is at most SMTP_DATA_SPOOL_MIN. */
 static gboolean
-smtp_data_write(GMimeObject *message, GMimeStream *sink, SmtpDataScan *scan, GError **error)
+smtp_data_write(GMimeObject *message, GMimeStream *sink, gboolean keep, SmtpDataScan *scan,
+                GError **error)
 {
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(sink);
   GMimeFilter *chain[] = {
@@ -318,7 +332,10 @@ smtp_data_write(GMimeObject *message, GMimeStream *sink, SmtpDataScan *scan, GEr
   };
   gboolean ok;
 
+  g_clear_pointer(&scan->wire, g_byte_array_unref);
   memset(scan, 0, sizeof *scan);
+  if (keep)
+    scan->wire = g_byte_array_new();
   ((SmtpFilterScan *)chain[2])->scan = scan;
   ((SmtpFilterCheck *)chain[4])->scan = scan;
   for (guint i = 0; i < G_N_ELEMENTS(chain); i++) {
@@ -332,8 +349,7 @@ smtp_data_write(GMimeObject *message, GMimeStream *sink, SmtpDataScan *scan, GEr
   return ok;
 }
 
-/* Where the wire form waits for the 354: memory when small, else an
- * unlinked temporary file. */
+/* Where a large wire form waits for the 354: an unlinked temporary file. */
 static GMimeStream *
 smtp_data_sink_new(guint64 size, GError **error)
 {
@@ -341,8 +357,6 @@ smtp_data_sink_new(guint64 size, GError **error)
   GError *local = NULL;
   int fd;
 
-  if (size <= SMTP_DATA_SPOOL_MIN)
-    return g_mime_stream_mem_new();
   if ((fd = g_file_open_tmp("farceur-data-XXXXXX", &path, &local)) == -1) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT,
                 "message: cannot spool %" G_GUINT64_FORMAT " octets: %s", size, local->message);
@@ -376,15 +390,15 @@ smtp_data_check_scan(const SmtpDataScan *scan, gboolean eightbit_ok, GError **er
   return TRUE;
 }
 
-/* The second pass: the wire form into its sink, which must hold what the
- * first pass measured. */
+/* The second pass, for large messages: the wire form into a spool file,
+ * which must hold what the first pass measured. */
 static GMimeStream *
 smtp_data_spool(GMimeObject *message, const SmtpDataScan *scan, GError **error)
 {
   g_autoptr(GMimeStream) sink = smtp_data_sink_new(scan->size, error);
-  SmtpDataScan again;
+  SmtpDataScan again = { 0 };
 
-  if (sink == NULL || !smtp_data_write(message, sink, &again, error))
+  if (sink == NULL || !smtp_data_write(message, sink, FALSE, &again, error))
     return NULL;
   if (again.size != scan->size || again.unsafe != NULL || g_mime_stream_reset(sink) == -1) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO,
@@ -411,10 +425,10 @@ farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *
                           GError **error)
 {
   g_autoptr(GMimeStream) null = g_mime_stream_null_new();
-  SmtpDataScan scan;
+  g_auto(SmtpDataScan) scan = { 0 };
 
   for (int pass = 0; pass < 2; pass++) {
-    if (!smtp_data_write(message, null, &scan, error))
+    if (!smtp_data_write(message, null, TRUE, &scan, error))
       return FALSE;
     if ((!scan.eightbit_body || eightbit_ok) && scan.longest_line <= SMTP_DATA_MAX_LINE)
       break;
@@ -424,7 +438,9 @@ farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *
   }
   if (!smtp_data_check_scan(&scan, eightbit_ok, error))
     return FALSE;
-  if ((data->content = smtp_data_spool(message, &scan, error)) == NULL)
+  if (scan.wire != NULL) /* small: the first pass kept it */
+    data->content = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&scan.wire));
+  else if ((data->content = smtp_data_spool(message, &scan, error)) == NULL)
     return FALSE;
   data->size = scan.size;
   data->eightbit = scan.eightbit_body || scan.eightbit_header;

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 /* Wire forms over 1 MiB wait in an unlinked temporary file, not in memory. */
 #define SMTP_DATA_SPOOL_MIN (1024 * 1024)
 
-/* The content goes out in writes of this size. */
+/* Spooled content goes out in writes of this size. */
 #define SMTP_DATA_CHUNK (64 * 1024)
 
 /* What the serialisation filters saw (smtp-client-data.c). */
@@ -24,6 +24,7 @@ typedef struct {
   guint longest_line_no;
   guint64 size;       /* octets on the wire */
   const char *unsafe; /* why the smuggling guard refuses it, or NULL */
+  GByteArray *wire;   /* the wire form, while at most SMTP_DATA_SPOOL_MIN */
 } SmtpDataScan;
 
 /**
@@ -124,7 +125,7 @@ typedef struct {
   gboolean dot_sent;
   gboolean sent_ahead;  /* its commands went out behind the previous final dot */
   guint64 content_sent; /* octets of data.content written so far */
-  guint8 *chunk;        /* SMTP_DATA_CHUNK octets: the write under way */
+  guint8 *chunk;        /* SMTP_DATA_CHUNK octets read from a spool file */
 } SmtpTransaction;
 
 struct _FarceurSmtpClient {

@@ -529,34 +529,55 @@ smtp_client_content_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
   smtp_client_send_chunk(self);
 }
 
-/* The next SMTP_DATA_CHUNK octets of the content, read from memory or from
- * the spool file (a regular file: a blocking read there is short); after
- * the last, and the commit hook, the dot.  The timer restarts per write:
- * it measures the lack of progress, not the length of the message. */
+/* What goes out next: a small content at once, from memory; a spooled one
+ * SMTP_DATA_CHUNK octets at a time, read from its file (a regular file: a
+ * blocking read there is short).  Returns NULL when it cannot be read. */
+static const guint8 *
+smtp_client_next_chunk(SmtpTransaction *tx, gsize *n)
+{
+  *n = (gsize)MIN(tx->data.size - tx->content_sent, SMTP_DATA_CHUNK);
+  if (GMIME_IS_STREAM_MEM(tx->data.content)) {
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(tx->data.content));
+
+    *n = (gsize)(tx->data.size - tx->content_sent);
+    return bytes->data + tx->content_sent;
+  }
+  if (tx->chunk == NULL)
+    tx->chunk = g_malloc(SMTP_DATA_CHUNK);
+  if (*n > 0 && g_mime_stream_read(tx->data.content, (char *)tx->chunk, *n) != (gssize)*n)
+    return NULL;
+  return tx->chunk;
+}
+
+/* The next write of content; after the last, and the commit hook, the dot.
+ * The timer restarts per write: it measures the lack of progress, not the
+ * length of the message. */
 static void
 smtp_client_send_chunk(FarceurSmtpClient *self)
 {
   SmtpTransaction *tx = self->tx;
-  gsize n = (gsize)MIN(tx->data.size - tx->content_sent, SMTP_DATA_CHUNK);
+  gsize n;
+  const guint8 *chunk = smtp_client_next_chunk(tx, &n);
 
-  if (n == 0) {
-    smtp_client_send_dot(self);
-    return;
-  }
-  if (g_mime_stream_read(tx->data.content, (char *)tx->chunk, n) != (gssize)n) {
+  if (chunk == NULL) {
     smtp_client_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
                                        "message: cannot read its spooled copy back"));
     return;
   }
+  if (n == 0) {
+    smtp_client_send_dot(self);
+    return;
+  }
   tx->content_sent += n;
   smtp_client_start_timer(self);
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream), tx->chunk, n,
+  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream), chunk, n,
                                   G_PRIORITY_DEFAULT, self->io_cancellable,
                                   smtp_client_content_ready_cb, self);
 }
 
 /* The content (checked for bare CR and LF and dot-stuffed when prepared)
- * in large writes; then, after the commit hook, the dot. */
+ * in one write when small, else in SMTP_DATA_CHUNK writes; then, after the
+ * commit hook, the dot. */
 static void
 smtp_client_send_content(FarceurSmtpClient *self)
 {
@@ -566,7 +587,6 @@ smtp_client_send_content(FarceurSmtpClient *self)
 
   smtp_client_set_state(self, SMTP_STATE_CONTENT);
   smtp_client_transcript(self, "C: ", shown);
-  tx->chunk = g_malloc(SMTP_DATA_CHUNK);
   smtp_client_send_chunk(self);
 }
 
