@@ -249,7 +249,9 @@ smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
  * the dot.  Asked for while another transaction runs, it is queued (and,
  * with PIPELINING, sent right behind that one's final dot).  The message is
  * serialised, checked and measured now, against the extensions of the
- * current session.
+ * current session, without holding it whole in memory: a wire form over
+ * 1 MiB waits in an unlinked file of g_get_tmp_dir() (the attachments
+ * themselves are read from where GMime finds them, once per pass).
  */
 void
 farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
