@@ -1006,6 +1006,48 @@ test_smuggling(void)
   fixture_clear(&f);
 }
 
+/* Over 1 MiB the wire form is spooled to a temporary file and sent in
+ * 64 KiB writes: the server still gets exactly the message, its line ends
+ * made CRLF and its dots stuffed across every chunk boundary. */
+static void
+test_spooled(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_PIPELINING }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  static const char body_in[]
+      = "bare lf\n.\nlone cr\r.\rcrlf\r\n.\r\n..two dots\n.one dot\r\n\r.\n";
+  static const char body_out[]
+      = "bare lf\r\n.\r\nlone cr\r\n.\r\ncrlf\r\n.\r\n..two dots\r\n.one dot\r\n\r\n.\r\n";
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  GString *input = g_string_new("Subject: spooled\n\n");
+  GString *expected = g_string_new("Subject: spooled\r\n\r\n");
+  g_autofree char *in = NULL;
+  g_autofree char *out = NULL;
+
+  for (guint i = 0; i < 30000; i++) { /* about 1.8 MB */
+    g_string_append(input, body_in);
+    g_string_append(expected, body_out);
+  }
+  in = g_string_free(input, FALSE);
+  out = g_string_free(expected, FALSE);
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_message(&f, env, in, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpuint(result->size, >, 1024 * 1024);
+  g_assert_cmpuint(f.commits, ==, 1);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  g_assert_cmpuint(scripted_server_get_n_messages(f.server), ==, 1);
+  g_assert_cmpuint(g_bytes_get_size(scripted_server_get_message(f.server, 0)), ==,
+                   result->size); /* what SIZE declared */
+  assert_message(&f, 0, out);
+  fixture_clear(&f);
+}
+
 static gboolean
 cancel_cb(gpointer data)
 {
@@ -1463,6 +1505,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
   g_test_add_func("/smtp-client/bad-address", test_bad_address);
   g_test_add_func("/smtp-client/smuggling", test_smuggling);
+  g_test_add_func("/smtp-client/spooled", test_spooled);
   g_test_add_data_func("/smtp-client/auth/plain", "PLAIN", test_auth);
   g_test_add_data_func("/smtp-client/auth/login", "LOGIN", test_auth);
   g_test_add_data_func("/smtp-client/auth/cram-md5", "CRAM-MD5", test_auth);

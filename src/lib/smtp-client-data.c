@@ -1,5 +1,13 @@
 /* The message on its way to the wire: serialised by GMime, line ends made
- * CRLF and dot-stuffed by GMime filters, then checked byte by byte.
+ * CRLF and dot-stuffed by GMime filters, then checked byte by byte, without
+ * ever holding the whole message in memory (SPEC: a 1 GB attachment is
+ * streamed).  Two passes: the first into GMimeStreamNull, through filters
+ * that only observe (8-bit content, longest line, wire size, smuggling
+ * check), decides whether the message must be re-encoded and whether it is
+ * safe, and keeps the wire form when it is at most 1 MiB; a larger one
+ * is written by a second pass, through the same chain, into an unlinked
+ * temporary file (a queue file, as sendmail's); the transaction sends it
+ * from there in 64 KiB writes.
  *
  * Why a hand-written filter and a hand-written check: GMime's Dos2Unix and
  * Unix2Dos filters convert between CRLF and LF but let a lone CR through
@@ -12,6 +20,8 @@
 #include "config.h"
 
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include <farceur/error.h>
 #include <farceur/gmime-autoptr.h>
@@ -104,72 +114,300 @@ smtp_filter_line_ends_init(SmtpFilterLineEnds *self)
 {
 }
 
-/* --- serialisation ------------------------------------------------------ */
+/* --- a GMimeFilter that only looks: 8-bit octets and line lengths ------ */
 
-/* The message with CRLF line ends only, ending in CRLF, not yet stuffed. */
-static GByteArray *
-smtp_data_serialize(GMimeObject *message, GError **error)
-{
-  g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
-  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(mem);
-  g_autoptr(GMimeFilter) line_ends = g_object_new(smtp_filter_line_ends_get_type(), NULL);
-  g_autoptr(GMimeFilter) unix2dos = g_mime_filter_unix2dos_new(TRUE);
-  GByteArray *bytes;
-
-  g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), line_ends);
-  g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), unix2dos);
-  if (g_mime_object_write_to_stream(message, NULL, filtered) == -1
-      || g_mime_stream_flush(filtered) == -1) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot serialise it");
-    return NULL;
-  }
-  bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-  g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-  return bytes;
-}
+/* It sees the message with CRLF line ends, before dot-stuffing. */
+typedef struct {
+  GMimeFilter parent;
+  SmtpDataScan *scan;
+  gboolean in_header;
+  gsize line_len; /* octets of the current line so far, its CR included */
+  guint line_no;
+} SmtpFilterScan;
 
 typedef struct {
-  gboolean eightbit_header;
-  gboolean eightbit_body;
-  gsize longest_line;
-  guint longest_line_no;
-} SmtpDataScan;
+  GMimeFilterClass parent_class;
+} SmtpFilterScanClass;
 
-static void
-smtp_data_scan(const guint8 *p, gsize len, SmtpDataScan *scan)
+GType smtp_filter_scan_get_type(void);
+G_DEFINE_TYPE(SmtpFilterScan, smtp_filter_scan, GMIME_TYPE_FILTER)
+
+static GMimeFilter *
+smtp_filter_scan_copy(GMimeFilter *filter)
 {
-  gboolean in_header = TRUE;
-  gsize line_start = 0;
-  guint line_no = 1;
-
-  memset(scan, 0, sizeof *scan);
-  for (gsize i = 0; i < len; i++) {
-    if (p[i] >= 0x80)
-      *(in_header ? &scan->eightbit_header : &scan->eightbit_body) = TRUE;
-    if (p[i] != '\n')
-      continue;
-    gsize line_len = i - line_start - (i > line_start && p[i - 1] == '\r');
-
-    if (line_len > scan->longest_line)
-      scan->longest_line = line_len, scan->longest_line_no = line_no;
-    if (line_len == 0)
-      in_header = FALSE; /* the empty line ends the header */
-    line_start = i + 1;
-    line_no++;
-  }
+  return g_object_new(smtp_filter_scan_get_type(), NULL);
 }
 
-static GByteArray *
-smtp_data_dot_stuff(GByteArray *plain)
+static void
+smtp_filter_scan_line_end(SmtpFilterScan *self)
 {
-  g_autoptr(GMimeFilter) stuff = g_mime_filter_smtp_data_new();
-  char *out;
-  size_t outlen, outpre;
-  GByteArray *wire = g_byte_array_sized_new(plain->len + plain->len / 64 + 8);
+  gsize len = self->line_len > 0 ? self->line_len - 1 : 0; /* without its CR */
 
-  g_mime_filter_complete(stuff, (char *)plain->data, plain->len, 0, &out, &outlen, &outpre);
-  g_byte_array_append(wire, (const guint8 *)out, (guint)outlen);
-  return wire;
+  if (len > self->scan->longest_line)
+    self->scan->longest_line = len, self->scan->longest_line_no = self->line_no;
+  if (len == 0)
+    self->in_header = FALSE; /* the empty line ends the header */
+  self->line_len = 0;
+  self->line_no++;
+}
+
+static void
+smtp_filter_scan_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                        size_t *outlen, size_t *outprespace)
+{
+  SmtpFilterScan *self = (SmtpFilterScan *)filter;
+  const guint8 *p = (const guint8 *)in;
+
+  for (size_t i = 0; i < len; i++) {
+    if (p[i] >= 0x80)
+      *(self->in_header ? &self->scan->eightbit_header : &self->scan->eightbit_body) = TRUE;
+    if (p[i] == '\n')
+      smtp_filter_scan_line_end(self);
+    else
+      self->line_len++;
+  }
+  *out = in; /* it only looks */
+  *outlen = len;
+  *outprespace = prespace;
+}
+
+static void
+smtp_filter_scan_complete(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                          size_t *outlen, size_t *outprespace)
+{
+  smtp_filter_scan_filter(filter, in, len, prespace, out, outlen, outprespace);
+}
+
+static void
+smtp_filter_scan_reset(GMimeFilter *filter)
+{
+  SmtpFilterScan *self = (SmtpFilterScan *)filter;
+
+  self->in_header = TRUE;
+  self->line_len = 0;
+  self->line_no = 1;
+}
+
+static void
+smtp_filter_scan_class_init(SmtpFilterScanClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->copy = smtp_filter_scan_copy;
+  filter_class->filter = smtp_filter_scan_filter;
+  filter_class->complete = smtp_filter_scan_complete;
+  filter_class->reset = smtp_filter_scan_reset;
+}
+
+static void
+smtp_filter_scan_init(SmtpFilterScan *self)
+{
+  smtp_filter_scan_reset(GMIME_FILTER(self));
+}
+
+/* --- the last guard against smuggling, as a GMimeFilter that looks ----- */
+
+/* It sees the wire form: every CR must be followed by LF, every LF preceded
+ * by CR, the content must end with CRLF, and no line may be a lone "."
+ * (what GMimeFilterSmtpData ensures; checked anyway, whatever the filters
+ * did).  Hand-written: no GMime filter checks. */
+typedef struct {
+  GMimeFilter parent;
+  SmtpDataScan *scan;
+  int last;              /* the previous octet, -1 before the first */
+  gboolean dot_at_start; /* the previous octet was a "." opening a line */
+} SmtpFilterCheck;
+
+typedef struct {
+  GMimeFilterClass parent_class;
+} SmtpFilterCheckClass;
+
+GType smtp_filter_check_get_type(void);
+G_DEFINE_TYPE(SmtpFilterCheck, smtp_filter_check, GMIME_TYPE_FILTER)
+
+static GMimeFilter *
+smtp_filter_check_copy(GMimeFilter *filter)
+{
+  return g_object_new(smtp_filter_check_get_type(), NULL);
+}
+
+static const char *
+smtp_filter_check_octet(SmtpFilterCheck *self, int c)
+{
+  const char *why = NULL;
+
+  if (self->last == '\r' && c != '\n')
+    why = "bare CR";
+  else if (c == '\n' && self->last != '\r')
+    why = "bare LF";
+  else if (self->dot_at_start && c == '\r')
+    why = "a line with a single dot";
+  self->dot_at_start = c == '.' && (self->last == -1 || self->last == '\n');
+  self->last = c;
+  return why;
+}
+
+static void
+smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                         size_t *outlen, size_t *outprespace)
+{
+  SmtpFilterCheck *self = (SmtpFilterCheck *)filter;
+  SmtpDataScan *scan = self->scan;
+
+  for (size_t i = 0; i < len; i++) {
+    const char *why = smtp_filter_check_octet(self, (guint8)in[i]);
+
+    if (why != NULL && scan->unsafe == NULL)
+      scan->unsafe = why;
+  }
+  scan->size += len;
+  if (scan->wire != NULL && scan->size > SMTP_DATA_SPOOL_MIN)
+    g_clear_pointer(&scan->wire, g_byte_array_unref); /* too big to keep: spooled later */
+  else if (scan->wire != NULL)
+    g_byte_array_append(scan->wire, (const guint8 *)in, (guint)len);
+  *out = in; /* it only looks */
+  *outlen = len;
+  *outprespace = prespace;
+}
+
+static void
+smtp_filter_check_complete(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                           size_t *outlen, size_t *outprespace)
+{
+  SmtpFilterCheck *self = (SmtpFilterCheck *)filter;
+
+  smtp_filter_check_filter(filter, in, len, prespace, out, outlen, outprespace);
+  if (self->scan->size < 2 || self->last != '\n')
+    self->scan->unsafe = "does not end with CRLF"; /* said first, as it explains the rest */
+}
+
+static void
+smtp_filter_check_reset(GMimeFilter *filter)
+{
+  SmtpFilterCheck *self = (SmtpFilterCheck *)filter;
+
+  self->last = -1;
+  self->dot_at_start = FALSE;
+}
+
+static void
+smtp_filter_check_class_init(SmtpFilterCheckClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->copy = smtp_filter_check_copy;
+  filter_class->filter = smtp_filter_check_filter;
+  filter_class->complete = smtp_filter_check_complete;
+  filter_class->reset = smtp_filter_check_reset;
+}
+
+static void
+smtp_filter_check_init(SmtpFilterCheck *self)
+{
+  smtp_filter_check_reset(GMIME_FILTER(self));
+}
+
+static void
+smtp_data_scan_clear(SmtpDataScan *scan)
+{
+  g_clear_pointer(&scan->wire, g_byte_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SmtpDataScan, smtp_data_scan_clear)
+
+/* --- serialisation ------------------------------------------------------ */
+
+/* The message through the whole chain into @sink: lone CR and LF to LF,
+ * LF to CRLF, the scan, dot-stuffing, the check; with @keep, the wire form
+ * is also kept in scan->wire while it is at most SMTP_DATA_SPOOL_MIN. */
+static gboolean
+smtp_data_write(GMimeObject *message, GMimeStream *sink, gboolean keep, SmtpDataScan *scan,
+                GError **error)
+{
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(sink);
+  GMimeFilter *chain[] = {
+    g_object_new(smtp_filter_line_ends_get_type(), NULL), g_mime_filter_unix2dos_new(TRUE),
+    g_object_new(smtp_filter_scan_get_type(), NULL),      g_mime_filter_smtp_data_new(),
+    g_object_new(smtp_filter_check_get_type(), NULL),
+  };
+  gboolean ok;
+
+  g_clear_pointer(&scan->wire, g_byte_array_unref);
+  memset(scan, 0, sizeof *scan);
+  if (keep)
+    scan->wire = g_byte_array_new();
+  ((SmtpFilterScan *)chain[2])->scan = scan;
+  ((SmtpFilterCheck *)chain[4])->scan = scan;
+  for (guint i = 0; i < G_N_ELEMENTS(chain); i++) {
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), chain[i]);
+    g_object_unref(chain[i]);
+  }
+  ok = g_mime_object_write_to_stream(message, NULL, filtered) != -1
+       && g_mime_stream_flush(filtered) != -1;
+  if (!ok)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot serialise it");
+  return ok;
+}
+
+/* Where a large wire form waits for the 354: an unlinked temporary file. */
+static GMimeStream *
+smtp_data_sink_new(guint64 size, GError **error)
+{
+  g_autofree char *path = NULL;
+  GError *local = NULL;
+  int fd;
+
+  if ((fd = g_file_open_tmp("farceur-data-XXXXXX", &path, &local)) == -1) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT,
+                "message: cannot spool %" G_GUINT64_FORMAT " octets: %s", size, local->message);
+    g_error_free(local);
+    return NULL;
+  }
+  g_unlink(path); /* gone with the descriptor */
+  return g_mime_stream_fs_new(fd);
+}
+
+static gboolean
+smtp_data_check_scan(const SmtpDataScan *scan, gboolean eightbit_ok, GError **error)
+{
+  if (scan->longest_line > SMTP_DATA_MAX_LINE) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message line %u: %zu octets, over SMTP's 998 even after re-encoding",
+                scan->longest_line_no, scan->longest_line);
+    return FALSE;
+  }
+  if (scan->eightbit_body && !eightbit_ok) { /* raw 8-bit headers of an attached message */
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message: 8-bit content that cannot be re-encoded to 7 bit, and the server "
+                "does not offer 8BITMIME");
+    return FALSE;
+  }
+  if (scan->unsafe != NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message: refusing to send content with %s (smuggling guard)", scan->unsafe);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The second pass, for large messages: the wire form into a spool file,
+ * which must hold what the first pass measured. */
+static GMimeStream *
+smtp_data_spool(GMimeObject *message, const SmtpDataScan *scan, GError **error)
+{
+  g_autoptr(GMimeStream) sink = smtp_data_sink_new(scan->size, error);
+  SmtpDataScan again = { 0 };
+
+  if (sink == NULL || !smtp_data_write(message, sink, FALSE, &again, error))
+    return NULL;
+  if (again.size != scan->size || again.unsafe != NULL || g_mime_stream_reset(sink) == -1) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO,
+                "message: changed while being spooled (%" G_GUINT64_FORMAT
+                " octets, then %" G_GUINT64_FORMAT ")",
+                scan->size, again.size);
+    return NULL;
+  }
+  return g_steal_pointer(&sink);
 }
 
 /**
@@ -186,72 +424,26 @@ gboolean
 farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *data,
                           GError **error)
 {
-  g_autoptr(GByteArray) plain = NULL;
-  g_autoptr(GByteArray) wire = NULL;
-  SmtpDataScan scan;
+  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
+  g_auto(SmtpDataScan) scan = { 0 };
 
   for (int pass = 0; pass < 2; pass++) {
-    g_clear_pointer(&plain, g_byte_array_unref);
-    if ((plain = smtp_data_serialize(message, error)) == NULL)
+    if (!smtp_data_write(message, null, TRUE, &scan, error))
       return FALSE;
-    smtp_data_scan(plain->data, plain->len, &scan);
     if ((!scan.eightbit_body || eightbit_ok) && scan.longest_line <= SMTP_DATA_MAX_LINE)
       break;
     if (pass == 0) /* 7 bit also picks QP/base64 for parts with long lines */
       g_mime_object_encode(message, eightbit_ok ? GMIME_ENCODING_CONSTRAINT_8BIT
                                                 : GMIME_ENCODING_CONSTRAINT_7BIT);
   }
-  if (scan.longest_line > SMTP_DATA_MAX_LINE) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message line %u: %zu octets, over SMTP's 998 even after re-encoding",
-                scan.longest_line_no, scan.longest_line);
+  if (!smtp_data_check_scan(&scan, eightbit_ok, error))
     return FALSE;
-  }
-  if (scan.eightbit_body && !eightbit_ok) { /* raw 8-bit headers of an attached message */
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message: 8-bit content that cannot be re-encoded to 7 bit, and the server "
-                "does not offer 8BITMIME");
+  if (scan.wire != NULL) /* small: the first pass kept it */
+    data->content = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&scan.wire));
+  else if ((data->content = smtp_data_spool(message, &scan, error)) == NULL)
     return FALSE;
-  }
-  wire = smtp_data_dot_stuff(plain);
-  if (!farceur_smtp_data_check_wire(wire->data, wire->len, error))
-    return FALSE;
+  data->size = scan.size;
   data->eightbit = scan.eightbit_body || scan.eightbit_header;
   data->utf8_header = scan.eightbit_header;
-  data->content = g_byte_array_free_to_bytes(g_steal_pointer(&wire));
   return TRUE;
-}
-
-/**
- * farceur_smtp_data_check_wire:
- * @data: (array length=len): content about to be sent, without the final dot
- * @len: its length
- * @error: return location for a %FARCEUR_ERROR_DATA error
- *
- * The last guard against smuggling: every CR is followed by LF, every LF is
- * preceded by CR, the content ends with CRLF, and no line is a lone ".".
- *
- * Returns: %TRUE when @data is safe to send before ".\r\n"
- */
-gboolean
-farceur_smtp_data_check_wire(const guint8 *data, gsize len, GError **error)
-{
-  const char *why = NULL;
-
-  if (len < 2 || data[len - 2] != '\r' || data[len - 1] != '\n')
-    why = "does not end with CRLF";
-  for (gsize i = 0; why == NULL && i < len; i++) {
-    if (data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n'))
-      why = "bare CR";
-    else if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-      why = "bare LF";
-    else if (data[i] == '.' && (i == 0 || data[i - 1] == '\n') && i + 1 < len
-             && data[i + 1] == '\r')
-      why = "a line with a single dot";
-  }
-  if (why == NULL)
-    return TRUE;
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-              "message: refusing to send content with %s (smuggling guard)", why);
-  return FALSE;
 }

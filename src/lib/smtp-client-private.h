@@ -10,23 +10,41 @@ G_BEGIN_DECLS
 /* RFC 5321 4.5.3.1.6: a text line is at most 998 octets plus CRLF. */
 #define SMTP_DATA_MAX_LINE 998
 
+/* Wire forms over 1 MiB wait in an unlinked temporary file, not in memory. */
+#define SMTP_DATA_SPOOL_MIN (1024 * 1024)
+
+/* Spooled content goes out in writes of this size. */
+#define SMTP_DATA_CHUNK (64 * 1024)
+
+/* What the serialisation filters saw (smtp-client-data.c). */
+typedef struct {
+  gboolean eightbit_header;
+  gboolean eightbit_body;
+  gsize longest_line;
+  guint longest_line_no;
+  guint64 size;       /* octets on the wire */
+  const char *unsafe; /* why the smuggling guard refuses it, or NULL */
+  GByteArray *wire;   /* the wire form, while at most SMTP_DATA_SPOOL_MIN */
+} SmtpDataScan;
+
 /**
  * SmtpData:
- * @content: the message as it goes on the wire: CRLF line ends only,
- *   dot-stuffed, ending in CRLF, without the final ".\r\n"
+ * @content: the message as it goes on the wire, positioned at its start:
+ *   CRLF line ends only, dot-stuffed, ending in CRLF, without the final
+ *   ".\r\n"; in memory or in an unlinked temporary file
+ * @size: its length
  * @eightbit: the content holds octets over 127 (needs BODY=8BITMIME)
  * @utf8_header: the header holds octets over 127 (needs SMTPUTF8)
  */
 typedef struct {
-  GBytes *content;
+  GMimeStream *content;
+  guint64 size;
   gboolean eightbit;
   gboolean utf8_header;
 } SmtpData;
 
 G_GNUC_INTERNAL gboolean farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok,
                                                    SmtpData *data, GError **error);
-G_GNUC_INTERNAL gboolean farceur_smtp_data_check_wire(const guint8 *data, gsize len,
-                                                      GError **error);
 
 G_GNUC_INTERNAL char *farceur_smtp_auth_plain(const char *user, const char *password);
 G_GNUC_INTERNAL char *farceur_smtp_auth_cram_md5(const char *user, const char *password,
@@ -105,7 +123,9 @@ typedef struct {
   gboolean pipelined; /* MAIL, RCPTs and DATA went in one write */
   gboolean discard;   /* a "." sent after a 354 nobody should have got */
   gboolean dot_sent;
-  gboolean sent_ahead; /* its commands went out behind the previous final dot */
+  gboolean sent_ahead;  /* its commands went out behind the previous final dot */
+  guint64 content_sent; /* octets of data.content written so far */
+  guint8 *chunk;        /* SMTP_DATA_CHUNK octets read from a spool file */
 } SmtpTransaction;
 
 struct _FarceurSmtpClient {

@@ -75,7 +75,8 @@ smtp_transaction_free(SmtpTransaction *tx)
 {
   g_assert(tx->op == NULL); /* its task was returned */
   farceur_envelope_free(tx->envelope);
-  g_clear_pointer(&tx->data.content, g_bytes_unref);
+  g_clear_object(&tx->data.content);
+  g_free(tx->chunk);
   farceur_smtp_result_free(tx->result);
   g_free(tx);
 }
@@ -127,7 +128,7 @@ smtp_client_check_envelope(const FarceurEnvelope *envelope, GError **error)
 static gboolean
 smtp_client_check_transaction(FarceurSmtpClient *self, SmtpTransaction *tx, GError **error)
 {
-  gsize size = g_bytes_get_size(tx->data.content);
+  guint64 size = tx->data.size;
 
   if (smtp_client_needs_utf8(tx->envelope, &tx->data)
       && !farceur_smtp_client_has_extension(self, "SMTPUTF8")) {
@@ -139,7 +140,7 @@ smtp_client_check_transaction(FarceurSmtpClient *self, SmtpTransaction *tx, GErr
   }
   if (self->conn.max_size > 0 && size > self->conn.max_size) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message of %zu octets is over the %" G_GUINT64_FORMAT
+                "message of %" G_GUINT64_FORMAT " octets is over the %" G_GUINT64_FORMAT
                 " octets smtp server '%s' accepts",
                 size, self->conn.max_size, self->server_name);
     return FALSE;
@@ -173,7 +174,7 @@ smtp_client_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GM
     return NULL;
   }
   tx->result = smtp_result_new(envelope);
-  tx->result->size = g_bytes_get_size(tx->data.content);
+  tx->result->size = tx->data.size;
   return tx;
 }
 
@@ -184,7 +185,7 @@ smtp_client_mail_command(FarceurSmtpClient *self, SmtpTransaction *tx)
 
   g_string_append_printf(line, "MAIL FROM:<%s>", tx->envelope->mail_from);
   if (farceur_smtp_client_has_extension(self, "SIZE"))
-    g_string_append_printf(line, " SIZE=%zu", g_bytes_get_size(tx->data.content));
+    g_string_append_printf(line, " SIZE=%" G_GUINT64_FORMAT, tx->data.size);
   if (tx->data.eightbit && farceur_smtp_client_has_extension(self, "8BITMIME"))
     g_string_append(line, " BODY=8BITMIME");
   if (smtp_client_needs_utf8(tx->envelope, &tx->data))
@@ -248,7 +249,9 @@ smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
  * the dot.  Asked for while another transaction runs, it is queued (and,
  * with PIPELINING, sent right behind that one's final dot).  The message is
  * serialised, checked and measured now, against the extensions of the
- * current session.
+ * current session, without holding it whole in memory: a wire form over
+ * 1 MiB waits in an unlinked file of g_get_tmp_dir() (the attachments
+ * themselves are read from where GMime finds them, once per pass).
  */
 void
 farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
@@ -512,6 +515,8 @@ smtp_client_send_dot(FarceurSmtpClient *self)
                                   smtp_client_write_ready_cb, self);
 }
 
+static void smtp_client_send_chunk(FarceurSmtpClient *self);
+
 static void
 smtp_client_content_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -523,24 +528,68 @@ smtp_client_content_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
     smtp_client_fail(self, smtp_client_io_error(self, error, "sending the message"));
     return;
   }
-  smtp_client_send_dot(self);
+  smtp_client_send_chunk(self);
 }
 
-/* The content in one large write (it is in memory, checked for bare CR and
- * LF and dot-stuffed); then, after the commit hook, the dot. */
+/* What goes out next: a small content at once, from memory; a spooled one
+ * SMTP_DATA_CHUNK octets at a time, read from its file (a regular file: a
+ * blocking read there is short).  Returns NULL when it cannot be read. */
+static const guint8 *
+smtp_client_next_chunk(SmtpTransaction *tx, gsize *n)
+{
+  *n = (gsize)MIN(tx->data.size - tx->content_sent, SMTP_DATA_CHUNK);
+  if (GMIME_IS_STREAM_MEM(tx->data.content)) {
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(tx->data.content));
+
+    *n = (gsize)(tx->data.size - tx->content_sent);
+    return bytes->data + tx->content_sent;
+  }
+  if (tx->chunk == NULL)
+    tx->chunk = g_malloc(SMTP_DATA_CHUNK);
+  if (*n > 0 && g_mime_stream_read(tx->data.content, (char *)tx->chunk, *n) != (gssize)*n)
+    return NULL;
+  return tx->chunk;
+}
+
+/* The next write of content; after the last, and the commit hook, the dot.
+ * The timer restarts per write: it measures the lack of progress, not the
+ * length of the message. */
+static void
+smtp_client_send_chunk(FarceurSmtpClient *self)
+{
+  SmtpTransaction *tx = self->tx;
+  gsize n;
+  const guint8 *chunk = smtp_client_next_chunk(tx, &n);
+
+  if (chunk == NULL) {
+    smtp_client_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
+                                       "message: cannot read its spooled copy back"));
+    return;
+  }
+  if (n == 0) {
+    smtp_client_send_dot(self);
+    return;
+  }
+  tx->content_sent += n;
+  smtp_client_start_timer(self);
+  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream), chunk, n,
+                                  G_PRIORITY_DEFAULT, self->io_cancellable,
+                                  smtp_client_content_ready_cb, self);
+}
+
+/* The content (checked for bare CR and LF and dot-stuffed when prepared)
+ * in one write when small, else in SMTP_DATA_CHUNK writes; then, after the
+ * commit hook, the dot. */
 static void
 smtp_client_send_content(FarceurSmtpClient *self)
 {
-  GBytes *content = self->tx->data.content;
-  g_autofree char *shown = g_strdup_printf("<%zu octets of content>", g_bytes_get_size(content));
+  SmtpTransaction *tx = self->tx;
+  g_autofree char *shown
+      = g_strdup_printf("<%" G_GUINT64_FORMAT " octets of content>", tx->data.size);
 
   smtp_client_set_state(self, SMTP_STATE_CONTENT);
   smtp_client_transcript(self, "C: ", shown);
-  smtp_client_start_timer(self);
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(self->stream),
-                                  g_bytes_get_data(content, NULL), g_bytes_get_size(content),
-                                  G_PRIORITY_DEFAULT, self->io_cancellable,
-                                  smtp_client_content_ready_cb, self);
+  smtp_client_send_chunk(self);
 }
 
 /* LMTP: one reply per accepted recipient, in RCPT order. */
