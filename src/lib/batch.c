@@ -27,8 +27,8 @@ typedef struct {
   guint input;           /* index in batch->inputs */
   GMimeMessage *message; /* kept: stdin, added directly, or waiting for a retry */
   FarceurEnvelope *envelope;
-  FarceurEnvelope *todo;   /* recipients still to deliver */
-  FarceurDelivery *record; /* final per-recipient outcomes so far */
+  FarceurEnvelope *pending; /* recipients still to deliver */
+  FarceurDelivery *record;  /* final per-recipient outcomes so far */
   guint attempts;
   gint64 started;
   GError *error;
@@ -108,7 +108,7 @@ batch_item_free(gpointer data)
   g_free(item->header_from);
   g_clear_object(&item->message);
   farceur_envelope_free(item->envelope);
-  farceur_envelope_free(item->todo);
+  farceur_envelope_free(item->pending);
   farceur_delivery_free(item->record);
   g_clear_error(&item->error);
   g_free(item);
@@ -473,7 +473,7 @@ batch_item_state(BatchItem *item, gboolean skipped)
     return FARCEUR_BATCH_PARTIAL;
   if (item->has_unknown)
     return FARCEUR_BATCH_UNKNOWN;
-  if (refused > 0 && (item->todo == NULL || item->todo->rcpt_to->len == 0))
+  if (refused > 0 && (item->pending == NULL || item->pending->rcpt_to->len == 0))
     return FARCEUR_BATCH_REFUSED;
   return FARCEUR_BATCH_DEFERRED;
 }
@@ -524,7 +524,7 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
     batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
   if (state != FARCEUR_BATCH_DELIVERED && state != FARCEUR_BATCH_SKIPPED)
     batch_note_failure(batch, item);
-  if (item->todo != NULL && item->todo->rcpt_to->len > 0)
+  if (item->pending != NULL && item->pending->rcpt_to->len > 0)
     batch_journal_deferred(batch, item);
   if (batch->result_func)
     batch->result_func(&result, batch->result_data);
@@ -543,7 +543,7 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
   };
   FarceurJournal *journal = batch->options.journal;
 
-  item->todo = farceur_envelope_new(item->envelope->mail_from);
+  item->pending = farceur_envelope_new(item->envelope->mail_from);
   item->record = farceur_delivery_new();
   for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
     const char *rcpt = item->envelope->rcpt_to->pdata[i];
@@ -555,10 +555,10 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
                            "settled by an earlier run (journal)");
       item->has_unknown |= state == FARCEUR_JOURNAL_UNKNOWN;
     } else {
-      farceur_envelope_add_rcpt(item->todo, rcpt);
+      farceur_envelope_add_rcpt(item->pending, rcpt);
     }
   }
-  return item->todo->rcpt_to->len == 0;
+  return item->pending->rcpt_to->len == 0;
 }
 
 /* ---- journal records ---- */
@@ -632,8 +632,8 @@ batch_journal_deferred(FarceurBatch *batch, BatchItem *item)
 {
   g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
 
-  for (guint i = 0; i < item->todo->rcpt_to->len; i++)
-    g_ptr_array_add(rcpts, item->todo->rcpt_to->pdata[i]);
+  for (guint i = 0; i < item->pending->rcpt_to->len; i++)
+    g_ptr_array_add(rcpts, item->pending->rcpt_to->pdata[i]);
   /* A failure to record "deferred" loses nothing: a re-run sends it anyway. */
   return batch_journal(batch, item, FARCEUR_JOURNAL_DEFERRED, rcpts,
                        item->error ? item->error->message : NULL, NULL);
@@ -725,11 +725,11 @@ batch_error_is_transient(const GError *error)
 static void
 batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
 {
-  g_autoptr(FarceurEnvelope) todo = farceur_envelope_new(item->todo->mail_from);
+  g_autoptr(FarceurEnvelope) pending = farceur_envelope_new(item->pending->mail_from);
   gboolean transient = error == NULL || batch_error_is_transient(error);
 
-  for (guint i = 0; i < item->todo->rcpt_to->len; i++) {
-    const char *rcpt = item->todo->rcpt_to->pdata[i];
+  for (guint i = 0; i < item->pending->rcpt_to->len; i++) {
+    const char *rcpt = item->pending->rcpt_to->pdata[i];
     const FarceurRcptOutcome *o = NULL;
     for (guint j = 0; delivery && j < delivery->rcpts->len; j++)
       if (g_ascii_strcasecmp(((FarceurRcptOutcome *)delivery->rcpts->pdata[j])->addr, rcpt) == 0)
@@ -740,11 +740,11 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
     } else if (o == NULL && !transient) {
       farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_REFUSED, 0, NULL, error->message);
     } else {
-      farceur_envelope_add_rcpt(todo, rcpt);
+      farceur_envelope_add_rcpt(pending, rcpt);
     }
   }
-  g_clear_pointer(&item->todo, farceur_envelope_free);
-  item->todo = g_steal_pointer(&todo);
+  g_clear_pointer(&item->pending, farceur_envelope_free);
+  item->pending = g_steal_pointer(&pending);
   if (delivery != NULL && delivery->location != NULL) {
     g_free(item->record->location);
     item->record->location = g_strdup(delivery->location);
@@ -773,7 +773,8 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, G
     return;
   }
   batch_merge(item, delivery, error);
-  if (item->todo->rcpt_to->len > 0 && item->attempts <= batch->options.retries && !batch->aborted)
+  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries
+      && !batch->aborted)
     batch_schedule_retry(batch, item);
   else
     batch_finish_item(batch, item, FALSE);
@@ -833,7 +834,7 @@ batch_start(BatchSlot *slot, BatchItem *item)
     item->started = g_get_monotonic_time();
   /* The target takes the hook's data with each delivery it is asked for. */
   farceur_target_set_commit_func(slot->target, batch_commit_cb, send);
-  farceur_target_deliver_async(slot->target, item->todo, GMIME_OBJECT(item->message),
+  farceur_target_deliver_async(slot->target, item->pending, GMIME_OBJECT(item->message),
                                batch->cancellable, batch_deliver_ready_cb, send);
 }
 
