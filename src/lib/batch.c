@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <farceur/batch.h>
 #include <farceur/error.h>
@@ -20,6 +21,15 @@
 #include <farceur/target-smtp.h>
 
 #include "inspect-private.h"
+
+/* What a single-message file looked like when pass 1 parsed it. */
+typedef struct {
+  gboolean valid; /* FALSE: mbox, stdin, or changed around pass 1 */
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime, ctime;
+} BatchStamp;
 
 typedef struct {
   char *source;
@@ -34,6 +44,7 @@ typedef struct {
   guint attempts;
   gint64 started;
   GError *error;
+  BatchStamp stamp; /* the file as pass 1 saw it */
   gboolean has_unknown;
   gboolean done;
 } BatchItem;
@@ -250,6 +261,47 @@ batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
   return g_steal_pointer(&envelope);
 }
 
+/* Slack for the kernel's coarse file clock against g_get_real_time(). */
+#define BATCH_STAMP_SLACK_US 100000
+
+/* The stamp of @source, a single-message file ("path#N" names an mbox
+ * message and keeps the full check).  Valid only when its ctime is older
+ * than @before, the time pass 1 started reading it (the file did not change
+ * while it was parsed: as git's "racy" index entries). */
+static void
+batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
+{
+  struct stat st;
+
+  memset(stamp, 0, sizeof *stamp);
+  if (strchr(source, '#') != NULL || strcmp(source, "-") == 0 || stat(source, &st) != 0
+      || !S_ISREG(st.st_mode))
+    return;
+  stamp->dev = st.st_dev;
+  stamp->ino = st.st_ino;
+  stamp->size = st.st_size;
+  stamp->mtime = st.st_mtim;
+  stamp->ctime = st.st_ctim;
+  stamp->valid = before > 0
+                 && (gint64)st.st_ctim.tv_sec * G_USEC_PER_SEC + st.st_ctim.tv_nsec / 1000
+                        < before - BATCH_STAMP_SLACK_US;
+}
+
+/* The file is as pass 1 saw it: no write since (any write moves ctime,
+ * which user space cannot set back). */
+static gboolean
+batch_stamp_unchanged(const BatchStamp *stamp, const char *source)
+{
+  BatchStamp now;
+
+  if (!stamp->valid)
+    return FALSE;
+  batch_stamp(&now, source, 0);
+  return now.dev == stamp->dev && now.ino == stamp->ino && now.size == stamp->size
+         && now.mtime.tv_sec == stamp->mtime.tv_sec && now.mtime.tv_nsec == stamp->mtime.tv_nsec
+         && now.ctime.tv_sec == stamp->ctime.tv_sec && now.ctime.tv_nsec == stamp->ctime.tv_nsec;
+}
+
 static gboolean
 batch_add(FarceurBatch *batch, guint input, const char *source, GMimeMessage *message,
           gboolean keep, GError **error)
@@ -320,11 +372,15 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
     return FALSE;
   g_ptr_array_add(batch->inputs, g_strdup(input));
   for (;;) {
+    gint64 before = g_get_real_time();
     g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
     if (msg == NULL)
       break;
     if (!batch_add(batch, index, msg->source, msg->message, keep, error))
       return FALSE;
+    if (!keep)
+      batch_stamp(&((BatchItem *)batch->items->pdata[batch->items->len - 1])->stamp, msg->source,
+                  before);
   }
   if (local != NULL) {
     g_propagate_error(error, local);
@@ -376,9 +432,16 @@ batch_load(FarceurBatch *batch, BatchItem *item, GError **error)
     g_propagate_error(error, local);
     return NULL;
   }
+  if (strcmp(msg->source, item->source) != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message '%s' changed since it was read; not sent", item->source);
+    return NULL;
+  }
   batch_strip(msg->message);
+  if (batch_stamp_unchanged(&item->stamp, item->source))
+    return g_object_ref(msg->message); /* a write before or while it was parsed moved ctime */
   sha256 = batch_hash(msg->message, &size);
-  if (strcmp(sha256, item->sha256) != 0 || strcmp(msg->source, item->source) != 0) {
+  if (strcmp(sha256, item->sha256) != 0) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "message '%s' changed since it was read; not sent", item->source);
     return NULL;
