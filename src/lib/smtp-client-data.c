@@ -48,26 +48,39 @@ smtp_filter_line_ends_copy(GMimeFilter *filter)
   return g_object_new(smtp_filter_line_ends_get_type(), NULL);
 }
 
+/* Copies the runs between CRs with memcpy: most input has no CR at all. */
 static void
 smtp_filter_line_ends_run(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                           size_t *outlen, size_t *outprespace, gboolean last)
 {
   SmtpFilterLineEnds *self = (SmtpFilterLineEnds *)filter;
+  const char *p = in, *end = in + len;
   char *o;
 
   g_mime_filter_set_size(filter, len + 1, FALSE);
   o = filter->outbuf;
-  for (size_t i = 0; i < len; i++) {
-    if (self->pending_cr) {
-      self->pending_cr = FALSE;
-      *o++ = '\n';
-      if (in[i] == '\n')
-        continue; /* CRLF: one line end */
+  if (self->pending_cr && p < end) {
+    self->pending_cr = FALSE;
+    *o++ = '\n';
+    if (*p == '\n')
+      p++; /* CRLF: one line end */
+  }
+  while (p < end) {
+    const char *cr = memchr(p, '\r', (size_t)(end - p));
+    size_t n = (size_t)((cr ? cr : end) - p);
+
+    memcpy(o, p, n);
+    o += n;
+    p += n;
+    if (cr == NULL)
+      break;
+    if (++p == end) {
+      self->pending_cr = TRUE; /* its LF may open the next chunk */
+      break;
     }
-    if (in[i] == '\r')
-      self->pending_cr = TRUE;
-    else
-      *o++ = in[i];
+    *o++ = '\n';
+    if (*p == '\n')
+      p++;
   }
   if (last && self->pending_cr) {
     self->pending_cr = FALSE;
@@ -151,20 +164,44 @@ smtp_filter_scan_line_end(SmtpFilterScan *self)
   self->line_no++;
 }
 
+/* TRUE when one of the @n octets at @p has its high bit set; 8 at a time. */
+static gboolean
+smtp_data_has_8bit(const guint8 *p, size_t n)
+{
+  guint64 acc = 0, word;
+  size_t i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&word, p + i, 8);
+    acc |= word;
+  }
+  for (; i < n; i++)
+    acc |= p[i];
+  return (acc & G_GUINT64_CONSTANT(0x8080808080808080)) != 0;
+}
+
+/* A line (or the piece of it in this chunk) at a time, with memchr. */
 static void
 smtp_filter_scan_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                         size_t *outlen, size_t *outprespace)
 {
   SmtpFilterScan *self = (SmtpFilterScan *)filter;
-  const guint8 *p = (const guint8 *)in;
+  const guint8 *p = (const guint8 *)in, *end = p + len;
 
-  for (size_t i = 0; i < len; i++) {
-    if (p[i] >= 0x80)
-      *(self->in_header ? &self->scan->eightbit_header : &self->scan->eightbit_body) = TRUE;
-    if (p[i] == '\n')
-      smtp_filter_scan_line_end(self);
-    else
-      self->line_len++;
+  while (p < end) {
+    const guint8 *lf = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((lf ? lf : end) - p);
+    gboolean *eightbit
+        = self->in_header ? &self->scan->eightbit_header : &self->scan->eightbit_body;
+
+    if (!*eightbit && smtp_data_has_8bit(p, n))
+      *eightbit = TRUE;
+    self->line_len += n;
+    p += n;
+    if (lf == NULL)
+      break;
+    smtp_filter_scan_line_end(self);
+    p++;
   }
   *out = in; /* it only looks */
   *outlen = len;
@@ -247,6 +284,17 @@ smtp_filter_check_octet(SmtpFilterCheck *self, int c)
   return why;
 }
 
+/* How many octets at @in are neither CR nor LF. */
+static size_t
+smtp_filter_check_ordinary(const char *in, size_t len)
+{
+  const char *lf = memchr(in, '\n', len);
+  size_t n = lf ? (size_t)(lf - in) : len;
+  const char *cr = memchr(in, '\r', n);
+
+  return cr ? (size_t)(cr - in) : n;
+}
+
 static void
 smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                          size_t *outlen, size_t *outprespace)
@@ -254,9 +302,20 @@ smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t presp
   SmtpFilterCheck *self = (SmtpFilterCheck *)filter;
   SmtpDataScan *scan = self->scan;
 
-  for (size_t i = 0; i < len; i++) {
-    const char *why = smtp_filter_check_octet(self, (guint8)in[i]);
+  for (size_t i = 0; i < len;) {
+    const char *why;
 
+    if (self->last != '\r' && self->last != '\n' && self->last != -1 && !self->dot_at_start) {
+      /* Mid-line after an ordinary octet: nothing to check up to the next
+       * CR or LF. */
+      size_t skip = smtp_filter_check_ordinary(in + i, len - i);
+      if (skip > 0) {
+        self->last = (guint8)in[i + skip - 1];
+        i += skip;
+        continue;
+      }
+    }
+    why = smtp_filter_check_octet(self, (guint8)in[i++]);
     if (why != NULL && scan->unsafe == NULL)
       scan->unsafe = why;
   }
