@@ -261,13 +261,19 @@ batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
   return g_steal_pointer(&envelope);
 }
 
-/* Slack for the kernel's coarse file clock against g_get_real_time(). */
-#define BATCH_STAMP_SLACK_US 100000
+/* Slack for the kernel's file clock, which lags the real time by up to one
+ * tick (10 ms at HZ=100), against g_get_real_time(). */
+#define BATCH_STAMP_SLACK_US 20000
 
 /* The stamp of @source, a single-message file ("path#N" names an mbox
  * message and keeps the full check).  Valid only when its ctime is older
  * than @before, the time pass 1 started reading it (the file did not change
- * while it was parsed: as git's "racy" index entries). */
+ * while it was parsed: as git's "racy" index entries), and has nanoseconds
+ * (a file system keeping whole seconds, FAT or ext3, could stamp a write
+ * made after @before with an older second).  A networked file system whose
+ * server clock is behind ours can defeat the first test: then a file
+ * rewritten while pass 1 parsed it is sent as pass 2 reads it, journaled
+ * under the hash of what pass 1 saw. */
 static void
 batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
 {
@@ -282,7 +288,7 @@ batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
   stamp->size = st.st_size;
   stamp->mtime = st.st_mtim;
   stamp->ctime = st.st_ctim;
-  stamp->valid = before > 0
+  stamp->valid = before > 0 && st.st_ctim.tv_nsec != 0
                  && (gint64)st.st_ctim.tv_sec * G_USEC_PER_SEC + st.st_ctim.tv_nsec / 1000
                         < before - BATCH_STAMP_SLACK_US;
 }
