@@ -434,6 +434,45 @@ test_some_refused(Fixture *f, gconstpointer data)
   g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
 }
 
+/* Pass 2 re-reads files: one unchanged since pass 1 goes (without being
+ * hashed again when it was older than the run), one rewritten in between,
+ * same size or not, is refused; old and fresh files alike. */
+static void
+count_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
+         gpointer user_data)
+{
+  (*(guint *)user_data)++;
+}
+
+static void
+test_changed_between_passes(Fixture *f, gconstpointer data)
+{
+  const char *edits[] = { NULL, "From: a@a.test\nTo: b@b.test\nSubject: hi\n\nHELLO.\n",
+                          "From: a@a.test\nTo: b@b.test\nSubject: hi\n\nHello, Bob.\n" };
+  g_autofree char *path = g_build_filename(f->dir, "m.eml", NULL);
+
+  for (int old = 0; old < 2; old++)
+    for (guint i = 0; i < G_N_ELEMENTS(edits); i++) {
+      FarceurBatchOptions options;
+      g_autoptr(FarceurBatch) batch = NULL;
+      g_autoptr(GError) error = NULL;
+      guint seen = 0;
+      g_assert_true(g_file_set_contents(path, SIMPLE, -1, NULL));
+      if (old)
+        g_usleep(300000); /* older than the run: the stamp is trusted */
+      farceur_batch_options_init(&options);
+      batch = farceur_batch_new(&options);
+      g_assert_true(farceur_batch_add_input(batch, path, &error));
+      g_assert_no_error(error);
+      if (edits[i] != NULL)
+        g_assert_true(g_file_set_contents(path, edits[i], -1, NULL));
+      g_assert_cmpint(farceur_batch_foreach(batch, count_cb, &seen, &error), ==, edits[i] == NULL);
+      g_assert_cmpuint(seen, ==, edits[i] == NULL ? 1 : 0);
+      if (edits[i] != NULL)
+        g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+    }
+}
+
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int
@@ -447,5 +486,6 @@ main(int argc, char **argv)
   ADD("/batch/drop-mid-data", test_drop_mid_data);
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
+  ADD("/batch/changed-between-passes", test_changed_between_passes);
   return g_test_run();
 }

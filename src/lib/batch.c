@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <farceur/batch.h>
 #include <farceur/error.h>
@@ -18,6 +19,17 @@
 #include <farceur/init.h>
 #include <farceur/input.h>
 #include <farceur/target-smtp.h>
+
+#include "inspect-private.h"
+
+/* What a single-message file looked like when pass 1 parsed it. */
+typedef struct {
+  gboolean valid; /* FALSE: mbox, stdin, or changed around pass 1 */
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime, ctime;
+} BatchStamp;
 
 typedef struct {
   char *source;
@@ -32,6 +44,7 @@ typedef struct {
   guint attempts;
   gint64 started;
   GError *error;
+  BatchStamp stamp; /* the file as pass 1 saw it */
   gboolean has_unknown;
   gboolean done;
 } BatchItem;
@@ -167,20 +180,17 @@ batch_strip(GMimeMessage *message)
       ;
 }
 
-/* SHA-256 and size of the message as GMime writes it, streamed through a
- * checksum filter into a null stream (nothing is held in memory). */
+/* SHA-256 and size of the message as GMime writes it, streamed into
+ * inspect's digest sink (libcrypto's SHA-256 when built with it, 5x
+ * GChecksum's here; nothing is held in memory). */
 static char *
 batch_hash(GMimeMessage *message, gsize *size)
 {
-  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
-  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(null);
-  g_autoptr(GMimeFilter) checksum = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
+  g_autoptr(GMimeStream) digest = inspect_digest_stream_new();
 
-  g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), checksum);
-  g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, filtered);
-  g_mime_stream_flush(filtered);
-  *size = GMIME_STREAM_NULL(null)->written;
-  return g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(checksum));
+  g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, digest);
+  *size = (gsize)inspect_digest_stream_get_size(digest);
+  return inspect_digest_stream_finish(digest);
 }
 
 static char *
@@ -249,6 +259,53 @@ batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
     farceur_envelope_add_rcpt(envelope, batch->rcpts[i]);
   }
   return g_steal_pointer(&envelope);
+}
+
+/* Slack for the kernel's file clock, which lags the real time by up to one
+ * tick (10 ms at HZ=100), against g_get_real_time(). */
+#define BATCH_STAMP_SLACK_US 20000
+
+/* The stamp of @source, a single-message file ("path#N" names an mbox
+ * message and keeps the full check).  Valid only when its ctime is older
+ * than @before, the time pass 1 started reading it (the file did not change
+ * while it was parsed: as git's "racy" index entries), and has nanoseconds
+ * (a file system keeping whole seconds, FAT or ext3, could stamp a write
+ * made after @before with an older second).  A networked file system whose
+ * server clock is behind ours can defeat the first test: then a file
+ * rewritten while pass 1 parsed it is sent as pass 2 reads it, journaled
+ * under the hash of what pass 1 saw. */
+static void
+batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
+{
+  struct stat st;
+
+  memset(stamp, 0, sizeof *stamp);
+  if (strchr(source, '#') != NULL || strcmp(source, "-") == 0 || stat(source, &st) != 0
+      || !S_ISREG(st.st_mode))
+    return;
+  stamp->dev = st.st_dev;
+  stamp->ino = st.st_ino;
+  stamp->size = st.st_size;
+  stamp->mtime = st.st_mtim;
+  stamp->ctime = st.st_ctim;
+  stamp->valid = before > 0 && st.st_ctim.tv_nsec != 0
+                 && (gint64)st.st_ctim.tv_sec * G_USEC_PER_SEC + st.st_ctim.tv_nsec / 1000
+                        < before - BATCH_STAMP_SLACK_US;
+}
+
+/* The file is as pass 1 saw it: no write since (any write moves ctime,
+ * which user space cannot set back). */
+static gboolean
+batch_stamp_unchanged(const BatchStamp *stamp, const char *source)
+{
+  BatchStamp now;
+
+  if (!stamp->valid)
+    return FALSE;
+  batch_stamp(&now, source, 0);
+  return now.dev == stamp->dev && now.ino == stamp->ino && now.size == stamp->size
+         && now.mtime.tv_sec == stamp->mtime.tv_sec && now.mtime.tv_nsec == stamp->mtime.tv_nsec
+         && now.ctime.tv_sec == stamp->ctime.tv_sec && now.ctime.tv_nsec == stamp->ctime.tv_nsec;
 }
 
 static gboolean
@@ -321,11 +378,15 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
     return FALSE;
   g_ptr_array_add(batch->inputs, g_strdup(input));
   for (;;) {
+    gint64 before = g_get_real_time();
     g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
     if (msg == NULL)
       break;
     if (!batch_add(batch, index, msg->source, msg->message, keep, error))
       return FALSE;
+    if (!keep)
+      batch_stamp(&((BatchItem *)batch->items->pdata[batch->items->len - 1])->stamp, msg->source,
+                  before);
   }
   if (local != NULL) {
     g_propagate_error(error, local);
@@ -377,9 +438,16 @@ batch_load(FarceurBatch *batch, BatchItem *item, GError **error)
     g_propagate_error(error, local);
     return NULL;
   }
+  if (strcmp(msg->source, item->source) != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message '%s' changed since it was read; not sent", item->source);
+    return NULL;
+  }
   batch_strip(msg->message);
+  if (batch_stamp_unchanged(&item->stamp, item->source))
+    return g_object_ref(msg->message); /* a write before or while it was parsed moved ctime */
   sha256 = batch_hash(msg->message, &size);
-  if (strcmp(sha256, item->sha256) != 0 || strcmp(msg->source, item->source) != 0) {
+  if (strcmp(sha256, item->sha256) != 0) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "message '%s' changed since it was read; not sent", item->source);
     return NULL;

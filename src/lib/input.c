@@ -215,6 +215,36 @@ input_open_fd(const char *path, GError **error)
 }
 
 /* Opens @path and decides between one message and an mbox from its first bytes. */
+/* A single-message regular file of at most this many bytes is read into
+ * memory: GMime then serialises its body without a seek and a read per
+ * 4 KB, and the message no longer depends on the file once parsed. */
+#define INPUT_SMALL_MAX (1024 * 1024)
+
+/* The whole of a small single-message file in a memory stream, or %NULL
+ * (larger, not a regular file, an mbox, or a short read) to stream it. */
+static GMimeStream *
+input_small_stream(int fd, const struct stat *st, off_t start, gboolean mbox)
+{
+  g_autoptr(GByteArray) bytes = NULL;
+  gsize len;
+  gsize got = 0;
+
+  if (mbox || !S_ISREG(st->st_mode) || start != 0 || st->st_size > INPUT_SMALL_MAX)
+    return NULL;
+  len = (gsize)st->st_size;
+  bytes = g_byte_array_sized_new((guint)len);
+  g_byte_array_set_size(bytes, (guint)len);
+  while (got < len) {
+    ssize_t n = pread(fd, bytes->data + got, len - got, (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return NULL; /* changed under us: let the streaming path see it */
+    got += (gsize)n;
+  }
+  return g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&bytes));
+}
+
 static gboolean
 input_open_file(FarceurInput *input, const char *path, GError **error)
 {
@@ -236,7 +266,11 @@ input_open_file(FarceurInput *input, const char *path, GError **error)
   input->mbox = pread(fd, head, sizeof head, start) == sizeof head
                 && memcmp(head, "From ", sizeof head) == 0;
   input->size = st.st_size - start;
-  stream = g_mime_stream_fs_new(fd);
+  stream = input_small_stream(fd, &st, start, input->mbox);
+  if (stream != NULL)
+    close(fd);
+  else
+    stream = g_mime_stream_fs_new(fd);
   input->parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(input->parser, input->mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
   input->label = g_strdup(path);

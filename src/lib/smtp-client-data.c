@@ -1,5 +1,5 @@
 /* The message on its way to the wire: serialised by GMime, line ends made
- * CRLF and dot-stuffed by GMime filters, then checked byte by byte, without
+ * CRLF by a filter below, dot-stuffed by GMime's, then checked byte by byte, without
  * ever holding the whole message in memory (SPEC: a 1 GB attachment is
  * streamed).  Two passes: the first into GMimeStreamNull, through filters
  * that only observe (8-bit content, longest line, wire size, smuggling
@@ -13,8 +13,10 @@
  * Unix2Dos filters convert between CRLF and LF but let a lone CR through
  * untouched, so an input holding "\r.\r" would reach the server as a bare CR,
  * which some servers treat as a line end: the "SMTP smuggling" hole (a second
- * message hidden in the first).  The lone-CR filter below turns every CR, LF
- * and CRLF into one LF before Unix2Dos; the final check then refuses to send
+ * message hidden in the first).  The line-end filter below turns every CR,
+ * LF and CRLF into one CRLF (and ends the content with one, as
+ * Unix2Dos(ensure_newline) did after it, in the same pass; memchr and memcpy
+ * between line ends); the final check then refuses to send
  * anything whose CR and LF do not come in CRLF pairs or that holds an
  * end-of-data line before its end, whatever the filters did. */
 #include "config.h"
@@ -28,11 +30,13 @@
 
 #include "smtp-client-private.h"
 
-/* --- a GMimeFilter turning CRLF, lone CR and LF into LF ----------------- */
+/* --- a GMimeFilter turning CRLF, lone CR and LF into CRLF --------------- */
 
+/* What GMime's Unix2Dos(ensure_newline) did after it, in the same pass. */
 typedef struct {
   GMimeFilter parent;
   gboolean pending_cr; /* the last input byte was a CR */
+  gboolean line_open;  /* octets written since the last line end */
 } SmtpFilterLineEnds;
 
 typedef struct {
@@ -48,30 +52,71 @@ smtp_filter_line_ends_copy(GMimeFilter *filter)
   return g_object_new(smtp_filter_line_ends_get_type(), NULL);
 }
 
+/* Copies @n octets holding no CR, each LF made CRLF, with memcpy between. */
+static char *
+smtp_filter_line_ends_copy_run(SmtpFilterLineEnds *self, char *o, const char *p, size_t n)
+{
+  while (n > 0) {
+    const char *lf = memchr(p, '\n', n);
+    size_t k = lf ? (size_t)(lf - p) : n;
+
+    memcpy(o, p, k);
+    o += k;
+    self->line_open |= k > 0;
+    if (lf == NULL)
+      break;
+    *o++ = '\r';
+    *o++ = '\n';
+    self->line_open = FALSE;
+    p += k + 1;
+    n -= k + 1;
+  }
+  return o;
+}
+
+static char *
+smtp_filter_line_ends_crlf(SmtpFilterLineEnds *self, char *o)
+{
+  *o++ = '\r';
+  *o++ = '\n';
+  self->line_open = FALSE;
+  return o;
+}
+
 static void
 smtp_filter_line_ends_run(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                           size_t *outlen, size_t *outprespace, gboolean last)
 {
   SmtpFilterLineEnds *self = (SmtpFilterLineEnds *)filter;
+  const char *p = in, *end = in + len;
   char *o;
 
-  g_mime_filter_set_size(filter, len + 1, FALSE);
+  g_mime_filter_set_size(filter, 2 * len + 2, FALSE);
   o = filter->outbuf;
-  for (size_t i = 0; i < len; i++) {
-    if (self->pending_cr) {
-      self->pending_cr = FALSE;
-      *o++ = '\n';
-      if (in[i] == '\n')
-        continue; /* CRLF: one line end */
-    }
-    if (in[i] == '\r')
-      self->pending_cr = TRUE;
-    else
-      *o++ = in[i];
-  }
-  if (last && self->pending_cr) {
+  if (self->pending_cr && p < end) {
     self->pending_cr = FALSE;
-    *o++ = '\n';
+    o = smtp_filter_line_ends_crlf(self, o);
+    if (*p == '\n')
+      p++; /* CRLF: one line end */
+  }
+  while (p < end) {
+    const char *cr = memchr(p, '\r', (size_t)(end - p));
+
+    o = smtp_filter_line_ends_copy_run(self, o, p, (size_t)((cr ? cr : end) - p));
+    if (cr == NULL)
+      break;
+    p = cr + 1;
+    if (p == end) {
+      self->pending_cr = TRUE; /* its LF may open the next chunk */
+      break;
+    }
+    o = smtp_filter_line_ends_crlf(self, o);
+    if (*p == '\n')
+      p++;
+  }
+  if (last && (self->pending_cr || self->line_open)) { /* ends with a line end */
+    self->pending_cr = FALSE;
+    o = smtp_filter_line_ends_crlf(self, o);
   }
   *out = filter->outbuf;
   *outlen = (size_t)(o - filter->outbuf);
@@ -96,6 +141,7 @@ static void
 smtp_filter_line_ends_reset(GMimeFilter *filter)
 {
   ((SmtpFilterLineEnds *)filter)->pending_cr = FALSE;
+  ((SmtpFilterLineEnds *)filter)->line_open = FALSE;
 }
 
 static void
@@ -151,20 +197,44 @@ smtp_filter_scan_line_end(SmtpFilterScan *self)
   self->line_no++;
 }
 
+/* TRUE when one of the @n octets at @p has its high bit set; 8 at a time. */
+static gboolean
+smtp_data_has_8bit(const guint8 *p, size_t n)
+{
+  guint64 acc = 0, word;
+  size_t i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&word, p + i, 8);
+    acc |= word;
+  }
+  for (; i < n; i++)
+    acc |= p[i];
+  return (acc & G_GUINT64_CONSTANT(0x8080808080808080)) != 0;
+}
+
+/* A line (or the piece of it in this chunk) at a time, with memchr. */
 static void
 smtp_filter_scan_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                         size_t *outlen, size_t *outprespace)
 {
   SmtpFilterScan *self = (SmtpFilterScan *)filter;
-  const guint8 *p = (const guint8 *)in;
+  const guint8 *p = (const guint8 *)in, *end = p + len;
 
-  for (size_t i = 0; i < len; i++) {
-    if (p[i] >= 0x80)
-      *(self->in_header ? &self->scan->eightbit_header : &self->scan->eightbit_body) = TRUE;
-    if (p[i] == '\n')
-      smtp_filter_scan_line_end(self);
-    else
-      self->line_len++;
+  while (p < end) {
+    const guint8 *lf = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((lf ? lf : end) - p);
+    gboolean *eightbit
+        = self->in_header ? &self->scan->eightbit_header : &self->scan->eightbit_body;
+
+    if (!*eightbit && smtp_data_has_8bit(p, n))
+      *eightbit = TRUE;
+    self->line_len += n;
+    p += n;
+    if (lf == NULL)
+      break;
+    smtp_filter_scan_line_end(self);
+    p++;
   }
   *out = in; /* it only looks */
   *outlen = len;
@@ -247,6 +317,17 @@ smtp_filter_check_octet(SmtpFilterCheck *self, int c)
   return why;
 }
 
+/* How many octets at @in are neither CR nor LF. */
+static size_t
+smtp_filter_check_ordinary(const char *in, size_t len)
+{
+  const char *lf = memchr(in, '\n', len);
+  size_t n = lf ? (size_t)(lf - in) : len;
+  const char *cr = memchr(in, '\r', n);
+
+  return cr ? (size_t)(cr - in) : n;
+}
+
 static void
 smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                          size_t *outlen, size_t *outprespace)
@@ -254,9 +335,20 @@ smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t presp
   SmtpFilterCheck *self = (SmtpFilterCheck *)filter;
   SmtpDataScan *scan = self->scan;
 
-  for (size_t i = 0; i < len; i++) {
-    const char *why = smtp_filter_check_octet(self, (guint8)in[i]);
+  for (size_t i = 0; i < len;) {
+    const char *why;
 
+    if (self->last != '\r' && self->last != '\n' && self->last != -1 && !self->dot_at_start) {
+      /* Mid-line after an ordinary octet: nothing to check up to the next
+       * CR or LF. */
+      size_t skip = smtp_filter_check_ordinary(in + i, len - i);
+      if (skip > 0) {
+        self->last = (guint8)in[i + skip - 1];
+        i += skip;
+        continue;
+      }
+    }
+    why = smtp_filter_check_octet(self, (guint8)in[i++]);
     if (why != NULL && scan->unsafe == NULL)
       scan->unsafe = why;
   }
@@ -317,8 +409,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SmtpDataScan, smtp_data_scan_clear)
 
 /* --- serialisation ------------------------------------------------------ */
 
-/* The message through the whole chain into @sink: lone CR and LF to LF,
- * LF to CRLF, the scan, dot-stuffing, the check; with @keep, the wire form
+/* The message through the whole chain into @sink: CR, LF and CRLF to CRLF,
+ * the scan, dot-stuffing, the check; with @keep, the wire form
  * is also kept in scan->wire while it is at most SMTP_DATA_SPOOL_MIN. */
 static gboolean
 smtp_data_write(GMimeObject *message, GMimeStream *sink, gboolean keep, SmtpDataScan *scan,
@@ -326,8 +418,9 @@ smtp_data_write(GMimeObject *message, GMimeStream *sink, gboolean keep, SmtpData
 {
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(sink);
   GMimeFilter *chain[] = {
-    g_object_new(smtp_filter_line_ends_get_type(), NULL), g_mime_filter_unix2dos_new(TRUE),
-    g_object_new(smtp_filter_scan_get_type(), NULL),      g_mime_filter_smtp_data_new(),
+    g_object_new(smtp_filter_line_ends_get_type(), NULL),
+    g_object_new(smtp_filter_scan_get_type(), NULL),
+    g_mime_filter_smtp_data_new(),
     g_object_new(smtp_filter_check_get_type(), NULL),
   };
   gboolean ok;
@@ -336,8 +429,8 @@ smtp_data_write(GMimeObject *message, GMimeStream *sink, gboolean keep, SmtpData
   memset(scan, 0, sizeof *scan);
   if (keep)
     scan->wire = g_byte_array_new();
-  ((SmtpFilterScan *)chain[2])->scan = scan;
-  ((SmtpFilterCheck *)chain[4])->scan = scan;
+  ((SmtpFilterScan *)chain[1])->scan = scan;
+  ((SmtpFilterCheck *)chain[3])->scan = scan;
   for (guint i = 0; i < G_N_ELEMENTS(chain); i++) {
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), chain[i]);
     g_object_unref(chain[i]);
