@@ -473,6 +473,98 @@ test_changed_between_passes(Fixture *f, gconstpointer data)
     }
 }
 
+/* Files holding one message go out as stored: their own octets (folding,
+ * spacing, a "Bcc:" line in the body) less the Bcc, Resent-Bcc and
+ * Return-Path fields, wherever they stand; an mbox in the same folder goes
+ * out as GMime writes it, each message read once; a re-run with the journal
+ * connects to nothing. */
+typedef struct {
+  const char *name;
+  const char *text;
+} StoredCase;
+
+static const StoredCase stored_cases[] = {
+  { "1-folded.eml",
+    "From: a@a.test\r\nTo: b@b.test\r\nBcc: c@c.test,\r\n d@d.test\r\nSubject:  odd  "
+    "spacing\r\n\tfolded\r\n\r\nBcc: stays in the body\r\n.leading dot\r\n" },
+  { "2-ends.eml", "Return-Path: <x@x.test>\nFrom: a@a.test\nTo: b@b.test\nResent-From: a@a.test\n"
+                  "Resent-Bcc: z@z.test\n\nbody\n" },
+  { "3-mbox",
+    "From a@a.test Mon Jan  1 00:00:00 2024\nFrom: a@a.test\nTo: b@b.test\nSubject: one\n\n1\n\n"
+    "From a@a.test Mon Jan  1 00:00:00 2024\nFrom: a@a.test\nTo: b@b.test\nSubject: two\n\n2\n" },
+  { "4-headers-only.eml", "From: a@a.test\nTo: b@b.test\nBCC : e@e.test" },
+  /* GMime would write one more line end after each of these two */
+  { "5-no-boundary.eml", "From: a@a.test\nTo: b@b.test\nContent-Type: multipart/mixed\n\nno "
+                         "boundary\n" },
+};
+
+/* What the server gets, after dot-unstuffing: "=" and all of it, or a line it holds. */
+static const char *const stored_expect[] = {
+  "=From: a@a.test\r\nTo: b@b.test\r\nSubject:  odd  spacing\r\n\tfolded\r\n\r\nBcc: stays in "
+  "the body\r\n.leading dot\r\n",
+  "=From: a@a.test\r\nTo: b@b.test\r\nResent-From: a@a.test\r\n\r\nbody\r\n",
+  "\r\nSubject: one\r\n",
+  "\r\nSubject: two\r\n",
+  "=From: a@a.test\r\nTo: b@b.test\r\n",
+  "=From: a@a.test\r\nTo: b@b.test\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n",
+};
+
+static void
+test_stored_as_sent(Fixture *f, gconstpointer data)
+{
+  /* 1: b, c, d; 2: z (its Resent- block); 3: two of b; 4: b, e; 5: b */
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK }, { OK }, { OK }, { OK }, { GO }, { OK }, /* 1 */
+    { OK },       { OK },   { GO }, { OK },                                 /* 2 */
+    { OK },       { OK },   { GO }, { OK },                                 /* 3#1 */
+    { OK },       { OK },   { GO }, { OK },                                 /* 3#2 */
+    { OK },       { OK },   { OK }, { GO }, { OK },                         /* 4 */
+    { OK },       { OK },   { GO }, { OK },                                 /* 5 */
+    { BYE },
+  };
+  g_autofree char *in = g_build_filename(f->dir, "in", NULL);
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  FarceurBatchOptions options;
+
+  g_assert_cmpint(g_mkdir(in, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS(stored_cases); i++) {
+    g_autofree char *path = g_build_filename(in, stored_cases[i].name, NULL);
+    g_assert_true(g_file_set_contents(path, stored_cases[i].text, -1, NULL));
+  }
+  farceur_batch_options_init(&options);
+  options.connections = 1;
+  options.journal = journal;
+  for (int pass = 0; pass < 2; pass++) {
+    g_autoptr(ScriptedServer) server
+        = pass == 0 ? scripted_server_new(steps, G_N_ELEMENTS(steps)) : NULL;
+    g_autoptr(FarceurBatch) batch = farceur_batch_new(&options);
+    g_autoptr(GError) error = NULL;
+    if (server != NULL)
+      use_server(f, server);
+    else
+      use_server_port_closed(f);
+    g_assert_true(farceur_batch_add_input(batch, in, &error));
+    g_assert_no_error(error);
+    run(f, batch);
+    g_assert_cmpuint(f->states->len, ==, G_N_ELEMENTS(stored_expect));
+    for (guint i = 0; i < G_N_ELEMENTS(stored_expect); i++)
+      g_assert_cmpint(state_of(f, i), ==,
+                      pass == 0 ? FARCEUR_BATCH_DELIVERED : FARCEUR_BATCH_SKIPPED);
+    if (server == NULL)
+      continue;
+    scripted_server_wait(server);
+    g_assert_cmpuint(scripted_server_get_n_messages(server), ==, G_N_ELEMENTS(stored_expect));
+    for (guint m = 0; m < G_N_ELEMENTS(stored_expect); m++) {
+      g_autoptr(GBytes) got = scripted_server_unstuff(scripted_server_get_message(server, m));
+      g_autofree char *text = g_strndup(g_bytes_get_data(got, NULL), g_bytes_get_size(got));
+      if (stored_expect[m][0] == '=')
+        g_assert_cmpstr(text, ==, stored_expect[m] + 1);
+      else
+        g_assert_nonnull(strstr(text, stored_expect[m]));
+    }
+  }
+}
+
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int
@@ -487,5 +579,6 @@ main(int argc, char **argv)
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
+  ADD("/batch/stored-as-sent", test_stored_as_sent);
   return g_test_run();
 }

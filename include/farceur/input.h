@@ -24,18 +24,29 @@ typedef struct _FarceurInput FarceurInput;
  * @warnings: (element-type utf8): GMime's parser warnings for this message, as
  *   "offset N: what (item)"; offsets count from the start of the file.  Warnings
  *   GMime raises later, while headers of @message are decoded, are appended too.
+ * @path: the file it was read from ("-" for stdin)
+ * @index: its place in an mbox, from 1; 0 for a file holding one message
+ * @stored: (nullable): the octets of the message as stored, positioned at
+ *   their start, for a file holding one message (and stdin); %NULL for a
+ *   message of an mbox
  */
 typedef struct {
   GMimeMessage *message;
   char *source;
   gint64 size;
   GPtrArray *warnings;
+  char *path;
+  guint index;
+  GMimeStream *stored;
 } FarceurInputMessage;
 
 FarceurInput *farceur_input_open(const char *arg, GError **error);
 FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
 void farceur_input_free(FarceurInput *input);
 void farceur_input_message_free(FarceurInputMessage *msg);
+
+GMimeStream *farceur_input_open_stored(const char *path, GError **error);
+GMimeMessage *farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInput, farceur_input_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInputMessage, farceur_input_message_free)

@@ -154,6 +154,11 @@ void farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnve
                                     GMimeObject *message, FarceurSmtpCommitFunc commit,
                                     gpointer commit_data, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
+void farceur_smtp_client_send_stream_async(FarceurSmtpClient *client,
+                                           const FarceurEnvelope *envelope, GMimeStream *stream,
+                                           FarceurSmtpCommitFunc commit, gpointer commit_data,
+                                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                                           gpointer user_data);
 FarceurSmtpResult *farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result,
                                                    GError **error);
 

@@ -117,6 +117,9 @@ gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *en
 void farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
                                   GMimeObject *message, GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);
+void farceur_target_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                         GMimeStream *stream, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
 gboolean farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
                                        FarceurDelivery **delivery, GError **error);
 

@@ -7,6 +7,11 @@
  * hashes the same, and hands it to the first idle session.  Messages from
  * stdin cannot be read twice and are kept.  A message waiting for a retry
  * is kept until its outcome is final.
+ *
+ * A file holding one message (and stdin) is sent as stored: its own octets
+ * less the fields that must not leave (batch-stored.c), hashed as such; the
+ * second pass reads them again without parsing.  An mbox message, or a
+ * file whose fields could not be located, goes out as GMime serialises it.
  */
 #include "config.h"
 
@@ -20,6 +25,7 @@
 #include <farceur/input.h>
 #include <farceur/target-smtp.h>
 
+#include "batch-private.h"
 #include "inspect-private.h"
 
 /* What a single-message file looked like when pass 1 parsed it. */
@@ -36,8 +42,11 @@ typedef struct {
   char *sha256;
   char *header_from; /* first From mailbox, for the envelope/header comparison */
   gsize size;
-  guint input;           /* index in batch->inputs */
-  GMimeMessage *message; /* kept: stdin, added directly, or waiting for a retry */
+  char *path;            /* the file it is read from; NULL when added directly */
+  guint index;           /* its place in an mbox, from 1; 0 for a one-message file */
+  GArray *cuts;          /* sent as stored, less these (BatchCut); NULL: as GMime writes it */
+  GMimeMessage *message; /* kept: added directly, or waiting for a retry */
+  GMimeStream *stream;   /* as stored, less the cuts: stdin, or waiting for a retry */
   FarceurEnvelope *envelope;
   FarceurEnvelope *pending; /* recipients still to deliver */
   FarceurDelivery *record;  /* final per-recipient outcomes so far */
@@ -69,19 +78,19 @@ struct _FarceurBatch {
   FarceurBatchOptions options;
   char *mail_from;
   GStrv rcpts;
-  GPtrArray *inputs; /* (element-type utf8) */
-  GPtrArray *items;  /* (element-type BatchItem) in input order */
+  GPtrArray *items; /* (element-type BatchItem) in input order */
   FarceurBatchResultFunc result_func;
   gpointer result_data;
   FarceurBatchSummary summary;
 
   /* While running. */
-  GPtrArray *slots; /* (element-type BatchSlot) */
-  GQueue retry;     /* BatchItem ready to be tried again */
-  guint next;       /* next item, in order, not yet taken */
-  FarceurInput *reader;
-  guint reader_input;
-  guint timers; /* retries waiting for their back-off */
+  GPtrArray *slots;     /* (element-type BatchSlot) */
+  GQueue retry;         /* BatchItem ready to be tried again */
+  guint next;           /* next item, in order, not yet taken */
+  FarceurInput *reader; /* the file of the next message sent as GMime writes it */
+  char *reader_path;
+  guint reader_index; /* messages read from it so far */
+  guint timers;       /* retries waiting for their back-off */
   gboolean aborted;
   GCancellable *cancellable;
   GMainLoop *loop;
@@ -119,7 +128,11 @@ batch_item_free(gpointer data)
   g_free(item->source);
   g_free(item->sha256);
   g_free(item->header_from);
+  g_free(item->path);
+  if (item->cuts != NULL)
+    g_array_unref(item->cuts);
   g_clear_object(&item->message);
+  g_clear_object(&item->stream);
   farceur_envelope_free(item->envelope);
   farceur_envelope_free(item->pending);
   farceur_delivery_free(item->record);
@@ -145,7 +158,6 @@ farceur_batch_new(const FarceurBatchOptions *options)
   batch->rcpts = g_strdupv((char **)options->rcpts);
   batch->options.mail_from = batch->mail_from;
   batch->options.rcpts = (const char *const *)batch->rcpts;
-  batch->inputs = g_ptr_array_new_with_free_func(g_free);
   batch->items = g_ptr_array_new_with_free_func(batch_item_free);
   g_queue_init(&batch->retry);
   return batch;
@@ -157,7 +169,7 @@ farceur_batch_free(FarceurBatch *batch)
   if (batch == NULL)
     return;
   g_ptr_array_unref(batch->items);
-  g_ptr_array_unref(batch->inputs);
+  g_free(batch->reader_path);
   g_queue_clear(&batch->retry);
   g_free(batch->mail_from);
   g_strfreev(batch->rcpts);
@@ -265,23 +277,21 @@ batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
  * tick (10 ms at HZ=100), against g_get_real_time(). */
 #define BATCH_STAMP_SLACK_US 20000
 
-/* The stamp of @source, a single-message file ("path#N" names an mbox
- * message and keeps the full check).  Valid only when its ctime is older
- * than @before, the time pass 1 started reading it (the file did not change
- * while it was parsed: as git's "racy" index entries), and has nanoseconds
- * (a file system keeping whole seconds, FAT or ext3, could stamp a write
- * made after @before with an older second).  A networked file system whose
- * server clock is behind ours can defeat the first test: then a file
- * rewritten while pass 1 parsed it is sent as pass 2 reads it, journaled
- * under the hash of what pass 1 saw. */
+/* The stamp of @path, a file holding one message.  Valid only when its
+ * ctime is older than @before, the time pass 1 started reading it (the
+ * file did not change while it was parsed: as git's "racy" index entries),
+ * and has nanoseconds (a file system keeping whole seconds, FAT or ext3,
+ * could stamp a write made after @before with an older second).  A
+ * networked file system whose server clock is behind ours can defeat the
+ * first test: then a file rewritten while pass 1 parsed it is sent as pass
+ * 2 reads it, journaled under the hash of what pass 1 saw. */
 static void
-batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
+batch_stamp(BatchStamp *stamp, const char *path, gint64 before)
 {
   struct stat st;
 
   memset(stamp, 0, sizeof *stamp);
-  if (strchr(source, '#') != NULL || strcmp(source, "-") == 0 || stat(source, &st) != 0
-      || !S_ISREG(st.st_mode))
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
     return;
   stamp->dev = st.st_dev;
   stamp->ino = st.st_ino;
@@ -296,40 +306,74 @@ batch_stamp(BatchStamp *stamp, const char *source, gint64 before)
 /* The file is as pass 1 saw it: no write since (any write moves ctime,
  * which user space cannot set back). */
 static gboolean
-batch_stamp_unchanged(const BatchStamp *stamp, const char *source)
+batch_stamp_unchanged(const BatchStamp *stamp, const char *path)
 {
   BatchStamp now;
 
   if (!stamp->valid)
     return FALSE;
-  batch_stamp(&now, source, 0);
+  batch_stamp(&now, path, 0);
   return now.dev == stamp->dev && now.ino == stamp->ino && now.size == stamp->size
          && now.mtime.tv_sec == stamp->mtime.tv_sec && now.mtime.tv_nsec == stamp->mtime.tv_nsec
          && now.ctime.tv_sec == stamp->ctime.tv_sec && now.ctime.tv_nsec == stamp->ctime.tv_nsec;
 }
 
+/* SHA-256 and size of what @stream holds, from its start. */
+static char *
+batch_hash_stream(GMimeStream *stream, gsize *size)
+{
+  g_autoptr(GMimeStream) digest = inspect_digest_stream_new();
+
+  g_mime_stream_reset(stream);
+  g_mime_stream_write_to_stream(stream, digest);
+  *size = (gsize)inspect_digest_stream_get_size(digest);
+  return inspect_digest_stream_finish(digest);
+}
+
+/* Its sha256 and size, and how it will be sent: as stored when @stored is
+ * given and its fields could be located, else as GMime serialises it
+ * (stripped here, since the hash covers the message as sent). */
+static void
+batch_item_measure(BatchItem *item, GMimeMessage *message, GMimeStream *stored, gboolean keep)
+{
+  g_autoptr(GMimeStream) as_sent = NULL;
+
+  if (stored != NULL && batch_stored_cuts(message, stored, &item->cuts)) {
+    as_sent = batch_stored_as_sent(stored, item->cuts);
+    item->sha256 = batch_hash_stream(as_sent, &item->size);
+    if (keep)
+      item->stream = g_steal_pointer(&as_sent);
+    return;
+  }
+  batch_strip(message);
+  item->sha256 = batch_hash(message, &item->size);
+  if (keep)
+    item->message = g_object_ref(message);
+}
+
+/* One message of pass 1: @msg from an input (a path unless @keep), or a
+ * message added directly (@msg->path NULL, kept). */
 static gboolean
-batch_add(FarceurBatch *batch, guint input, const char *source, GMimeMessage *message,
-          gboolean keep, GError **error)
+batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GError **error)
 {
   g_autoptr(GError) local = NULL;
   BatchItem *item;
   FarceurEnvelope *envelope;
 
-  envelope = batch_envelope(batch, message, &local); /* before Bcc goes */
+  envelope = batch_envelope(batch, msg->message, &local); /* before Bcc goes */
   if (envelope == NULL) {
-    g_set_error(error, local->domain, local->code, "message '%s': %s", source, local->message);
+    g_set_error(error, local->domain, local->code, "message '%s': %s", msg->source, local->message);
     return FALSE;
   }
-  batch_strip(message);
   item = g_new0(BatchItem, 1);
-  item->source = g_strdup(source);
-  item->input = input;
+  item->source = g_strdup(msg->source);
   item->envelope = envelope;
-  item->sha256 = batch_hash(message, &item->size);
-  item->header_from = batch_first_mailbox(g_mime_message_get_from(message));
-  if (keep)
-    item->message = g_object_ref(message);
+  item->header_from = batch_first_mailbox(g_mime_message_get_from(msg->message));
+  if (!keep) {
+    item->path = g_strdup(msg->path);
+    item->index = msg->index;
+  }
+  batch_item_measure(item, msg->message, msg->stored, keep);
   g_ptr_array_add(batch->items, item);
   return TRUE;
 }
@@ -350,7 +394,9 @@ gboolean
 farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage *message,
                           GError **error)
 {
-  return batch_add(batch, G_MAXUINT, source, message, TRUE, error);
+  FarceurInputMessage msg = { .message = message, .source = (char *)source };
+
+  return batch_add(batch, &msg, TRUE, error);
 }
 
 /**
@@ -371,22 +417,21 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
 {
   g_autoptr(FarceurInput) reader = farceur_input_open(input, error);
   gboolean keep = strcmp(input, "-") == 0;
-  guint index = batch->inputs->len;
   GError *local = NULL;
 
   if (reader == NULL)
     return FALSE;
-  g_ptr_array_add(batch->inputs, g_strdup(input));
   for (;;) {
     gint64 before = g_get_real_time();
     g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
+    BatchItem *item;
     if (msg == NULL)
       break;
-    if (!batch_add(batch, index, msg->source, msg->message, keep, error))
+    if (!batch_add(batch, msg, keep, error))
       return FALSE;
-    if (!keep)
-      batch_stamp(&((BatchItem *)batch->items->pdata[batch->items->len - 1])->stamp, msg->source,
-                  before);
+    item = batch->items->pdata[batch->items->len - 1];
+    if (!keep && item->index == 0)
+      batch_stamp(&item->stamp, item->path, before);
   }
   if (local != NULL) {
     g_propagate_error(error, local);
@@ -404,55 +449,110 @@ farceur_batch_get_count(FarceurBatch *batch)
 /* ---- pass 2: reading the messages again, in order ---- */
 
 static gboolean
-batch_reader_seek(FarceurBatch *batch, guint input, GError **error)
+batch_changed(BatchItem *item, GError **error)
 {
-  if (batch->reader != NULL && batch->reader_input == input)
-    return TRUE;
-  g_clear_pointer(&batch->reader, farceur_input_free);
-  batch->reader = farceur_input_open(batch->inputs->pdata[input], error);
-  batch->reader_input = input;
-  return batch->reader != NULL;
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+              "message '%s' changed since it was read; not sent", item->source);
+  return FALSE;
 }
 
-/* The message of @item, the next in input order: kept, or read again and
- * checked against the hash taken in pass 1. */
-static GMimeMessage *
-batch_load(FarceurBatch *batch, BatchItem *item, GError **error)
+/* Stored octets read again: unchanged by its stamp, or by its hash. */
+static gboolean
+batch_load_stored(BatchItem *item, GError **error)
+{
+  g_autoptr(GMimeStream) stored = farceur_input_open_stored(item->path, error);
+  g_autoptr(GMimeStream) as_sent = NULL;
+  g_autofree char *sha256 = NULL;
+  gsize size;
+
+  if (stored == NULL)
+    return FALSE;
+  as_sent = batch_stored_as_sent(stored, item->cuts);
+  if (!batch_stamp_unchanged(&item->stamp, item->path)) {
+    sha256 = batch_hash_stream(as_sent, &size);
+    if (strcmp(sha256, item->sha256) != 0)
+      return batch_changed(item, error);
+  }
+  item->stream = g_steal_pointer(&as_sent);
+  return TRUE;
+}
+
+/* The reader on @item's file, at the message before it: the same one as
+ * for the previous message of that mbox, else opened anew (and read past
+ * messages the journal settled). */
+static gboolean
+batch_reader_seek(FarceurBatch *batch, BatchItem *item, GError **error)
+{
+  guint want = MAX(item->index, 1);
+
+  if (batch->reader == NULL || g_strcmp0(batch->reader_path, item->path) != 0
+      || batch->reader_index >= want) {
+    g_clear_pointer(&batch->reader, farceur_input_free);
+    g_free(batch->reader_path);
+    batch->reader_path = g_strdup(item->path);
+    batch->reader_index = 0;
+    if ((batch->reader = farceur_input_open(item->path, error)) == NULL)
+      return FALSE;
+  }
+  while (batch->reader_index + 1 < want) {
+    g_autoptr(FarceurInputMessage) skip = farceur_input_next(batch->reader, error);
+    if (skip == NULL)
+      return FALSE;
+    batch->reader_index++;
+  }
+  return TRUE;
+}
+
+/* A message sent as GMime writes it, parsed again and checked against its hash. */
+static gboolean
+batch_load_parsed(FarceurBatch *batch, BatchItem *item, GError **error)
 {
   g_autoptr(FarceurInputMessage) msg = NULL;
   g_autofree char *sha256 = NULL;
   GError *local = NULL;
   gsize size;
 
-  if (item->message != NULL)
-    return g_object_ref(item->message);
-  if (!batch_reader_seek(batch, item->input, error))
-    return NULL;
+  if (!batch_reader_seek(batch, item, error))
+    return FALSE;
   msg = farceur_input_next(batch->reader, &local);
+  batch->reader_index++;
   if (msg == NULL) {
     if (local == NULL)
       local = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT,
-                          "message '%s' is gone since it "
-                          "was read",
-                          item->source);
+                          "message '%s' is gone since it was read", item->source);
     g_propagate_error(error, local);
-    return NULL;
+    return FALSE;
   }
-  if (strcmp(msg->source, item->source) != 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message '%s' changed since it was read; not sent", item->source);
-    return NULL;
-  }
+  if (strcmp(msg->source, item->source) != 0)
+    return batch_changed(item, error);
   batch_strip(msg->message);
-  if (batch_stamp_unchanged(&item->stamp, item->source))
-    return g_object_ref(msg->message); /* a write before or while it was parsed moved ctime */
-  sha256 = batch_hash(msg->message, &size);
-  if (strcmp(sha256, item->sha256) != 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message '%s' changed since it was read; not sent", item->source);
-    return NULL;
+  if (!batch_stamp_unchanged(&item->stamp, item->path)) {
+    sha256 = batch_hash(msg->message, &size);
+    if (strcmp(sha256, item->sha256) != 0)
+      return batch_changed(item, error);
   }
-  return g_object_ref(msg->message);
+  item->message = g_object_ref(msg->message);
+  return TRUE;
+}
+
+/* Makes sure @item's content is at hand: kept, or read again. */
+static gboolean
+batch_load(FarceurBatch *batch, BatchItem *item, GError **error)
+{
+  if (item->message != NULL || item->stream != NULL)
+    return TRUE;
+  return item->cuts != NULL ? batch_load_stored(item, error)
+                            : batch_load_parsed(batch, item, error);
+}
+
+/* Lets go of what batch_load() read (kept items keep it). */
+static void
+batch_unload(BatchItem *item)
+{
+  if (item->path == NULL)
+    return;
+  g_clear_object(&item->message);
+  g_clear_object(&item->stream);
 }
 
 /**
@@ -474,13 +574,18 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
 
   for (guint i = 0; ok && i < batch->items->len; i++) {
     BatchItem *item = batch->items->pdata[i];
-    g_autoptr(GMimeMessage) message = batch_load(batch, item, error);
-    if (message == NULL)
+    g_autoptr(GMimeMessage) parsed = NULL;
+    if (!(ok = batch_load(batch, item, error)))
+      break;
+    if (item->stream != NULL
+        && (parsed = farceur_input_parse_stream(item->stream, item->source, error)) == NULL)
       ok = FALSE;
     else
-      func(item->source, item->envelope, message, user_data);
+      func(item->source, item->envelope, parsed ? parsed : item->message, user_data);
+    batch_unload(item);
   }
   g_clear_pointer(&batch->reader, farceur_input_free);
+  g_clear_pointer(&batch->reader_path, g_free);
   return ok;
 }
 
@@ -597,6 +702,7 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
   if (batch->result_func)
     batch->result_func(&result, batch->result_data);
   g_clear_object(&item->message);
+  g_clear_object(&item->stream);
 }
 
 /* Drops the recipients an earlier run settled (they keep the outcome it
@@ -873,14 +979,10 @@ batch_take(FarceurBatch *batch)
     BatchItem *item = batch->items->pdata[batch->next++];
     g_autoptr(GError) error = NULL;
     if (batch_apply_journal(batch, item)) {
-      if (item->message == NULL)
-        item->message = batch_load(batch, item, NULL); /* read past it */
       batch_finish_item(batch, item, TRUE);
       continue;
     }
-    if (item->message == NULL) /* else kept in memory since it was added */
-      item->message = batch_load(batch, item, &error);
-    if (item->message != NULL)
+    if (batch_load(batch, item, &error))
       return item;
     item->error = g_steal_pointer(&error);
     batch_finish_item(batch, item, FALSE);
@@ -902,8 +1004,12 @@ batch_start(BatchSlot *slot, BatchItem *item)
     item->started = g_get_monotonic_time();
   /* The target takes the hook's data with each delivery it is asked for. */
   farceur_target_set_commit_func(slot->target, batch_commit_cb, send);
-  farceur_target_deliver_async(slot->target, item->pending, GMIME_OBJECT(item->message),
-                               batch->cancellable, batch_deliver_ready_cb, send);
+  if (item->stream != NULL)
+    farceur_target_deliver_stream_async(slot->target, item->pending, item->stream,
+                                        batch->cancellable, batch_deliver_ready_cb, send);
+  else
+    farceur_target_deliver_async(slot->target, item->pending, GMIME_OBJECT(item->message),
+                                 batch->cancellable, batch_deliver_ready_cb, send);
 }
 
 static gboolean
@@ -1020,6 +1126,7 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
   }
   g_clear_pointer(&batch->slots, g_ptr_array_unref);
   g_clear_pointer(&batch->reader, farceur_input_free);
+  g_clear_pointer(&batch->reader_path, g_free);
   g_clear_pointer(&batch->loop, g_main_loop_unref);
   return ok;
 }

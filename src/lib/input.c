@@ -30,11 +30,13 @@ struct _FarceurInput {
 
   /* the file being read */
   GMimeParser *parser;
-  char *label;   /* "path" or "-" */
-  gboolean mbox; /* several messages, "From " separated */
-  gboolean done; /* a single-message file already returned its message */
-  guint index;   /* messages read from this file */
-  gint64 size;   /* bytes of a single-message file */
+  GMimeStream *stream; /* the parser's */
+  char *label;         /* "path" or "-" */
+  gboolean mbox;       /* several messages, "From " separated */
+  gboolean done;       /* a single-message file already returned its message */
+  guint index;         /* messages read from this file */
+  gint64 size;         /* bytes of a single-message file */
+  gint64 start;        /* where it starts in the stream (stdin: its offset) */
 };
 
 static int
@@ -141,10 +143,12 @@ static void
 input_close_file(FarceurInput *input)
 {
   g_clear_object(&input->parser);
+  g_clear_object(&input->stream);
   g_clear_pointer(&input->label, g_free);
   input->mbox = input->done = FALSE;
   input->index = 0;
   input->size = 0;
+  input->start = 0;
 }
 
 /**
@@ -266,12 +270,14 @@ input_open_file(FarceurInput *input, const char *path, GError **error)
   input->mbox = pread(fd, head, sizeof head, start) == sizeof head
                 && memcmp(head, "From ", sizeof head) == 0;
   input->size = st.st_size - start;
+  input->start = start;
   stream = input_small_stream(fd, &st, start, input->mbox);
   if (stream != NULL)
     close(fd);
   else
     stream = g_mime_stream_fs_new(fd);
   input->parser = g_mime_parser_new_with_stream(stream);
+  input->stream = g_object_ref(stream);
   g_mime_parser_set_format(input->parser, input->mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
   input->label = g_strdup(path);
   return TRUE;
@@ -387,6 +393,7 @@ static FarceurInputMessage *
 input_read_message(FarceurInput *input, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  FarceurInputMessage *msg;
   GMimeMessage *message;
   gint64 size = input->size;
   char *source;
@@ -418,7 +425,12 @@ input_read_message(FarceurInput *input, GError **error)
     input->done = TRUE;
     source = g_strdup(input->label);
   }
-  return input_message_new(message, source, size, warnings);
+  msg = input_message_new(message, source, size, warnings);
+  msg->path = g_strdup(input->label);
+  msg->index = input->mbox ? input->index : 0;
+  if (!input->mbox) /* its own position; GMime's fs streams seek before each read */
+    msg->stored = g_mime_stream_substream(input->stream, input->start, input->start + input->size);
+  return msg;
 }
 
 /**
@@ -467,7 +479,70 @@ farceur_input_message_free(FarceurInputMessage *msg)
   if (msg == NULL)
     return;
   g_clear_object(&msg->message);
+  g_clear_object(&msg->stored);
   g_free(msg->source);
+  g_free(msg->path);
   g_ptr_array_unref(msg->warnings);
   g_free(msg);
+}
+
+/**
+ * farceur_input_parse_stream:
+ * @stream: a message's octets, read from the start (g_mime_stream_reset)
+ * @label: what to call it in the error
+ * @error: return location for a %FARCEUR_ERROR_DATA or %FARCEUR_ERROR_IO error
+ *
+ * Parses one message held in a stream (a stored message kept as octets).
+ * Its parts stay in @stream, which must outlive the message.
+ *
+ * Returns: (transfer full) (nullable): the message
+ */
+GMimeMessage *
+farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **error)
+{
+  g_autoptr(GMimeParser) parser = NULL;
+  GMimeMessage *message;
+
+  if (g_mime_stream_reset(stream) == -1) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "%s: cannot read it again", label);
+    return NULL;
+  }
+  parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  if ((message = g_mime_parser_construct_message(parser, NULL)) == NULL)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "cannot parse %s: no header block",
+                label);
+  return message;
+}
+
+/**
+ * farceur_input_open_stored:
+ * @path: a file holding one message
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT error
+ *
+ * The octets of @path as they are, without parsing them: in memory up to
+ * 1 MiB, else read from the file as they are needed.
+ *
+ * Returns: (transfer full) (nullable): a stream over the whole file
+ */
+GMimeStream *
+farceur_input_open_stored(const char *path, GError **error)
+{
+  GMimeStream *stream;
+  struct stat st;
+  int fd = input_open_fd(path, error);
+
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    input_fail_errno(error, FARCEUR_ERROR_NOINPUT, "cannot read message", path,
+                     S_ISDIR(st.st_mode) ? EISDIR : errno);
+    close(fd);
+    return NULL;
+  }
+  if ((stream = input_small_stream(fd, &st, 0, FALSE)) != NULL)
+    close(fd);
+  else
+    stream = g_mime_stream_fs_new_with_bounds(fd, 0, st.st_size);
+  return stream;
 }

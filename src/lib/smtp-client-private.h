@@ -45,6 +45,8 @@ typedef struct {
 
 G_GNUC_INTERNAL gboolean farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok,
                                                    SmtpData *data, GError **error);
+G_GNUC_INTERNAL gboolean farceur_smtp_data_prepare_stream(GMimeStream *stream, gboolean eightbit_ok,
+                                                          SmtpData *data, GError **error);
 
 G_GNUC_INTERNAL char *farceur_smtp_auth_plain(const char *user, const char *password);
 G_GNUC_INTERNAL char *farceur_smtp_auth_cram_md5(const char *user, const char *password,

@@ -148,9 +148,10 @@ smtp_client_check_transaction(FarceurSmtpClient *self, SmtpTransaction *tx, GErr
   return TRUE;
 }
 
+/* Exactly one of @message and @stream is given. */
 static SmtpTransaction *
 smtp_client_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GMimeObject *message,
-                    GError **error)
+                    GMimeStream *stream, GError **error)
 {
   SmtpTransaction *tx;
   gboolean eightbit_ok = farceur_smtp_client_has_extension(self, "8BITMIME");
@@ -168,7 +169,8 @@ smtp_client_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GM
     return NULL;
   tx = g_new0(SmtpTransaction, 1);
   tx->envelope = farceur_envelope_copy(envelope);
-  if (!farceur_smtp_data_prepare(message, eightbit_ok, &tx->data, error)
+  if (!(message ? farceur_smtp_data_prepare(message, eightbit_ok, &tx->data, error)
+                : farceur_smtp_data_prepare_stream(stream, eightbit_ok, &tx->data, error))
       || !smtp_client_check_transaction(self, tx, error)) {
     smtp_transaction_free(tx);
     return NULL;
@@ -232,6 +234,29 @@ smtp_client_start_transaction(FarceurSmtpClient *self, SmtpTransaction *tx)
   smtp_client_send(self);
 }
 
+static void
+smtp_client_send_common(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
+                        GMimeObject *message, GMimeStream *stream, FarceurSmtpCommitFunc commit,
+                        gpointer commit_data, GTask *task)
+{
+  GError *error = NULL;
+  SmtpTransaction *tx;
+
+  g_task_set_check_cancellable(task, FALSE); /* a cancelled send still has a result */
+  if ((tx = smtp_client_prepare(client, envelope, message, stream, &error)) == NULL) {
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  tx->op = smtp_op_new(client, task);
+  tx->commit = commit;
+  tx->commit_data = commit_data;
+  if (client->state == SMTP_STATE_READY && client->tx == NULL)
+    smtp_client_start_transaction(client, tx);
+  else
+    g_queue_push_tail(&client->queue, tx);
+}
+
 /**
  * farceur_smtp_client_send_async:
  * @client: a connected client
@@ -260,23 +285,42 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
                                GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new(client, cancellable, callback, user_data);
-  GError *error = NULL;
-  SmtpTransaction *tx;
 
+  g_return_if_fail(GMIME_IS_OBJECT(message));
   g_task_set_source_tag(task, farceur_smtp_client_send_async);
-  g_task_set_check_cancellable(task, FALSE); /* a cancelled send still has a result */
-  if ((tx = smtp_client_prepare(client, envelope, message, &error)) == NULL) {
-    g_task_return_error(task, error);
-    g_object_unref(task);
-    return;
-  }
-  tx->op = smtp_op_new(client, task);
-  tx->commit = commit;
-  tx->commit_data = commit_data;
-  if (client->state == SMTP_STATE_READY && client->tx == NULL)
-    smtp_client_start_transaction(client, tx);
-  else
-    g_queue_push_tail(&client->queue, tx);
+  smtp_client_send_common(client, envelope, message, NULL, commit, commit_data, task);
+}
+
+/**
+ * farceur_smtp_client_send_stream_async:
+ * @client: a connected client
+ * @envelope: MAIL FROM and RCPT TO; every address is checked first
+ * @stream: a stored message, read from its start (g_mime_stream_reset):
+ *   sent as it is but for line ends and dot-stuffing, as `sendmail -i`
+ *   does; parsed and re-encoded by GMime only when it holds a line over 998
+ *   octets, or 8-bit content and the server lacks 8BITMIME.  Nothing is
+ *   removed from it: Bcc and Return-Path are the caller's business
+ * @commit: (nullable) (scope async): as for farceur_smtp_client_send_async()
+ * @commit_data: data for @commit
+ * @cancellable: (nullable): as for farceur_smtp_client_send_async()
+ * @callback: called when the transaction is over
+ * @user_data: data for @callback
+ *
+ * farceur_smtp_client_send_async() for a message kept as octets: no GMime
+ * serialisation, and signatures over the header (DKIM) stay valid.
+ * Finish with farceur_smtp_client_send_finish().
+ */
+void
+farceur_smtp_client_send_stream_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
+                                      GMimeStream *stream, FarceurSmtpCommitFunc commit,
+                                      gpointer commit_data, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(client, cancellable, callback, user_data);
+
+  g_return_if_fail(GMIME_IS_STREAM(stream));
+  g_task_set_source_tag(task, farceur_smtp_client_send_stream_async);
+  smtp_client_send_common(client, envelope, NULL, stream, commit, commit_data, task);
 }
 
 /**

@@ -9,7 +9,8 @@
  * FarceurTarget and calls ->open, which may store its state in ->priv.  The
  * generic layer (target.c) has already validated every envelope address
  * with farceur_envelope_check_address() and removed the Bcc, Resent-Bcc and
- * Return-Path headers before ->deliver or ->deliver_async is called.
+ * Return-Path headers before ->deliver or ->deliver_async is called (a
+ * stream given to ->deliver_stream_async has them removed by its caller).
  *
  * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
  * both: target.c bridges the missing one (a sync backend completes an async
@@ -42,6 +43,13 @@ struct _FarceurTargetBackend {
                         GAsyncReadyCallback callback, gpointer user_data);
   gboolean (*deliver_finish)(FarceurTarget *target, GAsyncResult *result,
                              FarceurDelivery **delivery, GError **error);
+
+  /* Optional: a stored message's octets, sent as they are (see
+   * farceur_target_deliver_stream_async()); finished by ->deliver_finish.
+   * Without it, target.c parses the stream and calls the above. */
+  void (*deliver_stream_async)(FarceurTarget *target, const FarceurEnvelope *envelope,
+                               GMimeStream *stream, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
 
   /* Optional: end the session (QUIT), flush, release locks. */
   gboolean (*close)(FarceurTarget *target, GCancellable *cancellable, GError **error);

@@ -52,7 +52,8 @@ typedef struct {
 typedef struct {
   FarceurTarget *target;
   FarceurEnvelope *envelope;
-  GMimeObject *message;
+  GMimeObject *message; /* or */
+  GMimeStream *stream;
   FarceurDelivery *delivery;
   FarceurSmtpClient *client;      /* the session it was handed to */
   FarceurTargetCommitFunc commit; /* as set when the delivery was asked for */
@@ -67,6 +68,7 @@ target_smtp_send_free(gpointer data)
 
   farceur_envelope_free(send->envelope);
   g_clear_object(&send->message);
+  g_clear_object(&send->stream);
   g_clear_object(&send->client);
   farceur_delivery_free(send->delivery);
   g_free(send);
@@ -506,9 +508,32 @@ target_smtp_send(GTask *task)
   TargetSmtp *smtp = target_smtp_get(send->target);
 
   g_set_object(&send->client, smtp->client);
-  farceur_smtp_client_send_async(smtp->client, send->envelope, send->message, target_smtp_commit_cb,
-                                 send, g_task_get_cancellable(task), target_smtp_send_ready_cb,
-                                 task);
+  if (send->stream != NULL)
+    farceur_smtp_client_send_stream_async(smtp->client, send->envelope, send->stream,
+                                          target_smtp_commit_cb, send, g_task_get_cancellable(task),
+                                          target_smtp_send_ready_cb, task);
+  else
+    farceur_smtp_client_send_async(smtp->client, send->envelope, send->message,
+                                   target_smtp_commit_cb, send, g_task_get_cancellable(task),
+                                   target_smtp_send_ready_cb, task);
+}
+
+/* Exactly one of @message and @stream is given. */
+static void
+target_smtp_deliver_common(FarceurTarget *target, const FarceurEnvelope *envelope,
+                           GMimeObject *message, GMimeStream *stream, GTask *task)
+{
+  TargetSmtpSend *send = g_new0(TargetSmtpSend, 1);
+  TargetSmtp *smtp = target_smtp_get(target);
+
+  send->target = target;
+  send->envelope = farceur_envelope_copy(envelope);
+  send->message = message ? g_object_ref(message) : NULL;
+  send->stream = stream ? g_object_ref(stream) : NULL;
+  send->commit = smtp->commit;
+  send->commit_data = smtp->commit_data;
+  g_task_set_task_data(task, send, target_smtp_send_free);
+  target_smtp_dispatch(task);
 }
 
 static void
@@ -517,17 +542,20 @@ target_smtp_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope
                           GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-  TargetSmtpSend *send = g_new0(TargetSmtpSend, 1);
-  TargetSmtp *smtp = target_smtp_get(target);
 
   g_task_set_source_tag(task, target_smtp_deliver_async);
-  send->target = target;
-  send->envelope = farceur_envelope_copy(envelope);
-  send->message = g_object_ref(message);
-  send->commit = smtp->commit;
-  send->commit_data = smtp->commit_data;
-  g_task_set_task_data(task, send, target_smtp_send_free);
-  target_smtp_dispatch(task);
+  target_smtp_deliver_common(target, envelope, message, NULL, task);
+}
+
+static void
+target_smtp_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                 GMimeStream *stream, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag(task, target_smtp_deliver_stream_async);
+  target_smtp_deliver_common(target, envelope, NULL, stream, task);
 }
 
 static gboolean
@@ -649,6 +677,7 @@ target_smtp_finalize(FarceurTarget *target)
     NULL,                                                                                          \
     target_smtp_deliver_async,                                                                     \
     target_smtp_deliver_finish,                                                                    \
+    target_smtp_deliver_stream_async,                                                              \
     target_smtp_close,                                                                             \
     target_smtp_finalize,                                                                          \
   };

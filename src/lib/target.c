@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <farceur/error.h>
+#include <farceur/gmime-autoptr.h>
+#include <farceur/input.h>
 #include <farceur/init.h>
 
 #include "target-private.h"
@@ -388,9 +390,8 @@ farceur_target_new(const char *url, GError **error)
   return parsed ? farceur_target_open(parsed, error) : NULL;
 }
 
-/* Checks the envelope and strips what must not leave (SPEC.md, Envelope rules). */
 static gboolean
-target_prepare(const FarceurEnvelope *envelope, GMimeObject *message, GError **error)
+target_check_envelope(const FarceurEnvelope *envelope, GError **error)
 {
   if (!farceur_envelope_check_address(envelope->mail_from, error))
     return FALSE;
@@ -401,6 +402,15 @@ target_prepare(const FarceurEnvelope *envelope, GMimeObject *message, GError **e
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     if (!farceur_envelope_check_address(envelope->rcpt_to->pdata[i], error))
       return FALSE;
+  return TRUE;
+}
+
+/* Checks the envelope and strips what must not leave (SPEC.md, Envelope rules). */
+static gboolean
+target_prepare(const FarceurEnvelope *envelope, GMimeObject *message, GError **error)
+{
+  if (!target_check_envelope(envelope, error))
+    return FALSE;
   while (g_mime_object_remove_header(message, "Bcc"))
     ;
   while (g_mime_object_remove_header(message, "Resent-Bcc"))
@@ -571,6 +581,63 @@ farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envel
     g_task_return_boolean(task, TRUE);
   else
     g_task_return_error(task, error);
+}
+
+/* A stored message parsed, for a backend that only takes objects. */
+static void
+target_deliver_parsed_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                            GMimeStream *stream, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GMimeMessage) message = NULL;
+  GError *error = NULL;
+
+  if ((message = farceur_input_parse_stream(stream, "message", &error)) == NULL) {
+    g_task_report_error(NULL, callback, user_data, farceur_target_deliver_stream_async, error);
+    return;
+  }
+  farceur_target_deliver_async(target, envelope, GMIME_OBJECT(message), cancellable, callback,
+                               user_data);
+}
+
+/**
+ * farceur_target_deliver_stream_async:
+ * @target: an open target
+ * @envelope: as for farceur_target_deliver()
+ * @stream: a stored message, read from its start, that already lacks the
+ *   headers that must not leave (Bcc, Resent-Bcc, Return-Path): nothing is
+ *   removed from it
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done, in the thread-default main context of the caller
+ * @user_data: for @callback
+ *
+ * farceur_target_deliver_async() for a message kept as octets.  A session
+ * target (SMTP, LMTP, exec) sends them as they are but for line ends and
+ * dot-stuffing (see farceur_smtp_client_send_stream_async()); a local
+ * target parses them and stores the message as for an object.  Finish with
+ * farceur_target_deliver_finish().
+ */
+void
+farceur_target_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                    GMimeStream *stream, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  GTask *task;
+
+  if (target->backend->deliver_stream_async == NULL) {
+    target_deliver_parsed_async(target, envelope, stream, cancellable, callback, user_data);
+    return;
+  }
+  if (!target_check_open(target, &error) || !target_check_envelope(envelope, &error)) {
+    g_task_report_error(NULL, callback, user_data, farceur_target_deliver_stream_async, error);
+    return;
+  }
+  task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, farceur_target_deliver_stream_async);
+  g_task_set_task_data(task, target, NULL);
+  target->backend->deliver_stream_async(target, envelope, stream, cancellable,
+                                        target_backend_ready_cb, task);
 }
 
 /**

@@ -1,0 +1,18 @@
+/* farceur: internals of the send queue (batch*.c); never installed. */
+#pragma once
+
+#include <gmime/gmime.h>
+
+G_BEGIN_DECLS
+
+/* A range of a stored message left out when it is sent: one header field,
+ * offsets from the start of the message. */
+typedef struct {
+  gint64 start, end;
+} BatchCut;
+
+G_GNUC_INTERNAL gboolean batch_stored_cuts(GMimeMessage *message, GMimeStream *stored,
+                                           GArray **cuts);
+G_GNUC_INTERNAL GMimeStream *batch_stored_as_sent(GMimeStream *stored, const GArray *cuts);
+
+G_END_DECLS
