@@ -22,13 +22,20 @@ def fail(why):
 
 
 class Postfix:
-    """A private Postfix instance (tests/servers/postfix.sh) for a with block."""
+    """A private Postfix instance (tests/servers/postfix.sh) for a with block;
+    with sasl=(user, password) it offers AUTH through Cyrus SASL."""
+
+    def __init__(self, sasl=None):
+        self.sasl = sasl
 
     def __enter__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="farceur-postfix-")
         self.base = pathlib.Path(self.tmp.name)
+        env = dict(os.environ)
+        if self.sasl:
+            env["POSTFIX_SASL_USER"], env["POSTFIX_SASL_PASSWORD"] = self.sasl
         r = subprocess.run([str(SERVERS / "postfix.sh"), "start", str(self.base)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         if r.returncode != 0:
             self.tmp.cleanup()
             fail(f"cannot start a private Postfix (exit {r.returncode}): {r.stderr.strip()}")

@@ -12,6 +12,10 @@
 # private config directory before "postfix -c DIR" accepts it; the entry is
 # added under a lock and removed again by "stop".
 #
+# With POSTFIX_SASL_USER and POSTFIX_SASL_PASSWORD set, it offers AUTH
+# (PLAIN, LOGIN, CRAM-MD5) through Cyrus SASL, against a private sasldb
+# (BASEDIR/conf/sasl/) holding that one user in realm farceur.test.
+#
 # Exit status: 0 ok; 69 when Postfix cannot run here (not root, package
 # missing), with the reason on stderr; 70 when it does not come up (the tail
 # of its log is shown).
@@ -71,6 +75,29 @@ write_config () {
   postconf -c "$conf" -F '*/*/chroot = n'
 }
 
+# Cyrus SASL for smtpd: its own config path and user database under BASEDIR.
+write_sasl () {
+  # Debian's smtpd reads $config_directory/sasl/smtpd.conf
+  local base=$1 conf=$1/conf sasl=$1/conf/sasl
+  command -v saslpasswd2 >/dev/null \
+    || die 69 "cannot offer AUTH: Debian package 'sasl2-bin' missing (tools/setup installs it)"
+  mkdir -p "$sasl"
+  cat >"$sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN CRAM-MD5
+sasldb_path: $sasl/sasldb2
+EOF
+  printf '%s' "$POSTFIX_SASL_PASSWORD" \
+    | saslpasswd2 -p -c -f "$sasl/sasldb2" -u farceur.test "$POSTFIX_SASL_USER"
+  chown -R postfix:postfix "$sasl"
+  chmod 600 "$sasl/sasldb2"
+  postconf -c "$conf" -e \
+    smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus smtpd_sasl_path=smtpd \
+    "cyrus_sasl_config_path=$sasl" smtpd_sasl_local_domain=farceur.test \
+    smtpd_sasl_security_options=noanonymous
+}
+
 wait_ready () {
   local port=$1 base=$2
   for _ in $(seq 1 100); do
@@ -99,6 +126,7 @@ start () {
   chmod 755 "$base"
   chown postfix:postfix "$base/data" "$base/mail"
   write_config "$base" "$port"
+  if [ -n "${POSTFIX_SASL_USER:-}" ]; then write_sasl "$base"; fi
   edit_alternates + "$base/conf"
   postfix -c "$base/conf" start >&2 2>&1 || die 70 "postfix start failed (see $base/log/maillog)"
   wait_ready "$port" "$base"
