@@ -1,18 +1,19 @@
 #!/usr/bin/python3
 """A real SMTP server for farceur's tests: aiosmtpd (Debian python3-aiosmtpd).
 
-Listens on 127.0.0.1, port 0, with a certificate from a throwaway CA made
-here with openssl, and prints one JSON line on stdout:
+Listens on 127.0.0.1 (or --host), port 0, with a certificate from a
+throwaway CA made here with openssl, and prints one JSON line on stdout:
     {"port": N, "ca": "/tmp/.../ca.pem"}
 then serves until stdin is closed.  Each message is stored as
 OUTDIR/N.eml (the content as aiosmtpd received it, dot-unstuffed) and
-OUTDIR/N.json (the envelope).
+OUTDIR/N.json (the envelope); every AUTH command received is logged,
+payload and all, to OUTDIR/auth.log.
 
-  aiosmtpd-server.py OUTDIR [--tls starttls|implicit|none] [--auth]
-                     [--stall-after-tls] [--verbose]
+  aiosmtpd-server.py OUTDIR [--host ADDR] [--tls starttls|implicit|none]
+                     [--auth] [--stall-after-tls] [--verbose]
 
 --auth requires AUTH (PLAIN or LOGIN, user "tim", password "tanstaaf"),
-after TLS.  --stall-after-tls never answers EHLO once TLS is up, for the
+after STARTTLS with --tls starttls, at once otherwise.  --stall-after-tls never answers EHLO once TLS is up, for the
 client's timeout under TLS.  Any failure exits non-zero with the reason on
 stderr: the test that started us reports it.
 """
@@ -31,8 +32,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 USER, PASSWORD = b"tim", b"tanstaaf"
 
 
-def make_ca(directory):
-    """A CA and a server certificate for localhost and 127.0.0.1."""
+def make_ca(directory, host):
+    """A CA and a server certificate for localhost, 127.0.0.1 and HOST."""
     def run(*args):
         subprocess.run(["openssl", *args], cwd=directory, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -42,7 +43,8 @@ def make_ca(directory):
         "-subj", "/CN=farceur throwaway test CA")
     run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
     with open(os.path.join(directory, "ext.cnf"), "w") as ext:
-        ext.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        extra = f",IP:{host}" if host != "127.0.0.1" else ""
+        ext.write(f"subjectAltName=DNS:localhost,IP:127.0.0.1{extra}\n"
                   "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
@@ -78,6 +80,21 @@ class Store:
         return "250 2.0.0 stored as %d" % self.count
 
 
+class LoggingSMTP(SMTP):
+    """aiosmtpd's server, noting each AUTH command as it arrives."""
+
+    def __init__(self, handler, outdir, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.outdir = outdir
+
+    async def smtp_AUTH(self, arg):
+        with open(os.path.join(self.outdir, "auth.log"), "a") as log:
+            log.write(f"AUTH {arg}\n")
+        return await super().smtp_AUTH(arg)
+
+    smtp_AUTH.__dict__.update(SMTP.smtp_AUTH.__dict__)  # its @syntax (HELP) attributes
+
+
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and \
         auth_data.login == USER and auth_data.password == PASSWORD
@@ -89,14 +106,14 @@ async def serve(args, context, ca):
     store = Store(args.outdir, args.stall_after_tls, args.tls == "implicit")
 
     def factory():
-        return SMTP(store, hostname="mx.test", decode_data=False,
-                    tls_context=context if args.tls == "starttls" else None,
-                    require_starttls=args.tls == "starttls",
-                    # aiosmtpd only knows of TLS it started itself (STARTTLS)
-                    auth_required=args.auth, auth_require_tls=args.tls != "implicit",
-                    authenticator=authenticator)
+        return LoggingSMTP(store, args.outdir, hostname="mx.test", decode_data=False,
+                           tls_context=context if args.tls == "starttls" else None,
+                           require_starttls=args.tls == "starttls",
+                           # aiosmtpd only knows of TLS it started itself (STARTTLS)
+                           auth_required=args.auth, auth_require_tls=args.tls == "starttls",
+                           authenticator=authenticator)
 
-    server = await loop.create_server(factory, host="127.0.0.1", port=0,
+    server = await loop.create_server(factory, host=args.host, port=0,
                                       ssl=context if args.tls == "implicit" else None)
     port = server.sockets[0].getsockname()[1]
     print(json.dumps({"port": port, "ca": ca}), flush=True)
@@ -108,6 +125,7 @@ async def serve(args, context, ca):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir")
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--tls", choices=["starttls", "implicit", "none"], default="starttls")
     parser.add_argument("--auth", action="store_true")
     parser.add_argument("--stall-after-tls", action="store_true")
@@ -118,7 +136,7 @@ def main():
     # Clients that abort a handshake on purpose make aiosmtpd log tracebacks.
     logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
     try:
-        context, ca = make_ca(args.outdir)
+        context, ca = make_ca(args.outdir, args.host)
     except subprocess.CalledProcessError as e:
         sys.exit("aiosmtpd-server: openssl failed: %s" % e.stderr.decode(errors="replace"))
     asyncio.run(serve(args, context, ca))

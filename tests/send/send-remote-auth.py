@@ -1,0 +1,114 @@
+"""AUTH is never sent in plaintext to a server that is not on loopback
+(SPEC.md, Reliability promises).  A remote server is made real here: a
+network namespace of the test's own (iproute2) holding a veth pair,
+10.201.N.1 <-> 10.201.N.2, with aiosmtpd (tests/servers/aiosmtpd-server.py)
+on 10.201.N.2 and farceur run inside the namespace.  Without TLS, farceur
+refuses (77) and the server's AUTH log stays empty; --allow-plaintext-auth
+sends it; over STARTTLS (a certificate naming 10.201.N.2) it is sent.  The
+namespace leaves the host's own network untouched and is deleted at the
+end.  Needs root: without it the test fails with the reason."""
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+
+from harness import FARCEUR, SERVERS, fail
+
+MESSAGE = b"From: alice@example.com\nTo: bob@example.org\nSubject: remote\n\nHello.\n"
+NET = 10 + os.getpid() % 200
+NS = f"farceur-test-{os.getpid()}"
+LOCAL, REMOTE = f"10.201.{NET}.1", f"10.201.{NET}.2"
+
+
+def ip(*args):
+    r = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        fail(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+
+def in_ns(*argv):
+    return ["ip", "netns", "exec", NS, *argv]
+
+
+def make_namespace():
+    if os.geteuid() != 0:
+        fail("needs root to make a network namespace (ip netns add)")
+    ip("netns", "add", NS)
+    for argv in (["link", "set", "lo", "up"],
+                 ["link", "add", "fa0", "type", "veth", "peer", "name", "fa1"],
+                 ["addr", "add", f"{LOCAL}/24", "dev", "fa0"],
+                 ["addr", "add", f"{REMOTE}/24", "dev", "fa1"],
+                 ["link", "set", "fa0", "up"], ["link", "set", "fa1", "up"]):
+        ip("netns", "exec", NS, "ip", *argv)
+
+
+class Server:
+    def __init__(self, outdir, tls):
+        outdir.mkdir()
+        self.outdir = outdir
+        self.proc = subprocess.Popen(
+            in_ns("/usr/bin/python3", str(SERVERS / "aiosmtpd-server.py"), str(outdir),
+                  "--host", REMOTE, "--tls", tls, "--auth"),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            fail("aiosmtpd-server.py did not start in the namespace")
+        info = json.loads(line)
+        self.port, self.ca = info["port"], info["ca"]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+    def auth_log(self):
+        log = self.outdir / "auth.log"
+        return log.read_text() if log.exists() else ""
+
+    def stored(self):
+        return len(list(self.outdir.glob("*.eml")))
+
+
+def send(srv, msg, *options):
+    return subprocess.run(in_ns(FARCEUR, "send", "--retries", "0", "--user", "tim",
+                                "--via", f"smtp://{REMOTE}:{srv.port}", *options, str(msg)),
+                          capture_output=True, text=True,
+                          env={**os.environ, "FARCEUR_PASSWORD": "tanstaaf"})
+
+
+def main(tmp):
+    msg = tmp / "m.eml"
+    msg.write_bytes(MESSAGE)
+    srv = Server(tmp / "plain", "none")
+    try:
+        r = send(srv, msg)
+        if r.returncode != 77 or "refusing AUTH over an unencrypted connection" not in r.stderr:
+            fail(f"plaintext AUTH to {REMOTE}: exit {r.returncode}, wanted 77: {r.stderr}")
+        if srv.auth_log() or srv.stored():
+            fail(f"plaintext AUTH to {REMOTE}: the server got {srv.auth_log()!r}, "
+                 f"{srv.stored()} messages")
+        r = send(srv, msg, "--allow-plaintext-auth")
+        if r.returncode != 0 or not srv.auth_log().startswith("AUTH ") or srv.stored() != 1:
+            fail(f"--allow-plaintext-auth: exit {r.returncode}: {r.stderr}; "
+                 f"AUTH log {srv.auth_log()!r}")
+    finally:
+        srv.stop()
+    srv = Server(tmp / "starttls", "starttls")
+    try:
+        r = send(srv, msg, "--tls-ca", srv.ca)
+        if r.returncode != 0 or srv.stored() != 1:
+            fail(f"AUTH after STARTTLS to {REMOTE}: exit {r.returncode}: {r.stderr}")
+        if not json.loads((srv.outdir / "1.json").read_text())["auth"]:
+            fail("the message after STARTTLS was not sent authenticated")
+    finally:
+        srv.stop()
+
+
+make_namespace()
+try:
+    with tempfile.TemporaryDirectory() as tmp:
+        main(pathlib.Path(tmp))
+finally:
+    subprocess.run(["ip", "netns", "del", NS])
+print(f"ok: AUTH refused in plaintext to {REMOTE}, sent with --allow-plaintext-auth "
+      "and after STARTTLS")
