@@ -1,6 +1,10 @@
 """farceur send's command line: usage errors, validation of every input
-before anything is sent, --dry-run, stdin, and the exit statuses."""
+before anything is sent, --dry-run, stdin, the exit statuses, and the
+progress line, shown only when stderr is a terminal (a pty here)."""
+import os
 import pathlib
+import pty
+import re
 import subprocess
 import tempfile
 
@@ -9,6 +13,54 @@ from harness import FARCEUR, fail
 
 def send(*args, stdin=None):
     return subprocess.run([FARCEUR, "send", *args], capture_output=True, text=True, input=stdin)
+
+
+def send_on_pty(*args):
+    """Runs farceur send with stderr on a pseudo-terminal; returns (status, what it showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([FARCEUR, "send", *args], stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last holder of the terminal is gone
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return proc.wait(), shown.decode(errors="replace")
+
+
+PROGRESS = re.compile(r"\r\x1b\[K(\d+)/(\d+)  (\d+) msg/s  (\d+) failed  ETA (\d+):(\d\d)")
+
+
+def check_progress(tmp, count):
+    """COUNT messages into a Maildir (an fsync each; 1000 take long enough for
+    more than one update, at most ten a second): the line counts up towards
+    COUNT with nothing failed, is erased before the summary, and never
+    appears with --quiet or off a terminal."""
+    d = tmp / "many"
+    d.mkdir()
+    for i in range(count):
+        (d / f"{i:04d}.eml").write_text(GOOD.format(i))
+    status, shown = send_on_pty("--via", f"maildir:{tmp / 'progress-out'}", str(d))
+    lines = PROGRESS.findall(shown)
+    done = [int(m[0]) for m in lines]
+    if status != 0 or len(lines) < 2 or done != sorted(done) or done[-1] > count:
+        fail(f"progress on a terminal: exit {status}, lines {lines[:3]}...{lines[-3:]}")
+    if any(m[1] != str(count) or m[3] != "0" for m in lines):
+        fail(f"progress: wrong total or failures: {lines}")
+    summary = shown.rsplit("\x1b[K", 1)[-1]
+    if not summary.startswith(f"farceur send: {count} messages"):
+        fail(f"progress: the summary does not follow an erased line: {summary!r}")
+    status, shown = send_on_pty("--quiet", "--via", f"maildir:{tmp / 'quiet-out'}", str(d))
+    if status != 0 or "msg/s" in shown or "\x1b" in shown:
+        fail(f"--quiet on a terminal still shows progress: {shown!r}")
+    r = send("--via", f"maildir:{tmp / 'pipe-out'}", str(d))
+    if r.returncode != 0 or "\x1b" in r.stderr or "msg/s" in r.stderr:
+        fail(f"progress written to a pipe: {r.stderr[:300]!r}")
 
 
 def expect(r, status, needle, what):
@@ -53,4 +105,6 @@ with tempfile.TemporaryDirectory() as tmp:
 
     r = send("--via", "smtp://someone@127.0.0.1:9", str(d / "1.eml"))
     expect(r, 78, "FARCEUR_PASSWORD", "user without password")
-    print("ok: usage 64, missing 66, invalid input 65 before any delivery, dry run, stdin, 78")
+    check_progress(tmp, 1000)
+    print("ok: usage 64, missing 66, invalid input 65 before any delivery, dry run, stdin, 78, "
+          "progress line on a terminal only")
