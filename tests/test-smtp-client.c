@@ -921,6 +921,105 @@ test_eightbit_unencodable(void)
   fixture_clear(&f);
 }
 
+static FarceurSmtpResult *
+do_send_stream(Fixture *f, FarceurEnvelope *env, const char *text, GError **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+
+  f->send_result = NULL;
+  g_mime_stream_seek(stream, 0, GMIME_STREAM_SEEK_END); /* read from its start anyway */
+  farceur_smtp_client_send_stream_async(f->client, env, stream, count_commit, f, NULL,
+                                        send_result_cb, f);
+  res = wait_result(&f->send_result);
+  f->send_result = NULL;
+  return farceur_smtp_client_send_finish(f->client, res, error);
+}
+
+/* A stored message goes out as it is, but for CRLF and dot-stuffing; one
+ * with 8-bit content for a server without 8BITMIME, or a line over 998
+ * octets, is parsed and re-encoded by GMime; with 8BITMIME the 8-bit one
+ * goes as it is, declared. */
+static void
+test_stream_as_stored(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "502 5.5.1 what?\r\n" },
+    { "250 mx.test\r\n" },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  static const char *const stored = "From: a@a.test\nSubject:  odd\n\tfolding\nX-No-Space:x\n\n"
+                                    ".leading dot\r\nCRLF line\n";
+  Fixture f;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autofree char *line = g_strnfill(3000, 'y');
+  g_autofree char *long_text = g_strdup_printf("Subject: long\n\n%s\n", line);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  for (guint i = 0; i < 3; i++) {
+    const char *text = i == 0 ? stored : i == 1 ? "Subject: x\n\ncaf\xc3\xa9\n" : long_text;
+    g_autoptr(FarceurSmtpResult) result = do_send_stream(&f, env, text, NULL);
+    g_assert_nonnull(result);
+    g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  }
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0,
+                 "From: a@a.test\r\nSubject:  odd\r\n\tfolding\r\nX-No-Space:x\r\n\r\n"
+                 ".leading dot\r\nCRLF line\r\n");
+  for (guint m = 1; m < 3; m++) {
+    GBytes *wire = scripted_server_get_message(f.server, m);
+    g_autofree char *text = g_strndup(g_bytes_get_data(wire, NULL), g_bytes_get_size(wire));
+    g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+    g_autoptr(GMimeMessage) back = message_new(text);
+    g_autofree char *body
+        = g_mime_text_part_get_text(GMIME_TEXT_PART(g_mime_message_get_body(back)));
+    for (guint i = 0; lines[i] != NULL; i++) {
+      g_assert_cmpuint(strlen(lines[i]), <=, 998);
+      for (const char *p = lines[i]; *p; p++)
+        g_assert_cmpuint((guint8)*p, <, 0x80);
+    }
+    g_assert_cmpstr(g_strchomp(body), ==, m == 1 ? "caf\xc3\xa9" : line);
+  }
+  fixture_clear(&f);
+}
+
+/* With 8BITMIME, a stored 8-bit message goes out as it is, declared. */
+static void
+test_stream_eightbit(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send_stream(&f, env, "Subject: x\n\ncaf\xc3\xa9\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_nonnull(
+      strstr(scripted_server_wait(f.server), "C: MAIL FROM:<a@a.test> BODY=8BITMIME\n"));
+  assert_message(&f, 0, "Subject: x\r\n\r\ncaf\xc3\xa9\r\n");
+  fixture_clear(&f);
+}
+
 static void
 test_size_refused_early(void)
 {
@@ -1502,6 +1601,8 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
   g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);
+  g_test_add_func("/smtp-client/stream-as-stored", test_stream_as_stored);
+  g_test_add_func("/smtp-client/stream-8bitmime", test_stream_eightbit);
   g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
   g_test_add_func("/smtp-client/bad-address", test_bad_address);
   g_test_add_func("/smtp-client/smuggling", test_smuggling);
