@@ -5,6 +5,7 @@ cannot run here makes the test fail with the reason, never skip.
 """
 import email
 import email.policy
+import json
 import os
 import pathlib
 import subprocess
@@ -65,3 +66,30 @@ class Postfix:
         if len(files) != count:
             fail(f"expected {count} delivered messages, found {len(files)}\n{self.log()[-3000:]}")
         return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+
+
+class Aiosmtpd:
+    """tests/servers/aiosmtpd-server.py storing into OUTDIR, started with
+    ARGS, under the command PREFIX (say, `ip netns exec NS`); stop() ends it."""
+
+    def __init__(self, outdir, *args, prefix=()):
+        self.outdir = outdir
+        self.proc = subprocess.Popen([*prefix, "/usr/bin/python3",
+                                      str(SERVERS / "aiosmtpd-server.py"), str(outdir), *args],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            fail("aiosmtpd-server.py did not start (python3-aiosmtpd or openssl missing?)")
+        info = json.loads(line)
+        self.port, self.ca = info["port"], info["ca"]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+    def messages(self):
+        return sorted(self.outdir.glob("*.eml"))
+
+    def auth_log(self):
+        log = self.outdir / "auth.log"
+        return log.read_text() if log.exists() else ""

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import itertools
 import pathlib
-import sys
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP

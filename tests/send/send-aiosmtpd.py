@@ -6,36 +6,15 @@ shows the password; an untrusted certificate is refused (77) unless
 --insecure, which warns.  (A wrong password is not tested here: aiosmtpd
 1.4.3 as set up by aiosmtpd-server.py never answers it, smtplib times out too.)"""
 import base64
-import json
 import os
 import pathlib
 import subprocess
 import tempfile
 
-from harness import FARCEUR, SERVERS, fail
+from harness import FARCEUR, Aiosmtpd, fail
 
 MESSAGE = (b"From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: tls\r\n"
            b"\r\nHello over TLS.\r\n.leading dot\r\n")
-
-
-class Aiosmtpd:
-    def __init__(self, outdir, *args):
-        self.outdir = outdir
-        self.proc = subprocess.Popen(["/usr/bin/python3", str(SERVERS / "aiosmtpd-server.py"),
-                                      str(outdir), *args],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            fail("aiosmtpd-server.py did not start (python3-aiosmtpd or openssl missing?)")
-        info = json.loads(line)
-        self.port, self.ca = info["port"], info["ca"]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-    def messages(self):
-        return sorted(self.outdir.glob("*.eml"))
 
 
 def send(*args, env=None):

@@ -13,7 +13,7 @@ import pathlib
 import subprocess
 import tempfile
 
-from harness import FARCEUR, SERVERS, fail
+from harness import FARCEUR, Aiosmtpd, fail
 
 MESSAGE = b"From: alice@example.com\nTo: bob@example.org\nSubject: remote\n\nHello.\n"
 NET = 10 + os.getpid() % 200
@@ -43,30 +43,9 @@ def make_namespace():
         ip("netns", "exec", NS, "ip", *argv)
 
 
-class Server:
-    def __init__(self, outdir, tls):
-        outdir.mkdir()
-        self.outdir = outdir
-        self.proc = subprocess.Popen(
-            in_ns("/usr/bin/python3", str(SERVERS / "aiosmtpd-server.py"), str(outdir),
-                  "--host", REMOTE, "--tls", tls, "--auth"),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            fail("aiosmtpd-server.py did not start in the namespace")
-        info = json.loads(line)
-        self.port, self.ca = info["port"], info["ca"]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-    def auth_log(self):
-        log = self.outdir / "auth.log"
-        return log.read_text() if log.exists() else ""
-
-    def stored(self):
-        return len(list(self.outdir.glob("*.eml")))
+def server(outdir, tls):
+    outdir.mkdir()
+    return Aiosmtpd(outdir, "--host", REMOTE, "--tls", tls, "--auth", prefix=in_ns())
 
 
 def send(srv, msg, *options):
@@ -79,24 +58,24 @@ def send(srv, msg, *options):
 def main(tmp):
     msg = tmp / "m.eml"
     msg.write_bytes(MESSAGE)
-    srv = Server(tmp / "plain", "none")
+    srv = server(tmp / "plain", "none")
     try:
         r = send(srv, msg)
         if r.returncode != 77 or "refusing AUTH over an unencrypted connection" not in r.stderr:
             fail(f"plaintext AUTH to {REMOTE}: exit {r.returncode}, wanted 77: {r.stderr}")
-        if srv.auth_log() or srv.stored():
+        if srv.auth_log() or len(srv.messages()):
             fail(f"plaintext AUTH to {REMOTE}: the server got {srv.auth_log()!r}, "
-                 f"{srv.stored()} messages")
+                 f"{len(srv.messages())} messages")
         r = send(srv, msg, "--allow-plaintext-auth")
-        if r.returncode != 0 or not srv.auth_log().startswith("AUTH ") or srv.stored() != 1:
+        if r.returncode != 0 or not srv.auth_log().startswith("AUTH ") or len(srv.messages()) != 1:
             fail(f"--allow-plaintext-auth: exit {r.returncode}: {r.stderr}; "
                  f"AUTH log {srv.auth_log()!r}")
     finally:
         srv.stop()
-    srv = Server(tmp / "starttls", "starttls")
+    srv = server(tmp / "starttls", "starttls")
     try:
         r = send(srv, msg, "--tls-ca", srv.ca)
-        if r.returncode != 0 or srv.stored() != 1:
+        if r.returncode != 0 or len(srv.messages()) != 1:
             fail(f"AUTH after STARTTLS to {REMOTE}: exit {r.returncode}: {r.stderr}")
         if not json.loads((srv.outdir / "1.json").read_text())["auth"]:
             fail("the message after STARTTLS was not sent authenticated")
