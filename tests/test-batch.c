@@ -473,6 +473,60 @@ test_changed_between_passes(Fixture *f, gconstpointer data)
     }
 }
 
+/* LMTP: the connection drops after the first of two per-recipient replies.
+ * The first recipient is delivered, the second unknown (partial); a re-run
+ * sends nothing; with --resend-unknown it sends to the second alone. */
+static void
+test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep drop[] = {
+    { "220 lmtp.test LMTP\r\n" }, { "250 lmtp.test\r\n" }, { OK }, { OK }, { OK }, { GO },
+    { OK, SCRIPTED_CLOSE },
+  };
+  static const ScriptedStep accept[] = {
+    { "220 lmtp.test LMTP\r\n" }, { "250 lmtp.test\r\n" }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  static const char *const text = "From: a@a.test\nTo: b@b.test, c@c.test\nSubject: hi\n\nHi.\n";
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  FarceurBatchOptions options;
+
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  for (int pass = 0; pass < 3; pass++) {
+    g_autoptr(ScriptedServer) server = NULL;
+    g_autoptr(FarceurBatch) batch = NULL;
+    options.resend_unknown = pass == 2;
+    if (pass == 1) {
+      use_server_port_closed(f);
+    } else {
+      server = pass == 0 ? scripted_server_new(drop, G_N_ELEMENTS(drop))
+                         : scripted_server_new(accept, G_N_ELEMENTS(accept));
+      use_server(f, server);
+    }
+    g_autofree char *url = g_strconcat("lmtp://", f->url, NULL);
+    g_free(f->url);
+    f->url = g_steal_pointer(&url);
+    batch = farceur_batch_new(&options);
+    add_message(batch, "m1", text);
+    run(f, batch);
+    g_assert_cmpuint(f->states->len, ==, 1);
+    g_assert_cmpint(state_of(f, 0), ==,
+                    pass == 0   ? FARCEUR_BATCH_PARTIAL
+                    : pass == 1 ? FARCEUR_BATCH_SKIPPED
+                                : FARCEUR_BATCH_DELIVERED);
+    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+                    FARCEUR_JOURNAL_DELIVERED);
+    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "c@c.test"), ==,
+                    pass < 2 ? FARCEUR_JOURNAL_UNKNOWN : FARCEUR_JOURNAL_DELIVERED);
+    if (server != NULL) {
+      const char *transcript = scripted_server_wait(server);
+      g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
+      if (pass == 2) /* only the recipient whose fate was unknown */
+        g_assert_null(strstr(transcript, "RCPT TO:<b@b.test>"));
+    }
+  }
+}
+
 /* Files holding one message go out as stored: their own octets (folding,
  * spacing, a "Bcc:" line in the body) less the Bcc, Resent-Bcc and
  * Return-Path fields, wherever they stand; an mbox in the same folder goes
@@ -580,5 +634,6 @@ main(int argc, char **argv)
   ADD("/batch/some-refused", test_some_refused);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
   ADD("/batch/stored-as-sent", test_stored_as_sent);
+  ADD("/batch/lmtp-drop-between-replies", test_lmtp_drop_between_replies);
   return g_test_run();
 }
