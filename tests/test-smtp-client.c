@@ -1008,6 +1008,39 @@ test_stream_as_stored(void)
   fixture_clear(&f);
 }
 
+/* A lone CR in the header would split a field on the wire ("Subject: x\rBcc:
+ * y" is one Subject to GMime, two fields to the server): refused before any
+ * command, stored or composed alike; in the body it is only a line end. */
+static void
+test_header_lone_cr(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP }, { OK }, { OK }, { GO }, { OK }, { BYE },
+  };
+  static const char *const bad = "From: a@a.test\nSubject: hi\rBcc: eve@e.test\nTo: b@b.test\n\n"
+                                 "body\n";
+  Fixture f;
+  g_autoptr(FarceurEnvelope) env = envelope_new("a@a.test", "b@b.test", NULL);
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  for (int stored = 0; stored < 2; stored++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurSmtpResult) refused
+        = stored ? do_send_stream(&f, env, bad, &error) : do_send_message(&f, env, bad, &error);
+    g_assert_null(refused);
+    g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+    g_assert_nonnull(strstr(error->message, "line 2: a lone CR in the header"));
+  }
+  result = do_send_stream(&f, env, "From: a@a.test\nTo: b@b.test\n\nlone\rCR\n", NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, "From: a@a.test\r\nTo: b@b.test\r\n\r\nlone\r\nCR\r\n");
+  fixture_clear(&f);
+}
+
 static void
 test_size_refused_early(void)
 {
@@ -1590,6 +1623,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
   g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);
   g_test_add_func("/smtp-client/stream-as-stored", test_stream_as_stored);
+  g_test_add_func("/smtp-client/header-lone-cr", test_header_lone_cr);
   g_test_add_func("/smtp-client/size-refused-early", test_size_refused_early);
   g_test_add_func("/smtp-client/bad-address", test_bad_address);
   g_test_add_func("/smtp-client/smuggling", test_smuggling);

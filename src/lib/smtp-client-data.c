@@ -94,6 +94,18 @@ smtp_filter_lines_end(SmtpFilterLines *self, char *o)
   return o;
 }
 
+/* A CR ends a line, followed by an LF (@lf) or not.  A lone CR in the
+ * message header would split on the wire a field that GMime, and the
+ * envelope taken from it, read as one ("Subject: x\rBcc: y"): noted, and
+ * the message refused. */
+static char *
+smtp_filter_lines_cr(SmtpFilterLines *self, char *o, gboolean lf)
+{
+  if (!lf && self->in_header && self->scan->header_cr_line == 0)
+    self->scan->header_cr_line = self->line_no;
+  return smtp_filter_lines_end(self, o);
+}
+
 /* Copies @n octets holding no CR, each LF made CRLF and each "." opening a
  * line doubled, with memcpy between line ends. */
 static char *
@@ -135,7 +147,7 @@ smtp_filter_lines_run(GMimeFilter *filter, char *in, size_t len, size_t prespace
   o = filter->outbuf;
   if (self->pending_cr && p < end) {
     self->pending_cr = FALSE;
-    o = smtp_filter_lines_end(self, o);
+    o = smtp_filter_lines_cr(self, o, *p == '\n');
     if (*p == '\n')
       p++; /* CRLF: one line end */
   }
@@ -150,12 +162,14 @@ smtp_filter_lines_run(GMimeFilter *filter, char *in, size_t len, size_t prespace
       self->pending_cr = TRUE; /* its LF may open the next chunk */
       break;
     }
-    o = smtp_filter_lines_end(self, o);
+    o = smtp_filter_lines_cr(self, o, *p == '\n');
     if (*p == '\n')
       p++;
   }
-  if (last && (self->pending_cr || self->line_len > 0)) { /* ends with a line end */
+  if (last && self->pending_cr) { /* a CR ends it */
     self->pending_cr = FALSE;
+    o = smtp_filter_lines_cr(self, o, FALSE);
+  } else if (last && self->line_len > 0) { /* it ends with a line end */
     o = smtp_filter_lines_end(self, o);
   }
   *out = filter->outbuf;
@@ -424,6 +438,12 @@ smtp_data_check_scan(const SmtpDataScan *scan, gboolean eightbit_ok, GError **er
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "message: 8-bit content that cannot be re-encoded to 7 bit, and the server "
                 "does not offer 8BITMIME");
+    return FALSE;
+  }
+  if (scan->header_cr_line != 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "message line %u: a lone CR in the header would split a field on the wire",
+                scan->header_cr_line);
     return FALSE;
   }
   if (scan->unsafe != NULL) {

@@ -22,9 +22,10 @@ typedef struct {
   gboolean eightbit_body;
   gsize longest_line;
   guint longest_line_no;
-  guint64 size;       /* octets on the wire */
-  const char *unsafe; /* why the smuggling guard refuses it, or NULL */
-  GByteArray *wire;   /* the wire form, while at most SMTP_DATA_SPOOL_MIN */
+  guint header_cr_line; /* the first header line ended by a lone CR, 0: none */
+  guint64 size;         /* octets on the wire */
+  const char *unsafe;   /* why the smuggling guard refuses it, or NULL */
+  GByteArray *wire;     /* the wire form, while at most SMTP_DATA_SPOOL_MIN */
 } SmtpDataScan;
 
 /**
