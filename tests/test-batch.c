@@ -195,7 +195,7 @@ test_maildir_and_journal(Fixture *f, gconstpointer data)
  * replaces them, -t adds them back, --from replaces MAIL FROM. */
 static void
 envelope_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-            gpointer user_data)
+            GMimeStream *stored, gpointer user_data)
 {
   GString *out = user_data;
 
@@ -439,7 +439,7 @@ test_some_refused(Fixture *f, gconstpointer data)
  * same size or not, is refused; old and fresh files alike. */
 static void
 count_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-         gpointer user_data)
+         GMimeStream *stored, gpointer user_data)
 {
   (*(guint *)user_data)++;
 }

@@ -144,8 +144,19 @@ gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source, GMim
 guint farceur_batch_get_count(FarceurBatch *batch);
 guint farceur_batch_get_pending(FarceurBatch *batch);
 
+/**
+ * FarceurBatchForeachFunc:
+ * @source: where the message came from
+ * @envelope: its envelope
+ * @message: the message, parsed
+ * @stored: (nullable): the octets that will be sent (before CRLF conversion
+ *   and dot-stuffing), read from their start, for a message sent as stored;
+ *   %NULL when it goes out as GMime writes @message
+ * @user_data: the data given with the function
+ */
 typedef void (*FarceurBatchForeachFunc)(const char *source, const FarceurEnvelope *envelope,
-                                        GMimeMessage *message, gpointer user_data);
+                                        GMimeMessage *message, GMimeStream *stored,
+                                        gpointer user_data);
 gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
                                gpointer user_data, GError **error);
 

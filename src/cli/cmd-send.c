@@ -376,7 +376,7 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s, int status)
 
 static void
 send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-                gpointer user_data)
+                GMimeStream *stored, gpointer user_data)
 {
   SendCli *cli = user_data;
   g_autoptr(GMimeStream) out = NULL;
@@ -406,7 +406,12 @@ send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessag
   fflush(stdout);
   out = g_mime_stream_pipe_new(STDOUT_FILENO);
   g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
-  g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, out);
+  if (stored != NULL) { /* exactly what goes out, but for line ends and dots */
+    g_mime_stream_reset(stored);
+    g_mime_stream_write_to_stream(stored, out);
+  } else {
+    g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, out);
+  }
   g_mime_stream_flush(out);
   printf("\n");
 }

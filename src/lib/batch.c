@@ -581,7 +581,7 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
         && (parsed = farceur_input_parse_stream(item->stream, item->source, error)) == NULL)
       ok = FALSE;
     else
-      func(item->source, item->envelope, parsed ? parsed : item->message, user_data);
+      func(item->source, item->envelope, parsed ? parsed : item->message, item->stream, user_data);
     batch_unload(item);
   }
   g_clear_pointer(&batch->reader, farceur_input_free);

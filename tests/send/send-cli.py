@@ -94,6 +94,8 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(r, 0, "RCPT TO:<eve@example.org>", "dry run")
     if "Bcc:" in r.stdout or "MAIL FROM:<alice@example.com>" not in r.stdout:
         fail(f"dry run shows the wrong envelope or leaks Bcc:\n{r.stdout}")
+    if "From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: 1\n\nhi\n" not in r.stdout:
+        fail(f"dry run does not show the stored message less its Bcc:\n{r.stdout}")
 
     r = send("--via", f"maildir:{out}", "--insecure", "--from", "bounce@example.net", "-",
              stdin=GOOD.format("stdin"))
