@@ -26,9 +26,10 @@ typedef struct _FarceurInput FarceurInput;
  *   GMime raises later, while headers of @message are decoded, are appended too.
  * @path: the file it was read from ("-" for stdin)
  * @index: its place in an mbox, from 1; 0 for a file holding one message
- * @stored: (nullable): the octets of the message as stored, positioned at
- *   their start, for a file holding one message (and stdin); %NULL for a
- *   message of an mbox
+ * @stored: the octets of the message as stored, positioned at their start:
+ *   a whole file holding one message (or stdin); in an mbox, from the line
+ *   after its "From " line to the next one, less the line end that
+ *   separates them (">From " lines are left as they are, as GMime does)
  */
 typedef struct {
   GMimeMessage *message;

@@ -8,10 +8,10 @@
  * stdin cannot be read twice and are kept.  A message waiting for a retry
  * is kept until its outcome is final.
  *
- * A file holding one message (and stdin) is sent as stored: its own octets
- * less the fields that must not leave (batch-stored.c), hashed as such; the
- * second pass reads them again without parsing.  An mbox message, or a
- * file whose fields could not be located, goes out as GMime serialises it.
+ * A message is sent as stored: its own octets (a whole file, or its range
+ * of an mbox) less the fields that must not leave (batch-stored.c), hashed
+ * as such; the second pass reads them again without parsing.  A message
+ * whose fields could not be located goes out as GMime serialises it.
  */
 #include "config.h"
 
@@ -45,6 +45,7 @@ typedef struct {
   char *path;            /* the file it is read from; NULL when added directly */
   guint index;           /* its place in an mbox, from 1; 0 for a one-message file */
   GArray *cuts;          /* sent as stored, less these (BatchCut); NULL: as GMime writes it */
+  gint64 offset, length; /* where the stored octets are in the file */
   GMimeMessage *message; /* kept: added directly, or waiting for a retry */
   GMimeStream *stream;   /* as stored, less the cuts: stdin, or waiting for a retry */
   FarceurEnvelope *envelope;
@@ -339,6 +340,8 @@ batch_item_measure(BatchItem *item, GMimeMessage *message, GMimeStream *stored, 
   g_autoptr(GMimeStream) as_sent = NULL;
 
   if (stored != NULL && batch_stored_cuts(message, stored, &item->cuts)) {
+    item->offset = stored->bound_start;
+    item->length = g_mime_stream_length(stored);
     as_sent = batch_stored_as_sent(stored, item->cuts);
     item->sha256 = batch_hash_stream(as_sent, &item->size);
     if (keep)
@@ -456,17 +459,21 @@ batch_changed(BatchItem *item, GError **error)
   return FALSE;
 }
 
-/* Stored octets read again: unchanged by its stamp, or by its hash. */
+/* Stored octets read again, without parsing: unchanged by the file's stamp,
+ * or by their hash (always, for a message of an mbox). */
 static gboolean
 batch_load_stored(BatchItem *item, GError **error)
 {
-  g_autoptr(GMimeStream) stored = farceur_input_open_stored(item->path, error);
+  g_autoptr(GMimeStream) file = farceur_input_open_stored(item->path, error);
+  g_autoptr(GMimeStream) stored = NULL;
   g_autoptr(GMimeStream) as_sent = NULL;
   g_autofree char *sha256 = NULL;
   gsize size;
 
-  if (stored == NULL)
+  if (file == NULL)
     return FALSE;
+  stored = g_mime_stream_substream(file, file->bound_start + item->offset,
+                                   file->bound_start + item->offset + item->length);
   as_sent = batch_stored_as_sent(stored, item->cuts);
   if (!batch_stamp_unchanged(&item->stamp, item->path)) {
     sha256 = batch_hash_stream(as_sent, &size);

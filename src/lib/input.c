@@ -387,6 +387,24 @@ input_message_new(GMimeMessage *message, char *source, gint64 size, GPtrArray *w
   return msg;
 }
 
+/* The octets of the mbox message just parsed: from its first header line to
+ * the next "From " line, less the line end before that one, the separator
+ * mbox writers add (and GMime leaves out too). */
+static GMimeStream *
+input_mbox_stored(FarceurInput *input)
+{
+  gint64 begin = g_mime_parser_get_headers_begin(input->parser);
+  gint64 end = g_mime_parser_tell(input->parser);
+  char tail[2] = { 0, 0 };
+
+  if (!g_mime_parser_eos(input->parser) && end - begin >= 2) {
+    g_autoptr(GMimeStream) last = g_mime_stream_substream(input->stream, end - 2, end);
+    if (g_mime_stream_read(last, tail, 2) == 2 && tail[1] == '\n')
+      end -= tail[0] == '\r' ? 2 : 1;
+  }
+  return g_mime_stream_substream(input->stream, begin, end);
+}
+
 /* The next message of the open file, or %NULL at its end (file closed) or on
  * error (file closed too, so the caller may go on with the next file). */
 static FarceurInputMessage *
@@ -428,7 +446,10 @@ input_read_message(FarceurInput *input, GError **error)
   msg = input_message_new(message, source, size, warnings);
   msg->path = g_strdup(input->label);
   msg->index = input->mbox ? input->index : 0;
-  if (!input->mbox) /* its own position; GMime's fs streams seek before each read */
+  /* its own position: GMime's fs streams seek before each read */
+  if (input->mbox)
+    msg->stored = input_mbox_stored(input);
+  else
     msg->stored = g_mime_stream_substream(input->stream, input->start, input->start + input->size);
   return msg;
 }
