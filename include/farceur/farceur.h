@@ -19,3 +19,4 @@
 #include <farceur/journal.h>
 #include <farceur/target-smtp.h>
 #include <farceur/batch.h>
+#include <farceur/json.h>

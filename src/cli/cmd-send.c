@@ -287,16 +287,6 @@ send_json_rcpt(JsonBuilder *b, const FarceurRcptOutcome *o)
 }
 
 static void
-send_json_member(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 send_print_json(const FarceurBatchResult *r)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
@@ -304,20 +294,20 @@ send_print_json(const FarceurBatchResult *r)
   g_autofree char *text = NULL;
 
   json_builder_begin_object(b);
-  send_json_member(b, "source", r->source);
-  send_json_member(b, "sha256", r->sha256);
+  farceur_json_add_string_member(b, "source", r->source);
+  farceur_json_add_string_member(b, "sha256", r->sha256);
   json_builder_set_member_name(b, "size");
   json_builder_add_int_value(b, r->size);
-  send_json_member(b, "state", farceur_batch_state_to_string(r->state));
-  send_json_member(b, "mail_from", r->envelope->mail_from);
-  send_json_member(b, "header_from", r->header_from);
+  farceur_json_add_string_member(b, "state", farceur_batch_state_to_string(r->state));
+  farceur_json_add_string_member(b, "mail_from", r->envelope->mail_from);
+  farceur_json_add_string_member(b, "header_from", r->header_from);
   json_builder_set_member_name(b, "rcpt");
   json_builder_begin_array(b);
   for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++)
     send_json_rcpt(b, r->delivery->rcpts->pdata[i]);
   json_builder_end_array(b);
-  send_json_member(b, "reply", r->delivery ? r->delivery->location : NULL);
-  send_json_member(b, "error", r->error ? r->error->message : NULL);
+  farceur_json_add_string_member(b, "reply", r->delivery ? r->delivery->location : NULL);
+  farceur_json_add_string_member(b, "error", r->error ? r->error->message : NULL);
   json_builder_set_member_name(b, "attempts");
   json_builder_add_int_value(b, r->attempts);
   json_builder_set_member_name(b, "seconds");
@@ -386,8 +376,8 @@ send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessag
     g_autoptr(JsonNode) root = NULL;
     g_autofree char *text = NULL;
     json_builder_begin_object(b);
-    send_json_member(b, "source", source);
-    send_json_member(b, "mail_from", envelope->mail_from);
+    farceur_json_add_string_member(b, "source", source);
+    farceur_json_add_string_member(b, "mail_from", envelope->mail_from);
     json_builder_set_member_name(b, "rcpt_to");
     json_builder_begin_array(b);
     for (guint i = 0; i < envelope->rcpt_to->len; i++)

@@ -3,6 +3,7 @@
 
 #include <farceur/campaign.h>
 #include <farceur/gmime-autoptr.h>
+#include <farceur/json.h>
 
 static void
 campaign_json_mailbox(JsonBuilder *b, const char *name, const char *addr)
@@ -35,26 +36,6 @@ campaign_json_list(JsonBuilder *b, const char *member, InternetAddressList *list
 }
 
 static void
-campaign_json_strings(JsonBuilder *b, const char *member, GPtrArray *strings)
-{
-  json_builder_set_member_name(b, member);
-  json_builder_begin_array(b);
-  for (guint i = 0; i < strings->len; i++)
-    json_builder_add_string_value(b, strings->pdata[i]);
-  json_builder_end_array(b);
-}
-
-static void
-campaign_json_nullable(JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name(b, member);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 campaign_json_flags(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_set_member_name(b, "flags");
@@ -68,8 +49,8 @@ campaign_json_flags(JsonBuilder *b, const FarceurPrankMessage *m)
   if (m->header_only->len)
     json_builder_add_string_value(b, "header-only-recipient");
   json_builder_end_array(b);
-  campaign_json_strings(b, "envelope_only", m->envelope_only);
-  campaign_json_strings(b, "header_only", m->header_only);
+  farceur_json_add_strings_member(b, "envelope_only", m->envelope_only);
+  farceur_json_add_strings_member(b, "header_only", m->header_only);
 }
 
 static const char *
@@ -96,8 +77,8 @@ campaign_json_outcomes(JsonBuilder *b, const FarceurDelivery *delivery)
     json_builder_add_string_value(b, farceur_rcpt_status_to_string(o->status));
     json_builder_set_member_name(b, "code");
     json_builder_add_int_value(b, o->code);
-    campaign_json_nullable(b, "enhanced", o->enhanced);
-    campaign_json_nullable(b, "text", o->text);
+    farceur_json_add_string_member(b, "enhanced", o->enhanced);
+    farceur_json_add_string_member(b, "text", o->text);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -107,8 +88,8 @@ static void
 campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_begin_object(b);
-  campaign_json_nullable(b, "subject", m->subject);
-  campaign_json_nullable(b, "message_id", g_mime_message_get_message_id(m->message));
+  farceur_json_add_string_member(b, "subject", m->subject);
+  farceur_json_add_string_member(b, "message_id", g_mime_message_get_message_id(m->message));
   json_builder_set_member_name(b, "header");
   json_builder_begin_object(b);
   campaign_json_list(b, "from", m->from);
@@ -120,14 +101,14 @@ campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "mail_from");
   json_builder_add_string_value(b, m->envelope->mail_from);
-  campaign_json_strings(b, "rcpt_to", m->envelope->rcpt_to);
+  farceur_json_add_strings_member(b, "rcpt_to", m->envelope->rcpt_to);
   json_builder_end_object(b);
   campaign_json_flags(b, m);
   json_builder_set_member_name(b, "result");
   json_builder_add_string_value(b, campaign_json_result(m));
-  campaign_json_nullable(b, "location", m->delivery ? m->delivery->location : NULL);
+  farceur_json_add_string_member(b, "location", m->delivery ? m->delivery->location : NULL);
   campaign_json_outcomes(b, m->delivery);
-  campaign_json_nullable(b, "error", m->error ? m->error->message : NULL);
+  farceur_json_add_string_member(b, "error", m->error ? m->error->message : NULL);
   json_builder_end_object(b);
 }
 

@@ -2,26 +2,7 @@
 #include "config.h"
 
 #include <farceur/inspect.h>
-
-static void
-inspect_json_string(JsonBuilder *builder, const char *name, const char *value)
-{
-  json_builder_set_member_name(builder, name);
-  if (value)
-    json_builder_add_string_value(builder, value);
-  else
-    json_builder_add_null_value(builder);
-}
-
-static void
-inspect_json_strings(JsonBuilder *builder, const char *name, GPtrArray *values)
-{
-  json_builder_set_member_name(builder, name);
-  json_builder_begin_array(builder);
-  for (guint i = 0; values && i < values->len; i++)
-    json_builder_add_string_value(builder, values->pdata[i]);
-  json_builder_end_array(builder);
-}
+#include <farceur/json.h>
 
 static void
 inspect_json_addresses(JsonBuilder *builder, const char *name, GPtrArray *addresses)
@@ -32,8 +13,8 @@ inspect_json_addresses(JsonBuilder *builder, const char *name, GPtrArray *addres
     FarceurInspectAddress *address = addresses->pdata[i];
 
     json_builder_begin_object(builder);
-    inspect_json_string(builder, "name", address->name);
-    inspect_json_string(builder, "addr", address->addr ? address->addr : "");
+    farceur_json_add_string_member(builder, "name", address->name);
+    farceur_json_add_string_member(builder, "addr", address->addr ? address->addr : "");
     json_builder_end_object(builder);
   }
   json_builder_end_array(builder);
@@ -48,9 +29,9 @@ inspect_json_envelope(JsonBuilder *builder, const FarceurInspectEnvelope *envelo
     return;
   }
   json_builder_begin_object(builder);
-  inspect_json_string(builder, "mail_from", envelope->mail_from);
-  inspect_json_strings(builder, "rcpt_to", envelope->rcpt_to);
-  inspect_json_strings(builder, "source", envelope->sources);
+  farceur_json_add_string_member(builder, "mail_from", envelope->mail_from);
+  farceur_json_add_strings_member(builder, "rcpt_to", envelope->rcpt_to);
+  farceur_json_add_strings_member(builder, "source", envelope->sources);
   json_builder_end_object(builder);
 }
 
@@ -63,8 +44,8 @@ inspect_json_headers(JsonBuilder *builder, GPtrArray *headers)
     FarceurInspectHeader *header = headers->pdata[i];
 
     json_builder_begin_object(builder);
-    inspect_json_string(builder, "name", header->name);
-    inspect_json_string(builder, "value", header->value);
+    farceur_json_add_string_member(builder, "name", header->name);
+    farceur_json_add_string_member(builder, "value", header->value);
     json_builder_end_object(builder);
   }
   json_builder_end_array(builder);
@@ -74,16 +55,16 @@ static void
 inspect_json_part(JsonBuilder *builder, const FarceurInspectPart *part)
 {
   json_builder_begin_object(builder);
-  inspect_json_string(builder, "path", part->path);
-  inspect_json_string(builder, "content_type", part->content_type);
-  inspect_json_string(builder, "charset", part->charset);
-  inspect_json_string(builder, "encoding", part->encoding);
-  inspect_json_string(builder, "disposition", part->disposition);
-  inspect_json_string(builder, "filename", part->filename);
-  inspect_json_string(builder, "content_id", part->content_id);
+  farceur_json_add_string_member(builder, "path", part->path);
+  farceur_json_add_string_member(builder, "content_type", part->content_type);
+  farceur_json_add_string_member(builder, "charset", part->charset);
+  farceur_json_add_string_member(builder, "encoding", part->encoding);
+  farceur_json_add_string_member(builder, "disposition", part->disposition);
+  farceur_json_add_string_member(builder, "filename", part->filename);
+  farceur_json_add_string_member(builder, "content_id", part->content_id);
   json_builder_set_member_name(builder, "decoded_size");
   json_builder_add_int_value(builder, part->decoded_size);
-  inspect_json_string(builder, "sha256", part->sha256);
+  farceur_json_add_string_member(builder, "sha256", part->sha256);
   json_builder_end_object(builder);
 }
 
@@ -106,7 +87,7 @@ inspect_json_date(JsonBuilder *builder, GDateTime *date)
 {
   g_autofree char *text = date ? g_date_time_format(date, "%Y-%m-%dT%H:%M:%SZ") : NULL;
 
-  inspect_json_string(builder, "date", text);
+  farceur_json_add_string_member(builder, "date", text);
 }
 
 /**
@@ -124,21 +105,21 @@ farceur_inspect_message_to_json(const FarceurInspectMessage *msg)
   g_autoptr(JsonBuilder) builder = json_builder_new();
 
   json_builder_begin_object(builder);
-  inspect_json_string(builder, "source", msg->source);
+  farceur_json_add_string_member(builder, "source", msg->source);
   json_builder_set_member_name(builder, "size");
   json_builder_add_int_value(builder, msg->size);
-  inspect_json_string(builder, "subject", msg->subject);
+  farceur_json_add_string_member(builder, "subject", msg->subject);
   inspect_json_addresses(builder, "from", msg->from);
   inspect_json_addresses(builder, "to", msg->to);
   inspect_json_addresses(builder, "cc", msg->cc);
   inspect_json_addresses(builder, "reply_to", msg->reply_to);
   inspect_json_date(builder, msg->date);
-  inspect_json_string(builder, "message_id", msg->message_id);
+  farceur_json_add_string_member(builder, "message_id", msg->message_id);
   inspect_json_envelope(builder, msg->envelope);
   if (msg->headers)
     inspect_json_headers(builder, msg->headers);
   inspect_json_parts(builder, msg->parts);
-  inspect_json_strings(builder, "warnings", msg->warnings);
+  farceur_json_add_strings_member(builder, "warnings", msg->warnings);
   json_builder_end_object(builder);
   return json_builder_get_root(builder);
 }
