@@ -2,12 +2,12 @@
  * a message object, or a stored message as it is) go through filters that
  * make every line end CRLF and dot-stuff (one filter), look at the content
  * and check the result byte by byte, without ever holding the whole
- * message in memory (SPEC: a 1 GB attachment is streamed).  Two passes: the
- * first into GMimeStreamNull decides whether the message must be re-encoded
- * and whether it is safe, and keeps the wire form when it is at most 1 MiB;
- * a larger one is written by a second pass, through the same chain, into
- * an unlinked temporary file (a queue file, as sendmail's); the transaction
- * sends it from there in 64 KiB writes.
+ * message in memory (SPEC: a 1 GB attachment is streamed).  One pass decides
+ * whether the message must be re-encoded and whether it is safe, and keeps
+ * the wire form as it goes: in memory up to 1 MiB, then in an unlinked
+ * temporary file (a queue file, as sendmail's), from which the transaction
+ * sends it in 64 KiB writes.  Only a message that must be re-encoded takes a
+ * second pass.
  *
  * Why a hand-written filter and a hand-written check: GMime's Dos2Unix and
  * Unix2Dos filters convert between CRLF and LF but let a lone CR through
@@ -23,6 +23,7 @@
  * that holds an end-of-data line before its end, whatever the filters did. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -219,6 +220,63 @@ smtp_filter_lines_init(SmtpFilterLines *self)
   smtp_filter_lines_reset(GMIME_FILTER(self));
 }
 
+/* --- keeping the wire form --------------------------------------------- */
+
+/* Where a large wire form waits for the 354: an unlinked temporary file. */
+static GMimeStream *
+smtp_data_spool_new(GError **error)
+{
+  g_autofree char *path = NULL;
+  GError *local = NULL;
+  int fd;
+
+  if ((fd = g_file_open_tmp("farceur-data-XXXXXX", &path, &local)) == -1) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT,
+                "message: cannot spool it over %d octets: %s", SMTP_DATA_SPOOL_MIN, local->message);
+    g_error_free(local);
+    return NULL;
+  }
+  g_unlink(path); /* gone with the descriptor */
+  return g_mime_stream_fs_new(fd);
+}
+
+static void
+smtp_data_keep_fail(SmtpDataScan *scan, GError *error)
+{
+  scan->spool_error = error;
+  g_clear_pointer(&scan->wire, g_byte_array_unref);
+  g_clear_object(&scan->spool);
+}
+
+/* Keeps @len more octets of the wire form (when asked to keep it): in
+ * memory up to SMTP_DATA_SPOOL_MIN, then everything moves to a spool file. */
+static void
+smtp_data_keep(SmtpDataScan *scan, const char *in, size_t len)
+{
+  GError *error = NULL;
+
+  if (scan->wire != NULL && scan->wire->len + len <= SMTP_DATA_SPOOL_MIN) {
+    g_byte_array_append(scan->wire, (const guint8 *)in, (guint)len);
+    return;
+  }
+  if (scan->wire != NULL) {
+    if ((scan->spool = smtp_data_spool_new(&error)) == NULL
+        || g_mime_stream_write(scan->spool, (const char *)scan->wire->data, scan->wire->len)
+               != (ssize_t)scan->wire->len) {
+      smtp_data_keep_fail(scan, error ? error
+                                      : g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
+                                                    "message: cannot write its spool file: %s",
+                                                    g_strerror(errno)));
+      return;
+    }
+    g_clear_pointer(&scan->wire, g_byte_array_unref);
+  }
+  if (scan->spool != NULL && g_mime_stream_write(scan->spool, in, len) != (ssize_t)len)
+    smtp_data_keep_fail(scan,
+                        g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
+                                    "message: cannot write its spool file: %s", g_strerror(errno)));
+}
+
 /* --- the last guard against smuggling, as a GMimeFilter that looks ----- */
 
 /* It sees the wire form: every CR must be followed by LF, every LF preceded
@@ -296,10 +354,7 @@ smtp_filter_check_filter(GMimeFilter *filter, char *in, size_t len, size_t presp
       scan->unsafe = why;
   }
   scan->size += len;
-  if (scan->wire != NULL && scan->size > SMTP_DATA_SPOOL_MIN)
-    g_clear_pointer(&scan->wire, g_byte_array_unref); /* too big to keep: spooled later */
-  else if (scan->wire != NULL)
-    g_byte_array_append(scan->wire, (const guint8 *)in, (guint)len);
+  smtp_data_keep(scan, in, len);
   *out = in; /* it only looks */
   *outlen = len;
   *outprespace = prespace;
@@ -346,6 +401,8 @@ static void
 smtp_data_scan_clear(SmtpDataScan *scan)
 {
   g_clear_pointer(&scan->wire, g_byte_array_unref);
+  g_clear_object(&scan->spool);
+  g_clear_error(&scan->spool_error);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SmtpDataScan, smtp_data_scan_clear)
@@ -368,24 +425,22 @@ smtp_data_source_write(const SmtpDataSource *source, GMimeStream *sink)
          && g_mime_stream_write_to_stream(source->stream, sink) != -1;
 }
 
-/* The message through the whole chain into @sink: lines made SMTP's and
- * measured, then the check; with @keep, the wire form is also kept in
- * scan->wire while it is at most SMTP_DATA_SPOOL_MIN. */
+/* The message through the whole chain: lines made SMTP's and measured,
+ * then the check, which keeps the wire form (smtp_data_keep()). */
 static gboolean
-smtp_data_write(const SmtpDataSource *source, GMimeStream *sink, gboolean keep, SmtpDataScan *scan,
-                GError **error)
+smtp_data_write(const SmtpDataSource *source, SmtpDataScan *scan, GError **error)
 {
-  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(sink);
+  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(null);
   GMimeFilter *chain[] = {
     g_object_new(smtp_filter_lines_get_type(), NULL),
     g_object_new(smtp_filter_check_get_type(), NULL),
   };
   gboolean ok;
 
-  g_clear_pointer(&scan->wire, g_byte_array_unref);
+  smtp_data_scan_clear(scan);
   memset(scan, 0, sizeof *scan);
-  if (keep)
-    scan->wire = g_byte_array_new();
+  scan->wire = g_byte_array_new();
   ((SmtpFilterLines *)chain[0])->scan = scan;
   ((SmtpFilterCheck *)chain[1])->scan = scan;
   for (guint i = 0; i < G_N_ELEMENTS(chain); i++) {
@@ -397,24 +452,6 @@ smtp_data_write(const SmtpDataSource *source, GMimeStream *sink, gboolean keep, 
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot %s it",
                 source->object ? "serialise" : "read");
   return ok;
-}
-
-/* Where a large wire form waits for the 354: an unlinked temporary file. */
-static GMimeStream *
-smtp_data_sink_new(guint64 size, GError **error)
-{
-  g_autofree char *path = NULL;
-  GError *local = NULL;
-  int fd;
-
-  if ((fd = g_file_open_tmp("farceur-data-XXXXXX", &path, &local)) == -1) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT,
-                "message: cannot spool %" G_GUINT64_FORMAT " octets: %s", size, local->message);
-    g_error_free(local);
-    return NULL;
-  }
-  g_unlink(path); /* gone with the descriptor */
-  return g_mime_stream_fs_new(fd);
 }
 
 /* The message can go as it is: no line over 998 octets, no 8-bit content
@@ -454,38 +491,26 @@ smtp_data_check_scan(const SmtpDataScan *scan, gboolean eightbit_ok, GError **er
   return TRUE;
 }
 
-/* The second pass, for large messages: the wire form into a spool file,
- * which must hold what the first pass measured. */
-static GMimeStream *
-smtp_data_spool(const SmtpDataSource *source, const SmtpDataScan *scan, GError **error)
-{
-  g_autoptr(GMimeStream) sink = smtp_data_sink_new(scan->size, error);
-  SmtpDataScan again = { 0 };
-
-  if (sink == NULL || !smtp_data_write(source, sink, FALSE, &again, error))
-    return NULL;
-  if (again.size != scan->size || again.unsafe != NULL || g_mime_stream_reset(sink) == -1) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO,
-                "message: changed while being spooled (%" G_GUINT64_FORMAT
-                " octets, then %" G_GUINT64_FORMAT ")",
-                scan->size, again.size);
-    return NULL;
-  }
-  return g_steal_pointer(&sink);
-}
-
 /* The checked scan of the last pass made into @data: the wire form it
- * kept, or a spooled one. */
+ * kept, in memory or spooled. */
 static gboolean
-smtp_data_finish(const SmtpDataSource *source, SmtpDataScan *scan, gboolean eightbit_ok,
-                 SmtpData *data, GError **error)
+smtp_data_finish(SmtpDataScan *scan, gboolean eightbit_ok, SmtpData *data, GError **error)
 {
   if (!smtp_data_check_scan(scan, eightbit_ok, error))
     return FALSE;
-  if (scan->wire != NULL) /* small: the first pass kept it */
-    data->content = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&scan->wire));
-  else if ((data->content = smtp_data_spool(source, scan, error)) == NULL)
+  if (scan->spool_error != NULL) {
+    g_propagate_error(error, g_steal_pointer(&scan->spool_error));
     return FALSE;
+  }
+  if (scan->wire != NULL) {
+    data->content = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&scan->wire));
+  } else if (g_mime_stream_reset(scan->spool) == -1) { /* fs streams do not buffer */
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot read its spool file: %s",
+                g_strerror(errno));
+    return FALSE;
+  } else {
+    data->content = g_steal_pointer(&scan->spool);
+  }
   data->size = scan->size;
   data->eightbit = scan->eightbit_body || scan->eightbit_header;
   data->utf8_header = scan->eightbit_header;
@@ -506,12 +531,11 @@ gboolean
 farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *data,
                           GError **error)
 {
-  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
   g_auto(SmtpDataScan) scan = { 0 };
   SmtpDataSource source = { message, NULL };
 
   for (int pass = 0; pass < 2; pass++) {
-    if (!smtp_data_write(&source, null, TRUE, &scan, error))
+    if (!smtp_data_write(&source, &scan, error))
       return FALSE;
     if (smtp_data_fits(&scan, eightbit_ok))
       break;
@@ -519,7 +543,7 @@ farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *
       g_mime_object_encode(message, eightbit_ok ? GMIME_ENCODING_CONSTRAINT_8BIT
                                                 : GMIME_ENCODING_CONSTRAINT_7BIT);
   }
-  return smtp_data_finish(&source, &scan, eightbit_ok, data, error);
+  return smtp_data_finish(&scan, eightbit_ok, data, error);
 }
 
 /**
@@ -538,15 +562,14 @@ gboolean
 farceur_smtp_data_prepare_stream(GMimeStream *stream, gboolean eightbit_ok, SmtpData *data,
                                  GError **error)
 {
-  g_autoptr(GMimeStream) null = g_mime_stream_null_new();
   g_auto(SmtpDataScan) scan = { 0 };
   SmtpDataSource source = { NULL, stream };
   g_autoptr(GMimeMessage) message = NULL;
 
-  if (!smtp_data_write(&source, null, TRUE, &scan, error))
+  if (!smtp_data_write(&source, &scan, error))
     return FALSE;
   if (smtp_data_fits(&scan, eightbit_ok))
-    return smtp_data_finish(&source, &scan, eightbit_ok, data, error);
+    return smtp_data_finish(&scan, eightbit_ok, data, error);
   /* it cannot go as it is: GMime re-encodes a parsed copy */
   if ((message = farceur_input_parse_stream(stream, "message", error)) == NULL)
     return FALSE;

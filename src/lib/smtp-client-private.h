@@ -25,7 +25,9 @@ typedef struct {
   guint header_cr_line; /* the first header line ended by a lone CR, 0: none */
   guint64 size;         /* octets on the wire */
   const char *unsafe;   /* why the smuggling guard refuses it, or NULL */
-  GByteArray *wire;     /* the wire form, while at most SMTP_DATA_SPOOL_MIN */
+  GByteArray *wire;     /* the wire form kept, while at most SMTP_DATA_SPOOL_MIN */
+  GMimeStream *spool;   /* ... or past that, in an unlinked temporary file */
+  GError *spool_error;  /* why the spool file could not be made or written */
 } SmtpDataScan;
 
 /**
