@@ -17,6 +17,7 @@
 #include <farceur/inspect.h>
 #include <farceur/trace.h>
 
+#include "digest.h"
 #include "inspect-private.h"
 
 #define INSPECT_MAX_GROUP_DEPTH 4
@@ -499,7 +500,7 @@ inspect_needs_reserialise(GMimeObject *object, guint depth)
 static gboolean
 inspect_digest(InspectWalk *walk, FarceurInspectPart *part)
 {
-  g_autoptr(GMimeStream) sink = inspect_digest_stream_new();
+  g_autoptr(GMimeStream) sink = digest_stream_new();
   ssize_t written = 0;
 
   if (GMIME_IS_PART(part->object)) {
@@ -515,15 +516,15 @@ inspect_digest(InspectWalk *walk, FarceurInspectPart *part)
 
     if (inner != NULL)
       written = g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, sink);
-    part->encoded_size = inspect_digest_stream_get_size(sink);
+    part->encoded_size = digest_stream_get_size(sink);
   }
   if (written < 0) {
     g_set_error(&walk->error, FARCEUR_ERROR, FARCEUR_ERROR_IO,
                 "cannot read part %s of message '%s'", part->path, walk->msg->source);
     return FALSE;
   }
-  part->decoded_size = inspect_digest_stream_get_size(sink);
-  part->sha256 = inspect_digest_stream_finish(sink);
+  part->decoded_size = digest_stream_get_size(sink);
+  part->sha256 = digest_stream_finish(sink);
   return TRUE;
 }
 

@@ -5,12 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* A write-only GMime stream that hashes (SHA-256) and counts what it is
- * given: the sink part bodies are decoded into, so no part is ever held
- * whole in memory. */
-G_GNUC_INTERNAL GMimeStream *inspect_digest_stream_new(void);
-G_GNUC_INTERNAL gint64 inspect_digest_stream_get_size(GMimeStream *stream);
-G_GNUC_INTERNAL char *inspect_digest_stream_finish(GMimeStream *stream);
+/* Decodes @content into @digest (digest.h); returns the encoded size, or
+ * -1 on a read error. */
 G_GNUC_INTERNAL gint64 inspect_digest_content(GMimeStream *digest, GMimeDataWrapper *content);
 
 /* Replaces control characters (C0, DEL, C1) by '?' and invalid UTF-8 by

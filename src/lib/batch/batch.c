@@ -26,7 +26,7 @@
 #include <farceur/target-smtp.h>
 
 #include "batch-private.h"
-#include "inspect-private.h"
+#include "digest.h"
 
 /* What a single-message file looked like when pass 1 parsed it. */
 typedef struct {
@@ -199,11 +199,11 @@ batch_strip(GMimeMessage *message)
 static char *
 batch_hash(GMimeMessage *message, gsize *size)
 {
-  g_autoptr(GMimeStream) digest = inspect_digest_stream_new();
+  g_autoptr(GMimeStream) digest = digest_stream_new();
 
   g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, digest);
-  *size = (gsize)inspect_digest_stream_get_size(digest);
-  return inspect_digest_stream_finish(digest);
+  *size = (gsize)digest_stream_get_size(digest);
+  return digest_stream_finish(digest);
 }
 
 static char *
@@ -323,12 +323,12 @@ batch_stamp_unchanged(const BatchStamp *stamp, const char *path)
 static char *
 batch_hash_stream(GMimeStream *stream, gsize *size)
 {
-  g_autoptr(GMimeStream) digest = inspect_digest_stream_new();
+  g_autoptr(GMimeStream) digest = digest_stream_new();
 
   g_mime_stream_reset(stream);
   g_mime_stream_write_to_stream(stream, digest);
-  *size = (gsize)inspect_digest_stream_get_size(digest);
-  return inspect_digest_stream_finish(digest);
+  *size = (gsize)digest_stream_get_size(digest);
+  return digest_stream_finish(digest);
 }
 
 /* Its sha256 and size, and how it will be sent: as stored when @stored is
