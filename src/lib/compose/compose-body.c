@@ -28,6 +28,7 @@
 #include <farceur/gmime-autoptr.h>
 
 #include "compose-private.h"
+#include "error-text.h"
 
 /* Not in gmime-autoptr.h (only the composer uses them). */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeTextPart, g_object_unref)
@@ -84,7 +85,7 @@ compose_read_html(const FarceurTemplate *tmpl, GHashTable *vars, GError **error)
   char *expanded;
 
   if (!g_file_get_contents(tmpl->html_path, &html, &length, &local)) {
-    g_autofree char *why = compose_file_error_text(local);
+    g_autofree char *why = farceur_file_error_text(local);
     g_autofree char *path = compose_escape(tmpl->html_path);
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "Html file '%s' (template '%s' line %u): %s", path, tmpl->file, tmpl->html_line,
@@ -201,7 +202,7 @@ compose_check_attach(const FarceurTemplate *tmpl, const FarceurAttachSpec *spec,
   g_autofree char *why = NULL;
 
   if (g_stat(spec->path, &st) != 0 || (S_ISREG(st.st_mode) && g_access(spec->path, R_OK) != 0)) {
-    why = compose_errno_text(errno);
+    why = farceur_errno_text(errno);
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_NOINPUT, why);
   }
   if (!S_ISREG(st.st_mode))

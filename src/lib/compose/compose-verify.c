@@ -1,6 +1,6 @@
-/* farceur: the composer's safety checks: control characters in values, and
- * the re-parse of a composed message (the idea of CPython's
- * verify_generated_headers, extended to the MIME part tree).
+/* farceur: the re-parse of a composed message, the composer's last safety
+ * check (the idea of CPython's verify_generated_headers, extended to the MIME
+ * part tree).  The check of single values is in compose-check.c.
  */
 #include "config.h"
 
@@ -12,137 +12,7 @@
 #include <farceur/init.h>
 
 #include "compose-private.h"
-
-gboolean
-compose_fail(GError **error, const FarceurTemplate *tmpl, guint line, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *what = NULL;
-
-  va_start(args, format);
-  what = g_strdup_vprintf(format, args);
-  va_end(args);
-  if (tmpl != NULL && line > 0)
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s' line %u: %s", tmpl->file,
-                line, what);
-  else if (tmpl != NULL)
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s': %s", tmpl->file, what);
-  else
-    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, what);
-  return FALSE;
-}
-
-/* @text for an error message: UTF-8 kept readable, controls (C0, DEL, C1,
- * U+2028/U+2029) shown as \r, \n, \t, \xNN or \uNNNN, bytes that are not
- * UTF-8 as \xNN.  Hand-written: g_strescape() also escapes every non-ASCII
- * byte (octal), which makes "Zoé" unreadable. */
-char *
-compose_escape(const char *text)
-{
-  GString *out = g_string_new(NULL);
-
-  for (const char *p = text; *p;) {
-    gunichar c = g_utf8_get_char_validated(p, -1);
-    if (c == (gunichar)-1 || c == (gunichar)-2) {
-      g_string_append_printf(out, "\\x%02x", (guchar)*p++);
-      continue;
-    }
-    if (c == '\r' || c == '\n' || c == '\t')
-      g_string_append(out, c == '\r' ? "\\r" : c == '\n' ? "\\n" : "\\t");
-    else if (c < 0x20 || c == 0x7f)
-      g_string_append_printf(out, "\\x%02x", c);
-    else if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
-      g_string_append_printf(out, "\\u%04x", c);
-    else
-      g_string_append_len(out, p, g_utf8_next_char(p) - p);
-    p = g_utf8_next_char(p);
-  }
-  return g_string_free(out, FALSE);
-}
-
-char *
-compose_errno_text(int err)
-{
-  g_autofree char *text = NULL;
-
-  switch (err) {
-    case ENOENT:
-      return g_strdup("no such file");
-    case EACCES:
-    case EPERM:
-      return g_strdup("permission denied");
-    case EISDIR:
-      return g_strdup("is a folder");
-    case ENOTDIR:
-      return g_strdup("a component of the path is not a folder");
-    default:
-      text = g_strdup(g_strerror(err));
-      text[0] = g_ascii_tolower(text[0]);
-      return g_steal_pointer(&text);
-  }
-}
-
-char *
-compose_file_error_text(const GError *error)
-{
-  static const struct {
-    GFileError code;
-    int err;
-  } map[] = {
-    { G_FILE_ERROR_NOENT, ENOENT }, { G_FILE_ERROR_ACCES, EACCES },   { G_FILE_ERROR_PERM, EPERM },
-    { G_FILE_ERROR_ISDIR, EISDIR }, { G_FILE_ERROR_NOTDIR, ENOTDIR },
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS(map); i++)
-    if (g_error_matches(error, G_FILE_ERROR, map[i].code))
-      return compose_errno_text(map[i].err);
-  return g_strdup("cannot read");
-}
-
-/* TRUE for a character that must not appear in a header value: C0 controls
- * but TAB, DEL, C1 controls (U+0080-U+009F: NEL is a line break to some
- * readers) and the Unicode line and paragraph separators. */
-static gboolean
-compose_is_header_control(gunichar c)
-{
-  return (c < 0x20 && c != '\t') || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028
-         || c == 0x2029;
-}
-
-/**
- * farceur_check_header_value:
- * @what: what the value is, for the message ("sender address", "header 'Subject'")
- * @value: a value about to go into a header, an address or a MIME parameter
- * @error: return location for a %FARCEUR_ERROR_DATA error
- *
- * Refuses what could end a header line or hide in one: text that is not
- * UTF-8, CR, LF, NUL (a caller holding a length can only pass a NUL through
- * the middle of its text, which this cannot see: check the length first),
- * any other C0 control but TAB, DEL, the C1 controls U+0080-U+009F and
- * U+2028/U+2029.  GMime writes some values (ASCII MIME parameters) raw, so
- * this runs before GMime sees them.
- *
- * Returns: %TRUE when @value is safe
- */
-gboolean
-farceur_check_header_value(const char *what, const char *value, GError **error)
-{
-  g_autofree char *shown = NULL;
-
-  if (!g_utf8_validate(value, -1, NULL)) {
-    shown = compose_escape(value);
-    return compose_fail(error, NULL, 0, "invalid %s '%s': not valid UTF-8", what, shown);
-  }
-  for (const char *p = value; *p; p = g_utf8_next_char(p)) {
-    gunichar c = g_utf8_get_char(p);
-    if (compose_is_header_control(c)) {
-      shown = compose_escape(value);
-      return compose_fail(error, NULL, 0, "invalid %s '%s': control character %s%0*x", what, shown,
-                          c < 0x100 ? "0x" : "U+", c < 0x100 ? 2 : 4, c);
-    }
-  }
-  return TRUE;
-}
+#include "error-text.h"
 
 /* Appends the header fields of @object to @headers, in order. */
 static void
@@ -247,32 +117,21 @@ verify_parse_list(GMimeHeader *header)
   return list ? list : internet_address_list_new();
 }
 
-/* One header as a reader decodes it against the value it was built with.
- * Content-Type and Content-Disposition are compared as parameters (see
- * verify_same_params), address headers as address lists. */
 /* The intended addresses of @header: the message's own list for its address
  * fields (no second parse), else @header's value parsed. */
 static InternetAddressList *
 verify_want_list(GMimeObject *outer, GMimeHeader *header)
 {
-  static const struct {
-    const char *name;
-    GMimeAddressType type;
-  } fields[] = {
-    { "From", GMIME_ADDRESS_TYPE_FROM },
-    { "Sender", GMIME_ADDRESS_TYPE_SENDER },
-    { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
-    { "To", GMIME_ADDRESS_TYPE_TO },
-    { "Cc", GMIME_ADDRESS_TYPE_CC },
-    { "Bcc", GMIME_ADDRESS_TYPE_BCC },
-  };
+  const ComposeAddressField *field = compose_address_field_lookup(g_mime_header_get_name(header));
 
-  for (gsize i = 0; outer && GMIME_IS_MESSAGE(outer) && i < G_N_ELEMENTS(fields); i++)
-    if (g_ascii_strcasecmp(g_mime_header_get_name(header), fields[i].name) == 0)
-      return g_object_ref(g_mime_message_get_addresses(GMIME_MESSAGE(outer), fields[i].type));
+  if (field != NULL && outer != NULL && GMIME_IS_MESSAGE(outer))
+    return g_object_ref(g_mime_message_get_addresses(GMIME_MESSAGE(outer), field->type));
   return verify_parse_list(header);
 }
 
+/* One header as a reader decodes it against the value it was built with.
+ * Content-Type and Content-Disposition are compared as parameters (see
+ * verify_same_params), address headers as address lists. */
 static gboolean
 verify_same_value(GMimeObject *outer, GMimeHeader *want, GMimeHeader *got, const char *path,
                   GError **error)
@@ -465,8 +324,7 @@ verify_serialise(GMimeMessage *message, GError **error)
   ok = g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, stream) != -1;
   verify_restore_bodies(saved);
   if (!ok) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot serialise message: %s",
-                g_strerror(errno));
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "cannot serialise message");
     return NULL;
   }
   g_mime_stream_reset(stream);
@@ -533,29 +391,4 @@ farceur_compose_verify(GMimeMessage *message, GError **error)
     return compose_fail(error, NULL, 0, "composed message does not re-parse");
   return verify_same_part(GMIME_OBJECT(message), g_mime_message_get_mime_part(message), again,
                           "message", error);
-}
-
-/**
- * farceur_message_write:
- * @object: a message or a MIME part
- * @stream: where to write it
- * @error: return location for a %FARCEUR_ERROR_IO error
- *
- * Writes @object as GMime formats it, with LF line ends (the transport turns
- * them into CRLF), and flushes @stream.  Attachments are read from disk
- * while writing, a buffer at a time.
- *
- * Returns: %TRUE on success
- */
-gboolean
-farceur_message_write(GMimeObject *object, GMimeStream *stream, GError **error)
-{
-  farceur_init();
-  if (g_mime_object_write_to_stream(object, NULL, stream) == -1
-      || g_mime_stream_flush(stream) == -1) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write message: %s",
-                g_strerror(errno));
-    return FALSE;
-  }
-  return TRUE;
 }

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <farceur/envelope.h>
@@ -15,19 +16,7 @@
 #include <farceur/init.h>
 
 #include "compose-private.h"
-
-/* Address headers, in the order they are written. */
-static const struct {
-  const char *name;
-  GMimeAddressType type;
-} compose_address_headers[] = {
-  { "From", GMIME_ADDRESS_TYPE_FROM },
-  { "Sender", GMIME_ADDRESS_TYPE_SENDER },
-  { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
-  { "To", GMIME_ADDRESS_TYPE_TO },
-  { "Cc", GMIME_ADDRESS_TYPE_CC },
-  { "Bcc", GMIME_ADDRESS_TYPE_BCC },
-};
+#include "error-text.h"
 
 /* Longest header field name: RFC 2047 section 2 keeps encoded-words within
  * 76-character lines, and no registered field name comes close. */
@@ -38,43 +27,6 @@ static const struct {
 /* Headers farceur writes itself; a template may not set them. */
 static const char *const compose_reserved[] = { "Date", "Message-ID", "MIME-Version", NULL };
 
-/* Headers holding address lists that are not the message's own address
- * fields: written in UTF-8 and checked like them (RFC 5322 3.6.6, RFC 8098,
- * RFC 3834/draft Mail-Followup-To). */
-static const char *const compose_other_address_headers[] = {
-  "Resent-From",
-  "Resent-Sender",
-  "Resent-To",
-  "Resent-Cc",
-  "Resent-Bcc",
-  "Disposition-Notification-To",
-  "Return-Receipt-To",
-  "Mail-Followup-To",
-  "Mail-Reply-To",
-  "Errors-To",
-  NULL,
-};
-
-static gboolean
-compose_is_address_header(const char *name)
-{
-  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
-    if (g_ascii_strcasecmp(name, compose_address_headers[k].name) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-gboolean
-compose_is_address_name(const char *name)
-{
-  if (compose_is_address_header(name))
-    return TRUE;
-  for (guint k = 0; compose_other_address_headers[k]; k++)
-    if (g_ascii_strcasecmp(name, compose_other_address_headers[k]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* RFC 5322 3.6.2: From, Sender (and Resent-From, Resent-Sender) are
  * mailbox lists: no group. */
 static gboolean
@@ -83,18 +35,6 @@ compose_is_mailbox_only(const char *name)
   return g_ascii_strcasecmp(name, "From") == 0 || g_ascii_strcasecmp(name, "Sender") == 0
          || g_ascii_strcasecmp(name, "Resent-From") == 0
          || g_ascii_strcasecmp(name, "Resent-Sender") == 0;
-}
-
-char *
-compose_address_name(InternetAddress *address)
-{
-  const char *name = internet_address_get_name(address);
-
-  if (name == NULL)
-    return NULL;
-  if (INTERNET_ADDRESS_IS_GROUP(address))
-    return g_mime_utils_header_decode_phrase(NULL, name);
-  return g_strdup(name);
 }
 
 /* Checks the mailboxes of @list (descending into groups): each address must
@@ -432,14 +372,14 @@ compose_expand_headers(ComposeState *state, GError **error)
   return TRUE;
 }
 
-/* The addresses of header @name: the template's (all of its @name headers),
+/* The addresses of @field: the template's (all of its headers of that name),
  * else @fallback from the request. */
 static gboolean
-compose_address_header(ComposeState *state, guint k, InternetAddressList *fallback, GError **error)
+compose_address_header(ComposeState *state, const ComposeAddressField *field,
+                       InternetAddressList *fallback, GError **error)
 {
-  const char *name = compose_address_headers[k].name;
-  InternetAddressList *target
-      = g_mime_message_get_addresses(state->message, compose_address_headers[k].type);
+  const char *name = field->name;
+  InternetAddressList *target = g_mime_message_get_addresses(state->message, field->type);
   gboolean from_template = FALSE;
 
   for (guint i = 0; i < state->headers->len; i++) {
@@ -468,12 +408,19 @@ compose_addresses(ComposeState *state, GError **error)
   g_autoptr(InternetAddressList) cc = compose_parse_all(request->cc, "Cc address", error);
   g_autoptr(InternetAddressList) bcc
       = cc ? compose_parse_all(request->bcc, "Bcc address", error) : NULL;
-  InternetAddressList *fallback[] = { state->from, NULL, NULL, state->to, cc, bcc };
+  InternetAddressList *fallback[GMIME_ADDRESS_TYPE_BCC + 1] = {
+    [GMIME_ADDRESS_TYPE_FROM] = state->from,
+    [GMIME_ADDRESS_TYPE_TO] = state->to,
+    [GMIME_ADDRESS_TYPE_CC] = cc,
+    [GMIME_ADDRESS_TYPE_BCC] = bcc,
+  };
+  guint n_fields;
+  const ComposeAddressField *fields = compose_address_fields(&n_fields);
 
   if (cc == NULL || bcc == NULL)
     return FALSE;
-  for (guint k = 0; k < G_N_ELEMENTS(compose_address_headers); k++)
-    if (!compose_address_header(state, k, fallback[k], error))
+  for (guint k = 0; k < n_fields; k++)
+    if (!compose_address_header(state, &fields[k], fallback[fields[k].type], error))
       return FALSE;
   if (internet_address_list_length(g_mime_message_get_from(state->message)) == 0)
     return compose_fail(error, state->tmpl, 0, "no sender: give a From header or --from");
@@ -621,7 +568,8 @@ compose_other_headers(ComposeState *state, GError **error)
 
   for (guint i = 0; i < state->headers->len; i++) {
     const FarceurTemplateHeader *header = state->headers->pdata[i];
-    if (compose_is_address_header(header->name) || g_ascii_strcasecmp(header->name, "Subject") == 0)
+    if (compose_address_field_lookup(header->name) != NULL
+        || g_ascii_strcasecmp(header->name, "Subject") == 0)
       continue;
     if (compose_is_address_name(header->name)) {
       if (!compose_other_address(state, header, error))
@@ -697,4 +645,28 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
   if (!farceur_compose_verify(message, error))
     return NULL;
   return g_steal_pointer(&message);
+}
+
+/**
+ * farceur_message_write:
+ * @object: a message or a MIME part
+ * @stream: where to write it
+ * @error: return location for a %FARCEUR_ERROR_IO error
+ *
+ * Writes @object as GMime formats it, with LF line ends (the transport turns
+ * them into CRLF), and flushes @stream.  Attachments are read from disk
+ * while writing, a buffer at a time.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+farceur_message_write(GMimeObject *object, GMimeStream *stream, GError **error)
+{
+  farceur_init();
+  if (g_mime_object_write_to_stream(object, NULL, stream) == -1
+      || g_mime_stream_flush(stream) == -1) {
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "cannot write message");
+    return FALSE;
+  }
+  return TRUE;
 }
