@@ -90,6 +90,44 @@ test_check_address(void)
   }
 }
 
+/* The one envelope check: MAIL FROM may be empty, one recipient at least
+ * (FARCEUR_ERROR_DATA, as every transport reports it), each one an address. */
+static void
+test_validate(void)
+{
+  g_autoptr(FarceurEnvelope) env = farceur_envelope_new("");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false(farceur_envelope_validate(env, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "no recipient"));
+  g_clear_error(&error);
+  farceur_envelope_add_rcpt(env, "b@b.example");
+  g_assert_true(farceur_envelope_validate(env, &error));
+  g_assert_no_error(error);
+  farceur_envelope_add_rcpt(env, "c@c.example\r\nDATA");
+  g_assert_false(farceur_envelope_validate(env, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+}
+
+static void
+test_withheld(void)
+{
+  g_autoptr(GMimeMessage) msg = parse_message("From: a@a.example\nBcc: b@b.example\n"
+                                              "return-path: <a@a.example>\nTo: c@c.example\n"
+                                              "BCC: d@d.example\nResent-Bcc: e@e.example\n"
+                                              "Subject: x\n\nx\n");
+
+  g_assert_true(farceur_envelope_field_is_withheld("bcc"));
+  g_assert_true(farceur_envelope_field_is_withheld("Return-Path"));
+  g_assert_false(farceur_envelope_field_is_withheld("Cc"));
+  farceur_envelope_strip_withheld(GMIME_OBJECT(msg));
+  g_assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), "Bcc"));
+  g_assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), "Resent-Bcc"));
+  g_assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), "Return-Path"));
+  g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg), "To"), ==, "c@c.example");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -100,5 +138,7 @@ main(int argc, char **argv)
   g_test_add_func("/envelope/resent-block", test_resent_block);
   g_test_add_func("/envelope/no-recipient", test_no_recipient);
   g_test_add_func("/envelope/check-address", test_check_address);
+  g_test_add_func("/envelope/validate", test_validate);
+  g_test_add_func("/envelope/withheld", test_withheld);
   return g_test_run();
 }

@@ -22,6 +22,10 @@ void farceur_envelope_free(FarceurEnvelope *envelope);
 void farceur_envelope_add_rcpt(FarceurEnvelope *envelope, const char *addr);
 
 gboolean farceur_envelope_check_address(const char *addr, GError **error);
+gboolean farceur_envelope_validate(const FarceurEnvelope *envelope, GError **error);
+
+gboolean farceur_envelope_field_is_withheld(const char *name);
+void farceur_envelope_strip_withheld(GMimeObject *object);
 
 FarceurEnvelope *farceur_envelope_from_message(GMimeMessage *message, GError **error);
 

@@ -11,6 +11,14 @@
 #define ENVELOPE_MAX_LOCAL 64   /* RFC 5321 4.5.3.1.1 */
 #define ENVELOPE_MAX_DOMAIN 255 /* RFC 5321 4.5.3.1.2 */
 
+/* The header fields that never leave with a message (SPEC.md, Envelope
+ * rules): the blind copies and the return path a delivering MTA writes. */
+static const char *const envelope_withheld[] = {
+  "Bcc",
+  "Resent-Bcc",
+  "Return-Path",
+};
+
 FarceurEnvelope *
 farceur_envelope_new(const char *mail_from)
 {
@@ -134,26 +142,93 @@ farceur_envelope_check_address(const char *addr, GError **error)
   return envelope_check_local(addr, at, error) && envelope_check_domain(addr, at + 1, error);
 }
 
-/* Appends every mailbox of @list, descending into groups. */
 static gboolean
-envelope_add_list(FarceurEnvelope *envelope, InternetAddressList *list, GError **error)
+envelope_no_rcpt(GError **error, const char *where)
+{
+  if (where != NULL)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "message has no recipient in %s", where);
+  else
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "envelope has no recipient");
+  return FALSE;
+}
+
+/* farceur_envelope_validate(), naming @where the recipients come from
+ * ("To, Cc or Bcc") when there is none. */
+static gboolean
+envelope_validate(const FarceurEnvelope *envelope, const char *where, GError **error)
+{
+  if (!farceur_envelope_check_address(envelope->mail_from, error))
+    return FALSE;
+  if (envelope->rcpt_to->len == 0)
+    return envelope_no_rcpt(error, where);
+  for (guint i = 0; i < envelope->rcpt_to->len; i++)
+    if (!farceur_envelope_check_address(envelope->rcpt_to->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * farceur_envelope_validate:
+ * @envelope: an envelope about to be used for MAIL FROM and RCPT TO
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * The one envelope check every transport runs: MAIL FROM (which may be
+ * "", the null reverse path) and every recipient pass
+ * farceur_envelope_check_address(), and there is at least one recipient.
+ *
+ * Returns: %TRUE when @envelope may be sent
+ */
+gboolean
+farceur_envelope_validate(const FarceurEnvelope *envelope, GError **error)
+{
+  return envelope_validate(envelope, NULL, error);
+}
+
+/**
+ * farceur_envelope_field_is_withheld:
+ * @name: a header field name, in any case
+ *
+ * Returns: %TRUE for a field that never leaves with the message (Bcc,
+ *   Resent-Bcc, Return-Path): every transport removes it
+ */
+gboolean
+farceur_envelope_field_is_withheld(const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(envelope_withheld); i++)
+    if (g_ascii_strcasecmp(name, envelope_withheld[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * farceur_envelope_strip_withheld:
+ * @object: a message (or a MIME part)
+ *
+ * Removes from @object every header field
+ * farceur_envelope_field_is_withheld() names.
+ */
+void
+farceur_envelope_strip_withheld(GMimeObject *object)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(envelope_withheld); i++)
+    while (g_mime_object_remove_header(object, envelope_withheld[i]))
+      ;
+}
+
+/* Appends every mailbox of @list, descending into groups. */
+static void
+envelope_add_list(FarceurEnvelope *envelope, InternetAddressList *list)
 {
   int n = list ? internet_address_list_length(list) : 0;
 
   for (int i = 0; i < n; i++) {
     InternetAddress *ia = internet_address_list_get_address(list, i);
-    if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-      InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
-      if (!envelope_add_list(envelope, members, error))
-        return FALSE;
-      continue;
-    }
-    const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-    if (!farceur_envelope_check_address(addr, error))
-      return FALSE;
-    farceur_envelope_add_rcpt(envelope, addr);
+    if (INTERNET_ADDRESS_IS_GROUP(ia))
+      envelope_add_list(envelope, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+    else
+      farceur_envelope_add_rcpt(envelope,
+                                internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
   }
-  return TRUE;
 }
 
 static InternetAddressList *
@@ -219,22 +294,17 @@ farceur_envelope_from_message(GMimeMessage *message, GError **error)
   g_autoptr(InternetAddressList) from = envelope_parse_header(object, names[1]);
   g_autofree char *mail_from = envelope_first_mailbox(sender);
   g_autoptr(FarceurEnvelope) envelope = NULL;
+  g_autofree char *where = g_strdup_printf("%s, %s or %s", names[2], names[3], names[4]);
 
   farceur_init();
   if (mail_from == NULL)
     mail_from = envelope_first_mailbox(from);
-  if (mail_from != NULL && !farceur_envelope_check_address(mail_from, error))
-    return NULL;
   envelope = farceur_envelope_new(mail_from);
   for (int i = 2; i < 5; i++) {
     g_autoptr(InternetAddressList) list = envelope_parse_header(object, names[i]);
-    if (!envelope_add_list(envelope, list, error))
-      return NULL;
+    envelope_add_list(envelope, list);
   }
-  if (envelope->rcpt_to->len == 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                "message has no recipient in %s, %s or %s", names[2], names[3], names[4]);
+  if (!envelope_validate(envelope, where, error))
     return NULL;
-  }
   return g_steal_pointer(&envelope);
 }

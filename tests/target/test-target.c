@@ -390,7 +390,7 @@ test_bad_envelope(void)
   g_assert_null(delivery);
   g_clear_error(&error);
   g_assert_false(farceur_target_deliver(target, empty, GMIME_OBJECT(msg), NULL, NULL, &error));
-  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_clear_error(&error);
   farceur_target_close(target, NULL, NULL);
   g_assert_false(farceur_target_deliver(target, bad, GMIME_OBJECT(msg), NULL, NULL, &error));

@@ -3,9 +3,10 @@
  * `farceur send` sends a message file's own octets (as sendmail -i and
  * msmtp do), changing only line ends and dot-stuffing on the wire, and
  * leaving out the header fields that must not leave: Bcc, Resent-Bcc and
- * Return-Path (SPEC.md, Envelope rules).  Signatures over the header (DKIM)
- * stay valid, and a 100 KB message costs one GMime parse in the first pass
- * instead of a parse and two serialisations.
+ * Return-Path (SPEC.md, Envelope rules; farceur_envelope_field_is_withheld()
+ * holds the list).  Signatures over the header (DKIM) stay valid, and a
+ * 100 KB message costs one GMime parse in the first pass instead of a parse
+ * and two serialisations.
  *
  * GMime's parser gives the offset of every header field it read
  * (g_mime_header_get_offset()); the end of a field is found here, by hand
@@ -19,22 +20,12 @@
 
 #include <string.h>
 
+#include <farceur/envelope.h>
 #include <farceur/gmime-autoptr.h>
 
 #include "batch-private.h"
 
 #define BATCH_FIELD_MAX (1024 * 1024) /* a longer field: let GMime handle it */
-
-static const char *const batch_stored_dropped[] = { "Bcc", "Resent-Bcc", "Return-Path" };
-
-static gboolean
-batch_stored_is_dropped(const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS(batch_stored_dropped); i++)
-    if (g_ascii_strcasecmp(name, batch_stored_dropped[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
 
 /* The octets of @stored from @offset (relative to its start) to the end of
  * the header field that starts there, read in 4 KiB pieces; FALSE when the
@@ -109,7 +100,7 @@ batch_stored_cuts(GMimeMessage *message, GMimeStream *stored, GArray **cuts)
     GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
     const char *name = g_mime_header_get_name(header);
     BatchCut cut;
-    if (!batch_stored_is_dropped(name))
+    if (!farceur_envelope_field_is_withheld(name))
       continue;
     if (!batch_stored_cut(stored, name, g_mime_header_get_offset(header) - stored->bound_start,
                           &cut))

@@ -181,18 +181,6 @@ farceur_batch_free(FarceurBatch *batch)
 
 /* ---- pass 1: read, derive, check, hash ---- */
 
-/* Bcc, Resent-Bcc and Return-Path never leave (SPEC.md, Envelope rules);
- * the target strips them too, but the hash must cover the bytes as sent. */
-static void
-batch_strip(GMimeMessage *message)
-{
-  static const char *names[] = { "Bcc", "Resent-Bcc", "Return-Path" };
-
-  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    while (g_mime_object_remove_header(GMIME_OBJECT(message), names[i]))
-      ;
-}
-
 /* SHA-256 and size of the message as GMime writes it, streamed into
  * inspect's digest sink (libcrypto's SHA-256 when built with it, 5x
  * GChecksum's here; nothing is held in memory). */
@@ -348,7 +336,9 @@ batch_item_measure(BatchItem *item, GMimeMessage *message, GMimeStream *stored, 
       item->stream = g_steal_pointer(&as_sent);
     return;
   }
-  batch_strip(message);
+  /* The fields that never leave: the target strips them too, but the hash
+   * must cover the bytes as sent. */
+  farceur_envelope_strip_withheld(GMIME_OBJECT(message));
   item->sha256 = batch_hash(message, &item->size);
   if (keep)
     item->message = g_object_ref(message);
@@ -532,7 +522,7 @@ batch_load_parsed(FarceurBatch *batch, BatchItem *item, GError **error)
   }
   if (strcmp(msg->source, item->source) != 0)
     return batch_changed(item, error);
-  batch_strip(msg->message);
+  farceur_envelope_strip_withheld(GMIME_OBJECT(msg->message));
   if (!batch_stamp_unchanged(&item->stamp, item->path)) {
     sha256 = batch_hash(msg->message, &size);
     if (strcmp(sha256, item->sha256) != 0)

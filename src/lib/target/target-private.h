@@ -7,10 +7,11 @@
  *
  * farceur_target_open() finds the backend by URL scheme, allocates the
  * FarceurTarget and calls ->open, which may store its state in ->priv.  The
- * generic layer (target.c) has already validated every envelope address
- * with farceur_envelope_check_address() and removed the Bcc, Resent-Bcc and
- * Return-Path headers before ->deliver or ->deliver_async is called (a
- * stream given to ->deliver_stream_async has them removed by its caller).
+ * generic layer (target.c) has already checked the envelope with
+ * farceur_envelope_validate() and removed the header fields that never leave
+ * (farceur_envelope_strip_withheld(): Bcc, Resent-Bcc, Return-Path) before
+ * ->deliver or ->deliver_async is called (a stream given to
+ * ->deliver_stream_async has them removed by its caller).
  *
  * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
  * both: target.c bridges the missing one (a sync backend completes an async

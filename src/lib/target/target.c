@@ -390,33 +390,13 @@ farceur_target_new(const char *url, GError **error)
   return parsed ? farceur_target_open(parsed, error) : NULL;
 }
 
-static gboolean
-target_check_envelope(const FarceurEnvelope *envelope, GError **error)
-{
-  if (!farceur_envelope_check_address(envelope->mail_from, error))
-    return FALSE;
-  if (envelope->rcpt_to->len == 0) {
-    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "envelope has no recipient");
-    return FALSE;
-  }
-  for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    if (!farceur_envelope_check_address(envelope->rcpt_to->pdata[i], error))
-      return FALSE;
-  return TRUE;
-}
-
 /* Checks the envelope and strips what must not leave (SPEC.md, Envelope rules). */
 static gboolean
 target_prepare(const FarceurEnvelope *envelope, GMimeObject *message, GError **error)
 {
-  if (!target_check_envelope(envelope, error))
+  if (!farceur_envelope_validate(envelope, error))
     return FALSE;
-  while (g_mime_object_remove_header(message, "Bcc"))
-    ;
-  while (g_mime_object_remove_header(message, "Resent-Bcc"))
-    ;
-  while (g_mime_object_remove_header(message, "Return-Path"))
-    ;
+  farceur_envelope_strip_withheld(message);
   return TRUE;
 }
 
@@ -629,7 +609,7 @@ farceur_target_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope
     target_deliver_parsed_async(target, envelope, stream, cancellable, callback, user_data);
     return;
   }
-  if (!target_check_open(target, &error) || !target_check_envelope(envelope, &error)) {
+  if (!target_check_open(target, &error) || !farceur_envelope_validate(envelope, &error)) {
     g_task_report_error(NULL, callback, user_data, farceur_target_deliver_stream_async, error);
     return;
   }
