@@ -21,6 +21,8 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/input.h>
 
+#include "error-text.h"
+
 #define INPUT_STDIN "-"
 #define INPUT_WARNING_ITEM_MAX 120 /* bytes of the offending value quoted in a warning */
 
@@ -48,7 +50,7 @@ input_compare_names(gconstpointer a, gconstpointer b)
 static gboolean
 input_fail_errno(GError **error, int code, const char *what, const char *path, int saved_errno)
 {
-  g_set_error(error, FARCEUR_ERROR, code, "%s '%s': %s", what, path, g_strerror(saved_errno));
+  farceur_set_errno_error(error, code, saved_errno, "%s '%s'", what, path);
   return FALSE;
 }
 
@@ -63,8 +65,9 @@ input_list_dir(GPtrArray *files, const char *dir, GError **error)
   const char *name;
 
   if (d == NULL) {
+    g_autofree char *why = farceur_file_error_text(local);
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read folder '%s': %s", dir,
-                local->message);
+                why);
     return FALSE;
   }
   while ((name = g_dir_read_name(d)) != NULL) {

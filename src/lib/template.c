@@ -11,6 +11,8 @@
 #include <farceur/error.h>
 #include <farceur/template.h>
 
+#include "error-text.h"
+
 #define TEMPLATE_MAX_SIZE (16 * 1024 * 1024)
 #define TEMPLATE_MAX_NAME 64 /* placeholder names */
 
@@ -460,21 +462,6 @@ farceur_template_parse(const char *text, gssize length, const char *file, const 
                              first_line ? first_line : 1, error);
 }
 
-/* GLib's "Failed to open file “x”: No such file or directory" in house
- * style: the path is already in the message. */
-static const char *
-template_file_error_text(const GError *error)
-{
-  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    return "no such file";
-  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
-      || g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_PERM))
-    return "permission denied";
-  if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR))
-    return "is a folder";
-  return "read error";
-}
-
 static char *
 template_read_file(const char *path, gsize *length, GError **error)
 {
@@ -484,8 +471,8 @@ template_read_file(const char *path, gsize *length, GError **error)
   if (!g_file_get_contents(path, &text, length, &local)) {
     int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? FARCEUR_ERROR_NOINPUT
                                                                         : FARCEUR_ERROR_IO;
-    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path,
-                template_file_error_text(local));
+    g_autofree char *why = farceur_file_error_text(local);
+    g_set_error(error, FARCEUR_ERROR, code, "cannot read template '%s': %s", path, why);
     return NULL;
   }
   if (*length > TEMPLATE_MAX_SIZE) {

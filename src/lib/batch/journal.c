@@ -12,6 +12,8 @@
 #include <farceur/error.h>
 #include <farceur/journal.h>
 
+#include "error-text.h"
+
 struct _FarceurJournal {
   char *path;
   int fd;
@@ -110,9 +112,8 @@ static gboolean
 journal_truncate(FarceurJournal *journal, gsize length, GError **error)
 {
   if (ftruncate(journal->fd, (off_t)length) < 0 || fsync(journal->fd) < 0) {
-    int saved = errno;
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "journal '%s': cannot cut torn line: %s",
-                journal->path, g_strerror(saved));
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "journal '%s': cannot cut torn line",
+                            journal->path);
     return FALSE;
   }
   return TRUE;
@@ -128,8 +129,8 @@ journal_load(FarceurJournal *journal, GError **error)
   guint n;
 
   if (!g_file_get_contents(journal->path, &text, &length, &local)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "journal '%s': %s", journal->path,
-                local->message);
+    g_autofree char *why = farceur_file_error_text(local);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "journal '%s': %s", journal->path, why);
     return FALSE;
   }
   if (memchr(text, '\0', length) != NULL)
@@ -151,23 +152,20 @@ journal_load(FarceurJournal *journal, GError **error)
 static gboolean
 journal_open_fd(FarceurJournal *journal, GError **error)
 {
-  int saved;
-
   journal->fd = g_open(journal->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (journal->fd < 0) {
-    saved = errno;
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "journal '%s': %s", journal->path,
-                g_strerror(saved));
+    farceur_set_errno_error(error, FARCEUR_ERROR_CANTCREAT, errno, "journal '%s'", journal->path);
     return FALSE;
   }
   /* Two runs appending to one journal would each resend what the other is
    * sending: refuse rather than interleave. */
   if (flock(journal->fd, LOCK_EX | LOCK_NB) < 0) {
-    saved = errno;
-    g_set_error(error, FARCEUR_ERROR,
-                saved == EWOULDBLOCK ? FARCEUR_ERROR_TEMPFAIL : FARCEUR_ERROR_IO,
-                "journal '%s': %s", journal->path,
-                saved == EWOULDBLOCK ? "in use by another farceur" : g_strerror(saved));
+    int saved = errno;
+    if (saved == EWOULDBLOCK)
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                  "journal '%s': in use by another farceur", journal->path);
+    else
+      farceur_set_errno_error(error, FARCEUR_ERROR_IO, saved, "journal '%s'", journal->path);
     return FALSE;
   }
   return TRUE;
@@ -253,9 +251,8 @@ journal_write_all(FarceurJournal *journal, const char *data, gsize length, GErro
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      int saved = errno;
-      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "journal '%s': cannot write: %s",
-                  journal->path, g_strerror(saved));
+      farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "journal '%s': cannot write",
+                              journal->path);
       return FALSE;
     }
     data += n;
@@ -293,9 +290,8 @@ farceur_journal_record(FarceurJournal *journal, const char *source, const char *
   if (!journal_write_all(journal, line->str, line->len, error))
     return FALSE;
   if (fsync(journal->fd) < 0) {
-    int saved = errno;
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "journal '%s': cannot sync: %s",
-                journal->path, g_strerror(saved));
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "journal '%s': cannot sync",
+                            journal->path);
     return FALSE;
   }
   for (guint i = 0; rcpts && rcpts[i]; i++)

@@ -17,6 +17,7 @@
 #include <farceur/init.h>
 
 #include "campaign-private.h"
+#include "error-text.h"
 
 typedef struct {
   const char *file;
@@ -469,23 +470,11 @@ farceur_campaign_read_file(const char *what, const char *path, char **text, gsiz
                            GError **error)
 {
   g_autoptr(GError) local = NULL;
-  const char *why;
+  g_autofree char *why = NULL;
 
   if (g_file_get_contents(path, text, length, &local))
     return TRUE;
-  switch (local->code) {
-    case G_FILE_ERROR_NOENT:
-      why = "no such file";
-      break;
-    case G_FILE_ERROR_ACCES:
-      why = "permission denied";
-      break;
-    case G_FILE_ERROR_ISDIR:
-      why = "is a folder";
-      break;
-    default:
-      why = local->message;
-  }
+  why = farceur_file_error_text(local);
   g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read %s '%s': %s", what, path,
               why);
   return FALSE;

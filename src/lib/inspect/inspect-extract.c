@@ -21,6 +21,7 @@
 #include <farceur/inspect.h>
 
 #include "inspect-private.h"
+#include "error-text.h"
 
 #define EXTRACT_NAME_MAX 200 /* bytes; NAME_MAX is 255, room for "-NNN" */
 #define EXTRACT_EXT_MAX 16
@@ -145,10 +146,7 @@ farceur_inspect_extractor_new(const char *dir, gboolean force, GError **error)
 
   if (g_mkdir_with_parents(dir, 0777) != 0
       || (fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0) {
-    int saved = errno;
-
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot use folder '%s': %s", dir,
-                g_strerror(saved));
+    farceur_set_errno_error(error, FARCEUR_ERROR_CANTCREAT, errno, "cannot use folder '%s'", dir);
     return NULL;
   }
   extractor = g_new0(FarceurInspectExtractor, 1);
@@ -222,10 +220,11 @@ extract_open(FarceurInspectExtractor *extractor, const char *name, GError **erro
   }
   if (fd < 0) {
     int saved = errno;
+    g_autofree char *why
+        = saved == ELOOP ? g_strdup("it is a symbolic link") : farceur_errno_text(saved);
 
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT, "cannot create '%s/%s': %s%s",
-                extractor->dir, name, saved == ELOOP ? "it is a symbolic link" : g_strerror(saved),
-                saved == EEXIST ? " (use --force to overwrite)" : "");
+                extractor->dir, name, why, saved == EEXIST ? " (use --force to overwrite)" : "");
   }
   return fd;
 }

@@ -9,6 +9,7 @@
 #include <farceur/gmime-autoptr.h>
 
 #include "target-private.h"
+#include "error-text.h"
 
 #define TARGET_FOLD_WIDTH 78
 
@@ -17,8 +18,10 @@ target_local_write_fail(GError **error, const char *what)
 {
   int saved = errno;
 
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write %s: %s", what,
-              saved ? g_strerror(saved) : "short write");
+  if (saved != 0)
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, saved, "cannot write %s", what);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write %s: short write", what);
   return FALSE;
 }
 

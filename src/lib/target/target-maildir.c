@@ -14,6 +14,7 @@
 #include <farceur/gmime-autoptr.h>
 
 #include "target-private.h"
+#include "error-text.h"
 
 typedef struct {
   char *dir;
@@ -26,8 +27,7 @@ static const char *const maildir_schemes[] = { "maildir", NULL };
 static gboolean
 maildir_fail(GError **error, int code, const char *what, const char *path, int saved_errno)
 {
-  g_set_error(error, FARCEUR_ERROR, code, "cannot %s '%s': %s", what, path,
-              g_strerror(saved_errno));
+  farceur_set_errno_error(error, code, saved_errno, "cannot %s '%s'", what, path);
   return FALSE;
 }
 

@@ -15,6 +15,7 @@
 #include <farceur/gmime-autoptr.h>
 
 #include "target-private.h"
+#include "error-text.h"
 
 #define MBOX_LOCK_TRIES 100 /* ... of MBOX_LOCK_WAIT_US each: 10 s */
 #define MBOX_LOCK_WAIT_US 100000
@@ -160,8 +161,7 @@ static const char *const mbox_schemes[] = { "mbox", NULL };
 static gboolean
 mbox_fail(GError **error, int code, const char *what, const char *path, int saved_errno)
 {
-  g_set_error(error, FARCEUR_ERROR, code, "cannot %s mbox '%s': %s", what, path,
-              g_strerror(saved_errno));
+  farceur_set_errno_error(error, code, saved_errno, "cannot %s mbox '%s'", what, path);
   return FALSE;
 }
 
