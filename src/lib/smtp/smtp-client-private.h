@@ -250,6 +250,7 @@ G_GNUC_INTERNAL void smtp_session_connect(FarceurSmtpClient *self, GTask *task,
                                           GSocketConnectable *address);
 G_GNUC_INTERNAL void smtp_session_connect_stream(FarceurSmtpClient *self, GTask *task,
                                                  GIOStream *stream, GSocketConnectable *identity);
+G_GNUC_INTERNAL void smtp_session_quit(FarceurSmtpClient *self);
 G_GNUC_INTERNAL void smtp_session_start_quit(FarceurSmtpClient *self);
 
 /* --- smtp-client-transaction.c --- */

@@ -370,6 +370,23 @@ smtp_session_start_quit(FarceurSmtpClient *self)
   smtp_io_send(self);
 }
 
+/* The QUIT asked for (self->quit): now when the session is ready, after
+ * the transactions asked for before it, or, never connected or broken,
+ * just close (success). */
+void
+smtp_session_quit(FarceurSmtpClient *self)
+{
+  if (smtp_io_is_busy(self))
+    return; /* smtp-client-transaction.c starts it when they are over */
+  if (self->state == SMTP_STATE_READY) {
+    smtp_session_start_quit(self);
+    return;
+  }
+  smtp_io_close_stream(self);
+  smtp_io_set_state(self, SMTP_STATE_CLOSED);
+  smtp_op_return_boolean(g_steal_pointer(&self->quit));
+}
+
 static void
 smtp_session_on_quit(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {

@@ -403,15 +403,7 @@ farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancella
     return;
   }
   client->quit = smtp_op_new(client, task);
-  if (smtp_io_is_busy(client))
-    return; /* after the transactions asked for before */
-  if (client->state == SMTP_STATE_READY) {
-    smtp_session_start_quit(client);
-    return;
-  }
-  smtp_io_close_stream(client); /* never connected, or broken: just close */
-  smtp_io_set_state(client, SMTP_STATE_CLOSED);
-  smtp_op_return_boolean(g_steal_pointer(&client->quit));
+  smtp_session_quit(client);
 }
 
 /**
