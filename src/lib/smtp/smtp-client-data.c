@@ -134,18 +134,11 @@ smtp_filter_lines_copy_run(SmtpFilterLines *self, char *o, const char *p, size_t
   return o;
 }
 
-static void
-smtp_filter_lines_run(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
-                      size_t *outlen, size_t *outprespace, gboolean last)
+/* Converts the octets from @p to @end; a CR at the very end is held, as
+ * its LF may open the next chunk. */
+static char *
+smtp_filter_lines_convert(SmtpFilterLines *self, char *o, const char *p, const char *end)
 {
-  SmtpFilterLines *self = (SmtpFilterLines *)filter;
-  const char *p = in, *end = in + len;
-  char *o;
-
-  /* each octet gives at most two; a CR held from the last chunk and the
-   * closing line end two more */
-  g_mime_filter_set_size(filter, 2 * len + 4, FALSE);
-  o = filter->outbuf;
   if (self->pending_cr && p < end) {
     self->pending_cr = FALSE;
     o = smtp_filter_lines_cr(self, o, *p == '\n');
@@ -167,12 +160,35 @@ smtp_filter_lines_run(GMimeFilter *filter, char *in, size_t len, size_t prespace
     if (*p == '\n')
       p++;
   }
-  if (last && self->pending_cr) { /* a CR ends it */
+  return o;
+}
+
+/* After the last chunk: the content ends with a line end. */
+static char *
+smtp_filter_lines_close(SmtpFilterLines *self, char *o)
+{
+  if (self->pending_cr) { /* a CR ends it */
     self->pending_cr = FALSE;
-    o = smtp_filter_lines_cr(self, o, FALSE);
-  } else if (last && self->line_len > 0) { /* it ends with a line end */
-    o = smtp_filter_lines_end(self, o);
+    return smtp_filter_lines_cr(self, o, FALSE);
   }
+  if (self->line_len > 0) /* it ends with a line end */
+    return smtp_filter_lines_end(self, o);
+  return o;
+}
+
+static void
+smtp_filter_lines_run(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                      size_t *outlen, size_t *outprespace, gboolean last)
+{
+  SmtpFilterLines *self = (SmtpFilterLines *)filter;
+  char *o;
+
+  /* each octet gives at most two; a CR held from the last chunk and the
+   * closing line end two more */
+  g_mime_filter_set_size(filter, 2 * len + 4, FALSE);
+  o = smtp_filter_lines_convert(self, filter->outbuf, in, in + len);
+  if (last)
+    o = smtp_filter_lines_close(self, o);
   *out = filter->outbuf;
   *outlen = (size_t)(o - filter->outbuf);
   *outprespace = filter->outpre;

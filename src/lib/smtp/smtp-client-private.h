@@ -1,4 +1,21 @@
-/* Internals shared by the smtp-client*.c files; never installed. */
+/* Internals shared by the smtp-client*.c files; never installed.
+ *
+ * The client's files, each calling only the ones below it:
+ *
+ *   smtp-client.c              the FarceurSmtpClient object: configuration,
+ *                              connect/send/quit _async/_finish
+ *   smtp-client-transaction.c  smtp_tx_*: MAIL..RSET, LMTP, pipelining
+ *   smtp-client-session.c      smtp_session_*: connect, TLS, greeting,
+ *                              EHLO/HELO, STARTTLS, QUIT; the extensions
+ *   smtp-client-auth.c         smtp_auth_*: AUTH and its SASL payloads
+ *   smtp-client-io.c           smtp_io_*: the I/O core (queue, write, read,
+ *                              timer, failure, reply dispatch)
+ *   smtp-client-data.c         farceur_smtp_data_*: the message's wire form
+ *   smtp-reply.c               the reply parser (public, <farceur/smtp-reply.h>)
+ *
+ * The core never names a protocol function: each protocol file hands it
+ * the reply handlers of the states it drives (smtp_io_register()).
+ */
 #pragma once
 
 #include <gmime/gmime.h>
@@ -16,7 +33,9 @@ G_BEGIN_DECLS
 /* Spooled content goes out in writes of this size. */
 #define SMTP_DATA_CHUNK (64 * 1024)
 
-/* What the serialisation filters saw (smtp-client-data.c). */
+/* --- smtp-client-data.c: the message's wire form (a leaf) --- */
+
+/* What the serialisation filters saw. */
 typedef struct {
   gboolean eightbit_header;
   gboolean eightbit_body;
@@ -51,17 +70,12 @@ G_GNUC_INTERNAL gboolean farceur_smtp_data_prepare(GMimeObject *message, gboolea
 G_GNUC_INTERNAL gboolean farceur_smtp_data_prepare_stream(GMimeStream *stream, gboolean eightbit_ok,
                                                           SmtpData *data, GError **error);
 
-G_GNUC_INTERNAL char *farceur_smtp_auth_plain(const char *user, const char *password);
-G_GNUC_INTERNAL char *farceur_smtp_auth_cram_md5(const char *user, const char *password,
-                                                 const char *challenge_b64, GError **error);
-G_GNUC_INTERNAL char *farceur_smtp_auth_base64(const char *text);
-
-/* --- the client's insides, shared by smtp-client.c (connection, I/O,
- * session setup) and smtp-client-transaction.c (mail transactions) --- */
+/* --- the client's insides ---------------------------------------------- */
 
 /* The client's states, in the order a session goes through them.  Each
- * waiting state has one reply handler (smtp_client_handlers[] in
- * smtp-client.c); MAIL..RSET are "busy": a transaction is under way.
+ * waiting state has one reply handler, which the file driving that state
+ * hands to the core (smtp_io_register()); MAIL..RSET are "busy": a
+ * transaction is under way.
  *
  *   DISCONNECTED -> CONNECTING -> [TLS_HANDSHAKE] -> GREETING -> EHLO
  *     (-> HELO) (-> STARTTLS -> TLS_HANDSHAKE -> EHLO) (-> AUTH) -> READY
@@ -133,6 +147,17 @@ typedef struct {
   guint8 *chunk;        /* SMTP_DATA_CHUNK octets read from a spool file */
 } SmtpTransaction;
 
+/* What the core calls in the protocol files, without naming them. */
+typedef void (*SmtpReplyHandler)(FarceurSmtpClient *self, FarceurSmtpReply *reply);
+typedef void (*SmtpIoFunc)(FarceurSmtpClient *self);
+typedef void (*SmtpAbandonFunc)(SmtpTransaction *tx, GQueue *queued, const GError *error);
+
+/* One row of the handler table: the reply to @state goes to @handler. */
+typedef struct {
+  SmtpState state;
+  SmtpReplyHandler handler;
+} SmtpHandlerRow;
+
 struct _FarceurSmtpClient {
   GObject parent_instance;
 
@@ -149,8 +174,10 @@ struct _FarceurSmtpClient {
   guint timeout_ms; /* 0: the RFC 5321 defaults */
   gboolean pipelining_allowed;
 
-  /* I/O */
+  /* I/O (smtp-client-io.c) */
   SmtpState state;
+  SmtpReplyHandler handlers[SMTP_N_STATES]; /* filled by the protocol files */
+  SmtpAbandonFunc abandon;                  /* set by smtp-client-transaction.c */
   char *server_name;
   GSocketConnectable *identity;
   GIOStream *stream;
@@ -160,6 +187,8 @@ struct _FarceurSmtpClient {
   FarceurSmtpReplyParser *parser;
   GByteArray *outbuf;
   char inbuf[16384];
+  SmtpIoFunc write_done; /* smtp_io_write(): what follows the write */
+  const char *write_doing;
   GError *closing; /* why the session ends after this reply (421, RSET refused) */
 
   /* operations: a connect or QUIT in progress; a QUIT asked for while
@@ -175,37 +204,61 @@ struct _FarceurSmtpClient {
   guint auth_step;
 };
 
-G_GNUC_INTERNAL void smtp_client_set_state(FarceurSmtpClient *self, SmtpState state);
-G_GNUC_INTERNAL void smtp_client_queue(FarceurSmtpClient *self, const char *line,
-                                       const char *shown);
-G_GNUC_INTERNAL void smtp_client_send(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_client_write_ready_cb(GObject *source, GAsyncResult *res, gpointer data);
-G_GNUC_INTERNAL void smtp_client_wait(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_client_fail(FarceurSmtpClient *self, GError *error);
-G_GNUC_INTERNAL void smtp_client_start_timer(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_client_stop_timer(FarceurSmtpClient *self);
-G_GNUC_INTERNAL GError *smtp_client_io_error(FarceurSmtpClient *self, GError *error,
-                                             const char *doing);
-G_GNUC_INTERNAL void smtp_client_transcript(FarceurSmtpClient *self, const char *prefix,
-                                            const char *line);
-G_GNUC_INTERNAL gboolean smtp_client_is_busy(FarceurSmtpClient *self);
+/* --- smtp-client-io.c: the I/O core --- */
+
+G_GNUC_INTERNAL void smtp_io_class_init(GObjectClass *klass);
+G_GNUC_INTERNAL void smtp_io_register(FarceurSmtpClient *self, const SmtpHandlerRow *rows,
+                                      gsize n_rows);
+G_GNUC_INTERNAL void smtp_io_set_abandon(FarceurSmtpClient *self, SmtpAbandonFunc abandon);
+G_GNUC_INTERNAL const char *smtp_io_state_name(SmtpState state);
+G_GNUC_INTERNAL void smtp_io_set_state(FarceurSmtpClient *self, SmtpState state);
+G_GNUC_INTERNAL gboolean smtp_io_is_busy(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_transcript(FarceurSmtpClient *self, const char *prefix,
+                                        const char *line);
+G_GNUC_INTERNAL void smtp_io_start_timer(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_stop_timer(FarceurSmtpClient *self);
+G_GNUC_INTERNAL GError *smtp_io_error(FarceurSmtpClient *self, GError *error, const char *doing);
 G_GNUC_INTERNAL SmtpOp *smtp_op_new(FarceurSmtpClient *self, GTask *task);
 G_GNUC_INTERNAL GTask *smtp_op_finish(SmtpOp *op);
-G_GNUC_INTERNAL int smtp_client_reply_error_code(const FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_set_closing(FarceurSmtpClient *self, int code, const char *what,
-                                             const FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_close_stream(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_client_on_mail(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_on_rcpt(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_on_data(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_on_dot(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_on_rset(FarceurSmtpClient *self, FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_tx_failed(FarceurSmtpClient *self, const char *what,
-                                           const FarceurSmtpReply *reply);
-G_GNUC_INTERNAL void smtp_client_tx_return(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_client_tx_abandon(SmtpTransaction *tx, const GError *error);
-G_GNUC_INTERNAL void smtp_client_start_quit(FarceurSmtpClient *self);
-G_GNUC_INTERNAL void smtp_transaction_free(SmtpTransaction *tx);
-G_GNUC_INTERNAL const char *smtp_client_state_name(SmtpState state);
+G_GNUC_INTERNAL void smtp_op_return_boolean(SmtpOp *op);
+G_GNUC_INTERNAL void smtp_io_ready(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_close_stream(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_closed(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_fail(FarceurSmtpClient *self, GError *error);
+G_GNUC_INTERNAL GError *smtp_io_reply_error(FarceurSmtpClient *self, int code, const char *what,
+                                            const FarceurSmtpReply *reply);
+G_GNUC_INTERNAL int smtp_io_reply_error_code(const FarceurSmtpReply *reply);
+G_GNUC_INTERNAL void smtp_io_fail_reply(FarceurSmtpClient *self, int code, const char *what,
+                                        const FarceurSmtpReply *reply);
+G_GNUC_INTERNAL void smtp_io_set_closing(FarceurSmtpClient *self, int code, const char *what,
+                                         const FarceurSmtpReply *reply);
+G_GNUC_INTERNAL void smtp_io_queue(FarceurSmtpClient *self, const char *line, const char *shown);
+G_GNUC_INTERNAL void smtp_io_send(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_write(FarceurSmtpClient *self, const guint8 *data, gsize len,
+                                   const char *doing, SmtpIoFunc done);
+G_GNUC_INTERNAL void smtp_io_wait(FarceurSmtpClient *self);
+
+/* --- smtp-client-auth.c --- */
+
+G_GNUC_INTERNAL void smtp_auth_register(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_auth_begin(FarceurSmtpClient *self);
+
+/* --- smtp-client-session.c --- */
+
+G_GNUC_INTERNAL void smtp_session_register(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_session_connect(FarceurSmtpClient *self, GTask *task,
+                                          GSocketConnectable *address);
+G_GNUC_INTERNAL void smtp_session_connect_stream(FarceurSmtpClient *self, GTask *task,
+                                                 GIOStream *stream, GSocketConnectable *identity);
+G_GNUC_INTERNAL void smtp_session_quit(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_session_start_quit(FarceurSmtpClient *self);
+
+/* --- smtp-client-transaction.c --- */
+
+G_GNUC_INTERNAL void smtp_tx_register(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_tx_submit(FarceurSmtpClient *self, const FarceurEnvelope *envelope,
+                                    GMimeObject *message, GMimeStream *stream,
+                                    FarceurSmtpCommitFunc commit, gpointer commit_data,
+                                    GTask *task);
 
 G_END_DECLS

@@ -1,0 +1,410 @@
+/* The SMTP session, above the I/O core: connecting (TCP, a given stream,
+ * implicit TLS), the greeting, EHLO/LHLO (HELO when refused), STARTTLS and
+ * its handshake, handing over to AUTH (smtp-client-auth.c), QUIT; and what
+ * the server said about the connection (its extensions, SIZE, TLS, AUTH).
+ *
+ * Each waiting state has a send step (queue its command, smtp_io_send())
+ * and a reply handler, registered with the core by smtp_session_register().
+ */
+#include "config.h"
+
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <farceur/error.h>
+#include <farceur/smtp-client.h>
+
+#include "smtp-client-private.h"
+
+/* --- connection state --------------------------------------------------- */
+
+static void
+smtp_session_forget(FarceurSmtpClient *self)
+{
+  g_hash_table_remove_all(self->conn.extensions);
+  self->conn.max_size = 0;
+}
+
+/* EHLO lines after the first: "KEYWORD params"; lines that are not a
+ * keyword (binary junk, over-long garbage) are ignored. */
+static void
+smtp_session_parse_extensions(FarceurSmtpClient *self, const FarceurSmtpReply *reply)
+{
+  for (guint i = 1; reply->lines[i] != NULL; i++) {
+    const char *line = reply->lines[i];
+    gsize klen = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
+    const char *params = line + klen;
+
+    if (klen == 0 || (*params != '\0' && *params != ' '))
+      continue;
+    while (*params == ' ')
+      params++;
+    g_hash_table_replace(self->conn.extensions, g_ascii_strup(line, (gssize)klen),
+                         g_strdup(params));
+  }
+  if (g_hash_table_contains(self->conn.extensions, "SIZE"))
+    self->conn.max_size
+        = g_ascii_strtoull(g_hash_table_lookup(self->conn.extensions, "SIZE"), NULL, 10);
+}
+
+/**
+ * farceur_smtp_client_has_extension:
+ * @client: a client
+ * @keyword: an EHLO keyword ("PIPELINING", "SIZE", ...), any case
+ *
+ * Returns: %TRUE when the server's last EHLO offered @keyword
+ */
+gboolean
+farceur_smtp_client_has_extension(FarceurSmtpClient *client, const char *keyword)
+{
+  g_autofree char *upper = g_ascii_strup(keyword, -1);
+
+  return g_hash_table_contains(client->conn.extensions, upper);
+}
+
+/**
+ * farceur_smtp_client_get_max_size:
+ * @client: a client
+ *
+ * Returns: the SIZE the server announced, 0 when none
+ */
+guint64
+farceur_smtp_client_get_max_size(FarceurSmtpClient *client)
+{
+  return client->conn.max_size;
+}
+
+/**
+ * farceur_smtp_client_is_tls:
+ * @client: a client
+ *
+ * Returns: %TRUE once TLS is up (implicit or after STARTTLS)
+ */
+gboolean
+farceur_smtp_client_is_tls(FarceurSmtpClient *client)
+{
+  return client->conn.tls;
+}
+
+/**
+ * farceur_smtp_client_is_authenticated:
+ * @client: a client
+ *
+ * Returns: %TRUE once AUTH succeeded
+ */
+gboolean
+farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
+{
+  return client->conn.authenticated;
+}
+
+/**
+ * farceur_smtp_client_get_greeting:
+ * @client: a client
+ *
+ * Returns: (transfer none) (nullable): the server's greeting
+ */
+const FarceurSmtpReply *
+farceur_smtp_client_get_greeting(FarceurSmtpClient *client)
+{
+  return client->conn.greeting;
+}
+
+/* --- greeting, EHLO, HELO ----------------------------------------------- */
+
+static void
+smtp_session_send_ehlo(FarceurSmtpClient *self)
+{
+  g_autofree char *line = g_strdup_printf("%s %s", self->lmtp ? "LHLO" : "EHLO", self->helo);
+
+  smtp_io_set_state(self, SMTP_STATE_EHLO);
+  smtp_io_queue(self, line, NULL);
+  smtp_io_send(self);
+}
+
+static void
+smtp_session_on_greeting(FarceurSmtpClient *self, FarceurSmtpReply *reply)
+{
+  self->conn.greeting = farceur_smtp_reply_copy(reply);
+  if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
+    smtp_io_fail_reply(self, smtp_io_reply_error_code(reply), "greeting refused", reply);
+    return;
+  }
+  smtp_session_send_ehlo(self);
+}
+
+/* After EHLO or HELO: STARTTLS as the security setting asks, else AUTH
+ * when credentials were set, else the session is ready. */
+static void
+smtp_session_after_hello(FarceurSmtpClient *self)
+{
+  gboolean offered = g_hash_table_contains(self->conn.extensions, "STARTTLS");
+  gboolean want = self->security == FARCEUR_SMTP_SECURITY_STARTTLS
+                  || (self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC && offered);
+
+  if (!self->conn.tls && want && !offered) {
+    smtp_io_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_NOPERM,
+                                   "smtp server '%s': STARTTLS required but not offered",
+                                   self->server_name));
+    return;
+  }
+  if (!self->conn.tls && want) {
+    smtp_io_set_state(self, SMTP_STATE_STARTTLS);
+    smtp_io_queue(self, "STARTTLS", NULL);
+    smtp_io_send(self);
+    return;
+  }
+  if (self->user != NULL && !self->conn.authenticated) {
+    smtp_auth_begin(self);
+    return;
+  }
+  smtp_io_ready(self);
+}
+
+static void
+smtp_session_on_ehlo(FarceurSmtpClient *self, FarceurSmtpReply *reply)
+{
+  if (FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
+    smtp_session_parse_extensions(self, reply);
+    smtp_session_after_hello(self);
+    return;
+  }
+  if (!FARCEUR_SMTP_REPLY_IS_PERMANENT(reply) || self->lmtp) {
+    smtp_io_fail_reply(self, smtp_io_reply_error_code(reply),
+                       self->lmtp ? "LHLO refused" : "EHLO refused", reply);
+    return;
+  }
+  g_autofree char *line = g_strdup_printf("HELO %s", self->helo);
+
+  smtp_io_set_state(self, SMTP_STATE_HELO);
+  smtp_io_queue(self, line, NULL);
+  smtp_io_send(self);
+}
+
+static void
+smtp_session_on_helo(FarceurSmtpClient *self, FarceurSmtpReply *reply)
+{
+  if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
+    smtp_io_fail_reply(self, smtp_io_reply_error_code(reply), "HELO refused", reply);
+    return;
+  }
+  smtp_session_forget(self); /* no ESMTP: no extension, no parameter */
+  smtp_session_after_hello(self);
+}
+
+/* --- TLS ---------------------------------------------------------------- */
+
+static gboolean
+smtp_session_accept_certificate_cb(GTlsConnection *conn, GTlsCertificate *cert,
+                                   GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE; /* connected only when --insecure was given */
+}
+
+static void
+smtp_session_handshake_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  FarceurSmtpClient *self = data;
+  GError *error = NULL;
+
+  smtp_io_stop_timer(self);
+  if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error)) {
+    g_object_unref(source);
+    smtp_io_fail(self, smtp_io_error(self, error, "negotiating TLS"));
+    return;
+  }
+  g_clear_object(&self->stream);
+  self->stream = G_IO_STREAM(source);
+  self->conn.tls = TRUE;
+  if (self->conn.greeting == NULL) { /* implicit TLS: the greeting comes now */
+    smtp_io_set_state(self, SMTP_STATE_GREETING);
+    smtp_io_wait(self);
+    return;
+  }
+  smtp_session_forget(self);
+  smtp_session_send_ehlo(self);
+}
+
+static void
+smtp_session_start_tls(FarceurSmtpClient *self)
+{
+  GError *error = NULL;
+  GIOStream *tls = g_tls_client_connection_new(self->stream, self->identity, &error);
+
+  if (tls == NULL) {
+    smtp_io_fail(self, smtp_io_error(self, error, "starting TLS"));
+    return;
+  }
+  if (self->tls_database != NULL)
+    g_tls_connection_set_database(G_TLS_CONNECTION(tls), self->tls_database);
+  if (self->tls_insecure)
+    g_signal_connect(tls, "accept-certificate", G_CALLBACK(smtp_session_accept_certificate_cb),
+                     NULL);
+  smtp_io_set_state(self, SMTP_STATE_TLS_HANDSHAKE);
+  smtp_io_start_timer(self);
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, self->io_cancellable,
+                                   smtp_session_handshake_ready_cb, self);
+}
+
+static void
+smtp_session_on_starttls(FarceurSmtpClient *self, FarceurSmtpReply *reply)
+{
+  if (reply->code != 220) {
+    smtp_io_fail_reply(self, FARCEUR_ERROR_NOPERM, "STARTTLS refused", reply);
+    return;
+  }
+  /* Anything the server sent after its 220 was sent in plaintext and would
+   * be read as if it came over TLS (CVE-2011-0411 and kin): abort. */
+  if (!farceur_smtp_reply_parser_is_empty(self->parser)) {
+    smtp_io_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL,
+                                   "smtp server '%s': data after the STARTTLS 220 reply "
+                                   "(command injection?); aborting",
+                                   self->server_name));
+    return;
+  }
+  smtp_session_start_tls(self);
+}
+
+/* --- connecting --------------------------------------------------------- */
+
+static gboolean
+smtp_session_is_loopback(GSocketConnection *conn)
+{
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(conn, NULL);
+
+  if (G_IS_INET_SOCKET_ADDRESS(remote))
+    return g_inet_address_get_is_loopback(
+        g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+  return remote != NULL && !G_IS_INET_SOCKET_ADDRESS(remote); /* a unix socket is local */
+}
+
+/* After the TCP connect (or with a given stream): TLS first, or the greeting. */
+static void
+smtp_session_connected(FarceurSmtpClient *self)
+{
+  if (self->security == FARCEUR_SMTP_SECURITY_TLS) {
+    smtp_session_start_tls(self);
+    return;
+  }
+  smtp_io_set_state(self, SMTP_STATE_GREETING);
+  smtp_io_wait(self);
+}
+
+static void
+smtp_session_connect_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  FarceurSmtpClient *self = data;
+  GError *error = NULL;
+  GSocketConnection *conn;
+
+  smtp_io_stop_timer(self);
+  conn = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), res, &error);
+  if (conn == NULL) {
+    smtp_io_fail(self, smtp_io_error(self, error, "connecting"));
+    return;
+  }
+  self->stream = G_IO_STREAM(conn);
+  self->conn.loopback = smtp_session_is_loopback(conn);
+  if (G_IS_TCP_CONNECTION(conn)) /* our writes are whole commands or whole messages */
+    g_socket_set_option(g_socket_connection_get_socket(conn), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  smtp_session_connected(self);
+}
+
+/* The connect operation @task starts, or is refused (and returned). */
+static gboolean
+smtp_session_begin(FarceurSmtpClient *self, GTask *task, GSocketConnectable *identity)
+{
+  if (self->state != SMTP_STATE_DISCONNECTED) {
+    g_task_return_new_error(task, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                            "smtp client: connect called twice");
+    g_object_unref(task);
+    return FALSE;
+  }
+  self->op = smtp_op_new(self, task);
+  self->identity = identity ? g_object_ref(identity) : NULL;
+  self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
+  return TRUE;
+}
+
+/* Connect to @address for @task (transfer full); the session follows. */
+void
+smtp_session_connect(FarceurSmtpClient *self, GTask *task, GSocketConnectable *address)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new();
+
+  if (!smtp_session_begin(self, task, address))
+    return;
+  g_socket_client_set_enable_proxy(socket_client, FALSE); /* an HTTP proxy is no SMTP relay */
+  smtp_io_set_state(self, SMTP_STATE_CONNECTING);
+  smtp_io_start_timer(self);
+  g_socket_client_connect_async(socket_client, address, self->io_cancellable,
+                                smtp_session_connect_ready_cb, self);
+}
+
+/* The session over a stream the caller connected; it counts as local. */
+void
+smtp_session_connect_stream(FarceurSmtpClient *self, GTask *task, GIOStream *stream,
+                            GSocketConnectable *identity)
+{
+  if (!smtp_session_begin(self, task, identity))
+    return;
+  self->stream = g_object_ref(stream);
+  self->conn.loopback = TRUE;
+  smtp_session_connected(self);
+}
+
+/* --- QUIT --------------------------------------------------------------- */
+
+/* The send step of the QUIT state, for the QUIT asked for (self->quit). */
+void
+smtp_session_start_quit(FarceurSmtpClient *self)
+{
+  self->op = g_steal_pointer(&self->quit);
+  smtp_io_set_state(self, SMTP_STATE_QUIT);
+  if (self->quit_sent_ahead) { /* it went out behind the last dot */
+    smtp_io_wait(self);
+    return;
+  }
+  smtp_io_queue(self, "QUIT", NULL);
+  smtp_io_send(self);
+}
+
+/* The QUIT asked for (self->quit): now when the session is ready, after
+ * the transactions asked for before it, or, never connected or broken,
+ * just close (success). */
+void
+smtp_session_quit(FarceurSmtpClient *self)
+{
+  if (smtp_io_is_busy(self))
+    return; /* smtp-client-transaction.c starts it when they are over */
+  if (self->state == SMTP_STATE_READY) {
+    smtp_session_start_quit(self);
+    return;
+  }
+  smtp_io_close_stream(self);
+  smtp_io_set_state(self, SMTP_STATE_CLOSED);
+  smtp_op_return_boolean(g_steal_pointer(&self->quit));
+}
+
+static void
+smtp_session_on_quit(FarceurSmtpClient *self, FarceurSmtpReply *reply)
+{
+  smtp_io_closed(self);
+}
+
+/* --- the rows handed to the core ---------------------------------------- */
+
+static const SmtpHandlerRow smtp_session_handlers[] = {
+  { SMTP_STATE_GREETING, smtp_session_on_greeting },
+  { SMTP_STATE_EHLO, smtp_session_on_ehlo },
+  { SMTP_STATE_HELO, smtp_session_on_helo },
+  { SMTP_STATE_STARTTLS, smtp_session_on_starttls },
+  { SMTP_STATE_QUIT, smtp_session_on_quit },
+};
+
+void
+smtp_session_register(FarceurSmtpClient *self)
+{
+  smtp_io_register(self, smtp_session_handlers, G_N_ELEMENTS(smtp_session_handlers));
+}
