@@ -32,6 +32,7 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/input.h>
 
+#include "error-text.h"
 #include "smtp-client-private.h"
 
 /* --- a GMimeFilter making lines SMTP's, and measuring them ------------- */
@@ -279,18 +280,19 @@ smtp_data_keep(SmtpDataScan *scan, const char *in, size_t len)
     if ((scan->spool = smtp_data_spool_new(&error)) == NULL
         || g_mime_stream_write(scan->spool, (const char *)scan->wire->data, scan->wire->len)
                != (ssize_t)scan->wire->len) {
-      smtp_data_keep_fail(scan, error ? error
-                                      : g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
-                                                    "message: cannot write its spool file: %s",
-                                                    g_strerror(errno)));
+      if (error == NULL)
+        farceur_set_errno_error(&error, FARCEUR_ERROR_IO, errno,
+                                "message: cannot write its spool file");
+      smtp_data_keep_fail(scan, error);
       return;
     }
     g_clear_pointer(&scan->wire, g_byte_array_unref);
   }
-  if (scan->spool != NULL && g_mime_stream_write(scan->spool, in, len) != (ssize_t)len)
-    smtp_data_keep_fail(scan,
-                        g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
-                                    "message: cannot write its spool file: %s", g_strerror(errno)));
+  if (scan->spool != NULL && g_mime_stream_write(scan->spool, in, len) != (ssize_t)len) {
+    farceur_set_errno_error(&error, FARCEUR_ERROR_IO, errno,
+                            "message: cannot write its spool file");
+    smtp_data_keep_fail(scan, error);
+  }
 }
 
 /* --- the last guard against smuggling, as a GMimeFilter that looks ----- */
@@ -521,8 +523,7 @@ smtp_data_finish(SmtpDataScan *scan, gboolean eightbit_ok, SmtpData *data, GErro
   if (scan->wire != NULL) {
     data->content = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&scan->wire));
   } else if (g_mime_stream_reset(scan->spool) == -1) { /* fs streams do not buffer */
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "message: cannot read its spool file: %s",
-                g_strerror(errno));
+    farceur_set_errno_error(error, FARCEUR_ERROR_IO, errno, "message: cannot read its spool file");
     return FALSE;
   } else {
     data->content = g_steal_pointer(&scan->spool);

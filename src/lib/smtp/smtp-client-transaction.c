@@ -125,21 +125,6 @@ smtp_tx_needs_utf8(const FarceurEnvelope *envelope, const SmtpData *data)
   return FALSE;
 }
 
-static gboolean
-smtp_tx_check_envelope(const FarceurEnvelope *envelope, GError **error)
-{
-  if (envelope->rcpt_to->len == 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "envelope: no recipient");
-    return FALSE;
-  }
-  if (envelope->mail_from[0] != '\0' && !farceur_envelope_check_address(envelope->mail_from, error))
-    return FALSE;
-  for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    if (!farceur_envelope_check_address(envelope->rcpt_to->pdata[i], error))
-      return FALSE;
-  return TRUE;
-}
-
 /* Everything we can refuse before a command goes out. */
 static gboolean
 smtp_tx_check(FarceurSmtpClient *self, SmtpTransaction *tx, GError **error)
@@ -181,7 +166,7 @@ smtp_tx_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GMimeO
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: quitting");
     return NULL;
   }
-  if (!smtp_tx_check_envelope(envelope, error))
+  if (!farceur_envelope_validate(envelope, error))
     return NULL;
   tx = g_new0(SmtpTransaction, 1);
   tx->envelope = farceur_envelope_copy(envelope);
