@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 
 #include "envelope.h"
 #include "journal.h"
@@ -168,6 +169,9 @@ gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_targ
 
 const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
 int farceur_batch_exit_status(const FarceurBatchSummary *summary);
+
+JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
+JsonNode *farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
 
