@@ -206,7 +206,7 @@ test_missing(void)
   g_assert_null(input);
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
   g_assert_nonnull(strstr(error->message, "'/nonexistent/farceur.eml'"));
-  g_assert_cmpint(farceur_error_to_exit_status(error), ==, 66);
+  g_assert_cmpint(farceur_error_classify(error), ==, FARCEUR_ERROR_NOINPUT);
 }
 
 /* A file that vanishes after listing is an error naming it; the rest still reads. */

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 
 #include "envelope.h"
 #include "journal.h"
@@ -87,7 +88,8 @@ const char *farceur_batch_state_to_string(FarceurBatchState state);
  * @delivery: (nullable): per-recipient outcomes of the last attempt, plus
  *   the recipients settled earlier (skipped ones are %FARCEUR_RCPT_ACCEPTED
  *   with the text "journal")
- * @error: (nullable): why it was not (fully) delivered
+ * @error: (nullable): why it was not (fully) delivered, %NULL when it was
+ *   delivered or skipped; farceur_error_classify() gives its category
  * @attempts: transactions tried
  * @seconds: time from the first attempt to the final outcome
  */
@@ -123,14 +125,13 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  * @unknown: ... whose fate is unknown
  * @skipped: ... settled by the journal
  * @rcpt_refused: recipients refused, counted one by one
- * @worst: (nullable): the most serious failure seen (the batch's exit status)
- * @worst_source: (nullable): the message it happened to
+ *
+ * The counts of a run; each message's outcome, and the error it stands for,
+ * goes to the result function (#FarceurBatchResult).
  */
 typedef struct {
   guint total, delivered, partial, refused, deferred, unknown, skipped;
   guint rcpt_refused;
-  GError *worst;
-  char *worst_source;
 } FarceurBatchSummary;
 
 typedef struct _FarceurBatch FarceurBatch;
@@ -167,7 +168,9 @@ gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_targ
                            gpointer target_data, GCancellable *cancellable, GError **error);
 
 const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
-int farceur_batch_exit_status(const FarceurBatchSummary *summary);
+
+JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
+JsonNode *farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
 

@@ -24,7 +24,8 @@ typedef void (*FarceurTranscriptFunc)(const char *line, gpointer user_data);
  * FarceurSmtpOptions:
  * @helo: (nullable): the EHLO/LHLO name; the host name when %NULL
  * @user: (nullable): AUTH user; the URL's user wins when both are given
- * @password: (nullable): AUTH password (from --password-command or FARCEUR_PASSWORD)
+ * @password: (nullable): AUTH password, copied (and wiped when the target is
+ *   freed); how to obtain it is the caller's business
  * @auth_mechanism: (nullable): PLAIN, LOGIN, CRAM-MD5; the best offered when %NULL
  * @tls_ca_file: (nullable): PEM file of the CAs to trust instead of the system's
  * @tls_insecure: skip certificate verification
@@ -72,7 +73,5 @@ void farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFu
 
 gboolean farceur_target_is_session(const FarceurTarget *target);
 void farceur_target_hint_last(FarceurTarget *target);
-
-char *farceur_password_get(const char *command, GError **error);
 
 G_END_DECLS

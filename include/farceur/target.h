@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 
 #include "envelope.h"
 
@@ -105,6 +106,8 @@ FarceurRcptOutcome *farceur_delivery_add(FarceurDelivery *delivery, const char *
                                          const char *text);
 guint farceur_delivery_count(const FarceurDelivery *delivery, FarceurRcptStatus status);
 const char *farceur_rcpt_status_to_string(FarceurRcptStatus status);
+JsonNode *farceur_rcpt_outcome_to_json(const FarceurRcptOutcome *outcome);
+JsonNode *farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery);
 
 typedef struct _FarceurTarget FarceurTarget;
 

@@ -1,4 +1,6 @@
-/* farceur command line: shared declarations of the command modules. */
+/* farceur command line: shared declarations of the command modules.  The
+ * helpers beside them: cli-status.h (exit statuses), cli-secret.h
+ * (passwords), cli-term.h (terminals), cli-output.h (standard output). */
 #pragma once
 
 #include <farceur/farceur.h>
@@ -11,7 +13,7 @@ typedef struct {
   CliCommandFunc run;
 } CliCommand;
 
-int cli_report_error(const char *command, GError *error);
-gboolean cli_parse(GOptionContext *context, int *argc, char ***argv, GError **error);
-gboolean cli_parse_vars(char **assignments, GHashTable *vars, GError **error);
 GOptionContext *cli_context_new(const char *command, const char *params, const char *summary);
+gboolean cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
+                   int *status);
+gboolean cli_parse_vars(char **assignments, GHashTable *vars, GError **error);

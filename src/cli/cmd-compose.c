@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "cli.h"
+#include "cli-status.h"
 #include "commands.h"
 
 typedef struct {
@@ -213,10 +214,11 @@ cli_cmd_compose(int argc, char **argv)
   g_autoptr(GOptionContext) context = compose_context_new(&opts);
   GError *error = NULL;
   gboolean ok;
+  int status;
 
-  if (!cli_parse(context, &argc, &argv, &error)) {
+  if (!cli_parse(context, "compose", &argc, &argv, &status)) {
     compose_options_clear(&opts);
-    return cli_report_error("compose", error);
+    return status;
   }
   if (argc != 2) {
     compose_options_clear(&opts);

@@ -1,10 +1,14 @@
 /* farceur inspect: the MIME tree, headers, envelope and parts of messages
  * (SPEC.md, inspect). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-output.h"
+#include "cli-status.h"
+#include "cli-term.h"
 #include "commands.h"
 
 typedef struct {
@@ -60,12 +64,11 @@ inspect_context_new(InspectOptions *opts)
   return context;
 }
 
+/* Reports a failure; the run goes on and exits with the most serious one. */
 static void
 inspect_fail(InspectOptions *opts, GError *error)
 {
-  int status = cli_report_error("inspect", error);
-
-  opts->status = MAX(opts->status, status);
+  opts->status = cli_status_worse(opts->status, cli_report_error("inspect", error));
 }
 
 /* --part without --extract: the decoded body alone on stdout. */
@@ -85,8 +88,7 @@ inspect_part_to_stdout(InspectOptions *opts, const FarceurInspectPart *part)
   content = g_mime_part_get_content(GMIME_PART(part->object));
   if (content
       && (g_mime_data_wrapper_write_to_stream(content, out) < 0 || g_mime_stream_flush(out) != 0))
-    inspect_fail(opts, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO,
-                                   "cannot write part %s to stdout", part->path));
+    inspect_fail(opts, cli_output_error(errno));
 }
 
 static void
@@ -128,10 +130,7 @@ inspect_show(InspectOptions *opts, const FarceurInspectMessage *msg, gboolean fi
   if (opts->extractor)
     inspect_extract(opts, msg, report);
   if (opts->json) {
-    g_autoptr(JsonNode) node = farceur_inspect_message_to_json(msg);
-    g_autofree char *line = json_to_string(node, FALSE);
-
-    printf("%s\n", line);
+    cli_output_json(farceur_inspect_message_to_json(msg));
   } else {
     g_autofree char *text = farceur_inspect_message_format(msg, opts->format);
 
@@ -182,19 +181,18 @@ inspect_input(InspectOptions *opts, const char *arg, guint *count)
     }
     inspect_one(opts, msg, (*count)++ == 0);
     farceur_input_message_free(msg);
-    fflush(stdout);
+    cli_output_flush();
   }
 }
 
 static FarceurInspectFormatFlags
 inspect_format_for_stdout(void)
 {
-  const char *term = g_getenv("TERM");
+  CliTermStyle style;
 
-  if (!isatty(STDOUT_FILENO) || (term && strcmp(term, "dumb") == 0))
-    return FARCEUR_INSPECT_FORMAT_PLAIN;
-  return (g_getenv("NO_COLOR") ? 0 : FARCEUR_INSPECT_FORMAT_COLOUR)
-         | (g_get_charset(NULL) ? FARCEUR_INSPECT_FORMAT_GLYPHS : 0);
+  cli_term_style(STDOUT_FILENO, NULL, &style, NULL);
+  return FARCEUR_INSPECT_FORMAT_PLAIN | (style.colour ? FARCEUR_INSPECT_FORMAT_COLOUR : 0)
+         | (style.glyphs ? FARCEUR_INSPECT_FORMAT_GLYPHS : 0);
 }
 
 static int
@@ -223,12 +221,11 @@ cli_cmd_inspect(int argc, char **argv)
 {
   InspectOptions opts = { 0 };
   g_autoptr(GOptionContext) context = inspect_context_new(&opts);
-  GError *error = NULL;
   int status;
 
-  if (!cli_parse(context, &argc, &argv, &error)) {
+  if (!cli_parse(context, "inspect", &argc, &argv, &status)) {
     inspect_options_clear(&opts);
-    return cli_report_error("inspect", error);
+    return status;
   }
   if (opts.force && !opts.extract) {
     inspect_options_clear(&opts);

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-output.h"
+#include "cli-secret.h"
+#include "cli-status.h"
 #include "commands.h"
 
 typedef struct {
@@ -337,65 +340,44 @@ prank_print_group(const FarceurPrankGroup *group, guint n_groups, gboolean dry_r
 }
 
 static void
-prank_print_json(const FarceurCampaign *campaign, const FarceurPrankGroup *group)
-{
-  g_autoptr(JsonNode) node = farceur_prank_group_to_json(campaign, group);
-  g_autofree char *text = json_to_string(node, FALSE);
-
-  printf("%s\n", text);
-}
-
-static void
 prank_report(const FarceurCampaign *campaign, const FarceurPrankGroup *group, const PrankOptions *o)
 {
   GPtrArray *groups = farceur_campaign_get_groups(campaign);
 
   if (o->json)
-    prank_print_json(campaign, group);
+    cli_output_json(farceur_prank_group_to_json(campaign, group));
   else
     prank_print_group(group, groups->len, o->dry_run);
-  fflush(stdout);
+  cli_output_flush();
 }
 
 /* ---- running ---- */
-
-/* Keeps the most serious failure: anything over a temporary one. */
-static void
-prank_keep_worst(GError **worst, GError *error)
-{
-  if (*worst == NULL
-      || (g_error_matches(*worst, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL)
-          && !g_error_matches(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL))) {
-    g_clear_error(worst);
-    *worst = error;
-  } else {
-    g_error_free(error);
-  }
-}
 
 static gboolean
 prank_deliver(FarceurCampaign *campaign, FarceurTarget *target, const PrankOptions *o,
               GError **error)
 {
   GPtrArray *groups = farceur_campaign_get_groups(campaign);
-  GError *worst = NULL;
+  CliWorst worst = { 0 };
   guint delivered = 0;
 
   for (guint i = 0; i < groups->len; i++) {
-    GError *local = NULL;
+    g_autoptr(GError) local = NULL;
     if (farceur_campaign_deliver_group(campaign, groups->pdata[i], target, NULL, &local))
       delivered++;
     else
-      prank_keep_worst(&worst, local);
+      cli_worst_note(&worst, local, NULL);
     prank_report(campaign, groups->pdata[i], o);
   }
   if (!o->json)
     printf("\n%u of %u groups delivered to %s\n", delivered, groups->len,
            farceur_target_describe(target));
-  if (worst == NULL)
+  if (worst.error == NULL)
     return TRUE;
-  g_propagate_prefixed_error(
-      error, worst, "%u of %u groups not delivered: ", groups->len - delivered, groups->len);
+  g_propagate_prefixed_error(error, g_steal_pointer(&worst.error),
+                             "%u of %u groups not delivered: ", groups->len - delivered,
+                             groups->len);
+  cli_worst_clear(&worst);
   return FALSE;
 }
 
@@ -423,27 +405,18 @@ static gboolean
 prank_smtp_options(const FarceurCampaignConfig *config, FarceurTarget *target, GError **error)
 {
   FarceurSmtpOptions smtp = { 0 };
-  g_autofree char *password = NULL;
-  gboolean ok;
+  g_autoptr(CliSecret) password = NULL;
 
   if (!farceur_target_is_session(target))
     return TRUE;
-  if (config->user != NULL || farceur_target_get_url(target)->user != NULL) {
-    GError *local = NULL;
-    password = farceur_password_get(config->password_command, &local);
-    if (local != NULL) {
-      g_propagate_error(error, local);
-      return FALSE;
-    }
-  }
+  if ((config->user != NULL || farceur_target_get_url(target)->user != NULL)
+      && (password = cli_secret_get_password(config->password_command, error)) == NULL)
+    return FALSE;
   smtp.helo = config->helo;
   smtp.user = config->user;
   smtp.password = password;
   smtp.tls_ca_file = config->tls_ca;
-  ok = farceur_target_set_smtp_options(target, &smtp, error);
-  if (password != NULL)
-    memset(password, 0, strlen(password));
-  return ok;
+  return farceur_target_set_smtp_options(target, &smtp, error);
 }
 
 static gboolean
@@ -484,10 +457,11 @@ cli_cmd_prank(int argc, char **argv)
   g_autoptr(GOptionContext) context = prank_context_new(&o);
   GError *error = NULL;
   gboolean ok;
+  int status;
 
-  if (!cli_parse(context, &argc, &argv, &error)) {
+  if (!cli_parse(context, "prank", &argc, &argv, &status)) {
     prank_options_clear(&o);
-    return cli_report_error("prank", error);
+    return status;
   }
   if (argc != 1) {
     prank_options_clear(&o);

@@ -5,9 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-glib/json-glib.h>
-
 #include "cli.h"
+#include "cli-output.h"
+#include "cli-secret.h"
+#include "cli-status.h"
+#include "cli-term.h"
 #include "commands.h"
 
 typedef struct {
@@ -36,15 +38,15 @@ typedef struct {
   gboolean quiet;
 
   /* run state */
-  char *password;
+  CliSecret *password;
   FILE *transcript;
   guint opened;           /* sessions opened, to tag transcript lines */
   GPtrArray *transcripts; /* (element-type SendTranscript) */
   FarceurSmtpOptions smtp;
   guint done, failed, total;
-  gint64 started, last_progress;
-  gboolean progress;
-  gboolean progress_shown;
+  gint64 started;
+  CliProgress progress;
+  CliWorst worst; /* the most serious outcome: the exit status */
 } SendCli;
 
 typedef struct {
@@ -65,9 +67,8 @@ send_cli_clear(SendCli *cli)
   g_free(cli->tls_ca);
   g_free(cli->transcript_path);
   g_free(cli->journal_path);
-  if (cli->password)
-    memset(cli->password, 0, strlen(cli->password));
-  g_free(cli->password);
+  cli_secret_free(cli->password);
+  cli_worst_clear(&cli->worst);
   if (cli->transcript)
     fclose(cli->transcript);
   if (cli->transcripts)
@@ -139,19 +140,9 @@ send_context(SendCli *cli)
 static gboolean
 send_get_password(SendCli *cli, const FarceurTargetUrl *url, GError **error)
 {
-  GError *local = NULL;
-
   if (cli->user == NULL && url->user == NULL)
     return TRUE;
-  cli->password = farceur_password_get(cli->password_command, &local);
-  if (local != NULL) {
-    g_propagate_error(error, local);
-    return FALSE;
-  }
-  if (cli->password == NULL)
-    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG,
-                        "a user is given but no password: use --password-command or "
-                        "FARCEUR_PASSWORD");
+  cli->password = cli_secret_get_password(cli->password_command, error);
   return cli->password != NULL;
 }
 
@@ -193,34 +184,6 @@ send_open_target(gpointer user_data, GError **error)
 }
 
 /* ---- reports ---- */
-
-static void
-send_progress_clear(SendCli *cli)
-{
-  if (cli->progress_shown) {
-    fputs("\r\033[K", stderr);
-    cli->progress_shown = FALSE;
-  }
-}
-
-/* "1234/10000  812 msg/s  3 failed  ETA 0:11" on stderr, at most 10 times a second. */
-static void
-send_progress(SendCli *cli, gboolean force)
-{
-  gint64 now = g_get_monotonic_time();
-  double elapsed = (now - cli->started) / 1e6;
-  double rate = elapsed > 0 ? cli->done / elapsed : 0;
-  guint left = cli->total - cli->done;
-  guint eta = rate > 0 ? (guint)(left / rate + 0.5) : 0;
-
-  if (!cli->progress || (!force && now - cli->last_progress < 100000))
-    return;
-  cli->last_progress = now;
-  fprintf(stderr, "\r\033[K%u/%u  %.0f msg/s  %u failed  ETA %u:%02u", cli->done, cli->total, rate,
-          cli->failed, eta / 60, eta % 60);
-  fflush(stderr);
-  cli->progress_shown = TRUE;
-}
 
 static const char *
 send_domain(const char *addr)
@@ -267,58 +230,6 @@ send_print_human(SendCli *cli, const FarceurBatchResult *r)
 }
 
 static void
-send_json_rcpt(JsonBuilder *b, const FarceurRcptOutcome *o)
-{
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "addr");
-  json_builder_add_string_value(b, o->addr);
-  json_builder_set_member_name(b, "status");
-  json_builder_add_string_value(b, farceur_rcpt_status_to_string(o->status));
-  json_builder_set_member_name(b, "code");
-  if (o->code)
-    json_builder_add_int_value(b, o->code);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "enhanced");
-  json_builder_add_string_value(b, o->enhanced);
-  json_builder_set_member_name(b, "text");
-  json_builder_add_string_value(b, o->text);
-  json_builder_end_object(b);
-}
-
-static void
-send_print_json(const FarceurBatchResult *r)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-
-  json_builder_begin_object(b);
-  farceur_json_add_string_member(b, "source", r->source);
-  farceur_json_add_string_member(b, "sha256", r->sha256);
-  json_builder_set_member_name(b, "size");
-  json_builder_add_int_value(b, r->size);
-  farceur_json_add_string_member(b, "state", farceur_batch_state_to_string(r->state));
-  farceur_json_add_string_member(b, "mail_from", r->envelope->mail_from);
-  farceur_json_add_string_member(b, "header_from", r->header_from);
-  json_builder_set_member_name(b, "rcpt");
-  json_builder_begin_array(b);
-  for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++)
-    send_json_rcpt(b, r->delivery->rcpts->pdata[i]);
-  json_builder_end_array(b);
-  farceur_json_add_string_member(b, "reply", r->delivery ? r->delivery->location : NULL);
-  farceur_json_add_string_member(b, "error", r->error ? r->error->message : NULL);
-  json_builder_set_member_name(b, "attempts");
-  json_builder_add_int_value(b, r->attempts);
-  json_builder_set_member_name(b, "seconds");
-  json_builder_add_double_value(b, r->seconds);
-  json_builder_end_object(b);
-  root = json_builder_get_root(b);
-  text = json_to_string(root, FALSE);
-  puts(text);
-}
-
-static void
 send_result_cb(const FarceurBatchResult *result, gpointer user_data)
 {
   SendCli *cli = user_data;
@@ -326,22 +237,23 @@ send_result_cb(const FarceurBatchResult *result, gpointer user_data)
   cli->done++;
   if (result->state != FARCEUR_BATCH_DELIVERED && result->state != FARCEUR_BATCH_SKIPPED)
     cli->failed++;
-  send_progress_clear(cli);
+  cli_worst_note(&cli->worst, result->error, result->source);
+  cli_progress_clear(&cli->progress);
   if (cli->json)
-    send_print_json(result);
+    cli_output_json(farceur_batch_result_to_json(result));
   else
     send_print_human(cli, result);
-  if (cli->progress)
-    fflush(stdout);
-  send_progress(cli, FALSE);
+  if (cli->progress.enabled)
+    cli_output_flush();
+  cli_progress_update(&cli->progress, cli->done, cli->total, cli->failed, FALSE);
 }
 
 static void
-send_summary(SendCli *cli, const FarceurBatchSummary *s, int status)
+send_summary(SendCli *cli, const FarceurBatchSummary *s)
 {
   double elapsed = (g_get_monotonic_time() - cli->started) / 1e6;
 
-  send_progress_clear(cli);
+  cli_progress_clear(&cli->progress);
   g_printerr("farceur send: %u message%s in %.1f s: %u delivered", s->total,
              s->total == 1 ? "" : "s", elapsed, s->delivered);
   if (s->partial)
@@ -357,9 +269,9 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s, int status)
   if (s->rcpt_refused)
     g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
   g_printerr("\n");
-  if (status != 0)
-    g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", status,
-               s->worst_source, s->worst->message);
+  if (cli->worst.error != NULL)
+    g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", cli->worst.status,
+               cli->worst.subject, cli->worst.error->message);
 }
 
 /* ---- dry run ---- */
@@ -370,39 +282,27 @@ send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessag
 {
   SendCli *cli = user_data;
   g_autoptr(GMimeStream) out = NULL;
+  gint64 written;
 
   if (cli->json) {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
-    json_builder_begin_object(b);
-    farceur_json_add_string_member(b, "source", source);
-    farceur_json_add_string_member(b, "mail_from", envelope->mail_from);
-    json_builder_set_member_name(b, "rcpt_to");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < envelope->rcpt_to->len; i++)
-      json_builder_add_string_value(b, envelope->rcpt_to->pdata[i]);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    text = json_to_string(root, FALSE);
-    puts(text);
+    cli_output_json(farceur_batch_envelope_to_json(source, envelope));
     return;
   }
   printf("== %s\nMAIL FROM:<%s>\n", source, envelope->mail_from);
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     printf("RCPT TO:<%s>\n", (char *)envelope->rcpt_to->pdata[i]);
   printf("\n");
-  fflush(stdout);
+  cli_output_flush();
   out = g_mime_stream_pipe_new(STDOUT_FILENO);
   g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
   if (stored != NULL) { /* exactly what goes out, but for line ends and dots */
     g_mime_stream_reset(stored);
-    g_mime_stream_write_to_stream(stored, out);
+    written = g_mime_stream_write_to_stream(stored, out);
   } else {
-    g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, out);
+    written = g_mime_object_write_to_stream(GMIME_OBJECT(message), NULL, out);
   }
-  g_mime_stream_flush(out);
+  if (written == -1 || g_mime_stream_flush(out) == -1)
+    cli_output_failed(errno);
   printf("\n");
 }
 
@@ -496,7 +396,6 @@ send_run(SendCli *cli, int argc, char **argv)
   g_autoptr(FarceurJournal) journal = NULL;
   g_autoptr(FarceurBatch) batch = NULL;
   GError *error = NULL;
-  int status;
 
   if (!send_check_options(cli, argc, &error) || !send_prepare(cli, &error))
     return cli_report_error("send", error);
@@ -515,13 +414,12 @@ send_run(SendCli *cli, int argc, char **argv)
                : cli_report_error("send", error);
   cli->total = farceur_batch_get_count(batch);
   cli->started = g_get_monotonic_time();
-  cli->progress = isatty(STDERR_FILENO) && !cli->quiet;
+  cli_progress_start(&cli->progress, !cli->quiet);
   farceur_batch_set_result_func(batch, send_result_cb, cli);
   if (!farceur_batch_run(batch, send_open_target, cli, NULL, &error))
     return cli_report_error("send", error);
-  status = farceur_batch_exit_status(farceur_batch_get_summary(batch));
-  send_summary(cli, farceur_batch_get_summary(batch), status);
-  return status;
+  send_summary(cli, farceur_batch_get_summary(batch));
+  return cli->worst.status;
 }
 
 int
@@ -529,16 +427,15 @@ cli_cmd_send(int argc, char **argv)
 {
   SendCli cli = { 0 };
   g_autoptr(GOptionContext) context = send_context(&cli);
-  GError *error = NULL;
   int status;
 
   cli.connections = 4;
   cli.retries = 3;
   cli.retry_delay = 1.0;
   cli.transcripts = g_ptr_array_new_with_free_func(g_free);
-  if (!cli_parse(context, &argc, &argv, &error)) {
+  if (!cli_parse(context, "send", &argc, &argv, &status)) {
     send_cli_clear(&cli);
-    return cli_report_error("send", error);
+    return status;
   }
   status = send_run(&cli, argc, argv);
   send_cli_clear(&cli);

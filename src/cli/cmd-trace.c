@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-output.h"
+#include "cli-status.h"
+#include "cli-term.h"
 #include "commands.h"
 
 #define TRACE_BAR_WIDTH 24
@@ -248,10 +251,7 @@ static void
 trace_emit(TraceRun *run, const FarceurTrace *trace, const char *source)
 {
   if (run->format == TRACE_FORMAT_JSON) {
-    g_autoptr(JsonNode) node = farceur_trace_to_json(trace, source);
-    g_autofree char *line = json_to_string(node, FALSE);
-
-    puts(line);
+    cli_output_json(farceur_trace_to_json(trace, source));
   } else if (run->format == TRACE_FORMAT_DOT) {
     g_autofree char *dot = farceur_trace_to_dot(trace, source);
 
@@ -261,16 +261,12 @@ trace_emit(TraceRun *run, const FarceurTrace *trace, const char *source)
   }
 }
 
+/* Reports a failure; the run goes on and exits with the most serious one. */
 static void
 trace_fail(TraceRun *run, GError *error)
 {
-  int status = farceur_error_to_exit_status(error);
-
-  g_printerr("farceur trace: %s\n", error->message);
-  g_error_free(error);
   run->failures++;
-  if (status > run->status)
-    run->status = status;
+  run->status = cli_status_worse(run->status, cli_report_error("trace", error));
 }
 
 static void
@@ -296,7 +292,7 @@ trace_input(TraceRun *run, const char *arg)
     }
     trace = farceur_trace_from_message(msg->message);
     trace_emit(run, trace, msg->source);
-    fflush(stdout);
+    cli_output_flush();
     run->messages++;
   }
 }
@@ -304,24 +300,17 @@ trace_input(TraceRun *run, const char *arg)
 static gboolean
 trace_setup(TraceRun *run, gboolean json, gboolean dot, const char *colour, GError **error)
 {
-  const char *term = g_getenv("TERM");
-  gboolean tty = isatty(STDOUT_FILENO) && !(term && strcmp(term, "dumb") == 0);
+  CliTermStyle style;
 
   if (json && dot) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "--json and --dot exclude each other");
     return FALSE;
   }
   run->format = json ? TRACE_FORMAT_JSON : dot ? TRACE_FORMAT_DOT : TRACE_FORMAT_TABLE;
-  run->glyphs = tty && g_get_charset(NULL); /* UTF-8 locale */
-  if (colour == NULL || strcmp(colour, "auto") == 0)
-    run->colour = tty && g_getenv("NO_COLOR") == NULL;
-  else if (strcmp(colour, "always") == 0 || strcmp(colour, "never") == 0)
-    run->colour = strcmp(colour, "always") == 0;
-  else {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                "--color '%s': expected auto, always or never", colour);
+  if (!cli_term_style(STDOUT_FILENO, colour, &style, error))
     return FALSE;
-  }
+  run->colour = style.colour;
+  run->glyphs = style.glyphs;
   return TRUE;
 }
 
@@ -346,9 +335,12 @@ cli_cmd_trace(int argc, char **argv)
                         "arguments.");
   GError *error = NULL;
   TraceRun run = { 0 };
+  int status;
 
   g_option_context_add_main_entries(context, entries, NULL);
-  if (!cli_parse(context, &argc, &argv, &error) || !trace_setup(&run, json, dot, colour, &error))
+  if (!cli_parse(context, "trace", &argc, &argv, &status))
+    return status;
+  if (!trace_setup(&run, json, dot, colour, &error))
     return cli_report_error("trace", error);
   if (inputs == NULL)
     trace_input(&run, "-");

@@ -1,10 +1,13 @@
-/* farceur: the command.  Dispatches to one cmd-NAME.c per command; the
- * only place that turns an error into an exit status (cli_report_error). */
+/* farceur: the command.  Dispatches to one cmd-NAME.c per command, then
+ * checks that what the command wrote to standard output got there. */
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cli.h"
+#include "cli-output.h"
+#include "cli-status.h"
 #include "commands.h"
 
 static const CliCommand cli_commands[] = {
@@ -13,42 +16,66 @@ static const CliCommand cli_commands[] = {
 #undef CLI_COMMAND
 };
 
-/**
- * cli_report_error:
- * @command: (nullable): the command that failed
- * @error: (transfer full): the failure
- *
- * Prints "farceur COMMAND: MESSAGE" on stderr and maps the error to its
- * sysexits status.  Every command returns through here on failure.
- */
-int
-cli_report_error(const char *command, GError *error)
-{
-  int status = farceur_error_to_exit_status(error);
-
-  if (command)
-    g_printerr("farceur %s: %s\n", command, error->message);
-  else
-    g_printerr("farceur: %s\n", error->message);
-  g_error_free(error);
-  return status;
-}
-
 GOptionContext *
 cli_context_new(const char *command, const char *params, const char *summary)
 {
   GOptionContext *context = g_option_context_new(params);
 
   g_option_context_set_summary(context, summary);
-  g_option_context_set_help_enabled(context, TRUE);
   (void)command;
   return context;
 }
 
-gboolean
-cli_parse(GOptionContext *context, int *argc, char ***argv, GError **error)
+/* --help, shown here rather than by GLib, whose handler exits on the spot:
+ * the help goes through main's check of standard output like any output. */
+static void
+cli_print_help(GOptionContext *context)
 {
-  return g_option_context_parse(context, argc, argv, error);
+  g_autofree char *help = NULL;
+  char *dash;
+
+  g_option_context_set_help_enabled(context, TRUE); /* its "Help Options" section */
+  help = g_option_context_get_help(context, TRUE, NULL);
+  /* GLib offers -? when an entry takes -h, as cli_parse()'s does: -h is help. */
+  if ((dash = strstr(help, "-?, --help")) != NULL)
+    dash[1] = 'h';
+  fputs(help, stdout);
+}
+
+/**
+ * cli_parse:
+ * @context: the command's options
+ * @command: the command's name, for messages
+ * @argc: (inout): the argument count
+ * @argv: (inout): the arguments, left with what the options did not take
+ * @status: (out): the exit status when the command is over
+ *
+ * Returns: %FALSE when the command is over: --help was shown (@status 0)
+ *   or an option error was reported (@status 64)
+ */
+gboolean
+cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv, int *status)
+{
+  gboolean help = FALSE;
+  const GOptionEntry help_entries[] = {
+    { "help", 'h', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &help, NULL, NULL },
+    { "help-all", '?', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &help, NULL, NULL },
+    { NULL },
+  };
+  GError *error = NULL;
+
+  g_option_context_set_help_enabled(context, FALSE);
+  g_option_context_add_main_entries(context, help_entries, NULL);
+  if (!g_option_context_parse(context, argc, argv, &error)) {
+    *status = cli_report_error(command, error);
+    return FALSE;
+  }
+  if (help) {
+    cli_print_help(context);
+    *status = EX_OK;
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /**
@@ -95,35 +122,44 @@ cli_find(const char *name)
   return NULL;
 }
 
-int
-main(int argc, char **argv)
+/* farceur without a command: --help, --version, or a usage error. */
+static int
+cli_run_bare(int argc, char **argv)
 {
-  const CliCommand *command;
-  g_autofree char *prgname = NULL;
-
-  setlocale(LC_ALL, "");
   if (argc < 2) {
     cli_usage(stderr);
-    return 64;
+    return EX_USAGE;
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     cli_usage(stdout);
-    return 0;
+    return EX_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
     printf("farceur %s (GMime %u.%u.%u, GLib %u.%u.%u)\n", farceur_version(), gmime_major_version,
            gmime_minor_version, gmime_micro_version, glib_major_version, glib_minor_version,
            glib_micro_version);
-    return 0;
+    return EX_OK;
   }
-  command = cli_find(argv[1]);
+  g_printerr("farceur: unknown command '%s'\n", argv[1]);
+  cli_usage(stderr);
+  return EX_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+  const CliCommand *command = argc >= 2 ? cli_find(argv[1]) : NULL;
+  g_autofree char *prgname = NULL;
+  int status;
+
+  setlocale(LC_ALL, "");
   if (command == NULL) {
-    g_printerr("farceur: unknown command '%s'\n", argv[1]);
-    cli_usage(stderr);
-    return 64;
+    status = cli_run_bare(argc, argv);
+    return cli_status_worse(status, cli_output_close(NULL));
   }
   prgname = g_strdup_printf("farceur %s", command->name);
   g_set_prgname(prgname);
   farceur_init();
-  return command->run(argc - 1, argv + 1);
+  status = command->run(argc - 1, argv + 1);
+  return cli_status_worse(status, cli_output_close(command->name));
 }

@@ -6,54 +6,55 @@
 
 G_DEFINE_QUARK(farceur - error - quark, farceur_error)
 
-static int
-farceur_error_io_exit_status(const GError *error)
+static FarceurError
+farceur_error_classify_io(const GError *error)
 {
   switch (error->code) {
     case G_IO_ERROR_NOT_FOUND:
-      return 66;
+      return FARCEUR_ERROR_NOINPUT;
     case G_IO_ERROR_PERMISSION_DENIED:
-      return 77;
+      return FARCEUR_ERROR_NOPERM;
     case G_IO_ERROR_TIMED_OUT:
-      return 75;
+      return FARCEUR_ERROR_TEMPFAIL;
     case G_IO_ERROR_CONNECTION_REFUSED:
     case G_IO_ERROR_HOST_UNREACHABLE:
     case G_IO_ERROR_NETWORK_UNREACHABLE:
-      return 69;
+      return FARCEUR_ERROR_UNAVAILABLE;
     default:
-      return 74;
+      return FARCEUR_ERROR_IO;
   }
 }
 
 /**
- * farceur_error_to_exit_status:
+ * farceur_error_classify:
  * @error: a #GError from farceur, GIO, GLib or GMime
  *
- * The one mapping from failures to sysexits(3) codes (SPEC.md, Exit status).
+ * The one mapping from failures to their category.  An error of
+ * %FARCEUR_ERROR is its own category; GLib's option, key file and file
+ * errors, GIO's I/O, TLS and resolver errors are placed by their domain and
+ * code; anything else is %FARCEUR_ERROR_INTERNAL.
  *
- * Returns: the exit status for @error, 0 when @error is %NULL
+ * Returns: the category of @error
  */
-int
-farceur_error_to_exit_status(const GError *error)
+FarceurError
+farceur_error_classify(const GError *error)
 {
-  static const int farceur_codes[] = { 64, 65, 66, 69, 73, 74, 75, 76, 77, 78 };
+  g_return_val_if_fail(error != NULL, FARCEUR_ERROR_INTERNAL);
 
-  if (error == NULL)
-    return 0;
-  if (error->domain == FARCEUR_ERROR && error->code >= 0
-      && (gsize)error->code < G_N_ELEMENTS(farceur_codes))
-    return farceur_codes[error->code];
+  if (error->domain == FARCEUR_ERROR)
+    return error->code >= 0 && error->code <= FARCEUR_ERROR_INTERNAL ? (FarceurError)error->code
+                                                                     : FARCEUR_ERROR_INTERNAL;
   if (error->domain == G_OPTION_ERROR)
-    return 64;
+    return FARCEUR_ERROR_USAGE;
   if (error->domain == G_KEY_FILE_ERROR)
-    return 78;
+    return FARCEUR_ERROR_CONFIG;
   if (error->domain == G_FILE_ERROR)
-    return error->code == G_FILE_ERROR_NOENT ? 66 : 74;
+    return error->code == G_FILE_ERROR_NOENT ? FARCEUR_ERROR_NOINPUT : FARCEUR_ERROR_IO;
   if (error->domain == G_IO_ERROR)
-    return farceur_error_io_exit_status(error);
+    return farceur_error_classify_io(error);
   if (error->domain == G_TLS_ERROR)
-    return 77;
+    return FARCEUR_ERROR_NOPERM;
   if (error->domain == G_RESOLVER_ERROR)
-    return 69;
-  return 70; /* EX_SOFTWARE: a failure nobody classified is our bug */
+    return FARCEUR_ERROR_UNAVAILABLE;
+  return FARCEUR_ERROR_INTERNAL;
 }

@@ -22,8 +22,9 @@
 typedef struct {
   char *dir;
   char *url;
-  GPtrArray *states; /* FarceurBatchState of each result, as GINT */
-  GPtrArray *errors; /* (element-type utf8) error message or "" */
+  GPtrArray *states;  /* FarceurBatchState of each result, as GINT */
+  GPtrArray *errors;  /* (element-type utf8) error message or "" */
+  GArray *categories; /* (element-type int) FarceurError of each result, -1 for none */
   guint attempts;
   guint timeout_ms;
   char *sha256; /* of the last result */
@@ -36,6 +37,7 @@ fixture_setup(Fixture *f, gconstpointer data)
   f->timeout_ms = 5000;
   f->states = g_ptr_array_new();
   f->errors = g_ptr_array_new_with_free_func(g_free);
+  f->categories = g_array_new(FALSE, FALSE, sizeof(int));
 }
 
 static void
@@ -49,6 +51,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
   g_free(f->sha256);
   g_ptr_array_unref(f->states);
   g_ptr_array_unref(f->errors);
+  g_array_unref(f->categories);
 }
 
 static GMimeMessage *
@@ -87,7 +90,10 @@ result_cb(const FarceurBatchResult *result, gpointer user_data)
   Fixture *f = user_data;
 
   g_ptr_array_add(f->states, GINT_TO_POINTER(result->state));
+  int category = result->error ? (int)farceur_error_classify(result->error) : -1;
+
   g_ptr_array_add(f->errors, g_strdup(result->error ? result->error->message : ""));
+  g_array_append_val(f->categories, category);
   f->attempts += result->attempts;
   g_free(f->sha256);
   f->sha256 = g_strdup(result->sha256);
@@ -112,6 +118,7 @@ run(Fixture *f, FarceurBatch *batch)
 
   g_ptr_array_set_size(f->states, 0);
   g_ptr_array_set_size(f->errors, 0);
+  g_array_set_size(f->categories, 0);
   f->attempts = 0;
   farceur_batch_set_result_func(batch, result_cb, f);
   g_assert_true(farceur_batch_run(batch, open_target, f, NULL, &error));
@@ -123,6 +130,14 @@ state_of(Fixture *f, guint i)
 {
   g_assert_cmpuint(i, <, f->states->len);
   return (FarceurBatchState)GPOINTER_TO_INT(f->states->pdata[i]);
+}
+
+/* The category of result @i's error, -1 when it has none. */
+static int
+category_of(Fixture *f, guint i)
+{
+  g_assert_cmpuint(i, <, f->categories->len);
+  return g_array_index(f->categories, int, i);
 }
 
 static guint
@@ -186,7 +201,8 @@ test_maildir_and_journal(Fixture *f, gconstpointer data)
     for (guint i = 0; i < 3; i++)
       g_assert_cmpint(state_of(f, i), ==,
                       (pass == 0 ? FARCEUR_BATCH_DELIVERED : FARCEUR_BATCH_SKIPPED));
-    g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 0);
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpint(category_of(f, i), ==, -1);
     g_assert_cmpuint(count_files(newdir), ==, 3);
   }
 }
@@ -280,7 +296,7 @@ test_unknown_not_resent(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->states->len, ==, 1);
     if (pass == 0) {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
-      g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 75);
+      g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
       g_assert_cmpuint(f->attempts, ==, 1); /* unknown is never retried */
       g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
                       FARCEUR_JOURNAL_UNKNOWN);
@@ -425,7 +441,7 @@ test_some_refused(Fixture *f, gconstpointer data)
   g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_PARTIAL);
   g_assert_cmpuint(f->attempts, ==, 1);
   g_assert_cmpuint(farceur_batch_get_summary(batch)->rcpt_refused, ==, 1);
-  g_assert_cmpint(farceur_batch_exit_status(farceur_batch_get_summary(batch)), ==, 69);
+  g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_UNAVAILABLE);
   g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "b@b.test"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
   g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "c@c.test"), ==,

@@ -174,8 +174,6 @@ farceur_batch_free(FarceurBatch *batch)
   g_queue_clear(&batch->retry);
   g_free(batch->mail_from);
   g_strfreev(batch->rcpts);
-  g_clear_error(&batch->summary.worst);
-  g_free(batch->summary.worst_source);
   g_free(batch);
 }
 
@@ -595,37 +593,6 @@ farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func, 
   batch->result_data = user_data;
 }
 
-/* Severity of an exit status: a batch exits with the most serious one.
- * Permanent beats temporary; local trouble (I/O, permission, configuration)
- * beats what one server said about one message. */
-static int
-batch_severity(int status)
-{
-  static const int order[] = { 0, 75, 69, 65, 66, 76, 74, 73, 77, 78, 64 };
-
-  for (gsize i = 0; i < G_N_ELEMENTS(order); i++)
-    if (order[i] == status)
-      return (int)i;
-  return G_N_ELEMENTS(order);
-}
-
-static void
-batch_note_failure(FarceurBatch *batch, BatchItem *item)
-{
-  FarceurBatchSummary *s = &batch->summary;
-
-  if (item->error == NULL)
-    return;
-  if (s->worst != NULL
-      && batch_severity(farceur_error_to_exit_status(item->error))
-             <= batch_severity(farceur_error_to_exit_status(s->worst)))
-    return;
-  g_clear_error(&s->worst);
-  g_free(s->worst_source);
-  s->worst = g_error_copy(item->error);
-  s->worst_source = g_strdup(item->source);
-}
-
 static gboolean batch_journal_deferred(FarceurBatch *batch, BatchItem *item);
 
 static FarceurBatchState
@@ -692,8 +659,6 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
   batch_count(&batch->summary, state);
   if (item->record)
     batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
-  if (state != FARCEUR_BATCH_DELIVERED && state != FARCEUR_BATCH_SKIPPED)
-    batch_note_failure(batch, item);
   if (item->pending != NULL && item->pending->rcpt_to->len > 0)
     batch_journal_deferred(batch, item);
   if (batch->result_func)
@@ -879,17 +844,31 @@ batch_schedule_retry(FarceurBatch *batch, BatchItem *item)
 static gboolean
 batch_error_is_fatal(const GError *error)
 {
-  int status = farceur_error_to_exit_status(error);
-
-  return status == 77 || status == 78 || status == 64 || status == 73;
+  switch (farceur_error_classify(error)) {
+    case FARCEUR_ERROR_NOPERM:
+    case FARCEUR_ERROR_CONFIG:
+    case FARCEUR_ERROR_USAGE:
+    case FARCEUR_ERROR_CANTCREAT:
+      return TRUE;
+    default:
+      return FALSE;
+  }
 }
 
+/* Failures of the connection rather than of the message: what it did not
+ * settle is tried again. */
 static gboolean
 batch_error_is_transient(const GError *error)
 {
-  int status = farceur_error_to_exit_status(error);
-
-  return status == 75 || status == 74 || status == 76 || status == 69;
+  switch (farceur_error_classify(error)) {
+    case FARCEUR_ERROR_TEMPFAIL:
+    case FARCEUR_ERROR_IO:
+    case FARCEUR_ERROR_PROTOCOL:
+    case FARCEUR_ERROR_UNAVAILABLE:
+      return TRUE;
+    default:
+      return FALSE;
+  }
 }
 
 /* Folds one attempt's outcomes into the item; what is deferred stays to do. */
@@ -1132,23 +1111,13 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
  * farceur_batch_get_summary:
  * @batch: a batch that ran
  *
- * Returns: (transfer none): the counts and the most serious failure
+ * The counts of a run.  Which failure matters most is the caller's to
+ * decide, from the results (farceur_batch_set_result_func()).
+ *
+ * Returns: (transfer none): the counts
  */
 const FarceurBatchSummary *
 farceur_batch_get_summary(FarceurBatch *batch)
 {
   return &batch->summary;
-}
-
-/**
- * farceur_batch_exit_status:
- * @summary: a batch's summary
- *
- * Returns: the sysexits status of the most serious outcome, 0 when every
- *   message was delivered or skipped
- */
-int
-farceur_batch_exit_status(const FarceurBatchSummary *summary)
-{
-  return farceur_error_to_exit_status(summary->worst);
 }

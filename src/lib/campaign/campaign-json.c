@@ -64,27 +64,6 @@ campaign_json_result(const FarceurPrankMessage *m)
 }
 
 static void
-campaign_json_outcomes(JsonBuilder *b, const FarceurDelivery *delivery)
-{
-  json_builder_set_member_name(b, "rcpts");
-  json_builder_begin_array(b);
-  for (guint i = 0; delivery && i < delivery->rcpts->len; i++) {
-    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "addr");
-    json_builder_add_string_value(b, o->addr);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_string_value(b, farceur_rcpt_status_to_string(o->status));
-    json_builder_set_member_name(b, "code");
-    json_builder_add_int_value(b, o->code);
-    farceur_json_add_string_member(b, "enhanced", o->enhanced);
-    farceur_json_add_string_member(b, "text", o->text);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-}
-
-static void
 campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_begin_object(b);
@@ -107,7 +86,8 @@ campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
   json_builder_set_member_name(b, "result");
   json_builder_add_string_value(b, campaign_json_result(m));
   farceur_json_add_string_member(b, "location", m->delivery ? m->delivery->location : NULL);
-  campaign_json_outcomes(b, m->delivery);
+  json_builder_set_member_name(b, "rcpts");
+  json_builder_add_value(b, farceur_delivery_rcpts_to_json(m->delivery));
   farceur_json_add_string_member(b, "error", m->error ? m->error->message : NULL);
   json_builder_end_object(b);
 }
@@ -127,7 +107,8 @@ campaign_json_victim(JsonBuilder *b, const FarceurVictim *v)
  *   "recipients", "per_recipient", "messages": [{"subject", "message_id",
  *   "header": {"from", "to", "cc", "bcc"}, "envelope": {"mail_from",
  *   "rcpt_to"}, "flags", "envelope_only", "header_only", "result"
- *   (planned|delivered|partial|failed), "location", "rcpts", "error"}]}
+ *   (planned|delivered|partial|failed), "location", "rcpts" (see
+ *   farceur_rcpt_outcome_to_json()), "error"}]}
  */
 JsonNode *
 farceur_prank_group_to_json(const FarceurCampaign *campaign, const FarceurPrankGroup *group)

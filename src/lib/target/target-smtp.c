@@ -149,6 +149,15 @@ target_smtp_replace(char **field, const char *value)
   *field = g_strdup(value);
 }
 
+/* A password is overwritten before its memory goes back to the allocator. */
+static void
+target_smtp_wipe_password(TargetSmtp *smtp)
+{
+  if (smtp->password != NULL)
+    memset(smtp->password, 0, strlen(smtp->password));
+  g_clear_pointer(&smtp->password, g_free);
+}
+
 /**
  * farceur_target_set_smtp_options:
  * @target: a target, before its first delivery
@@ -171,7 +180,8 @@ farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions 
   target_smtp_replace(&smtp->helo, options->helo);
   if (smtp->user == NULL || options->user != NULL)
     target_smtp_replace(&smtp->user, options->user ? options->user : target->url->user);
-  target_smtp_replace(&smtp->password, options->password);
+  target_smtp_wipe_password(smtp);
+  smtp->password = g_strdup(options->password);
   target_smtp_replace(&smtp->auth_mechanism, options->auth_mechanism);
   target_smtp_replace(&smtp->tls_ca_file, options->tls_ca_file);
   smtp->tls_insecure = options->tls_insecure;
@@ -205,37 +215,6 @@ farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc fu
     return;
   target_smtp_get(target)->commit = func;
   target_smtp_get(target)->commit_data = user_data;
-}
-
-/**
- * farceur_password_get:
- * @command: (nullable): a shell command that prints the password
- * @error: return location for a %FARCEUR_ERROR_CONFIG error
- *
- * The password the way SPEC.md wants it given, never in argv: the first
- * output line of @command (run by /bin/sh), else $FARCEUR_PASSWORD.
- *
- * Returns: (transfer full) (nullable): the password; %NULL with @error when
- *   the command fails, %NULL without error when there is none
- */
-char *
-farceur_password_get(const char *command, GError **error)
-{
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autofree char *out = NULL;
-
-  if (command == NULL)
-    return g_strdup(g_getenv("FARCEUR_PASSWORD"));
-  proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, "/bin/sh", "-c", command, NULL);
-  if (proc == NULL || !g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, error))
-    return NULL;
-  if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "password command '%s' failed",
-                command);
-    return NULL;
-  }
-  out[strcspn(out, "\r\n")] = '\0';
-  return g_steal_pointer(&out);
 }
 
 /* ---- connecting ---- */
@@ -656,9 +635,7 @@ target_smtp_finalize(FarceurTarget *target)
   target_smtp_drop(smtp);
   g_free(smtp->helo);
   g_free(smtp->user);
-  if (smtp->password != NULL)
-    memset(smtp->password, 0, strlen(smtp->password));
-  g_free(smtp->password);
+  target_smtp_wipe_password(smtp);
   g_free(smtp->auth_mechanism);
   g_free(smtp->tls_ca_file);
   g_clear_error(&smtp->quit_error);

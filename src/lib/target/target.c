@@ -8,6 +8,7 @@
 #include <farceur/gmime-autoptr.h>
 #include <farceur/input.h>
 #include <farceur/init.h>
+#include <farceur/json.h>
 
 #include "target-private.h"
 
@@ -319,6 +320,56 @@ farceur_rcpt_status_to_string(FarceurRcptStatus status)
     default:
       return "unknown";
   }
+}
+
+/**
+ * farceur_rcpt_outcome_to_json:
+ * @outcome: one recipient's outcome
+ *
+ * The one JSON form of a per-recipient outcome, the same in `send --json`
+ * and `prank --json`: {"addr", "status" (accepted|refused|deferred|unknown),
+ * "code" (the reply code; null when there was no dialogue), "enhanced",
+ * "text" (null when absent)}.
+ *
+ * Returns: (transfer full): a JSON object
+ */
+JsonNode *
+farceur_rcpt_outcome_to_json(const FarceurRcptOutcome *outcome)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+
+  json_builder_begin_object(b);
+  farceur_json_add_string_member(b, "addr", outcome->addr);
+  farceur_json_add_string_member(b, "status", farceur_rcpt_status_to_string(outcome->status));
+  json_builder_set_member_name(b, "code");
+  if (outcome->code != 0)
+    json_builder_add_int_value(b, outcome->code);
+  else
+    json_builder_add_null_value(b);
+  farceur_json_add_string_member(b, "enhanced", outcome->enhanced);
+  farceur_json_add_string_member(b, "text", outcome->text);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+/**
+ * farceur_delivery_rcpts_to_json:
+ * @delivery: (nullable): a delivery record
+ *
+ * Returns: (transfer full): a JSON array of the outcomes of @delivery, in
+ *   envelope order (see farceur_rcpt_outcome_to_json()); empty when
+ *   @delivery is %NULL
+ */
+JsonNode *
+farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery)
+{
+  g_autoptr(JsonArray) array = json_array_new();
+  JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+
+  for (guint i = 0; delivery != NULL && i < delivery->rcpts->len; i++)
+    json_array_add_element(array, farceur_rcpt_outcome_to_json(delivery->rcpts->pdata[i]));
+  json_node_set_array(node, array);
+  return node;
 }
 
 /* ---- targets ---- */

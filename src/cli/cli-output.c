@@ -1,0 +1,103 @@
+/* farceur command line: standard output. */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <farceur/farceur.h>
+
+#include "cli-output.h"
+#include "cli-status.h"
+
+/* The errno of the first failed write to stdout: stdio keeps only the fact
+ * (ferror), and main reports it once the command is done. */
+static int cli_output_errno;
+
+/**
+ * cli_output_json:
+ * @node: (transfer full): a record, as its library serializer made it
+ *
+ * Prints @node on one line of stdout (the --json outputs: JSON Lines).
+ */
+void
+cli_output_json(JsonNode *node)
+{
+  g_autoptr(JsonNode) root = node;
+  g_autofree char *text = json_to_string(root, FALSE);
+
+  puts(text);
+}
+
+/**
+ * cli_output_failed:
+ * @errsv: the errno of a failed write to stdout made around stdio (a GMime
+ *   stream on its descriptor)
+ *
+ * Remembers the failure for main's check (cli_output_close()).
+ */
+void
+cli_output_failed(int errsv)
+{
+  if (cli_output_errno == 0)
+    cli_output_errno = errsv != 0 ? errsv : EIO;
+}
+
+/**
+ * cli_output_flush:
+ *
+ * fflush(stdout), at the end of each record: output streams as it is
+ * made, and a failure is remembered for main's check.
+ */
+void
+cli_output_flush(void)
+{
+  if (fflush(stdout) != 0)
+    cli_output_failed(errno);
+}
+
+/**
+ * cli_output_error:
+ * @errsv: the errno of a failed write to stdout (0: not known)
+ *
+ * Returns: (transfer full): "cannot write standard output: REASON", an I/O error
+ */
+GError *
+cli_output_error(int errsv)
+{
+  g_autofree char *why = g_strdup(g_strerror(errsv != 0 ? errsv : EIO));
+
+  why[0] = g_ascii_tolower(why[0]); /* house style: lower case */
+  return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write standard output: %s", why);
+}
+
+/**
+ * cli_output_close:
+ * @command: (nullable): the command that ran, for the message
+ *
+ * What main does after the command, as git's run_builtin(): what is left in
+ * stdout's buffer is written now, and a failed write (a full disk,
+ * /dev/full, EIO on NFS at close) is an I/O error, not a silent success.  A
+ * closed stdout (farceur ... >&-) was asked for; a pipe or socket whose
+ * reader left is SIGPIPE's business, as in git.
+ *
+ * Returns: 0, or 74 with the failure reported
+ */
+int
+cli_output_close(const char *command)
+{
+  struct stat st;
+  int errsv = 0;
+
+  if (fstat(STDOUT_FILENO, &st) != 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+    return EX_OK;
+  if (fflush(stdout) != 0)
+    errsv = cli_output_errno != 0 ? cli_output_errno : errno;
+  else if (ferror(stdout) || cli_output_errno != 0)
+    errsv = cli_output_errno; /* 0: an earlier write failed, its errno is gone */
+  else if (fclose(stdout) != 0)
+    errsv = errno;
+  else
+    return EX_OK;
+  return cli_report_error(command, cli_output_error(errsv));
+}

@@ -1,0 +1,11 @@
+/* farceur command line: standard output.  Records go out one JSON object
+ * per line; after the command, main checks that everything got there. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+void cli_output_json(JsonNode *node);
+void cli_output_flush(void);
+void cli_output_failed(int errsv);
+GError *cli_output_error(int errsv);
+int cli_output_close(const char *command);
