@@ -6,7 +6,13 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -38,8 +44,8 @@ typedef enum {
   FARCEUR_ERROR_CONFIG,
 } FarceurError;
 
-GQuark farceur_error_quark(void);
+FARCEUR_API GQuark farceur_error_quark(void);
 
-int farceur_error_to_exit_status(const GError *error);
+FARCEUR_API int farceur_error_to_exit_status(const GError *error);
 
 G_END_DECLS

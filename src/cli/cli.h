@@ -3,6 +3,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 typedef int (*CliCommandFunc)(int argc, char **argv);
 
 typedef struct {
