@@ -2,6 +2,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 static GMimeMessage *
 parse_message(const char *text)
 {

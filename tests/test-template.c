@@ -2,6 +2,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 static char *
 data_path(const char *name)
 {

@@ -10,6 +10,10 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
@@ -17,6 +21,8 @@
 #include "envelope.h"
 #include "journal.h"
 #include "target.h"
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -55,7 +61,7 @@ typedef struct {
   gboolean rcpts_from_headers;
 } FarceurBatchOptions;
 
-void farceur_batch_options_init(FarceurBatchOptions *options);
+FARCEUR_API void farceur_batch_options_init(FarceurBatchOptions *options);
 
 /**
  * FarceurBatchState:
@@ -75,7 +81,7 @@ typedef enum {
   FARCEUR_BATCH_SKIPPED,
 } FarceurBatchState;
 
-const char *farceur_batch_state_to_string(FarceurBatchState state);
+FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
 
 /**
  * FarceurBatchResult:
@@ -136,14 +142,15 @@ typedef struct {
 
 typedef struct _FarceurBatch FarceurBatch;
 
-FarceurBatch *farceur_batch_new(const FarceurBatchOptions *options);
-void farceur_batch_free(FarceurBatch *batch);
+FARCEUR_API FarceurBatch *farceur_batch_new(const FarceurBatchOptions *options);
+FARCEUR_API void farceur_batch_free(FarceurBatch *batch);
 
-gboolean farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error);
-gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage *message,
-                                   GError **error);
-guint farceur_batch_get_count(FarceurBatch *batch);
-guint farceur_batch_get_pending(FarceurBatch *batch);
+FARCEUR_API gboolean farceur_batch_add_input(FarceurBatch *batch, const char *input,
+                                             GError **error);
+FARCEUR_API gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source,
+                                               GMimeMessage *message, GError **error);
+FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
+FARCEUR_API guint farceur_batch_get_pending(FarceurBatch *batch);
 
 /**
  * FarceurBatchForeachFunc:
@@ -158,19 +165,21 @@ guint farceur_batch_get_pending(FarceurBatch *batch);
 typedef void (*FarceurBatchForeachFunc)(const char *source, const FarceurEnvelope *envelope,
                                         GMimeMessage *message, GMimeStream *stored,
                                         gpointer user_data);
-gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
-                               gpointer user_data, GError **error);
+FARCEUR_API gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
+                                           gpointer user_data, GError **error);
 
-void farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func,
-                                   gpointer user_data);
+FARCEUR_API void farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func,
+                                               gpointer user_data);
 
-gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target,
-                           gpointer target_data, GCancellable *cancellable, GError **error);
+FARCEUR_API gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target,
+                                       gpointer target_data, GCancellable *cancellable,
+                                       GError **error);
 
-const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
+FARCEUR_API const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
 
-JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
-JsonNode *farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope);
+FARCEUR_API JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
+FARCEUR_API JsonNode *farceur_batch_envelope_to_json(const char *source,
+                                                     const FarceurEnvelope *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
 

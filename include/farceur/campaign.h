@@ -3,6 +3,10 @@
  * composes every message before the first one is delivered. */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
@@ -10,6 +14,8 @@
 #include "envelope.h"
 #include "target.h"
 #include "template.h"
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -30,11 +36,11 @@ typedef struct {
   guint line;
 } FarceurVictim;
 
-GPtrArray *farceur_victims_load(const char *path, GError **error);
-GPtrArray *farceur_victims_parse(const char *text, gssize length, const char *file, gboolean csv,
-                                 GError **error);
-char *farceur_victim_to_mailbox(const FarceurVictim *victim);
-void farceur_victim_free(FarceurVictim *victim);
+FARCEUR_API GPtrArray *farceur_victims_load(const char *path, GError **error);
+FARCEUR_API GPtrArray *farceur_victims_parse(const char *text, gssize length, const char *file,
+                                             gboolean csv, GError **error);
+FARCEUR_API char *farceur_victim_to_mailbox(const FarceurVictim *victim);
+FARCEUR_API void farceur_victim_free(FarceurVictim *victim);
 
 /* ---- configuration (campaign-config.c) ---- */
 
@@ -76,16 +82,17 @@ typedef struct {
   GHashTable *vars;
 } FarceurCampaignConfig;
 
-FarceurCampaignConfig *farceur_campaign_config_new(void);
-void farceur_campaign_config_free(FarceurCampaignConfig *config);
-char *farceur_campaign_config_find(void);
-gboolean farceur_campaign_config_load(FarceurCampaignConfig *config, const char *path,
-                                      GError **error);
-gboolean farceur_campaign_config_load_data(FarceurCampaignConfig *config, const char *data,
-                                           gssize length, const char *path, GError **error);
-gboolean farceur_campaign_parse_group_size(const char *text, guint *min, guint *max,
-                                           GError **error);
-gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error);
+FARCEUR_API FarceurCampaignConfig *farceur_campaign_config_new(void);
+FARCEUR_API void farceur_campaign_config_free(FarceurCampaignConfig *config);
+FARCEUR_API char *farceur_campaign_config_find(void);
+FARCEUR_API gboolean farceur_campaign_config_load(FarceurCampaignConfig *config, const char *path,
+                                                  GError **error);
+FARCEUR_API gboolean farceur_campaign_config_load_data(FarceurCampaignConfig *config,
+                                                       const char *data, gssize length,
+                                                       const char *path, GError **error);
+FARCEUR_API gboolean farceur_campaign_parse_group_size(const char *text, guint *min, guint *max,
+                                                       GError **error);
+FARCEUR_API gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error);
 
 /* ---- the plan (campaign-plan.c) ---- */
 
@@ -104,10 +111,10 @@ typedef struct {
   GArray *templates;
 } FarceurCampaignPlan;
 
-FarceurCampaignPlan *farceur_campaign_plan_new(guint n_victims, guint n_groups, guint min,
-                                               guint max, guint n_templates, guint32 seed,
-                                               GError **error);
-void farceur_campaign_plan_free(FarceurCampaignPlan *plan);
+FARCEUR_API FarceurCampaignPlan *farceur_campaign_plan_new(guint n_victims, guint n_groups,
+                                                           guint min, guint max, guint n_templates,
+                                                           guint32 seed, GError **error);
+FARCEUR_API void farceur_campaign_plan_free(FarceurCampaignPlan *plan);
 
 /* ---- the campaign (campaign.c) ---- */
 
@@ -167,17 +174,18 @@ typedef struct {
 
 typedef struct _FarceurCampaign FarceurCampaign;
 
-FarceurCampaign *farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error);
-void farceur_campaign_free(FarceurCampaign *campaign);
-guint32 farceur_campaign_get_seed(const FarceurCampaign *campaign);
-guint farceur_campaign_get_n_victims(const FarceurCampaign *campaign);
-guint farceur_campaign_get_n_templates(const FarceurCampaign *campaign);
-GPtrArray *farceur_campaign_get_groups(const FarceurCampaign *campaign);
-gboolean farceur_campaign_deliver_group(FarceurCampaign *campaign, FarceurPrankGroup *group,
-                                        FarceurTarget *target, GCancellable *cancellable,
-                                        GError **error);
-JsonNode *farceur_prank_group_to_json(const FarceurCampaign *campaign,
-                                      const FarceurPrankGroup *group);
+FARCEUR_API FarceurCampaign *farceur_campaign_prepare(const FarceurCampaignConfig *config,
+                                                      GError **error);
+FARCEUR_API void farceur_campaign_free(FarceurCampaign *campaign);
+FARCEUR_API guint32 farceur_campaign_get_seed(const FarceurCampaign *campaign);
+FARCEUR_API guint farceur_campaign_get_n_victims(const FarceurCampaign *campaign);
+FARCEUR_API guint farceur_campaign_get_n_templates(const FarceurCampaign *campaign);
+FARCEUR_API GPtrArray *farceur_campaign_get_groups(const FarceurCampaign *campaign);
+FARCEUR_API gboolean farceur_campaign_deliver_group(FarceurCampaign *campaign,
+                                                    FarceurPrankGroup *group, FarceurTarget *target,
+                                                    GCancellable *cancellable, GError **error);
+FARCEUR_API JsonNode *farceur_prank_group_to_json(const FarceurCampaign *campaign,
+                                                  const FarceurPrankGroup *group);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurVictim, farceur_victim_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurCampaignConfig, farceur_campaign_config_free)

@@ -1,10 +1,16 @@
 /* farceur: template + variables -> GMimeMessage (SPEC.md, Templates). */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 #include <gmime/gmime.h>
 
 #include "template.h"
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -41,15 +47,19 @@ typedef struct {
   const char *message_id;
 } FarceurComposeRequest;
 
-GHashTable *farceur_compose_bind_vars(const FarceurComposeRequest *request, GError **error);
+FARCEUR_API GHashTable *farceur_compose_bind_vars(const FarceurComposeRequest *request,
+                                                  GError **error);
 
-GMimeMessage *farceur_compose_message(const FarceurTemplate *tmpl,
-                                      const FarceurComposeRequest *request, GError **error);
+FARCEUR_API GMimeMessage *farceur_compose_message(const FarceurTemplate *tmpl,
+                                                  const FarceurComposeRequest *request,
+                                                  GError **error);
 
-gboolean farceur_compose_verify(GMimeMessage *message, GError **error);
+FARCEUR_API gboolean farceur_compose_verify(GMimeMessage *message, GError **error);
 
-gboolean farceur_message_write(GMimeObject *object, GMimeStream *stream, GError **error);
+FARCEUR_API gboolean farceur_message_write(GMimeObject *object, GMimeStream *stream,
+                                           GError **error);
 
-gboolean farceur_check_header_value(const char *what, const char *value, GError **error);
+FARCEUR_API gboolean farceur_check_header_value(const char *what, const char *value,
+                                                GError **error);
 
 G_END_DECLS

@@ -8,7 +8,13 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -46,8 +52,8 @@ typedef enum {
   FARCEUR_ERROR_INTERNAL,
 } FarceurError;
 
-GQuark farceur_error_quark(void);
+FARCEUR_API GQuark farceur_error_quark(void);
 
-FarceurError farceur_error_classify(const GError *error);
+FARCEUR_API FarceurError farceur_error_classify(const GError *error);
 
 G_END_DECLS

@@ -3,9 +3,10 @@
  */
 #pragma once
 
+#define FARCEUR_INSIDE
+
 #include <farceur/error.h>
 #include <farceur/init.h>
-#include <farceur/gmime-autoptr.h>
 #include <farceur/envelope.h>
 #include <farceur/input.h>
 #include <farceur/inspect.h>
@@ -20,3 +21,5 @@
 #include <farceur/target-smtp.h>
 #include <farceur/batch.h>
 #include <farceur/json.h>
+
+#undef FARCEUR_INSIDE

@@ -1,6 +1,12 @@
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -11,8 +17,8 @@ G_BEGIN_DECLS
  * defaults: UTF-8 for header encoding, RFC 2047 everywhere.  Every public
  * entry point that touches GMime calls this itself; calling it again is free.
  */
-void farceur_init(void);
+FARCEUR_API void farceur_init(void);
 
-const char *farceur_version(void);
+FARCEUR_API const char *farceur_version(void);
 
 G_END_DECLS

@@ -1,8 +1,14 @@
 /* farceur: reading messages from files, Maildirs, mboxes and stdin (SPEC.md, Commands). */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 #include <gmime/gmime.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -41,13 +47,14 @@ typedef struct {
   GMimeStream *stored;
 } FarceurInputMessage;
 
-FarceurInput *farceur_input_open(const char *arg, GError **error);
-FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
-void farceur_input_free(FarceurInput *input);
-void farceur_input_message_free(FarceurInputMessage *msg);
+FARCEUR_API FarceurInput *farceur_input_open(const char *arg, GError **error);
+FARCEUR_API FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
+FARCEUR_API void farceur_input_free(FarceurInput *input);
+FARCEUR_API void farceur_input_message_free(FarceurInputMessage *msg);
 
-GMimeStream *farceur_input_open_stored(const char *path, GError **error);
-GMimeMessage *farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **error);
+FARCEUR_API GMimeStream *farceur_input_open_stored(const char *path, GError **error);
+FARCEUR_API GMimeMessage *farceur_input_parse_stream(GMimeStream *stream, const char *label,
+                                                     GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInput, farceur_input_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInputMessage, farceur_input_message_free)

@@ -2,11 +2,17 @@
  * (SPEC.md, inspect). */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 
 #include <farceur/input.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -164,22 +170,22 @@ typedef struct {
 
 typedef struct _FarceurInspectExtractor FarceurInspectExtractor;
 
-FarceurInspectMessage *farceur_inspect_message(FarceurInputMessage *input,
-                                               FarceurInspectFlags flags, GError **error);
-void farceur_inspect_message_free(FarceurInspectMessage *msg);
-const FarceurInspectPart *farceur_inspect_message_find_part(const FarceurInspectMessage *msg,
-                                                            const char *path);
+FARCEUR_API FarceurInspectMessage *
+farceur_inspect_message(FarceurInputMessage *input, FarceurInspectFlags flags, GError **error);
+FARCEUR_API void farceur_inspect_message_free(FarceurInspectMessage *msg);
+FARCEUR_API const FarceurInspectPart *
+farceur_inspect_message_find_part(const FarceurInspectMessage *msg, const char *path);
 
-JsonNode *farceur_inspect_message_to_json(const FarceurInspectMessage *msg);
-char *farceur_inspect_message_format(const FarceurInspectMessage *msg,
-                                     FarceurInspectFormatFlags flags);
+FARCEUR_API JsonNode *farceur_inspect_message_to_json(const FarceurInspectMessage *msg);
+FARCEUR_API char *farceur_inspect_message_format(const FarceurInspectMessage *msg,
+                                                 FarceurInspectFormatFlags flags);
 
-char *farceur_inspect_safe_filename(const char *name, const char *fallback);
-FarceurInspectExtractor *farceur_inspect_extractor_new(const char *dir, gboolean force,
-                                                       GError **error);
-char *farceur_inspect_extractor_write(FarceurInspectExtractor *extractor,
-                                      const FarceurInspectPart *part, GError **error);
-void farceur_inspect_extractor_free(FarceurInspectExtractor *extractor);
+FARCEUR_API char *farceur_inspect_safe_filename(const char *name, const char *fallback);
+FARCEUR_API FarceurInspectExtractor *farceur_inspect_extractor_new(const char *dir, gboolean force,
+                                                                   GError **error);
+FARCEUR_API char *farceur_inspect_extractor_write(FarceurInspectExtractor *extractor,
+                                                  const FarceurInspectPart *part, GError **error);
+FARCEUR_API void farceur_inspect_extractor_free(FarceurInspectExtractor *extractor);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInspectMessage, farceur_inspect_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurInspectExtractor, farceur_inspect_extractor_free)

@@ -12,7 +12,13 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -35,21 +41,23 @@ typedef enum {
 
 typedef struct _FarceurJournal FarceurJournal;
 
-FarceurJournal *farceur_journal_open(const char *path, GError **error);
-void farceur_journal_free(FarceurJournal *journal);
+FARCEUR_API FarceurJournal *farceur_journal_open(const char *path, GError **error);
+FARCEUR_API void farceur_journal_free(FarceurJournal *journal);
 
-gboolean farceur_journal_record(FarceurJournal *journal, const char *source, const char *sha256,
-                                FarceurJournalState state, const char *const *rcpts,
-                                const char *reply, GError **error);
+FARCEUR_API gboolean farceur_journal_record(FarceurJournal *journal, const char *source,
+                                            const char *sha256, FarceurJournalState state,
+                                            const char *const *rcpts, const char *reply,
+                                            GError **error);
 
-FarceurJournalState farceur_journal_lookup(FarceurJournal *journal, const char *source,
-                                           const char *sha256, const char *rcpt);
-gboolean farceur_journal_is_settled(FarceurJournal *journal, const char *source, const char *sha256,
-                                    const char *rcpt, gboolean resend_unknown);
-guint farceur_journal_get_dropped_lines(FarceurJournal *journal);
+FARCEUR_API FarceurJournalState farceur_journal_lookup(FarceurJournal *journal, const char *source,
+                                                       const char *sha256, const char *rcpt);
+FARCEUR_API gboolean farceur_journal_is_settled(FarceurJournal *journal, const char *source,
+                                                const char *sha256, const char *rcpt,
+                                                gboolean resend_unknown);
+FARCEUR_API guint farceur_journal_get_dropped_lines(FarceurJournal *journal);
 
-const char *farceur_journal_state_to_string(FarceurJournalState state);
-FarceurJournalState farceur_journal_state_from_string(const char *name);
+FARCEUR_API const char *farceur_journal_state_to_string(FarceurJournalState state);
+FARCEUR_API FarceurJournalState farceur_journal_state_from_string(const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurJournal, farceur_journal_free)
 

@@ -1,11 +1,19 @@
 /* farceur: small JsonBuilder helpers shared by the --json outputs. */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
-void farceur_json_add_string_member(JsonBuilder *builder, const char *name, const char *value);
-void farceur_json_add_strings_member(JsonBuilder *builder, const char *name, GPtrArray *values);
+FARCEUR_API void farceur_json_add_string_member(JsonBuilder *builder, const char *name,
+                                                const char *value);
+FARCEUR_API void farceur_json_add_strings_member(JsonBuilder *builder, const char *name,
+                                                 GPtrArray *values);
 
 G_END_DECLS

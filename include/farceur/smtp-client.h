@@ -13,11 +13,17 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 #include <gmime/gmime.h>
 
 #include <farceur/envelope.h>
 #include <farceur/smtp-reply.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -54,7 +60,7 @@ typedef enum {
   FARCEUR_SMTP_OUTCOME_UNKNOWN,
 } FarceurSmtpOutcome;
 
-const char *farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome);
+FARCEUR_API const char *farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome);
 
 /**
  * FarceurSmtpRecipient:
@@ -98,13 +104,14 @@ typedef struct {
   gsize size;
 } FarceurSmtpResult;
 
-void farceur_smtp_result_free(FarceurSmtpResult *result);
+FARCEUR_API void farceur_smtp_result_free(FarceurSmtpResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurSmtpResult, farceur_smtp_result_free)
 
 #define FARCEUR_TYPE_SMTP_CLIENT (farceur_smtp_client_get_type())
-G_DECLARE_FINAL_TYPE(FarceurSmtpClient, farceur_smtp_client, FARCEUR, SMTP_CLIENT, GObject)
+FARCEUR_API G_DECLARE_FINAL_TYPE(FarceurSmtpClient, farceur_smtp_client, FARCEUR, SMTP_CLIENT,
+                                 GObject)
 
-/**
+    /**
  * FarceurSmtpCommitFunc:
  * @client: the client
  * @envelope: the envelope of the transaction
@@ -119,60 +126,66 @@ G_DECLARE_FINAL_TYPE(FarceurSmtpClient, farceur_smtp_client, FARCEUR, SMTP_CLIEN
  *
  * Returns: %TRUE to send the dot
  */
-typedef gboolean (*FarceurSmtpCommitFunc)(FarceurSmtpClient *client,
-                                          const FarceurEnvelope *envelope, gpointer user_data,
-                                          GError **error);
+    typedef gboolean (*FarceurSmtpCommitFunc)(FarceurSmtpClient *client,
+                                              const FarceurEnvelope *envelope, gpointer user_data,
+                                              GError **error);
 
-FarceurSmtpClient *farceur_smtp_client_new(void);
+FARCEUR_API FarceurSmtpClient *farceur_smtp_client_new(void);
 
 /* Configuration: before connecting. */
-void farceur_smtp_client_set_security(FarceurSmtpClient *client, FarceurSmtpSecurity security);
-void farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp);
-void farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name);
-void farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user, const char *password,
-                                  const char *mechanism);
-void farceur_smtp_client_set_allow_plaintext_auth(FarceurSmtpClient *client, gboolean allow);
-gboolean farceur_smtp_client_set_tls_ca_file(FarceurSmtpClient *client, const char *path,
-                                             GError **error);
-void farceur_smtp_client_set_tls_insecure(FarceurSmtpClient *client, gboolean insecure);
-void farceur_smtp_client_set_timeout(FarceurSmtpClient *client, guint timeout_ms);
-void farceur_smtp_client_set_pipelining(FarceurSmtpClient *client, gboolean allowed);
+FARCEUR_API void farceur_smtp_client_set_security(FarceurSmtpClient *client,
+                                                  FarceurSmtpSecurity security);
+FARCEUR_API void farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp);
+FARCEUR_API void farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name);
+FARCEUR_API void farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user,
+                                              const char *password, const char *mechanism);
+FARCEUR_API void farceur_smtp_client_set_allow_plaintext_auth(FarceurSmtpClient *client,
+                                                              gboolean allow);
+FARCEUR_API gboolean farceur_smtp_client_set_tls_ca_file(FarceurSmtpClient *client,
+                                                         const char *path, GError **error);
+FARCEUR_API void farceur_smtp_client_set_tls_insecure(FarceurSmtpClient *client, gboolean insecure);
+FARCEUR_API void farceur_smtp_client_set_timeout(FarceurSmtpClient *client, guint timeout_ms);
+FARCEUR_API void farceur_smtp_client_set_pipelining(FarceurSmtpClient *client, gboolean allowed);
 
 /* Connection. */
-void farceur_smtp_client_connect_async(FarceurSmtpClient *client, GSocketConnectable *address,
-                                       GCancellable *cancellable, GAsyncReadyCallback callback,
-                                       gpointer user_data);
-void farceur_smtp_client_connect_stream_async(FarceurSmtpClient *client, GIOStream *stream,
-                                              GSocketConnectable *server_identity,
-                                              GCancellable *cancellable,
-                                              GAsyncReadyCallback callback, gpointer user_data);
-gboolean farceur_smtp_client_connect_finish(FarceurSmtpClient *client, GAsyncResult *result,
-                                            GError **error);
+FARCEUR_API void farceur_smtp_client_connect_async(FarceurSmtpClient *client,
+                                                   GSocketConnectable *address,
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer user_data);
+FARCEUR_API void farceur_smtp_client_connect_stream_async(
+    FarceurSmtpClient *client, GIOStream *stream, GSocketConnectable *server_identity,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+FARCEUR_API gboolean farceur_smtp_client_connect_finish(FarceurSmtpClient *client,
+                                                        GAsyncResult *result, GError **error);
 
 /* Transactions. */
-void farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
-                                    GMimeObject *message, FarceurSmtpCommitFunc commit,
-                                    gpointer commit_data, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data);
-void farceur_smtp_client_send_stream_async(FarceurSmtpClient *client,
-                                           const FarceurEnvelope *envelope, GMimeStream *stream,
-                                           FarceurSmtpCommitFunc commit, gpointer commit_data,
-                                           GCancellable *cancellable, GAsyncReadyCallback callback,
-                                           gpointer user_data);
-FarceurSmtpResult *farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result,
-                                                   GError **error);
+FARCEUR_API void farceur_smtp_client_send_async(FarceurSmtpClient *client,
+                                                const FarceurEnvelope *envelope,
+                                                GMimeObject *message, FarceurSmtpCommitFunc commit,
+                                                gpointer commit_data, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+FARCEUR_API void
+farceur_smtp_client_send_stream_async(FarceurSmtpClient *client, const FarceurEnvelope *envelope,
+                                      GMimeStream *stream, FarceurSmtpCommitFunc commit,
+                                      gpointer commit_data, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+FARCEUR_API FarceurSmtpResult *
+farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error);
 
-void farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data);
-gboolean farceur_smtp_client_quit_finish(FarceurSmtpClient *client, GAsyncResult *result,
-                                         GError **error);
+FARCEUR_API void farceur_smtp_client_quit_async(FarceurSmtpClient *client,
+                                                GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+FARCEUR_API gboolean farceur_smtp_client_quit_finish(FarceurSmtpClient *client,
+                                                     GAsyncResult *result, GError **error);
 
 /* State, after connecting. */
-gboolean farceur_smtp_client_is_ready(FarceurSmtpClient *client);
-gboolean farceur_smtp_client_has_extension(FarceurSmtpClient *client, const char *keyword);
-guint64 farceur_smtp_client_get_max_size(FarceurSmtpClient *client);
-gboolean farceur_smtp_client_is_tls(FarceurSmtpClient *client);
-gboolean farceur_smtp_client_is_authenticated(FarceurSmtpClient *client);
-const FarceurSmtpReply *farceur_smtp_client_get_greeting(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_is_ready(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_has_extension(FarceurSmtpClient *client,
+                                                       const char *keyword);
+FARCEUR_API guint64 farceur_smtp_client_get_max_size(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_is_tls(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_is_authenticated(FarceurSmtpClient *client);
+FARCEUR_API const FarceurSmtpReply *farceur_smtp_client_get_greeting(FarceurSmtpClient *client);
 
 G_END_DECLS

@@ -2,7 +2,13 @@
  * enhanced status codes of RFC 2034/3463).  Pure: no sockets, no GObject. */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -32,9 +38,9 @@ typedef struct {
   char *text;
 } FarceurSmtpReply;
 
-FarceurSmtpReply *farceur_smtp_reply_copy(const FarceurSmtpReply *reply);
-void farceur_smtp_reply_free(FarceurSmtpReply *reply);
-char *farceur_smtp_reply_to_string(const FarceurSmtpReply *reply);
+FARCEUR_API FarceurSmtpReply *farceur_smtp_reply_copy(const FarceurSmtpReply *reply);
+FARCEUR_API void farceur_smtp_reply_free(FarceurSmtpReply *reply);
+FARCEUR_API char *farceur_smtp_reply_to_string(const FarceurSmtpReply *reply);
 
 #define FARCEUR_SMTP_REPLY_IS_POSITIVE(r) ((r) != NULL && (r)->code / 100 == 2)
 #define FARCEUR_SMTP_REPLY_IS_INTERMEDIATE(r) ((r) != NULL && (r)->code / 100 == 3)
@@ -49,15 +55,15 @@ char *farceur_smtp_reply_to_string(const FarceurSmtpReply *reply);
  */
 typedef struct _FarceurSmtpReplyParser FarceurSmtpReplyParser;
 
-FarceurSmtpReplyParser *farceur_smtp_reply_parser_new(void);
-void farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser);
-gboolean farceur_smtp_reply_parser_feed(FarceurSmtpReplyParser *parser, const char *data, gsize len,
-                                        GError **error);
-FarceurSmtpReply *farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser);
-gboolean farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser);
-void farceur_smtp_reply_parser_reset(FarceurSmtpReplyParser *parser);
+FARCEUR_API FarceurSmtpReplyParser *farceur_smtp_reply_parser_new(void);
+FARCEUR_API void farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser);
+FARCEUR_API gboolean farceur_smtp_reply_parser_feed(FarceurSmtpReplyParser *parser,
+                                                    const char *data, gsize len, GError **error);
+FARCEUR_API FarceurSmtpReply *farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser);
+FARCEUR_API gboolean farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser);
+FARCEUR_API void farceur_smtp_reply_parser_reset(FarceurSmtpReplyParser *parser);
 
-FarceurSmtpReply *farceur_smtp_reply_parse(const char *data, gsize len, GError **error);
+FARCEUR_API FarceurSmtpReply *farceur_smtp_reply_parse(const char *data, gsize len, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurSmtpReply, farceur_smtp_reply_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurSmtpReplyParser, farceur_smtp_reply_parser_free)

@@ -5,10 +5,16 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 
 #include "envelope.h"
 #include "target.h"
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -49,8 +55,9 @@ typedef struct {
   gpointer transcript_data;
 } FarceurSmtpOptions;
 
-gboolean farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions *options,
-                                         GError **error);
+FARCEUR_API gboolean farceur_target_set_smtp_options(FarceurTarget *target,
+                                                     const FarceurSmtpOptions *options,
+                                                     GError **error);
 
 /**
  * FarceurTargetCommitFunc:
@@ -68,10 +75,10 @@ gboolean farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmt
 typedef gboolean (*FarceurTargetCommitFunc)(const FarceurEnvelope *envelope, gpointer user_data,
                                             GError **error);
 
-void farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc func,
-                                    gpointer user_data);
+FARCEUR_API void farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc func,
+                                                gpointer user_data);
 
-gboolean farceur_target_is_session(const FarceurTarget *target);
-void farceur_target_hint_last(FarceurTarget *target);
+FARCEUR_API gboolean farceur_target_is_session(const FarceurTarget *target);
+FARCEUR_API void farceur_target_hint_last(FarceurTarget *target);
 
 G_END_DECLS

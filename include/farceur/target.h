@@ -18,12 +18,18 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 
 #include "envelope.h"
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -49,12 +55,12 @@ typedef struct {
   guint16 port;
 } FarceurTargetUrl;
 
-FarceurTargetUrl *farceur_target_url_parse(const char *url, GError **error);
-void farceur_target_url_free(FarceurTargetUrl *url);
-gboolean farceur_target_url_is_remote(const FarceurTargetUrl *url);
-gboolean farceur_target_url_is_smtp(const FarceurTargetUrl *url);
+FARCEUR_API FarceurTargetUrl *farceur_target_url_parse(const char *url, GError **error);
+FARCEUR_API void farceur_target_url_free(FarceurTargetUrl *url);
+FARCEUR_API gboolean farceur_target_url_is_remote(const FarceurTargetUrl *url);
+FARCEUR_API gboolean farceur_target_url_is_smtp(const FarceurTargetUrl *url);
 
-gboolean farceur_host_is_loopback(const char *host);
+FARCEUR_API gboolean farceur_host_is_loopback(const char *host);
 
 /**
  * FarceurRcptStatus:
@@ -99,39 +105,43 @@ typedef struct {
   char *location;
 } FarceurDelivery;
 
-FarceurDelivery *farceur_delivery_new(void);
-void farceur_delivery_free(FarceurDelivery *delivery);
-FarceurRcptOutcome *farceur_delivery_add(FarceurDelivery *delivery, const char *addr,
-                                         FarceurRcptStatus status, guint code, const char *enhanced,
-                                         const char *text);
-guint farceur_delivery_count(const FarceurDelivery *delivery, FarceurRcptStatus status);
-const char *farceur_rcpt_status_to_string(FarceurRcptStatus status);
-JsonNode *farceur_rcpt_outcome_to_json(const FarceurRcptOutcome *outcome);
-JsonNode *farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery);
+FARCEUR_API FarceurDelivery *farceur_delivery_new(void);
+FARCEUR_API void farceur_delivery_free(FarceurDelivery *delivery);
+FARCEUR_API FarceurRcptOutcome *farceur_delivery_add(FarceurDelivery *delivery, const char *addr,
+                                                     FarceurRcptStatus status, guint code,
+                                                     const char *enhanced, const char *text);
+FARCEUR_API guint farceur_delivery_count(const FarceurDelivery *delivery, FarceurRcptStatus status);
+FARCEUR_API const char *farceur_rcpt_status_to_string(FarceurRcptStatus status);
+FARCEUR_API JsonNode *farceur_rcpt_outcome_to_json(const FarceurRcptOutcome *outcome);
+FARCEUR_API JsonNode *farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery);
 
 typedef struct _FarceurTarget FarceurTarget;
 
-FarceurTarget *farceur_target_new(const char *url, GError **error);
-FarceurTarget *farceur_target_open(const FarceurTargetUrl *url, GError **error);
+FARCEUR_API FarceurTarget *farceur_target_new(const char *url, GError **error);
+FARCEUR_API FarceurTarget *farceur_target_open(const FarceurTargetUrl *url, GError **error);
 
-gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                GMimeObject *message, FarceurDelivery **delivery,
-                                GCancellable *cancellable, GError **error);
-void farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                  GMimeObject *message, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
-void farceur_target_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                         GMimeStream *stream, GCancellable *cancellable,
-                                         GAsyncReadyCallback callback, gpointer user_data);
-gboolean farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
-                                       FarceurDelivery **delivery, GError **error);
+FARCEUR_API gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                            GMimeObject *message, FarceurDelivery **delivery,
+                                            GCancellable *cancellable, GError **error);
+FARCEUR_API void farceur_target_deliver_async(FarceurTarget *target,
+                                              const FarceurEnvelope *envelope, GMimeObject *message,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+FARCEUR_API void farceur_target_deliver_stream_async(FarceurTarget *target,
+                                                     const FarceurEnvelope *envelope,
+                                                     GMimeStream *stream, GCancellable *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer user_data);
+FARCEUR_API gboolean farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                                   FarceurDelivery **delivery, GError **error);
 
-gboolean farceur_target_close(FarceurTarget *target, GCancellable *cancellable, GError **error);
-void farceur_target_free(FarceurTarget *target);
+FARCEUR_API gboolean farceur_target_close(FarceurTarget *target, GCancellable *cancellable,
+                                          GError **error);
+FARCEUR_API void farceur_target_free(FarceurTarget *target);
 
-const char *farceur_target_describe(const FarceurTarget *target);
-const FarceurTargetUrl *farceur_target_get_url(const FarceurTarget *target);
-gboolean farceur_target_is_remote(const FarceurTarget *target);
+FARCEUR_API const char *farceur_target_describe(const FarceurTarget *target);
+FARCEUR_API const FarceurTargetUrl *farceur_target_get_url(const FarceurTarget *target);
+FARCEUR_API gboolean farceur_target_is_remote(const FarceurTarget *target);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTargetUrl, farceur_target_url_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurDelivery, farceur_delivery_free)

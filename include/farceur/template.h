@@ -6,7 +6,13 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -39,16 +45,17 @@ typedef struct {
   guint body_line; /* line of the first body line in the file */
 } FarceurTemplate;
 
-FarceurTemplate *farceur_template_parse(const char *text, gssize length, const char *file,
-                                        const char *dir, guint first_line, GError **error);
-FarceurTemplate *farceur_template_load(const char *path, GError **error);
-GPtrArray *farceur_template_load_all(const char *path, GError **error);
-void farceur_template_free(FarceurTemplate *tmpl);
+FARCEUR_API FarceurTemplate *farceur_template_parse(const char *text, gssize length,
+                                                    const char *file, const char *dir,
+                                                    guint first_line, GError **error);
+FARCEUR_API FarceurTemplate *farceur_template_load(const char *path, GError **error);
+FARCEUR_API GPtrArray *farceur_template_load_all(const char *path, GError **error);
+FARCEUR_API void farceur_template_free(FarceurTemplate *tmpl);
 
-const char *farceur_template_get_header(const FarceurTemplate *tmpl, const char *name);
+FARCEUR_API const char *farceur_template_get_header(const FarceurTemplate *tmpl, const char *name);
 
-char *farceur_template_expand(const char *text, GHashTable *vars, const char *file,
-                              guint first_line, GError **error);
+FARCEUR_API char *farceur_template_expand(const char *text, GHashTable *vars, const char *file,
+                                          guint first_line, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTemplate, farceur_template_free)
 

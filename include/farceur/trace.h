@@ -7,9 +7,15 @@
  */
 #pragma once
 
+#if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
+#error "Only <farceur/farceur.h> can be included directly."
+#endif
+
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
+
+#include <farceur/export.h>
 
 G_BEGIN_DECLS
 
@@ -106,18 +112,18 @@ typedef struct {
 #define FARCEUR_TRACE_MAX_DEPTH 16
 #define FARCEUR_TRACE_MAX_HOPS 256
 
-FarceurHop *farceur_hop_parse(const char *value);
-FarceurHop *farceur_hop_copy(const FarceurHop *hop);
-void farceur_hop_free(FarceurHop *hop);
-const char *farceur_hop_anomaly_to_string(FarceurHopAnomaly anomaly);
+FARCEUR_API FarceurHop *farceur_hop_parse(const char *value);
+FARCEUR_API FarceurHop *farceur_hop_copy(const FarceurHop *hop);
+FARCEUR_API void farceur_hop_free(FarceurHop *hop);
+FARCEUR_API const char *farceur_hop_anomaly_to_string(FarceurHopAnomaly anomaly);
 
-FarceurTrace *farceur_trace_new(const char *const *received, GDateTime *sent);
-FarceurTrace *farceur_trace_from_message(GMimeMessage *message);
-void farceur_trace_free(FarceurTrace *trace);
+FARCEUR_API FarceurTrace *farceur_trace_new(const char *const *received, GDateTime *sent);
+FARCEUR_API FarceurTrace *farceur_trace_from_message(GMimeMessage *message);
+FARCEUR_API void farceur_trace_free(FarceurTrace *trace);
 
-JsonNode *farceur_trace_to_json(const FarceurTrace *trace, const char *source);
-char *farceur_trace_to_dot(const FarceurTrace *trace, const char *source);
-char *farceur_trace_format_seconds(gint64 seconds);
+FARCEUR_API JsonNode *farceur_trace_to_json(const FarceurTrace *trace, const char *source);
+FARCEUR_API char *farceur_trace_to_dot(const FarceurTrace *trace, const char *source);
+FARCEUR_API char *farceur_trace_format_seconds(gint64 seconds);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurHop, farceur_hop_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTrace, farceur_trace_free)

@@ -5,6 +5,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 typedef int (*CliCommandFunc)(int argc, char **argv);
 
 typedef struct {

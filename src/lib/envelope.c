@@ -4,7 +4,7 @@
 
 #include <farceur/envelope.h>
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/init.h>
 
 #define ENVELOPE_MAX_PATH 256   /* RFC 5321 4.5.3.1.3, brackets included */

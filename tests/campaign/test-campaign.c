@@ -7,6 +7,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 /* ---- configuration ---- */
 
 static FarceurCampaignConfig *

@@ -8,6 +8,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 #define FIXED_ID "golden.1@farceur.test"
 
 static char *

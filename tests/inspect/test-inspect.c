@@ -2,6 +2,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 static FarceurInputMessage *
 input_from_text(const char *text)
 {

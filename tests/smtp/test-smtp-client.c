@@ -7,6 +7,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 #include "scripted-server.h"
 
 #define GREETING "220 mx.test ESMTP\r\n"

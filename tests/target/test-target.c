@@ -8,6 +8,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 #include "target-private.h" /* the mboxrd filter */
 
 static GMimeMessage *

@@ -5,6 +5,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 typedef struct {
   char *name;
   char *value;

@@ -21,6 +21,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 static const char body[]
     = "Dear Bob Durand,\n\nyou won a prize: see the attachment.\n\n-- \nAlice\n";
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include <farceur/envelope.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 
 #include "batch-private.h"
 

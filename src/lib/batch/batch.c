@@ -20,7 +20,7 @@
 
 #include <farceur/batch.h>
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/init.h>
 #include <farceur/input.h>
 #include <farceur/target-smtp.h>

@@ -12,7 +12,7 @@
 #include <farceur/campaign.h>
 #include <farceur/compose.h>
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/init.h>
 
 #include "campaign-private.h"

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include <farceur/campaign.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/json.h>
 
 static void

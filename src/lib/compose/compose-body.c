@@ -25,7 +25,7 @@
 #include <gmime/gmime-stream-gio.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 
 #include "compose-private.h"
 #include "error-text.h"

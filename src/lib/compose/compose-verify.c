@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/init.h>
 
 #include "compose-private.h"

@@ -12,7 +12,7 @@
 
 #include <farceur/envelope.h>
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/init.h>
 
 #include "compose-private.h"

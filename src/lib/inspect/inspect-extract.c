@@ -17,7 +17,7 @@
 #include <glib/gstdio.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/inspect.h>
 
 #include "inspect-private.h"

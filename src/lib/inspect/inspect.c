@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/inspect.h>
 #include <farceur/trace.h>
 

@@ -29,7 +29,7 @@
 #include <glib/gstdio.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/input.h>
 
 #include "error-text.h"

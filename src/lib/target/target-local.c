@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 
 #include "target-private.h"
 #include "error-text.h"

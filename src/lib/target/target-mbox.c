@@ -12,7 +12,7 @@
 #include <glib/gstdio.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 
 #include "target-private.h"
 #include "error-text.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <farceur/error.h>
-#include <farceur/gmime-autoptr.h>
+#include "gmime-autoptr.h"
 #include <farceur/input.h>
 #include <farceur/init.h>
 #include <farceur/json.h>

@@ -1,14 +1,16 @@
-/* farceur: g_autoptr() support for the GMime types farceur uses.
+/* farceur: g_autoptr() support for the GMime types farceur uses; never
+ * installed (the library, the command and the tests share it).
  *
- * GMime 3.2 declares no autoptr cleanup functions; define them here so both
- * the library and its users can write g_autoptr(GMimeMessage).  Define
- * FARCEUR_NO_GMIME_AUTOPTR before including if another header already did.
+ * GMime 3.2 declares no autoptr cleanup functions.  Rather than guess the
+ * release that will, the build tries g_autoptr(GMimeMessage) against the
+ * GMime it finds (meson.build) and defines FARCEUR_GMIME_HAS_AUTOPTR when
+ * GMime already declares them.
  */
 #pragma once
 
 #include <gmime/gmime.h>
 
-#ifndef FARCEUR_NO_GMIME_AUTOPTR
+#ifndef FARCEUR_GMIME_HAS_AUTOPTR
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimePart, g_object_unref)
