@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* See scripted-server.h.  The session runs in a worker thread with blocking
  * I/O: a script is easier to read as straight-line code, and the client
  * under test runs on the test's main context, as in real use. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A scripted SMTP server for tests: a GThreadedSocketService on
  * 127.0.0.1:0 that plays a fixed list of replies and records what the
  * client sent, so a test can assert the exact client transcript.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,6 +146,7 @@ test_mbox_multipart_body(void)
   g_autoptr(FarceurInputMessage) two = farceur_input_next(input, NULL);
   GMimeObject *body;
 
+  g_assert_nonnull(one);
   g_assert_nonnull(two);
   body = g_mime_message_get_mime_part(two->message);
   g_assert_true(GMIME_IS_MULTIPART(body));

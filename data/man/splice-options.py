@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Splices the options of `farceur COMMAND --help` into a man page source.
 
     splice-options.py FARCEUR PAGE.1.scd OUTPUT.1.scd

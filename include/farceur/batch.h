@@ -1,5 +1,6 @@
-/* farceur: delivering many messages over N connections (SPEC.md, send;
- * Reliability promises).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: delivering many messages over N connections (farceur-send(1);
+ * data/doc/formats.md, The journal).
  *
  * A batch is filled from inputs (files, Maildirs, mboxes, "-"), each message
  * read and its envelope derived and validated before anything is sent; then

@@ -1,4 +1,5 @@
-/* farceur: prank campaigns (SPEC.md, Prank campaigns): victims, the
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: prank campaigns (data/doc/formats.md, Victims files and Campaign configuration): victims, the
  * configuration, the seeded plan of groups, and the campaign itself, which
  * composes every message before the first one is delivered. */
 #pragma once
@@ -36,9 +37,10 @@ typedef struct {
   guint line;
 } FarceurVictim;
 
-FARCEUR_API GPtrArray *farceur_victims_load(const char *path, GError **error);
-FARCEUR_API GPtrArray *farceur_victims_parse(const char *text, gssize length, const char *file,
-                                             gboolean csv, GError **error);
+FARCEUR_API GPtrArray *farceur_campaign_load_victims(const char *path, GError **error);
+FARCEUR_API GPtrArray *farceur_campaign_parse_victims(const char *text, gssize length,
+                                                      const char *file, gboolean csv,
+                                                      GError **error);
 FARCEUR_API char *farceur_victim_to_mailbox(const FarceurVictim *victim);
 FARCEUR_API void farceur_victim_free(FarceurVictim *victim);
 

@@ -1,4 +1,5 @@
-/* farceur: template + variables -> GMimeMessage (SPEC.md, Templates). */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: template + variables -> GMimeMessage (data/doc/formats.md, Templates). */
 #pragma once
 
 #if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
@@ -56,10 +57,10 @@ FARCEUR_API GMimeMessage *farceur_compose_message(const FarceurTemplate *tmpl,
 
 FARCEUR_API gboolean farceur_compose_verify(GMimeMessage *message, GError **error);
 
-FARCEUR_API gboolean farceur_message_write(GMimeObject *object, GMimeStream *stream,
-                                           GError **error);
+FARCEUR_API gboolean farceur_compose_write_message(GMimeObject *object, GMimeStream *stream,
+                                                   GError **error);
 
-FARCEUR_API gboolean farceur_check_header_value(const char *what, const char *value,
-                                                GError **error);
+FARCEUR_API gboolean farceur_compose_check_header_value(const char *what, const char *value,
+                                                        GError **error);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the SMTP envelope (RFC 5321), kept apart from the headers. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: error domain shared by the library.
  *
  * One domain for the whole library rather than one per module: every caller

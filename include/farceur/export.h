@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the export macro of public declarations.
  *
  * The library is built with hidden symbol visibility; FARCEUR_API marks the

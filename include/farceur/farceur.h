@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: MIME message composer and parser toolkit on GMime 3 and GLib/GIO.
  * Users include only this header.
  */

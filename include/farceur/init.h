@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)

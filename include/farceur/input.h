@@ -1,4 +1,5 @@
-/* farceur: reading messages from files, Maildirs, mboxes and stdin (SPEC.md, Commands). */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: reading messages from files, Maildirs, mboxes and stdin (data/doc/formats.md, Inputs). */
 #pragma once
 
 #if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: dissecting messages: headers, envelope, MIME tree, part digests
- * (SPEC.md, inspect). */
+ * (data/doc/json.md, inspect --json). */
 #pragma once
 
 #if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)

@@ -1,4 +1,5 @@
-/* farceur: the delivery journal (SPEC.md, Reliability promises).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: the delivery journal (data/doc/formats.md, The journal).
  *
  * One JSON object per line, appended and fsync'ed as each outcome happens:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: an asynchronous SMTP/LMTP client on GIO (RFC 5321, 3207, 4954,
  * 2920, 1870, 6152, 6531, 2034, 2033).
  *

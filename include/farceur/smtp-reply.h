@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: a bounded, incremental parser for SMTP replies (RFC 5321 4.2,
  * enhanced status codes of RFC 2034/3463).  Pure: no sockets, no GObject. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: settings of the session targets (smtp:, smtp+starttls:, smtps:,
  * lmtp:, exec:, HOST:PORT).  They apply to a target opened with
  * farceur_target_open() before its first delivery; local targets (maildir:,

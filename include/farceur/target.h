@@ -1,4 +1,5 @@
-/* farceur: delivery targets behind one interface (SPEC.md, Delivery targets).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: delivery targets behind one interface (data/doc/formats.md, Delivery targets).
  *
  * A target is opened from a URL and then takes one message at a time with
  * its envelope:
@@ -60,7 +61,7 @@ FARCEUR_API void farceur_target_url_free(FarceurTargetUrl *url);
 FARCEUR_API gboolean farceur_target_url_is_remote(const FarceurTargetUrl *url);
 FARCEUR_API gboolean farceur_target_url_is_smtp(const FarceurTargetUrl *url);
 
-FARCEUR_API gboolean farceur_host_is_loopback(const char *host);
+FARCEUR_API gboolean farceur_target_host_is_loopback(const char *host);
 
 /**
  * FarceurRcptStatus:

@@ -1,4 +1,5 @@
-/* farceur: prank templates (SPEC.md, Templates).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: prank templates (data/doc/formats.md, Templates).
  *
  * A template is a header block in RFC 5322 syntax, a blank line and a
  * plain-text body; {{placeholders}} may appear in header values, the body

@@ -1,4 +1,5 @@
-/* farceur: the Received: trace of a message, hop by hop (SPEC.md, trace).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: the Received: trace of a message, hop by hop (data/doc/json.md, trace --json).
  *
  * farceur_hop_parse() reads one Received: value; it never fails: what it
  * cannot read becomes a warning on the hop.  farceur_trace_new() orders the

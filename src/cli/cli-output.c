@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: standard output. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: standard output.  Records go out one JSON object
  * per line; after the command, main checks that everything got there. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: the SMTP password (README.md, Security by default). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: secrets.  The SMTP password never comes from argv;
  * it lives in memory only as long as needed and is overwritten when freed. */
 #pragma once

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: the category -> sysexits(3) map and the one
- * severity ranking every command exits by (README.md, Exit status). */
+ * severity ranking every command exits by (data/doc/exit-status.md). */
 #include <sysexits.h>
 
 #include "cli-status.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: exit statuses.  The library classifies failures
  * (FarceurError); only the command turns them into sysexits(3) numbers and
  * decides which of several failures a run exits with. */

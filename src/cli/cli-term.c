@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: terminal decisions (TTY, colour, progress). */
 #include <stdio.h>
 #include <string.h>

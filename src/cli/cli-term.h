@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: terminal decisions.  Whether an output is a
  * terminal, whether to colour it, and the progress line of send; nothing
  * else (and never the library) asks isatty(). */

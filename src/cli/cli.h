@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: shared declarations of the command modules.  The
  * helpers beside them: cli-status.h (exit statuses), cli-secret.h
  * (passwords), cli-term.h (terminals), cli-output.h (standard output). */

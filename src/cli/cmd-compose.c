@@ -1,4 +1,5 @@
-/* farceur compose: render one template to a message (SPEC.md, Commands). */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur compose: render one template to a message (farceur-compose(1); data/doc/formats.md, Templates). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -201,7 +202,7 @@ compose_run(ComposeOptions *opts, const char *path, GError **error)
   message = farceur_compose_message(tmpl, &request, error);
   if (message == NULL || (out = compose_open_output(opts->output, error)) == NULL)
     return FALSE;
-  if (farceur_message_write(GMIME_OBJECT(message), out, error))
+  if (farceur_compose_write_message(GMIME_OBJECT(message), out, error))
     return TRUE;
   compose_remove_partial(opts->output);
   return FALSE;

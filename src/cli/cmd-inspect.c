@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur inspect: the MIME tree, headers, envelope and parts of messages
- * (SPEC.md, inspect). */
+ * (farceur-inspect(1); data/doc/json.md, inspect --json). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

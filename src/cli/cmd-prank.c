@@ -1,4 +1,5 @@
-/* farceur prank: run a prank campaign (SPEC.md, Prank campaigns).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur prank: run a prank campaign (farceur-prank(1); data/doc/formats.md, Campaign configuration).
  *
  * Configuration file, then command-line options on top; the whole campaign
  * is prepared (victims, plan, every message composed) before the target is
@@ -189,7 +190,7 @@ prank_load_config(const PrankOptions *o, GError **error)
   return g_steal_pointer(&config);
 }
 
-/* The safety rail of SPEC.md: pranks go to loopback servers unless asked. */
+/* The safety rail (data/doc/formats.md, Delivery targets): pranks go to loopback servers unless asked. */
 static FarceurTargetUrl *
 prank_check_target(const FarceurCampaignConfig *config, gboolean allow_remote, GError **error)
 {

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur send [FILE|DIR|MBOX|-]...: deliver existing messages through a
- * target (SPEC.md, send; Common transport options; Reliability promises). */
+ * target (farceur-send(1); data/doc/envelope.md; data/doc/formats.md, The journal). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,7 +194,7 @@ send_domain(const char *addr)
   return at ? at + 1 : "";
 }
 
-/* The forgery the prank relies on, named (SPEC.md, Envelope rules). */
+/* The forgery the prank relies on, named (data/doc/envelope.md). */
 static void
 send_print_mismatch(const FarceurBatchResult *r)
 {

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur trace: the Received: chain of each message, hop by hop
- * (SPEC.md, trace): a table with delay bars, --json lines or --dot graphs. */
+ * (farceur-trace(1); data/doc/json.md, trace --json): a table with delay bars, --json lines or --dot graphs. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

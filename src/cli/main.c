@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the command.  Dispatches to one cmd-NAME.c per command, then
  * checks that what the command wrote to standard output got there. */
 #include <locale.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the SHA-256 sink.
  *
  * GChecksum's portable SHA-256 runs at about 140 MB/s here, slower than
@@ -139,4 +140,3 @@ digest_stream_finish(GMimeStream *stream)
   return g_strdup(g_checksum_get_string(self->checksum));
 #endif
 }
-

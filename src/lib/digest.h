@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the SHA-256 sink shared by inspect and batch; never installed. */
 #pragma once
 

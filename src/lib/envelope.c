@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -11,8 +12,8 @@
 #define ENVELOPE_MAX_LOCAL 64   /* RFC 5321 4.5.3.1.1 */
 #define ENVELOPE_MAX_DOMAIN 255 /* RFC 5321 4.5.3.1.2 */
 
-/* The header fields that never leave with a message (SPEC.md, Envelope
- * rules): the blind copies and the return path a delivering MTA writes. */
+/* The header fields that never leave with a message (data/doc/envelope.md,
+ * What never leaves): the blind copies and the return path a delivering MTA writes. */
 static const char *const envelope_withheld[] = {
   "Bcc",
   "Resent-Bcc",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the house wording of file and errno errors.
  *
  * GLib's texts ("Failed to open file “x”: No such file or directory") repeat

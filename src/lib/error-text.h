@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the house wording of file and errno errors, for every module;
  * never installed. */
 #pragma once

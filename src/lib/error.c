@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <gio/gio.h>
 
 #include <farceur/error.h>
 
-G_DEFINE_QUARK(farceur - error - quark, farceur_error)
+/* The formatter would space the quark string out to "farceur - error - quark". */
+/* clang-format off */
+G_DEFINE_QUARK(farceur-error-quark, farceur_error)
+/* clang-format on */
 
 static FarceurError
 farceur_error_classify_io(const GError *error)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: g_autoptr() support for the GMime types farceur uses; never
  * installed (the library, the command and the tests share it).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: reading messages from files, Maildirs, mboxes and stdin.
  *
  * Every input becomes a list of files; each file is either one message or an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: small JsonBuilder helpers shared by the --json outputs. */
 #include "config.h"
 

@@ -1,4 +1,5 @@
-/* farceur: prank templates (SPEC.md, Templates).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: prank templates (data/doc/formats.md, Templates; The lab's messages file).
  *
  * Hand-written: the template format is farceur's own (a header block with
  * pseudo-headers, {{placeholders}}), so neither GMime nor GLib parses it.

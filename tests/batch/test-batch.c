@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The batch: real targets (a Maildir; the scripted SMTP server on loopback)
  * and a real journal; re-runs after the faults the journal exists for. */
 #include <string.h>
@@ -651,8 +652,8 @@ static const StoredCase stored_cases[] = {
 
 /* What the server gets, after dot-unstuffing. */
 static const char *const stored_expect[] = {
-  "=From: a@a.test\r\nTo: b@b.test\r\nSubject:  odd  spacing\r\n\tfolded\r\n\r\nBcc: stays in "
-  "the body\r\n.leading dot\r\n",
+  ("=From: a@a.test\r\nTo: b@b.test\r\nSubject:  odd  spacing\r\n\tfolded\r\n\r\nBcc: stays in "
+   "the body\r\n.leading dot\r\n"),
   "=From: a@a.test\r\nTo: b@b.test\r\nResent-From: a@a.test\r\n\r\nbody\r\n",
   "=From: a@a.test\r\nTo: b@b.test\r\nSubject: one\r\n\r\n1\r\n>From here\r\n",
   "=From: a@a.test\r\nTo: b@b.test\r\nSubject: two\r\n\r\n2\r\n",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for campaigns: configuration files (INI and the lab's properties),
  * group-size and seed parsing, the seeded plan's properties. */
 #include <string.h>
@@ -409,7 +410,6 @@ check_stored(const FarceurPrankGroup *group, const FarceurPrankMessage *m)
 {
   g_autoptr(GMimeMessage) stored = read_message(m->delivery->location);
   g_autofree char *return_path = g_strdup_printf("<%s>", group->sender->addr);
-  g_autofree char *body = NULL;
 
   g_assert_nonnull(stored);
   g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(stored), "Return-Path"), ==, return_path);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for victims files: a y_/n_ corpus under tests/data/campaign/victims,
  * each file stating what it expects in a "# expect: ..." comment (comments
  * are ignored by the parser), plus a few field-level checks. */
@@ -33,7 +34,7 @@ test_corpus_file(gconstpointer data)
   g_autofree char *path = corpus_path(name);
   g_autofree char *expect = corpus_expect(path);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) victims = farceur_victims_load(path, &error);
+  g_autoptr(GPtrArray) victims = farceur_campaign_load_victims(path, &error);
 
   if (name[0] == 'y') {
     g_assert_no_error(error);
@@ -59,7 +60,7 @@ static void
 test_plain_fields(void)
 {
   g_autofree char *path = corpus_path("y_plain.txt");
-  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims(path, NULL);
 
   g_assert_nonnull(v);
   g_assert_null(victim_at(v, 0)->name);
@@ -80,7 +81,7 @@ static void
 test_csv_fields(void)
 {
   g_autofree char *path = corpus_path("y_people.csv");
-  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims(path, NULL);
   FarceurVictim *bob, *carol;
 
   g_assert_nonnull(v);
@@ -104,7 +105,7 @@ static void
 test_semicolon_csv(void)
 {
   g_autofree char *path = corpus_path("y_semicolon.csv");
-  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims(path, NULL);
 
   g_assert_nonnull(v);
   g_assert_cmpstr(victim_at(v, 0)->name, ==, "Zoé");
@@ -115,7 +116,7 @@ static void
 test_forms_fields(void)
 {
   g_autofree char *path = corpus_path("y_forms.txt");
-  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims(path, NULL);
 
   g_assert_nonnull(v);
   g_assert_null(victim_at(v, 0)->name);
@@ -130,7 +131,7 @@ static void
 test_bom_csv(void)
 {
   g_autofree char *path = corpus_path("y_bom.csv");
-  g_autoptr(GPtrArray) v = farceur_victims_load(path, NULL);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims(path, NULL);
 
   g_assert_nonnull(v);
   g_assert_cmpstr(victim_at(v, 0)->addr, ==, "c@x.org");
@@ -143,7 +144,7 @@ static void
 test_missing_file(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) v = farceur_victims_load("/nonexistent/victims.txt", &error);
+  g_autoptr(GPtrArray) v = farceur_campaign_load_victims("/nonexistent/victims.txt", &error);
 
   g_assert_null(v);
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
@@ -154,8 +155,8 @@ static void
 test_nul_byte(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) v
-      = farceur_victims_parse("a@example.org\n\0b@example.org\n", 29, "x.txt", FALSE, &error);
+  g_autoptr(GPtrArray) v = farceur_campaign_parse_victims("a@example.org\n\0b@example.org\n", 29,
+                                                          "x.txt", FALSE, &error);
 
   g_assert_null(v);
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Standard output is checked after every command (src/cli/cli-output.c, as
 git's run_builtin()): with stdout on /dev/full each command exits 74 and
 says "farceur COMMAND: cannot write standard output: REASON"; --help too.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """CLI tests of `farceur compose`: exit codes (sysexits) and error messages
 for bad input, output to a file, messages files with --index, reproducible
 output.  TAP output.  Env: FARCEUR, G_TEST_SRCDIR."""

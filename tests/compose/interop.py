@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Interop: every shipped template (templates/*.tmpl) and the composer's own
 test templates (tests/data/compose/*.tmpl, among them stress.tmpl) are
 composed with `farceur compose` and read back by Python's email package

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The built man pages (TAP): each has the sections a page needs, its
 OPTIONS list every option of `farceur COMMAND --help` (they are generated
 from it), and man(1) and groff render it without a warning.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for reading and inspecting a whole message (or mbox).
  *
  * The input becomes a memfd read through farceur_input_open() (so the mbox

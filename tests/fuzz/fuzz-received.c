@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for the Received: parser and the hop analysis.
  *
  * The input is split at '\n' into Received: values (top first), parsed as

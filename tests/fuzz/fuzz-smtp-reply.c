@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for the SMTP reply parser: arbitrary server bytes, fed
  * whole and split at every eighth byte, must never crash or leak. */
 #include <farceur/farceur.h>

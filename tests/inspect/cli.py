@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur inspect, end to end: output shapes, envelope flags, extraction
 safety with hostile file names, the GMime issue-165 input under a time limit,
 and a compose -> inspect round trip checked against Python's email.

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Differential test: `farceur inspect --json` against Python's email package.
 
 For every message of third-party corpora installed from Debian packages
-(tools/setup installs them), both sides list the leaf parts the way SPEC.md
-says (IMAP section paths, descending into message/rfc822 and message/global)
+(tools/setup installs them), both sides list the leaf parts the way
+data/doc/json.md says (IMAP section paths, descending into message/rfc822 and message/global)
 and must agree on path, content type, file name, decoded size and SHA-256.
 
 Where they legitimately differ (malformed input), the file is listed in
@@ -47,7 +48,7 @@ def corpus_files():
 
 
 # Python parses the body of every message/* type (delivery-status into header
-# blocks) and cannot give its bytes back; SPEC.md keeps the types other than
+# blocks) and cannot give its bytes back; data/doc/json.md keeps the types other than
 # rfc822/global as leaves.  Their size and digest are the one thing this test
 # cannot compare: both sides then carry NOT_COMPARED, and the TAP line says so.
 NOT_COMPARED = "not comparable: Python parses message/* bodies"

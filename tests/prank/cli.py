@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """CLI tests of `farceur prank`: the shipped example end to end into a
 Maildir and an mbox (read back with Python's email package), the plan's
 properties seen from outside (every victim once, same seed same plan),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """prank through SMTP: the example campaign delivered to aiosmtpd on
 127.0.0.1 (a real server, started here).  What the server receives must be
 the envelope the report shows (MAIL FROM the forged victim, RCPT TO the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden tests of the shipped templates (templates/*.tmpl): each is composed
 with fixed inputs (Date, Message-ID, so boundaries too) and compared with
 tests/data/campaign/golden/NAME.eml, with a readable diff on failure.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs the README's API example on a template; Python's email reads the result back."""
 import email, email.policy, os, subprocess, sys
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the README's C example (its first ```c block) to a file, so a test builds it."""
 import sys
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Every --json record against its JSON Schema in data/schema/ (TAP).
 
 Runs inspect, trace, prank and send with --json over the test corpora, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A scripted SMTP server on standard input and output, for `--via exec:`:
 recipients whose local part starts with "refused" get 550, "deferred" 451,
 every other one 250; no network, nothing stored."""

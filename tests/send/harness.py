@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared helpers of the send integration tests: real servers on loopback.
 
 Run by /usr/bin/python3 (Debian's, with python3-aiosmtpd).  A server that

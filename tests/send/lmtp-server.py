@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A small SMTP or LMTP server on aiosmtpd for the send tests.
 
     lmtp-server.py [--lmtp] (--unix PATH | --port N) --store DIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The private Postfix of tests/servers/postfix.sh accepts mail on loopback
 and delivers it into its Maildir with its own Received: hop.  Talks to it
 with Python's smtplib, so it proves the server independently of farceur."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur send against aiosmtpd (tests/servers/aiosmtpd-server.py) with
 TLS on a throwaway CA and AUTH: STARTTLS + AUTH PLAIN with the password
 from --password-command, implicit TLS (smtps://) + AUTH LOGIN with

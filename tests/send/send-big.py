@@ -1,4 +1,5 @@
-"""SPEC: attachments are streamed from disk.  A message with a 300 MB
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""README, Memory rules: attachments are streamed from disk.  A message with a 300 MB
 attachment (a sparse file, base64 by `farceur compose --attach`) goes
 through `farceur send` to Postfix's smtp-sink on loopback; the peak RSS of
 the sending process must stay under 64 MB, far below the message's size.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur send's command line: usage errors, validation of every input
 before anything is sent, --dry-run, stdin, the exit statuses, and the
 progress line, shown only when stderr is a terminal (a pty here)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur send over LMTP (Unix socket; per-recipient replies after the
 data) and SMTP (TCP) against aiosmtpd: refused recipients are reported one
 by one while the others get the message; 4xx is retried then deferred; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur send against a private Postfix offering AUTH through Cyrus SASL
 (tests/servers/postfix.sh with a sasldb user): CRAM-MD5, PLAIN and LOGIN
 each log in (Postfix's log names the method and the user), CRAM-MD5 is the

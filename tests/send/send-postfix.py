@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """farceur send through a private Postfix on loopback: every recipient
 (Bcc too) gets the message with Postfix's Received: hop (which farceur
 trace reads) and without the Bcc header; bodies built to smuggle a second

@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """AUTH is never sent in plaintext to a server that is not on loopback
-(SPEC.md, Reliability promises).  A remote server is made real here: a
+(farceur-send(1), --allow-plaintext-auth; data/doc/exit-status.md, 77).  A remote server is made real here: a
 network namespace of the test's own (iproute2) holding a veth pair,
 10.201.N.1 <-> 10.201.N.2, with aiosmtpd (tests/servers/aiosmtpd-server.py)
 on 10.201.N.2 and farceur run inside the namespace.  Without TLS, farceur

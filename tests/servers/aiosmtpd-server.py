@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A real SMTP server for farceur's tests: aiosmtpd (Debian python3-aiosmtpd).
 
 Listens on 127.0.0.1 (or --host), port 0, with a certificate from a

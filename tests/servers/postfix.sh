@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A private Postfix instance for the tests and benchmarks, on 127.0.0.1 only.
 #
 #   tests/servers/postfix.sh start BASEDIR [PORT]   prints the port it listens on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP client against the scripted in-process server: exact client
  * transcripts, and the faults a real server or network produces. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for the delivery targets: URL parsing, the loopback rail, Maildir
  * layout and content, mbox quoting, separation and locking, async bridge. */
 #include <fcntl.h>
@@ -164,8 +165,8 @@ test_loopback(void)
     g_assert_nonnull(url);
     g_assert_cmpint(farceur_target_url_is_remote(url), ==, cases[i].remote);
   }
-  g_assert_true(farceur_host_is_loopback("[::1]"));
-  g_assert_false(farceur_host_is_loopback("::2"));
+  g_assert_true(farceur_target_host_is_loopback("[::1]"));
+  g_assert_false(farceur_target_host_is_loopback("::2"));
 }
 
 /* ---- Maildir ---- */
@@ -233,6 +234,8 @@ test_maildir_layout(void)
     g_assert_true(
         g_regex_match_simple("^[0-9]+\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.", names->pdata[i], 0, 0));
     g_assert_nonnull(strstr(names->pdata[i], pid));
+    if (strpbrk(g_get_host_name(), "/:") == NULL) /* else escaped as \057, \072 */
+      g_assert_nonnull(strstr(names->pdata[i], host));
     for (guint j = 0; j < i; j++)
       g_assert_cmpstr(names->pdata[i], !=, names->pdata[j]);
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""CLI tests of `farceur trace` (TAP): the JSON schema of SPEC.md, the table,
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""CLI tests of `farceur trace` (TAP): the JSON record of data/doc/json.md (data/schema/trace.schema.json), the table,
 the Graphviz output rendered by `dot -Tsvg`, inputs and exit statuses.
 Environment: FARCEUR (the built binary), G_TEST_SRCDIR (tests/)."""
 import json

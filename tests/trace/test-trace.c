@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests of the trace module: Received: parsing (table-driven, from
  * tests/data/received/FAMILY.txt; see the README there), clause-level cases,
  * hop analysis and anomalies, JSON and DOT output. */

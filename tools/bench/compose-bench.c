@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* compose-bench: composes N messages with one attachment and writes each to
  * a null stream (every byte is still encoded), in one of two modes:
  *
@@ -38,7 +39,7 @@ bench_farceur_one(const FarceurTemplate *tmpl, guint i)
 
   g_hash_table_insert(vars, g_strdup("group.index"), g_strdup_printf("%u", i));
   message = farceur_compose_message(tmpl, &request, &error);
-  if (message == NULL || !farceur_message_write(GMIME_OBJECT(message), out, &error))
+  if (message == NULL || !farceur_compose_write_message(GMIME_OBJECT(message), out, &error))
     g_error("compose: %s", error->message);
 }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Composer benchmarks (issue 2), printed as ratios measured in the same run:
 #
 #  1. Compose N messages (default 1,000) with a 100 KB attachment and

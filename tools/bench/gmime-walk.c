@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The floor farceur inspect is built on: walk an mbox with GMime's parser
  * (persistent stream, mbox mode) and decode every leaf part into a null
  * stream.  Nothing else.  Built by meson for tools/bench/inspect, not installed. */

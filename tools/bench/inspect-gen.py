@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes a deterministic mbox of about SIZE MB for the inspect benchmark:
 plain text, multipart/alternative, attachments of 50 KB - 2 MB, quoted-printable
 bodies, RFC 2047 subjects.  Same SEED, same bytes.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Python's email doing what the bare GMime walk does: parse every message of
 an mbox (policy.default) and decode every leaf part.  For tools/bench/inspect."""
 import email

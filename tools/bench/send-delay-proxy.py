@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A TCP proxy that delays every server reply by DELAY seconds and counts
 the replies a client waits for (round trips).
 

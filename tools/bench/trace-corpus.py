@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes a deterministic mbox for tools/bench/trace: N messages (default
 20,000), each with 3 to 8 Received: headers in the shapes of Postfix, Exim,
 Sendmail, qmail, Exchange/Microsoft 365, Gmail, Courier, OpenSMTPD, Dovecot

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The reference for tools/bench/trace: reads an mbox, unfolds every
 Received: value and only splits it into clauses with regular expressions
 (keyword + next word, the date after the last ';').  No comment nesting, no

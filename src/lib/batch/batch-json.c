@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the records of a batch as JSON objects (send --json). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: internals of the send queue (batch*.c); never installed. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the send queue: N sessions in one thread, retries, journal.
  *
  * Two passes over the inputs: farceur_batch_add_input() reads every message
@@ -110,7 +111,7 @@ farceur_batch_state_to_string(FarceurBatchState state)
  * farceur_batch_options_init:
  * @options: options to fill
  *
- * Sets the defaults of SPEC.md: 4 connections, 3 retries, 1 s first back-off.
+ * Sets the defaults farceur-send(1) documents: 4 connections, 3 retries, 1 s first back-off.
  */
 void
 farceur_batch_options_init(FarceurBatchOptions *options)
@@ -234,7 +235,7 @@ batch_envelope_from_options(FarceurBatch *batch, GMimeMessage *message, GError *
   return g_steal_pointer(&envelope);
 }
 
-/* The envelope by SPEC.md: --from wins for MAIL FROM; --rcpt replaces the
+/* The envelope by data/doc/envelope.md (How send chooses the envelope): --from wins for MAIL FROM; --rcpt replaces the
  * header recipients unless -t asks for both. */
 static FarceurEnvelope *
 batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
@@ -396,8 +397,8 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
  * @input: a message file, a Maildir, a folder of files, an mbox or "-"
  * @error: return location for an error
  *
- * Reads every message of @input, derives its envelope (SPEC.md, Envelope
- * rules, with the batch's --from/--rcpt), checks every address and hashes
+ * Reads every message of @input, derives its envelope (data/doc/envelope.md,
+ * How send chooses the envelope), checks every address and hashes
  * the message as it will be sent.  Only "-" keeps its messages in memory;
  * the others are read again when sent.
  *

@@ -1,4 +1,5 @@
-/* farceur: the campaign configuration file (SPEC.md, Prank campaigns).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: the campaign configuration file (data/doc/formats.md, Campaign configuration).
  *
  * Two formats, told apart by content: an INI file read by GKeyFile, with
  * sections [campaign], [smtp] and [vars]; or the course lab's
@@ -324,7 +325,7 @@ config_load_vars(ConfigLoader *l, GKeyFile *kf, GError **error)
       return config_fail(l, error, where, "unreadable value");
     /* Checked here, where the file and key can be named; the composer
      * would refuse it too, without saying where it came from. */
-    if (!farceur_check_header_value("value", value, &local)) {
+    if (!farceur_compose_check_header_value("value", value, &local)) {
       g_free(value);
       return config_fail(l, error, where, local->message);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: one prank group as a JSON object (prank --json). */
 #include "config.h"
 

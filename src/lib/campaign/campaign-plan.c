@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the plan of a campaign: which victims form which group, and which
  * template each group gets.  Pure and deterministic: the same inputs and
  * seed give the same plan, so a campaign can be replayed with --seed.

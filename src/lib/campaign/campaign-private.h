@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: helpers shared by the campaign modules (not installed). */
 #pragma once
 

@@ -1,4 +1,5 @@
-/* farceur: a prank campaign (SPEC.md, Prank campaigns).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: a prank campaign (farceur-prank(1); data/doc/envelope.md, How prank chooses it).
  *
  * farceur_campaign_prepare() does everything that can fail on bad input:
  * it reads the victims and templates, checks the witnesses, makes the plan
@@ -123,7 +124,7 @@ campaign_load_inputs(FarceurCampaign *campaign, const FarceurCampaignConfig *con
                 config->victims ? "messages" : "victims");
     return FALSE;
   }
-  campaign->victims = farceur_victims_load(config->victims, error);
+  campaign->victims = farceur_campaign_load_victims(config->victims, error);
   if (campaign->victims == NULL)
     return FALSE;
   campaign->templates = farceur_template_load_all(config->messages, error);

@@ -1,4 +1,5 @@
-/* farceur: victims files (SPEC.md, Prank campaigns).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: victims files (data/doc/formats.md, Victims files).
  *
  * A text file holds one mailbox per line, exactly "addr" or "Name <addr>"
  * (anything else on the line is an error, a trailing "# note" included),
@@ -408,7 +409,7 @@ victims_parse_line(VictimsParser *p, VictimsCsv *csv, gboolean is_csv, const cha
 }
 
 /**
- * farceur_victims_parse:
+ * farceur_campaign_parse_victims:
  * @text: the file's contents
  * @length: its length, or -1 when NUL-terminated
  * @file: the file name, for error messages
@@ -419,8 +420,8 @@ victims_parse_line(VictimsParser *p, VictimsCsv *csv, gboolean is_csv, const cha
  *   order, or %NULL on the first bad line
  */
 GPtrArray *
-farceur_victims_parse(const char *text, gssize length, const char *file, gboolean csv,
-                      GError **error)
+farceur_campaign_parse_victims(const char *text, gssize length, const char *file, gboolean csv,
+                               GError **error)
 {
   g_autofree char *copy = length < 0 ? g_strdup(text) : g_strndup(text, length);
   g_autoptr(GPtrArray) victims
@@ -481,7 +482,7 @@ farceur_campaign_read_file(const char *what, const char *path, char **text, gsiz
 }
 
 /**
- * farceur_victims_load:
+ * farceur_campaign_load_victims:
  * @path: a victims file; CSV when its name ends in ".csv"
  * @error: return location for an error: %FARCEUR_ERROR_NOINPUT when it
  *   cannot be read, %FARCEUR_ERROR_DATA for a bad line
@@ -489,7 +490,7 @@ farceur_campaign_read_file(const char *what, const char *path, char **text, gsiz
  * Returns: (transfer full) (element-type FarceurVictim): the victims
  */
 GPtrArray *
-farceur_victims_load(const char *path, GError **error)
+farceur_campaign_load_victims(const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   g_autofree char *lower = g_ascii_strdown(path, -1);
@@ -497,5 +498,5 @@ farceur_victims_load(const char *path, GError **error)
 
   if (!farceur_campaign_read_file("victims file", path, &text, &length, error))
     return NULL;
-  return farceur_victims_parse(text, length, path, g_str_has_suffix(lower, ".csv"), error);
+  return farceur_campaign_parse_victims(text, length, path, g_str_has_suffix(lower, ".csv"), error);
 }

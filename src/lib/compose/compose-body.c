@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the MIME body of a composed message.
  *
  *   multipart/mixed                  (only with attachments)
@@ -217,9 +218,9 @@ compose_check_attach_values(const FarceurTemplate *tmpl, const FarceurAttachSpec
 {
   g_autoptr(GError) local = NULL;
 
-  if (!farceur_check_header_value("attachment name", name, &local)
-      || !farceur_check_header_value("attachment type", type, &local)
-      || (spec->cid && !farceur_check_header_value("attachment cid", spec->cid, &local)))
+  if (!farceur_compose_check_header_value("attachment name", name, &local)
+      || !farceur_compose_check_header_value("attachment type", type, &local)
+      || (spec->cid && !farceur_compose_check_header_value("attachment cid", spec->cid, &local)))
     return compose_attach_fail(error, tmpl, spec, FARCEUR_ERROR_DATA, local->message);
   if (strchr(type, '/') == NULL || strchr(type, ';') != NULL
       || g_ascii_strncasecmp(type, "multipart/", 10) == 0

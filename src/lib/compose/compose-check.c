@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: what every part of the composer shares, and the leaf it stands
  * on: the check of a header value, the escaping of a value shown in an error,
  * the address-field tables, the failure formatter.  Nothing here calls into
@@ -67,7 +68,7 @@ compose_is_header_control(gunichar c)
 }
 
 /**
- * farceur_check_header_value:
+ * farceur_compose_check_header_value:
  * @what: what the value is, for the message ("sender address", "header 'Subject'")
  * @value: a value about to go into a header, an address or a MIME parameter
  * @error: return location for a %FARCEUR_ERROR_DATA error
@@ -82,7 +83,7 @@ compose_is_header_control(gunichar c)
  * Returns: %TRUE when @value is safe
  */
 gboolean
-farceur_check_header_value(const char *what, const char *value, GError **error)
+farceur_compose_check_header_value(const char *what, const char *value, GError **error)
 {
   g_autofree char *shown = NULL;
 

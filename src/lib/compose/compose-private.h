@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: internals of the composer, never installed.
  *
  * The calls run one way:

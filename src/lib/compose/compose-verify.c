@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the re-parse of a composed message, the composer's last safety
  * check (the idea of CPython's verify_generated_headers, extended to the MIME
  * part tree).  The check of single values is in compose-check.c.
@@ -87,7 +88,7 @@ verify_same_list(InternetAddressList *want, InternetAddressList *got, const char
     if (INTERNET_ADDRESS_IS_GROUP(w) != INTERNET_ADDRESS_IS_GROUP(g)
         || g_strcmp0(want_name, got_name) != 0)
       return verify_mismatch(error, path, name, want_name, got_name);
-    if (!farceur_check_header_value("display name", got_name ? got_name : "", error))
+    if (!farceur_compose_check_header_value("display name", got_name ? got_name : "", error))
       return FALSE;
     if (INTERNET_ADDRESS_IS_GROUP(g)) {
       if (g_ascii_strcasecmp(name, "From") == 0 || g_ascii_strcasecmp(name, "Sender") == 0)
@@ -154,7 +155,7 @@ verify_same_value(GMimeObject *outer, GMimeHeader *want, GMimeHeader *got, const
   if (strcmp(want_value, got_value) != 0)
     return verify_mismatch(error, path, name, want_value, got_value);
   what = g_strdup_printf("header '%s' as read back", name);
-  return farceur_check_header_value(what, got_value, error);
+  return farceur_compose_check_header_value(what, got_value, error);
 }
 
 /* The headers of @want (preceded by those of @outer, the message, for the
@@ -202,7 +203,8 @@ verify_same_params(GMimeParamList *want, GMimeParamList *got, const char *path, 
         || g_strcmp0(g_mime_param_get_value(w), g_mime_param_get_value(g)) != 0)
       return verify_mismatch(error, path, g_mime_param_get_name(w), g_mime_param_get_value(w),
                              g_mime_param_get_value(g));
-    if (!farceur_check_header_value("parameter as read back", g_mime_param_get_value(g), error))
+    if (!farceur_compose_check_header_value("parameter as read back", g_mime_param_get_value(g),
+                                            error))
       return FALSE;
   }
   return TRUE;

@@ -1,7 +1,8 @@
-/* farceur: template + variables -> GMimeMessage (SPEC.md, Templates).
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: template + variables -> GMimeMessage (data/doc/formats.md, Templates).
  *
  * Every value is checked for control characters before GMime sees it
- * (farceur_check_header_value), addresses are parsed by GMime's
+ * (farceur_compose_check_header_value), addresses are parsed by GMime's
  * InternetAddressList and checked as SMTP paths, and the finished message
  * is re-parsed (farceur_compose_verify) before it is handed out.
  */
@@ -52,7 +53,7 @@ compose_check_list(InternetAddressList *list, const char *what, gboolean mailbox
     InternetAddress *ia = internet_address_list_get_address(list, i);
     g_autofree char *name = compose_address_name(ia);
     internet_address_set_charset(ia, "utf-8");
-    if (name && !farceur_check_header_value(what, name, error))
+    if (name && !farceur_compose_check_header_value(what, name, error))
       return FALSE;
     if (INTERNET_ADDRESS_IS_GROUP(ia)) {
       InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
@@ -78,7 +79,7 @@ compose_parse_addresses(const char *text, const char *what, gboolean mailboxes_o
 {
   g_autoptr(InternetAddressList) list = NULL;
 
-  if (!farceur_check_header_value(what, text, error))
+  if (!farceur_compose_check_header_value(what, text, error))
     return NULL;
   list = internet_address_list_parse(NULL, text);
   if (list == NULL || internet_address_list_length(list) == 0) {
@@ -193,7 +194,7 @@ compose_bind_recipients(GHashTable *vars, InternetAddressList *to)
 /* A variable may land in the body, where a line break is text: refused here
  * are only what no body may hold (not UTF-8, CR: the body's line break is
  * LF, other C0 controls but TAB and LF, DEL).  Where it lands in a header, the expanded
- * header value is checked again (no CR, LF, ...: farceur_check_header_value). */
+ * header value is checked again (no CR, LF, ...: farceur_compose_check_header_value). */
 static gboolean
 compose_check_body_value(const char *what, const char *value, GError **error)
 {
@@ -365,8 +366,8 @@ compose_expand_headers(ComposeState *state, GError **error)
                           COMPOSE_MAX_NAME);
     if (compose_is_reserved(src->name))
       return compose_fail(error, tmpl, src->line, "header '%s' is set by farceur", src->name);
-    if (!farceur_check_header_value(what, src->name, &local)
-        || !farceur_check_header_value(what, value, &local))
+    if (!farceur_compose_check_header_value(what, src->name, &local)
+        || !farceur_compose_check_header_value(what, value, &local))
       return compose_fail(error, tmpl, src->line, "%s", local->message);
   }
   return TRUE;
@@ -524,7 +525,7 @@ compose_date_and_id(ComposeState *state, GError **error)
   g_autofree char *id = request->message_id ? g_strdup(request->message_id)
                                             : g_mime_utils_generate_message_id(domain);
 
-  if (!farceur_check_header_value("Message-ID", id, error))
+  if (!farceur_compose_check_header_value("Message-ID", id, error))
     return FALSE;
   if (strlen(id) > COMPOSE_MAX_ID)
     return compose_fail(error, NULL, 0, "invalid Message-ID '%.40s...': longer than %d characters",
@@ -648,7 +649,7 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
 }
 
 /**
- * farceur_message_write:
+ * farceur_compose_write_message:
  * @object: a message or a MIME part
  * @stream: where to write it
  * @error: return location for a %FARCEUR_ERROR_IO error
@@ -660,7 +661,7 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
  * Returns: %TRUE on success
  */
 gboolean
-farceur_message_write(GMimeObject *object, GMimeStream *stream, GError **error)
+farceur_compose_write_message(GMimeObject *object, GMimeStream *stream, GError **error)
 {
   farceur_init();
   if (g_mime_object_write_to_stream(object, NULL, stream) == -1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: part bodies decoded into the SHA-256 sink (digest.c). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: writing parts out (inspect --extract DIR, --part PATH).
  *
  * A file name in a message is chosen by whoever sent it.  Only its last

@@ -1,4 +1,5 @@
-/* farceur: the JSON form of an inspected message (SPEC.md, inspect --json). */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: the JSON form of an inspected message (data/doc/json.md, inspect --json). */
 #include "config.h"
 
 #include <farceur/inspect.h>
@@ -94,7 +95,7 @@ inspect_json_date(JsonBuilder *builder, GDateTime *date)
  * farceur_inspect_message_to_json:
  * @msg: a model
  *
- * The SPEC.md object: source, size, subject, from, to, cc, reply_to, date,
+ * The record of data/doc/json.md (inspect --json): source, size, subject, from, to, cc, reply_to, date,
  * message_id, envelope, headers (only when collected), parts (leaves only), warnings.
  *
  * Returns: (transfer full): a JSON object node

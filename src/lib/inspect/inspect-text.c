@@ -1,4 +1,5 @@
-/* farceur: the human form of an inspected message (SPEC.md, inspect). */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: the human form of an inspected message (farceur-inspect(1)). */
 #include "config.h"
 
 #include <string.h>

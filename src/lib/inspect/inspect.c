@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the model of a message that inspect shows: decoded headers, the
  * envelope the headers record, and the MIME tree with per-part digests.
  *
@@ -558,7 +559,6 @@ static gboolean
 inspect_leaf(InspectWalk *walk, GMimeObject *object, const char *path, guint depth)
 {
   FarceurInspectPart *part = inspect_node_new(walk, object, FARCEUR_INSPECT_LEAF, path, depth);
-  g_autofree char *strip = NULL;
   const char *cid;
 
   part->charset = inspect_lower(g_mime_object_get_content_type_parameter(object, "charset"));

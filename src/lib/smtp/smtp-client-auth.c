@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* AUTH (RFC 4954), above the I/O core: picking a mechanism the server
  * offers, the exchange of the AUTH state, and the SASL payloads of PLAIN
  * (RFC 4616), LOGIN and CRAM-MD5 (RFC 2195).  GLib does the base64 and the

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The message on its way to the wire: its octets (GMime's serialisation of
  * a message object, or a stored message as it is) go through filters that
  * make every line end CRLF and dot-stuff (one filter), look at the content
  * and check the result byte by byte, without ever holding the whole
- * message in memory (SPEC: a 1 GB attachment is streamed).  One pass decides
+ * message in memory (README, Memory rules: a 1 GB attachment is streamed).  One pass decides
  * whether the message must be re-encoded and whether it is safe, and keeps
  * the wire form as it goes: in memory up to 1 MiB, then in an unlinked
  * temporary file (a queue file, as sendmail's), from which the transaction

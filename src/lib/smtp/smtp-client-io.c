@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP client's I/O core: the connection's stream, the output queue and
  * its write, the read loop feeding the reply parser, the timer per wait,
  * cancellation and failure, and the dispatch of each complete reply.
@@ -285,8 +286,8 @@ smtp_io_closed(FarceurSmtpClient *self)
 void
 smtp_io_fail(FarceurSmtpClient *self, GError *error)
 {
-  g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
-  g_autoptr(GError) owned = error;
+  g_autoptr(FarceurSmtpClient) keep G_GNUC_UNUSED = g_object_ref(self); /* alive to the end */
+  g_autoptr(GError) owned G_GNUC_UNUSED = error;                        /* freed on return */
   SmtpTransaction *tx = g_steal_pointer(&self->tx);
   GQueue queued = self->queue;
   SmtpOp *op = g_steal_pointer(&self->op);
@@ -412,7 +413,7 @@ smtp_io_write(FarceurSmtpClient *self, const guint8 *data, gsize len, const char
 static void
 smtp_io_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
-  g_autoptr(FarceurSmtpReply) owned = reply;
+  g_autoptr(FarceurSmtpReply) owned G_GNUC_UNUSED = reply; /* freed on return */
   SmtpReplyHandler handler = self->handlers[self->state];
 
   smtp_io_transcript_reply(self, reply);

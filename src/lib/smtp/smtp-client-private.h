@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internals shared by the smtp-client*.c files; never installed.
  *
  * The client's files, each calling only the ones below it:

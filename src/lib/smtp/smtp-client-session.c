@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP session, above the I/O core: connecting (TCP, a given stream,
  * implicit TLS), the greeting, EHLO/LHLO (HELO when refused), STARTTLS and
  * its handshake, handing over to AUTH (smtp-client-auth.c), QUIT; and what

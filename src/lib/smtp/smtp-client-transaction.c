@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Mail transactions on a FarceurSmtpClient, above the I/O core and the
  * session: MAIL, RCPT, DATA, content, the final dot, RSET; LMTP's reply per
  * recipient; the queue of transactions waiting their turn, and the
@@ -283,7 +284,7 @@ smtp_tx_advance(FarceurSmtpClient *self)
 static void
 smtp_tx_return(FarceurSmtpClient *self)
 {
-  g_autoptr(FarceurSmtpClient) keep = g_object_ref(self);
+  g_autoptr(FarceurSmtpClient) keep G_GNUC_UNUSED = g_object_ref(self); /* alive to the end */
   SmtpTransaction *tx = g_steal_pointer(&self->tx);
   FarceurSmtpResult *result = g_steal_pointer(&tx->result);
   g_autoptr(GTask) task = smtp_op_finish(g_steal_pointer(&tx->op));

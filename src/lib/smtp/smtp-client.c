@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP client: one connection, an explicit state machine on GIO.
  *
  * This file is the FarceurSmtpClient object itself: its GObject parts, its

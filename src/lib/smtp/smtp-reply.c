@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP reply parser.  Hand-written because neither GLib nor GMime parses
  * SMTP replies; it is the first thing an untrusted server controls, so every
  * length is capped and every byte is checked before it reaches a string. */

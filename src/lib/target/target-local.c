@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: what the local targets (maildir, mbox) share: the envelope lines
  * a delivering MTA records, and streaming the message out as LF text. */
 #include "config.h"

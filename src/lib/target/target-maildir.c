@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the maildir: target.  One file per message, written into tmp/,
  * synced, then renamed into new/, as the Maildir specification says
  * (https://cr.yp.to/proto/maildir.html). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the mbox: target.  Appends "From SENDER DATE" + the message with
  * mboxrd quoting + a blank line, under an fcntl() write lock, then fsync()s;
  * a failed append is truncated away so the mbox never keeps half a message. */

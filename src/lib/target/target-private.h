@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the delivery backend interface (not installed).
  *
  * To add a backend (SMTP, LMTP, exec):

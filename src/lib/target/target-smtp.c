@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the session targets: SMTP (smtp:, smtp+starttls:, smtps:, bare
  * HOST:PORT), LMTP (lmtp://HOST:PORT, lmtp:/socket) and exec:COMMAND (SMTP
  * on a subprocess's stdin/stdout, like `sendmail -bs`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: delivery targets, the generic layer: URL parsing, the backend
  * table, envelope checks, and the sync/async bridge (target-private.h). */
 #include "config.h"
@@ -49,7 +50,7 @@ target_default_port(const char *scheme)
   return 0;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" with a numeric port: SPEC.md's short form of smtp://. */
+/* "HOST:PORT" or "[V6]:PORT" with a numeric port: the short form of smtp:// (data/doc/formats.md, Delivery targets). */
 static gboolean
 target_is_host_port(const char *url)
 {
@@ -180,7 +181,7 @@ farceur_target_url_free(FarceurTargetUrl *url)
 }
 
 /**
- * farceur_host_is_loopback:
+ * farceur_target_host_is_loopback:
  * @host: a host name or address literal (IPv6 with or without brackets)
  *
  * Says whether @host certainly means this machine: "localhost" (RFC 6761),
@@ -190,7 +191,7 @@ farceur_target_url_free(FarceurTargetUrl *url)
  * Returns: %TRUE for a loopback host
  */
 gboolean
-farceur_host_is_loopback(const char *host)
+farceur_target_host_is_loopback(const char *host)
 {
   g_autofree char *bare = NULL;
   g_autoptr(GInetAddress) address = NULL;
@@ -216,7 +217,7 @@ farceur_host_is_loopback(const char *host)
 gboolean
 farceur_target_url_is_remote(const FarceurTargetUrl *url)
 {
-  return url->host != NULL && !farceur_host_is_loopback(url->host);
+  return url->host != NULL && !farceur_target_host_is_loopback(url->host);
 }
 
 /**
@@ -441,7 +442,7 @@ farceur_target_new(const char *url, GError **error)
   return parsed ? farceur_target_open(parsed, error) : NULL;
 }
 
-/* Checks the envelope and strips what must not leave (SPEC.md, Envelope rules). */
+/* Checks the envelope and strips what must not leave (data/doc/envelope.md, What never leaves). */
 static gboolean
 target_prepare(const FarceurEnvelope *envelope, GMimeObject *message, GError **error)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: tokenizer for Received: values.
  *
  * Hand-written: neither GMime nor GLib parses Received: (GMime only folds it

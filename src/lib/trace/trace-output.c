@@ -1,4 +1,5 @@
-/* farceur: a trace as JSON (SPEC.md, trace) and as a Graphviz digraph. */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* farceur: a trace as JSON (data/doc/json.md, trace --json) and as a Graphviz digraph. */
 #include "config.h"
 
 #include <string.h>
@@ -126,8 +127,8 @@ trace_json_all_warnings(const FarceurTrace *trace)
  * @trace: a trace
  * @source: (nullable): where the message came from ("path", "path#N", "-")
  *
- * The SPEC.md object: {"source", "hops": [...], "total_s", "warnings"}.  Hops
- * carry the SPEC.md fields and "raw", plus "via", "anomalies" (flag names)
+ * The record of data/doc/json.md (trace --json; data/schema/trace.schema.json): {"source", "hops": [...], "total_s", "warnings"}.  Hops
+ * carry the fields listed there: "raw", "via", "anomalies" (flag names)
  * and their own "warnings"; the top-level "warnings" repeats those as "hop N: ...".
  *
  * Returns: (transfer full): a JSON object node

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: internals shared by the trace module's files; never installed. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: clause parser for one Received: value.
  *
  * Hand-written, like the tokenizer (trace-lexer.c): nothing in GMime or GLib

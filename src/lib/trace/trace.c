@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: hop analysis of a Received: trace: order, delays, anomalies.
  *
  * The clause parsing lives in trace-received.c (and its tokenizer in
