@@ -25,6 +25,8 @@ typedef struct {
                  * kept (LF), so that an error names the line of the placeholder */
 } FarceurTemplateHeader;
 
+FARCEUR_API void farceur_template_header_free(FarceurTemplateHeader *header);
+
 typedef struct {
   char *path; /* resolved against the template's folder */
   char *name; /* (nullable) file name to show instead of the path's basename */

@@ -40,11 +40,15 @@ static gboolean G_GNUC_PRINTF(4, 5)
   return FALSE;
 }
 
-static void
-template_header_free(gpointer data)
+/**
+ * farceur_template_header_free:
+ * @header: (nullable): a header of a template, or an expanded copy
+ */
+void
+farceur_template_header_free(FarceurTemplateHeader *header)
 {
-  FarceurTemplateHeader *header = data;
-
+  if (header == NULL)
+    return;
   g_free(header->name);
   g_free(header->value);
   g_free(header->folded);
@@ -84,7 +88,7 @@ template_new(const TemplateContext *ctx)
 
   tmpl->file = g_strdup(ctx->file);
   tmpl->dir = g_strdup(ctx->dir ? ctx->dir : ".");
-  tmpl->headers = g_ptr_array_new_with_free_func(template_header_free);
+  tmpl->headers = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_header_free);
   tmpl->attachments = g_ptr_array_new_with_free_func(template_attach_free);
   return tmpl;
 }
@@ -289,7 +293,7 @@ template_add_header(FarceurTemplate *tmpl, FarceurTemplateHeader *header,
     g_ptr_array_add(tmpl->headers, header);
     return TRUE;
   }
-  template_header_free(header);
+  farceur_template_header_free(header);
   return ok;
 }
 

@@ -301,16 +301,6 @@ typedef struct {
   InternetAddressList *to;   /* parsed request->to */
 } ComposeState;
 
-static void
-compose_header_free(gpointer data)
-{
-  FarceurTemplateHeader *header = data;
-
-  g_free(header->name);
-  g_free(header->value);
-  g_free(header);
-}
-
 static gboolean
 compose_is_reserved(const char *name)
 {
@@ -618,7 +608,8 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
 {
   g_autoptr(GHashTable) vars = NULL;
   g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(compose_header_free);
+  g_autoptr(GPtrArray) headers
+      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_header_free);
   g_autoptr(GMimeObject) body = NULL;
   g_autoptr(InternetAddressList) from = NULL;
   g_autoptr(InternetAddressList) to = NULL;
