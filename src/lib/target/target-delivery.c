@@ -146,6 +146,3 @@ farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery)
   json_node_set_array(node, array);
   return node;
 }
-
-/* ---- targets ---- */
-
