@@ -151,7 +151,6 @@ FARCEUR_API gboolean farceur_batch_add_input(FarceurBatch *batch, const char *in
 FARCEUR_API gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source,
                                                GMimeMessage *message, GError **error);
 FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
-FARCEUR_API guint farceur_batch_get_pending(FarceurBatch *batch);
 
 /**
  * FarceurBatchForeachFunc:

@@ -20,6 +20,13 @@ static const char *const envelope_withheld[] = {
   "Return-Path",
 };
 
+/**
+ * farceur_envelope_new:
+ * @mail_from: (nullable): the reverse path without angle brackets; %NULL
+ *   is "", the null reverse path
+ *
+ * Returns: (transfer full): a new envelope with no recipient
+ */
 FarceurEnvelope *
 farceur_envelope_new(const char *mail_from)
 {
@@ -30,16 +37,29 @@ farceur_envelope_new(const char *mail_from)
   return envelope;
 }
 
+/**
+ * farceur_envelope_copy:
+ * @envelope: an envelope
+ *
+ * Returns: (transfer full): a deep copy of @envelope
+ */
 FarceurEnvelope *
 farceur_envelope_copy(const FarceurEnvelope *envelope)
 {
-  FarceurEnvelope *copy = farceur_envelope_new(envelope->mail_from);
+  FarceurEnvelope *copy;
 
+  g_return_val_if_fail(envelope != NULL, NULL);
+
+  copy = farceur_envelope_new(envelope->mail_from);
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     g_ptr_array_add(copy->rcpt_to, g_strdup(envelope->rcpt_to->pdata[i]));
   return copy;
 }
 
+/**
+ * farceur_envelope_free:
+ * @envelope: (nullable): an envelope
+ */
 void
 farceur_envelope_free(FarceurEnvelope *envelope)
 {
@@ -50,12 +70,21 @@ farceur_envelope_free(FarceurEnvelope *envelope)
   g_free(envelope);
 }
 
-/* Adds @addr unless already present (compared case-insensitively, as a
+/**
+ * farceur_envelope_add_rcpt:
+ * @envelope: an envelope
+ * @addr: a forward path without angle brackets
+ *
+ * Adds @addr unless already present (compared case-insensitively, as a
  * server would treat the domain; local parts are compared the same way since
- * sending twice to one mailbox is the worse mistake). */
+ * sending twice to one mailbox is the worse mistake).
+ */
 void
 farceur_envelope_add_rcpt(FarceurEnvelope *envelope, const char *addr)
 {
+  g_return_if_fail(envelope != NULL);
+  g_return_if_fail(addr != NULL);
+
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     if (g_ascii_strcasecmp(envelope->rcpt_to->pdata[i], addr) == 0)
       return;
@@ -124,6 +153,9 @@ farceur_envelope_check_address(const char *addr, GError **error)
 {
   const char *at;
 
+  g_return_val_if_fail(addr != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   if (addr[0] == '\0')
     return TRUE;
   if (strlen(addr) > ENVELOPE_MAX_PATH - 2)
@@ -182,6 +214,9 @@ envelope_validate(const FarceurEnvelope *envelope, const char *where, GError **e
 gboolean
 farceur_envelope_validate(const FarceurEnvelope *envelope, GError **error)
 {
+  g_return_val_if_fail(envelope != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   return envelope_validate(envelope, NULL, error);
 }
 
@@ -195,6 +230,8 @@ farceur_envelope_validate(const FarceurEnvelope *envelope, GError **error)
 gboolean
 farceur_envelope_field_is_withheld(const char *name)
 {
+  g_return_val_if_fail(name != NULL, FALSE);
+
   for (gsize i = 0; i < G_N_ELEMENTS(envelope_withheld); i++)
     if (g_ascii_strcasecmp(name, envelope_withheld[i]) == 0)
       return TRUE;
@@ -211,6 +248,8 @@ farceur_envelope_field_is_withheld(const char *name)
 void
 farceur_envelope_strip_withheld(GMimeObject *object)
 {
+  g_return_if_fail(GMIME_IS_OBJECT(object));
+
   for (gsize i = 0; i < G_N_ELEMENTS(envelope_withheld); i++)
     while (g_mime_object_remove_header(object, envelope_withheld[i]))
       ;
@@ -280,7 +319,7 @@ envelope_has_resent(GMimeObject *object)
  * the recipients are To + Cc + Bcc, duplicates removed.  When the message
  * carries Resent- fields the first Resent- block is used instead.
  *
- * Returns: (transfer full): the envelope, or %NULL when the message names no
+ * Returns: (transfer full) (nullable): the envelope, or %NULL when the message names no
  *   recipient or an address is unusable
  */
 FarceurEnvelope *
@@ -289,14 +328,23 @@ farceur_envelope_from_message(GMimeMessage *message, GError **error)
   static const char *plain[] = { "Sender", "From", "To", "Cc", "Bcc" };
   static const char *resent[]
       = { "Resent-Sender", "Resent-From", "Resent-To", "Resent-Cc", "Resent-Bcc" };
-  GMimeObject *object = GMIME_OBJECT(message);
-  const char **names = envelope_has_resent(object) ? resent : plain;
-  g_autoptr(InternetAddressList) sender = envelope_parse_header(object, names[0]);
-  g_autoptr(InternetAddressList) from = envelope_parse_header(object, names[1]);
-  g_autofree char *mail_from = envelope_first_mailbox(sender);
+  GMimeObject *object;
+  const char **names;
+  g_autoptr(InternetAddressList) sender = NULL;
+  g_autoptr(InternetAddressList) from = NULL;
+  g_autofree char *mail_from = NULL;
   g_autoptr(FarceurEnvelope) envelope = NULL;
-  g_autofree char *where = g_strdup_printf("%s, %s or %s", names[2], names[3], names[4]);
+  g_autofree char *where = NULL;
 
+  g_return_val_if_fail(GMIME_IS_MESSAGE(message), NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  object = GMIME_OBJECT(message);
+  names = envelope_has_resent(object) ? resent : plain;
+  sender = envelope_parse_header(object, names[0]);
+  from = envelope_parse_header(object, names[1]);
+  mail_from = envelope_first_mailbox(sender);
+  where = g_strdup_printf("%s, %s or %s", names[2], names[3], names[4]);
   farceur_init();
   if (mail_from == NULL)
     mail_from = envelope_first_mailbox(from);

@@ -128,6 +128,8 @@ farceur_input_open(const char *arg, GError **error)
   GStatBuf st;
 
   g_return_val_if_fail(arg != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
   if (strcmp(arg, INPUT_STDIN) != 0 && g_stat(arg, &st) != 0) {
     input_fail_errno(error, FARCEUR_ERROR_NOINPUT, "cannot read input", arg, errno);
     return NULL;
@@ -477,6 +479,8 @@ farceur_input_next(FarceurInput *input, GError **error)
   FarceurInputMessage *msg;
 
   g_return_val_if_fail(input != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
   for (;;) {
     if (input->parser == NULL) {
       if (input->next_file >= input->files->len)
@@ -528,6 +532,10 @@ farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **erro
   g_autoptr(GMimeParser) parser = NULL;
   GMimeMessage *message;
 
+  g_return_val_if_fail(GMIME_IS_STREAM(stream), NULL);
+  g_return_val_if_fail(label != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
   if (g_mime_stream_reset(stream) == -1) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "%s: cannot read it again", label);
     return NULL;
@@ -555,8 +563,12 @@ farceur_input_open_stored(const char *path, GError **error)
 {
   GMimeStream *stream;
   struct stat st;
-  int fd = input_open_fd(path, error);
+  int fd;
 
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  fd = input_open_fd(path, error);
   if (fd < 0)
     return NULL;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -13,6 +13,9 @@
 void
 farceur_json_add_string_member(JsonBuilder *builder, const char *name, const char *value)
 {
+  g_return_if_fail(JSON_IS_BUILDER(builder));
+  g_return_if_fail(name != NULL);
+
   json_builder_set_member_name(builder, name);
   if (value != NULL)
     json_builder_add_string_value(builder, value);
@@ -29,6 +32,9 @@ farceur_json_add_string_member(JsonBuilder *builder, const char *name, const cha
 void
 farceur_json_add_strings_member(JsonBuilder *builder, const char *name, GPtrArray *values)
 {
+  g_return_if_fail(JSON_IS_BUILDER(builder));
+  g_return_if_fail(name != NULL);
+
   json_builder_set_member_name(builder, name);
   json_builder_begin_array(builder);
   for (guint i = 0; values != NULL && i < values->len; i++)

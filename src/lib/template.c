@@ -67,6 +67,10 @@ template_attach_free(gpointer data)
   g_free(spec);
 }
 
+/**
+ * farceur_template_free:
+ * @tmpl: (nullable): a template
+ */
 void
 farceur_template_free(FarceurTemplate *tmpl)
 {
@@ -104,6 +108,9 @@ template_new(const TemplateContext *ctx)
 const char *
 farceur_template_get_header(const FarceurTemplate *tmpl, const char *name)
 {
+  g_return_val_if_fail(tmpl != NULL, NULL);
+  g_return_val_if_fail(name != NULL, NULL);
+
   for (guint i = 0; i < tmpl->headers->len; i++) {
     FarceurTemplateHeader *header = tmpl->headers->pdata[i];
     if (g_ascii_strcasecmp(header->name, name) == 0)
@@ -455,13 +462,17 @@ template_parse_with(const char *text, gsize length, const TemplateContext *ctx, 
  * Parses one template.  Checks the syntax, the pseudo-headers and that a
  * Subject is present; placeholders are checked when they are expanded.
  *
- * Returns: (transfer full): the template, or %NULL on error
+ * Returns: (transfer full) (nullable): the template, or %NULL on error
  */
 FarceurTemplate *
 farceur_template_parse(const char *text, gssize length, const char *file, const char *dir,
                        guint first_line, GError **error)
 {
   TemplateContext ctx = { file, dir, FALSE };
+
+  g_return_val_if_fail(text != NULL, NULL);
+  g_return_val_if_fail(file != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   return template_parse_with(text, length < 0 ? strlen(text) : (gsize)length, &ctx,
                              first_line ? first_line : 1, error);
@@ -494,15 +505,20 @@ template_read_file(const char *path, gsize *length, GError **error)
  * @path: a template file
  * @error: return location for an error
  *
- * Returns: (transfer full): the template, or %NULL on error
+ * Returns: (transfer full) (nullable): the template, or %NULL on error
  */
 FarceurTemplate *
 farceur_template_load(const char *path, GError **error)
 {
   gsize length = 0;
-  g_autofree char *text = template_read_file(path, &length, error);
-  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *text = NULL;
+  g_autofree char *dir = NULL;
 
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  text = template_read_file(path, &length, error);
+  dir = g_path_get_dirname(path);
   if (text == NULL)
     return NULL;
   return farceur_template_parse(text, length, path, dir, 1, error);
@@ -600,17 +616,22 @@ template_load_dir(const char *path, GError **error)
  * in `.tmpl` is always one template; any other file is read as a messages
  * file, which may hold a single message.
  *
- * Returns: (transfer full) (element-type FarceurTemplate): the templates
+ * Returns: (transfer full) (element-type FarceurTemplate) (nullable): the
+ *   templates, or %NULL on error
  */
 GPtrArray *
 farceur_template_load_all(const char *path, GError **error)
 {
   gsize length = 0;
   g_autofree char *text = NULL;
-  g_autofree char *dir = g_path_get_dirname(path);
-  TemplateContext ctx = { path, dir, TRUE };
+  g_autofree char *dir = NULL;
+  TemplateContext ctx = { path, NULL, TRUE };
   GPtrArray *all;
 
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  ctx.dir = dir = g_path_get_dirname(path);
   if (g_file_test(path, G_FILE_TEST_IS_DIR))
     return template_load_dir(path, error);
   if (g_str_has_suffix(path, ".tmpl")) {
@@ -673,16 +694,21 @@ template_lookup(const char *open, const char *close, GHashTable *vars, const cha
  * hold no CR or LF).  An unknown or malformed placeholder, or a `{{` without
  * its `}}`, is an error naming @file and the line.
  *
- * Returns: (transfer full): the expanded text, or %NULL on error
+ * Returns: (transfer full) (nullable): the expanded text, or %NULL on error
  */
 char *
 farceur_template_expand(const char *text, GHashTable *vars, const char *file, guint first_line,
                         GError **error)
 {
-  g_autoptr(GString) out = g_string_sized_new(strlen(text) + 64);
+  g_autoptr(GString) out = NULL;
   guint line = first_line;
   const char *p = text;
 
+  g_return_val_if_fail(text != NULL, NULL);
+  g_return_val_if_fail(file != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  out = g_string_sized_new(strlen(text) + 64);
   for (;;) {
     const char *open = strstr(p, "{{"), *close, *value;
     if (open == NULL)

@@ -18,8 +18,12 @@
 JsonNode *
 farceur_batch_result_to_json(const FarceurBatchResult *result)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(JsonBuilder) b = NULL;
 
+  g_return_val_if_fail(result != NULL, NULL);
+  g_return_val_if_fail(result->envelope != NULL, NULL);
+
+  b = json_builder_new();
   json_builder_begin_object(b);
   farceur_json_add_string_member(b, "source", result->source);
   farceur_json_add_string_member(b, "sha256", result->sha256);
@@ -51,8 +55,12 @@ farceur_batch_result_to_json(const FarceurBatchResult *result)
 JsonNode *
 farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(JsonBuilder) b = NULL;
 
+  g_return_val_if_fail(source != NULL, NULL);
+  g_return_val_if_fail(envelope != NULL, NULL);
+
+  b = json_builder_new();
   json_builder_begin_object(b);
   farceur_json_add_string_member(b, "source", source);
   farceur_json_add_string_member(b, "mail_from", envelope->mail_from);

@@ -101,6 +101,13 @@ struct _FarceurBatch {
 static const char *batch_state_names[]
     = { "delivered", "partial", "refused", "deferred", "unknown", "skipped" };
 
+/**
+ * farceur_batch_state_to_string:
+ * @state: a message's final state
+ *
+ * Returns: (transfer none): its name in `--json` ("delivered", "partial",
+ *   "refused", "deferred", "unknown", "skipped"), "?" for no state
+ */
 const char *
 farceur_batch_state_to_string(FarceurBatchState state)
 {
@@ -116,6 +123,8 @@ farceur_batch_state_to_string(FarceurBatchState state)
 void
 farceur_batch_options_init(FarceurBatchOptions *options)
 {
+  g_return_if_fail(options != NULL);
+
   memset(options, 0, sizeof *options);
   options->connections = 4;
   options->retries = 3;
@@ -151,8 +160,11 @@ batch_item_free(gpointer data)
 FarceurBatch *
 farceur_batch_new(const FarceurBatchOptions *options)
 {
-  FarceurBatch *batch = g_new0(FarceurBatch, 1);
+  FarceurBatch *batch;
 
+  g_return_val_if_fail(options != NULL, NULL);
+
+  batch = g_new0(FarceurBatch, 1);
   farceur_init();
   batch->options = *options;
   batch->options.connections = MAX(options->connections, 1);
@@ -165,6 +177,10 @@ farceur_batch_new(const FarceurBatchOptions *options)
   return batch;
 }
 
+/**
+ * farceur_batch_free:
+ * @batch: (nullable): a batch
+ */
 void
 farceur_batch_free(FarceurBatch *batch)
 {
@@ -388,6 +404,11 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
 {
   FarceurInputMessage msg = { .message = message, .source = (char *)source };
 
+  g_return_val_if_fail(batch != NULL, FALSE);
+  g_return_val_if_fail(source != NULL, FALSE);
+  g_return_val_if_fail(GMIME_IS_MESSAGE(message), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   return batch_add(batch, &msg, TRUE, error);
 }
 
@@ -407,10 +428,16 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
 gboolean
 farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
 {
-  g_autoptr(FarceurInput) reader = farceur_input_open(input, error);
-  gboolean keep = strcmp(input, "-") == 0;
+  g_autoptr(FarceurInput) reader = NULL;
+  gboolean keep;
   GError *local = NULL;
 
+  g_return_val_if_fail(batch != NULL, FALSE);
+  g_return_val_if_fail(input != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  reader = farceur_input_open(input, error);
+  keep = strcmp(input, "-") == 0;
   if (reader == NULL)
     return FALSE;
   for (;;) {
@@ -432,9 +459,17 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
   return TRUE;
 }
 
+/**
+ * farceur_batch_get_count:
+ * @batch: a batch
+ *
+ * Returns: the number of messages added to @batch
+ */
 guint
 farceur_batch_get_count(FarceurBatch *batch)
 {
+  g_return_val_if_fail(batch != NULL, 0);
+
   return batch->items->len;
 }
 
@@ -568,6 +603,10 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
 {
   gboolean ok = TRUE;
 
+  g_return_val_if_fail(batch != NULL, FALSE);
+  g_return_val_if_fail(func != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   for (guint i = 0; ok && i < batch->items->len; i++) {
     BatchItem *item = batch->items->pdata[i];
     g_autoptr(GMimeMessage) parsed = NULL;
@@ -587,9 +626,18 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
 
 /* ---- outcomes ---- */
 
+/**
+ * farceur_batch_set_result_func:
+ * @batch: a batch
+ * @func: (nullable): called with each final outcome during
+ *   farceur_batch_run(); %NULL for none
+ * @user_data: for @func
+ */
 void
 farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func, gpointer user_data)
 {
+  g_return_if_fail(batch != NULL);
+
   batch->result_func = func;
   batch->result_data = user_data;
 }
@@ -1088,9 +1136,15 @@ gboolean
 farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpointer target_data,
                   GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default();
+  g_autoptr(GMainContext) context = NULL;
   gboolean ok;
 
+  g_return_val_if_fail(batch != NULL, FALSE);
+  g_return_val_if_fail(open_target != NULL, FALSE);
+  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  context = g_main_context_ref_thread_default();
   batch->summary.total = batch->items->len;
   batch->cancellable = cancellable;
   batch->loop = g_main_loop_new(context, FALSE);
@@ -1120,5 +1174,7 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
 const FarceurBatchSummary *
 farceur_batch_get_summary(FarceurBatch *batch)
 {
+  g_return_val_if_fail(batch != NULL, NULL);
+
   return &batch->summary;
 }

@@ -25,6 +25,13 @@ struct _FarceurJournal {
 static const char *journal_state_names[]
     = { "none", "delivered", "refused", "deferred", "unknown" };
 
+/**
+ * farceur_journal_state_to_string:
+ * @state: a journal state
+ *
+ * Returns: (transfer none): its name in the journal: "none", "delivered",
+ *   "refused", "deferred" or "unknown"
+ */
 const char *
 farceur_journal_state_to_string(FarceurJournalState state)
 {
@@ -33,6 +40,13 @@ farceur_journal_state_to_string(FarceurJournalState state)
   return journal_state_names[state];
 }
 
+/**
+ * farceur_journal_state_from_string:
+ * @name: (nullable): a state's name, as farceur_journal_state_to_string()
+ *   writes it
+ *
+ * Returns: the state, %FARCEUR_JOURNAL_NONE for %NULL or an unknown name
+ */
 FarceurJournalState
 farceur_journal_state_from_string(const char *name)
 {
@@ -182,13 +196,17 @@ journal_open_fd(FarceurJournal *journal, GError **error)
  * records.  A torn last line, as a crash mid-write leaves, is cut off and
  * counted (farceur_journal_get_dropped_lines()).
  *
- * Returns: (transfer full): the journal, or %NULL on error
+ * Returns: (transfer full) (nullable): the journal, or %NULL on error
  */
 FarceurJournal *
 farceur_journal_open(const char *path, GError **error)
 {
-  FarceurJournal *journal = g_new0(FarceurJournal, 1);
+  FarceurJournal *journal;
 
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  journal = g_new0(FarceurJournal, 1);
   journal->path = g_strdup(path);
   journal->fd = -1;
   journal->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -199,6 +217,10 @@ farceur_journal_open(const char *path, GError **error)
   return journal;
 }
 
+/**
+ * farceur_journal_free:
+ * @journal: (nullable): a journal
+ */
 void
 farceur_journal_free(FarceurJournal *journal)
 {
@@ -283,10 +305,18 @@ farceur_journal_record(FarceurJournal *journal, const char *source, const char *
                        FarceurJournalState state, const char *const *rcpts, const char *reply,
                        GError **error)
 {
-  g_autofree char *json = journal_format(source, sha256, state, rcpts, reply);
-  g_autoptr(GString) line = g_string_new(json);
+  g_autofree char *json = NULL;
+  g_autoptr(GString) line = NULL;
 
+  g_return_val_if_fail(journal != NULL, FALSE);
+  g_return_val_if_fail(source != NULL, FALSE);
+  g_return_val_if_fail(sha256 != NULL, FALSE);
   g_return_val_if_fail(state != FARCEUR_JOURNAL_NONE, FALSE);
+  g_return_val_if_fail(rcpts != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  json = journal_format(source, sha256, state, rcpts, reply);
+  line = g_string_new(json);
   g_string_append_c(line, '\n');
   if (!journal_write_all(journal, line->str, line->len, error))
     return FALSE;
@@ -314,8 +344,14 @@ FarceurJournalState
 farceur_journal_lookup(FarceurJournal *journal, const char *source, const char *sha256,
                        const char *rcpt)
 {
-  g_autofree char *key = journal_key(source, sha256, rcpt);
+  g_autofree char *key = NULL;
 
+  g_return_val_if_fail(journal != NULL, FARCEUR_JOURNAL_NONE);
+  g_return_val_if_fail(source != NULL, FARCEUR_JOURNAL_NONE);
+  g_return_val_if_fail(sha256 != NULL, FARCEUR_JOURNAL_NONE);
+  g_return_val_if_fail(rcpt != NULL, FARCEUR_JOURNAL_NONE);
+
+  key = journal_key(source, sha256, rcpt);
   return (FarceurJournalState)GPOINTER_TO_INT(g_hash_table_lookup(journal->states, key));
 }
 
@@ -335,6 +371,11 @@ gboolean
 farceur_journal_is_settled(FarceurJournal *journal, const char *source, const char *sha256,
                            const char *rcpt, gboolean resend_unknown)
 {
+  g_return_val_if_fail(journal != NULL, FALSE);
+  g_return_val_if_fail(source != NULL, FALSE);
+  g_return_val_if_fail(sha256 != NULL, FALSE);
+  g_return_val_if_fail(rcpt != NULL, FALSE);
+
   switch (farceur_journal_lookup(journal, source, sha256, rcpt)) {
     case FARCEUR_JOURNAL_DELIVERED:
     case FARCEUR_JOURNAL_REFUSED:
@@ -356,5 +397,7 @@ farceur_journal_is_settled(FarceurJournal *journal, const char *source, const ch
 guint
 farceur_journal_get_dropped_lines(FarceurJournal *journal)
 {
+  g_return_val_if_fail(journal != NULL, 0);
+
   return journal->dropped;
 }

@@ -36,6 +36,11 @@ config_fail(const ConfigLoader *l, GError **error, const char *where, const char
   return FALSE;
 }
 
+/**
+ * farceur_campaign_config_new:
+ *
+ * Returns: (transfer full): an empty configuration
+ */
 FarceurCampaignConfig *
 farceur_campaign_config_new(void)
 {
@@ -47,6 +52,10 @@ farceur_campaign_config_new(void)
   return config;
 }
 
+/**
+ * farceur_campaign_config_free:
+ * @config: (nullable): a configuration
+ */
 void
 farceur_campaign_config_free(FarceurCampaignConfig *config)
 {
@@ -99,9 +108,15 @@ farceur_campaign_config_find(void)
 gboolean
 farceur_campaign_parse_group_size(const char *text, guint *min, guint *max, GError **error)
 {
-  g_auto(GStrv) parts = g_strsplit(text, "-", 3);
+  g_auto(GStrv) parts = NULL;
   guint64 lo = 0, hi = 0;
 
+  g_return_val_if_fail(text != NULL, FALSE);
+  g_return_val_if_fail(min != NULL, FALSE);
+  g_return_val_if_fail(max != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  parts = g_strsplit(text, "-", 3);
   if (parts[0] == NULL || g_strv_length(parts) > 2
       || !g_ascii_string_to_unsigned(parts[0], 10, 2, CONFIG_MAX_GROUP, &lo, NULL)
       || (parts[1] && !g_ascii_string_to_unsigned(parts[1], 10, lo, CONFIG_MAX_GROUP, &hi, NULL))) {
@@ -126,6 +141,10 @@ gboolean
 farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error)
 {
   guint64 value;
+
+  g_return_val_if_fail(text != NULL, FALSE);
+  g_return_val_if_fail(seed != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
   if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &value, NULL)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
@@ -448,10 +467,17 @@ gboolean
 farceur_campaign_config_load_data(FarceurCampaignConfig *config, const char *data, gssize length,
                                   const char *path, GError **error)
 {
-  g_autofree char *text = length < 0 ? g_strdup(data) : g_strndup(data, length);
-  ConfigLoader l = { config, path, g_path_get_dirname(path), NULL, NULL };
+  g_autofree char *text = NULL;
+  ConfigLoader l = { config, path, NULL, NULL, NULL };
   gboolean ok;
 
+  g_return_val_if_fail(config != NULL, FALSE);
+  g_return_val_if_fail(data != NULL, FALSE);
+  g_return_val_if_fail(path != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  text = length < 0 ? g_strdup(data) : g_strndup(data, length);
+  l.dir = g_path_get_dirname(path);
   farceur_init();
   if (!g_utf8_validate(text, -1, NULL))
     ok = config_fail(&l, error, NULL, "not valid UTF-8");
@@ -482,6 +508,10 @@ farceur_campaign_config_load(FarceurCampaignConfig *config, const char *path, GE
 {
   g_autofree char *data = NULL;
   gsize length;
+
+  g_return_val_if_fail(config != NULL, FALSE);
+  g_return_val_if_fail(path != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
   if (!farceur_campaign_read_file("config", path, &data, &length, error))
     return FALSE;

@@ -114,9 +114,14 @@ campaign_json_victim(JsonBuilder *b, const FarceurVictim *v)
 JsonNode *
 farceur_prank_group_to_json(const FarceurCampaign *campaign, const FarceurPrankGroup *group)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autofree char *template_name = g_path_get_basename(group->tmpl->file);
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autofree char *template_name = NULL;
 
+  g_return_val_if_fail(campaign != NULL, NULL);
+  g_return_val_if_fail(group != NULL, NULL);
+
+  b = json_builder_new();
+  template_name = g_path_get_basename(group->tmpl->file);
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "group");
   json_builder_add_int_value(b, group->index);

@@ -67,8 +67,8 @@ plan_check(guint n_victims, guint *n_groups, guint min, guint max, GError **erro
  * @seed: the shuffle seed
  * @error: return location for a %FARCEUR_ERROR_DATA error
  *
- * Returns: (transfer full): the plan, or %NULL when the victims cannot be
- *   split as asked
+ * Returns: (transfer full) (nullable): the plan, or %NULL when the victims
+ *   cannot be split as asked
  */
 FarceurCampaignPlan *
 farceur_campaign_plan_new(guint n_victims, guint n_groups, guint min, guint max, guint n_templates,
@@ -79,6 +79,8 @@ farceur_campaign_plan_new(guint n_victims, guint n_groups, guint min, guint max,
   g_autofree guint *templates = plan_identity(n_templates);
   FarceurCampaignPlan *plan;
   guint next = 0;
+
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   if (min == 0)
     min = FARCEUR_CAMPAIGN_DEFAULT_GROUP_MIN;
@@ -106,6 +108,10 @@ farceur_campaign_plan_new(guint n_victims, guint n_groups, guint min, guint max,
   return plan;
 }
 
+/**
+ * farceur_campaign_plan_free:
+ * @plan: (nullable): a plan
+ */
 void
 farceur_campaign_plan_free(FarceurCampaignPlan *plan)
 {

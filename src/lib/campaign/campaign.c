@@ -60,6 +60,10 @@ campaign_group_free(gpointer data)
   g_free(group);
 }
 
+/**
+ * farceur_campaign_free:
+ * @campaign: (nullable): a campaign
+ */
 void
 farceur_campaign_free(FarceurCampaign *campaign)
 {
@@ -440,15 +444,19 @@ campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *confi
  * for the first group and discarded, so every template is checked whatever
  * the seed.  Nothing is delivered.
  *
- * Returns: (transfer full): the campaign, or %NULL
+ * Returns: (transfer full) (nullable): the campaign, or %NULL on error
  */
 FarceurCampaign *
 farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
 {
-  g_autoptr(FarceurCampaign) campaign = g_new0(FarceurCampaign, 1);
+  g_autoptr(FarceurCampaign) campaign = NULL;
   GHashTableIter iter;
   gpointer key, value;
 
+  g_return_val_if_fail(config != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  campaign = g_new0(FarceurCampaign, 1);
   farceur_init();
   campaign->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init(&iter, config->vars);
@@ -465,21 +473,45 @@ farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
   return g_steal_pointer(&campaign);
 }
 
+/**
+ * farceur_campaign_get_seed:
+ * @campaign: a prepared campaign
+ *
+ * Returns: the seed of the shuffle, the one given or the one chosen
+ */
 guint32
 farceur_campaign_get_seed(const FarceurCampaign *campaign)
 {
+  g_return_val_if_fail(campaign != NULL, 0);
+
   return campaign->plan->seed;
 }
 
+/**
+ * farceur_campaign_get_n_victims:
+ * @campaign: a prepared campaign
+ *
+ * Returns: the number of victims
+ */
 guint
 farceur_campaign_get_n_victims(const FarceurCampaign *campaign)
 {
+  g_return_val_if_fail(campaign != NULL, 0);
+
   return campaign->victims->len;
 }
 
+/**
+ * farceur_campaign_get_n_templates:
+ * @campaign: a prepared campaign
+ *
+ * Returns: the number of templates
+ */
 guint
 farceur_campaign_get_n_templates(const FarceurCampaign *campaign)
 {
+  g_return_val_if_fail(campaign != NULL, 0);
+
   return campaign->templates->len;
 }
 
@@ -492,6 +524,8 @@ farceur_campaign_get_n_templates(const FarceurCampaign *campaign)
 GPtrArray *
 farceur_campaign_get_groups(const FarceurCampaign *campaign)
 {
+  g_return_val_if_fail(campaign != NULL, NULL);
+
   return campaign->groups;
 }
 
@@ -528,6 +562,12 @@ farceur_campaign_deliver_group(FarceurCampaign *campaign, FarceurPrankGroup *gro
                                FarceurTarget *target, GCancellable *cancellable, GError **error)
 {
   gboolean ok = TRUE;
+
+  g_return_val_if_fail(campaign != NULL, FALSE);
+  g_return_val_if_fail(group != NULL, FALSE);
+  g_return_val_if_fail(target != NULL, FALSE);
+  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
   for (guint i = 0; i < group->messages->len; i++) {
     FarceurPrankMessage *m = group->messages->pdata[i];

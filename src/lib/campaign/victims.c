@@ -47,6 +47,10 @@ victims_fail(const VictimsParser *p, GError **error, const char *format, ...)
   return FALSE;
 }
 
+/**
+ * farceur_victim_free:
+ * @victim: (nullable): a victim
+ */
 void
 farceur_victim_free(FarceurVictim *victim)
 {
@@ -68,8 +72,11 @@ farceur_victim_free(FarceurVictim *victim)
 char *
 farceur_victim_to_mailbox(const FarceurVictim *victim)
 {
-  g_autoptr(InternetAddress) ia = internet_address_mailbox_new(victim->name, victim->addr);
+  g_autoptr(InternetAddress) ia = NULL;
 
+  g_return_val_if_fail(victim != NULL, NULL);
+
+  ia = internet_address_mailbox_new(victim->name, victim->addr);
   return internet_address_to_string(ia, NULL, FALSE);
 }
 
@@ -416,22 +423,28 @@ victims_parse_line(VictimsParser *p, VictimsCsv *csv, gboolean is_csv, const cha
  * @csv: whether @text is CSV (else one mailbox per line)
  * @error: return location for a %FARCEUR_ERROR_DATA error naming file and line
  *
- * Returns: (transfer full) (element-type FarceurVictim): the victims in file
- *   order, or %NULL on the first bad line
+ * Returns: (transfer full) (element-type FarceurVictim) (nullable): the
+ *   victims in file order, or %NULL on the first bad line
  */
 GPtrArray *
 farceur_campaign_parse_victims(const char *text, gssize length, const char *file, gboolean csv,
                                GError **error)
 {
-  g_autofree char *copy = length < 0 ? g_strdup(text) : g_strndup(text, length);
-  g_autoptr(GPtrArray) victims
-      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_victim_free);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  VictimsParser p = { file, 0, victims, seen };
+  g_autofree char *copy = NULL;
+  g_autoptr(GPtrArray) victims = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  VictimsParser p = { file, 0, NULL, NULL };
   VictimsCsv csv_state = { 0 };
   g_auto(GStrv) lines = NULL;
   gboolean ok = TRUE;
 
+  g_return_val_if_fail(text != NULL, NULL);
+  g_return_val_if_fail(file != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  copy = length < 0 ? g_strdup(text) : g_strndup(text, length);
+  p.victims = victims = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_victim_free);
+  p.seen = seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   farceur_init();
   if (length >= 0 && memchr(text, '\0', length) != NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "victims '%s': NUL byte", file);
@@ -487,15 +500,20 @@ farceur_campaign_read_file(const char *what, const char *path, char **text, gsiz
  * @error: return location for an error: %FARCEUR_ERROR_NOINPUT when it
  *   cannot be read, %FARCEUR_ERROR_DATA for a bad line
  *
- * Returns: (transfer full) (element-type FarceurVictim): the victims
+ * Returns: (transfer full) (element-type FarceurVictim) (nullable): the
+ *   victims, or %NULL on error
  */
 GPtrArray *
 farceur_campaign_load_victims(const char *path, GError **error)
 {
   g_autofree char *text = NULL;
-  g_autofree char *lower = g_ascii_strdown(path, -1);
+  g_autofree char *lower = NULL;
   gsize length;
 
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  lower = g_ascii_strdown(path, -1);
   if (!farceur_campaign_read_file("victims file", path, &text, &length, error))
     return NULL;
   return farceur_campaign_parse_victims(text, length, path, g_str_has_suffix(lower, ".csv"), error);

@@ -87,6 +87,10 @@ farceur_compose_check_header_value(const char *what, const char *value, GError *
 {
   g_autofree char *shown = NULL;
 
+  g_return_val_if_fail(what != NULL, FALSE);
+  g_return_val_if_fail(value != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   if (!g_utf8_validate(value, -1, NULL)) {
     shown = compose_escape(value);
     return compose_fail(error, NULL, 0, "invalid %s '%s': not valid UTF-8", what, shown);

@@ -380,6 +380,9 @@ farceur_compose_verify(GMimeMessage *message, GError **error)
   g_autoptr(GMimeParser) parser = NULL;
   g_autoptr(GMimeObject) again = NULL;
 
+  g_return_val_if_fail(GMIME_IS_MESSAGE(message), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   farceur_init();
   stream = verify_serialise(message, error);
   if (stream == NULL || !verify_line_lengths(stream, error))

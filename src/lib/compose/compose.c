@@ -283,11 +283,15 @@ compose_bind(const FarceurComposeRequest *request, InternetAddressList **from_ou
  * control), since it may be used only in the body: farceur_compose_message()
  * checks header values after expansion, where the values land.
  *
- * Returns: (transfer full) (element-type utf8 utf8): the variables, or %NULL
+ * Returns: (transfer full) (element-type utf8 utf8) (nullable): the
+ *   variables, or %NULL on error
  */
 GHashTable *
 farceur_compose_bind_vars(const FarceurComposeRequest *request, GError **error)
 {
+  g_return_val_if_fail(request != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
   return compose_bind(request, NULL, NULL, error);
 }
 
@@ -600,7 +604,7 @@ compose_headers(ComposeState *state, GError **error)
  * RFC 2231 UTF-8 file names, streamed from disk when the message is
  * written).  The result has passed farceur_compose_verify().
  *
- * Returns: (transfer full): the message, or %NULL
+ * Returns: (transfer full) (nullable): the message, or %NULL on error
  */
 GMimeMessage *
 farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest *request,
@@ -608,13 +612,18 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
 {
   g_autoptr(GHashTable) vars = NULL;
   g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GPtrArray) headers
-      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_header_free);
+  g_autoptr(GPtrArray) headers = NULL;
   g_autoptr(GMimeObject) body = NULL;
   g_autoptr(InternetAddressList) from = NULL;
   g_autoptr(InternetAddressList) to = NULL;
-  ComposeState state = { tmpl, request, NULL, NULL, headers, NULL, NULL };
+  ComposeState state = { tmpl, request, NULL, NULL, NULL, NULL, NULL };
 
+  g_return_val_if_fail(tmpl != NULL, NULL);
+  g_return_val_if_fail(request != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  state.headers = headers
+      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_header_free);
   farceur_init();
   vars = compose_bind(request, &from, &to, error);
   if (vars == NULL)
@@ -654,6 +663,10 @@ farceur_compose_message(const FarceurTemplate *tmpl, const FarceurComposeRequest
 gboolean
 farceur_compose_write_message(GMimeObject *object, GMimeStream *stream, GError **error)
 {
+  g_return_val_if_fail(GMIME_IS_OBJECT(object), FALSE);
+  g_return_val_if_fail(GMIME_IS_STREAM(stream), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   farceur_init();
   if (g_mime_object_write_to_stream(object, NULL, stream) == -1
       || g_mime_stream_flush(stream) == -1) {

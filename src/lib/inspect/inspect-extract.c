@@ -111,11 +111,16 @@ extract_truncate(const char *name)
 char *
 farceur_inspect_safe_filename(const char *name, const char *fallback)
 {
-  g_autofree char *valid = g_utf8_make_valid(name ? name : "", -1);
-  g_autofree char *clean = extract_replace_unsafe(extract_basename(valid));
-  char *start = clean;
+  g_autofree char *valid = NULL;
+  g_autofree char *clean = NULL;
+  char *start;
   size_t len;
 
+  g_return_val_if_fail(fallback != NULL, NULL);
+
+  valid = g_utf8_make_valid(name ? name : "", -1);
+  clean = extract_replace_unsafe(extract_basename(valid));
+  start = clean;
   while (*start == '.' || *start == ' ')
     start++;
   len = strlen(start);
@@ -144,6 +149,9 @@ farceur_inspect_extractor_new(const char *dir, gboolean force, GError **error)
 {
   FarceurInspectExtractor *extractor;
   int fd;
+
+  g_return_val_if_fail(dir != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   if (g_mkdir_with_parents(dir, 0777) != 0
       || (fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0) {
@@ -262,13 +270,19 @@ char *
 farceur_inspect_extractor_write(FarceurInspectExtractor *extractor, const FarceurInspectPart *part,
                                 GError **error)
 {
-  g_autofree char *fallback
-      = g_strdup_printf("part-%s%s", part->path, extract_extension(part->content_type));
-  g_autofree char *safe = farceur_inspect_safe_filename(part->filename, fallback);
-  g_autofree char *name = extract_unique(extractor, safe);
+  g_autofree char *fallback = NULL;
+  g_autofree char *safe = NULL;
+  g_autofree char *name = NULL;
   g_autoptr(GMimeStream) out = NULL;
   int fd;
 
+  g_return_val_if_fail(extractor != NULL, NULL);
+  g_return_val_if_fail(part != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  fallback = g_strdup_printf("part-%s%s", part->path, extract_extension(part->content_type));
+  safe = farceur_inspect_safe_filename(part->filename, fallback);
+  name = extract_unique(extractor, safe);
   if (!GMIME_IS_PART(part->object) && inspect_needs_reserialise(part->object, 0)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "part %s (%s) cannot be written: GMime would have to rebuild its headers",

@@ -103,8 +103,11 @@ inspect_json_date(JsonBuilder *builder, GDateTime *date)
 JsonNode *
 farceur_inspect_message_to_json(const FarceurInspectMessage *msg)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new();
+  g_autoptr(JsonBuilder) builder = NULL;
 
+  g_return_val_if_fail(msg != NULL, NULL);
+
+  builder = json_builder_new();
   json_builder_begin_object(builder);
   farceur_json_add_string_member(builder, "source", msg->source);
   json_builder_set_member_name(builder, "size");

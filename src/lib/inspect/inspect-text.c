@@ -297,9 +297,13 @@ inspect_text_warnings(InspectText *text, GPtrArray *warnings)
 char *
 farceur_inspect_message_format(const FarceurInspectMessage *msg, FarceurInspectFormatFlags flags)
 {
-  InspectText text = { g_string_new(NULL), flags, 4 };
-  g_autofree gboolean *open = g_new0(gboolean, FARCEUR_INSPECT_MAX_DEPTH + 2);
+  InspectText text = { NULL, flags, 4 };
+  g_autofree gboolean *open = NULL;
 
+  g_return_val_if_fail(msg != NULL, NULL);
+
+  text.out = g_string_new(NULL);
+  open = g_new0(gboolean, FARCEUR_INSPECT_MAX_DEPTH + 2);
   for (guint i = 0; i < msg->parts->len; i++) {
     const FarceurInspectPart *part = msg->parts->pdata[i];
 

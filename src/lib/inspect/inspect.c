@@ -675,11 +675,18 @@ inspect_message_new(FarceurInputMessage *input)
 FarceurInspectMessage *
 farceur_inspect_message(FarceurInputMessage *input, FarceurInspectFlags flags, GError **error)
 {
-  g_autoptr(FarceurInspectMessage) msg = inspect_message_new(input);
-  g_autoptr(GPtrArray) raw = inspect_top_headers(input->message);
-  GMimeObject *body = g_mime_message_get_mime_part(input->message);
-  InspectWalk walk = { msg, NULL, FALSE };
+  g_autoptr(FarceurInspectMessage) msg = NULL;
+  g_autoptr(GPtrArray) raw = NULL;
+  GMimeObject *body;
+  InspectWalk walk = { NULL, NULL, FALSE };
 
+  g_return_val_if_fail(input != NULL, NULL);
+  g_return_val_if_fail(GMIME_IS_MESSAGE(input->message), NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  walk.msg = msg = inspect_message_new(input);
+  raw = inspect_top_headers(input->message);
+  body = g_mime_message_get_mime_part(input->message);
   if (flags & FARCEUR_INSPECT_HEADERS)
     msg->headers = inspect_decoded_headers(raw);
   msg->envelope = inspect_envelope(raw);
@@ -702,6 +709,9 @@ farceur_inspect_message(FarceurInputMessage *input, FarceurInspectFlags flags, G
 const FarceurInspectPart *
 farceur_inspect_message_find_part(const FarceurInspectMessage *msg, const char *path)
 {
+  g_return_val_if_fail(msg != NULL, NULL);
+  g_return_val_if_fail(path != NULL, NULL);
+
   for (guint i = 0; i < msg->parts->len; i++) {
     const FarceurInspectPart *part = msg->parts->pdata[i];
 

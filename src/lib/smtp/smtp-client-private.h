@@ -253,6 +253,7 @@ G_GNUC_INTERNAL void smtp_session_connect_stream(FarceurSmtpClient *self, GTask 
                                                  GIOStream *stream, GSocketConnectable *identity);
 G_GNUC_INTERNAL void smtp_session_quit(FarceurSmtpClient *self);
 G_GNUC_INTERNAL void smtp_session_start_quit(FarceurSmtpClient *self);
+G_GNUC_INTERNAL gboolean smtp_session_has_extension(FarceurSmtpClient *self, const char *keyword);
 
 /* --- smtp-client-transaction.c --- */
 

@@ -49,67 +49,15 @@ smtp_session_parse_extensions(FarceurSmtpClient *self, const FarceurSmtpReply *r
         = g_ascii_strtoull(g_hash_table_lookup(self->conn.extensions, "SIZE"), NULL, 10);
 }
 
-/**
- * farceur_smtp_client_has_extension:
- * @client: a client
- * @keyword: an EHLO keyword ("PIPELINING", "SIZE", ...), any case
- *
- * Returns: %TRUE when the server's last EHLO offered @keyword
- */
+/* Whether the server's last EHLO offered @keyword (any case): what the
+ * transaction asks before SMTPUTF8, 8BITMIME, SIZE and PIPELINING, and what
+ * farceur_smtp_client_has_extension() answers. */
 gboolean
-farceur_smtp_client_has_extension(FarceurSmtpClient *client, const char *keyword)
+smtp_session_has_extension(FarceurSmtpClient *self, const char *keyword)
 {
   g_autofree char *upper = g_ascii_strup(keyword, -1);
 
-  return g_hash_table_contains(client->conn.extensions, upper);
-}
-
-/**
- * farceur_smtp_client_get_max_size:
- * @client: a client
- *
- * Returns: the SIZE the server announced, 0 when none
- */
-guint64
-farceur_smtp_client_get_max_size(FarceurSmtpClient *client)
-{
-  return client->conn.max_size;
-}
-
-/**
- * farceur_smtp_client_is_tls:
- * @client: a client
- *
- * Returns: %TRUE once TLS is up (implicit or after STARTTLS)
- */
-gboolean
-farceur_smtp_client_is_tls(FarceurSmtpClient *client)
-{
-  return client->conn.tls;
-}
-
-/**
- * farceur_smtp_client_is_authenticated:
- * @client: a client
- *
- * Returns: %TRUE once AUTH succeeded
- */
-gboolean
-farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
-{
-  return client->conn.authenticated;
-}
-
-/**
- * farceur_smtp_client_get_greeting:
- * @client: a client
- *
- * Returns: (transfer none) (nullable): the server's greeting
- */
-const FarceurSmtpReply *
-farceur_smtp_client_get_greeting(FarceurSmtpClient *client)
-{
-  return client->conn.greeting;
+  return g_hash_table_contains(self->conn.extensions, upper);
 }
 
 /* --- greeting, EHLO, HELO ----------------------------------------------- */

@@ -133,7 +133,7 @@ smtp_tx_check(FarceurSmtpClient *self, SmtpTransaction *tx, GError **error)
   guint64 size = tx->data.size;
 
   if (smtp_tx_needs_utf8(tx->envelope, &tx->data)
-      && !farceur_smtp_client_has_extension(self, "SMTPUTF8")) {
+      && !smtp_session_has_extension(self, "SMTPUTF8")) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "smtp server '%s' does not offer SMTPUTF8, needed for non-ASCII addresses "
                 "or headers",
@@ -156,7 +156,7 @@ smtp_tx_prepare(FarceurSmtpClient *self, const FarceurEnvelope *envelope, GMimeO
                 GMimeStream *stream, GError **error)
 {
   SmtpTransaction *tx;
-  gboolean eightbit_ok = farceur_smtp_client_has_extension(self, "8BITMIME");
+  gboolean eightbit_ok = smtp_session_has_extension(self, "8BITMIME");
 
   if (self->state != SMTP_STATE_READY && !smtp_io_is_busy(self)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "smtp client: not connected (%s state)",
@@ -188,9 +188,9 @@ smtp_tx_mail_command(FarceurSmtpClient *self, SmtpTransaction *tx)
   GString *line = g_string_new(NULL);
 
   g_string_append_printf(line, "MAIL FROM:<%s>", tx->envelope->mail_from);
-  if (farceur_smtp_client_has_extension(self, "SIZE"))
+  if (smtp_session_has_extension(self, "SIZE"))
     g_string_append_printf(line, " SIZE=%" G_GUINT64_FORMAT, tx->data.size);
-  if (tx->data.eightbit && farceur_smtp_client_has_extension(self, "8BITMIME"))
+  if (tx->data.eightbit && smtp_session_has_extension(self, "8BITMIME"))
     g_string_append(line, " BODY=8BITMIME");
   if (smtp_tx_needs_utf8(tx->envelope, &tx->data))
     g_string_append(line, " SMTPUTF8");
@@ -213,7 +213,7 @@ smtp_tx_queue_commands(FarceurSmtpClient *self, SmtpTransaction *tx)
 {
   g_autofree char *mail = smtp_tx_mail_command(self, tx);
 
-  tx->pipelined = self->pipelining_allowed && farceur_smtp_client_has_extension(self, "PIPELINING");
+  tx->pipelined = self->pipelining_allowed && smtp_session_has_extension(self, "PIPELINING");
   smtp_io_queue(self, mail, NULL);
   if (tx->pipelined) {
     for (guint i = 0; i < tx->envelope->rcpt_to->len; i++)
@@ -462,7 +462,7 @@ smtp_tx_send_ahead(FarceurSmtpClient *self)
 {
   SmtpTransaction *next = g_queue_peek_head(&self->queue);
 
-  if (!self->pipelining_allowed || !farceur_smtp_client_has_extension(self, "PIPELINING"))
+  if (!self->pipelining_allowed || !smtp_session_has_extension(self, "PIPELINING"))
     return;
   if (next != NULL) {
     smtp_tx_queue_commands(self, next);

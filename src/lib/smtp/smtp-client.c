@@ -106,6 +106,8 @@ farceur_smtp_client_new(void)
 void
 farceur_smtp_client_set_security(FarceurSmtpClient *client, FarceurSmtpSecurity security)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->security = security;
 }
 
@@ -117,6 +119,8 @@ farceur_smtp_client_set_security(FarceurSmtpClient *client, FarceurSmtpSecurity 
 void
 farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->lmtp = lmtp;
 }
 
@@ -128,6 +132,9 @@ farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp)
 void
 farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(name != NULL);
+
   g_free(client->helo);
   client->helo = g_strdup(name);
 }
@@ -144,6 +151,8 @@ void
 farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user, const char *password,
                              const char *mechanism)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   g_free(client->user);
   g_free(client->password);
   g_free(client->mechanism);
@@ -160,6 +169,8 @@ farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user, const 
 void
 farceur_smtp_client_set_allow_plaintext_auth(FarceurSmtpClient *client, gboolean allow)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->allow_plaintext_auth = allow;
 }
 
@@ -175,8 +186,13 @@ gboolean
 farceur_smtp_client_set_tls_ca_file(FarceurSmtpClient *client, const char *path, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  GTlsDatabase *database = g_tls_file_database_new(path, &local);
+  GTlsDatabase *database;
 
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+  g_return_val_if_fail(path != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  database = g_tls_file_database_new(path, &local);
   if (database == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "tls ca file '%s': %s", path,
                 local->message);
@@ -195,6 +211,8 @@ farceur_smtp_client_set_tls_ca_file(FarceurSmtpClient *client, const char *path,
 void
 farceur_smtp_client_set_tls_insecure(FarceurSmtpClient *client, gboolean insecure)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->tls_insecure = insecure;
 }
 
@@ -207,6 +225,8 @@ farceur_smtp_client_set_tls_insecure(FarceurSmtpClient *client, gboolean insecur
 void
 farceur_smtp_client_set_timeout(FarceurSmtpClient *client, guint timeout_ms)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->timeout_ms = timeout_ms;
 }
 
@@ -218,6 +238,8 @@ farceur_smtp_client_set_timeout(FarceurSmtpClient *client, guint timeout_ms)
 void
 farceur_smtp_client_set_pipelining(FarceurSmtpClient *client, gboolean allowed)
 {
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+
   client->pipelining_allowed = allowed;
 }
 
@@ -240,8 +262,13 @@ farceur_smtp_client_connect_async(FarceurSmtpClient *client, GSocketConnectable 
                                   GCancellable *cancellable, GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
+  GTask *task;
 
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(G_IS_SOCKET_CONNECTABLE(address));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(client, cancellable, callback, user_data);
   g_task_set_source_tag(task, farceur_smtp_client_connect_async);
   smtp_session_connect(client, task, address);
 }
@@ -264,8 +291,14 @@ farceur_smtp_client_connect_stream_async(FarceurSmtpClient *client, GIOStream *s
                                          GCancellable *cancellable, GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
+  GTask *task;
 
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(G_IS_IO_STREAM(stream));
+  g_return_if_fail(server_identity == NULL || G_IS_SOCKET_CONNECTABLE(server_identity));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(client, cancellable, callback, user_data);
   g_task_set_source_tag(task, farceur_smtp_client_connect_stream_async);
   smtp_session_connect_stream(client, task, stream, server_identity);
 }
@@ -284,7 +317,10 @@ farceur_smtp_client_connect_stream_async(FarceurSmtpClient *client, GIOStream *s
 gboolean
 farceur_smtp_client_connect_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
   g_return_val_if_fail(g_task_is_valid(result, client), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   return g_task_propagate_boolean(G_TASK(result), error);
 }
 
@@ -317,9 +353,14 @@ farceur_smtp_client_send_async(FarceurSmtpClient *client, const FarceurEnvelope 
                                gpointer commit_data, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
+  GTask *task;
 
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(envelope != NULL);
   g_return_if_fail(GMIME_IS_OBJECT(message));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(client, cancellable, callback, user_data);
   g_task_set_source_tag(task, farceur_smtp_client_send_async);
   smtp_tx_submit(client, envelope, message, NULL, commit, commit_data, task);
 }
@@ -349,9 +390,14 @@ farceur_smtp_client_send_stream_async(FarceurSmtpClient *client, const FarceurEn
                                       gpointer commit_data, GCancellable *cancellable,
                                       GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
+  GTask *task;
 
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(envelope != NULL);
   g_return_if_fail(GMIME_IS_STREAM(stream));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(client, cancellable, callback, user_data);
   g_task_set_source_tag(task, farceur_smtp_client_send_stream_async);
   smtp_tx_submit(client, envelope, NULL, stream, commit, commit_data, task);
 }
@@ -373,7 +419,10 @@ farceur_smtp_client_send_stream_async(FarceurSmtpClient *client, const FarceurEn
 FarceurSmtpResult *
 farceur_smtp_client_send_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), NULL);
   g_return_val_if_fail(g_task_is_valid(result, client), NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
@@ -394,8 +443,12 @@ void
 farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new(client, cancellable, callback, user_data);
+  GTask *task;
 
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(client, cancellable, callback, user_data);
   g_task_set_source_tag(task, farceur_smtp_client_quit_async);
   if (client->op != NULL || client->quit != NULL) {
     g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_PENDING,
@@ -419,7 +472,10 @@ farceur_smtp_client_quit_async(FarceurSmtpClient *client, GCancellable *cancella
 gboolean
 farceur_smtp_client_quit_finish(FarceurSmtpClient *client, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
   g_return_val_if_fail(g_task_is_valid(result, client), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   return g_task_propagate_boolean(G_TASK(result), error);
 }
 
@@ -436,6 +492,80 @@ farceur_smtp_client_quit_finish(FarceurSmtpClient *client, GAsyncResult *result,
 gboolean
 farceur_smtp_client_is_ready(FarceurSmtpClient *client)
 {
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
   return (client->state == SMTP_STATE_READY || smtp_io_is_busy(client)) && client->closing == NULL
          && client->quit == NULL;
+}
+
+/**
+ * farceur_smtp_client_has_extension:
+ * @client: a client
+ * @keyword: an EHLO keyword ("PIPELINING", "SIZE", ...), any case
+ *
+ * Returns: %TRUE when the server's last EHLO offered @keyword
+ */
+gboolean
+farceur_smtp_client_has_extension(FarceurSmtpClient *client, const char *keyword)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+  g_return_val_if_fail(keyword != NULL, FALSE);
+
+  return smtp_session_has_extension(client, keyword);
+}
+
+/**
+ * farceur_smtp_client_get_max_size:
+ * @client: a client
+ *
+ * Returns: the SIZE the server announced, 0 when none
+ */
+guint64
+farceur_smtp_client_get_max_size(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), 0);
+
+  return client->conn.max_size;
+}
+
+/**
+ * farceur_smtp_client_is_tls:
+ * @client: a client
+ *
+ * Returns: %TRUE once TLS is up (implicit or after STARTTLS)
+ */
+gboolean
+farceur_smtp_client_is_tls(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->conn.tls;
+}
+
+/**
+ * farceur_smtp_client_is_authenticated:
+ * @client: a client
+ *
+ * Returns: %TRUE once AUTH succeeded
+ */
+gboolean
+farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->conn.authenticated;
+}
+
+/**
+ * farceur_smtp_client_get_greeting:
+ * @client: a client
+ *
+ * Returns: (transfer none) (nullable): the server's greeting
+ */
+const FarceurSmtpReply *
+farceur_smtp_client_get_greeting(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), NULL);
+
+  return client->conn.greeting;
 }

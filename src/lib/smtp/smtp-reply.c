@@ -18,11 +18,20 @@ struct _FarceurSmtpReplyParser {
   gboolean failed;
 };
 
+/**
+ * farceur_smtp_reply_copy:
+ * @reply: a reply
+ *
+ * Returns: (transfer full): a deep copy of @reply
+ */
 FarceurSmtpReply *
 farceur_smtp_reply_copy(const FarceurSmtpReply *reply)
 {
-  FarceurSmtpReply *copy = g_new0(FarceurSmtpReply, 1);
+  FarceurSmtpReply *copy;
 
+  g_return_val_if_fail(reply != NULL, NULL);
+
+  copy = g_new0(FarceurSmtpReply, 1);
   copy->code = reply->code;
   copy->enhanced = g_strdup(reply->enhanced);
   copy->lines = g_strdupv(reply->lines);
@@ -30,6 +39,10 @@ farceur_smtp_reply_copy(const FarceurSmtpReply *reply)
   return copy;
 }
 
+/**
+ * farceur_smtp_reply_free:
+ * @reply: (nullable): a reply
+ */
 void
 farceur_smtp_reply_free(FarceurSmtpReply *reply)
 {
@@ -53,8 +66,11 @@ farceur_smtp_reply_free(FarceurSmtpReply *reply)
 char *
 farceur_smtp_reply_to_string(const FarceurSmtpReply *reply)
 {
-  GString *out = g_string_new(NULL);
+  GString *out;
 
+  g_return_val_if_fail(reply != NULL, NULL);
+
+  out = g_string_new(NULL);
   for (guint i = 0; reply->lines[i] != NULL; i++) {
     gboolean last = reply->lines[i + 1] == NULL;
 
@@ -174,6 +190,11 @@ smtp_reply_take_line(FarceurSmtpReplyParser *parser, const char *s, gsize len, G
   return TRUE;
 }
 
+/**
+ * farceur_smtp_reply_parser_new:
+ *
+ * Returns: (transfer full): a parser waiting for a reply's first line
+ */
 FarceurSmtpReplyParser *
 farceur_smtp_reply_parser_new(void)
 {
@@ -185,6 +206,10 @@ farceur_smtp_reply_parser_new(void)
   return parser;
 }
 
+/**
+ * farceur_smtp_reply_parser_free:
+ * @parser: (nullable): a parser
+ */
 void
 farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser)
 {
@@ -205,6 +230,8 @@ farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser)
 void
 farceur_smtp_reply_parser_reset(FarceurSmtpReplyParser *parser)
 {
+  g_return_if_fail(parser != NULL);
+
   g_byte_array_set_size(parser->line, 0);
   g_ptr_array_set_size(parser->lines, 0);
   g_queue_clear_full(&parser->replies, (GDestroyNotify)farceur_smtp_reply_free);
@@ -230,7 +257,8 @@ smtp_reply_end_line(FarceurSmtpReplyParser *parser, GError **error)
 /**
  * farceur_smtp_reply_parser_feed:
  * @parser: a parser
- * @data: (array length=len): bytes read from the server
+ * @data: (array length=len) (nullable): bytes read from the server; %NULL
+ *   when @len is 0
  * @len: their number
  * @error: return location for a %FARCEUR_ERROR_PROTOCOL error
  *
@@ -243,8 +271,13 @@ gboolean
 farceur_smtp_reply_parser_feed(FarceurSmtpReplyParser *parser, const char *data, gsize len,
                                GError **error)
 {
-  const char *end = data + len;
+  const char *end;
 
+  g_return_val_if_fail(parser != NULL, FALSE);
+  g_return_val_if_fail(data != NULL || len == 0, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  end = data != NULL ? data + len : data; /* no offset on NULL: len is 0 */
   if (parser->failed)
     return smtp_reply_fail(parser, error, "reply stream already broken", "", 0);
   while (data < end) {
@@ -273,6 +306,8 @@ farceur_smtp_reply_parser_feed(FarceurSmtpReplyParser *parser, const char *data,
 FarceurSmtpReply *
 farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser)
 {
+  g_return_val_if_fail(parser != NULL, NULL);
+
   return g_queue_pop_head(&parser->replies);
 }
 
@@ -286,12 +321,15 @@ farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser)
 gboolean
 farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser)
 {
+  g_return_val_if_fail(parser != NULL, FALSE);
+
   return parser->line->len == 0 && parser->lines->len == 0 && parser->replies.length == 0;
 }
 
 /**
  * farceur_smtp_reply_parse:
- * @data: (array length=len): exactly one reply
+ * @data: (array length=len) (nullable): exactly one reply; %NULL when @len
+ *   is 0
  * @len: its length
  * @error: return location for a %FARCEUR_ERROR_PROTOCOL error
  *
@@ -303,9 +341,13 @@ farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser)
 FarceurSmtpReply *
 farceur_smtp_reply_parse(const char *data, gsize len, GError **error)
 {
-  g_autoptr(FarceurSmtpReplyParser) parser = farceur_smtp_reply_parser_new();
+  g_autoptr(FarceurSmtpReplyParser) parser = NULL;
   g_autoptr(FarceurSmtpReply) reply = NULL;
 
+  g_return_val_if_fail(data != NULL || len == 0, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  parser = farceur_smtp_reply_parser_new();
   if (!farceur_smtp_reply_parser_feed(parser, data, len, error))
     return NULL;
   reply = farceur_smtp_reply_parser_pop(parser);

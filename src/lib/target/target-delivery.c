@@ -34,6 +34,10 @@ farceur_delivery_new(void)
   return delivery;
 }
 
+/**
+ * farceur_delivery_free:
+ * @delivery: (nullable): a delivery record
+ */
 void
 farceur_delivery_free(FarceurDelivery *delivery)
 {
@@ -59,8 +63,12 @@ FarceurRcptOutcome *
 farceur_delivery_add(FarceurDelivery *delivery, const char *addr, FarceurRcptStatus status,
                      guint code, const char *enhanced, const char *text)
 {
-  FarceurRcptOutcome *outcome = g_new0(FarceurRcptOutcome, 1);
+  FarceurRcptOutcome *outcome;
 
+  g_return_val_if_fail(delivery != NULL, NULL);
+  g_return_val_if_fail(addr != NULL, NULL);
+
+  outcome = g_new0(FarceurRcptOutcome, 1);
   outcome->addr = g_strdup(addr);
   outcome->status = status;
   outcome->code = code;
@@ -70,10 +78,19 @@ farceur_delivery_add(FarceurDelivery *delivery, const char *addr, FarceurRcptSta
   return outcome;
 }
 
+/**
+ * farceur_delivery_count:
+ * @delivery: a delivery record
+ * @status: an outcome
+ *
+ * Returns: the number of recipients of @delivery with @status
+ */
 guint
 farceur_delivery_count(const FarceurDelivery *delivery, FarceurRcptStatus status)
 {
   guint n = 0;
+
+  g_return_val_if_fail(delivery != NULL, 0);
 
   for (guint i = 0; i < delivery->rcpts->len; i++)
     if (((FarceurRcptOutcome *)delivery->rcpts->pdata[i])->status == status)
@@ -111,8 +128,11 @@ farceur_rcpt_status_to_string(FarceurRcptStatus status)
 JsonNode *
 farceur_rcpt_outcome_to_json(const FarceurRcptOutcome *outcome)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(JsonBuilder) b = NULL;
 
+  g_return_val_if_fail(outcome != NULL, NULL);
+
+  b = json_builder_new();
   json_builder_begin_object(b);
   farceur_json_add_string_member(b, "addr", outcome->addr);
   farceur_json_add_string_member(b, "status", farceur_rcpt_status_to_string(outcome->status));

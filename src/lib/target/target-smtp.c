@@ -140,6 +140,8 @@ target_smtp_is_ours(const FarceurTarget *target)
 gboolean
 farceur_target_is_session(const FarceurTarget *target)
 {
+  g_return_val_if_fail(target != NULL, FALSE);
+
   return target_smtp_is_ours(target);
 }
 
@@ -174,6 +176,10 @@ farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions 
                                 GError **error)
 {
   TargetSmtp *smtp;
+
+  g_return_val_if_fail(target != NULL, FALSE);
+  g_return_val_if_fail(options != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
   if (!target_smtp_is_ours(target))
     return TRUE;
@@ -212,6 +218,8 @@ void
 farceur_target_set_commit_func(FarceurTarget *target, FarceurTargetCommitFunc func,
                                gpointer user_data)
 {
+  g_return_if_fail(target != NULL);
+
   if (!target_smtp_is_ours(target))
     return;
   target_smtp_get(target)->commit = func;
@@ -587,6 +595,8 @@ void
 farceur_target_hint_last(FarceurTarget *target)
 {
   TargetSmtp *smtp;
+
+  g_return_if_fail(target != NULL);
 
   if (!target_smtp_is_ours(target))
     return;

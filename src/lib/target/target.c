@@ -141,14 +141,18 @@ target_url_parse_scheme(FarceurTargetUrl *out, const char *url, GError **error)
  * @url: a delivery URL (see target.h)
  * @error: return location for a %FARCEUR_ERROR_USAGE error
  *
- * Returns: (transfer full): the parsed URL, or %NULL when it is malformed or
+ * Returns: (transfer full) (nullable): the parsed URL, or %NULL when it is malformed or
  *   names an unknown scheme
  */
 FarceurTargetUrl *
 farceur_target_url_parse(const char *url, GError **error)
 {
-  g_autoptr(FarceurTargetUrl) out = g_new0(FarceurTargetUrl, 1);
+  g_autoptr(FarceurTargetUrl) out = NULL;
 
+  g_return_val_if_fail(url != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  out = g_new0(FarceurTargetUrl, 1);
   out->url = g_strdup(url);
   for (const char *p = url; *p; p++)
     if ((guchar)*p < 0x20 || *p == 0x7f) {
@@ -167,6 +171,10 @@ farceur_target_url_parse(const char *url, GError **error)
   return g_steal_pointer(&out);
 }
 
+/**
+ * farceur_target_url_free:
+ * @url: (nullable): a parsed URL
+ */
 void
 farceur_target_url_free(FarceurTargetUrl *url)
 {
@@ -195,8 +203,11 @@ farceur_target_host_is_loopback(const char *host)
 {
   g_autofree char *bare = NULL;
   g_autoptr(GInetAddress) address = NULL;
-  gsize len = strlen(host);
+  gsize len;
 
+  g_return_val_if_fail(host != NULL, FALSE);
+
+  len = strlen(host);
   if (g_ascii_strcasecmp(host, "localhost") == 0 || g_ascii_strcasecmp(host, "localhost.") == 0)
     return TRUE;
   if (len > 2 && host[0] == '[' && host[len - 1] == ']')
@@ -217,6 +228,8 @@ farceur_target_host_is_loopback(const char *host)
 gboolean
 farceur_target_url_is_remote(const FarceurTargetUrl *url)
 {
+  g_return_val_if_fail(url != NULL, FALSE);
+
   return url->host != NULL && !farceur_target_host_is_loopback(url->host);
 }
 
@@ -230,6 +243,8 @@ farceur_target_url_is_remote(const FarceurTargetUrl *url)
 gboolean
 farceur_target_url_is_smtp(const FarceurTargetUrl *url)
 {
+  g_return_val_if_fail(url != NULL, FALSE);
+
   return strcmp(url->scheme, "maildir") != 0 && strcmp(url->scheme, "mbox") != 0;
 }
 
@@ -252,15 +267,19 @@ target_find_backend(const char *scheme)
  * Maildir is created, an mbox's folder checked); network targets only
  * record where to connect.
  *
- * Returns: (transfer full): the target, or %NULL: %FARCEUR_ERROR_USAGE when
+ * Returns: (transfer full) (nullable): the target, or %NULL: %FARCEUR_ERROR_USAGE when
  *   no backend serves the scheme in this build, %FARCEUR_ERROR_CANTCREAT ...
  */
 FarceurTarget *
 farceur_target_open(const FarceurTargetUrl *url, GError **error)
 {
-  const FarceurTargetBackend *backend = target_find_backend(url->scheme);
+  const FarceurTargetBackend *backend;
   g_autoptr(FarceurTarget) target = NULL;
 
+  g_return_val_if_fail(url != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  backend = target_find_backend(url->scheme);
   farceur_init();
   if (backend == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
@@ -290,13 +309,17 @@ farceur_target_open(const FarceurTargetUrl *url, GError **error)
  *
  * farceur_target_url_parse() then farceur_target_open().
  *
- * Returns: (transfer full): the target, or %NULL
+ * Returns: (transfer full) (nullable): the target, or %NULL on error
  */
 FarceurTarget *
 farceur_target_new(const char *url, GError **error)
 {
-  g_autoptr(FarceurTargetUrl) parsed = farceur_target_url_parse(url, error);
+  g_autoptr(FarceurTargetUrl) parsed = NULL;
 
+  g_return_val_if_fail(url != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  parsed = farceur_target_url_parse(url, error);
   return parsed ? farceur_target_open(parsed, error) : NULL;
 }
 
@@ -384,6 +407,12 @@ farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, G
   FarceurDelivery *out = NULL;
   gboolean ok;
 
+  g_return_val_if_fail(target != NULL, FALSE);
+  g_return_val_if_fail(envelope != NULL, FALSE);
+  g_return_val_if_fail(GMIME_IS_OBJECT(message), FALSE);
+  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   if (delivery)
     *delivery = NULL;
   if (!target_check_open(target, error) || !target_prepare(envelope, message, error))
@@ -447,11 +476,18 @@ farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envel
                              GMimeObject *message, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-  TargetAsyncResult *r = g_new0(TargetAsyncResult, 1);
+  g_autoptr(GTask) task = NULL;
+  TargetAsyncResult *r;
   GError *error = NULL;
   gboolean ok;
 
+  g_return_if_fail(target != NULL);
+  g_return_if_fail(envelope != NULL);
+  g_return_if_fail(GMIME_IS_OBJECT(message));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+  task = g_task_new(NULL, cancellable, callback, user_data);
+  r = g_new0(TargetAsyncResult, 1);
   g_task_set_source_tag(task, farceur_target_deliver_async);
   g_task_set_task_data(task, target, NULL);
   if (!target_check_open(target, &error) || !target_prepare(envelope, message, &error)) {
@@ -515,6 +551,11 @@ farceur_target_deliver_stream_async(FarceurTarget *target, const FarceurEnvelope
   GError *error = NULL;
   GTask *task;
 
+  g_return_if_fail(target != NULL);
+  g_return_if_fail(envelope != NULL);
+  g_return_if_fail(GMIME_IS_STREAM(stream));
+  g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
   if (target->backend->deliver_stream_async == NULL) {
     target_deliver_parsed_async(target, envelope, stream, cancellable, callback, user_data);
     return;
@@ -545,7 +586,10 @@ farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
 {
   TargetAsyncResult *r;
 
+  g_return_val_if_fail(target != NULL, FALSE);
   g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   r = g_object_get_data(G_OBJECT(result), "farceur-delivery");
   if (delivery) {
     *delivery = r ? g_steal_pointer(&r->delivery) : NULL;
@@ -567,12 +611,20 @@ farceur_target_deliver_finish(FarceurTarget *target, GAsyncResult *result,
 gboolean
 farceur_target_close(FarceurTarget *target, GCancellable *cancellable, GError **error)
 {
+  g_return_val_if_fail(target != NULL, FALSE);
+  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
   if (target->closed)
     return TRUE;
   target->closed = TRUE;
   return target->backend->close ? target->backend->close(target, cancellable, error) : TRUE;
 }
 
+/**
+ * farceur_target_free:
+ * @target: (nullable): a target; closed first when it is still open
+ */
 void
 farceur_target_free(FarceurTarget *target)
 {
@@ -599,6 +651,8 @@ farceur_target_free(FarceurTarget *target)
 const char *
 farceur_target_describe(const FarceurTarget *target)
 {
+  g_return_val_if_fail(target != NULL, NULL);
+
   return target->description;
 }
 
@@ -611,6 +665,8 @@ farceur_target_describe(const FarceurTarget *target)
 const FarceurTargetUrl *
 farceur_target_get_url(const FarceurTarget *target)
 {
+  g_return_val_if_fail(target != NULL, NULL);
+
   return target->url;
 }
 
@@ -624,5 +680,7 @@ farceur_target_get_url(const FarceurTarget *target)
 gboolean
 farceur_target_is_remote(const FarceurTarget *target)
 {
+  g_return_val_if_fail(target != NULL, FALSE);
+
   return farceur_target_url_is_remote(target->url);
 }

@@ -136,9 +136,14 @@ trace_json_all_warnings(const FarceurTrace *trace)
 JsonNode *
 farceur_trace_to_json(const FarceurTrace *trace, const char *source)
 {
-  JsonObject *root = json_object_new();
-  JsonArray *hops = json_array_sized_new(trace->hops->len);
+  JsonObject *root;
+  JsonArray *hops;
   JsonNode *node;
+
+  g_return_val_if_fail(trace != NULL, NULL);
+
+  root = json_object_new();
+  hops = json_array_sized_new(trace->hops->len);
 
   trace_json_string(root, "source", source);
   for (guint i = 0; i < trace->hops->len; i++)
@@ -245,8 +250,13 @@ trace_dot_hop(GString *out, GHashTable *nodes, const FarceurTrace *trace, guint 
 char *
 farceur_trace_to_dot(const FarceurTrace *trace, const char *source)
 {
-  GString *out = g_string_new("digraph trace {\n");
-  g_autoptr(GHashTable) nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GString *out;
+  g_autoptr(GHashTable) nodes = NULL;
+
+  g_return_val_if_fail(trace != NULL, NULL);
+
+  out = g_string_new("digraph trace {\n");
+  nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
   g_string_append(out, "  graph [rankdir=LR, labelloc=t, fontname=\"Helvetica\", label=");
   trace_dot_quote(out, source ? source : "trace");

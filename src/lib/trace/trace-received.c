@@ -506,11 +506,14 @@ trace_parse_free(TraceParse *p)
 FarceurHop *
 farceur_hop_parse(const char *value)
 {
-  FarceurHop *hop = g_new0(FarceurHop, 1);
-  TraceParse p = { hop };
+  FarceurHop *hop;
+  TraceParse p = { NULL };
   g_autoptr(TraceTokens) tokens = NULL;
   guint semi;
 
+  g_return_val_if_fail(value != NULL, NULL);
+
+  p.hop = hop = g_new0(FarceurHop, 1);
   hop->tls = FARCEUR_TLS_UNKNOWN;
   hop->warnings = g_ptr_array_new_with_free_func(g_free);
   hop->raw = trace_unfold(value);

@@ -14,6 +14,10 @@
 
 #include "trace-private.h"
 
+/**
+ * farceur_hop_free:
+ * @hop: (nullable): a hop
+ */
 void
 farceur_hop_free(FarceurHop *hop)
 {
@@ -43,7 +47,11 @@ farceur_hop_free(FarceurHop *hop)
 FarceurHop *
 farceur_hop_copy(const FarceurHop *hop)
 {
-  FarceurHop *copy = g_memdup2(hop, sizeof *hop);
+  FarceurHop *copy;
+
+  g_return_val_if_fail(hop != NULL, NULL);
+
+  copy = g_memdup2(hop, sizeof *hop);
 
   copy->from_helo = g_strdup(hop->from_helo);
   copy->from_rdns = g_strdup(hop->from_rdns);
@@ -86,6 +94,10 @@ farceur_hop_anomaly_to_string(FarceurHopAnomaly anomaly)
   }
 }
 
+/**
+ * farceur_trace_free:
+ * @trace: (nullable): a trace
+ */
 void
 farceur_trace_free(FarceurTrace *trace)
 {
@@ -261,7 +273,7 @@ trace_compute_delays(FarceurTrace *trace)
 
 /**
  * farceur_trace_new:
- * @received: (array zero-terminated=1): Received: values in header order (top first)
+ * @received: (nullable) (array zero-terminated=1): Received: values in header order (top first)
  * @sent: (nullable): the message's Date:
  *
  * Parses every value (at most %FARCEUR_TRACE_MAX_HOPS, the topmost ones),
@@ -306,9 +318,15 @@ farceur_trace_new(const char *const *received, GDateTime *sent)
 FarceurTrace *
 farceur_trace_from_message(GMimeMessage *message)
 {
-  GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
-  g_autoptr(GPtrArray) values = g_ptr_array_new();
-  int count = g_mime_header_list_get_count(headers);
+  GMimeHeaderList *headers;
+  g_autoptr(GPtrArray) values = NULL;
+  int count;
+
+  g_return_val_if_fail(GMIME_IS_MESSAGE(message), NULL);
+
+  headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  values = g_ptr_array_new();
+  count = g_mime_header_list_get_count(headers);
 
   for (int i = 0; i < count; i++) {
     GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
