@@ -22,7 +22,7 @@ LAYERS = {
 }
 HEADER_MODULE = {
     "smtp-reply": "smtp", "smtp-client": "smtp", "target-smtp": "target",
-    "journal": "batch",
+    "journal": "batch", "web-resources": "web",
 }
 
 srcdir, builddir = sys.argv[1], sys.argv[2]

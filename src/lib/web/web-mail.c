@@ -194,14 +194,15 @@ web_mail_attribute_fetches(const char *html, const char *eq)
     return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS(web_mail_fetching); i++) {
     const char *name = web_mail_fetching[i];
+    g_autofree char *tag = NULL;
 
     if ((gsize)(end - start) != strlen(name) || g_ascii_strncasecmp(start, name, end - start) != 0)
       continue;
-    if (g_ascii_strcasecmp(name, "href") == 0) {
-      g_autofree char *tag = web_mail_tag_name(html, start);
-
-      return g_strcmp0(tag, "a") != 0 && g_strcmp0(tag, "area") != 0;
-    }
+    tag = web_mail_tag_name(html, start);
+    if (*tag == '\0')
+      return FALSE; /* text, not a tag */
+    if (g_ascii_strcasecmp(name, "href") == 0)
+      return strcmp(tag, "a") != 0 && strcmp(tag, "area") != 0;
     return TRUE;
   }
   return FALSE;

@@ -68,8 +68,7 @@ void web_graph_free(WebGraph *graph);
 
 #define WEB_STREAM_CHUNK (64 * 1024)
 
-void web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length,
-                     GMainContext *context);
+void web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length);
 
 typedef struct _WebEvents WebEvents;
 

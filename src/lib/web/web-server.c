@@ -19,6 +19,7 @@
 #include <farceur/error.h>
 #include "gmime-autoptr.h"
 #include "web-private.h"
+#include "web-resources.h" /* generated from web.gresource.xml */
 
 #define WEB_SERVER_HEARTBEAT_S 15
 #define WEB_SERVER_RESOURCES "/org/farceur/web/"
@@ -258,7 +259,10 @@ static void
 web_server_static(SoupServerMessage *msg, const char *name, const char *type)
 {
   g_autofree char *path = g_strconcat(WEB_SERVER_RESOURCES, name, NULL);
-  g_autoptr(GBytes) bytes = g_resources_lookup_data(path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GBytes) bytes
+      = g_resource_lookup_data(farceur_web_get_resource(), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+
+  g_assert(bytes != NULL); /* compiled in */
 
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type,
@@ -342,7 +346,7 @@ web_server_inline(FarceurWebServer *server, SoupServerMessage *msg, char **args)
   soup_message_headers_set_content_type(
       soup_server_message_get_response_headers(msg),
       web_server_safe_type(part->content_type, "application/octet-stream"), NULL);
-  web_stream_body(msg, stream, -1, server->context);
+  web_stream_body(msg, stream, -1);
 }
 
 /* ---- downloads ------------------------------------------------------------------ */
@@ -377,7 +381,7 @@ web_server_part_download(FarceurWebServer *server, SoupServerMessage *msg, char 
       soup_server_message_get_response_headers(msg),
       web_server_safe_type(part->content_type, "application/octet-stream"), NULL);
   stream = web_mail_part_stream(part);
-  web_stream_body(msg, stream, -1, server->context);
+  web_stream_body(msg, stream, -1);
 }
 
 /* The message as stored, @type; a download when @name is given. */
@@ -396,8 +400,7 @@ web_server_raw_as(FarceurWebServer *server, SoupServerMessage *msg, const char *
                                         NULL);
   own = g_mime_stream_substream(input->stored, input->stored->bound_start,
                                 input->stored->bound_end);
-  web_stream_body(msg, own, input->stored->bound_end - input->stored->bound_start,
-                  server->context);
+  web_stream_body(msg, own, input->stored->bound_end - input->stored->bound_start);
 }
 
 static void

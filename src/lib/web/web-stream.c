@@ -20,7 +20,6 @@
 typedef struct {
   SoupServerMessage *msg;
   GMimeStream *stream;
-  GMainContext *context;
   gboolean done;
 } WebStreamBody;
 
@@ -30,21 +29,31 @@ web_stream_body_free(WebStreamBody *body)
   g_signal_handlers_disconnect_by_data(body->msg, body);
   g_object_unref(body->msg);
   g_object_unref(body->stream);
-  g_main_context_unref(body->context);
   g_free(body);
 }
 
-/* After a read error the headers are out already: the only honest signal
- * left is to close the connection before the body is complete. */
+/* Whether @stream was read to the end of what it had to give: a file
+ * that shrank under a download ends its stream early, which a chunked
+ * body would otherwise pass off as complete. */
 static gboolean
-web_stream_abort_cb(gpointer data)
+web_stream_whole(GMimeStream *stream)
 {
-  SoupServerMessage *msg = data;
-  g_autoptr(GIOStream) connection = soup_server_message_steal_connection(msg);
+  if (GMIME_IS_STREAM_FILTER(stream))
+    return web_stream_whole(GMIME_STREAM_FILTER(stream)->source);
+  return stream->bound_end == -1 || g_mime_stream_tell(stream) >= stream->bound_end;
+}
 
-  if (connection != NULL)
-    g_io_stream_close(connection, NULL, NULL);
-  return G_SOURCE_REMOVE;
+/* The headers are out already: the only honest signal left is a body
+ * that never completes.  The socket is shut first, so the chunk that ends
+ * the body cannot be written: libsoup meets the error and finishes the
+ * message, and the client sees the connection close mid-body. */
+static void
+web_stream_abort(SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket(msg);
+
+  if (socket != NULL)
+    g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
 static void
@@ -52,23 +61,19 @@ web_stream_next(WebStreamBody *body)
 {
   SoupMessageBody *out = soup_server_message_get_response_body(body->msg);
   guchar *buf = g_malloc(WEB_STREAM_CHUNK);
-  ssize_t n = g_mime_stream_read(body->stream, (char *)buf, WEB_STREAM_CHUNK);
+  ssize_t n = 0;
 
+  if (!g_mime_stream_eos(body->stream))
+    n = g_mime_stream_read(body->stream, (char *)buf, WEB_STREAM_CHUNK);
   if (n > 0) {
     soup_message_body_append_take(out, buf, (gsize)n);
     return;
   }
   g_free(buf);
   body->done = TRUE;
-  if (n < 0) {
-    GSource *idle = g_idle_source_new();
-
-    g_source_set_callback(idle, web_stream_abort_cb, g_object_ref(body->msg), g_object_unref);
-    g_source_attach(idle, body->context);
-    g_source_unref(idle);
-  } else {
-    soup_message_body_complete(out);
-  }
+  if (!web_stream_whole(body->stream))
+    web_stream_abort(body->msg);
+  soup_message_body_complete(out);
 }
 
 static void
@@ -91,20 +96,17 @@ web_stream_finished_cb(SoupServerMessage *msg, WebStreamBody *body)
  * @msg: a request answered 200, its headers set but not its length
  * @stream: the body, read from its current position to its end
  * @length: its length when known (Content-Length), else -1 (chunked)
- * @context: the server's main context
  *
  * Streams @stream as the response body of @msg, a chunk at a time.
  */
 void
-web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length,
-                GMainContext *context)
+web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
   WebStreamBody *body = g_new0(WebStreamBody, 1);
 
   body->msg = g_object_ref(msg);
   body->stream = g_object_ref(stream);
-  body->context = g_main_context_ref(context);
   if (length >= 0)
     soup_message_headers_set_content_length(headers, length);
   else
