@@ -299,6 +299,7 @@ test_read_range(void)
   g_autoptr(GError) error = NULL;
   GMimeObject *body;
 
+  g_assert_nonnull(one);
   g_assert_nonnull(two);
   again = farceur_input_read_range(path, two->stored->bound_start, two->stored->bound_end,
                                    two->source, two->index, &error);

@@ -51,14 +51,14 @@ web_serve(FarceurWebServer *server)
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   guint sigint, sigterm;
 
-  if (!web_announce(server))
-    return 0; /* main reports standard output */
+  /* before saying where: whoever reads that may stop it at once */
   sigint = g_unix_signal_add(SIGINT, web_quit_cb, loop);
   sigterm = g_unix_signal_add(SIGTERM, web_quit_cb, loop);
-  g_main_loop_run(loop);
+  if (web_announce(server))
+    g_main_loop_run(loop);
   g_source_remove(sigint);
   g_source_remove(sigterm);
-  return 0;
+  return 0; /* main reports standard output */
 }
 
 int
@@ -68,8 +68,9 @@ cli_cmd_web(int argc, char **argv)
   g_auto(GStrv) inputs = NULL;
   GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
-      "Where to listen: IP:PORT, [IPv6]:PORT or localhost:PORT (default "
-      FARCEUR_WEB_DEFAULT_ADDRESS "; port 0 picks a free one). An address that is not loopback "
+      "Where to listen: IP:PORT, [IPv6]:PORT or localhost:PORT "
+      "(default " FARCEUR_WEB_DEFAULT_ADDRESS
+      "; port 0 picks a free one). An address that is not loopback "
       "lets other machines read the messages: a warning says so",
       "ADDR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &inputs, NULL, NULL },

@@ -37,12 +37,12 @@
   "Content-Transfer-Encoding: quoted-printable\n\n"                                                \
   "Caf=E9 <b>not bold</b>\n"                                                                       \
   "--a\nContent-Type: text/html; charset=utf-8\n\n"                                                \
-  "<html><body><script>document.title='pwned'</script><img src=\"cid:logo@x\">"                   \
+  "<html><body><script>document.title='pwned'</script><img src=\"cid:logo@x\">"                    \
   "<img src=\"http://127.0.0.1:1/pixel.png\"><img src=x onerror=\"alert(2)\">"                     \
   "<a href=\"https://example.org/\">a link</a></body></html>\n"                                    \
   "--a--\n"                                                                                        \
-  "--r\nContent-Type: image/png\nContent-ID: <logo@x>\nContent-Transfer-Encoding: base64\n\n"      \
-  PNG_B64 "\n"                                                                                     \
+  "--r\nContent-Type: image/png\nContent-ID: <logo@x>\nContent-Transfer-Encoding: "                \
+  "base64\n\n" PNG_B64 "\n"                                                                        \
   "--r--\n"                                                                                        \
   "--m\nContent-Type: text/plain; name=\"<script>x</script>.txt\"\n"                               \
   "Content-Disposition: attachment; filename=\"\\\"><svg onload=alert(3)>.txt\"\n\n"               \
@@ -224,9 +224,9 @@ test_row(void)
   g_assert_cmpuint(row->attachments, ==, 2);
   g_assert_cmpstr(json_object_get_string_member(object, "id"), ==, "0123456789abcdef");
   g_assert_true(json_object_get_boolean_member(object, "forged_from"));
-  g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(object, "from"),
-                                                "addr"),
-                  ==, "ceo@bank.example");
+  g_assert_cmpstr(
+      json_object_get_string_member(json_object_get_object_member(object, "from"), "addr"), ==,
+      "ceo@bank.example");
 }
 
 static void
@@ -269,7 +269,8 @@ test_text_cap(void)
 static void
 test_trace_model(void)
 {
-  g_autofree char *path = g_test_build_filename(G_TEST_DIST, "trace", "data", "three-hops.eml", NULL);
+  g_autofree char *path
+      = g_test_build_filename(G_TEST_DIST, "trace", "data", "three-hops.eml", NULL);
   g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
   g_autoptr(FarceurInputMessage) msg = farceur_input_next(input, NULL);
   g_autoptr(FarceurWebTrace) page = farceur_web_trace_new(msg->message, "id", msg->source);
@@ -340,7 +341,8 @@ fixture_set_up(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *traced = NULL;
-  g_autofree char *three = g_test_build_filename(G_TEST_DIST, "trace", "data", "three-hops.eml", NULL);
+  g_autofree char *three
+      = g_test_build_filename(G_TEST_DIST, "trace", "data", "three-hops.eml", NULL);
   g_autofree char *url = NULL;
   g_autofree char *hostile_path = NULL;
   g_autofree char *traced_path = NULL;
@@ -349,7 +351,9 @@ fixture_set_up(Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp("farceur-web-XXXXXX", &error);
   g_assert_no_error(error);
-  for (const char *sub = "new"; sub; sub = strcmp(sub, "new") == 0 ? "cur" : strcmp(sub, "cur") == 0 ? "tmp" : NULL) {
+  for (const char *sub = "new"; sub; sub = strcmp(sub, "new") == 0   ? "cur"
+                                           : strcmp(sub, "cur") == 0 ? "tmp"
+                                                                     : NULL) {
     g_autofree char *path = g_build_filename(f->dir, sub, NULL);
     g_assert_cmpint(g_mkdir(path, 0700), ==, 0);
   }
@@ -663,8 +667,8 @@ test_api(Fixture *f, gconstpointer data)
   g_assert_cmpuint(json_array_get_length(rows), ==, 2);
   assert_status(message, 200, "application/json");
   message_json = json_from_string(message->text, NULL);
-  g_assert_cmpstr(json_object_get_string_member(json_node_get_object(message_json), "subject"),
-                  ==, "<script>alert('subject')</script>");
+  g_assert_cmpstr(json_object_get_string_member(json_node_get_object(message_json), "subject"), ==,
+                  "<script>alert('subject')</script>");
   g_assert_true(json_object_has_member(json_node_get_object(message_json), "headers"));
   assert_status(parts, 200, "application/json");
   parts_json = json_from_string(parts->text, NULL);
@@ -814,8 +818,8 @@ test_refusals(Fixture *f, gconstpointer data)
                                      "Sec-Fetch-Mode", "cors", NULL);
   g_autoptr(Reply) embedded = request(f, "GET", "/rows", "Sec-Fetch-Site", "same-site",
                                       "Sec-Fetch-Mode", "no-cors", NULL);
-  g_autoptr(Reply) followed = request(f, "GET", "/", "Sec-Fetch-Site", "cross-site",
-                                      "Sec-Fetch-Mode", "navigate", NULL);
+  g_autoptr(Reply) followed
+      = request(f, "GET", "/", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate", NULL);
   g_autoptr(Reply) own = request(f, "GET", "/api/messages", "Sec-Fetch-Site", "same-origin",
                                  "Sec-Fetch-Mode", "cors", NULL);
 
@@ -921,9 +925,9 @@ test_events(Fixture *f, gconstpointer data)
     g_main_context_iteration(NULL, TRUE);
   g_assert_no_error(o.error);
   g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
-  g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg),
-                                                        NULL),
-                  ==, "text/event-stream");
+  g_assert_cmpstr(
+      soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL), ==,
+      "text/event-stream");
   g_assert_true(read_until(o.stream, seen, "retry: "));
   /* a delivery: written in tmp/, then renamed into new/ */
   g_file_set_contents(tmp, "From: late@x.example\nSubject: just in\n\nhi\n", -1, &error);
@@ -990,7 +994,8 @@ main(int argc, char **argv)
   g_test_add_func("/web/model/text-cap", test_text_cap);
   g_test_add_func("/web/model/trace", test_trace_model);
   g_test_add_func("/web/store/mbox", test_mbox);
-#define ROUTE(name, fn) g_test_add("/web/server/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ROUTE(name, fn)                                                                            \
+  g_test_add("/web/server/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ROUTE("list", test_list);
   ROUTE("rows-and-static", test_rows_and_static);
   ROUTE("message", test_message_page);

@@ -28,33 +28,43 @@ web_mail_is_attachment(const FarceurInspectPart *part)
 }
 
 /**
- * web_mail_part_stream:
+ * web_mail_part_raw:
  * @part: a leaf of a live inspect model
+ * @encoding: (out): its transfer encoding
  *
- * Returns: (transfer full) (nullable): the body of @part, transfer-decoded,
- *   read from where it is stored as it is read; %NULL when @part is not a
- *   body part (a message/ container that only its whole message holds)
+ * Returns: (transfer full) (nullable): the body of @part as stored, a view
+ *   of its own (reading it leaves the part's stream where it was); %NULL
+ *   when @part is not a body part (a message/ leaf only its whole message holds)
  */
 GMimeStream *
-web_mail_part_stream(const FarceurInspectPart *part)
+web_mail_part_raw(const FarceurInspectPart *part, GMimeContentEncoding *encoding)
 {
   GMimeDataWrapper *content;
   GMimeStream *stored;
-  GMimeStream *own;
-  GMimeStream *filtered;
-  GMimeContentEncoding encoding;
 
+  *encoding = GMIME_CONTENT_ENCODING_DEFAULT;
   if (!GMIME_IS_PART(part->object))
     return NULL;
   content = g_mime_part_get_content(GMIME_PART(part->object));
   if (content == NULL || (stored = g_mime_data_wrapper_get_stream(content)) == NULL)
     return g_mime_stream_mem_new();
-  /* a view of its own: reading it leaves the part's stream where it was */
-  own = g_mime_stream_substream(stored, stored->bound_start, stored->bound_end);
-  filtered = g_mime_stream_filter_new(own);
-  g_object_unref(own);
-  encoding = g_mime_data_wrapper_get_encoding(content);
-  if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+  *encoding = g_mime_data_wrapper_get_encoding(content);
+  return g_mime_stream_substream(stored, stored->bound_start, stored->bound_end);
+}
+
+/* The body of @part, read decoded through GMime's filters. */
+static GMimeStream *
+web_mail_part_filtered(const FarceurInspectPart *part)
+{
+  GMimeContentEncoding encoding;
+  g_autoptr(GMimeStream) raw = web_mail_part_raw(part, &encoding);
+  GMimeStream *filtered;
+
+  if (raw == NULL)
+    return NULL;
+  filtered = g_mime_stream_filter_new(raw);
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64
+      || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
       || encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
     g_autoptr(GMimeFilter) decode = g_mime_filter_basic_new(encoding, FALSE);
 
@@ -67,7 +77,8 @@ static gboolean
 web_mail_is_utf8(const char *charset)
 {
   return charset == NULL || g_ascii_strcasecmp(charset, "utf-8") == 0
-         || g_ascii_strcasecmp(charset, "utf8") == 0 || g_ascii_strcasecmp(charset, "us-ascii") == 0;
+         || g_ascii_strcasecmp(charset, "utf8") == 0
+         || g_ascii_strcasecmp(charset, "us-ascii") == 0;
 }
 
 /* Reads at most @max octets of @stream; *@truncated when more were left. */
@@ -103,7 +114,7 @@ web_mail_read_capped(GMimeStream *stream, gsize max, gboolean *truncated)
 char *
 web_mail_part_text(const FarceurInspectPart *part, gsize max, gboolean *truncated)
 {
-  g_autoptr(GMimeStream) decoded = web_mail_part_stream(part);
+  g_autoptr(GMimeStream) decoded = web_mail_part_filtered(part);
   g_autoptr(GMimeFilter) unix_ends = g_mime_filter_dos2unix_new(FALSE);
   g_autoptr(GByteArray) bytes = NULL;
 
@@ -139,8 +150,9 @@ web_mail_raw_header(GMimeStream *stored, gsize max, gboolean *truncated)
   const char *blank = NULL;
 
   for (gsize i = 0; i + 1 < bytes->len && blank == NULL; i++)
-    if (text[i] == '\n' && (text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < bytes->len
-                                                     && text[i + 2] == '\n')))
+    if (text[i] == '\n'
+        && (text[i + 1] == '\n'
+            || (text[i + 1] == '\r' && i + 2 < bytes->len && text[i + 2] == '\n')))
       blank = text + i + 1;
   if (blank != NULL)
     *truncated = FALSE;

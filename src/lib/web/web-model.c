@@ -10,8 +10,8 @@
 
 #include "web-private.h"
 
-#define WEB_MODEL_ID_LENGTH 16       /* hex digits of SHA-256 kept */
-#define WEB_MODEL_HEADER_MAX 65536   /* octets of the raw header block shown */
+#define WEB_MODEL_ID_LENGTH 16     /* hex digits of SHA-256 kept */
+#define WEB_MODEL_HEADER_MAX 65536 /* octets of the raw header block shown */
 
 /**
  * farceur_web_id:

@@ -64,7 +64,8 @@ web_page_row(GString *out, const FarceurWebRow *row)
 
   g_string_append(out, "<tr data-id=\"");
   web_html_text(out, row->id);
-  g_string_append_printf(out, "\"%s>\n<td class=\"date\">", row->forged_from ? " class=\"forged\"" : "");
+  g_string_append_printf(out, "\"%s>\n<td class=\"date\">",
+                         row->forged_from ? " class=\"forged\"" : "");
   web_html_date(out, row->date);
   g_string_append(out, "</td><td class=\"envelope\">");
   if (row->mail_from != NULL)

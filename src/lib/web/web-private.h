@@ -29,11 +29,11 @@ void web_html_end(GString *out);
 
 /* ---- web-mail.c: bodies, decoded ---------------------------------------- */
 
-#define WEB_MAIL_TEXT_MAX (1024 * 1024)    /* text shown on a page */
+#define WEB_MAIL_TEXT_MAX (1024 * 1024)     /* text shown on a page */
 #define WEB_MAIL_HTML_MAX (4 * 1024 * 1024) /* HTML served in the frame */
 
 char *web_mail_part_text(const FarceurInspectPart *part, gsize max, gboolean *truncated);
-GMimeStream *web_mail_part_stream(const FarceurInspectPart *part);
+GMimeStream *web_mail_part_raw(const FarceurInspectPart *part, GMimeContentEncoding *encoding);
 guint web_mail_count_remote(const char *html);
 char *web_mail_link_cids(const char *html, const FarceurInspectMessage *msg, const char *prefix);
 char *web_mail_raw_header(GMimeStream *stored, gsize max, gboolean *truncated);
@@ -68,7 +68,8 @@ void web_graph_free(WebGraph *graph);
 
 #define WEB_STREAM_CHUNK (64 * 1024)
 
-void web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length);
+void web_stream_body(SoupServerMessage *msg, GMimeStream *stream, GMimeContentEncoding encoding,
+                     gint64 length);
 
 typedef struct _WebEvents WebEvents;
 

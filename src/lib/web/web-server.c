@@ -26,7 +26,7 @@
 
 /* The pages: their own script and style sheet, their own frames. */
 #define WEB_CSP_PAGE                                                                               \
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "               \
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "                \
   "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; "                    \
   "frame-ancestors 'none'"
 /* Anything else (downloads, JSON, the graph): nothing runs, nothing loads. */
@@ -36,7 +36,7 @@
  * images and its own cid: images (%s: that URL prefix, or 'self'); no
  * script, no form, nothing else from anywhere. */
 #define WEB_CSP_MAIL                                                                               \
-  "default-src 'none'; img-src data: %s; style-src 'unsafe-inline'; font-src data:; "             \
+  "default-src 'none'; img-src data: %s; style-src 'unsafe-inline'; font-src data:; "              \
   "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 
 struct _FarceurWebServer {
@@ -98,8 +98,7 @@ web_server_json(SoupServerMessage *msg, JsonNode *node)
   g_autofree char *text = json_to_string(node, FALSE);
 
   json_node_unref(node);
-  web_server_respond(msg, SOUP_STATUS_OK, "application/json",
-                     g_strconcat(text, "\n", NULL));
+  web_server_respond(msg, SOUP_STATUS_OK, "application/json", g_strconcat(text, "\n", NULL));
 }
 
 static void
@@ -109,9 +108,9 @@ web_server_fail(SoupServerMessage *msg, WebRouteFlags flags, guint status, const
     web_server_headers(msg, WEB_CSP_PAGE);
     web_server_respond(msg, status, "text/html; charset=utf-8", web_page_error(status, detail));
   } else {
-    web_server_respond(msg, status, "text/plain; charset=utf-8",
-                       g_strdup_printf("%u %s: %s\n", status, soup_status_get_phrase(status),
-                                       detail));
+    web_server_respond(
+        msg, status, "text/plain; charset=utf-8",
+        g_strdup_printf("%u %s: %s\n", status, soup_status_get_phrase(status), detail));
   }
 }
 
@@ -124,7 +123,8 @@ web_server_safe_type(const char *type, const char *fallback)
   const char *slash = type ? strchr(type, '/') : NULL;
 
   if (slash == NULL || slash == type || slash[1] == '\0'
-      || strspn(type, token) != (gsize)(slash - type) || strspn(slash + 1, token) != strlen(slash + 1))
+      || strspn(type, token) != (gsize)(slash - type)
+      || strspn(slash + 1, token) != strlen(slash + 1))
     return fallback;
   return type;
 }
@@ -259,14 +259,13 @@ static void
 web_server_static(SoupServerMessage *msg, const char *name, const char *type)
 {
   g_autofree char *path = g_strconcat(WEB_SERVER_RESOURCES, name, NULL);
-  g_autoptr(GBytes) bytes
-      = g_resource_lookup_data(farceur_web_get_resource(), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GBytes) bytes = g_resource_lookup_data(farceur_web_get_resource(), path,
+                                                   G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
 
   g_assert(bytes != NULL); /* compiled in */
 
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type,
-                                        NULL);
+  soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type, NULL);
   soup_message_body_append_bytes(soup_server_message_get_response_body(msg), bytes);
 }
 
@@ -290,9 +289,10 @@ web_server_script(FarceurWebServer *server, SoupServerMessage *msg, char **args)
 static char *
 web_server_inline_source(SoupServerMessage *msg, const char *id)
 {
-  static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:";
-  const char *host = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                  "Host");
+  static const char host_chars[]
+      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:";
+  const char *host
+      = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Host");
 
   if (host == NULL || *host == '\0' || strspn(host, host_chars) != strlen(host))
     return g_strdup("'self'");
@@ -304,8 +304,8 @@ web_server_mail(FarceurWebServer *server, SoupServerMessage *msg, char **args)
 {
   g_autoptr(FarceurInspectMessage) inspect
       = web_server_inspect(server, msg, args[0], FARCEUR_INSPECT_NO_DIGESTS, 0);
-  const FarceurInspectPart *part = inspect ? web_server_part(msg, inspect, args[1], "text/html")
-                                           : NULL;
+  const FarceurInspectPart *part
+      = inspect ? web_server_part(msg, inspect, args[1], "text/html") : NULL;
   g_autofree char *source = NULL;
   g_autofree char *csp = NULL;
   g_autofree char *prefix = NULL;
@@ -336,17 +336,18 @@ web_server_inline(FarceurWebServer *server, SoupServerMessage *msg, char **args)
 {
   g_autoptr(FarceurInspectMessage) inspect
       = web_server_inspect(server, msg, args[0], FARCEUR_INSPECT_NO_DIGESTS, 0);
-  const FarceurInspectPart *part = inspect ? web_server_part(msg, inspect, args[1], "image/")
-                                           : NULL;
+  const FarceurInspectPart *part
+      = inspect ? web_server_part(msg, inspect, args[1], "image/") : NULL;
   g_autoptr(GMimeStream) stream = NULL;
+  GMimeContentEncoding encoding;
 
   if (part == NULL)
     return;
-  stream = web_mail_part_stream(part);
+  stream = web_mail_part_raw(part, &encoding);
   soup_message_headers_set_content_type(
       soup_server_message_get_response_headers(msg),
       web_server_safe_type(part->content_type, "application/octet-stream"), NULL);
-  web_stream_body(msg, stream, -1);
+  web_stream_body(msg, stream, encoding, -1);
 }
 
 /* ---- downloads ------------------------------------------------------------------ */
@@ -371,6 +372,7 @@ web_server_part_download(FarceurWebServer *server, SoupServerMessage *msg, char 
   g_autoptr(GMimeStream) stream = NULL;
   g_autofree char *fallback = NULL;
   g_autofree char *name = NULL;
+  GMimeContentEncoding encoding;
 
   if (part == NULL)
     return;
@@ -380,8 +382,8 @@ web_server_part_download(FarceurWebServer *server, SoupServerMessage *msg, char 
   soup_message_headers_set_content_type(
       soup_server_message_get_response_headers(msg),
       web_server_safe_type(part->content_type, "application/octet-stream"), NULL);
-  stream = web_mail_part_stream(part);
-  web_stream_body(msg, stream, -1);
+  stream = web_mail_part_raw(part, &encoding);
+  web_stream_body(msg, stream, encoding, -1);
 }
 
 /* The message as stored, @type; a download when @name is given. */
@@ -396,11 +398,11 @@ web_server_raw_as(FarceurWebServer *server, SoupServerMessage *msg, const char *
     return;
   if (name != NULL)
     web_server_disposition(msg, name);
-  soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type,
-                                        NULL);
+  soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type, NULL);
   own = g_mime_stream_substream(input->stored, input->stored->bound_start,
                                 input->stored->bound_end);
-  web_stream_body(msg, own, input->stored->bound_end - input->stored->bound_start);
+  web_stream_body(msg, own, GMIME_CONTENT_ENCODING_DEFAULT,
+                  input->stored->bound_end - input->stored->bound_start);
 }
 
 static void
@@ -516,8 +518,8 @@ web_server_route(const char *path, GPtrArray *args, char ***segments)
 static gboolean
 web_server_host_ok(FarceurWebServer *server, SoupServerMessage *msg)
 {
-  const char *host = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                  "Host");
+  const char *host
+      = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Host");
 
   if (server->hosts->len == 0 || host == NULL)
     return TRUE;
@@ -544,8 +546,8 @@ web_server_fetch_ok(SoupServerMessage *msg, const WebRoute *route)
 }
 
 static void
-web_server_handle_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
-                     GHashTable *query, gpointer data)
+web_server_handle_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                     gpointer data)
 {
   FarceurWebServer *server = data;
   const char *method = soup_server_message_get_method(msg);
@@ -656,8 +658,7 @@ web_server_bound_port(FarceurWebServer *server)
   g_autoptr(GSocketAddress) local = NULL;
   guint16 port = 0;
 
-  if (listeners != NULL
-      && (local = g_socket_get_local_address(listeners->data, NULL)) != NULL)
+  if (listeners != NULL && (local = g_socket_get_local_address(listeners->data, NULL)) != NULL)
     port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
   g_slist_free(listeners);
   return port;
@@ -668,8 +669,8 @@ web_server_set_names(FarceurWebServer *server, GInetAddress *ip, guint16 port)
 {
   g_autofree char *text = g_inet_address_to_string(ip);
   gboolean v6 = g_inet_address_get_family(ip) == G_SOCKET_FAMILY_IPV6;
-  g_autofree char *host = v6 ? g_strdup_printf("[%s]:%u", text, port)
-                             : g_strdup_printf("%s:%u", text, port);
+  g_autofree char *host
+      = v6 ? g_strdup_printf("[%s]:%u", text, port) : g_strdup_printf("%s:%u", text, port);
 
   g_free(server->url);
   server->url = g_strdup_printf("http://%s/", host);
@@ -709,8 +710,8 @@ farceur_web_server_listen(FarceurWebServer *server, const char *address, GError 
   ok = soup_server_listen(server->soup, G_SOCKET_ADDRESS(where), 0, &local);
   g_main_context_pop_thread_default(server->context);
   if (!ok) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE, "cannot listen on %s: %s",
-                address, local->message);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE, "cannot listen on %s: %s", address,
+                local->message);
     return FALSE;
   }
   web_server_set_names(server, g_inet_socket_address_get_address(where),

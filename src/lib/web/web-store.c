@@ -42,11 +42,11 @@ typedef struct {
 
 struct _WebStore {
   GMainContext *context;
-  GPtrArray *inputs;    /* (element-type WebInput) */
-  GHashTable *entries;  /* id -> WebEntry */
-  GHashTable *files;    /* path -> WebFile */
-  GPtrArray *rows;      /* (nullable) sorted rows, rebuilt on demand */
-  GPtrArray *warnings;  /* (element-type utf8) */
+  GPtrArray *inputs;   /* (element-type WebInput) */
+  GHashTable *entries; /* id -> WebEntry */
+  GHashTable *files;   /* path -> WebFile */
+  GPtrArray *rows;     /* (nullable) sorted rows, rebuilt on demand */
+  GPtrArray *warnings; /* (element-type utf8) */
   WebStoreChanged changed;
   gpointer data;
 };
@@ -175,8 +175,7 @@ web_store_read_listed(WebStore *store, WebInput *input, GPtrArray *listed)
     if (g_stat(path, &st) != 0)
       continue; /* gone since it was listed: the next listing forgets it */
     if (file != NULL && file->size == st.st_size
-        && file->mtime_us
-               == (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000)
+        && file->mtime_us == (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000)
       continue;
     web_store_read_file(store, input, path, &st);
     changed = TRUE;

@@ -8,7 +8,9 @@
  * chunk is read when libsoup says the last one went out ("wrote-chunk"), so
  * one chunk is held per download, whatever its size.  The reads are
  * synchronous GMime stream reads of a local file, 64 KiB each: short enough
- * for the main loop.
+ * for the main loop.  A part is decoded by GMime's decoder (GMimeEncoding)
+ * fed those 64 KiB chunks, as inspect's digests are: GMime's filter streams
+ * would read the file 4 KiB at a time.
  */
 #include "config.h"
 
@@ -20,6 +22,8 @@
 typedef struct {
   SoupServerMessage *msg;
   GMimeStream *stream;
+  GMimeEncoding decoder; /* GMime's decoder, fed 64 KiB at a time */
+  gboolean decode;
   gboolean done;
 } WebStreamBody;
 
@@ -32,14 +36,12 @@ web_stream_body_free(WebStreamBody *body)
   g_free(body);
 }
 
-/* Whether @stream was read to the end of what it had to give: a file
- * that shrank under a download ends its stream early, which a chunked
- * body would otherwise pass off as complete. */
+/* Whether @stream was read to its bound: a file that shrank under a
+ * download ends its stream early, which a chunked body would otherwise pass
+ * off as complete. */
 static gboolean
 web_stream_whole(GMimeStream *stream)
 {
-  if (GMIME_IS_STREAM_FILTER(stream))
-    return web_stream_whole(GMIME_STREAM_FILTER(stream)->source);
   return stream->bound_end == -1 || g_mime_stream_tell(stream) >= stream->bound_end;
 }
 
@@ -56,21 +58,45 @@ web_stream_abort(SoupServerMessage *msg)
     g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
+/* Appends @in (decoded when the body is encoded; @flush: what the decoder
+ * still holds); returns whether anything was appended. */
+static gboolean
+web_stream_append(WebStreamBody *body, SoupMessageBody *out, const char *in, gsize n,
+                  gboolean flush)
+{
+  char *decoded;
+  gsize m;
+
+  if (!body->decode) {
+    if (n > 0)
+      soup_message_body_append(out, SOUP_MEMORY_COPY, in, n);
+    return n > 0;
+  }
+  decoded = g_malloc(g_mime_encoding_outlen(&body->decoder, n) + 4);
+  m = flush ? g_mime_encoding_flush(&body->decoder, in, n, decoded)
+            : g_mime_encoding_step(&body->decoder, in, n, decoded);
+  if (m == 0) {
+    g_free(decoded);
+    return FALSE;
+  }
+  soup_message_body_append_take(out, (guchar *)decoded, m);
+  return TRUE;
+}
+
+/* Appends the next chunk, or ends the body. */
 static void
 web_stream_next(WebStreamBody *body)
 {
   SoupMessageBody *out = soup_server_message_get_response_body(body->msg);
-  guchar *buf = g_malloc(WEB_STREAM_CHUNK);
-  ssize_t n = 0;
+  g_autofree char *in = g_malloc(WEB_STREAM_CHUNK);
+  ssize_t n;
 
-  if (!g_mime_stream_eos(body->stream))
-    n = g_mime_stream_read(body->stream, (char *)buf, WEB_STREAM_CHUNK);
-  if (n > 0) {
-    soup_message_body_append_take(out, buf, (gsize)n);
-    return;
-  }
-  g_free(buf);
+  while (!g_mime_stream_eos(body->stream)
+         && (n = g_mime_stream_read(body->stream, in, WEB_STREAM_CHUNK)) > 0)
+    if (web_stream_append(body, out, in, (gsize)n, FALSE))
+      return;
   body->done = TRUE;
+  web_stream_append(body, out, in, 0, TRUE);
   if (!web_stream_whole(body->stream))
     web_stream_abort(body->msg);
   soup_message_body_complete(out);
@@ -94,19 +120,27 @@ web_stream_finished_cb(SoupServerMessage *msg, WebStreamBody *body)
 /**
  * web_stream_body:
  * @msg: a request answered 200, its headers set but not its length
- * @stream: the body, read from its current position to its end
- * @length: its length when known (Content-Length), else -1 (chunked)
+ * @stream: the body as stored, read from its current position to its bound
+ * @encoding: its transfer encoding, decoded on the way (base64,
+ *   quoted-printable, x-uuencode); anything else is sent as it is
+ * @length: the length of what is sent when known (Content-Length), else -1 (chunked)
  *
  * Streams @stream as the response body of @msg, a chunk at a time.
  */
 void
-web_stream_body(SoupServerMessage *msg, GMimeStream *stream, gint64 length)
+web_stream_body(SoupServerMessage *msg, GMimeStream *stream, GMimeContentEncoding encoding,
+                gint64 length)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
   WebStreamBody *body = g_new0(WebStreamBody, 1);
 
   body->msg = g_object_ref(msg);
   body->stream = g_object_ref(stream);
+  body->decode = encoding == GMIME_CONTENT_ENCODING_BASE64
+                 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                 || encoding == GMIME_CONTENT_ENCODING_UUENCODE;
+  if (body->decode)
+    g_mime_encoding_init_decode(&body->decoder, encoding);
   if (length >= 0)
     soup_message_headers_set_content_length(headers, length);
   else
