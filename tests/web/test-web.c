@@ -54,20 +54,25 @@
 
 /* ---- models and escaping ------------------------------------------------------ */
 
+/* @text as farceur reads it from a file: the file is gone once it is read
+ * (a small message is read whole). */
 static FarceurInputMessage *
 input_from_text(const char *text)
 {
-  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-  FarceurInputMessage *input = g_new0(FarceurInputMessage, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  FarceurInputMessage *msg;
+  int fd = g_file_open_tmp("farceur-web-XXXXXX.eml", &path, &error);
 
-  input->message = g_mime_parser_construct_message(parser, NULL);
-  g_assert_nonnull(input->message);
-  input->source = g_strdup("test");
-  input->size = strlen(text);
-  input->warnings = g_ptr_array_new_with_free_func(g_free);
-  input->stored = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-  return input;
+  g_assert_no_error(error);
+  g_assert_cmpint(write(fd, text, strlen(text)), ==, strlen(text));
+  close(fd);
+  input = farceur_input_open(path, &error);
+  msg = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_unlink(path);
+  return msg;
 }
 
 static void
@@ -306,7 +311,7 @@ typedef struct {
   guint status;
   SoupMessageHeaders *headers;
   GBytes *body;
-  const char *text;
+  char *text;
 } Reply;
 
 static void
@@ -314,6 +319,7 @@ reply_free(Reply *reply)
 {
   soup_message_headers_unref(reply->headers);
   g_bytes_unref(reply->body);
+  g_free(reply->text);
   g_free(reply);
 }
 
@@ -396,19 +402,20 @@ fixture_tear_down(Fixture *f, gconstpointer data)
   g_free(f->traced);
 }
 
-typedef struct {
-  GBytes *body;
-  GError *error;
-  gboolean done;
-} Waiting;
+/* Runs this thread's main context (the server's too) until @result is set
+ * by result_cb(); returns it. */
+static GAsyncResult *
+wait_for(GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  return *result;
+}
 
 static void
-sent_cb(GObject *source, GAsyncResult *result, gpointer data)
+result_cb(GObject *source, GAsyncResult *result, gpointer data)
 {
-  Waiting *w = data;
-
-  w->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &w->error);
-  w->done = TRUE;
+  *(GAsyncResult **)data = g_object_ref(result);
 }
 
 /* @method @path with extra headers ("Name", "value", ... NULL), the server
@@ -418,7 +425,8 @@ request(Fixture *f, const char *method, const char *path, ...)
 {
   g_autofree char *uri = g_strconcat(f->url, path, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new(method, uri);
-  Waiting w = { 0 };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
   Reply *reply = g_new0(Reply, 1);
   const char *name;
   va_list args;
@@ -429,14 +437,13 @@ request(Fixture *f, const char *method, const char *path, ...)
     soup_message_headers_replace(soup_message_get_request_headers(msg), name,
                                  va_arg(args, const char *));
   va_end(args);
-  soup_session_send_and_read_async(f->session, msg, G_PRIORITY_DEFAULT, NULL, sent_cb, &w);
-  while (!w.done)
-    g_main_context_iteration(NULL, TRUE);
-  g_assert_no_error(w.error);
+  soup_session_send_and_read_async(f->session, msg, G_PRIORITY_DEFAULT, NULL, result_cb, &result);
+  reply->body = soup_session_send_and_read_finish(f->session, wait_for(&result), &error);
+  g_assert_no_error(error);
   reply->status = soup_message_get_status(msg);
   reply->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
-  reply->body = w.body;
-  reply->text = g_bytes_get_size(w.body) ? g_bytes_get_data(w.body, NULL) : "";
+  /* the body with a NUL after it, for the string checks */
+  reply->text = g_strndup(g_bytes_get_data(reply->body, NULL), g_bytes_get_size(reply->body));
   return reply;
 }
 
@@ -853,35 +860,6 @@ test_vanished(Fixture *f, gconstpointer data)
 
 /* ---- server-sent events ------------------------------------------------------------- */
 
-typedef struct {
-  GInputStream *stream;
-  GError *error;
-  gboolean done;
-} Opened;
-
-static void
-opened_cb(GObject *source, GAsyncResult *result, gpointer data)
-{
-  Opened *o = data;
-
-  o->stream = soup_session_send_finish(SOUP_SESSION(source), result, &o->error);
-  o->done = TRUE;
-}
-
-typedef struct {
-  gssize n;
-  gboolean done;
-} Read;
-
-static void
-read_cb(GObject *source, GAsyncResult *result, gpointer data)
-{
-  Read *r = data;
-
-  r->n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, NULL);
-  r->done = TRUE;
-}
-
 /* Reads the event stream until @needle is in it (or 10 s pass). */
 static gboolean
 read_until(GInputStream *stream, GString *seen, const char *needle)
@@ -890,20 +868,20 @@ read_until(GInputStream *stream, GString *seen, const char *needle)
   char buf[1024];
 
   while (strstr(seen->str, needle) == NULL && g_get_monotonic_time() < deadline) {
-    Read r = { 0 };
+    g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(GCancellable) cancel = g_cancellable_new();
+    gssize n;
 
-    g_input_stream_read_async(stream, buf, sizeof buf, G_PRIORITY_DEFAULT, cancel, read_cb, &r);
-    while (!r.done && g_get_monotonic_time() < deadline)
+    g_input_stream_read_async(stream, buf, sizeof buf, G_PRIORITY_DEFAULT, cancel, result_cb,
+                              &result);
+    while (result == NULL && g_get_monotonic_time() < deadline)
       g_main_context_iteration(NULL, TRUE);
-    if (!r.done) {
-      g_cancellable_cancel(cancel);
-      while (!r.done)
-        g_main_context_iteration(NULL, TRUE);
-    }
-    if (r.n <= 0)
+    if (result == NULL)
+      g_cancellable_cancel(cancel); /* late: its result says so */
+    n = g_input_stream_read_finish(stream, wait_for(&result), NULL);
+    if (n <= 0)
       break;
-    g_string_append_len(seen, buf, r.n);
+    g_string_append_len(seen, buf, n);
   }
   return strstr(seen->str, needle) != NULL;
 }
@@ -918,28 +896,27 @@ test_events(Fixture *f, gconstpointer data)
   g_autofree char *tmp = g_build_filename(f->dir, "tmp", "3.new", NULL);
   g_autofree char *arrived = g_build_filename(f->new_dir, "3.new", NULL);
   g_autoptr(Reply) rows = NULL;
-  Opened o = { 0 };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
 
-  soup_session_send_async(f->session, msg, G_PRIORITY_DEFAULT, NULL, opened_cb, &o);
-  while (!o.done)
-    g_main_context_iteration(NULL, TRUE);
-  g_assert_no_error(o.error);
+  soup_session_send_async(f->session, msg, G_PRIORITY_DEFAULT, NULL, result_cb, &result);
+  stream = soup_session_send_finish(f->session, wait_for(&result), &error);
+  g_assert_no_error(error);
   g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
   g_assert_cmpstr(
       soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL), ==,
       "text/event-stream");
-  g_assert_true(read_until(o.stream, seen, "retry: "));
+  g_assert_true(read_until(stream, seen, "retry: "));
   /* a delivery: written in tmp/, then renamed into new/ */
   g_file_set_contents(tmp, "From: late@x.example\nSubject: just in\n\nhi\n", -1, &error);
   g_assert_no_error(error);
   g_assert_cmpint(g_rename(tmp, arrived), ==, 0);
-  g_assert_true(read_until(o.stream, seen, "event: messages\ndata: {\"count\":3}\n\n"));
+  g_assert_true(read_until(stream, seen, "event: messages\ndata: {\"count\":3}\n\n"));
   rows = get(f, "/rows");
   g_assert_nonnull(strstr(rows->text, "just in"));
   g_assert_true(g_str_has_prefix(rows->text, "<tr data-id=")); /* newest first */
   g_assert_true(strstr(rows->text, "just in") < strstr(rows->text, "three hops"));
-  g_input_stream_close(o.stream, NULL, NULL);
-  g_object_unref(o.stream);
+  g_input_stream_close(stream, NULL, NULL);
 }
 
 /* An mbox that grows keeps the ids of the messages it had; the new one
