@@ -956,6 +956,96 @@ test_mbox(void)
   g_assert_cmpint(system(cmd), ==, 0);
 }
 
+/* ---- a server on a context of its own ----------------------------------------------- */
+
+typedef struct {
+  GMainContext *context;
+  GMainLoop *loop;
+} Serving;
+
+static gpointer
+serving_thread(gpointer data)
+{
+  Serving *serving = data;
+
+  g_main_context_push_thread_default(serving->context);
+  g_main_loop_run(serving->loop);
+  g_main_context_pop_thread_default(serving->context);
+  return NULL;
+}
+
+/* A blocking GET from this thread; the response, whole. */
+static char *
+blocking_get(guint16 port, const char *path)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_autoptr(GSocketConnection) connection
+      = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
+  g_autofree char *request = g_strdup_printf(
+      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
+  GString *out = g_string_new(NULL);
+  char buf[4096];
+  gssize n;
+
+  g_assert_nonnull(connection);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)), request,
+                            strlen(request), NULL, NULL, NULL);
+  while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(connection)), buf,
+                                  sizeof buf, NULL, NULL))
+         > 0)
+    g_string_append_len(out, buf, n);
+  return g_string_free(out, FALSE);
+}
+
+/* As a mail catcher would start it: on the context another thread runs,
+ * which is all it uses. */
+static void
+test_own_context(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("farceur-web-XXXXXX", &error);
+  g_autofree char *path = g_build_filename(dir, "a.eml", NULL);
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+  g_autofree char *url = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *graph = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *graph_path = NULL;
+  const char *inputs[] = { dir, NULL };
+  Serving serving;
+  FarceurWebServer *server;
+  GThread *thread;
+  guint16 port;
+
+  g_file_set_contents(path,
+                      "Received: from a.example by b.example; Mon, 1 Jan 2024 10:00:00 +0000\n"
+                      "From: a@a.example\nSubject: caught\n\nhi\n",
+                      -1, &error);
+  g_assert_no_error(error);
+  serving.context = g_main_context_new();
+  serving.loop = g_main_loop_new(serving.context, FALSE);
+  server = farceur_web_server_new(inputs, serving.context, &error);
+  g_assert_no_error(error);
+  g_assert_true(farceur_web_server_listen(server, "127.0.0.1:0", &error));
+  url = farceur_web_server_get_url(server);
+  port = (guint16)g_ascii_strtoull(strrchr(url, ':') + 1, NULL, 10);
+  thread = g_thread_new("serving", serving_thread, &serving);
+  id = farceur_web_id(path, 0, 0);
+  graph_path = g_strdup_printf("/m/%s/trace.svg", id);
+  list = blocking_get(port, "/");
+  graph = blocking_get(port, graph_path);
+  g_main_loop_quit(serving.loop);
+  g_thread_join(thread);
+  farceur_web_server_free(server);
+  g_main_loop_unref(serving.loop);
+  g_main_context_unref(serving.context);
+  g_assert_true(g_str_has_prefix(list, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull(strstr(list, ">caught</a>"));
+  g_assert_true(g_str_has_prefix(graph, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull(strstr(graph, "<svg"));
+  g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -971,6 +1061,7 @@ main(int argc, char **argv)
   g_test_add_func("/web/model/text-cap", test_text_cap);
   g_test_add_func("/web/model/trace", test_trace_model);
   g_test_add_func("/web/store/mbox", test_mbox);
+  g_test_add_func("/web/server/own-context", test_own_context);
 #define ROUTE(name, fn)                                                                            \
   g_test_add("/web/server/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ROUTE("list", test_list);
