@@ -167,7 +167,9 @@ web_page_pair(GString *out, const FarceurWebPair *pair)
     g_string_append(out, "<span class=\"none\">—</span>");
   g_string_append(out, "</td><td class=\"header\">");
   if (pair->header != NULL) {
-    g_string_append_printf(out, "<span class=\"field\">%s:</span> ", pair->field);
+    g_string_append(out, "<span class=\"field\">");
+    web_html_text(out, pair->field);
+    g_string_append(out, ":</span> ");
     web_html_text(out, pair->header);
   } else {
     g_string_append(out, "<span class=\"none\">—</span>");
@@ -243,6 +245,21 @@ web_page_summary(GString *out, const FarceurInspectMessage *msg)
   g_string_append(out, "</dd>\n</dl>\n");
 }
 
+/* The first 12 hex digits, the whole digest as a tooltip. */
+static void
+web_page_sha(GString *out, const char *sha256)
+{
+  g_autofree char *start = sha256 ? g_strndup(sha256, 12) : NULL;
+
+  if (sha256 == NULL)
+    return;
+  g_string_append(out, "<span title=\"SHA-256 ");
+  web_html_text(out, sha256);
+  g_string_append(out, "\">");
+  web_html_text(out, start);
+  g_string_append(out, "…</span>");
+}
+
 static void
 web_page_part(GString *out, const char *id, const FarceurInspectPart *part)
 {
@@ -265,9 +282,7 @@ web_page_part(GString *out, const char *id, const FarceurInspectPart *part)
   if (part->kind == FARCEUR_INSPECT_LEAF)
     web_html_size(out, part->decoded_size);
   g_string_append(out, "</td><td class=\"sha\">");
-  if (part->sha256 != NULL)
-    g_string_append_printf(out, "<span title=\"SHA-256 %s\">%.12s…</span>", part->sha256,
-                           part->sha256);
+  web_page_sha(out, part->sha256);
   g_string_append(out, "</td><td class=\"download\">");
   if (part->kind == FARCEUR_INSPECT_LEAF && GMIME_IS_PART(part->object))
     web_html_link(out, href, "download", label);
@@ -360,12 +375,25 @@ web_page_raw(GString *out, const FarceurWebMessage *page)
 static void
 web_page_links(GString *out, const char *id)
 {
-  g_string_append_printf(out,
-                         "<nav class=\"links\"><a href=\"/\">← All messages</a> · "
-                         "<a href=\"/m/%s\">Message</a> · <a href=\"/m/%s/trace\">Trace</a> · "
-                         "<a href=\"/m/%s/raw\">Source</a> · "
-                         "<a href=\"/api/messages/%s\">JSON</a></nav>\n",
-                         id, id, id, id);
+  static const struct {
+    const char *prefix;
+    const char *suffix;
+    const char *text;
+  } links[] = {
+    { "/m/", "", "Message" },
+    { "/m/", "/trace", "Trace" },
+    { "/m/", "/raw", "Source" },
+    { "/api/messages/", "", "JSON" },
+  };
+
+  g_string_append(out, "<nav class=\"links\"><a href=\"/\">← All messages</a>");
+  for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
+    g_autofree char *href = g_strconcat(links[i].prefix, id, links[i].suffix, NULL);
+
+    g_string_append(out, " · ");
+    web_html_link(out, href, NULL, links[i].text);
+  }
+  g_string_append(out, "</nav>\n");
 }
 
 char *
@@ -487,12 +515,14 @@ web_page_trace(const FarceurWebTrace *page, gboolean graph)
   web_html_text(out, page->total ? page->total : "unknown");
   g_string_append(out, "</p>\n");
   web_page_warnings(out, page->trace->warnings, "Warnings");
-  if (graph)
-    g_string_append_printf(out,
-                           "<figure class=\"graph\"><img src=\"/m/%s/trace.svg\" alt=\"The hops "
-                           "as a graph\"><figcaption>Hosts and hops; red edges carry "
-                           "anomalies.</figcaption></figure>\n",
-                           page->id);
+  if (graph) {
+    g_autofree char *src = g_strdup_printf("/m/%s/trace.svg", page->id);
+
+    g_string_append(out, "<figure class=\"graph\"><img src=\"");
+    web_html_text(out, src);
+    g_string_append(out, "\" alt=\"The hops as a graph\"><figcaption>Hosts and hops; red "
+                         "edges carry anomalies.</figcaption></figure>\n");
+  }
   web_html_end(out);
   return g_string_free(out, FALSE);
 }
