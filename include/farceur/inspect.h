@@ -37,7 +37,7 @@ G_BEGIN_DECLS
  * @FARCEUR_INSPECT_HEADERS: also collect every header, decoded
  * @FARCEUR_INSPECT_NO_DIGESTS: list the tree without reading the bodies:
  *   leaves carry no sizes (-1) and no SHA-256 (a viewer that only needs the
- *   structure, or one part)
+ *   structure, or one part); such a model is not an inspect --json record
  */
 typedef enum {
   FARCEUR_INSPECT_NONE = 0,
