@@ -7,6 +7,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 #define MSG_A "From: a@a.example\nSubject: A\n\nbody a\n"
 #define MSG_B "From: b@b.example\r\nSubject: B\r\n\r\nbody b\r\n"
 
@@ -311,6 +313,18 @@ test_read_range(void)
   body = g_mime_message_get_mime_part(again->message);
   g_assert_true(GMIME_IS_MULTIPART(body));
   g_assert_cmpint(again->stored->bound_start, ==, two->stored->bound_start);
+  /* the same octets, unparsed */
+  {
+    g_autoptr(GMimeStream) raw
+        = farceur_input_open_range(path, two->stored->bound_start, two->stored->bound_end, &error);
+    char buf[16] = { 0 };
+
+    g_assert_no_error(error);
+    g_assert_cmpint(g_mime_stream_length(raw), ==,
+                    two->stored->bound_end - two->stored->bound_start);
+    g_assert_cmpint(g_mime_stream_read(raw, buf, 12), ==, 12);
+    g_assert_cmpstr(buf, ==, "Subject: two");
+  }
   /* a file that shrank is not read past its end */
   g_clear_pointer(&again, farceur_input_message_free);
   g_assert_cmpint(truncate(path, two->stored->bound_start), ==, 0);

@@ -54,6 +54,8 @@ FARCEUR_API FarceurInputMessage *farceur_input_next(FarceurInput *input, GError 
 FARCEUR_API void farceur_input_free(FarceurInput *input);
 FARCEUR_API void farceur_input_message_free(FarceurInputMessage *msg);
 
+FARCEUR_API GMimeStream *farceur_input_open_range(const char *path, gint64 start, gint64 end,
+                                                  GError **error);
 FARCEUR_API FarceurInputMessage *farceur_input_read_range(const char *path, gint64 start,
                                                           gint64 end, const char *source,
                                                           guint index, GError **error);

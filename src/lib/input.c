@@ -594,6 +594,42 @@ farceur_input_open_stored(const char *path, GError **error)
 }
 
 /**
+ * farceur_input_open_range:
+ * @path: a file
+ * @start: where the octets start
+ * @end: where they end
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT error
+ *
+ * A stream over octets @start to @end of @path, read from the file as they
+ * are needed, not parsed: a message's octets as stored, served again.
+ *
+ * Returns: (transfer full) (nullable): the stream, or %NULL with @error set
+ *   (the file is gone, or shorter than @end: it changed)
+ */
+GMimeStream *
+farceur_input_open_range(const char *path, gint64 start, gint64 end, GError **error)
+{
+  struct stat st;
+  int fd;
+
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(start >= 0 && end >= start, NULL);
+  if (strcmp(path, INPUT_STDIN) == 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read stdin again");
+    return NULL;
+  }
+  if ((fd = input_open_fd(path, error)) < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < end) {
+    close(fd);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT,
+                "cannot read '%s' again: the file changed", path);
+    return NULL;
+  }
+  return g_mime_stream_fs_new_with_bounds(fd, start, end);
+}
+
+/**
  * farceur_input_read_range:
  * @path: the file a message was read from (FarceurInputMessage.path)
  * @start: where its octets start in the file (the bound_start of its @stored stream)
@@ -603,9 +639,9 @@ farceur_input_open_stored(const char *path, GError **error)
  * @error: return location for a %FARCEUR_ERROR_NOINPUT or %FARCEUR_ERROR_DATA error
  *
  * Reads again one message that farceur_input_next() returned earlier,
- * from its octets as stored, without walking the messages before it: a
- * viewer keeps (path, start, end) rather than the parsed message.  The
- * parts stay in the file, as with farceur_input_next().
+ * from its octets as stored (farceur_input_open_range()), without walking
+ * the messages before it: a viewer keeps (path, start, end) rather than the
+ * parsed message.  The parts stay in the file, as with farceur_input_next().
  *
  * Returns: (transfer full) (nullable): the message, or %NULL with @error
  *   set (the file is gone, or shorter than @end: it changed)
@@ -619,25 +655,10 @@ farceur_input_read_range(const char *path, gint64 start, gint64 end, const char 
   g_autoptr(GMimeParser) parser = NULL;
   FarceurInputMessage *msg;
   GMimeMessage *message;
-  struct stat st;
-  int fd;
 
-  g_return_val_if_fail(path != NULL && source != NULL, NULL);
-  g_return_val_if_fail(start >= 0 && end >= start, NULL);
-  if (strcmp(path, INPUT_STDIN) == 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read '%s' again: it was stdin",
-                source);
+  g_return_val_if_fail(source != NULL, NULL);
+  if ((stream = farceur_input_open_range(path, start, end, error)) == NULL)
     return NULL;
-  }
-  if ((fd = input_open_fd(path, error)) < 0)
-    return NULL;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < end) {
-    close(fd);
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT,
-                "cannot read message '%s' again: the file changed", source);
-    return NULL;
-  }
-  stream = g_mime_stream_fs_new_with_bounds(fd, start, end);
   parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   if ((message = input_construct(parser, warnings)) == NULL) {

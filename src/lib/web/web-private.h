@@ -99,6 +99,7 @@ WebStore *web_store_new(const char *const *inputs, GMainContext *context, WebSto
 GPtrArray *web_store_rows(WebStore *store);
 const WebEntry *web_store_lookup(WebStore *store, const char *id);
 FarceurInputMessage *web_store_read(WebStore *store, const WebEntry *entry, GError **error);
+GMimeStream *web_store_open_raw(WebStore *store, const WebEntry *entry, GError **error);
 void web_store_rescan(WebStore *store);
 GPtrArray *web_store_warnings(WebStore *store);
 guint web_store_count(WebStore *store);

@@ -386,23 +386,29 @@ web_server_part_download(FarceurWebServer *server, SoupServerMessage *msg, char 
   web_stream_body(msg, stream, encoding, -1);
 }
 
-/* The message as stored, @type; a download when @name is given. */
+/* The message as stored, @type; a download when @name is given.  Not
+ * parsed: its octets, straight from the file. */
 static void
 web_server_raw_as(FarceurWebServer *server, SoupServerMessage *msg, const char *id,
                   const char *type, const char *name)
 {
-  g_autoptr(FarceurInputMessage) input = web_server_read(server, msg, id, 0);
-  g_autoptr(GMimeStream) own = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+  const WebEntry *entry = web_store_lookup(server->store, id);
 
-  if (input == NULL)
+  if (entry == NULL) {
+    web_server_fail(msg, 0, SOUP_STATUS_NOT_FOUND, "no such message");
     return;
+  }
+  if ((stream = web_store_open_raw(server->store, entry, &error)) == NULL) {
+    web_server_fail(msg, 0, SOUP_STATUS_NOT_FOUND, error->message);
+    web_store_rescan(server->store);
+    return;
+  }
   if (name != NULL)
     web_server_disposition(msg, name);
   soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg), type, NULL);
-  own = g_mime_stream_substream(input->stored, input->stored->bound_start,
-                                input->stored->bound_end);
-  web_stream_body(msg, own, GMIME_CONTENT_ENCODING_DEFAULT,
-                  input->stored->bound_end - input->stored->bound_start);
+  web_stream_body(msg, stream, GMIME_CONTENT_ENCODING_DEFAULT, entry->end - entry->start);
 }
 
 static void

@@ -441,6 +441,13 @@ web_store_rescan(WebStore *store)
     store->changed(store->data);
 }
 
+/* The octets of @entry as stored, not parsed. */
+GMimeStream *
+web_store_open_raw(WebStore *store, const WebEntry *entry, GError **error)
+{
+  return farceur_input_open_range(entry->path, entry->start, entry->end, error);
+}
+
 GPtrArray *
 web_store_warnings(WebStore *store)
 {
