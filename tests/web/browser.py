@@ -258,6 +258,10 @@ def check_html_mail(driver, web):
         arguments[0].src = arguments[0].src;  /* loaded again, now that someone listens */
     """, frame)
     time.sleep(2.5)  # the refresh, the handlers and the loads have had their chance
+    driver.switch_to.frame(frame)
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script(
+        "return document.readyState == 'complete' && document.querySelector('#heading') != null"))
+    driver.switch_to.default_content()
     check("html: the page says remote content was blocked",
           "Remote content blocked" in driver.find_element(By.ID, "blocked").text)
     check("html: the title is the page's", driver.title == title and "PWNED" not in driver.title,
@@ -282,6 +286,8 @@ def check_html_mail(driver, web):
     # opened alone, as a page: the policy still sandboxes it
     driver.get(state["url"])
     time.sleep(1.5)
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script(
+        "return document.querySelector('#heading') != null"))
     alone = driver.execute_script(FRAME_STATE)
     check("html: opened alone, still inert", alone["script"] is None and alone["onerror"] is None
           and alone["title"] != "PWNED" and alone["origin"] == "null", repr(alone))
