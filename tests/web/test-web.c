@@ -735,13 +735,13 @@ raw_done_cb(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gpointer
-raw_thread(gpointer data)
+/* Sends @request to 127.0.0.1:@port and reads the whole response; blocks. */
+static char *
+http_exchange(guint16 port, const char *request)
 {
-  RawRequest *raw = data;
   g_autoptr(GSocketClient) client = g_socket_client_new();
   g_autoptr(GSocketConnection) connection
-      = g_socket_client_connect_to_host(client, "127.0.0.1", raw->port, NULL, NULL);
+      = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
   GString *out = g_string_new(NULL);
   char buf[4096];
   gssize n;
@@ -750,11 +750,19 @@ raw_thread(gpointer data)
     GOutputStream *os = g_io_stream_get_output_stream(G_IO_STREAM(connection));
     GInputStream *is = g_io_stream_get_input_stream(G_IO_STREAM(connection));
 
-    g_output_stream_write_all(os, raw->request, strlen(raw->request), NULL, NULL, NULL);
+    g_output_stream_write_all(os, request, strlen(request), NULL, NULL, NULL);
     while ((n = g_input_stream_read(is, buf, sizeof buf, NULL, NULL)) > 0)
       g_string_append_len(out, buf, n);
   }
-  raw->response = g_string_free(out, FALSE);
+  return g_string_free(out, FALSE);
+}
+
+static gpointer
+raw_thread(gpointer data)
+{
+  RawRequest *raw = data;
+
+  raw->response = http_exchange(raw->port, raw->request);
   g_idle_add(raw_done_cb, raw);
   return NULL;
 }
@@ -978,23 +986,10 @@ serving_thread(gpointer data)
 static char *
 blocking_get(guint16 port, const char *path)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_autoptr(GSocketConnection) connection
-      = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
   g_autofree char *request = g_strdup_printf(
       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
-  GString *out = g_string_new(NULL);
-  char buf[4096];
-  gssize n;
 
-  g_assert_nonnull(connection);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)), request,
-                            strlen(request), NULL, NULL, NULL);
-  while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(connection)), buf,
-                                  sizeof buf, NULL, NULL))
-         > 0)
-    g_string_append_len(out, buf, n);
-  return g_string_free(out, FALSE);
+  return http_exchange(port, request);
 }
 
 /* As a mail catcher would start it: on the context another thread runs,
