@@ -593,7 +593,8 @@ web_server_changed_cb(gpointer data)
  * farceur_web_server_new:
  * @inputs: (array zero-terminated=1): Maildirs, mboxes, folders of messages, files
  * @context: (nullable): the main context to serve from (the thread-default one if %NULL);
- *   the caller runs it, and uses the server from that thread only
+ *   the caller runs it (as its thread-default context), and makes, starts and
+ *   frees the server from that thread, or while no thread runs it
  * @error: return location for a #GError (FARCEUR_ERROR_NOINPUT: an input is
  *   missing; FARCEUR_ERROR_USAGE: none, or standard input)
  *
