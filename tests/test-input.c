@@ -7,6 +7,8 @@
 
 #include <farceur/farceur.h>
 
+#include "gmime-autoptr.h"
+
 #define MSG_A "From: a@a.example\nSubject: A\n\nbody a\n"
 #define MSG_B "From: b@b.example\r\nSubject: B\r\n\r\nbody b\r\n"
 
@@ -253,6 +255,85 @@ test_warnings(void)
   remove_tree(dir);
 }
 
+/* farceur_input_list() names the files farceur_input_next() reads, in order. */
+static void
+test_list(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *cur = g_build_filename(dir, "cur", NULL);
+  g_autofree char *new = g_build_filename(dir, "new", NULL);
+  g_autofree char *a = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint(g_mkdir(cur, 0700), ==, 0);
+  g_assert_cmpint(g_mkdir(new, 0700), ==, 0);
+  g_free(write_file(cur, "1:2,", MSG_A));
+  g_free(write_file(new, "2", MSG_B));
+  g_free(write_file(new, ".hidden", MSG_B));
+  files = farceur_input_list(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(files->len, ==, 2);
+  g_assert_true(g_str_has_suffix(files->pdata[0], "/new/2"));
+  g_assert_true(g_str_has_suffix(files->pdata[1], "/cur/1:2,"));
+  g_clear_pointer(&files, g_ptr_array_unref);
+  a = write_file(dir, "a.eml", MSG_A);
+  files = farceur_input_list(a, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(files->len, ==, 1);
+  g_assert_cmpstr(files->pdata[0], ==, a);
+  g_clear_pointer(&files, g_ptr_array_unref);
+  g_assert_null(farceur_input_list("/nonexistent/farceur", &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
+  remove_tree(dir);
+}
+
+/* A message read again from its range is the one farceur_input_next() gave. */
+static void
+test_read_range(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box", MBOX);
+  g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+  g_autoptr(FarceurInputMessage) one = farceur_input_next(input, NULL);
+  g_autoptr(FarceurInputMessage) two = farceur_input_next(input, NULL);
+  g_autoptr(FarceurInputMessage) again = NULL;
+  g_autoptr(GError) error = NULL;
+  GMimeObject *body;
+
+  g_assert_nonnull(one);
+  g_assert_nonnull(two);
+  again = farceur_input_read_range(path, two->stored->bound_start, two->stored->bound_end,
+                                   two->source, two->index, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(g_mime_message_get_subject(again->message), ==, "two");
+  g_assert_cmpstr(again->source, ==, two->source);
+  g_assert_cmpuint(again->index, ==, 2);
+  g_assert_cmpint(again->size, ==, two->stored->bound_end - two->stored->bound_start);
+  body = g_mime_message_get_mime_part(again->message);
+  g_assert_true(GMIME_IS_MULTIPART(body));
+  g_assert_cmpint(again->stored->bound_start, ==, two->stored->bound_start);
+  /* the same octets, unparsed */
+  {
+    g_autoptr(GMimeStream) raw
+        = farceur_input_open_range(path, two->stored->bound_start, two->stored->bound_end, &error);
+    char buf[16] = { 0 };
+
+    g_assert_no_error(error);
+    g_assert_cmpint(g_mime_stream_length(raw), ==,
+                    two->stored->bound_end - two->stored->bound_start);
+    g_assert_cmpint(g_mime_stream_read(raw, buf, 12), ==, 12);
+    g_assert_cmpstr(buf, ==, "Subject: two");
+  }
+  /* a file that shrank is not read past its end */
+  g_clear_pointer(&again, farceur_input_message_free);
+  g_assert_cmpint(truncate(path, two->stored->bound_start), ==, 0);
+  g_assert_null(farceur_input_read_range(path, two->stored->bound_start, two->stored->bound_end,
+                                         two->source, 2, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT);
+  remove_tree(dir);
+}
+
 /* Runs @arg "-" with fd 0 replaced by @fd. */
 static char *
 read_stdin_from(int fd)
@@ -306,6 +387,8 @@ main(int argc, char **argv)
   g_test_add_func("/input/error/missing", test_missing);
   g_test_add_func("/input/error/vanished", test_vanished_file_skipped);
   g_test_add_func("/input/warnings", test_warnings);
+  g_test_add_func("/input/list", test_list);
+  g_test_add_func("/input/read-range", test_read_range);
   g_test_add_func("/input/stdin/pipe", test_stdin_pipe);
   g_test_add_func("/input/stdin/file", test_stdin_file);
   return g_test_run();

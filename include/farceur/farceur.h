@@ -22,5 +22,6 @@
 #include <farceur/target-smtp.h>
 #include <farceur/batch.h>
 #include <farceur/json.h>
+#include <farceur/web.h>
 
 #undef FARCEUR_INSIDE

@@ -48,10 +48,17 @@ typedef struct {
   GMimeStream *stored;
 } FarceurInputMessage;
 
+FARCEUR_API GPtrArray *farceur_input_list(const char *arg, GError **error);
 FARCEUR_API FarceurInput *farceur_input_open(const char *arg, GError **error);
 FARCEUR_API FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
 FARCEUR_API void farceur_input_free(FarceurInput *input);
 FARCEUR_API void farceur_input_message_free(FarceurInputMessage *msg);
+
+FARCEUR_API GMimeStream *farceur_input_open_range(const char *path, gint64 start, gint64 end,
+                                                  GError **error);
+FARCEUR_API FarceurInputMessage *farceur_input_read_range(const char *path, gint64 start,
+                                                          gint64 end, const char *source,
+                                                          guint index, GError **error);
 
 FARCEUR_API GMimeStream *farceur_input_open_stored(const char *path, GError **error);
 FARCEUR_API GMimeMessage *farceur_input_parse_stream(GMimeStream *stream, const char *label,

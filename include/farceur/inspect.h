@@ -35,10 +35,14 @@ G_BEGIN_DECLS
  * FarceurInspectFlags:
  * @FARCEUR_INSPECT_NONE: the default
  * @FARCEUR_INSPECT_HEADERS: also collect every header, decoded
+ * @FARCEUR_INSPECT_NO_DIGESTS: list the tree without reading the bodies:
+ *   leaves carry no sizes (-1) and no SHA-256 (a viewer that only needs the
+ *   structure, or one part); such a model is not an inspect --json record
  */
 typedef enum {
   FARCEUR_INSPECT_NONE = 0,
   FARCEUR_INSPECT_HEADERS = 1 << 0,
+  FARCEUR_INSPECT_NO_DIGESTS = 1 << 1,
 } FarceurInspectFlags;
 
 /**
@@ -125,6 +129,8 @@ typedef struct {
  * @sender_mismatch: the envelope sender's domain differs from the From domain
  * @envelope_only: (element-type utf8): recipients in the envelope but not in
  *   To/Cc: Bcc, or forwarding
+ * @header_only: (element-type utf8): To/Cc addresses the envelope does not
+ *   name: they got no copy through this delivery
  */
 typedef struct {
   char *mail_from;
@@ -132,6 +138,7 @@ typedef struct {
   GPtrArray *sources;
   gboolean sender_mismatch;
   GPtrArray *envelope_only;
+  GPtrArray *header_only;
 } FarceurInspectEnvelope;
 
 /**
@@ -181,6 +188,7 @@ FARCEUR_API JsonNode *farceur_inspect_message_to_json(const FarceurInspectMessag
 FARCEUR_API char *farceur_inspect_message_format(const FarceurInspectMessage *msg,
                                                  FarceurInspectFormatFlags flags);
 
+FARCEUR_API char *farceur_inspect_printable(const char *text);
 FARCEUR_API char *farceur_inspect_safe_filename(const char *name, const char *fallback);
 FARCEUR_API FarceurInspectExtractor *farceur_inspect_extractor_new(const char *dir, gboolean force,
                                                                    GError **error);

@@ -125,6 +125,9 @@ FARCEUR_API void farceur_trace_free(FarceurTrace *trace);
 FARCEUR_API JsonNode *farceur_trace_to_json(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_to_dot(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_format_seconds(gint64 seconds);
+FARCEUR_API char *farceur_hop_describe_from(const FarceurHop *hop);
+FARCEUR_API char *farceur_trace_describe_anomaly(const FarceurTrace *trace, guint index,
+                                                 FarceurHopAnomaly anomaly);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurHop, farceur_hop_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTrace, farceur_trace_free)

@@ -77,18 +77,6 @@ trace_print_cell(const char *text, guint width)
     fputc(' ', stdout);
 }
 
-static char *
-trace_hop_from(const FarceurHop *hop)
-{
-  const char *name = hop->from_rdns ? hop->from_rdns : hop->from_helo;
-
-  if (name && hop->from_ip && !(name[0] == '[' && strstr(name, hop->from_ip)))
-    return g_strdup_printf("%s [%s]", name, hop->from_ip);
-  if (name || hop->from_ip)
-    return g_strdup(name ? name : hop->from_ip);
-  return g_strdup("-");
-}
-
 static guint
 trace_cell_width(const char *text, guint at_least, guint at_most)
 {
@@ -104,7 +92,7 @@ trace_columns(const FarceurTrace *trace)
 
   for (guint i = 0; i < trace->hops->len; i++) {
     const FarceurHop *hop = trace->hops->pdata[i];
-    g_autofree char *from = trace_hop_from(hop);
+    g_autofree char *from = farceur_hop_describe_from(hop);
 
     cols.from = MAX(cols.from, trace_cell_width(from, 4, TRACE_HOST_WIDTH + 1));
     cols.by = MAX(cols.by, trace_cell_width(hop->by ? hop->by : "-", 2, TRACE_HOST_WIDTH + 1));
@@ -144,7 +132,7 @@ trace_tls_text(FarceurTls tls)
 static void
 trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, const TraceColumns *cols)
 {
-  g_autofree char *from_raw = trace_hop_from(hop);
+  g_autofree char *from_raw = farceur_hop_describe_from(hop);
   g_autofree char *from = trace_printable(from_raw, TRACE_HOST_WIDTH);
   g_autofree char *by = trace_printable(hop->by ? hop->by : "-", TRACE_HOST_WIDTH);
   g_autofree char *with = trace_printable(hop->with ? hop->with : "-", TRACE_WITH_WIDTH);
@@ -166,33 +154,6 @@ trace_print_hop(const TraceRun *run, const FarceurHop *hop, guint index, const T
   fputc('\n', stdout);
 }
 
-static char *
-trace_anomaly_text(const FarceurTrace *trace, guint i, FarceurHopAnomaly flag)
-{
-  const FarceurHop *hop = trace->hops->pdata[i];
-  const FarceurHop *prev = i > 0 ? trace->hops->pdata[i - 1] : NULL;
-  g_autofree char *delay = hop->has_delay ? farceur_trace_format_seconds(hop->delay_s) : NULL;
-
-  switch (flag) {
-    case FARCEUR_HOP_ANOMALY_NEGATIVE_DELAY:
-      return g_strdup_printf("dated %s before the previous hop (clock skew)", delay + 1);
-    case FARCEUR_HOP_ANOMALY_MISSING_DATE:
-      return g_strdup("no readable date");
-    case FARCEUR_HOP_ANOMALY_PRIVATE_ORIGIN:
-      return g_strdup_printf("origin IP %s is private or reserved", hop->from_ip);
-    case FARCEUR_HOP_ANOMALY_NO_TLS:
-      return g_strdup_printf("not encrypted (with %s)", hop->with ? hop->with : "?");
-    case FARCEUR_HOP_ANOMALY_FROM_MISMATCH:
-      return g_strdup_printf("came from '%s', but the previous hop was received by '%s'",
-                             hop->from_rdns   ? hop->from_rdns
-                             : hop->from_helo ? hop->from_helo
-                                              : hop->from_ip,
-                             prev->by);
-    default:
-      return g_strdup("?");
-  }
-}
-
 static void
 trace_print_notes(const TraceRun *run, const FarceurTrace *trace)
 {
@@ -205,7 +166,7 @@ trace_print_notes(const TraceRun *run, const FarceurTrace *trace)
 
       if (!(hop->anomalies & flag))
         continue;
-      text = trace_anomaly_text(trace, i, flag);
+      text = farceur_trace_describe_anomaly(trace, i, flag);
       shown = trace_printable(text, 200);
       printf("     %s! hop %u: %s%s\n", trace_paint(run, "\033[31m"), i + 1, shown,
              trace_paint(run, "\033[0m"));

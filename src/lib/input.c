@@ -109,22 +109,21 @@ input_add_dir(GPtrArray *files, const char *dir, GError **error)
 }
 
 /**
- * farceur_input_open:
+ * farceur_input_list:
  * @arg: a message file, a Maildir, a folder of message files, an mbox, or "-" for stdin
  * @error: return location for a #GError (FARCEUR_ERROR_NOINPUT when @arg is missing)
  *
- * Lists what @arg holds; files are opened one at a time by farceur_input_next().
- * A folder with `cur/` and `new/` is a Maildir (messages of new/ then cur/, each
- * sorted by name); any other folder means its regular files, sorted by name;
- * names starting with '.' are skipped.
+ * The files @arg holds, in the order farceur_input_next() reads them.  A
+ * folder with `cur/` and `new/` is a Maildir (the files of new/ then cur/,
+ * each sorted by name); any other folder means its regular files, sorted by
+ * name; names starting with '.' are skipped.  Anything else is itself.
  *
- * Returns: (transfer full) (nullable): the input, or %NULL with @error set
+ * Returns: (transfer full) (element-type filename) (nullable): the paths
  */
-FarceurInput *
-farceur_input_open(const char *arg, GError **error)
+GPtrArray *
+farceur_input_list(const char *arg, GError **error)
 {
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
-  FarceurInput *input;
   GStatBuf st;
 
   g_return_val_if_fail(arg != NULL, NULL);
@@ -140,8 +139,30 @@ farceur_input_open(const char *arg, GError **error)
   } else {
     g_ptr_array_add(files, g_strdup(arg));
   }
+  return g_steal_pointer(&files);
+}
+
+/**
+ * farceur_input_open:
+ * @arg: a message file, a Maildir, a folder of message files, an mbox, or "-" for stdin
+ * @error: return location for a #GError (FARCEUR_ERROR_NOINPUT when @arg is missing)
+ *
+ * Lists what @arg holds (farceur_input_list()); files are opened one at a
+ * time by farceur_input_next().
+ *
+ * Returns: (transfer full) (nullable): the input, or %NULL with @error set
+ */
+FarceurInput *
+farceur_input_open(const char *arg, GError **error)
+{
+  GPtrArray *files;
+  FarceurInput *input;
+
+  g_return_val_if_fail(arg != NULL, NULL);
+  if ((files = farceur_input_list(arg, error)) == NULL)
+    return NULL;
   input = g_new0(FarceurInput, 1);
-  input->files = g_steal_pointer(&files);
+  input->files = files;
   return input;
 }
 
@@ -582,4 +603,84 @@ farceur_input_open_stored(const char *path, GError **error)
   else
     stream = g_mime_stream_fs_new_with_bounds(fd, 0, st.st_size);
   return stream;
+}
+
+/**
+ * farceur_input_open_range:
+ * @path: a file
+ * @start: where the octets start
+ * @end: where they end
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT error
+ *
+ * A stream over octets @start to @end of @path, read from the file as they
+ * are needed, not parsed: a message's octets as stored, served again.
+ *
+ * Returns: (transfer full) (nullable): the stream, or %NULL with @error set
+ *   (the file is gone, or shorter than @end: it changed)
+ */
+GMimeStream *
+farceur_input_open_range(const char *path, gint64 start, gint64 end, GError **error)
+{
+  struct stat st;
+  int fd;
+
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(start >= 0 && end >= start, NULL);
+  if (strcmp(path, INPUT_STDIN) == 0) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "cannot read stdin again");
+    return NULL;
+  }
+  if ((fd = input_open_fd(path, error)) < 0)
+    return NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < end) {
+    close(fd);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT,
+                "cannot read '%s' again: the file changed", path);
+    return NULL;
+  }
+  return g_mime_stream_fs_new_with_bounds(fd, start, end);
+}
+
+/**
+ * farceur_input_read_range:
+ * @path: the file a message was read from (FarceurInputMessage.path)
+ * @start: where its octets start in the file (the bound_start of its @stored stream)
+ * @end: where they end (the bound_end of its @stored stream)
+ * @source: what to call it (FarceurInputMessage.source)
+ * @index: its place in an mbox, from 1; 0 for a file holding one message
+ * @error: return location for a %FARCEUR_ERROR_NOINPUT or %FARCEUR_ERROR_DATA error
+ *
+ * Reads again one message that farceur_input_next() returned earlier,
+ * from its octets as stored (farceur_input_open_range()), without walking
+ * the messages before it: a viewer keeps (path, start, end) rather than the
+ * parsed message.  The parts stay in the file, as with farceur_input_next().
+ *
+ * Returns: (transfer full) (nullable): the message, or %NULL with @error
+ *   set (the file is gone, or shorter than @end: it changed)
+ */
+FarceurInputMessage *
+farceur_input_read_range(const char *path, gint64 start, gint64 end, const char *source,
+                         guint index, GError **error)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  FarceurInputMessage *msg;
+  GMimeMessage *message;
+
+  g_return_val_if_fail(source != NULL, NULL);
+  if ((stream = farceur_input_open_range(path, start, end, error)) == NULL)
+    return NULL;
+  parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  if ((message = input_construct(parser, warnings)) == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "cannot parse message '%s': no header block", source);
+    return NULL;
+  }
+  msg = input_message_new(message, g_strdup(source), end - start, warnings);
+  msg->path = g_strdup(path);
+  msg->index = index;
+  msg->stored = g_mime_stream_substream(stream, start, end);
+  return msg;
 }

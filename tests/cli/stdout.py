@@ -58,12 +58,14 @@ def main():
             ("send --dry-run --json", ["send", "--dry-run", "--json", msg]),
             ("prank --dry-run", ["prank", "--config", CONF, "--seed", "1", "--dry-run"]),
             ("prank --dry-run --json", ["prank", "--config", CONF, "--seed", "1", "--dry-run", "--json"]),
+            # web cannot say where it listens: it stops rather than serve unseen
+            ("web", ["web", "--listen", "127.0.0.1:0", msg]),
         ]:
             full(f"{name} > /dev/full: 74", args, f"farceur {args[0]}: cannot write standard output: {REASON}")
         full("send to a Maildir, --json > /dev/full: 74",
              ["send", "--via", f"maildir:{os.path.join(tmp, 'out')}", "--json", msg],
              f"farceur send: cannot write standard output: {REASON}")
-        for command in ["compose", "inspect", "trace", "send", "prank"]:
+        for command in ["compose", "inspect", "trace", "send", "prank", "web"]:
             full(f"{command} --help > /dev/full: 74", [command, "--help"],
                  f"farceur {command}: cannot write standard output: {REASON}")
         full("farceur --help > /dev/full: 74", ["--help"], f"farceur: cannot write standard output: {REASON}")

@@ -136,7 +136,69 @@ test_envelope_exim(void)
   g_assert_true(env->sender_mismatch);
   g_assert_cmpuint(env->envelope_only->len, ==, 1);
   g_assert_cmpstr(env->envelope_only->pdata[0], ==, "eve@e.example");
+  g_assert_cmpuint(env->header_only->len, ==, 0);
   g_assert_cmpuint(env->sources->len, ==, 2);
+}
+
+/* To/Cc addresses the envelope does not name, each once. */
+static void
+test_envelope_header_only(void)
+{
+  g_autoptr(FarceurInspectMessage) msg
+      = inspect_text("Delivered-To: bob@b.example\nFrom: alice@a.example\n"
+                     "To: Bob <BOB@b.example>, carol@c.example\nCc: carol@C.example, "
+                     "dan@d.example\n\nx\n");
+  g_autoptr(FarceurInspectMessage) none
+      = inspect_text("Return-Path: <a@a.example>\nTo: bob@b.example\n\nx\n");
+  FarceurInspectEnvelope *env = msg->envelope;
+
+  g_assert_cmpuint(env->header_only->len, ==, 2);
+  g_assert_cmpstr(env->header_only->pdata[0], ==, "carol@c.example");
+  g_assert_cmpstr(env->header_only->pdata[1], ==, "dan@d.example");
+  g_assert_cmpuint(env->envelope_only->len, ==, 0);
+  /* no recipient recorded: nothing is said about the header ones */
+  g_assert_cmpuint(none->envelope->header_only->len, ==, 0);
+}
+
+/* FARCEUR_INSPECT_NO_DIGESTS lists the same tree without reading bodies. */
+static void
+test_no_digests(void)
+{
+  const char *text = "Content-Type: multipart/mixed; boundary=a\n\n--a\n\nt\n--a\n"
+                     "Content-Type: image/png; name=x.png\nContent-Transfer-Encoding: base64\n"
+                     "Content-ID: <i@x>\n\naGVsbG8=\n--a--\n";
+  g_autoptr(FarceurInputMessage) input = input_from_text(text);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInspectMessage) full = inspect_text(text);
+  g_autoptr(FarceurInspectMessage) tree
+      = farceur_inspect_message(input, FARCEUR_INSPECT_NO_DIGESTS, &error);
+  g_autofree char *full_leaves = leaves(full);
+  g_autofree char *tree_leaves = NULL;
+  const FarceurInspectPart *png;
+
+  g_assert_no_error(error);
+  tree_leaves = leaves(tree);
+  g_assert_cmpstr(tree_leaves, ==, full_leaves);
+  png = farceur_inspect_message_find_part(tree, "2");
+  g_assert_cmpstr(png->filename, ==, "x.png");
+  g_assert_cmpstr(png->content_id, ==, "i@x");
+  g_assert_cmpint(png->decoded_size, ==, -1);
+  g_assert_null(png->sha256);
+  g_assert_null(tree->headers);
+}
+
+static void
+test_printable(void)
+{
+  g_autofree char *bidi = farceur_inspect_printable("invoice\u202Egpj.exe");
+  g_autofree char *ctl = farceur_inspect_printable("a\x1b[31mb\r\nc");
+  g_autofree char *bad = farceur_inspect_printable("caf\xe9");
+  g_autofree char *none = farceur_inspect_printable(NULL);
+
+  g_assert_cmpstr(bidi, ==, "invoice?gpj.exe");
+  g_assert_cmpstr(ctl, ==, "a?[31mb??c");
+  g_assert_cmpstr(bad, ==, "caf\uFFFD");
+  g_assert_cmpstr(none, ==, "");
 }
 
 static void
@@ -285,6 +347,9 @@ main(int argc, char **argv)
   g_test_add_func("/inspect/envelope/aiosmtpd", test_envelope_aiosmtpd);
   g_test_add_func("/inspect/envelope/received", test_envelope_received);
   g_test_add_func("/inspect/envelope/null-sender", test_envelope_null_sender_and_none);
+  g_test_add_func("/inspect/envelope/header-only", test_envelope_header_only);
+  g_test_add_func("/inspect/no-digests", test_no_digests);
+  g_test_add_func("/inspect/printable", test_printable);
   g_test_add_func("/inspect/extract/safe-filename", test_safe_filename);
   g_test_add_func("/inspect/limits/nesting", test_deep_nesting);
   g_test_add_func("/inspect/output/json-and-text", test_json_and_text);

@@ -18,11 +18,11 @@ LAYERS = {
     "export": 0, "config": 0,
     "envelope": 1, "input": 1, "template": 1, "trace": 1, "inspect": 1, "smtp": 1,
     "compose": 2, "target": 2,
-    "batch": 3, "campaign": 3,
+    "batch": 3, "campaign": 3, "web": 3,
 }
 HEADER_MODULE = {
     "smtp-reply": "smtp", "smtp-client": "smtp", "target-smtp": "target",
-    "journal": "batch",
+    "journal": "batch", "web-resources": "web",
 }
 
 srcdir, builddir = sys.argv[1], sys.argv[2]

@@ -423,6 +423,45 @@ test_trace_anomalies(void)
   g_assert_cmpint(trace->total_s, ==, 20);
 }
 
+/* The sentences a person reads, shared by the table and the web page. */
+static void
+test_trace_describe(void)
+{
+  const char *received[] = {
+    "from relay.c.example by final.c.example with ESMTPS; Mon, 23 Nov 2026 10:00:20 +0000",
+    "from mx.b.example by mx2.b.example with ESMTP",
+    "from out.a.example (out.a.example [10.0.0.1]) by mx.b.example with ESMTPS; "
+    "Mon, 23 Nov 2026 09:59:00 +0000",
+    NULL,
+  };
+  g_autoptr(GDateTime) sent = utc("2026-11-23T10:00:00Z");
+  g_autoptr(FarceurTrace) trace = farceur_trace_new(received, sent);
+  g_autofree char *skew
+      = farceur_trace_describe_anomaly(trace, 0, FARCEUR_HOP_ANOMALY_NEGATIVE_DELAY);
+  g_autofree char *origin
+      = farceur_trace_describe_anomaly(trace, 0, FARCEUR_HOP_ANOMALY_PRIVATE_ORIGIN);
+  g_autofree char *nodate
+      = farceur_trace_describe_anomaly(trace, 1, FARCEUR_HOP_ANOMALY_MISSING_DATE);
+  g_autofree char *notls = farceur_trace_describe_anomaly(trace, 1, FARCEUR_HOP_ANOMALY_NO_TLS);
+  g_autofree char *mismatch
+      = farceur_trace_describe_anomaly(trace, 2, FARCEUR_HOP_ANOMALY_FROM_MISMATCH);
+  g_autofree char *from0 = farceur_hop_describe_from(trace->hops->pdata[0]);
+  g_autofree char *from2 = farceur_hop_describe_from(trace->hops->pdata[2]);
+  g_autoptr(FarceurHop) bare = farceur_hop_parse("by mx.example; 1 Jan 2026 00:00:00 +0000");
+  g_autofree char *from_bare = farceur_hop_describe_from(bare);
+
+  g_assert_cmpstr(skew, ==, "dated 1m00s before the previous hop (clock skew)");
+  g_assert_cmpstr(origin, ==, "origin IP 10.0.0.1 is private or reserved");
+  g_assert_cmpstr(nodate, ==, "no readable date");
+  g_assert_cmpstr(notls, ==, "not encrypted (with ESMTP)");
+  g_assert_cmpstr(mismatch, ==,
+                  "came from 'relay.c.example', but the previous hop was received by "
+                  "'mx2.b.example'");
+  g_assert_cmpstr(from0, ==, "out.a.example [10.0.0.1]");
+  g_assert_cmpstr(from2, ==, "relay.c.example");
+  g_assert_cmpstr(from_bare, ==, "-");
+}
+
 static void
 test_trace_private_origin(void)
 {
@@ -617,6 +656,7 @@ main(int argc, char **argv)
   g_test_add_func("/trace/hop/copy", test_hop_copy);
   g_test_add_func("/trace/analysis/order-and-delays", test_trace_order_and_delays);
   g_test_add_func("/trace/analysis/anomalies", test_trace_anomalies);
+  g_test_add_func("/trace/analysis/describe", test_trace_describe);
   g_test_add_func("/trace/analysis/private-origin", test_trace_private_origin);
   g_test_add_func("/trace/analysis/from-matches-by", test_trace_from_matches_by);
   g_test_add_func("/trace/analysis/empty", test_trace_empty);

@@ -48,6 +48,22 @@ inspect_printable(const char *text)
   return g_string_free(out, FALSE);
 }
 
+/**
+ * farceur_inspect_printable:
+ * @text: (nullable): text from a message
+ *
+ * @text made safe to show a person, on a terminal or in a page: invalid
+ * UTF-8 becomes U+FFFD; control characters (C0, DEL, C1) and the bidi
+ * controls that reverse how a name reads ("gpj.exe") become '?'.
+ *
+ * Returns: (transfer full): the text ("" for %NULL)
+ */
+char *
+farceur_inspect_printable(const char *text)
+{
+  return inspect_printable(text);
+}
+
 static void
 inspect_text_colour(InspectText *text, const char *colour, const char *value)
 {

@@ -68,6 +68,7 @@ inspect_envelope_free(FarceurInspectEnvelope *envelope)
   g_ptr_array_unref(envelope->rcpt_to);
   g_ptr_array_unref(envelope->sources);
   g_ptr_array_unref(envelope->envelope_only);
+  g_ptr_array_unref(envelope->header_only);
   g_free(envelope);
 }
 
@@ -328,6 +329,7 @@ inspect_envelope_new(void)
   envelope->rcpt_to = g_ptr_array_new_with_free_func(g_free);
   envelope->sources = g_ptr_array_new_with_free_func(g_free);
   envelope->envelope_only = g_ptr_array_new_with_free_func(g_free);
+  envelope->header_only = g_ptr_array_new_with_free_func(g_free);
   return envelope;
 }
 
@@ -390,8 +392,25 @@ inspect_has_addr(GPtrArray *addresses, const char *addr)
   return FALSE;
 }
 
+static void
+inspect_header_only(FarceurInspectEnvelope *envelope, GPtrArray *addresses)
+{
+  for (guint i = 0; i < addresses->len; i++) {
+    const char *addr = ((FarceurInspectAddress *)addresses->pdata[i])->addr;
+    gboolean found = addr == NULL || *addr == '\0';
+
+    for (guint j = 0; j < envelope->rcpt_to->len && !found; j++)
+      found = g_ascii_strcasecmp(envelope->rcpt_to->pdata[j], addr) == 0;
+    for (guint j = 0; j < envelope->header_only->len && !found; j++)
+      found = g_ascii_strcasecmp(envelope->header_only->pdata[j], addr) == 0;
+    if (!found)
+      g_ptr_array_add(envelope->header_only, g_strdup(addr));
+  }
+}
+
 /* The forgery the prank relies on, named: a sender domain that is not the
- * From domain, and recipients the headers do not show. */
+ * From domain, recipients the headers do not show, and header recipients
+ * this delivery did not go to. */
 static void
 inspect_envelope_flags(FarceurInspectMessage *msg)
 {
@@ -409,12 +428,17 @@ inspect_envelope_flags(FarceurInspectMessage *msg)
     if (!inspect_has_addr(msg->to, rcpt) && !inspect_has_addr(msg->cc, rcpt))
       g_ptr_array_add(envelope->envelope_only, g_strdup(rcpt));
   }
+  if (envelope->rcpt_to->len == 0)
+    return; /* no recipient recorded: nothing to compare with */
+  inspect_header_only(envelope, msg->to);
+  inspect_header_only(envelope, msg->cc);
 }
 
 /* ---- the MIME tree ------------------------------------------------------ */
 
 typedef struct {
   FarceurInspectMessage *msg;
+  FarceurInspectFlags flags;
   GError *error;
   gboolean truncated;
 } InspectWalk;
@@ -569,6 +593,10 @@ inspect_leaf(InspectWalk *walk, GMimeObject *object, const char *path, guint dep
   part->filename = inspect_filename(object);
   cid = g_mime_object_get_content_id(object);
   part->content_id = cid && *cid ? inspect_utf8(cid) : NULL;
+  if (walk->flags & FARCEUR_INSPECT_NO_DIGESTS) {
+    part->encoded_size = part->decoded_size = -1;
+    return TRUE;
+  }
   return inspect_digest(walk, part);
 }
 
@@ -667,7 +695,8 @@ inspect_message_new(FarceurInputMessage *input)
  *
  * Builds the model of @input: decoded headers, the envelope, the MIME tree
  * with IMAP section paths, and the size and SHA-256 of every leaf after
- * transfer decoding.  Bodies are streamed through the digest, never held.
+ * transfer decoding (unless %FARCEUR_INSPECT_NO_DIGESTS).  Bodies are
+ * streamed through the digest, never held.
  * Warnings are appended to @input's warnings array, which the model shares.
  *
  * Returns: (transfer full) (nullable): the model, or %NULL with @error set
@@ -678,7 +707,7 @@ farceur_inspect_message(FarceurInputMessage *input, FarceurInspectFlags flags, G
   g_autoptr(FarceurInspectMessage) msg = NULL;
   g_autoptr(GPtrArray) raw = NULL;
   GMimeObject *body;
-  InspectWalk walk = { NULL, NULL, FALSE };
+  InspectWalk walk = { NULL, flags, NULL, FALSE };
 
   g_return_val_if_fail(input != NULL, NULL);
   g_return_val_if_fail(GMIME_IS_MESSAGE(input->message), NULL);

@@ -30,6 +30,68 @@ farceur_trace_format_seconds(gint64 seconds)
                          s % 86400 / 3600);
 }
 
+/**
+ * farceur_hop_describe_from:
+ * @hop: a hop
+ *
+ * Returns: (transfer full): where the hop came from, for a person: "name
+ *   [ip]", the name or the IP alone, or "-" when the header does not say
+ */
+char *
+farceur_hop_describe_from(const FarceurHop *hop)
+{
+  const char *name;
+
+  g_return_val_if_fail(hop != NULL, NULL);
+  name = hop->from_rdns ? hop->from_rdns : hop->from_helo;
+  if (name && hop->from_ip && !(name[0] == '[' && strstr(name, hop->from_ip)))
+    return g_strdup_printf("%s [%s]", name, hop->from_ip);
+  if (name || hop->from_ip)
+    return g_strdup(name ? name : hop->from_ip);
+  return g_strdup("-");
+}
+
+/**
+ * farceur_trace_describe_anomaly:
+ * @trace: a trace
+ * @index: a hop of @trace, from 0
+ * @anomaly: one flag set on that hop
+ *
+ * Returns: (transfer full): the anomaly in a sentence, for a person:
+ *   "dated 7s before the previous hop (clock skew)"
+ */
+char *
+farceur_trace_describe_anomaly(const FarceurTrace *trace, guint index, FarceurHopAnomaly anomaly)
+{
+  const FarceurHop *hop;
+  const FarceurHop *prev;
+  g_autofree char *delay = NULL;
+
+  g_return_val_if_fail(trace != NULL && index < trace->hops->len, NULL);
+  hop = trace->hops->pdata[index];
+  prev = index > 0 ? trace->hops->pdata[index - 1] : NULL;
+  delay = hop->has_delay ? farceur_trace_format_seconds(hop->delay_s) : NULL;
+  switch (anomaly) {
+    case FARCEUR_HOP_ANOMALY_NEGATIVE_DELAY:
+      return g_strdup_printf("dated %s before the previous hop (clock skew)",
+                             delay ? delay + 1 : "?");
+    case FARCEUR_HOP_ANOMALY_MISSING_DATE:
+      return g_strdup("no readable date");
+    case FARCEUR_HOP_ANOMALY_PRIVATE_ORIGIN:
+      return g_strdup_printf("origin IP %s is private or reserved", hop->from_ip);
+    case FARCEUR_HOP_ANOMALY_NO_TLS:
+      return g_strdup_printf("not encrypted (with %s)", hop->with ? hop->with : "?");
+    case FARCEUR_HOP_ANOMALY_FROM_MISMATCH:
+      return g_strdup_printf("came from '%s', but the previous hop was received by '%s'",
+                             hop->from_rdns   ? hop->from_rdns
+                             : hop->from_helo ? hop->from_helo
+                                              : hop->from_ip,
+                             prev ? prev->by : "?");
+    default:
+      return g_strdup("?");
+  }
+}
+
 /* The JSON is built as a tree of JsonObject/JsonArray directly: the same
  * tree JsonBuilder makes, with fewer copies of every member name. */
 static void
