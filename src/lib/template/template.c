@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* farceur: prank templates (data/doc/formats.md, Templates; The lab's messages file).
+/* farceur: prank templates (data/doc/formats.md, Templates): one template
+ * parsed, loaded, and its placeholders expanded.  The messages files of the
+ * course lab, which hold several messages, are read by template-messages.c
+ * (text) and template-json.c (JSON) into templates made here.
  *
  * Hand-written: the template format is farceur's own (a header block with
  * pseudo-headers, {{placeholders}}), so neither GMime nor GLib parses it.
@@ -13,18 +16,12 @@
 #include <farceur/template.h>
 
 #include "error-text.h"
+#include "template-private.h"
 
-#define TEMPLATE_MAX_SIZE (16 * 1024 * 1024)
 #define TEMPLATE_MAX_NAME 64 /* placeholder names */
 
-typedef struct {
-  const char *file;
-  const char *dir;
-  gboolean lenient; /* lab messages file: the header block may end without a blank line */
-} TemplateContext;
-
-static gboolean G_GNUC_PRINTF(4, 5)
-    template_fail(GError **error, const char *file, guint line, const char *format, ...)
+gboolean
+template_fail(GError **error, const char *file, guint line, const char *format, ...)
 {
   va_list args;
   g_autofree char *what = NULL;
@@ -77,7 +74,7 @@ farceur_template_free(FarceurTemplate *tmpl)
   g_free(tmpl);
 }
 
-static FarceurTemplate *
+FarceurTemplate *
 template_new(const TemplateContext *ctx)
 {
   FarceurTemplate *tmpl = g_new0(FarceurTemplate, 1);
@@ -117,6 +114,26 @@ template_field_name_length(const char *line)
   while (line[n] > 32 && line[n] < 127 && line[n] != ':')
     n++;
   return line[n] == ':' ? n : 0;
+}
+
+/* In a lab messages file "Subject : x" (a blank before the colon, as
+ * French typography has it) is a Subject line too: returns the length of
+ * the name and sets *@colon to the colon's offset. */
+static gsize
+template_lab_name_length(const char *line, gsize *colon)
+{
+  gsize n = template_field_name_length(line), blanks;
+
+  *colon = n;
+  if (n > 0 || line[0] == '\0')
+    return n;
+  while (line[n] > 32 && line[n] < 127 && line[n] != ':')
+    n++;
+  blanks = n + strspn(line + n, " \t");
+  if (n == 0 || line[blanks] != ':' || blanks == n)
+    return 0;
+  *colon = blanks;
+  return n;
 }
 
 /* Refuses bytes that have no business in a UTF-8 text template: NUL (it would
@@ -285,6 +302,10 @@ template_add_header(FarceurTemplate *tmpl, FarceurTemplateHeader *header,
     ok = template_parse_attach(tmpl, header, ctx, error);
   else if (g_ascii_strcasecmp(header->name, "Html") == 0)
     ok = template_parse_html(tmpl, header, ctx, error);
+  else if (ctx->lenient && g_ascii_strcasecmp(header->name, "Type") == 0
+           && (g_ascii_strcasecmp(header->value, "html") == 0
+               || g_ascii_strcasecmp(header->value, "text") == 0))
+    tmpl->body_is_html = g_ascii_strcasecmp(header->value, "html") == 0; /* "type: html" */
   else {
     g_ptr_array_add(tmpl->headers, header);
     return TRUE;
@@ -305,22 +326,14 @@ template_is_blank(const char *line)
   return line[strspn(line, " \t")] == '\0';
 }
 
-static gboolean
-template_is_blank_range(const char *start, const char *end)
-{
-  for (const char *p = start; p < end; p++)
-    if (!g_ascii_isspace(*p))
-      return FALSE;
-  return TRUE;
-}
-
-/* Reads one header and its folded continuation lines. */
+/* Reads one header (its name @name_length long, its colon at @colon) and
+ * its folded continuation lines. */
 static FarceurTemplateHeader *
-template_read_header(TemplateLines *in, gsize name_length)
+template_read_header(TemplateLines *in, gsize name_length, gsize colon)
 {
   FarceurTemplateHeader *header = g_new0(FarceurTemplateHeader, 1);
   const char *line = in->lines[in->index];
-  GString *value = g_string_new(line + name_length + 1);
+  GString *value = g_string_new(line + colon + 1);
   GString *folded = g_string_new(value->str);
   gboolean is_folded = FALSE;
 
@@ -352,7 +365,7 @@ template_is_lab_header(const char *line, gsize length)
   static const char *const known[] = {
     "Subject",      "From",     "To",          "Cc",         "Bcc",        "Reply-To",
     "Sender",       "Attach",   "Html",        "Priority",   "Importance", "Keywords",
-    "Organization", "Comments", "In-Reply-To", "References", NULL,
+    "Organization", "Comments", "In-Reply-To", "References", "Type",       NULL,
   };
 
   if (length > 2 && g_ascii_strncasecmp(line, "X-", 2) == 0)
@@ -369,7 +382,9 @@ template_parse_headers(FarceurTemplate *tmpl, TemplateLines *in, const TemplateC
 {
   while (in->lines[in->index] != NULL) {
     const char *line = in->lines[in->index];
-    gsize name_length = template_field_name_length(line);
+    gsize colon = 0;
+    gsize name_length
+        = ctx->lenient ? template_lab_name_length(line, &colon) : template_field_name_length(line);
 
     if (*line == '\0') {
       in->index++; /* the blank line that ends the header block */
@@ -382,7 +397,9 @@ template_parse_headers(FarceurTemplate *tmpl, TemplateLines *in, const TemplateC
       return template_fail(error, ctx->file, in->first_line + in->index,
                            "expected 'Name: value' or a blank line before the body, got '%.40s'",
                            line);
-    if (!template_add_header(tmpl, template_read_header(in, name_length), ctx, error))
+    if (!ctx->lenient)
+      colon = name_length;
+    if (!template_add_header(tmpl, template_read_header(in, name_length, colon), ctx, error))
       return FALSE;
   }
   return TRUE;
@@ -416,7 +433,7 @@ template_split_lines(const char *text, gsize length)
   return lines;
 }
 
-static FarceurTemplate *
+FarceurTemplate *
 template_parse_with(const char *text, gsize length, const TemplateContext *ctx, guint first_line,
                     GError **error)
 {
@@ -463,7 +480,7 @@ farceur_template_parse(const char *text, gssize length, const char *file, const 
                              first_line ? first_line : 1, error);
 }
 
-static char *
+char *
 template_read_file(const char *path, gsize *length, GError **error)
 {
   g_autoptr(GError) local = NULL;
@@ -504,121 +521,58 @@ farceur_template_load(const char *path, GError **error)
   return farceur_template_parse(text, length, path, dir, 1, error);
 }
 
-/* Whether @line is a messages-file separator: "==" alone on its line. */
-static gboolean
-template_is_separator(const char *line, const char *end)
+/* A control character in @text but TAB (and LF when @lf_ok), or NULL. */
+static const char *
+template_find_control(const char *text, gboolean lf_ok)
 {
-  while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-    end--;
-  return end - line == 2 && line[0] == '=' && line[1] == '=';
-}
-
-static gboolean
-template_add_chunk(GPtrArray *all, const char *start, const char *end, guint first_line,
-                   const TemplateContext *ctx, GError **error)
-{
-  FarceurTemplate *tmpl;
-
-  if (template_is_blank_range(start, end))
-    return TRUE; /* tolerate a leading or trailing separator */
-  tmpl = template_parse_with(start, end - start, ctx, first_line, error);
-  if (tmpl == NULL)
-    return FALSE;
-  tmpl->index = all->len + 1;
-  g_ptr_array_add(all, tmpl);
-  return TRUE;
-}
-
-/* The course lab's messages file: messages separated by lines "==", each
- * starting with "Subject: ..." (the body may follow without a blank line). */
-static GPtrArray *
-template_split_messages(const char *text, gsize length, const TemplateContext *ctx, GError **error)
-{
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
-  const char *end = text + length, *chunk = text, *line = text;
-  guint line_no = 1, chunk_line = 1;
-
-  while (line < end) {
-    const char *eol = memchr(line, '\n', end - line);
-    const char *next = eol ? eol + 1 : end;
-    if (template_is_separator(line, eol ? eol : end)) {
-      if (!template_add_chunk(all, chunk, line, chunk_line, ctx, error))
-        return NULL;
-      chunk = next, chunk_line = line_no + 1;
-    }
-    line = next, line_no++;
-  }
-  if (!template_add_chunk(all, chunk, end, chunk_line, ctx, error))
-    return NULL;
-  return g_steal_pointer(&all);
-}
-
-static gint
-template_compare_names(gconstpointer a, gconstpointer b)
-{
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static GPtrArray *
-template_load_dir(const char *path, GError **error)
-{
-  g_autoptr(GDir) dir = g_dir_open(path, 0, error);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
-  const char *name;
-
-  if (dir == NULL)
-    return NULL;
-  while ((name = g_dir_read_name(dir)) != NULL)
-    if (g_str_has_suffix(name, ".tmpl"))
-      g_ptr_array_add(names, g_build_filename(path, name, NULL));
-  g_ptr_array_sort(names, template_compare_names);
-  for (guint i = 0; i < names->len; i++) {
-    FarceurTemplate *tmpl = farceur_template_load(names->pdata[i], error);
-    if (tmpl == NULL)
-      return NULL;
-    g_ptr_array_add(all, tmpl);
-  }
-  if (all->len == 0) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_NOINPUT, "no *.tmpl template in '%s'", path);
-    return NULL;
-  }
-  return g_steal_pointer(&all);
+  for (const char *p = text; *p; p++)
+    if (((guchar)*p < 0x20 && *p != '\t' && !(lf_ok && *p == '\n')) || *p == 0x7f)
+      return p;
+  return NULL;
 }
 
 /**
- * farceur_template_load_all:
- * @path: a template file (`*.tmpl`), a folder of `*.tmpl` files, or a
- *   messages file of the course lab (several messages separated by `==` lines)
- * @error: return location for an error
+ * template_new_message:
+ * @ctx: the file and folder it comes from
+ * @subject: its subject, "" for none
+ * @body: its body; CR LF and CR become LF
+ * @subject_line: where the subject is in the file (0: nowhere)
+ * @body_line: where the body starts
+ * @error: return location for a %FARCEUR_ERROR_DATA error: a control
+ *   character, or a line break in the subject
  *
- * A folder yields its `*.tmpl` files sorted by name.  A file whose name ends
- * in `.tmpl` is always one template; any other file is read as a messages
- * file, which may hold a single message.
+ * A template made of a subject and a body read from a messages file that
+ * is not in the template syntax (a first line, a file name, JSON).
  *
- * Returns: (transfer full) (element-type FarceurTemplate): the templates
+ * Returns: (transfer full): the template
  */
-GPtrArray *
-farceur_template_load_all(const char *path, GError **error)
+FarceurTemplate *
+template_new_message(const TemplateContext *ctx, const char *subject, const char *body,
+                     guint subject_line, guint body_line, GError **error)
 {
-  gsize length = 0;
-  g_autofree char *text = NULL;
-  g_autofree char *dir = g_path_get_dirname(path);
-  TemplateContext ctx = { path, dir, TRUE };
-  GPtrArray *all;
+  g_autoptr(FarceurTemplate) tmpl = template_new(ctx);
+  FarceurTemplateHeader *header;
+  g_autoptr(GString) text = g_string_new(body);
+  const char *bad;
 
-  if (g_file_test(path, G_FILE_TEST_IS_DIR))
-    return template_load_dir(path, error);
-  if (g_str_has_suffix(path, ".tmpl")) {
-    FarceurTemplate *tmpl = farceur_template_load(path, error);
-    if (tmpl == NULL)
-      return NULL;
-    all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);
-    g_ptr_array_add(all, tmpl);
-    return all;
-  }
-  text = template_read_file(path, &length, error);
-  return text ? template_split_messages(text, length, &ctx, error) : NULL;
+  g_string_replace(text, "\r\n", "\n", 0);
+  g_string_replace(text, "\r", "\n", 0);
+  if ((bad = template_find_control(subject, FALSE)) != NULL)
+    return template_fail(error, ctx->file, subject_line,
+                         "the subject holds control character 0x%02x", (guchar)*bad),
+           NULL;
+  if ((bad = template_find_control(text->str, TRUE)) != NULL)
+    return template_fail(error, ctx->file, body_line, "control character 0x%02x in the body",
+                         (guchar)*bad),
+           NULL;
+  header = g_new0(FarceurTemplateHeader, 1);
+  header->name = g_strdup("Subject");
+  header->value = g_strdup(subject);
+  header->line = subject_line;
+  g_ptr_array_add(tmpl->headers, header);
+  tmpl->body = g_string_free(g_steal_pointer(&text), FALSE);
+  tmpl->body_line = body_line;
+  return g_steal_pointer(&tmpl);
 }
 
 static gboolean
