@@ -425,15 +425,16 @@ config_lab_server(ConfigLoader *l)
 
   if (l->host == NULL && l->port == NULL)
     return;
-  if (l->host == NULL) {
-    g_autofree char *where = g_strdup_printf("line %u", l->port_line);
-    return config_problem(l, where,
-                          "smtpServerPort without smtpServerAddress (add "
-                          "smtpServerAddress=localhost)");
-  }
   if (l->port && !g_ascii_string_to_unsigned(l->port, 10, 1, 65535, &port, NULL)) {
     g_autofree char *where = g_strdup_printf("line %u", l->port_line);
     return config_problem(l, where, "port '%s': expected a port from 1 to 65535", l->port);
+  }
+  if (l->host == NULL) {
+    g_autofree char *where = g_strdup_printf("line %u", l->port_line);
+    if (l->host_line == 0) /* else the address was refused, and said so */
+      config_problem(l, where,
+                     "smtpServerPort without smtpServerAddress (add smtpServerAddress=localhost)");
+    return;
   }
   if (l->host_port != 0 && l->port != NULL && port != l->host_port)
     farceur_read_file_warn(l->note, l->host_line,

@@ -184,6 +184,23 @@ json_line_of(JsonMessages *j, const char *subject)
   return line;
 }
 
+/* The line of a message without a subject: where its first member name
+ * (or string) is, after the messages before it. */
+static guint
+json_line_of_node(JsonMessages *j, JsonNode *node)
+{
+  g_autoptr(GList) members = NULL;
+  g_autofree char *quoted = NULL;
+
+  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+    return json_line_of(j, json_node_get_string(node));
+  if (!JSON_NODE_HOLDS_OBJECT(node)
+      || (members = json_object_get_members(json_node_get_object(node))) == NULL)
+    return 0;
+  quoted = g_strdup_printf("\"%s\"", (char *)members->data);
+  return json_line_of(j, quoted);
+}
+
 static const char *
 json_string_member(JsonMessages *j, JsonObject *object, const char *key, guint k, guint line,
                    GError **error)
@@ -216,7 +233,7 @@ json_message(JsonMessages *j, JsonNode *node, guint k, GError **error)
   node = json_unwrap(node);
   if (!JSON_NODE_HOLDS_OBJECT(node)
       || (subject_key = json_find_member(json_node_get_object(node), json_subject_keys)) == NULL) {
-    json_fail(error, j, 0,
+    json_fail(error, j, json_line_of_node(j, node),
               "message %u has no \"subject\" (or \"title\") member: each message is an object "
               "{\"subject\": \"...\", \"body\": \"...\"}",
               k);

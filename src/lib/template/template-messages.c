@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <farceur/error.h>
+#include <farceur/suggest.h>
 #include <farceur/template.h>
 
 #include "error-text.h"
@@ -796,6 +797,20 @@ farceur_template_load_all(const char *path, GError **error)
 
 /* ---- --messages-format ---- */
 
+static const char *const messages_format_words[] = {
+  "auto",
+  "template",
+  "blocks",
+  "json",
+  "lines",
+  "files",
+  "subject=header",
+  "subject=first-line",
+  "subject=file-name",
+  "subject=none",
+  NULL,
+};
+
 static gboolean
 messages_format_word(const char *word, FarceurMessagesFormat *format)
 {
@@ -856,12 +871,18 @@ farceur_messages_format_parse(const char *text, FarceurMessagesFormat *format, G
   for (guint i = 0; words[i] != NULL; i++) {
     g_strstrip(words[i]);
     if (!messages_format_word(words[i], format)) {
+      const char *near = farceur_suggest_closest(words[i], messages_format_words, NULL);
       farceur_messages_format_clear(format);
-      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                  "messages format '%s': unknown word '%s' (expected auto, template, blocks, "
-                  "json, lines, files, subject=header|first-line|file-name|none, "
-                  "separator=LINE)",
-                  text, words[i]);
+      if (near != NULL)
+        g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                    "messages format '%s': unknown word '%s' (did you mean '%s'?)", text, words[i],
+                    near);
+      else
+        g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                    "messages format '%s': unknown word '%s' (expected auto, template, blocks, "
+                    "json, lines, files, subject=header|first-line|file-name|none, "
+                    "separator=LINE)",
+                    text, words[i]);
       return FALSE;
     }
   }
