@@ -11,30 +11,22 @@ have one source and cannot drift apart.  An option whose argument is a FILE,
 a DIR or a PATH completes file names; one whose argument is a list of
 lower-case words separated by '|' (--messages-format=auto|blocks|...)
 completes those words; `farceur help` completes command names."""
+import importlib.util
 import os
 import re
-import subprocess
 import sys
 
-OPTION = re.compile(r"^  (?:(-\w), )?(--[\w-]+)(?:=(\S+))?\s{2,}(\S.*)$")
-COMMAND = re.compile(r"^  ([a-z][\w-]*)\s{2,}(\S.*)$")
+# The --help reader of the man pages: one reading of --help for both.
+_SPEC = importlib.util.spec_from_file_location(
+    "splice_options", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "man",
+                                   "splice-options.py"))
+splice = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(splice)
+OPTION, COMMAND, section_lines = splice.OPTION, splice.COMMAND, splice.section_lines
 
 
 def help_text(farceur, *args):
-    env = dict(os.environ, LC_ALL="C.UTF-8")
-    env.pop("LANGUAGE", None)
-    return subprocess.run([farceur, *args, "--help"], check=True, capture_output=True, text=True,
-                          env=env).stdout
-
-
-def section_lines(text, title):
-    lines, inside = [], False
-    for line in text.splitlines():
-        if line and not line[0].isspace():
-            inside = re.fullmatch(title, line) is not None
-        elif inside and line.strip():
-            lines.append(line)
-    return lines
+    return splice.help_text(farceur, args[0] if args else "")
 
 
 def options(text):

@@ -20,5 +20,9 @@ FARCEUR_API void farceur_json_add_strings_member(JsonBuilder *builder, const cha
                                                  GPtrArray *values);
 FARCEUR_API JsonNode *farceur_json_parse_lenient(const char *text, FarceurReadFile *file,
                                                  GError **error);
+FARCEUR_API GPtrArray *farceur_json_elements(JsonNode *node);
+FARCEUR_API const char *farceur_json_pick_member(JsonObject *object,
+                                                 gboolean (*holds)(JsonNode *node),
+                                                 const char *const *words);
 
 G_END_DECLS

@@ -85,6 +85,7 @@ FARCEUR_API void farceur_read_file_warn(FarceurReadFile *file, guint line, const
 FARCEUR_API void farceur_read_file_skip(FarceurReadFile *file, guint line, const char *format, ...)
     G_GNUC_PRINTF(3, 4);
 FARCEUR_API void farceur_read_file_set(char **slot, const char *value);
+FARCEUR_API char **farceur_read_file_lines(const char *text, gssize length, guint *n_lines);
 FARCEUR_API char *farceur_read_file_decode(FarceurReadFile *file, const char *what,
                                            const char *path, const char *bytes, gsize length,
                                            gboolean latin1_expected, FarceurError code,

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include <farceur/json.h>
 #include <farceur/read-report.h>
 
 static void
@@ -187,26 +188,6 @@ farceur_read_report_find(const FarceurReadReport *report, const char *role)
 /* ---- JSON ---- */
 
 static void
-read_json_string(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value != NULL)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
-read_json_strings(JsonBuilder *b, const char *name, GPtrArray *values)
-{
-  json_builder_set_member_name(b, name);
-  json_builder_begin_array(b);
-  for (guint i = 0; i < values->len; i++)
-    json_builder_add_string_value(b, values->pdata[i]);
-  json_builder_end_array(b);
-}
-
-static void
 read_json_notes(JsonBuilder *b, const char *name, GPtrArray *notes)
 {
   json_builder_set_member_name(b, name);
@@ -219,7 +200,7 @@ read_json_notes(JsonBuilder *b, const char *name, GPtrArray *notes)
       json_builder_add_int_value(b, note->line);
     else
       json_builder_add_null_value(b);
-    read_json_string(b, "text", note->text);
+    farceur_json_add_string_member(b, "text", note->text);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -229,20 +210,20 @@ static void
 read_json_file(JsonBuilder *b, const FarceurReadFile *file)
 {
   json_builder_begin_object(b);
-  read_json_string(b, "role", file->role);
-  read_json_string(b, "path", file->path);
-  read_json_string(b, "found", file->found);
-  read_json_string(b, "format", file->format);
-  read_json_string(b, "encoding", file->encoding);
+  farceur_json_add_string_member(b, "role", file->role);
+  farceur_json_add_string_member(b, "path", file->path);
+  farceur_json_add_string_member(b, "found", file->found);
+  farceur_json_add_string_member(b, "format", file->format);
+  farceur_json_add_string_member(b, "encoding", file->encoding);
   json_builder_set_member_name(b, "count");
   json_builder_add_int_value(b, file->count);
-  read_json_string(b, "summary", file->summary);
-  read_json_string(b, "separator", file->separator);
-  read_json_string(b, "subject", file->subject);
-  read_json_strings(b, "subjects", file->subjects);
+  farceur_json_add_string_member(b, "summary", file->summary);
+  farceur_json_add_string_member(b, "separator", file->separator);
+  farceur_json_add_string_member(b, "subject", file->subject);
+  farceur_json_add_strings_member(b, "subjects", file->subjects);
   read_json_notes(b, "warnings", file->warnings);
   read_json_notes(b, "skipped", file->skipped);
-  read_json_strings(b, "repeated", file->repeated);
+  farceur_json_add_strings_member(b, "repeated", file->repeated);
   json_builder_end_object(b);
 }
 
@@ -269,6 +250,35 @@ farceur_read_report_to_json(const FarceurReadReport *report)
 }
 
 /* ---- decoding ---- */
+
+/**
+ * farceur_read_file_lines:
+ * @text: a text
+ * @length: its length, or -1 when NUL-terminated
+ * @n_lines: (out) (optional): how many lines, without the empty one after
+ *   a final line end
+ *
+ * Returns: (transfer full): its lines, split at LF, the CR of a CR LF removed
+ */
+char **
+farceur_read_file_lines(const char *text, gssize length, guint *n_lines)
+{
+  g_autofree char *copy = NULL;
+  char **lines;
+  guint n;
+
+  g_return_val_if_fail(text != NULL, NULL);
+  copy = length < 0 ? g_strdup(text) : g_strndup(text, length);
+  lines = g_strsplit(copy, "\n", -1);
+  for (n = 0; lines[n] != NULL; n++) {
+    gsize len = strlen(lines[n]);
+    if (len > 0 && lines[n][len - 1] == '\r')
+      lines[n][len - 1] = '\0';
+  }
+  if (n_lines != NULL)
+    *n_lines = n > 0 && lines[n - 1][0] == '\0' ? n - 1 : n;
+  return lines;
+}
 
 static guint
 read_line_at(const char *text, const char *at)

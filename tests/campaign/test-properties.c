@@ -9,6 +9,7 @@
 #include <farceur/farceur.h>
 
 #include "campaign-private.h"
+#include "test-corpus.h"
 
 static char *
 corpus_path(const char *name)
@@ -145,33 +146,21 @@ test_suggest_distance(void)
   }
 }
 
-static int
-compare_names(gconstpointer a, gconstpointer b)
+static gboolean
+is_properties(const char *name)
 {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+  return g_str_has_suffix(name, ".properties");
 }
 
 int
 main(int argc, char **argv)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(GDir) d = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-  const char *name;
+  g_autoptr(GPtrArray) names = NULL;
 
   g_test_init(&argc, &argv, NULL);
   farceur_init();
-  dir = g_test_build_filename(G_TEST_DIST, "data", "campaign", "properties", NULL);
-  d = g_dir_open(dir, 0, NULL);
-  g_assert_nonnull(d);
-  while ((name = g_dir_read_name(d)) != NULL)
-    if (g_str_has_suffix(name, ".properties"))
-      g_ptr_array_add(names, g_strdup(name));
-  g_ptr_array_sort(names, compare_names);
-  for (guint i = 0; i < names->len; i++) {
-    g_autofree char *test = g_strdup_printf("/properties/corpus/%s", (char *)names->pdata[i]);
-    g_test_add_data_func(test, names->pdata[i], test_corpus_file);
-  }
+  names = test_corpus_add("campaign/properties", "/properties/corpus", is_properties,
+                          test_corpus_file);
   g_test_add_func("/properties/keys", test_keys);
   g_test_add_func("/properties/suggest-distance", test_suggest_distance);
   return g_test_run();

@@ -8,6 +8,8 @@
 
 #include <farceur/farceur.h>
 
+#include "test-corpus.h"
+
 static char *
 corpus_path(const char *name)
 {
@@ -282,33 +284,20 @@ test_invalid_entries(void)
   g_rmdir(dir);
 }
 
-static int
-compare_names(gconstpointer a, gconstpointer b)
+static gboolean
+is_victims(const char *name)
 {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+  return (name[0] == 'y' || name[0] == 'n') && !g_str_has_suffix(name, ".expect");
 }
 
 int
 main(int argc, char **argv)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(GDir) d = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-  const char *name;
+  g_autoptr(GPtrArray) names = NULL;
 
   g_test_init(&argc, &argv, NULL);
   farceur_init();
-  dir = g_test_build_filename(G_TEST_DIST, "data", "campaign", "victims", NULL);
-  d = g_dir_open(dir, 0, NULL);
-  g_assert_nonnull(d);
-  while ((name = g_dir_read_name(d)) != NULL)
-    if ((name[0] == 'y' || name[0] == 'n') && !g_str_has_suffix(name, ".expect"))
-      g_ptr_array_add(names, g_strdup(name));
-  g_ptr_array_sort(names, compare_names);
-  for (guint i = 0; i < names->len; i++) {
-    g_autofree char *test = g_strdup_printf("/victims/corpus/%s", (char *)names->pdata[i]);
-    g_test_add_data_func(test, names->pdata[i], test_corpus_file);
-  }
+  names = test_corpus_add("campaign/victims", "/victims/corpus", is_victims, test_corpus_file);
   g_test_add_func("/victims/fields/plain", test_plain_fields);
   g_test_add_func("/victims/fields/csv", test_csv_fields);
   g_test_add_func("/victims/fields/semicolon", test_semicolon_csv);

@@ -23,12 +23,8 @@ FARCEUR = os.environ["FARCEUR"]
 TESTS = os.environ.get("G_TEST_SRCDIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(TESTS, "data", "lab")
 
-results = []
-
-
-def check(label, ok, detail=""):
-    results.append((bool(ok), label, detail))
-    return ok
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, report  # noqa: E402
 
 
 def run(args, cwd, env):
@@ -188,13 +184,7 @@ def main():
         check("at least 27 fixtures of real solutions", len(fixtures) >= 27, str(len(fixtures)))
         for folder in fixtures:
             test_fixture(folder, tmp, env)
-    print(f"1..{len(results)}")
-    for i, (ok, label, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {label}")
-        if not ok:
-            for line in detail.splitlines() or [""]:
-                print(f"# {line}")
-    return 0 if all(ok for ok, _, _ in results) else 1
+    return report()
 
 
 if __name__ == "__main__":

@@ -20,12 +20,8 @@ TESTS = os.environ.get("G_TEST_SRCDIR", os.path.dirname(os.path.dirname(os.path.
 LAB = os.path.join(TESTS, "data", "lab")
 VICTIMS = "".join(f"v{i}@lab.example\n" for i in range(1, 7))
 
-results = []
-
-
-def check(label, ok, detail=""):
-    results.append((bool(ok), label, detail))
-    return ok
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, report  # noqa: E402
 
 
 def farceur(*args, cwd):
@@ -257,13 +253,7 @@ def main():
             folder = os.path.join(tmp, fn.__name__)
             os.mkdir(folder)
             fn(folder)
-    print(f"1..{len(results)}")
-    for i, (ok, label, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {label}")
-        if not ok:
-            for line in detail.splitlines() or [""]:
-                print(f"# {line}")
-    return 0 if all(ok for ok, _, _ in results) else 1
+    return report()
 
 
 if __name__ == "__main__":

@@ -86,66 +86,27 @@ json_is_entries(JsonNode *node)
              && json_address_member(json_node_get_object(node)) == NULL);
 }
 
-/* Which member of the top-level object holds the victims. */
-static const char *
-json_pick_member(JsonObject *root)
-{
-  g_autoptr(GList) members = json_object_get_members(root);
-  const char *only = NULL;
-  guint candidates = 0;
-
-  for (GList *m = members; m != NULL; m = m->next)
-    if (json_is_entries(json_object_get_member(root, m->data)))
-      only = m->data, candidates++;
-  if (candidates == 1)
-    return only;
-  for (GList *m = members; m != NULL; m = m->next) {
-    g_autofree char *lower = g_ascii_strdown(m->data, -1);
-    for (gsize w = 0; json_container_words[w] != NULL; w++)
-      if (strstr(lower, json_container_words[w])
-          && json_is_entries(json_object_get_member(root, m->data)))
-        return m->data;
-  }
-  return NULL;
-}
-
-static void
-json_collect(JsonNode *node, GPtrArray *entries)
-{
-  if (JSON_NODE_HOLDS_ARRAY(node)) {
-    JsonArray *array = json_node_get_array(node);
-    for (guint i = 0; i < json_array_get_length(array); i++)
-      g_ptr_array_add(entries, json_array_get_element(array, i));
-  } else {
-    JsonObject *object = json_node_get_object(node);
-    g_autoptr(GList) members = json_object_get_members(object);
-    for (GList *m = members; m != NULL; m = m->next)
-      g_ptr_array_add(entries, json_object_get_member(object, m->data));
-  }
-}
-
 static GPtrArray *
 json_entries(VictimsParser *p, JsonNode *root, GError **error)
 {
-  GPtrArray *entries = g_ptr_array_new();
   const char *member = NULL;
 
   if (JSON_NODE_HOLDS_ARRAY(root)) {
-    json_collect(root, entries);
     p->detail = g_strdup("JSON array");
+    return farceur_json_elements(root);
   } else if (JSON_NODE_HOLDS_OBJECT(root)
-             && (member = json_pick_member(json_node_get_object(root))) != NULL) {
-    json_collect(json_object_get_member(json_node_get_object(root), member), entries);
+             && (member = farceur_json_pick_member(json_node_get_object(root), json_is_entries,
+                                                   json_container_words))
+                    != NULL) {
     p->detail = g_strdup_printf("JSON, under '%s'", member);
+    return farceur_json_elements(json_object_get_member(json_node_get_object(root), member));
   } else {
-    g_ptr_array_unref(entries);
     p->line = 1;
     victims_fail(p, error,
                  "cannot tell where the victims are: expected an array of addresses or of "
                  "{\"email\": ...} objects, or an object holding one");
     return NULL;
   }
-  return entries;
 }
 
 /* Moves the parser to the line where @text appears next in the file. */

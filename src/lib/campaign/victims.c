@@ -20,19 +20,6 @@
 
 typedef enum { VICTIMS_AUTO, VICTIMS_TEXT, VICTIMS_CSV, VICTIMS_JSON } VictimsFormat;
 
-static char **
-victims_split_lines(const char *text)
-{
-  char **lines = g_strsplit(text, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++) {
-    gsize n = strlen(lines[i]);
-    if (n > 0 && lines[i][n - 1] == '\r')
-      lines[i][n - 1] = '\0';
-  }
-  return lines;
-}
-
 static void
 victims_read_text(VictimsParser *p, char **lines)
 {
@@ -127,7 +114,7 @@ victims_parse(const char *bytes, gsize length, const char *file, VictimsFormat f
                                   error);
   if (text == NULL)
     return NULL;
-  lines = victims_split_lines(text);
+  lines = farceur_read_file_lines(text, -1, NULL);
   format = victims_detect(file, text, lines, format);
   victims_parser_init(&p, file, strict, note);
   if (format == VICTIMS_JSON)

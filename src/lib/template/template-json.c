@@ -38,23 +38,6 @@ typedef struct {
   char *body_key;
 } JsonMessages;
 
-static gboolean G_GNUC_PRINTF(4, 5)
-    json_fail(GError **error, const JsonMessages *j, guint line, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *what = NULL;
-
-  va_start(args, format);
-  what = g_strdup_vprintf(format, args);
-  va_end(args);
-  if (line > 0)
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "messages '%s' line %u: %s", j->path,
-                line, what);
-  else
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "messages '%s': %s", j->path, what);
-  return FALSE;
-}
-
 /* The member of @object named like one of @keys (without case), or NULL. */
 static const char *
 json_find_member(JsonObject *object, const char *const *keys)
@@ -81,50 +64,6 @@ json_is_container(JsonNode *node)
   return JSON_NODE_HOLDS_ARRAY(node) || (JSON_NODE_HOLDS_OBJECT(node) && !json_is_message(node));
 }
 
-/* Which member of the top-level object holds the messages: the only one
- * that can, else the one whose name says so. */
-static const char *
-json_pick_member(JsonObject *root)
-{
-  g_autoptr(GList) members = json_object_get_members(root);
-  const char *only = NULL;
-  guint candidates = 0;
-
-  for (GList *m = members; m != NULL; m = m->next)
-    if (json_is_container(json_object_get_member(root, m->data)))
-      only = m->data, candidates++;
-  if (candidates == 1)
-    return only;
-  for (GList *m = members; m != NULL; m = m->next) {
-    g_autofree char *lower = g_ascii_strdown(m->data, -1);
-    for (gsize w = 0; json_container_words[w] != NULL; w++)
-      if (strstr(lower, json_container_words[w])
-          && json_is_container(json_object_get_member(root, m->data)))
-        return m->data;
-  }
-  return NULL;
-}
-
-/* The message nodes of a container: an array's elements or an object's
- * member values, in file order. */
-static GPtrArray *
-json_entries_of(JsonNode *node)
-{
-  GPtrArray *entries = g_ptr_array_new();
-
-  if (JSON_NODE_HOLDS_ARRAY(node)) {
-    JsonArray *array = json_node_get_array(node);
-    for (guint i = 0; i < json_array_get_length(array); i++)
-      g_ptr_array_add(entries, json_array_get_element(array, i));
-  } else {
-    JsonObject *object = json_node_get_object(node);
-    g_autoptr(GList) members = json_object_get_members(object);
-    for (GList *m = members; m != NULL; m = m->next)
-      g_ptr_array_add(entries, json_object_get_member(object, m->data));
-  }
-  return entries;
-}
-
 static GPtrArray *
 json_entries(JsonMessages *j, JsonNode *root, GError **error)
 {
@@ -132,7 +71,7 @@ json_entries(JsonMessages *j, JsonNode *root, GError **error)
 
   if (JSON_NODE_HOLDS_ARRAY(root)) {
     j->where = g_strdup("a JSON array");
-    return json_entries_of(root);
+    return farceur_json_elements(root);
   }
   if (json_is_message(root)) {
     GPtrArray *one = g_ptr_array_new();
@@ -141,14 +80,17 @@ json_entries(JsonMessages *j, JsonNode *root, GError **error)
     return one;
   }
   if (!JSON_NODE_HOLDS_OBJECT(root)
-      || (member = json_pick_member(json_node_get_object(root))) == NULL) {
-    json_fail(error, j, 1,
-              "cannot tell where the messages are: expected an array of {\"subject\", \"body\"} "
-              "objects, or an object holding one such array");
+      || (member = farceur_json_pick_member(json_node_get_object(root), json_is_container,
+                                            json_container_words))
+             == NULL) {
+    template_fail_messages(
+        error, j->path, 1,
+        "cannot tell where the messages are: expected an array of {\"subject\", \"body\"} "
+        "objects, or an object holding one such array");
     return NULL;
   }
   j->where = g_strdup_printf("JSON, under '%s'", member);
-  return json_entries_of(json_object_get_member(json_node_get_object(root), member));
+  return farceur_json_elements(json_object_get_member(json_node_get_object(root), member));
 }
 
 /* {"email_1": {"subject": ...}}: a message wrapped in an object of one member. */
@@ -208,7 +150,7 @@ json_string_member(JsonMessages *j, JsonObject *object, const char *key, guint k
   JsonNode *node = json_object_get_member(object, key);
 
   if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
-    json_fail(error, j, line, "message %u: '%s' is not a string", k, key);
+    template_fail_messages(error, j->path, line, "message %u: '%s' is not a string", k, key);
     return NULL;
   }
   return json_node_get_string(node);
@@ -233,10 +175,11 @@ json_message(JsonMessages *j, JsonNode *node, guint k, GError **error)
   node = json_unwrap(node);
   if (!JSON_NODE_HOLDS_OBJECT(node)
       || (subject_key = json_find_member(json_node_get_object(node), json_subject_keys)) == NULL) {
-    json_fail(error, j, json_line_of_node(j, node),
-              "message %u has no \"subject\" (or \"title\") member: each message is an object "
-              "{\"subject\": \"...\", \"body\": \"...\"}",
-              k);
+    template_fail_messages(
+        error, j->path, json_line_of_node(j, node),
+        "message %u has no \"subject\" (or \"title\") member: each message is an object "
+        "{\"subject\": \"...\", \"body\": \"...\"}",
+        k);
     return NULL;
   }
   object = json_node_get_object(node);
@@ -284,7 +227,7 @@ json_read(JsonMessages *j, JsonNode *root, GError **error)
   if (entries == NULL)
     return NULL;
   if (entries->len == 0) {
-    json_fail(error, j, 0, "no message in the file");
+    template_fail_messages(error, j->path, 0, "no message in the file");
     return NULL;
   }
   all = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_template_free);

@@ -45,20 +45,6 @@ typedef struct {
   char *separator;
 } MessagesText;
 
-static gboolean G_GNUC_PRINTF(4, 5)
-    messages_fail(GError **error, const MessagesText *m, guint line, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *what = NULL;
-
-  va_start(args, format);
-  what = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "messages '%s' line %u: %s", m->path, line,
-              what);
-  return FALSE;
-}
-
 static gboolean
 messages_is_blank(const char *line)
 {
@@ -132,6 +118,18 @@ messages_is_separator(const MessagesText *m, guint i, char **key)
 
 /* ---- where messages start: Subject lines ---- */
 
+/* Takes *@key as the file's separator when it has none yet (seen first on
+ * line @line, kept in *@first); FALSE when the file has another one. */
+static gboolean
+messages_adopt(MessagesText *m, char **key, guint line, guint *first)
+{
+  if (m->separator != NULL)
+    return strcmp(*key, m->separator) == 0;
+  m->separator = g_steal_pointer(key);
+  *first = line;
+  return TRUE;
+}
+
 /* The rule line before the Subject line @s (blank and header lines may sit
  * between them), or -1. */
 static int
@@ -196,19 +194,18 @@ messages_mark_by_subjects(MessagesText *m, GError **error)
     k++;
     j = messages_rule_before(m, s);
     if (j < 0)
-      return messages_fail(error, m, s + 1,
-                           "a second 'Subject:' line in message %u (which starts on line %u): "
-                           "if it starts a new message, put a separator line such as '==' "
-                           "before it",
-                           k - 1, first + 1);
+      return template_fail_messages(
+          error, m->path, s + 1,
+          "a second 'Subject:' line in message %u (which starts on line %u): "
+          "if it starts a new message, put a separator line such as '==' "
+          "before it",
+          k - 1, first + 1);
     messages_is_separator(m, j, &key);
-    if (m->separator != NULL && strcmp(key, m->separator) != 0)
-      return messages_fail(error, m, j + 1,
-                           "separator '%s' differs from '%s' on line %u: separate every "
-                           "message with the same line",
-                           key, m->separator, sep_line);
-    if (m->separator == NULL)
-      m->separator = g_steal_pointer(&key), sep_line = j + 1;
+    if (!messages_adopt(m, &key, j + 1, &sep_line))
+      return template_fail_messages(error, m->path, j + 1,
+                                    "separator '%s' differs from '%s' on line %u: separate every "
+                                    "message with the same line",
+                                    key, m->separator, sep_line);
     m->boundary[j] = TRUE;
     first = s;
   }
@@ -234,21 +231,20 @@ messages_mark_by_rules(MessagesText *m, GError **error)
       unknown = g_steal_pointer(&key), unknown_line = i + 1;
     if (rule != RULE_KNOWN)
       continue;
-    if (m->separator != NULL && strcmp(key, m->separator) != 0)
-      return messages_fail(error, m, i + 1,
-                           "'%s' and '%s' (line %u) could both separate messages: say which "
-                           "with --messages-format separator=LINE",
-                           key, m->separator, first_line);
-    if (m->separator == NULL)
-      m->separator = g_steal_pointer(&key), first_line = i + 1;
+    if (!messages_adopt(m, &key, i + 1, &first_line))
+      return template_fail_messages(error, m->path, i + 1,
+                                    "'%s' and '%s' (line %u) could both separate messages: say "
+                                    "which with --messages-format separator=LINE",
+                                    key, m->separator, first_line);
     m->boundary[i] = TRUE;
   }
   if (unknown != NULL && m->separator == NULL)
-    return messages_fail(error, m, unknown_line,
-                         "'%s' looks like a separator line farceur does not know: separate "
-                         "messages with a line such as '==', or say so with "
-                         "--messages-format separator=%s",
-                         unknown, unknown);
+    return template_fail_messages(
+        error, m->path, unknown_line,
+        "'%s' looks like a separator line farceur does not know: separate "
+        "messages with a line such as '==', or say so with "
+        "--messages-format separator=%s",
+        unknown, unknown);
   return TRUE;
 }
 
@@ -345,10 +341,11 @@ messages_block_header(const MessagesText *m, const MessagesBlock *b, guint k, GE
   for (guint i = b->start; i < b->end && !has_subject; i++)
     has_subject = messages_is_subject(m->lines[i]);
   if (!has_subject) {
-    messages_fail(error, m, b->start + 1,
-                  "message %u has no 'Subject:' line (the others have one): add one, or read "
-                  "first lines as subjects with --messages-format subject=first-line",
-                  k);
+    template_fail_messages(
+        error, m->path, b->start + 1,
+        "message %u has no 'Subject:' line (the others have one): add one, or read "
+        "first lines as subjects with --messages-format subject=first-line",
+        k);
     return NULL;
   }
   text = messages_join(m, b->start, b->end);
@@ -488,26 +485,10 @@ messages_skip_comments(char **lines, guint n)
   return 0;
 }
 
-static char **
-messages_split_lines(const char *text, guint *n)
-{
-  char **lines = g_strsplit(text, "\n", -1);
-
-  *n = g_strv_length(lines);
-  for (guint i = 0; i < *n; i++) {
-    gsize len = strlen(lines[i]);
-    if (len > 0 && lines[i][len - 1] == '\r')
-      lines[i][len - 1] = '\0';
-  }
-  if (*n > 0 && lines[*n - 1][0] == '\0')
-    (*n)--;
-  return lines;
-}
-
 static GPtrArray *
 messages_read_text(MessagesText *m, const char *text, GError **error)
 {
-  g_auto(GStrv) lines = messages_split_lines(text, &m->n_lines);
+  g_auto(GStrv) lines = farceur_read_file_lines(text, -1, &m->n_lines);
   g_autoptr(GArray) blocks = NULL;
   g_autofree gboolean *boundary = g_new0(gboolean, m->n_lines + 1);
   GPtrArray *all;
@@ -528,7 +509,7 @@ messages_read_text(MessagesText *m, const char *text, GError **error)
   messages_warn_stray_rules(m);
   blocks = messages_blocks(m);
   if (blocks->len == 0) {
-    messages_fail(error, m, 1, "no message in the file");
+    template_fail_messages(error, m->path, 1, "no message in the file");
     return NULL;
   }
   all = messages_make(m, blocks, error);

@@ -19,6 +19,8 @@ typedef struct {
 /* template.c */
 gboolean template_fail(GError **error, const char *file, guint line, const char *format, ...)
     G_GNUC_PRINTF(4, 5);
+gboolean template_fail_messages(GError **error, const char *file, guint line, const char *format,
+                                ...) G_GNUC_PRINTF(4, 5);
 FarceurTemplate *template_new(const TemplateContext *ctx);
 FarceurTemplate *template_parse_with(const char *text, gsize length, const TemplateContext *ctx,
                                      guint first_line, GError **error);

@@ -20,20 +20,41 @@
 
 #define TEMPLATE_MAX_NAME 64 /* placeholder names */
 
+static gboolean
+template_vfail(GError **error, const char *what, const char *file, guint line, const char *format,
+               va_list args)
+{
+  g_autofree char *text = g_strdup_vprintf(format, args);
+
+  if (line > 0)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "%s '%s' line %u: %s", what, file, line,
+                text);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "%s '%s': %s", what, file, text);
+  return FALSE;
+}
+
+/* "template 'FILE' line N: what" (without the line when @line is 0). */
 gboolean
 template_fail(GError **error, const char *file, guint line, const char *format, ...)
 {
   va_list args;
-  g_autofree char *what = NULL;
 
   va_start(args, format);
-  what = g_strdup_vprintf(format, args);
+  template_vfail(error, "template", file, line, format, args);
   va_end(args);
-  if (line > 0)
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s' line %u: %s", file, line,
-                what);
-  else
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA, "template '%s': %s", file, what);
+  return FALSE;
+}
+
+/* "messages 'FILE' line N: what", about a messages file as a whole. */
+gboolean
+template_fail_messages(GError **error, const char *file, guint line, const char *format, ...)
+{
+  va_list args;
+
+  va_start(args, format);
+  template_vfail(error, "messages", file, line, format, args);
+  va_end(args);
   return FALSE;
 }
 
@@ -418,21 +439,6 @@ template_join_body(char **lines)
   return g_string_free(body, FALSE);
 }
 
-/* Splits into lines; a CR can only be half of a CRLF here (checked before). */
-static char **
-template_split_lines(const char *text, gsize length)
-{
-  g_autofree char *copy = g_strndup(text, length);
-  char **lines = g_strsplit(copy, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++) {
-    gsize n = strlen(lines[i]);
-    if (n > 0 && lines[i][n - 1] == '\r')
-      lines[i][n - 1] = '\0';
-  }
-  return lines;
-}
-
 FarceurTemplate *
 template_parse_with(const char *text, gsize length, const TemplateContext *ctx, guint first_line,
                     GError **error)
@@ -445,7 +451,7 @@ template_parse_with(const char *text, gsize length, const TemplateContext *ctx, 
     text += 3, length -= 3; /* a UTF-8 byte order mark some editors add */
   if (!template_check_text(text, length, ctx, first_line, error))
     return NULL;
-  lines = template_split_lines(text, length);
+  lines = farceur_read_file_lines(text, length, NULL); /* a CR is only half a CRLF here */
   in.lines = lines;
   if (!template_parse_headers(tmpl, &in, ctx, error))
     return NULL;
