@@ -79,6 +79,9 @@ farceur_read_file_set(char **slot, const char *value)
   *slot = g_strdup(value);
 }
 
+static void read_file_note(GPtrArray *notes, guint line, const char *format, va_list args)
+    G_GNUC_PRINTF(3, 0);
+
 static void
 read_file_note(GPtrArray *notes, guint line, const char *format, va_list args)
 {

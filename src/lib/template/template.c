@@ -20,6 +20,9 @@
 
 #define TEMPLATE_MAX_NAME 64 /* placeholder names */
 
+static gboolean template_vfail(GError **error, const char *what, const char *file, guint line,
+                               const char *format, va_list args) G_GNUC_PRINTF(5, 0);
+
 static gboolean
 template_vfail(GError **error, const char *what, const char *file, guint line, const char *format,
                va_list args)
