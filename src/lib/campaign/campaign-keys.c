@@ -121,16 +121,24 @@ static const ConfigSpelling config_spellings[] = {
   { "timeout", CONFIG_KEY_IGNORED, "delivery timeouts are farceur's own" },
 };
 
-/* Lower case without '_', '.', '-' and blanks. */
-static char *
-config_key_normalise(const char *spelling)
-{
-  GString *out = g_string_new(NULL);
+#define CONFIG_KEY_MAX 64 /* longer keys match nothing */
 
-  for (const char *c = spelling; *c; c++)
-    if (!strchr("_.- \t", *c))
-      g_string_append_c(out, g_ascii_tolower(*c));
-  return g_string_free(out, FALSE);
+/* Lower case without '_', '.', '-' and blanks, into @out (CONFIG_KEY_MAX
+ * bytes); FALSE when it does not fit. */
+static gboolean
+config_key_normalise(const char *spelling, char *out)
+{
+  gsize n = 0;
+
+  for (const char *c = spelling; *c; c++) {
+    if (strchr("_.- \t", *c) != NULL)
+      continue;
+    if (n + 1 >= CONFIG_KEY_MAX)
+      return FALSE;
+    out[n++] = g_ascii_tolower(*c);
+  }
+  out[n] = '\0';
+  return TRUE;
 }
 
 static const ConfigSpelling *
@@ -157,12 +165,17 @@ static const ConfigSpelling *
 config_key_nearest(const char *normal, gboolean *ambiguous)
 {
   const ConfigSpelling *best = NULL;
-  guint best_distance = farceur_suggest_max_distance(normal) + 1;
+  guint max = farceur_suggest_max_distance(normal), best_distance = max + 1;
+  gsize length = strlen(normal);
 
   *ambiguous = FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS(config_spellings); i++) {
-    g_autofree char *other = config_key_normalise(config_spellings[i].spelling);
-    guint d = farceur_suggest_distance(normal, other);
+    char other[CONFIG_KEY_MAX];
+    guint d;
+    config_key_normalise(config_spellings[i].spelling, other);
+    if (strlen(other) + max < length || length + max < strlen(other))
+      continue; /* too far in length alone */
+    d = farceur_suggest_distance(normal, other);
     if (d < best_distance)
       best = &config_spellings[i], best_distance = d, *ambiguous = FALSE;
     else if (d == best_distance && best != NULL && best->key != config_spellings[i].key)
@@ -179,15 +192,16 @@ config_key_nearest(const char *normal, gboolean *ambiguous)
 void
 config_key_match(const char *spelling, ConfigKeyMatch *match)
 {
-  g_autofree char *normal = config_key_normalise(spelling);
+  char normal[CONFIG_KEY_MAX];
   const ConfigSpelling *near;
   gboolean ambiguous;
 
   memset(match, 0, sizeof *match);
-  if (normal[0] == '\0')
+  if (!config_key_normalise(spelling, normal) || normal[0] == '\0')
     return;
   for (gsize i = 0; i < G_N_ELEMENTS(config_spellings); i++) {
-    g_autofree char *known = config_key_normalise(config_spellings[i].spelling);
+    char known[CONFIG_KEY_MAX];
+    config_key_normalise(config_spellings[i].spelling, known);
     if (strcmp(normal, known) == 0) {
       config_key_set(match, &config_spellings[i]);
       return;
