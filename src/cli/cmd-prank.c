@@ -408,16 +408,19 @@ prank_print_intro(const FarceurCampaign *campaign, const FarceurCampaignConfig *
                   const PrankOptions *o)
 {
   guint32 seed = farceur_campaign_get_seed(campaign);
+  guint n_templates = farceur_campaign_get_n_templates(campaign);
+  guint n_groups = farceur_campaign_get_groups(campaign)->len;
 
   if (o->json) {
     if (!config->has_seed)
       g_printerr("farceur prank: seed %u (--seed %u replays this plan)\n", seed, seed);
     return;
   }
-  printf("farceur prank: %u victims from %s, %u templates, %u groups, seed %u%s\n",
-         farceur_campaign_get_n_victims(campaign), config->victims,
-         farceur_campaign_get_n_templates(campaign), farceur_campaign_get_groups(campaign)->len,
-         seed, config->has_seed ? "" : " (chosen at random; --seed replays this plan)");
+
+  printf("farceur prank: %u victims from %s, %u template%s, %u group%s, seed %u%s\n",
+         farceur_campaign_get_n_victims(campaign), config->victims, n_templates,
+         n_templates == 1 ? "" : "s", n_groups, n_groups == 1 ? "" : "s", seed,
+         config->has_seed ? "" : " (chosen at random; --seed replays this plan)");
   printf("target: %s%s\n", config->via, o->dry_run ? " (dry run: nothing is delivered)" : "");
 }
 

@@ -280,6 +280,9 @@ config_summarise(ConfigLoader *l)
           i ? ", " : (s->len ? (w ? ", Bcc " : ", witnesses ") : (w ? "Bcc " : "witnesses ")),
           (char *)list->pdata[i]);
   }
+  if (c->messages_format.separator != NULL)
+    g_string_append_printf(s, "%smessages separated by '%s'", s->len ? ", " : "",
+                           c->messages_format.separator);
   if (s->len == 0)
     g_string_append(s, "nothing set");
   if (l->ignored->len)
