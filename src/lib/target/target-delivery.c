@@ -148,4 +148,3 @@ farceur_delivery_rcpts_to_json(const FarceurDelivery *delivery)
 }
 
 /* ---- targets ---- */
-
