@@ -3,16 +3,23 @@
  *
  * Calls run one way (tests/layout checks it):
  *   campaign.c -> victims.c -> victims-csv.c, victims-json.c -> victims-entry.c
+ *     -> victims-mailbox.c
  *   campaign.c -> campaign-plan.c
  *   campaign-config.c -> campaign-lab.c -> campaign-keys.c, campaign-properties.c
- *   campaign-config.c, campaign-lab.c -> campaign-discover.c -> victims-entry.c
+ *   campaign-config.c, campaign-lab.c -> campaign-discover.c, victims-mailbox.c
  *   campaign-json.c (the JSON records) */
 #pragma once
 
 #include <farceur/campaign.h>
 #include <farceur/read-report.h>
 
-/* ---- victims-entry.c: one victim, the file's rules on repeats and invalid entries ---- */
+/* ---- victims-mailbox.c: one mailbox ---- */
+
+FarceurVictim *victims_parse_mailbox(const char *text, GError **error);
+gboolean victims_set_name(FarceurVictim *victim, const char *name, GError **error);
+gboolean victims_has_control(const char *text);
+
+/* ---- victims-entry.c: the file's rules on repeats and invalid entries ---- */
 
 typedef struct {
   const char *file;
@@ -36,7 +43,6 @@ gboolean victims_fail(const VictimsParser *p, GError **error, const char *format
 void victims_invalid(VictimsParser *p, const char *entry, const char *why);
 FarceurVictim *victims_add_text(VictimsParser *p, const char *text);
 gboolean victims_set_display_name(VictimsParser *p, FarceurVictim *victim, const char *name);
-gboolean victims_has_control(const char *text);
 char *victims_column_name(const char *raw);
 gboolean victims_finish(VictimsParser *p, GError **error);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: what the files of the template module share (not installed).
- * Calls run one way: template-messages.c (text messages files, folders)
- * -> template-json.c (JSON messages files) -> template.c (one template). */
+ * Calls run one way: template-messages.c (folders, which reading, the
+ * format) -> template-text.c (text messages files), template-json.c (JSON
+ * messages files) -> template.c (one template). */
 #pragma once
 
 #include <farceur/read-report.h>
@@ -28,6 +29,12 @@ FarceurTemplate *template_new_message(const TemplateContext *ctx, const char *su
                                       const char *body, guint subject_line, guint body_line,
                                       GError **error);
 char *template_read_file(const char *path, gsize *length, GError **error);
+
+/* template-text.c */
+gboolean template_is_subject_line(const char *line);
+GPtrArray *template_read_text(const char *path, const char *text,
+                              const FarceurMessagesFormat *format, FarceurReadFile *file,
+                              GError **error);
 
 /* template-json.c */
 GPtrArray *template_read_json(const char *path, const char *text, FarceurReadFile *file,
