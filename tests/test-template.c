@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <farceur/farceur.h>
 
 #include "gmime-autoptr.h"
@@ -267,6 +269,140 @@ test_expand_no_recursion(void)
   g_assert_cmpstr(out, ==, "{{b}}");
 }
 
+/* ---- messages files as students wrote them ---- */
+
+typedef struct {
+  const char *name; /* the file's name (.json chooses JSON) */
+  const char *text;
+  const char *format;  /* --messages-format, or NULL */
+  const char *want;    /* "N: subject|subject|..." or "error: text" */
+  const char *warning; /* (nullable) a warning it must give */
+} MessagesCase;
+
+static const MessagesCase messages_cases[] = {
+  /* the separator: any rule character, the same line at every boundary */
+  { "a.txt", "Subject: a\nx\n==\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n----\nSubject: b\ny\n----\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n////\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n******\n\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n###\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n~~\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n___\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "==\nSubject: a\nx\n==\nSubject: b\ny\n==\n\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject : a\nx\n====\ntype: html\nSubject : b\n\n<p>y</p>\n", NULL, "2: a|b", NULL },
+  /* Subject lines decide; a rule line that separates nothing is text, named */
+  { "a.txt", "Subject: a\nx\n-----\nmore\n==\nSubject: b\ny\n", NULL, "2: a|b",
+    "line 3: '-----' inside message 1 is kept as text" },
+  { "a.txt", "Subject: a\nx\n-- \nsig\n==\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\nSubject: b\ny\n", NULL,
+    "error: line 3: a second 'Subject:' line in message 1 (which starts on line 1)", NULL },
+  { "a.txt", "Subject: a\nx\n+++\nSubject: b\ny\n", NULL, "2: a|b", NULL },
+  { "a.txt", "Subject: a\nx\n==\nSubject: b\ny\n----\nSubject: c\n", NULL,
+    "error: line 6: separator '----' differs from '==' on line 3", NULL },
+  { "a.txt", "Subject: a\nx\n==\nno subject\n", NULL, "error: line 4: message 2 has no 'Subject:'",
+    NULL },
+  { "a.txt", "Subject:\nbody\n==\nSubject: b\n", NULL, "2: |b", "message 1 has an empty subject" },
+  /* first lines as subjects */
+  { "a.txt", "A\nx\n===\n\nB\ny\n===\n", NULL, "2: A|B", NULL },
+  { "a.txt", "# comment\n#\n\nA\nx\n%%\nB\ny\n", NULL,
+    "error: line 6: '%%' looks like a separator line farceur does not know", NULL },
+  { "a.txt", "A\nx\n%%\nB\ny\n", "separator=%%", "2: A|B", NULL },
+  { "a.txt", "A\nx\n==\nB\ny\n--\nC\n", NULL,
+    "error: line 6: '--' and '==' (line 3) could both separate messages", NULL },
+  { "a.txt", "A\nx\n\nstill A\n", NULL, "1: A", NULL },
+  { "a.txt", "Subject: a\nx\n==\nSubject: b\ny\n", "subject=first-line", "2: Subject: a|Subject: b",
+    NULL },
+  /* one message per line */
+  { "a.txt", "first\nsecond\nthird\n", NULL, "3: ||", NULL },
+  { "a.txt", "first\nsecond\n", "lines,subject=first-line", "2: first|second", NULL },
+  /* JSON */
+  { "a.json", "[{\"subject\": \"a\", \"body\": \"x\"}, {\"Title\": \"b\", \"content\": \"y\"}]",
+    NULL, "2: a|b", NULL },
+  { "a.txt", "{\"pranks\": [{\"title\": \"a\", \"body\": \"x\"}]}", NULL, "1: a", NULL },
+  { "a.json", "{\"email\": [{\"e1\": {\"subject\": \"a\", \"body\": \"x\"}}]}", NULL, "1: a",
+    NULL },
+  { "a.json", "{\"messages\": {\"m1\": {\"subject\": \"a\"}, \"m2\": {\"subject\": \"b\"}}}", NULL,
+    "2: a|b", "message 1 has no \"body\"" },
+  { "a.json", "[{subject: \"a\", body: \"x\"};]", NULL, "1: a", "keys without quotes" },
+  { "a.json", "[{\"subject\": \"a\\nb\"}]", NULL, "error: the subject holds control character 0x0a",
+    NULL },
+  { "a.txt", "Subject: a\n==\n", "json", "error: line 1 column 7: unexpected identifier `Subject'",
+    NULL },
+};
+
+static void
+test_messages_formats(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-messages-XXXXXX", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS(messages_cases); i++) {
+    const MessagesCase *c = &messages_cases[i];
+    g_autofree char *path = g_build_filename(dir, c->name, NULL);
+    g_autoptr(FarceurReadFile) note = farceur_read_file_new("messages", path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GString) got = g_string_new(NULL);
+    FarceurMessagesFormat format = { 0 };
+
+    g_assert_true(g_file_set_contents(path, c->text, -1, NULL));
+    if (c->format)
+      g_assert_true(farceur_messages_format_parse(c->format, &format, NULL));
+    all = farceur_template_read_messages(path, &format, note, &error);
+    if (all == NULL)
+      g_string_printf(got, "error: %s", error->message);
+    else
+      for (guint k = 0; k < all->len; k++)
+        g_string_append_printf(got, "%s%s", k ? "|" : "",
+                               farceur_template_get_header(all->pdata[k], "Subject"));
+    g_test_message("case %zu: %s", i, got->str);
+    if (g_str_has_prefix(c->want, "error: "))
+      g_assert_nonnull(strstr(got->str, c->want + strlen("error: ")));
+    else {
+      g_autofree char *want = g_strdup_printf("%u: %s", all->len, got->str);
+      g_assert_cmpstr(want, ==, c->want);
+    }
+    for (guint k = 0; c->warning && k <= note->warnings->len; k++) {
+      g_autofree char *shown = NULL;
+      g_assert_cmpuint(k, <, note->warnings->len);
+      shown = g_strdup_printf("line %u: %s", ((FarceurReadNote *)note->warnings->pdata[k])->line,
+                              ((FarceurReadNote *)note->warnings->pdata[k])->text);
+      if (strstr(shown, c->warning))
+        break;
+    }
+    farceur_messages_format_clear(&format);
+    g_unlink(path);
+  }
+  g_rmdir(dir);
+}
+
+/* One message per file in a folder: a Subject line, else the first line,
+ * or the file's name. */
+static void
+test_messages_folder(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-folder-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename(dir, "Aide pour le TP.txt", NULL);
+  g_autofree char *b = g_build_filename(dir, "b.utf8", NULL);
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) named = NULL;
+  FarceurMessagesFormat format = { 0 };
+
+  g_assert_true(g_file_set_contents(a, "Salut,\r\n\r\ntu as le code ?\r\n", -1, NULL));
+  g_assert_true(g_file_set_contents(b, "Subject: B\n\nbody b\n", -1, NULL));
+  all = farceur_template_load_all(dir, NULL);
+  g_assert_cmpuint(all->len, ==, 2);
+  g_assert_cmpstr(farceur_template_get_header(all->pdata[0], "Subject"), ==, "Salut,");
+  g_assert_cmpstr(((FarceurTemplate *)all->pdata[0])->body, ==, "tu as le code ?\n");
+  g_assert_cmpstr(farceur_template_get_header(all->pdata[1], "Subject"), ==, "B");
+  g_assert_true(farceur_messages_format_parse("files,subject=file-name", &format, NULL));
+  named = farceur_template_read_messages(dir, &format, NULL, NULL);
+  g_assert_cmpstr(farceur_template_get_header(named->pdata[0], "Subject"), ==, "Aide pour le TP");
+  farceur_messages_format_clear(&format);
+  g_unlink(a);
+  g_unlink(b);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,6 +417,8 @@ main(int argc, char **argv)
   g_test_add_func("/template/messages-file/lab-headers", test_messages_file_lab_headers);
   g_test_add_func("/template/expand/folded-error-line", test_folded_error_line);
   g_test_add_func("/template/load/dir-and-missing", test_load_dir_and_missing);
+  g_test_add_func("/template/messages/formats", test_messages_formats);
+  g_test_add_func("/template/messages/folder", test_messages_folder);
   g_test_add_func("/template/expand", test_expand);
   g_test_add_func("/template/expand/errors", test_expand_errors);
   g_test_add_func("/template/expand/no-recursion", test_expand_no_recursion);

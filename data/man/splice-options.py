@@ -97,4 +97,5 @@ Help Options:
   -h, --help       List the commands and exit
 """
 
-main()
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@
 #include "template.h"
 
 #include <farceur/export.h>
+#include <farceur/read-report.h>
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,8 @@ typedef struct {
 } FarceurVictim;
 
 FARCEUR_API GPtrArray *farceur_campaign_load_victims(const char *path, GError **error);
+FARCEUR_API GPtrArray *farceur_campaign_read_victims(const char *path, gboolean strict,
+                                                     FarceurReadFile *note, GError **error);
 FARCEUR_API GPtrArray *farceur_campaign_parse_victims(const char *text, gssize length,
                                                       const char *file, gboolean csv,
                                                       GError **error);
@@ -64,6 +67,15 @@ FARCEUR_API void farceur_victim_free(FarceurVictim *victim);
  * @password_command: (nullable): [smtp] password-command
  * @tls_ca: (nullable): [smtp] tls-ca, resolved against the config file's folder
  * @vars: (element-type utf8 utf8): [vars] and --var
+ * @group_size: people per group, as the lab's keys give it (groupSize,
+ *   numberOfPeopleByGroup...): 0 when not given
+ * @groups_from_file: @groups came from a configuration file, not the
+ *   command line: when the victims cannot fill that many groups of 3, the
+ *   groups are made smaller, or fewer, with a warning
+ * @strict: an invalid entry in the victims file is an error, not skipped
+ * @messages_format: how to read the messages file (--messages-format)
+ * @victims_found: (nullable): how @victims was chosen, when not given
+ * @messages_found: (nullable): how @messages was chosen, when not given
  */
 typedef struct {
   char *file;
@@ -82,6 +94,12 @@ typedef struct {
   char *password_command;
   char *tls_ca;
   GHashTable *vars;
+  guint group_size;
+  gboolean groups_from_file;
+  gboolean strict;
+  FarceurMessagesFormat messages_format;
+  char *victims_found;
+  char *messages_found;
 } FarceurCampaignConfig;
 
 FARCEUR_API FarceurCampaignConfig *farceur_campaign_config_new(void);
@@ -92,6 +110,15 @@ FARCEUR_API gboolean farceur_campaign_config_load(FarceurCampaignConfig *config,
 FARCEUR_API gboolean farceur_campaign_config_load_data(FarceurCampaignConfig *config,
                                                        const char *data, gssize length,
                                                        const char *path, GError **error);
+FARCEUR_API gboolean farceur_campaign_config_read(FarceurCampaignConfig *config, const char *path,
+                                                  FarceurReadFile *note, GError **error);
+FARCEUR_API gboolean farceur_campaign_config_read_data(FarceurCampaignConfig *config,
+                                                       const char *data, gsize length,
+                                                       const char *path, FarceurReadFile *note,
+                                                       GError **error);
+FARCEUR_API char *farceur_campaign_config_discover(const char *dir, char **found);
+FARCEUR_API void farceur_campaign_config_find_inputs(FarceurCampaignConfig *config,
+                                                     const char *dir);
 FARCEUR_API gboolean farceur_campaign_parse_group_size(const char *text, guint *min, guint *max,
                                                        GError **error);
 FARCEUR_API gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error);
@@ -106,11 +133,16 @@ FARCEUR_API gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed
  * @groups: (element-type GArray): per group, the indices (guint) into the
  *   victims array; the first is the forged sender
  * @templates: (element-type guint): per group, the index of its template
+ * @picked: the groups were picked from a larger list (more victims than
+ *   the groups can hold at their largest): the rest are @unused
+ * @unused: (element-type guint): the indices of the victims in no group
  */
 typedef struct {
   guint32 seed;
   GPtrArray *groups;
   GArray *templates;
+  gboolean picked;
+  GArray *unused;
 } FarceurCampaignPlan;
 
 FARCEUR_API FarceurCampaignPlan *farceur_campaign_plan_new(guint n_victims, guint n_groups,
@@ -178,6 +210,10 @@ typedef struct _FarceurCampaign FarceurCampaign;
 
 FARCEUR_API FarceurCampaign *farceur_campaign_prepare(const FarceurCampaignConfig *config,
                                                       GError **error);
+FARCEUR_API FarceurCampaign *farceur_campaign_prepare_full(const FarceurCampaignConfig *config,
+                                                           FarceurReadReport *report,
+                                                           GError **error);
+FARCEUR_API const FarceurCampaignPlan *farceur_campaign_get_plan(const FarceurCampaign *campaign);
 FARCEUR_API void farceur_campaign_free(FarceurCampaign *campaign);
 FARCEUR_API guint32 farceur_campaign_get_seed(const FarceurCampaign *campaign);
 FARCEUR_API guint farceur_campaign_get_n_victims(const FarceurCampaign *campaign);
@@ -188,6 +224,9 @@ FARCEUR_API gboolean farceur_campaign_deliver_group(FarceurCampaign *campaign,
                                                     GCancellable *cancellable, GError **error);
 FARCEUR_API JsonNode *farceur_prank_group_to_json(const FarceurCampaign *campaign,
                                                   const FarceurPrankGroup *group);
+FARCEUR_API JsonNode *farceur_campaign_read_to_json(const FarceurReadReport *report,
+                                                    const FarceurCampaign *campaign);
+FARCEUR_API char *farceur_campaign_describe_plan(const FarceurCampaign *campaign);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurVictim, farceur_victim_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurCampaignConfig, farceur_campaign_config_free)

@@ -8,6 +8,8 @@
 
 #include <farceur/error.h>
 #include <farceur/init.h>
+#include <farceur/suggest.h>
+#include <farceur/read-report.h>
 #include <farceur/envelope.h>
 #include <farceur/input.h>
 #include <farceur/inspect.h>

@@ -4,6 +4,8 @@
  * (passwords), cli-term.h (terminals), cli-output.h (standard output). */
 #pragma once
 
+#include <stdio.h>
+
 #include <farceur/farceur.h>
 
 #include "gmime-autoptr.h"
@@ -20,3 +22,6 @@ GOptionContext *cli_context_new(const char *command, const char *params, const c
 gboolean cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
                    int *status);
 gboolean cli_parse_vars(char **assignments, GHashTable *vars, GError **error);
+void cli_usage(FILE *out);
+const CliCommand *cli_command_find(const char *name);
+GError *cli_unknown_command(const char *name);

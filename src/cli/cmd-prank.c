@@ -11,6 +11,7 @@
 #include "cli-output.h"
 #include "cli-secret.h"
 #include "cli-status.h"
+#include "cmd-prank-read.h"
 #include "commands.h"
 
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
   char *tls_ca;
   gboolean dry_run;
   gboolean json;
+  char *messages_format;
+  gboolean strict;
 } PrankOptions;
 
 static void
@@ -49,6 +52,7 @@ prank_options_clear(PrankOptions *o)
   g_free(o->user);
   g_free(o->password_command);
   g_free(o->tls_ca);
+  g_free(o->messages_format);
 }
 
 static GOptionContext *
@@ -56,11 +60,19 @@ prank_context_new(PrankOptions *o)
 {
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config,
-      "Configuration file (default ./farceur.conf, then $XDG_CONFIG_HOME/farceur/farceur.conf)",
+      "Configuration file (default: ./farceur.conf, the lab's config.properties here or in "
+      "config/ or src/main/resources/, then $XDG_CONFIG_HOME/farceur/farceur.conf)",
       "FILE" },
-    { "victims", 0, 0, G_OPTION_ARG_FILENAME, &o->victims, "Victims file (.txt or .csv)", "FILE" },
+    { "victims", 0, 0, G_OPTION_ARG_FILENAME, &o->victims,
+      "Victims file: one address per line, CSV or JSON", "FILE" },
     { "messages", 0, 0, G_OPTION_ARG_FILENAME, &o->messages,
-      "Templates: a folder of *.tmpl, one .tmpl, or a lab messages file", "DIR|FILE" },
+      "Messages: a lab messages file (text or JSON), a .tmpl, or a folder", "DIR|FILE" },
+    { "messages-format", 0, 0, G_OPTION_ARG_STRING, &o->messages_format,
+      "How to read --messages: auto, blocks, json, lines, files or template, and "
+      "subject=header|first-line|file-name|none, separator=LINE (comma-separated)",
+      "auto|blocks|json|lines|files|template" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &o->strict,
+      "An invalid entry in the victims file is an error (default: skipped with a warning)", NULL },
     { "groups", 'g', 0, G_OPTION_ARG_INT, &o->groups, "Number of groups (default: as many as fit)",
       "N" },
     { "group-size", 0, 0, G_OPTION_ARG_STRING, &o->group_size,
@@ -172,34 +184,43 @@ prank_apply_options(const PrankOptions *o, FarceurCampaignConfig *config, GError
   prank_replace_list(config->bcc_witnesses, o->bcc_witnesses);
   if (!cli_parse_vars(o->vars, config->vars, error))
     return FALSE;
+  if (o->messages_format != NULL) {
+    farceur_messages_format_clear(&config->messages_format);
+    if (!farceur_messages_format_parse(o->messages_format, &config->messages_format, error))
+      return FALSE;
+  }
+  if (o->victims)
+    g_clear_pointer(&config->victims_found, g_free);
+  if (o->messages)
+    g_clear_pointer(&config->messages_found, g_free);
+  config->strict = config->strict || o->strict;
   if (config->via == NULL)
     config->via = g_strdup("maildir:outbox");
   return prank_apply_numbers(o, config, error);
 }
 
 static FarceurCampaignConfig *
-prank_load_config(const PrankOptions *o, GError **error)
+prank_load_config(const PrankOptions *o, FarceurReadReport *report, GError **error)
 {
-  g_autoptr(FarceurCampaignConfig) config = farceur_campaign_config_new();
-  g_autofree char *path = o->config ? g_strdup(o->config) : farceur_campaign_config_find();
+  g_autoptr(FarceurCampaignConfig) config = prank_read_config(o->config, report, error);
 
-  if (path && !farceur_campaign_config_load(config, path, error))
+  if (config == NULL || !prank_apply_options(o, config, error))
     return NULL;
-  if (!prank_apply_options(o, config, error))
-    return NULL;
+  farceur_campaign_config_find_inputs(config, ".");
   return g_steal_pointer(&config);
 }
 
-/* The safety rail (data/doc/formats.md, Delivery targets): pranks go to loopback servers unless asked. */
+/* The safety rail (data/doc/formats.md, Delivery targets): pranks go to
+ * loopback servers unless asked; it applies where a connection would be made. */
 static FarceurTargetUrl *
-prank_check_target(const FarceurCampaignConfig *config, gboolean allow_remote, GError **error)
+prank_check_target(const FarceurCampaignConfig *config, const PrankOptions *o, GError **error)
 {
   g_autoptr(FarceurTargetUrl) url = farceur_target_url_parse(config->via, error);
 
   if (url == NULL)
     return NULL;
-  if (farceur_target_url_is_remote(url)) {
-    if (!allow_remote) {
+  if (prank_read_needs_rail(url, o->dry_run)) {
+    if (!o->allow_remote) {
       prank_usage(error,
                   "refusing to send pranks to '%s:%u', which is not a loopback address: "
                   "prank mail belongs on a mock server (--allow-remote if you really mean it)",
@@ -387,16 +408,19 @@ prank_print_intro(const FarceurCampaign *campaign, const FarceurCampaignConfig *
                   const PrankOptions *o)
 {
   guint32 seed = farceur_campaign_get_seed(campaign);
+  guint n_templates = farceur_campaign_get_n_templates(campaign);
+  guint n_groups = farceur_campaign_get_groups(campaign)->len;
 
   if (o->json) {
     if (!config->has_seed)
       g_printerr("farceur prank: seed %u (--seed %u replays this plan)\n", seed, seed);
     return;
   }
-  printf("farceur prank: %u victims from %s, %u templates, %u groups, seed %u%s\n",
-         farceur_campaign_get_n_victims(campaign), config->victims,
-         farceur_campaign_get_n_templates(campaign), farceur_campaign_get_groups(campaign)->len,
-         seed, config->has_seed ? "" : " (chosen at random; --seed replays this plan)");
+
+  printf("farceur prank: %u victims from %s, %u template%s, %u group%s, seed %u%s\n",
+         farceur_campaign_get_n_victims(campaign), config->victims, n_templates,
+         n_templates == 1 ? "" : "s", n_groups, n_groups == 1 ? "" : "s", seed,
+         config->has_seed ? "" : " (chosen at random; --seed replays this plan)");
   printf("target: %s%s\n", config->via, o->dry_run ? " (dry run: nothing is delivered)" : "");
 }
 
@@ -423,16 +447,20 @@ prank_smtp_options(const FarceurCampaignConfig *config, FarceurTarget *target, G
 static gboolean
 prank_run(const PrankOptions *o, GError **error)
 {
-  g_autoptr(FarceurCampaignConfig) config = prank_load_config(o, error);
+  g_autoptr(FarceurReadReport) report = farceur_read_report_new();
+  g_autoptr(FarceurCampaignConfig) config = prank_load_config(o, report, error);
   g_autoptr(FarceurTargetUrl) url = NULL;
   g_autoptr(FarceurCampaign) campaign = NULL;
   g_autoptr(FarceurTarget) target = NULL;
   GPtrArray *groups;
   gboolean ok;
 
-  if (config == NULL || (url = prank_check_target(config, o->allow_remote, error)) == NULL)
+  if (config == NULL || (url = prank_check_target(config, o, error)) == NULL) {
+    prank_read_print(report, NULL, o->json);
     return FALSE;
-  campaign = farceur_campaign_prepare(config, error);
+  }
+  campaign = farceur_campaign_prepare_full(config, report, error);
+  prank_read_print(report, campaign, o->json);
   if (campaign == NULL)
     return FALSE;
   prank_print_intro(campaign, config, o);

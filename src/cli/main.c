@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli-output.h"
 #include "cli-status.h"
+#include "cli-suggest.h"
 #include "commands.h"
 
 static const CliCommand cli_commands[] = {
@@ -68,7 +69,7 @@ cli_parse(GOptionContext *context, const char *command, int *argc, char ***argv,
   g_option_context_set_help_enabled(context, FALSE);
   g_option_context_add_main_entries(context, help_entries, NULL);
   if (!g_option_context_parse(context, argc, argv, &error)) {
-    *status = cli_report_error(command, error);
+    *status = cli_report_error(command, cli_suggest_option_error(context, error));
     return FALSE;
   }
   if (help) {
@@ -101,26 +102,62 @@ cli_parse_vars(char **assignments, GHashTable *vars, GError **error)
   return TRUE;
 }
 
-static void
+/**
+ * cli_usage:
+ * @out: where to print
+ *
+ * The command list, as `farceur --help` and `farceur help` show it.
+ */
+void
 cli_usage(FILE *out)
 {
   fprintf(out, "Usage: farceur COMMAND [OPTIONS] [ARGS]\n\n"
                "MIME message composer and parser toolkit.\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS(cli_commands); i++)
     fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
-  fprintf(out, "\nRun 'farceur COMMAND --help' for the options of one command.\n"
+  fprintf(out, "\nRun 'farceur help COMMAND' or 'farceur COMMAND --help' for the options of one "
+               "command.\n"
                "Exit status follows sysexits(3): 0 ok, 64 usage, 65 bad data, 66 no input,\n"
                "69 unavailable, 73 cannot create, 74 I/O, 75 temporary, 76 protocol,\n"
                "77 permission, 78 configuration.\n");
 }
 
-static const CliCommand *
-cli_find(const char *name)
+/**
+ * cli_command_find:
+ * @name: a command's name
+ *
+ * Returns: (nullable): the command called @name
+ */
+const CliCommand *
+cli_command_find(const char *name)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(cli_commands); i++)
     if (strcmp(cli_commands[i].name, name) == 0)
       return &cli_commands[i];
   return NULL;
+}
+
+/**
+ * cli_unknown_command:
+ * @name: what was typed
+ *
+ * Returns: (transfer full): a usage error naming the command meant, if any
+ */
+GError *
+cli_unknown_command(const char *name)
+{
+  const char *names[G_N_ELEMENTS(cli_commands) + 1];
+  const char *near;
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cli_commands); i++)
+    names[i] = cli_commands[i].name;
+  names[G_N_ELEMENTS(cli_commands)] = NULL;
+  near = farceur_suggest_closest(name, names, NULL);
+  if (near != NULL)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                       "unknown command '%s' (did you mean '%s'?)", name, near);
+  return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                     "unknown command '%s' (run 'farceur help' for the list)", name);
 }
 
 /* farceur without a command: --help, --version, or a usage error. */
@@ -141,15 +178,13 @@ cli_run_bare(int argc, char **argv)
            glib_micro_version);
     return EX_OK;
   }
-  g_printerr("farceur: unknown command '%s'\n", argv[1]);
-  cli_usage(stderr);
-  return EX_USAGE;
+  return cli_report_error(NULL, cli_unknown_command(argv[1]));
 }
 
 int
 main(int argc, char **argv)
 {
-  const CliCommand *command = argc >= 2 ? cli_find(argv[1]) : NULL;
+  const CliCommand *command = argc >= 2 ? cli_command_find(argv[1]) : NULL;
   g_autofree char *prgname = NULL;
   int status;
 

@@ -9,6 +9,7 @@
 #include <farceur/farceur.h>
 
 #include "gmime-autoptr.h"
+#include "campaign-private.h"
 
 /* ---- configuration ---- */
 
@@ -124,6 +125,86 @@ test_config_properties_ipv6_and_lab_files(void)
   g_rmdir(dir);
 }
 
+/* The lab's files as students wrote them: their spellings, host:port,
+ * quotes Java kept, witnesses separated by ';' or blanks, an unknown key:
+ * each read as meant, each with a warning naming its line. */
+static void
+test_config_lab_keys(void)
+{
+  static const char props[] = "\xef\xbb\xbfstmpServerAddress = \"localhost:2526\"\n"
+                              "smtpServerPort : 25\n"
+                              "nbGroups 4\n"
+                              "numberOfPeopleByGroup=3\n"
+                              "witnessestoCC=a@example.org;b@example.org, \\\n"
+                              "    T\\u00e9moin <c@example.org>\n"
+                              "MAIL_BCC=d@example.org e@example.org\n"
+                              "msgDelim===\n"
+                              "subject=ignored\n"
+                              "colour=blue\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurCampaignConfig) c = farceur_campaign_config_new();
+  g_autoptr(FarceurReadFile) note = farceur_read_file_new("config", "/lab/config.properties");
+  g_autoptr(GString) warnings = g_string_new(NULL);
+
+  g_assert_true(farceur_campaign_config_read_data(c, props, strlen(props), "/lab/config.properties",
+                                                  note, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->via, ==, "smtp://localhost:2526");
+  g_assert_cmpuint(c->groups, ==, 4);
+  g_assert_true(c->groups_from_file);
+  g_assert_cmpuint(c->group_size, ==, 3);
+  g_assert_cmpuint(c->witnesses->len, ==, 3);
+  g_assert_cmpstr(c->witnesses->pdata[2], ==, "Témoin <c@example.org>");
+  g_assert_cmpuint(c->bcc_witnesses->len, ==, 2);
+  g_assert_cmpstr(c->messages_format.separator, ==, "==");
+  g_assert_cmpstr(note->encoding, ==, "UTF-8 with BOM");
+  for (guint i = 0; i < note->warnings->len; i++) {
+    const FarceurReadNote *w = note->warnings->pdata[i];
+    g_string_append_printf(warnings, "line %u: %s\n", w->line, w->text);
+  }
+  for (guint i = 0; i < note->skipped->len; i++) {
+    const FarceurReadNote *w = note->skipped->pdata[i];
+    g_string_append_printf(warnings, "skipped line %u: %s\n", w->line, w->text);
+  }
+  g_test_message("%s", warnings->str);
+  g_assert_nonnull(strstr(warnings->str, "line 1: 'stmpServerAddress' read as 'smtpServerAddress' "
+                                         "(did you mean 'smtpServerAddress'?)"));
+  g_assert_nonnull(strstr(warnings->str, "line 1: 'stmpServerAddress': the quotes around "));
+  g_assert_nonnull(strstr(warnings->str, "line 1: the port written with the address (2526) wins"));
+  g_assert_nonnull(strstr(warnings->str, "skipped line 9: 'subject' ignored: "));
+  g_assert_nonnull(strstr(warnings->str, "skipped line 10: unknown key 'colour' ignored"));
+  g_assert_nonnull(strstr(note->summary, "server localhost:2526, 4 groups, 3 people per group"));
+  g_assert_nonnull(strstr(note->summary, "ignored keys: subject, colour"));
+}
+
+/* A config naming files: found where the student's program looked (the
+ * project folder above the config, a leading '/' glued to it). */
+static void
+test_config_lab_paths(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-lab-XXXXXX", NULL);
+  g_autofree char *configs = g_build_filename(dir, "configs", NULL);
+  g_autofree char *assets = g_build_filename(dir, "assets", NULL);
+  g_autofree char *props = g_build_filename(configs, "config.properties", NULL);
+  g_autofree char *victims = g_build_filename(assets, "emails.utf8", NULL);
+  g_autoptr(FarceurCampaignConfig) c = farceur_campaign_config_new();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint(g_mkdir(configs, 0700), ==, 0);
+  g_assert_cmpint(g_mkdir(assets, 0700), ==, 0);
+  g_assert_true(g_file_set_contents(victims, "a@example.org\n", -1, NULL));
+  g_assert_true(g_file_set_contents(props, "EMAILS_FILEPATH=/assets/emails.utf8\n", -1, NULL));
+  g_assert_true(farceur_campaign_config_load(c, props, &error));
+  g_assert_cmpstr(c->victims, ==, victims);
+  g_assert_cmpstr(c->victims_found, ==,
+                  "config key 'EMAILS_FILEPATH' (line 1), found in the folder above it");
+  g_unlink(victims);
+  g_unlink(props);
+  g_rmdir(assets);
+  g_rmdir(configs);
+  g_rmdir(dir);
+}
+
 static void
 test_config_errors(void)
 {
@@ -141,17 +222,25 @@ test_config_errors(void)
     { "[campaign]\nseed = -1\n", "seed: seed '-1': expected a number" },
     { "[campaign]\nseed = 4294967296\n", "expected a number from 0 to 4294967295" },
     { "[campaign]\nwitnesses = Team: a@example.org;\n", "is a group, not an address" },
-    { "[campaign]\nwitnesses = a@example.org; b@example.org\n",
-      "[campaign] witnesses: expected one address, 'addr' or 'Name <addr>', got 'a@example.org; "
+    { "[campaign]\nwitnesses = a@example.org b@example.org\n",
+      "[campaign] witnesses: expected one address, 'addr' or 'Name <addr>', got 'a@example.org "
       "b@example.org'" },
     { "[campaign]\nbcc-witnesses = a@example.org,, b@example.org\n",
       "bcc-witnesses: expected one address, 'addr' or 'Name <addr>', got ''" },
     { "[campaign]\nthis is not ini\n", "config 'f.conf': " },
     { "smtpServerPort=25\n", "smtpServerPort without smtpServerAddress" },
     { "smtpServerAddress=h\nsmtpServerPort=99999\n", "expected a port from 1 to 65535" },
-    { "numberOfGroups=3\nnumberOfWitnesses=2\n", "line 2 (numberOfWitnesses): unknown key" },
-    { "just some words\n", "line 1: expected key=value" },
-    { "\xff=1\n", "not valid UTF-8" },
+    { "numberOfGroups=zero\nsmtpServerAddress=a b\nwitnessesToCC=x@y, nope\n",
+      "config 'f.conf' line 1 (numberOfGroups): expected a positive number, not 'zero' (write e.g. "
+      "numberOfGroups=3); line 2 (smtpServerAddress): 'a b' is not a server name or address "
+      "(write e.g. localhost, 127.0.0.1 or localhost:1025); line 3 (witnessesToCC): invalid "
+      "address 'nope': no '@'" },
+    { "smtpServerAddress=localhost:99999\n",
+      "the port after ':' must be a number from 1 to 65535" },
+    { "a=\\u00zz\n", "line 1: malformed \\uXXXX escape" },
+    { "[campaign]\ngrups = 4\nvictim = v.txt\n",
+      "[campaign] grups: unknown key (did you mean 'groups'?); [campaign] victim: unknown key "
+      "(did you mean 'victims'?)" },
     { "[vars]\nteam = a\\nBcc: evil@example.org\n",
       "config 'f.conf' [vars] team: invalid value 'a\\nBcc: evil@example.org': control character "
       "0x0a" },
@@ -324,8 +413,7 @@ test_plan_errors(void)
     { 0, 0, 0, 0, "there are 0" },
     { 1, 0, 2, 0, "there is 1" },
     { 14, 5, 3, 0, "not enough victims: 5 groups of at least 3 need 15 victims, there are 14" },
-    { 13, 0, 3, 3, "too many victims: 13 do not fit in 4 groups of at most 3" },
-    { 20, 2, 2, 5, "too many victims: 20 do not fit in 2 groups of at most 5" },
+    { 9, 5, 2, 5, "not enough victims: 5 groups of at least 2 need 10 victims, there are 9" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -336,6 +424,95 @@ test_plan_errors(void)
     g_assert_null(plan);
     g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
     g_assert_nonnull(strstr(error->message, cases[i].message));
+  }
+}
+
+/* The DAI rule: N groups of MIN-MAX picked from a larger list, the rest
+ * unused; each victim in at most one group; the same seed, the same plan. */
+static void
+test_plan_picked(void)
+{
+  static const struct {
+    guint victims, groups, min, max;
+  } cases[] = {
+    { 13, 2, 2, 5 }, { 20, 3, 2, 5 }, { 7, 2, 3, 3 }, { 10, 2, 4, 4 }, { 13, 0, 3, 3 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+    for (guint32 seed = 0; seed < 50; seed++) {
+      g_autoptr(FarceurCampaignPlan) plan = farceur_campaign_plan_new(
+          cases[i].victims, cases[i].groups, cases[i].min, cases[i].max, 3, seed, NULL);
+      g_autoptr(FarceurCampaignPlan) again = farceur_campaign_plan_new(
+          cases[i].victims, cases[i].groups, cases[i].min, cases[i].max, 3, seed, NULL);
+      g_autofree guint *seen = g_new0(guint, cases[i].victims);
+      guint used = 0;
+
+      g_assert_true(plan->picked);
+      g_assert_cmpuint(plan->groups->len, ==,
+                       cases[i].groups ? cases[i].groups : cases[i].victims / cases[i].min);
+      for (guint g = 0; g < plan->groups->len; g++) {
+        GArray *group = plan->groups->pdata[g];
+        g_assert_cmpuint(group->len, >=, cases[i].min);
+        g_assert_cmpuint(group->len, <=, cases[i].max);
+        for (guint k = 0; k < group->len; k++, used++)
+          seen[g_array_index(group, guint, k)]++;
+      }
+      for (guint k = 0; k < plan->unused->len; k++)
+        seen[g_array_index(plan->unused, guint, k)]++;
+      for (guint v = 0; v < cases[i].victims; v++)
+        g_assert_cmpuint(seen[v], ==, 1); /* in one group, or unused */
+      g_assert_cmpuint(used + plan->unused->len, ==, cases[i].victims);
+      g_assert_true(plans_equal(plan, again));
+      g_assert_cmpmem(plan->unused->data, plan->unused->len * sizeof(guint), again->unused->data,
+                      again->unused->len * sizeof(guint));
+    }
+}
+
+/* What a configuration asks for: people per group, a group count from a
+ * file that the victims cannot fill (softened, with a warning), the same
+ * count on the command line (an error). */
+static void
+test_plan_for_config(void)
+{
+  static const struct {
+    guint victims, groups, group_size;
+    gboolean from_file;
+    const char *sizes; /* NULL: an error */
+    const char *warning;
+  } cases[] = {
+    { 11, 0, 4, TRUE, "4 4 3", NULL },
+    { 9, 3, 3, TRUE, "3 3 3", NULL },
+    { 10, 2, 4, TRUE, "4 4", NULL },
+    { 10, 3, 4, TRUE, "4 3 3", "3 groups of 4 need 12 victims, there are 10" },
+    { 6, 3, 0, TRUE, "2 2 2", "6 victims cannot make 3 groups of at least 3" },
+    { 3, 2, 0, TRUE, "3", "3 victims cannot make the 2 groups asked for: making 1" },
+    { 6, 3, 0, FALSE, NULL, NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(FarceurCampaignConfig) c = farceur_campaign_config_new();
+    g_autoptr(FarceurReadFile) note = farceur_read_file_new("config", "c.properties");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurCampaignPlan) plan = NULL;
+    g_autoptr(GString) sizes = g_string_new(NULL);
+
+    c->groups = cases[i].groups;
+    c->group_size = cases[i].group_size;
+    c->groups_from_file = cases[i].from_file;
+    plan = campaign_plan_for(c, cases[i].victims, 2, 1, note, &error);
+    if (cases[i].sizes == NULL) {
+      g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+      continue;
+    }
+    g_assert_no_error(error);
+    for (guint g = 0; g < plan->groups->len; g++)
+      g_string_append_printf(sizes, "%s%u", g ? " " : "", ((GArray *)plan->groups->pdata[g])->len);
+    g_assert_cmpstr(sizes->str, ==, cases[i].sizes);
+    if (cases[i].warning == NULL)
+      g_assert_cmpuint(note->warnings->len, ==, 0);
+    else
+      g_assert_nonnull(
+          strstr(((FarceurReadNote *)note->warnings->pdata[0])->text, cases[i].warning));
   }
 }
 
@@ -616,12 +793,16 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/config/properties-lab-files",
                   test_config_properties_ipv6_and_lab_files);
   g_test_add_func("/campaign/config/errors", test_config_errors);
+  g_test_add_func("/campaign/config/lab-keys", test_config_lab_keys);
+  g_test_add_func("/campaign/config/lab-paths", test_config_lab_paths);
   g_test_add_func("/campaign/config/missing", test_config_missing);
   g_test_add_func("/campaign/config/search", test_config_search);
   g_test_add_func("/campaign/config/group-size", test_group_size);
   g_test_add_func("/campaign/plan/properties", test_plan_properties);
   g_test_add_func("/campaign/plan/seeds", test_plan_seeds);
   g_test_add_func("/campaign/plan/errors", test_plan_errors);
+  g_test_add_func("/campaign/plan/picked", test_plan_picked);
+  g_test_add_func("/campaign/plan/for-config", test_plan_for_config);
   g_test_add_func("/campaign/run/maildir", test_run_maildir);
   g_test_add_func("/campaign/run/template-override", test_run_template_override);
   g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);

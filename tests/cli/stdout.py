@@ -65,7 +65,7 @@ def main():
         full("send to a Maildir, --json > /dev/full: 74",
              ["send", "--via", f"maildir:{os.path.join(tmp, 'out')}", "--json", msg],
              f"farceur send: cannot write standard output: {REASON}")
-        for command in ["compose", "inspect", "trace", "send", "prank", "web"]:
+        for command in ["compose", "inspect", "trace", "send", "prank", "web", "help"]:
             full(f"{command} --help > /dev/full: 74", [command, "--help"],
                  f"farceur {command}: cannot write standard output: {REASON}")
         full("farceur --help > /dev/full: 74", ["--help"], f"farceur: cannot write standard output: {REASON}")

@@ -14,7 +14,7 @@ import sys
 FARCEUR = os.environ["FARCEUR"]
 PAGES = sys.argv[1:]
 SECTIONS = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES", "SEE ALSO"]
-COMMANDS = ["compose", "prank", "send", "inspect", "trace", "web"]
+COMMANDS = ["compose", "prank", "send", "inspect", "trace", "web", "help"]
 
 
 def sections(roff):

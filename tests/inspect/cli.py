@@ -125,6 +125,18 @@ def headers_flag():
 
 
 @test
+def folded_header_keeps_its_tab():
+    """A folded header is shown unfolded, the TAB that began its second
+    line kept as white space, not shown as '?' (issue 9)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = run("inspect", "--headers", write(tmp, "p.eml", PRANK)).stdout.decode()
+    line = [l for l in out.splitlines() if l.strip().startswith("Received:")]
+    check(line and line[0].endswith("(mx.evil.example [192.0.2.1])\tby mx.b.example with ESMTP id 1 "
+                                    "for <bob@b.example>; Mon, 1 Jan 2024 00:00:01 +0000")
+          and "?" not in line[0], repr(line))
+
+
+@test
 def terminal_escapes_are_neutralised():
     evil = "Subject: \x1b]0;owned\x07\x1b[2J hi\nFrom: a@a.example\n\nbody\n"
     with tempfile.TemporaryDirectory() as tmp:

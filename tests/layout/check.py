@@ -15,7 +15,7 @@ from collections import defaultdict
 # module -> layer; public headers and base headers -> module
 LAYERS = {
     "error": 0, "init": 0, "json": 0, "digest": 0, "error-text": 0, "gmime-autoptr": 0,
-    "export": 0, "config": 0,
+    "export": 0, "config": 0, "suggest": 0, "read-report": 0, "json-lenient": 0,
     "envelope": 1, "input": 1, "template": 1, "trace": 1, "inspect": 1, "smtp": 1,
     "compose": 2, "target": 2,
     "batch": 3, "campaign": 3, "web": 3,

@@ -71,7 +71,7 @@ def check_schemas():
         open_ = open_objects(schema)
         if open_:
             raise AssertionError(f"{uri}: objects without additionalProperties: false: {open_}")
-    for command in COMMANDS:
+    for command in COMMANDS + ("prank-read",):
         validator(command)  # exists and its references resolve below
 
 
@@ -96,7 +96,9 @@ def run_json(command, args, status=(0,), stdin=None, cwd=None):
     records = []
     for n, line in enumerate(lines, 1):
         record = json.loads(line)
-        errors = [deepest(e) for e in check.iter_errors(record)]
+        # prank's first record says what was read (prank-read.schema.json)
+        chosen = validator("prank-read") if command == "prank" and "read" in record else check
+        errors = [deepest(e) for e in chosen.iter_errors(record)]
         if errors:
             shown = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:300]}"
                               for e in errors[:5])
@@ -163,6 +165,21 @@ def prank_json(tmp):
                        "--via", f"maildir:{tmp / 'outbox'}"])
     run_json("prank", ["--config", str(example / "config.properties"), "--seed", "9",
                        "--dry-run"])
+    lab = TESTS / "data" / "lab"
+    for fixture, args in (("01-crausaz-2021-json-pranks", ["--config", "configs/config.properties"]),
+                          ("03-briskocube-2019-json-array", []),
+                          ("17-amango-dai2023-one-message-per-line",
+                           ["--victims", "smtpclient/src/main/resources/victims.txt", "--messages",
+                            "smtpclient/src/main/resources/messages.utf8", "--groups", "2",
+                            "--group-size", "2-5"]),
+                          ("28-synthetic-bom-hostport-slashes", [])):
+        records = run_json("prank", [*args, "--seed", "1", "--dry-run"], cwd=lab / fixture)
+        if "read" not in records[0] or not records[0]["read"]:
+            raise AssertionError(f"{fixture}: the first record does not say what was read")
+    records = run_json("prank", ["--victims", str(example / "victims.txt"), "--messages",
+                                 str(tmp), "--dry-run"], status=(66,))
+    if records != [{"read": records[0]["read"], "plan": None}]:
+        raise AssertionError("a failed prank --json does not end with a read record, plan null")
     victims = write(tmp, "victims.txt", "".join(
         f"{name}@z.example\n" for name in ("ann", "bob", "refused1", "cat", "deferred1", "dan",
                                            "refused2", "eve", "fay")))

@@ -148,3 +148,96 @@ farceur_prank_group_to_json(const FarceurCampaign *campaign, const FarceurPrankG
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
+
+/* ---- what was read ---- */
+
+static char *
+campaign_json_sizes(const FarceurCampaignPlan *plan)
+{
+  GString *out = g_string_new(NULL);
+
+  for (guint g = 0; g < plan->groups->len; g++)
+    g_string_append_printf(out, "%s%u", g ? ", " : "", ((GArray *)plan->groups->pdata[g])->len);
+  return g_string_free(out, FALSE);
+}
+
+/**
+ * farceur_campaign_describe_plan:
+ * @campaign: a prepared campaign
+ *
+ * Returns: (transfer full): the plan in a few words: "3 groups (4, 3, 3),
+ *   every victim in one" or "2 groups picked from 13 victims (3, 5), 5 unused"
+ */
+char *
+farceur_campaign_describe_plan(const FarceurCampaign *campaign)
+{
+  const FarceurCampaignPlan *plan;
+  g_autofree char *sizes = NULL;
+  guint n;
+
+  g_return_val_if_fail(campaign != NULL, NULL);
+  plan = farceur_campaign_get_plan(campaign);
+  sizes = campaign_json_sizes(plan);
+  n = plan->groups->len;
+  if (!plan->picked)
+    return g_strdup_printf("%u group%s (%s), every victim in one", n, n == 1 ? "" : "s", sizes);
+  return g_strdup_printf("%u group%s picked at random from %u victims (%s), %u unused", n,
+                         n == 1 ? "" : "s", farceur_campaign_get_n_victims(campaign), sizes,
+                         plan->unused->len);
+}
+
+static void
+campaign_json_plan(JsonBuilder *b, const FarceurCampaign *campaign)
+{
+  const FarceurCampaignPlan *plan = farceur_campaign_get_plan(campaign);
+  g_autofree char *summary = farceur_campaign_describe_plan(campaign);
+
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "victims");
+  json_builder_add_int_value(b, farceur_campaign_get_n_victims(campaign));
+  json_builder_set_member_name(b, "messages");
+  json_builder_add_int_value(b, farceur_campaign_get_n_templates(campaign));
+  json_builder_set_member_name(b, "groups");
+  json_builder_add_int_value(b, plan->groups->len);
+  json_builder_set_member_name(b, "sizes");
+  json_builder_begin_array(b);
+  for (guint g = 0; g < plan->groups->len; g++)
+    json_builder_add_int_value(b, ((GArray *)plan->groups->pdata[g])->len);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "rule");
+  json_builder_add_string_value(b, plan->picked ? "picked" : "all");
+  json_builder_set_member_name(b, "unused");
+  json_builder_add_int_value(b, plan->unused->len);
+  json_builder_set_member_name(b, "seed");
+  json_builder_add_int_value(b, plan->seed);
+  farceur_json_add_string_member(b, "summary", summary);
+  json_builder_end_object(b);
+}
+
+/**
+ * farceur_campaign_read_to_json:
+ * @report: what was read
+ * @campaign: (nullable): the campaign made of it, %NULL when it failed
+ *
+ * The record prank --json writes before the groups (data/doc/json.md;
+ * data/schema/prank-read.schema.json).
+ *
+ * Returns: (transfer full): {"read": [files], "plan": {...} or null}
+ */
+JsonNode *
+farceur_campaign_read_to_json(const FarceurReadReport *report, const FarceurCampaign *campaign)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+
+  g_return_val_if_fail(report != NULL, NULL);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "read");
+  json_builder_add_value(b, farceur_read_report_to_json(report));
+  json_builder_set_member_name(b, "plan");
+  if (campaign != NULL)
+    campaign_json_plan(b, campaign);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}

@@ -60,10 +60,6 @@ campaign_group_free(gpointer data)
   g_free(group);
 }
 
-/**
- * farceur_campaign_free:
- * @campaign: (nullable): a campaign
- */
 void
 farceur_campaign_free(FarceurCampaign *campaign)
 {
@@ -118,20 +114,36 @@ campaign_check_witnesses(GPtrArray *witnesses, GError **error)
   return TRUE;
 }
 
-static gboolean
-campaign_load_inputs(FarceurCampaign *campaign, const FarceurCampaignConfig *config, GError **error)
+static void
+campaign_note_found(FarceurReadFile *note, const char *found)
 {
+  if (note != NULL)
+    farceur_read_file_set(&note->found, found);
+}
+
+static gboolean
+campaign_load_inputs(FarceurCampaign *campaign, const FarceurCampaignConfig *config,
+                     FarceurReadReport *report, GError **error)
+{
+  FarceurReadFile *note;
+
   if (config->victims == NULL || config->messages == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                "no %s: give --%s or set it in the [campaign] section of a config file",
-                config->victims ? "templates" : "victims file",
-                config->victims ? "messages" : "victims");
+                "no %s: give --%s, name it in the configuration, or put a %s file here",
+                config->victims ? "messages" : "victims file",
+                config->victims ? "messages" : "victims",
+                config->victims ? "messages.*" : "victims.*");
     return FALSE;
   }
-  campaign->victims = farceur_campaign_load_victims(config->victims, error);
+  note = farceur_read_report_add(report, "victims", config->victims);
+  campaign_note_found(note, config->victims_found);
+  campaign->victims = farceur_campaign_read_victims(config->victims, config->strict, note, error);
   if (campaign->victims == NULL)
     return FALSE;
-  campaign->templates = farceur_template_load_all(config->messages, error);
+  note = farceur_read_report_add(report, "messages", config->messages);
+  campaign_note_found(note, config->messages_found);
+  campaign->templates
+      = farceur_template_read_messages(config->messages, &config->messages_format, note, error);
   if (campaign->templates == NULL)
     return FALSE;
   if (!campaign_check_witnesses(config->witnesses, error)
@@ -420,50 +432,57 @@ campaign_compose_all(FarceurCampaign *campaign, GError **error)
 }
 
 static gboolean
-campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *config, GError **error)
+campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *config,
+                   FarceurReadReport *report, GError **error)
 {
   guint32 seed = config->has_seed ? config->seed : g_random_int();
+  FarceurReadFile *victims = report ? farceur_read_report_find(report, "victims") : NULL;
+  FarceurReadFile *note = report ? farceur_read_report_find(report, "config") : NULL;
 
-  campaign->plan
-      = farceur_campaign_plan_new(campaign->victims->len, config->groups, config->group_min,
-                                  config->group_max, campaign->templates->len, seed, error);
+  campaign->plan = campaign_plan_for(config, campaign->victims->len, campaign->templates->len, seed,
+                                     note ? note : victims, error);
   if (campaign->plan == NULL) {
-    g_prefix_error(error, "victims '%s': ", config->victims);
+    if (victims != NULL && victims->repeated->len > 0)
+      g_prefix_error(error, "victims '%s' (%u repeated address%s kept once): ", config->victims,
+                     victims->repeated->len, victims->repeated->len == 1 ? "" : "es");
+    else
+      g_prefix_error(error, "victims '%s': ", config->victims);
     return FALSE;
   }
   return TRUE;
 }
 
 /**
- * farceur_campaign_prepare:
+ * farceur_campaign_prepare_full:
  * @config: victims, templates, groups, witnesses, seed and variables
+ * @report: (nullable): where to record what was read from each file (the
+ *   victims and messages files are added to it)
  * @error: return location for an error naming the file and line at fault
  *
  * Loads the inputs, makes the plan (choosing a seed when @config has none)
  * and composes every message; a template no group uses is composed once
  * for the first group and discarded, so every template is checked whatever
- * the seed.  Nothing is delivered.
+ * the seed.  Nothing is delivered.  What was read stays in @report when it
+ * fails too.
  *
- * Returns: (transfer full) (nullable): the campaign, or %NULL on error
+ * Returns: (transfer full): the campaign, or %NULL
  */
 FarceurCampaign *
-farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
+farceur_campaign_prepare_full(const FarceurCampaignConfig *config, FarceurReadReport *report,
+                              GError **error)
 {
-  g_autoptr(FarceurCampaign) campaign = NULL;
+  g_autoptr(FarceurCampaign) campaign = g_new0(FarceurCampaign, 1);
   GHashTableIter iter;
   gpointer key, value;
 
   g_return_val_if_fail(config != NULL, NULL);
-  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-  campaign = g_new0(FarceurCampaign, 1);
   farceur_init();
   campaign->vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init(&iter, config->vars);
   while (g_hash_table_iter_next(&iter, &key, &value))
     g_hash_table_replace(campaign->vars, g_strdup(key), g_strdup(value));
-  if (!campaign_load_inputs(campaign, config, error)
-      || !campaign_make_plan(campaign, config, error))
+  if (!campaign_load_inputs(campaign, config, report, error)
+      || !campaign_make_plan(campaign, config, report, error))
     return NULL;
   campaign->groups = g_ptr_array_new_with_free_func(campaign_group_free);
   for (guint g = 0; g < campaign->plan->groups->len; g++)
@@ -474,11 +493,36 @@ farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
 }
 
 /**
- * farceur_campaign_get_seed:
+ * farceur_campaign_prepare:
+ * @config: victims, templates, groups, witnesses, seed and variables
+ * @error: return location for an error naming the file and line at fault
+ *
+ * farceur_campaign_prepare_full() without a report.
+ *
+ * Returns: (transfer full): the campaign, or %NULL
+ */
+FarceurCampaign *
+farceur_campaign_prepare(const FarceurCampaignConfig *config, GError **error)
+{
+  g_return_val_if_fail(config != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  return farceur_campaign_prepare_full(config, NULL, error);
+}
+
+/**
+ * farceur_campaign_get_plan:
  * @campaign: a prepared campaign
  *
- * Returns: the seed of the shuffle, the one given or the one chosen
+ * Returns: (transfer none): its plan
  */
+const FarceurCampaignPlan *
+farceur_campaign_get_plan(const FarceurCampaign *campaign)
+{
+  g_return_val_if_fail(campaign != NULL, NULL);
+  return campaign->plan;
+}
+
 guint32
 farceur_campaign_get_seed(const FarceurCampaign *campaign)
 {
@@ -487,12 +531,6 @@ farceur_campaign_get_seed(const FarceurCampaign *campaign)
   return campaign->plan->seed;
 }
 
-/**
- * farceur_campaign_get_n_victims:
- * @campaign: a prepared campaign
- *
- * Returns: the number of victims
- */
 guint
 farceur_campaign_get_n_victims(const FarceurCampaign *campaign)
 {
@@ -501,12 +539,6 @@ farceur_campaign_get_n_victims(const FarceurCampaign *campaign)
   return campaign->victims->len;
 }
 
-/**
- * farceur_campaign_get_n_templates:
- * @campaign: a prepared campaign
- *
- * Returns: the number of templates
- */
 guint
 farceur_campaign_get_n_templates(const FarceurCampaign *campaign)
 {

@@ -347,7 +347,8 @@ compose_html(const FarceurTemplate *tmpl, const char *html, GPtrArray *attached,
   return related ? g_steal_pointer(&related) : g_steal_pointer(&part);
 }
 
-/* text/plain, or multipart/alternative of text/plain and the HTML. */
+/* text/plain, or multipart/alternative of text/plain and the HTML; text/html
+ * alone for a lab message whose body is HTML. */
 static GMimeObject *
 compose_text(const FarceurTemplate *tmpl, GHashTable *vars, GPtrArray *attached, GError **error)
 {
@@ -361,6 +362,8 @@ compose_text(const FarceurTemplate *tmpl, GHashTable *vars, GPtrArray *attached,
   if (text == NULL)
     return NULL;
   compose_normalise_newlines(text);
+  if (tmpl->body_is_html && tmpl->html_path == NULL)
+    return compose_html(tmpl, text, attached, error); /* a lab message said "type: html" */
   plain = compose_text_part("plain", text);
   if (tmpl->html_path == NULL)
     return g_steal_pointer(&plain);

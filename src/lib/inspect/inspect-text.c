@@ -30,7 +30,9 @@ inspect_text_unsafe(gunichar c)
 }
 
 /* Message text on a terminal must not move the cursor, change colours or
- * reverse the direction of a file name ("gpj.exe"): such characters become '?'. */
+ * reverse the direction of a file name ("gpj.exe"): such characters become '?'.
+ * A TAB stays: it is the white space a folded header line keeps once
+ * unfolded (RFC 5322 2.2.3), and moves nothing but to the next column. */
 char *
 inspect_printable(const char *text)
 {
@@ -40,7 +42,7 @@ inspect_printable(const char *text)
   for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
     gunichar c = g_utf8_get_char(p);
 
-    if (inspect_text_unsafe(c))
+    if (inspect_text_unsafe(c) && c != '\t')
       g_string_append_c(out, '?');
     else
       g_string_append_unichar(out, c);
