@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 
 #include <farceur/export.h>
+#include <farceur/json.h>
 
 G_BEGIN_DECLS
 
@@ -122,6 +123,8 @@ FARCEUR_API FarceurTrace *farceur_trace_new(const char *const *received, GDateTi
 FARCEUR_API FarceurTrace *farceur_trace_from_message(GMimeMessage *message);
 FARCEUR_API void farceur_trace_free(FarceurTrace *trace);
 
+FARCEUR_API void farceur_trace_write_json(const FarceurTrace *trace, const char *source,
+                                          FarceurJsonWriter *writer);
 FARCEUR_API JsonNode *farceur_trace_to_json(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_to_dot(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_format_seconds(gint64 seconds);

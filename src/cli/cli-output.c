@@ -31,6 +31,24 @@ cli_output_json(JsonNode *node)
 }
 
 /**
+ * cli_output_json_writer:
+ * @writer: a record, as its library serializer wrote it
+ *
+ * Prints the text of @writer on one line of stdout and resets @writer for
+ * the next record (the --json outputs of inspect and trace: JSON Lines).
+ */
+void
+cli_output_json_writer(FarceurJsonWriter *writer)
+{
+  gsize length;
+  const char *text = farceur_json_writer_get_text(writer, &length);
+
+  fwrite(text, 1, length, stdout);
+  putchar('\n');
+  farceur_json_writer_reset(writer);
+}
+
+/**
  * cli_output_failed:
  * @errsv: the errno of a failed write to stdout made around stdio (a GMime
  *   stream on its descriptor)

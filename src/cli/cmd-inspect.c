@@ -21,6 +21,7 @@ typedef struct {
   char **inputs;
   FarceurInspectFormatFlags format;
   FarceurInspectExtractor *extractor;
+  FarceurJsonWriter *writer; /* --json: reused from record to record */
   gboolean part_found;
   int status;
 } InspectOptions;
@@ -32,6 +33,7 @@ inspect_options_clear(InspectOptions *opts)
   g_free(opts->part);
   g_strfreev(opts->inputs);
   g_clear_pointer(&opts->extractor, farceur_inspect_extractor_free);
+  g_clear_pointer(&opts->writer, farceur_json_writer_free);
 }
 
 static GOptionContext *
@@ -131,7 +133,8 @@ inspect_show(InspectOptions *opts, const FarceurInspectMessage *msg, gboolean fi
   if (opts->extractor)
     inspect_extract(opts, msg, report);
   if (opts->json) {
-    cli_output_json(farceur_inspect_message_to_json(msg));
+    farceur_inspect_message_write_json(msg, opts->writer);
+    cli_output_json_writer(opts->writer);
   } else {
     g_autofree char *text = farceur_inspect_message_format(msg, opts->format);
 
@@ -209,6 +212,8 @@ inspect_run(InspectOptions *opts)
              == NULL)
     return cli_report_error("inspect", error);
   opts->format = inspect_format_for_stdout();
+  if (opts->json)
+    opts->writer = farceur_json_writer_new();
   for (gsize i = 0; inputs[i]; i++)
     inspect_input(opts, inputs[i], &count);
   if (opts->part && !opts->part_found)

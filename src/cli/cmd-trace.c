@@ -35,6 +35,7 @@ typedef struct {
   guint messages;
   guint failures;
   int status;
+  FarceurJsonWriter *json; /* reused from record to record */
 } TraceRun;
 
 static const char *
@@ -252,7 +253,8 @@ static void
 trace_emit(TraceRun *run, const FarceurTrace *trace, const char *source)
 {
   if (run->format == TRACE_FORMAT_JSON) {
-    cli_output_json(farceur_trace_to_json(trace, source));
+    farceur_trace_write_json(trace, source, run->json);
+    cli_output_json_writer(run->json);
   } else if (run->format == TRACE_FORMAT_DOT) {
     g_autofree char *dot = farceur_trace_to_dot(trace, source);
 
@@ -308,6 +310,8 @@ trace_setup(TraceRun *run, gboolean json, gboolean dot, const char *colour, GErr
     return FALSE;
   }
   run->format = json ? TRACE_FORMAT_JSON : dot ? TRACE_FORMAT_DOT : TRACE_FORMAT_TABLE;
+  if (json)
+    run->json = farceur_json_writer_new();
   if (!cli_term_style(STDOUT_FILENO, colour, &style, error))
     return FALSE;
   run->colour = style.colour;
@@ -347,6 +351,7 @@ cli_cmd_trace(int argc, char **argv)
     trace_input(&run, "-");
   for (guint i = 0; inputs && inputs[i]; i++)
     trace_input(&run, inputs[i]);
+  g_clear_pointer(&run.json, farceur_json_writer_free);
   if (run.failures > 0)
     g_printerr("farceur trace: %u message%s traced, %u input%s failed (exit %d)\n", run.messages,
                run.messages == 1 ? "" : "s", run.failures, run.failures == 1 ? "" : "s",
