@@ -2,6 +2,8 @@
 /* The JSON writer (src/lib/json.c) against json-glib's generator: the same
  * record written both ways must be the same bytes, for every byte value in
  * strings and member names, every integer edge and every nesting shape. */
+#include <string.h>
+
 #include <farceur/farceur.h>
 
 /* Builds the same value in a JsonBuilder and a FarceurJsonWriter. */
@@ -99,12 +101,20 @@ test_bytes(void)
   for (int c = 1; c < 256; c++) {
     char alone[2] = { (char)c, 0 };
     char between[4] = { 'a', (char)c, 'b', 0 };
+    char long_text[41];
 
+    /* in a long text too, where the writer looks 8 bytes at a time */
+    memset(long_text, 'x', 40);
+    long_text[40] = '\0';
+    long_text[(c * 7) % 40] = (char)c;
+    long_text[(c * 13 + 5) % 40] = (char)c;
     both_begin(&b, TRUE);
     both_member(&b, alone);
     both_string(&b, alone);
     both_member(&b, between);
     both_string(&b, between);
+    both_member(&b, "long");
+    both_string(&b, long_text);
     both_end(&b, TRUE);
     both_check(&b);
   }
@@ -195,6 +205,30 @@ test_shapes(void)
   both_clear(&b);
 }
 
+/* Dates as trace (year on 4 digits) and inspect (as g_date_time_format's
+ * %Y) wrote them with GLib. */
+static void
+test_dates(void)
+{
+  static const int years[] = { 1, 50, 999, 1000, 2026, 9999 };
+  g_autoptr(FarceurJsonWriter) writer = farceur_json_writer_new();
+
+  for (gsize i = 0; i < G_N_ELEMENTS(years); i++) {
+    g_autoptr(GDateTime) date = g_date_time_new_utc(years[i], 3, 4, 5, 6, 7);
+    g_autofree char *inspect = g_date_time_format(date, "\"%Y-%m-%dT%H:%M:%SZ\"");
+    g_autofree char *trace = g_strdup_printf("\"%04d-03-04T05:06:07Z\"", years[i]);
+
+    farceur_json_writer_date(writer, date, 1);
+    g_assert_cmpstr(farceur_json_writer_get_text(writer, NULL), ==, inspect);
+    farceur_json_writer_reset(writer);
+    farceur_json_writer_date(writer, date, 4);
+    g_assert_cmpstr(farceur_json_writer_get_text(writer, NULL), ==, trace);
+    farceur_json_writer_reset(writer);
+  }
+  farceur_json_writer_date(writer, NULL, 4);
+  g_assert_cmpstr(farceur_json_writer_get_text(writer, NULL), ==, "null");
+}
+
 /* The helpers and the node read back. */
 static void
 test_helpers(void)
@@ -227,6 +261,7 @@ main(int argc, char **argv)
   g_test_add_func("/json/writer/text", test_text);
   g_test_add_func("/json/writer/numbers", test_numbers);
   g_test_add_func("/json/writer/shapes", test_shapes);
+  g_test_add_func("/json/writer/dates", test_dates);
   g_test_add_func("/json/writer/helpers", test_helpers);
   return g_test_run();
 }

@@ -37,6 +37,8 @@ FARCEUR_API void farceur_json_writer_string(FarceurJsonWriter *writer, const cha
 FARCEUR_API void farceur_json_writer_int(FarceurJsonWriter *writer, gint64 value);
 FARCEUR_API void farceur_json_writer_boolean(FarceurJsonWriter *writer, gboolean value);
 FARCEUR_API void farceur_json_writer_null(FarceurJsonWriter *writer);
+FARCEUR_API void farceur_json_writer_date(FarceurJsonWriter *writer, GDateTime *date,
+                                          guint year_digits);
 FARCEUR_API void farceur_json_writer_string_member(FarceurJsonWriter *writer, const char *name,
                                                    const char *value);
 FARCEUR_API void farceur_json_writer_strings_member(FarceurJsonWriter *writer, const char *name,

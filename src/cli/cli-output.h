@@ -7,6 +7,7 @@
 
 void cli_output_json(JsonNode *node);
 void cli_output_json_writer(FarceurJsonWriter *writer);
+void cli_output_start(void);
 void cli_output_flush(void);
 void cli_output_failed(int errsv);
 GError *cli_output_error(int errsv);

@@ -3,7 +3,7 @@
  * helpers.
  *
  * The per-message records (inspect, trace) are written by a streaming
- * writer over one GString reused for every record: json-glib builds a tree
+ * writer over one buffer reused for every record: json-glib builds a tree
  * of JsonNode/JsonObject per record (a hash table per object, a copy of
  * every member name and value) and then walks it to print it, which at tens
  * of thousands of records a second costs more than everything else trace
@@ -21,64 +21,133 @@
 #include <farceur/json.h>
 
 struct _FarceurJsonWriter {
-  GString *out;
+  char *buf; /* NUL-terminated */
+  gsize len;
+  gsize size;     /* allocated */
   gboolean comma; /* a value came before: the next one needs a ',' */
 };
 
-/* 0: copied as is; 1: backslash + the byte; 2: its short escape; 3: \u00xx */
-static const guint8 json_escape_kind[128] = {
-  ['\b'] = 2, ['\f'] = 2, ['\n'] = 2, ['\r'] = 2, ['\t'] = 2, [1] = 3,  [2] = 3,
-  [3] = 3,    [4] = 3,    [5] = 3,    [6] = 3,    [7] = 3,    [11] = 3, [14] = 3,
-  [15] = 3,   [16] = 3,   [17] = 3,   [18] = 3,   [19] = 3,   [20] = 3, [21] = 3,
-  [22] = 3,   [23] = 3,   [24] = 3,   [25] = 3,   [26] = 3,   [27] = 3, [28] = 3,
-  [29] = 3,   [30] = 3,   [0x7f] = 3, ['"'] = 1,  ['\\'] = 1,
+/* 1 for the bytes json-glib escapes, and for NUL, which ends the scan */
+static const guint8 json_escaped[256] = {
+  [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,   [5] = 1,    [6] = 1,    [7] = 1,  [8] = 1,
+  [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1,  [14] = 1,   [15] = 1,   [16] = 1, [17] = 1,
+  [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1,  [23] = 1,   [24] = 1,   [25] = 1, [26] = 1,
+  [27] = 1, [28] = 1, [29] = 1, [30] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
 };
 
-static guint8
-json_escape_of(guchar c)
+/* Room for @more bytes and the NUL after them. */
+static inline char *
+json_reserve(FarceurJsonWriter *w, gsize more)
 {
-  return c < 128 ? json_escape_kind[c] : 0;
+  if (G_UNLIKELY(w->len + more + 1 > w->size)) {
+    w->size = MAX(w->size * 2, w->len + more + 1);
+    w->buf = g_realloc(w->buf, w->size);
+  }
+  return w->buf + w->len;
 }
 
+static inline void
+json_put(FarceurJsonWriter *w, const char *bytes, gsize n)
+{
+  memcpy(json_reserve(w, n), bytes, n);
+  w->len += n;
+  w->buf[w->len] = '\0';
+}
+
+static inline void
+json_put_c(FarceurJsonWriter *w, char c)
+{
+  *json_reserve(w, 1) = c;
+  w->buf[++w->len] = '\0';
+}
+
+/* One escaped byte, as json_strescape writes it. */
 static void
-json_append_escaped(GString *out, const char *text)
+json_put_escape(FarceurJsonWriter *w, guchar c)
 {
   static const char hex[] = "0123456789abcdef";
-  const char *run = text;
-  const char *p;
+  char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-  for (p = text; *p; p++) {
-    guchar c = (guchar)*p;
-    guint8 kind = json_escape_of(c);
-
-    if (G_LIKELY(kind == 0))
-      continue;
-    g_string_append_len(out, run, p - run);
-    run = p + 1;
-    if (kind == 1) {
-      g_string_append_c(out, '\\');
-      g_string_append_c(out, c);
-    } else if (kind == 2) {
-      g_string_append_c(out, '\\');
-      g_string_append_c(out, c == '\b'   ? 'b'
-                             : c == '\f' ? 'f'
-                             : c == '\n' ? 'n'
-                             : c == '\r' ? 'r'
-                                         : 't');
-    } else {
-      char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-      g_string_append_len(out, u, sizeof u);
-    }
+  switch (c) {
+    case '"':
+    case '\\':
+      u[1] = (char)c;
+      json_put(w, u, 2);
+      break;
+    case '\b':
+      json_put(w, "\\b", 2);
+      break;
+    case '\f':
+      json_put(w, "\\f", 2);
+      break;
+    case '\n':
+      json_put(w, "\\n", 2);
+      break;
+    case '\r':
+      json_put(w, "\\r", 2);
+      break;
+    case '\t':
+      json_put(w, "\\t", 2);
+      break;
+    default:
+      json_put(w, u, sizeof u);
   }
-  g_string_append_len(out, run, p - run);
 }
 
+#define JSON_ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define JSON_HIGH G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* Whether 8 bytes may hold one json-glib escapes (a byte under 0x20, '"',
+ * '\\', 0x7f); never FALSE when they do (a false TRUE only costs a look). */
+static inline gboolean
+json_word_suspect(guint64 x)
+{
+  guint64 quote = x ^ (JSON_ONES * '"');
+  guint64 backslash = x ^ (JSON_ONES * '\\');
+  guint64 del = x ^ (JSON_ONES * 0x7f);
+
+  return (((x - JSON_ONES * 0x20) | (quote - JSON_ONES) | (backslash - JSON_ONES)
+           | (del - JSON_ONES))
+          & ~x & JSON_HIGH)
+         != 0;
+}
+
+/* "TEXT" with json-glib's escapes: runs of plain bytes are copied whole,
+ * found eight bytes at a time. */
 static void
+json_put_quoted(FarceurJsonWriter *w, const char *text)
+{
+  gsize len = strlen(text);
+  gsize run = 0;
+  gsize i = 0;
+
+  json_put_c(w, '"');
+  while (i < len) {
+    guint64 word;
+
+    if (i + 8 <= len) {
+      memcpy(&word, text + i, 8);
+      if (!json_word_suspect(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    if (json_escaped[(guchar)text[i]]) {
+      json_put(w, text + run, i - run);
+      json_put_escape(w, (guchar)text[i]);
+      run = i + 1;
+    }
+    i++;
+  }
+  json_put(w, text + run, len - run);
+  json_put_c(w, '"');
+}
+
+static inline void
 json_writer_separate(FarceurJsonWriter *writer)
 {
   if (writer->comma)
-    g_string_append_c(writer->out, ',');
+    json_put_c(writer, ',');
 }
 
 /**
@@ -94,7 +163,9 @@ farceur_json_writer_new(void)
 {
   FarceurJsonWriter *writer = g_new0(FarceurJsonWriter, 1);
 
-  writer->out = g_string_sized_new(4096);
+  writer->size = 4096;
+  writer->buf = g_malloc(writer->size);
+  writer->buf[0] = '\0';
   return writer;
 }
 
@@ -107,7 +178,7 @@ farceur_json_writer_free(FarceurJsonWriter *writer)
 {
   if (writer == NULL)
     return;
-  g_string_free(writer->out, TRUE);
+  g_free(writer->buf);
   g_free(writer);
 }
 
@@ -121,7 +192,8 @@ void
 farceur_json_writer_reset(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  g_string_truncate(writer->out, 0);
+  writer->len = 0;
+  writer->buf[0] = '\0';
   writer->comma = FALSE;
 }
 
@@ -138,8 +210,8 @@ farceur_json_writer_get_text(const FarceurJsonWriter *writer, gsize *length)
 {
   g_return_val_if_fail(writer != NULL, NULL);
   if (length)
-    *length = writer->out->len;
-  return writer->out->str;
+    *length = writer->len;
+  return writer->buf;
 }
 
 /**
@@ -157,7 +229,7 @@ farceur_json_writer_to_node(const FarceurJsonWriter *writer)
   JsonNode *node;
 
   g_return_val_if_fail(writer != NULL, NULL);
-  node = json_from_string(writer->out->str, &error);
+  node = json_from_string(writer->buf, &error);
   g_assert_no_error(error); /* the writer wrote it: it is valid JSON */
   return node;
 }
@@ -171,7 +243,7 @@ farceur_json_writer_begin_object(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
   json_writer_separate(writer);
-  g_string_append_c(writer->out, '{');
+  json_put_c(writer, '{');
   writer->comma = FALSE;
 }
 
@@ -183,7 +255,7 @@ void
 farceur_json_writer_end_object(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  g_string_append_c(writer->out, '}');
+  json_put_c(writer, '}');
   writer->comma = TRUE;
 }
 
@@ -196,7 +268,7 @@ farceur_json_writer_begin_array(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
   json_writer_separate(writer);
-  g_string_append_c(writer->out, '[');
+  json_put_c(writer, '[');
   writer->comma = FALSE;
 }
 
@@ -208,7 +280,7 @@ void
 farceur_json_writer_end_array(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  g_string_append_c(writer->out, ']');
+  json_put_c(writer, ']');
   writer->comma = TRUE;
 }
 
@@ -223,9 +295,8 @@ farceur_json_writer_member(FarceurJsonWriter *writer, const char *name)
   g_return_if_fail(writer != NULL);
   g_return_if_fail(name != NULL);
   json_writer_separate(writer);
-  g_string_append_c(writer->out, '"');
-  json_append_escaped(writer->out, name);
-  g_string_append_len(writer->out, "\":", 2);
+  json_put_quoted(writer, name);
+  json_put_c(writer, ':');
   writer->comma = FALSE;
 }
 
@@ -240,13 +311,10 @@ farceur_json_writer_string(FarceurJsonWriter *writer, const char *value)
   g_return_if_fail(writer != NULL);
   json_writer_separate(writer);
   writer->comma = TRUE;
-  if (value == NULL) {
-    g_string_append_len(writer->out, "null", 4);
-    return;
-  }
-  g_string_append_c(writer->out, '"');
-  json_append_escaped(writer->out, value);
-  g_string_append_c(writer->out, '"');
+  if (value == NULL)
+    json_put(writer, "null", 4);
+  else
+    json_put_quoted(writer, value);
 }
 
 /**
@@ -270,7 +338,7 @@ farceur_json_writer_int(FarceurJsonWriter *writer, gint64 value)
   } while (rest != 0);
   if (value < 0)
     *--p = '-';
-  g_string_append_len(writer->out, p, digits + sizeof digits - p);
+  json_put(writer, p, (gsize)(digits + sizeof digits - p));
 }
 
 /**
@@ -285,9 +353,9 @@ farceur_json_writer_boolean(FarceurJsonWriter *writer, gboolean value)
   json_writer_separate(writer);
   writer->comma = TRUE;
   if (value)
-    g_string_append_len(writer->out, "true", 4);
+    json_put(writer, "true", 4);
   else
-    g_string_append_len(writer->out, "false", 5);
+    json_put(writer, "false", 5);
 }
 
 /**
@@ -298,6 +366,61 @@ void
 farceur_json_writer_null(FarceurJsonWriter *writer)
 {
   farceur_json_writer_string(writer, NULL);
+}
+
+/* @value in decimal at @p, at least @width digits; returns the end */
+static char *
+json_number(char *p, guint value, guint width)
+{
+  char digits[16];
+  guint n = 0;
+
+  do {
+    digits[n++] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n < sizeof digits);
+  while (n < width && n < sizeof digits)
+    digits[n++] = '0';
+  while (n > 0)
+    *p++ = digits[--n];
+  return p;
+}
+
+/**
+ * farceur_json_writer_date:
+ * @writer: a writer, where a value may go
+ * @date: (nullable): a date, in UTC; %NULL writes null
+ * @year_digits: the year's digits at least (zeros before)
+ *
+ * Writes "YYYY-MM-DDTHH:MM:SSZ" (month to second on 2 digits).
+ */
+void
+farceur_json_writer_date(FarceurJsonWriter *writer, GDateTime *date, guint year_digits)
+{
+  char text[48];
+  char *p = text;
+  int y, m, d;
+
+  g_return_if_fail(writer != NULL);
+  if (date == NULL) {
+    farceur_json_writer_null(writer);
+    return;
+  }
+  g_date_time_get_ymd(date, &y, &m, &d);
+  p = json_number(p, (guint)y, year_digits);
+  *p++ = '-';
+  p = json_number(p, (guint)m, 2);
+  *p++ = '-';
+  p = json_number(p, (guint)d, 2);
+  *p++ = 'T';
+  p = json_number(p, (guint)g_date_time_get_hour(date), 2);
+  *p++ = ':';
+  p = json_number(p, (guint)g_date_time_get_minute(date), 2);
+  *p++ = ':';
+  p = json_number(p, (guint)g_date_time_get_second(date), 2);
+  *p++ = 'Z';
+  *p = '\0';
+  farceur_json_writer_string(writer, text);
 }
 
 /**

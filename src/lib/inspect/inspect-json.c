@@ -83,21 +83,6 @@ inspect_json_parts(FarceurJsonWriter *w, GPtrArray *parts)
   farceur_json_writer_end_array(w);
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" into @buf, or NULL; the year unpadded, as
- * g_date_time_format's %Y writes it. */
-static const char *
-inspect_json_date(GDateTime *date, char *buf, gsize size)
-{
-  int y, m, d;
-
-  if (date == NULL)
-    return NULL;
-  g_date_time_get_ymd(date, &y, &m, &d);
-  g_snprintf(buf, size, "%d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, g_date_time_get_hour(date),
-             g_date_time_get_minute(date), g_date_time_get_second(date));
-  return buf;
-}
-
 /**
  * farceur_inspect_message_write_json:
  * @msg: a model
@@ -110,8 +95,6 @@ inspect_json_date(GDateTime *date, char *buf, gsize size)
 void
 farceur_inspect_message_write_json(const FarceurInspectMessage *msg, FarceurJsonWriter *writer)
 {
-  char date[32];
-
   g_return_if_fail(msg != NULL);
   g_return_if_fail(writer != NULL);
   farceur_json_writer_begin_object(writer);
@@ -123,8 +106,9 @@ farceur_inspect_message_write_json(const FarceurInspectMessage *msg, FarceurJson
   inspect_json_addresses(writer, "to", msg->to);
   inspect_json_addresses(writer, "cc", msg->cc);
   inspect_json_addresses(writer, "reply_to", msg->reply_to);
-  farceur_json_writer_string_member(writer, "date",
-                                    inspect_json_date(msg->date, date, sizeof date));
+  /* the year unpadded, as g_date_time_format's %Y wrote it */
+  farceur_json_writer_member(writer, "date");
+  farceur_json_writer_date(writer, msg->date, 1);
   farceur_json_writer_string_member(writer, "message_id", msg->message_id);
   inspect_json_envelope(writer, msg->envelope);
   if (msg->headers)

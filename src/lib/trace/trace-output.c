@@ -41,25 +41,9 @@ trace_json_anomalies(FarceurJsonWriter *w, FarceurHopAnomaly anomalies)
   farceur_json_writer_end_array(w);
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" into @buf (21 bytes), or NULL. */
-static const char *
-trace_json_date(GDateTime *date, char *buf, gsize size)
-{
-  int y, m, d;
-
-  if (date == NULL)
-    return NULL;
-  g_date_time_get_ymd(date, &y, &m, &d);
-  g_snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, g_date_time_get_hour(date),
-             g_date_time_get_minute(date), g_date_time_get_second(date));
-  return buf;
-}
-
 static void
 trace_json_hop(FarceurJsonWriter *w, const FarceurHop *hop)
 {
-  char date[32];
-
   farceur_json_writer_begin_object(w);
   farceur_json_writer_string_member(w, "from_helo", hop->from_helo);
   farceur_json_writer_string_member(w, "from_rdns", hop->from_rdns);
@@ -75,7 +59,8 @@ trace_json_hop(FarceurJsonWriter *w, const FarceurHop *hop)
     farceur_json_writer_null(w);
   else
     farceur_json_writer_boolean(w, hop->tls == FARCEUR_TLS_YES);
-  farceur_json_writer_string_member(w, "date", trace_json_date(hop->date, date, sizeof date));
+  farceur_json_writer_member(w, "date");
+  farceur_json_writer_date(w, hop->date, 4);
   farceur_json_writer_member(w, "delay_s");
   if (hop->has_delay)
     farceur_json_writer_int(w, hop->delay_s);

@@ -322,3 +322,38 @@ farceur_trace_from_message(GMimeMessage *message)
   g_ptr_array_add(values, NULL);
   return farceur_trace_new((const char *const *)values->pdata, g_mime_message_get_date(message));
 }
+
+/**
+ * farceur_trace_from_headers:
+ * @headers: a header block (farceur_input_next_headers())
+ *
+ * The trace of its Received: fields, measured from its Date: (the last one,
+ * as GMime reads a message): what farceur_trace_from_message() gives for
+ * the same message, without building it.
+ *
+ * Returns: (transfer full): the trace
+ */
+FarceurTrace *
+farceur_trace_from_headers(const FarceurInputHeaders *headers)
+{
+  g_autoptr(GPtrArray) values = NULL;
+  g_autoptr(GDateTime) sent = NULL;
+  const char *date;
+
+  g_return_val_if_fail(headers != NULL, NULL);
+  values = g_ptr_array_sized_new(16);
+  for (guint i = 0; i < headers->n_fields; i++)
+    if (g_ascii_strcasecmp(headers->fields[i].name, "Received") == 0)
+      g_ptr_array_add(values, (gpointer)headers->fields[i].value);
+  g_ptr_array_add(values, NULL);
+  if ((date = farceur_input_headers_get(headers, "Date")) != NULL) {
+    g_autofree char *unfolded = g_mime_utils_header_unfold(date);
+    g_autofree char *decoded = NULL;
+
+    /* as GMime decodes Date: (encoded words in a date are rare, not unknown) */
+    if (strstr(unfolded, "=?") != NULL || !trace_is_ascii(unfolded, strlen(unfolded)))
+      decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+    sent = trace_date_parse(decoded ? decoded : unfolded);
+  }
+  return farceur_trace_new((const char *const *)values->pdata, sent);
+}
