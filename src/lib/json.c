@@ -61,37 +61,26 @@ json_put_c(FarceurJsonWriter *w, char c)
   w->buf[++w->len] = '\0';
 }
 
-/* One escaped byte, as json_strescape writes it. */
-static void
-json_put_escape(FarceurJsonWriter *w, guchar c)
+/* One escaped byte at @out, as json_strescape writes it; returns the end. */
+static char *
+json_escape(char *out, guchar c)
 {
   static const char hex[] = "0123456789abcdef";
-  char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+  static const char letters[32]
+      = { ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
 
-  switch (c) {
-    case '"':
-    case '\\':
-      u[1] = (char)c;
-      json_put(w, u, 2);
-      break;
-    case '\b':
-      json_put(w, "\\b", 2);
-      break;
-    case '\f':
-      json_put(w, "\\f", 2);
-      break;
-    case '\n':
-      json_put(w, "\\n", 2);
-      break;
-    case '\r':
-      json_put(w, "\\r", 2);
-      break;
-    case '\t':
-      json_put(w, "\\t", 2);
-      break;
-    default:
-      json_put(w, u, sizeof u);
+  *out++ = '\\';
+  if (c == '"' || c == '\\') {
+    *out++ = (char)c;
+  } else if (c < 32 && letters[c]) {
+    *out++ = letters[c];
+  } else {
+    memcpy(out, "u00", 3);
+    out[3] = hex[c >> 4];
+    out[4] = hex[c & 15];
+    out += 5;
   }
+  return out;
 }
 
 #define JSON_ONES G_GUINT64_CONSTANT(0x0101010101010101)
@@ -112,16 +101,16 @@ json_word_suspect(guint64 x)
          != 0;
 }
 
-/* "TEXT" with json-glib's escapes: runs of plain bytes are copied whole,
- * found eight bytes at a time. */
-static void
-json_put_quoted(FarceurJsonWriter *w, const char *text)
+/* "TEXT" at @out (room for 6 * @len + 2 bytes) with json-glib's escapes:
+ * runs of plain bytes are found eight bytes at a time and copied whole.
+ * Returns the end. */
+static char *
+json_quote(char *out, const char *text, gsize len)
 {
-  gsize len = strlen(text);
   gsize run = 0;
   gsize i = 0;
 
-  json_put_c(w, '"');
+  *out++ = '"';
   while (i < len) {
     guint64 word;
 
@@ -133,14 +122,16 @@ json_put_quoted(FarceurJsonWriter *w, const char *text)
       }
     }
     if (json_escaped[(guchar)text[i]]) {
-      json_put(w, text + run, i - run);
-      json_put_escape(w, (guchar)text[i]);
+      memcpy(out, text + run, i - run);
+      out = json_escape(out + (i - run), (guchar)text[i]);
       run = i + 1;
     }
     i++;
   }
-  json_put(w, text + run, len - run);
-  json_put_c(w, '"');
+  memcpy(out, text + run, len - run);
+  out += len - run;
+  *out++ = '"';
+  return out;
 }
 
 static inline void
@@ -148,6 +139,23 @@ json_writer_separate(FarceurJsonWriter *writer)
 {
   if (writer->comma)
     json_put_c(writer, ',');
+}
+
+/* [,]"TEXT"[:] in one reservation */
+static void
+json_put_quoted(FarceurJsonWriter *w, const char *text, gboolean member)
+{
+  gsize len = strlen(text);
+  char *out = json_reserve(w, 6 * len + 4);
+
+  if (w->comma)
+    *out++ = ',';
+  out = json_quote(out, text, len);
+  if (member)
+    *out++ = ':';
+  *out = '\0';
+  w->len = (gsize)(out - w->buf);
+  w->comma = !member;
 }
 
 /**
@@ -294,10 +302,7 @@ farceur_json_writer_member(FarceurJsonWriter *writer, const char *name)
 {
   g_return_if_fail(writer != NULL);
   g_return_if_fail(name != NULL);
-  json_writer_separate(writer);
-  json_put_quoted(writer, name);
-  json_put_c(writer, ':');
-  writer->comma = FALSE;
+  json_put_quoted(writer, name, TRUE);
 }
 
 /**
@@ -309,12 +314,13 @@ void
 farceur_json_writer_string(FarceurJsonWriter *writer, const char *value)
 {
   g_return_if_fail(writer != NULL);
+  if (value != NULL) {
+    json_put_quoted(writer, value, FALSE);
+    return;
+  }
   json_writer_separate(writer);
   writer->comma = TRUE;
-  if (value == NULL)
-    json_put(writer, "null", 4);
-  else
-    json_put_quoted(writer, value);
+  json_put(writer, "null", 4);
 }
 
 /**

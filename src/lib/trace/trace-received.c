@@ -122,38 +122,58 @@ trace_ip_normalize(const char *text)
   return g_steal_pointer(&copy);
 }
 
-static gboolean
-trace_word_boundary(const char *text, const char *at)
+static inline char
+trace_lower(char c)
 {
-  return at == text || !(g_ascii_isalnum(at[-1]) || at[-1] == '.' || at[-1] == '-');
+  return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 }
 
-/* "TLSv1.3", "TLS1_2", "(TLS)", "TLS:", "cipher=", "SSLv3", "Transport Security" */
+/* Whether @at starts with @word (lower case), in any case. */
+static gboolean
+trace_has_word(const char *at, const char *word)
+{
+  for (; *word; at++, word++)
+    if (trace_lower(*at) != *word)
+      return FALSE;
+  return TRUE;
+}
+
+/* "tls" or "ssl" at @i as a mark: no letter, digit, '.' or '-' before it; the
+ * end, 'v', a digit or one of "_: ),/=" after it. */
+static gboolean
+trace_tls_mark(const char *text, gsize i)
+{
+  char before = i > 0 ? text[i - 1] : ' ';
+  char next = trace_lower(text[i + 3]);
+
+  return !(g_ascii_isalnum(before) || before == '.' || before == '-')
+         && (next == '\0' || next == 'v' || g_ascii_isdigit(next) || strchr("_: ),/=", next));
+}
+
+/* "TLSv1.3", "TLS1_2", "(TLS)", "TLS:", "cipher=", "SSLv3", "Transport Security":
+ * one pass, no copy. */
 gboolean
 trace_text_mentions_tls(const char *text)
 {
-  static const char *const marks[] = { "tls", "ssl" };
-  gsize len = strlen(text);
-  char small[256];
-  g_autofree char *big = len < sizeof small ? NULL : g_ascii_strdown(text, -1);
-  char *lower = big;
-
-  if (lower == NULL) {
-    for (gsize i = 0; i <= len; i++)
-      small[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] | 0x20) : text[i];
-    lower = small;
-  }
-
-  if (strstr(lower, "cipher") || strstr(lower, "transport security"))
-    return TRUE;
-  for (gsize m = 0; m < G_N_ELEMENTS(marks); m++)
-    for (const char *at = strstr(lower, marks[m]); at; at = strstr(at + 1, marks[m])) {
-      char next = at[3];
-
-      if (trace_word_boundary(lower, at)
-          && (next == '\0' || next == 'v' || g_ascii_isdigit(next) || strchr("_: ),/=", next)))
-        return TRUE;
+  for (gsize i = 0; text[i]; i++) {
+    switch (trace_lower(text[i])) {
+      case 'c':
+        if (trace_has_word(text + i, "cipher"))
+          return TRUE;
+        break;
+      case 't':
+        if (trace_has_word(text + i, "transport security")
+            || (trace_has_word(text + i, "tls") && trace_tls_mark(text, i)))
+          return TRUE;
+        break;
+      case 's':
+        if (trace_has_word(text + i, "ssl") && trace_tls_mark(text, i))
+          return TRUE;
+        break;
+      default:
+        break;
     }
+  }
   return FALSE;
 }
 
@@ -504,7 +524,9 @@ trace_date_strict(const char *text)
       || !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
     return NULL;
   utc = g_date_time_new_utc(year, month, day, hour, minute, second);
-  return utc ? g_date_time_add_seconds(utc, -(gdouble)sign * (zh * 3600 + zm * 60)) : NULL;
+  if (utc == NULL || zh + zm == 0)
+    return g_steal_pointer(&utc);
+  return g_date_time_add_seconds(utc, -(gdouble)sign * (zh * 3600 + zm * 60));
 }
 
 /**
@@ -538,7 +560,9 @@ trace_try_bare_date(TraceParse *p, const char *rest)
     return FALSE;
   if ((date = g_mime_utils_header_decode_date(rest)) == NULL)
     return FALSE;
-  p->hop->date = g_date_time_to_utc(date);
+  /* the strict reader's dates are in UTC already */
+  p->hop->date
+      = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
   trace_warn(p->hop->warnings, "date without ';' before it");
   p->dated = TRUE;
   return TRUE;
@@ -635,7 +659,9 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
     trace_warn(p->hop->warnings, "unreadable date '%s'", shown);
     return;
   }
-  p->hop->date = g_date_time_to_utc(date);
+  /* the strict reader's dates are in UTC already */
+  p->hop->date
+      = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
 }
 
 static guint
@@ -669,11 +695,20 @@ trace_unfold(const char *value)
                   ? g_strndup(value, len)
                   : g_utf8_make_valid(value, (gssize)len);
   char *w = out;
+  char *tab;
 
-  for (const char *r = out; *r; r++)
-    if (*r != '\r' && *r != '\n')
-      *w++ = *r == '\t' ? ' ' : *r;
+  /* runs between line ends moved whole (a value has a few folds) */
+  for (const char *r = out; *r;) {
+    gsize run = strcspn(r, "\r\n");
+
+    memmove(w, r, run);
+    w += run;
+    r += run;
+    r += strspn(r, "\r\n");
+  }
   *w = '\0';
+  for (tab = strchr(out, '\t'); tab; tab = strchr(tab + 1, '\t'))
+    *tab = ' ';
   return g_strstrip(out);
 }
 

@@ -180,6 +180,8 @@ trace_same_host(const char *a, const char *b)
 
   if (a == NULL || b == NULL)
     return FALSE;
+  if (g_ascii_strcasecmp(a, b) == 0)
+    return TRUE; /* the same key, without making it: the usual chain */
   ka = trace_host_key(a);
   kb = trace_host_key(b);
   if (strcmp(ka, kb) == 0)
