@@ -218,8 +218,8 @@ farceur_input_parse_shard(const char *text, guint *shard, guint *shards, GError 
   g_return_val_if_fail(text != NULL, FALSE);
   slash = strchr(text, '/');
   if (slash == NULL || !g_ascii_string_to_unsigned(slash + 1, 10, 1, G_MAXUINT32, &n, NULL)) {
-    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                "shard '%s': expected K/N, the K-th of N shards (1 <= K <= N)", text);
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "shard '%s' is not K/N with 1 <= K <= N",
+                text);
     return FALSE;
   }
   {
@@ -227,7 +227,7 @@ farceur_input_parse_shard(const char *text, guint *shard, guint *shards, GError 
 
     if (!g_ascii_string_to_unsigned(first, 10, 1, n, &k, NULL)) {
       g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
-                  "shard '%s': expected K/N, the K-th of N shards (1 <= K <= N)", text);
+                  "shard '%s' is not K/N with 1 <= K <= N", text);
       return FALSE;
     }
   }
@@ -735,6 +735,22 @@ input_warning_cb(gint64 offset, GMimeParserWarning code, const char *item, gpoin
   g_ptr_array_add(warnings, g_string_free(line, FALSE));
 }
 
+/* The parser options of a message and the warnings its callback fills. */
+typedef struct {
+  GMimeParserOptions *options;
+  GPtrArray *warnings;
+} InputKept;
+
+static void
+input_kept_free(gpointer data)
+{
+  InputKept *kept = data;
+
+  g_mime_parser_options_free(kept->options);
+  g_ptr_array_unref(kept->warnings);
+  g_free(kept);
+}
+
 /* GMime keeps the parser options (and so the callback's user data) in the
  * objects it builds and may warn later, when a header is decoded: both are
  * tied to the message's lifetime. */
@@ -743,6 +759,7 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
 {
   GMimeParserOptions *options = g_mime_parser_options_new();
   GMimeMessage *message;
+  InputKept *kept;
 
   g_mime_parser_init_with_stream(parser, stream);
   g_mime_parser_set_format(parser, format);
@@ -752,10 +769,10 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
     g_mime_parser_options_free(options);
     return NULL;
   }
-  g_object_set_data_full(G_OBJECT(message), "farceur-input-options", options,
-                         (GDestroyNotify)g_mime_parser_options_free);
-  g_object_set_data_full(G_OBJECT(message), "farceur-input-warnings", g_ptr_array_ref(warnings),
-                         (GDestroyNotify)g_ptr_array_unref);
+  kept = g_new(InputKept, 1);
+  kept->options = options;
+  kept->warnings = g_ptr_array_ref(warnings);
+  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
   return message;
 }
 
