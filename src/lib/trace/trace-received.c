@@ -32,6 +32,19 @@ typedef enum {
 static const char *const trace_clause_names[]
     = { NULL, "from", "by", "via", "with", "id", "for", "tls" };
 
+/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
+ * is its lower case, and no other byte becomes a letter so. */
+static inline gboolean
+trace_word_is(const char *word, const char *name)
+{
+  gsize i = 0;
+
+  for (; name[i]; i++)
+    if ((word[i] | 0x20) != name[i])
+      return FALSE;
+  return word[i] == '\0';
+}
+
 typedef struct {
   FarceurHop *hop;
   TraceClause clause; /* the clause being read */
@@ -76,7 +89,7 @@ trace_clause_lookup(const char *word)
     default:
       return TRACE_CLAUSE_NONE;
   }
-  return g_ascii_strcasecmp(word, trace_clause_names[clause]) == 0 ? clause : TRACE_CLAUSE_NONE;
+  return trace_word_is(word, trace_clause_names[clause]) ? clause : TRACE_CLAUSE_NONE;
 }
 
 /* Only hex digits, '.' and ':' can make an IP once brackets, an "IPv6:"
@@ -215,8 +228,7 @@ trace_set(char **field, const char *value)
 static gboolean
 trace_is_greeting(const char *word)
 {
-  return g_ascii_strcasecmp(word, "HELO") == 0 || g_ascii_strcasecmp(word, "EHLO") == 0
-         || g_ascii_strcasecmp(word, "LHLO") == 0;
+  return trace_word_is(word, "helo") || trace_word_is(word, "ehlo") || trace_word_is(word, "lhlo");
 }
 
 /* One token of a from-comment: (rdns [ip]), ([ip]:port helo=x), (HELO x) (ip), (ip). */
@@ -243,7 +255,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
   } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
     trace_set(&p->tcp_ip, ip);
   } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
-    if (g_ascii_strcasecmp(t->text, "unknown") != 0)
+    if (!trace_word_is(t->text, "unknown"))
       trace_set(&p->tcp_rdns, t->text);
   }
   return i + 1;
@@ -340,7 +352,7 @@ trace_more_for(TraceParse *p, const TraceToken *t)
 {
   if (p->clause != TRACE_CLAUSE_FOR)
     return FALSE;
-  if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "recipients") == 0
+  if (t->kind == TRACE_TOKEN_ATOM && trace_word_is(t->text, "recipients")
       && g_strcmp0(p->hop->for_addr, "multiple") == 0) {
     g_clear_pointer(&p->hop->for_addr, g_free);
     return TRUE;
@@ -617,7 +629,7 @@ trace_finish_from(TraceParse *p)
     word_ip = trace_ip_normalize(p->from_word);
   if (p->tcp_helo) {
     hop->from_helo = g_steal_pointer(&p->tcp_helo);
-    if (p->from_word && !word_ip && g_ascii_strcasecmp(p->from_word, "unknown") != 0)
+    if (p->from_word && !word_ip && !trace_word_is(p->from_word, "unknown"))
       trace_set(&hop->from_rdns, p->from_word);
   } else if (word_ip && !p->from_literal) {
     /* webmail and Yahoo: "from 192.0.2.44 by ..." names the client by IP */
@@ -642,7 +654,7 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
   for (guint i = first; i + 1 < tokens->len; i++) {
     const TraceToken *t = trace_token_at(tokens, i);
 
-    if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "id") == 0) {
+    if (t->kind == TRACE_TOKEN_ATOM && trace_word_is(t->text, "id")) {
       trace_set(&p->hop->id, trace_token_at(tokens, i + 1)->text);
       end = t->start;
       break;
