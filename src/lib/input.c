@@ -341,6 +341,10 @@ farceur_input_free(FarceurInput *input)
 static void
 input_scan_start(InputScan *s, int fd, gint64 offset)
 {
+  if (s->buf == NULL) {
+    s->size = INPUT_SCAN_BLOCK;
+    s->buf = g_malloc(s->size);
+  }
   s->fd = fd;
   s->len = s->pos = 0;
   s->base = offset;
