@@ -242,6 +242,22 @@ farceur_json_writer_to_node(const FarceurJsonWriter *writer)
   return node;
 }
 
+/* '{' or '[' where a value may go, and ']' or '}' after the last one. */
+static void
+json_writer_open(FarceurJsonWriter *writer, char bracket)
+{
+  json_writer_separate(writer);
+  json_put_c(writer, bracket);
+  writer->comma = FALSE;
+}
+
+static void
+json_writer_close(FarceurJsonWriter *writer, char bracket)
+{
+  json_put_c(writer, bracket);
+  writer->comma = TRUE;
+}
+
 /**
  * farceur_json_writer_begin_object:
  * @writer: a writer, where a value may go
@@ -250,9 +266,7 @@ void
 farceur_json_writer_begin_object(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  json_writer_separate(writer);
-  json_put_c(writer, '{');
-  writer->comma = FALSE;
+  json_writer_open(writer, '{');
 }
 
 /**
@@ -263,8 +277,7 @@ void
 farceur_json_writer_end_object(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  json_put_c(writer, '}');
-  writer->comma = TRUE;
+  json_writer_close(writer, '}');
 }
 
 /**
@@ -275,9 +288,7 @@ void
 farceur_json_writer_begin_array(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  json_writer_separate(writer);
-  json_put_c(writer, '[');
-  writer->comma = FALSE;
+  json_writer_open(writer, '[');
 }
 
 /**
@@ -288,8 +299,7 @@ void
 farceur_json_writer_end_array(FarceurJsonWriter *writer)
 {
   g_return_if_fail(writer != NULL);
-  json_put_c(writer, ']');
-  writer->comma = TRUE;
+  json_writer_close(writer, ']');
 }
 
 /**
