@@ -225,6 +225,16 @@ trace_set(char **field, const char *value)
     *field = g_strdup(value);
 }
 
+/* trace_set() of a value already copied: kept, or freed. */
+static void
+trace_take(char **field, char *value)
+{
+  if (*field == NULL)
+    *field = value;
+  else
+    g_free(value);
+}
+
 static gboolean
 trace_is_greeting(const char *word)
 {
@@ -241,19 +251,18 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
 
   if (t->kind == TRACE_TOKEN_LITERAL) {
     if ((ip = trace_ip_normalize(t->text)) != NULL)
-      trace_set(&p->tcp_ip, ip);
+      trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (t->kind != TRACE_TOKEN_ATOM) {
     return i + 1;
   } else if (g_ascii_strncasecmp(t->text, "helo=", 5) == 0 && t->text[5] != '\0') {
     trace_set(&p->tcp_helo, t->text + 5);
   } else if (trace_is_greeting(t->text) && next
              && (next->kind == TRACE_TOKEN_ATOM || next->kind == TRACE_TOKEN_LITERAL)) {
-    g_autofree char *name = next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
-                                                              : g_strdup(next->text);
-    trace_set(&p->tcp_helo, name);
+    trace_take(&p->tcp_helo, next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
+                                                               : g_strdup(next->text));
     return i + 2;
   } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
-    trace_set(&p->tcp_ip, ip);
+    trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
     if (!trace_word_is(t->text, "unknown"))
       trace_set(&p->tcp_rdns, t->text);
@@ -406,7 +415,7 @@ trace_from_literal(TraceParse *p, const TraceToken *t)
   if (p->clause != TRACE_CLAUSE_FROM || p->values == 0 || t->kind != TRACE_TOKEN_LITERAL)
     return FALSE;
   if ((ip = trace_ip_normalize(t->text)) != NULL)
-    trace_set(&p->tcp_ip, ip);
+    trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   return TRUE;
 }
 
@@ -630,16 +639,16 @@ trace_finish_from(TraceParse *p)
   if (p->tcp_helo) {
     hop->from_helo = g_steal_pointer(&p->tcp_helo);
     if (p->from_word && !word_ip && !trace_word_is(p->from_word, "unknown"))
-      trace_set(&hop->from_rdns, p->from_word);
+      trace_take(&hop->from_rdns, g_steal_pointer(&p->from_word));
   } else if (word_ip && !p->from_literal) {
     /* webmail and Yahoo: "from 192.0.2.44 by ..." names the client by IP */
   } else if (p->from_word) {
     hop->from_helo
-        = p->from_literal ? g_strdup_printf("[%s]", p->from_word) : g_strdup(p->from_word);
+        = p->from_literal ? g_strdup_printf("[%s]", p->from_word) : g_steal_pointer(&p->from_word);
   }
-  trace_set(&hop->from_rdns, p->tcp_rdns);
-  trace_set(&hop->from_ip, p->tcp_ip);
-  trace_set(&hop->from_ip, word_ip);
+  trace_take(&hop->from_rdns, g_steal_pointer(&p->tcp_rdns));
+  trace_take(&hop->from_ip, g_steal_pointer(&p->tcp_ip));
+  trace_take(&hop->from_ip, g_steal_pointer(&word_ip));
 }
 
 static void
