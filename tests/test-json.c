@@ -115,6 +115,13 @@ test_bytes(void)
     both_string(&b, between);
     both_member(&b, "long");
     both_string(&b, long_text);
+    /* the one-reservation member of the records */
+    json_builder_set_member_name(b.builder, long_text);
+    json_builder_add_string_value(b.builder, between);
+    farceur_json_writer_string_member(b.writer, long_text, between);
+    json_builder_set_member_name(b.builder, "null");
+    json_builder_add_null_value(b.builder);
+    farceur_json_writer_string_member(b.writer, "null", NULL);
     both_end(&b, TRUE);
     both_check(&b);
   }

@@ -448,8 +448,29 @@ farceur_json_writer_date(FarceurJsonWriter *writer, GDateTime *date, guint year_
 void
 farceur_json_writer_string_member(FarceurJsonWriter *writer, const char *name, const char *value)
 {
-  farceur_json_writer_member(writer, name);
-  farceur_json_writer_string(writer, value);
+  gsize name_len, value_len;
+  char *out;
+
+  g_return_if_fail(writer != NULL);
+  g_return_if_fail(name != NULL);
+  /* ,"NAME":"VALUE" or ,"NAME":null in one reservation: the records'
+   * commonest member */
+  name_len = strlen(name);
+  value_len = value ? strlen(value) : 0;
+  out = json_reserve(writer, 6 * (name_len + value_len) + 10);
+  if (writer->comma)
+    *out++ = ',';
+  out = json_quote(out, name, name_len);
+  *out++ = ':';
+  if (value) {
+    out = json_quote(out, value, value_len);
+  } else {
+    memcpy(out, "null", 4);
+    out += 4;
+  }
+  *out = '\0';
+  writer->len = (gsize)(out - writer->buf);
+  writer->comma = TRUE;
 }
 
 /**

@@ -238,8 +238,9 @@ main(int argc, char **argv)
   }
   printf("%d records of %zu bytes (a trace --json line of %d hops)\n", n, bytes, HOPS);
   for (gsize w = 0; w < G_N_ELEMENTS(ways); w++)
-    printf("  %-8s %7.2f us/record  %6.1f MB/s  %5.1fx the writer's time\n", ways[w],
-           seconds[w] * 1e6 / n, bytes * (double)n / seconds[w] / 1e6, seconds[w] / seconds[3]);
+    if (argc <= 2 || strcmp(argv[2], ways[w]) == 0)
+      printf("  %-8s %7.2f us/record  %6.1f MB/s  %5.1fx the writer's time\n", ways[w],
+             seconds[w] * 1e6 / n, bytes * (double)n / seconds[w] / 1e6, seconds[w] / seconds[3]);
   g_object_unref(reused.builder);
   g_object_unref(reused.generator);
   g_string_free(reused.out, TRUE);

@@ -96,7 +96,12 @@ trace_lex_comment(TraceLexer *lx)
   gboolean too_deep = FALSE;
 
   while (lx->text[lx->pos] != '\0' && level > 0) {
-    char c = lx->text[lx->pos++];
+    char c;
+
+    lx->pos += strcspn(lx->text + lx->pos, "\\()"); /* to the next byte that counts */
+    if ((c = lx->text[lx->pos]) == '\0')
+      break;
+    lx->pos++;
 
     if (c == '\\' && lx->text[lx->pos] != '\0')
       lx->pos++;

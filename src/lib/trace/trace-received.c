@@ -209,11 +209,14 @@ trace_tls_from_protocol(const char *with)
                                     "HTTP",
                                     "Microsoft SMTP Server" };
 
+  char first = trace_lower(with[0]);
+
+  /* only the names with the same first letter are compared */
   for (gsize i = 0; i < G_N_ELEMENTS(yes); i++)
-    if (g_ascii_strcasecmp(with, yes[i]) == 0)
+    if (trace_lower(yes[i][0]) == first && g_ascii_strcasecmp(with, yes[i]) == 0)
       return FARCEUR_TLS_YES;
   for (gsize i = 0; i < G_N_ELEMENTS(no); i++)
-    if (g_ascii_strcasecmp(with, no[i]) == 0)
+    if (trace_lower(no[i][0]) == first && g_ascii_strcasecmp(with, no[i]) == 0)
       return FARCEUR_TLS_NO;
   return FARCEUR_TLS_UNKNOWN;
 }
@@ -655,7 +658,9 @@ static void
 trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, guint first)
 {
   g_autoptr(GDateTime) date = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *heap = NULL;
+  char small[128];
+  char *text;
   gsize start = first > 0 ? trace_token_at(tokens, first - 1)->end : 0;
   gsize end = strlen(value);
 
@@ -669,7 +674,11 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
       break;
     }
   }
-  text = g_strstrip(g_strndup(value + start, end - start));
+  /* a date is short: copied on the stack */
+  text = end - start < sizeof small ? small : (heap = g_malloc(end - start + 1));
+  memcpy(text, value + start, end - start);
+  text[end - start] = '\0';
+  g_strstrip(text);
   if (*text == '\0') {
     trace_warn(p->hop->warnings, "empty date after ';'");
     return;
@@ -699,11 +708,18 @@ trace_last_semi(const TraceTokens *tokens)
 gboolean
 trace_is_ascii(const char *text, gsize len)
 {
-  guchar any = 0;
+  guint64 any = 0;
+  gsize i = 0;
 
-  for (gsize i = 0; i < len; i++)
+  for (; i + 8 <= len; i += 8) { /* eight bytes at a time */
+    guint64 word;
+
+    memcpy(&word, text + i, 8);
+    any |= word;
+  }
+  for (; i < len; i++)
     any |= (guchar)text[i];
-  return any < 0x80;
+  return (any & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
 }
 
 /* The value cut at FARCEUR_TRACE_MAX_VALUE bytes, valid UTF-8, without CR
@@ -715,21 +731,28 @@ trace_unfold(const char *value)
   char *out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
                   ? g_strndup(value, len)
                   : g_utf8_make_valid(value, (gssize)len);
+  const char *end = out + strlen(out);
+  const char *r = out;
   char *w = out;
-  char *tab;
+  char *c;
 
-  /* runs between line ends moved whole (a value has a few folds) */
-  for (const char *r = out; *r;) {
-    gsize run = strcspn(r, "\r\n");
-
-    memmove(w, r, run);
-    w += run;
-    r += run;
-    r += strspn(r, "\r\n");
+  /* the runs between LFs moved whole (a value has a few folds), then the
+   * CRs (of CRLF) dropped the same way, tabs made spaces */
+  for (const char *nl; (nl = memchr(r, '\n', (gsize)(end - r))) != NULL; r = nl + 1) {
+    memmove(w, r, (gsize)(nl - r));
+    w += nl - r;
   }
+  memmove(w, r, (gsize)(end - r));
+  w += end - r;
   *w = '\0';
-  for (tab = strchr(out, '\t'); tab; tab = strchr(tab + 1, '\t'))
-    *tab = ' ';
+  if ((c = memchr(out, '\r', (gsize)(w - out))) != NULL) {
+    for (r = c; *r; r++)
+      if (*r != '\r')
+        *c++ = *r;
+    *c = '\0';
+  }
+  for (c = strchr(out, '\t'); c; c = strchr(c + 1, '\t'))
+    *c = ' ';
   return g_strstrip(out);
 }
 

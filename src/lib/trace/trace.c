@@ -338,16 +338,20 @@ farceur_trace_from_message(GMimeMessage *message)
 FarceurTrace *
 farceur_trace_from_headers(const FarceurInputHeaders *headers)
 {
-  g_autoptr(GPtrArray) values = NULL;
+  const char *small[64];
+  g_autofree const char **heap = NULL;
+  const char **values = small;
   g_autoptr(GDateTime) sent = NULL;
   const char *date;
+  guint n = 0;
 
   g_return_val_if_fail(headers != NULL, NULL);
-  values = g_ptr_array_sized_new(16);
+  if (headers->n_fields >= G_N_ELEMENTS(small))
+    values = heap = g_new(const char *, headers->n_fields + 1);
   for (guint i = 0; i < headers->n_fields; i++)
     if (g_ascii_strcasecmp(headers->fields[i].name, "Received") == 0)
-      g_ptr_array_add(values, (gpointer)headers->fields[i].value);
-  g_ptr_array_add(values, NULL);
+      values[n++] = headers->fields[i].value;
+  values[n] = NULL;
   if ((date = farceur_input_headers_get(headers, "Date")) != NULL) {
     g_autofree char *unfolded = g_mime_utils_header_unfold(date);
     g_autofree char *decoded = NULL;
@@ -357,5 +361,5 @@ farceur_trace_from_headers(const FarceurInputHeaders *headers)
       decoded = g_mime_utils_header_decode_text(NULL, unfolded);
     sent = trace_date_parse(decoded ? decoded : unfolded);
   }
-  return farceur_trace_new((const char *const *)values->pdata, sent);
+  return farceur_trace_new(values, sent);
 }
