@@ -112,21 +112,25 @@ json_quote(char *out, const char *text, gsize len)
 
   *out++ = '"';
   while (i < len) {
-    guint64 word;
+    gsize end = len;
 
     if (i + 8 <= len) {
+      guint64 word;
+
       memcpy(&word, text + i, 8);
       if (!json_word_suspect(word)) {
         i += 8;
         continue;
       }
+      end = i + 8; /* a suspect word: its bytes one by one */
     }
-    if (json_escaped[(guchar)text[i]]) {
-      memcpy(out, text + run, i - run);
-      out = json_escape(out + (i - run), (guchar)text[i]);
-      run = i + 1;
+    for (; i < end; i++) {
+      if (json_escaped[(guchar)text[i]]) {
+        memcpy(out, text + run, i - run);
+        out = json_escape(out + (i - run), (guchar)text[i]);
+        run = i + 1;
+      }
     }
-    i++;
   }
   memcpy(out, text + run, len - run);
   out += len - run;
