@@ -16,6 +16,7 @@
 
 typedef struct {
   const char *text;
+  gsize len; /* of @text */
   gsize pos;
   guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
   GPtrArray *warnings;
@@ -61,11 +62,15 @@ trace_token_at(const TraceTokens *tokens, guint i)
   return i < tokens->len ? &tokens->items[i] : NULL;
 }
 
+/* A token whose text is @len bytes at @text: a span of the lexed text is
+ * NUL-terminated in place in the list's copy of it (the byte after a span is
+ * a delimiter, never in another token's text but a ';', whose text is a
+ * constant); a quoted string less its escapes is appended after that copy. */
 static void
 trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
 {
   TraceTokens *tokens = lx->tokens;
-  char *copy = tokens->texts + tokens->texts_len;
+  char *copy;
 
   if (tokens->len == tokens->size) {
     TraceToken *more = g_new(TraceToken, tokens->size * 2);
@@ -76,9 +81,19 @@ trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize le
     tokens->items = more;
     tokens->size *= 2;
   }
-  memcpy(copy, text, len);
+  if (kind == TRACE_TOKEN_SEMI) {
+    /* its byte may end the token before it in the copy */
+    tokens->items[tokens->len++] = (TraceToken){ kind, ";", start, lx->pos };
+    return;
+  }
+  if (text >= lx->text && text + len <= lx->text + lx->len) {
+    copy = tokens->texts + (text - lx->text);
+  } else {
+    copy = tokens->texts + tokens->texts_len;
+    memcpy(copy, text, len);
+    tokens->texts_len += len + 1;
+  }
   copy[len] = '\0';
-  tokens->texts_len += len + 1;
   tokens->items[tokens->len++] = (TraceToken){ kind, copy, start, lx->pos };
 }
 
@@ -254,13 +269,15 @@ void
 trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings)
 {
   gsize len = strlen(text);
-  TraceLexer lx = { text, 0, depth, warnings, tokens };
+  TraceLexer lx = { text, len, 0, depth, warnings, tokens };
 
   tokens->items = tokens->inline_items;
   tokens->size = TRACE_TOKENS_INLINE;
   tokens->len = 0;
+  /* the copy of @text, where spans end in place, then room for the others */
   tokens->texts = 2 * len + 2 <= TRACE_TEXTS_INLINE ? tokens->inline_texts : g_malloc(2 * len + 2);
-  tokens->texts_len = 0;
+  memcpy(tokens->texts, text, len + 1);
+  tokens->texts_len = len + 1;
   for (;;) {
     while (trace_is_space(lx.text[lx.pos]))
       lx.pos++;

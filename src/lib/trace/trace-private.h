@@ -25,7 +25,8 @@ typedef struct {
 } TraceToken;
 
 /* Tokens in one array, their texts in one buffer sized from the lexed
- * text (each text is at most its token's span, plus a NUL).  A list lives
+ * text: a copy of it, where each span ends in place, then the texts that
+ * are not spans (each at most its token's span, plus a NUL).  A list lives
  * on the caller's stack: a value of ordinary size needs no allocation. */
 #define TRACE_TOKENS_INLINE 48
 #define TRACE_TEXTS_INLINE 1024

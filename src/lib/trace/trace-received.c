@@ -92,6 +92,22 @@ trace_clause_lookup(const char *word)
   return trace_word_is(word, trace_clause_names[clause]) ? clause : TRACE_CLAUSE_NONE;
 }
 
+static inline char
+trace_lower(char c)
+{
+  return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+}
+
+/* Whether @at starts with @word (lower case), in any case. */
+static gboolean
+trace_has_word(const char *at, const char *word)
+{
+  for (; *word; at++, word++)
+    if (trace_lower(*at) != *word)
+      return FALSE;
+  return TRUE;
+}
+
 /* Only hex digits, '.' and ':' can make an IP once brackets, an "IPv6:"
  * prefix and a zone are taken off: anything else is not one, and most
  * words are rejected here without a copy. */
@@ -100,7 +116,7 @@ trace_could_be_ip(const char *text)
 {
   const char *p = text + (text[0] == '[');
 
-  if (g_ascii_strncasecmp(p, "IPv6:", 5) == 0)
+  if (trace_has_word(p, "ipv6:"))
     p += 5;
   for (; *p && *p != '%'; p++)
     if (!g_ascii_isxdigit(*p) && *p != '.' && *p != ':' && *p != ']')
@@ -121,34 +137,18 @@ trace_ip_normalize(const char *text)
     copy = g_strndup(text + 1, strlen(text) - 2);
   else
     copy = g_strdup(text);
-  if (g_ascii_strncasecmp(copy, "IPv6:", 5) == 0)
+  if (trace_has_word(copy, "ipv6:"))
     memmove(copy, copy + 5, strlen(copy + 5) + 1);
   if ((cut = strchr(copy, '%')) != NULL)
     *cut = '\0';
   if (*copy != '\0' && copy[strlen(copy) - 1] == '.')
     copy[strlen(copy) - 1] = '\0';
-  if (g_ascii_strncasecmp(copy, "::ffff:", 7) == 0 && strchr(copy + 7, '.') != NULL
+  if (trace_has_word(copy, "::ffff:") && strchr(copy + 7, '.') != NULL
       && g_hostname_is_ip_address(copy + 7))
     return g_strdup(copy + 7);
   if (!g_hostname_is_ip_address(copy))
     return NULL;
   return g_steal_pointer(&copy);
-}
-
-static inline char
-trace_lower(char c)
-{
-  return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
-}
-
-/* Whether @at starts with @word (lower case), in any case. */
-static gboolean
-trace_has_word(const char *at, const char *word)
-{
-  for (; *word; at++, word++)
-    if (trace_lower(*at) != *word)
-      return FALSE;
-  return TRUE;
 }
 
 /* "tls" or "ssl" at @i as a mark: no letter, digit, '.' or '-' before it; the
@@ -257,7 +257,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
       trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (t->kind != TRACE_TOKEN_ATOM) {
     return i + 1;
-  } else if (g_ascii_strncasecmp(t->text, "helo=", 5) == 0 && t->text[5] != '\0') {
+  } else if (trace_has_word(t->text, "helo=") && t->text[5] != '\0') {
     trace_set(&p->tcp_helo, t->text + 5);
   } else if (trace_is_greeting(t->text) && next
              && (next->kind == TRACE_TOKEN_ATOM || next->kind == TRACE_TOKEN_LITERAL)) {
@@ -314,7 +314,7 @@ trace_comment(TraceParse *p, const TraceToken *t)
   if (trace_text_mentions_tls(t->text))
     p->hop->tls = FARCEUR_TLS_YES;
   p->commented = TRUE;
-  if (p->clause == TRACE_CLAUSE_FROM || g_ascii_strncasecmp(inner, "envelope-", 9) == 0)
+  if (p->clause == TRACE_CLAUSE_FROM || trace_has_word(inner, "envelope-"))
     trace_comment_tokens(p, t);
 }
 
@@ -377,8 +377,7 @@ static gboolean
 trace_known_extra(TraceParse *p, const TraceToken *t)
 {
   return t->kind == TRACE_TOKEN_ATOM && p->values > 0
-         && (g_ascii_strncasecmp(t->text, "auth=", 5) == 0
-             || g_ascii_strncasecmp(t->text, "user=", 5) == 0);
+         && (trace_has_word(t->text, "auth=") || trace_has_word(t->text, "user="));
 }
 
 /* A value token for the current clause; FALSE if the clause takes no more. */
