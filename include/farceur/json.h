@@ -7,6 +7,8 @@
 #error "Only <farceur/farceur.h> can be included directly."
 #endif
 
+#include <string.h>
+
 #include <json-glib/json-glib.h>
 
 #include <farceur/export.h>
@@ -39,10 +41,25 @@ FARCEUR_API void farceur_json_writer_boolean(FarceurJsonWriter *writer, gboolean
 FARCEUR_API void farceur_json_writer_null(FarceurJsonWriter *writer);
 FARCEUR_API void farceur_json_writer_date(FarceurJsonWriter *writer, GDateTime *date,
                                           guint year_digits);
-FARCEUR_API void farceur_json_writer_string_member(FarceurJsonWriter *writer, const char *name,
-                                                   const char *value);
+FARCEUR_API void farceur_json_writer_string_member_len(FarceurJsonWriter *writer, const char *name,
+                                                       gsize name_len, const char *value);
 FARCEUR_API void farceur_json_writer_strings_member(FarceurJsonWriter *writer, const char *name,
                                                     GPtrArray *values);
+
+/**
+ * farceur_json_writer_string_member:
+ * @writer: a writer inside an object
+ * @name: the member's name
+ * @value: (nullable): its value; %NULL becomes JSON null
+ *
+ * "NAME":"VALUE" (or null).  Inline, so that the length of a literal name
+ * is counted by the compiler.
+ */
+static inline void
+farceur_json_writer_string_member(FarceurJsonWriter *writer, const char *name, const char *value)
+{
+  farceur_json_writer_string_member_len(writer, name, strlen(name), value);
+}
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurJsonWriter, farceur_json_writer_free)
 

@@ -444,22 +444,26 @@ farceur_json_writer_date(FarceurJsonWriter *writer, GDateTime *date, guint year_
 }
 
 /**
- * farceur_json_writer_string_member:
+ * farceur_json_writer_string_member_len:
  * @writer: a writer inside an object
  * @name: the member's name
+ * @name_len: strlen(@name)
  * @value: (nullable): its value; %NULL becomes JSON null
+ *
+ * farceur_json_writer_string_member() with the name's length given: the
+ * inline wrapper of json.h passes it, known at compile time for a literal.
  */
 void
-farceur_json_writer_string_member(FarceurJsonWriter *writer, const char *name, const char *value)
+farceur_json_writer_string_member_len(FarceurJsonWriter *writer, const char *name, gsize name_len,
+                                      const char *value)
 {
-  gsize name_len, value_len;
+  gsize value_len;
   char *out;
 
   g_return_if_fail(writer != NULL);
   g_return_if_fail(name != NULL);
   /* ,"NAME":"VALUE" or ,"NAME":null in one reservation: the records'
    * commonest member */
-  name_len = strlen(name);
   value_len = value ? strlen(value) : 0;
   out = json_reserve(writer, 6 * (name_len + value_len) + 10);
   if (writer->comma)

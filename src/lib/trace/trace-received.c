@@ -168,7 +168,10 @@ trace_tls_mark(const char *text, gsize i)
 gboolean
 trace_text_mentions_tls(const char *text)
 {
-  for (gsize i = 0; text[i]; i++) {
+  /* from one candidate letter to the next */
+  for (const char *at = strpbrk(text, "cCtTsS"); at; at = strpbrk(at + 1, "cCtTsS")) {
+    gsize i = (gsize)(at - text);
+
     switch (trace_lower(text[i])) {
       case 'c':
         if (trace_has_word(text + i, "cipher"))
@@ -785,7 +788,7 @@ farceur_hop_parse(const char *value)
   hop->tls = FARCEUR_TLS_UNKNOWN;
   hop->warnings = g_ptr_array_new_with_free_func(g_free);
   hop->raw = trace_unfold(value);
-  if (strlen(value) > FARCEUR_TRACE_MAX_VALUE)
+  if (strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1) > FARCEUR_TRACE_MAX_VALUE)
     trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
   trace_lex(&tokens, hop->raw, 0, hop->warnings);
   semi = trace_last_semi(&tokens);
