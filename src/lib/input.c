@@ -15,6 +15,7 @@
  * not by the file.  A stdin that cannot seek is spooled to an unlinked
  * temporary file first, for the same reason.
  */
+#define _GNU_SOURCE /* memmem */
 #include "config.h"
 
 #include <errno.h>
@@ -437,25 +438,32 @@ input_is_separator(const char *line, gsize length)
 }
 
 /* From a line start in a body, to the next line that starts with "From "
- * (the scan stops at its start); -1 at the end of the file. */
+ * (the scan stops at its start); -1 at the end of the file.  memmem finds
+ * "\nFrom " in a whole block at a time: a large body is not read line by
+ * line. */
 static gint64
 input_scan_to_from(InputScan *s)
 {
+  if (input_scan_ahead(s) < 5) {
+    s->pos = s->len;
+    return -1;
+  }
+  if (input_is_from_line(s->buf + s->pos, 5))
+    return s->base + (gint64)s->pos;
   for (;;) {
-    const char *nl;
+    const char *hit = memmem(s->buf + s->pos, s->len - s->pos, "\nFrom ", 6);
 
-    if (input_scan_ahead(s) < 5) {
+    if (hit != NULL) {
+      s->pos = (gsize)(hit + 1 - s->buf);
+      return s->base + (gint64)s->pos;
+    }
+    /* the block may end inside "\nFrom ": its last 5 bytes are searched again */
+    if (s->len - s->pos > 5)
+      s->pos = s->len - 5;
+    if (!input_scan_more(s)) {
       s->pos = s->len;
       return -1;
     }
-    if (input_is_from_line(s->buf + s->pos, 5))
-      return s->base + (gint64)s->pos;
-    while ((nl = memchr(s->buf + s->pos, '\n', s->len - s->pos)) == NULL) {
-      s->pos = s->len;
-      if (!input_scan_more(s))
-        return -1;
-    }
-    s->pos = (gsize)(nl + 1 - s->buf);
   }
 }
 
