@@ -403,6 +403,7 @@ test_mbox_bad_message_goes_on(void)
   g_autoptr(FarceurInputMessage) three = NULL;
 
   g_assert_no_error(error);
+  g_assert_cmpstr(g_mime_message_get_subject(one->message), ==, "one");
   g_assert_null(farceur_input_next(input, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_assert_nonnull(strstr(error->message, "box#2': no header block"));
