@@ -217,6 +217,7 @@ farceur_input_parse_shard(const char *text, guint *shard, guint *shards, GError 
   const char *slash;
 
   g_return_val_if_fail(text != NULL, FALSE);
+  g_return_val_if_fail(shard != NULL && shards != NULL, FALSE);
   slash = strchr(text, '/');
   if (slash == NULL || !g_ascii_string_to_unsigned(slash + 1, 10, 1, G_MAXUINT32, &n, NULL)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "shard '%s' is not K/N with 1 <= K <= N",
