@@ -373,6 +373,159 @@ test_stdin_file(void)
   remove_tree(dir);
 }
 
+/* ---- header blocks alone (farceur_input_next_headers) ---- */
+
+#define HEADERS_MBOX                                                                               \
+  "From a@a.example Mon Jan  1 00:00:00 2024\n"                                                    \
+  ">From framing, not a field\n"                                                                   \
+  "Received: from a\n\tby b; Mon, 1 Jan 2024 00:00:00 +0000\n"                                     \
+  "From : a field named From\n"                                                                    \
+  "Bad Name: dropped\n"                                                                            \
+  "Subject:  one \n\nbody\nFrom the body, a separator\n"                                           \
+  "From b@b.example Mon Jan  1 00:00:01 2024\n"                                                    \
+  "Subject: two\r\nX: y\r\n\r\nbody\r\n"
+
+static void
+test_headers_fields(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box", HEADERS_MBOX);
+  g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = g_strdup_printf("%s#1", path);
+  const FarceurInputHeaders *h = farceur_input_next_headers(input, &error);
+
+  g_assert_no_error(error);
+  g_assert_nonnull(h);
+  g_assert_cmpstr(h->source, ==, first);
+  g_assert_cmpuint(h->index, ==, 1);
+  g_assert_cmpuint(h->n_fields, ==, 3);
+  g_assert_cmpstr(h->fields[0].name, ==, "Received");
+  g_assert_cmpstr(h->fields[0].value, ==, " from a\n\tby b; Mon, 1 Jan 2024 00:00:00 +0000");
+  g_assert_cmpint(h->fields[0].offset, ==,
+                  strlen("From a@a.example Mon Jan  1 00:00:00 2024\n"
+                         ">From framing, not a field\n"));
+  g_assert_cmpstr(h->fields[1].name, ==, "From");
+  g_assert_cmpstr(h->fields[1].value, ==, " a field named From");
+  g_assert_cmpstr(h->fields[2].name, ==, "Subject");
+  g_assert_cmpstr(farceur_input_headers_get(h, "subject"), ==, "  one ");
+  /* "From the body" starts a message with no field */
+  h = farceur_input_next_headers(input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(h->index, ==, 2);
+  h = farceur_input_next_headers(input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(h->index, ==, 3);
+  g_assert_cmpuint(h->n_fields, ==, 2);
+  g_assert_cmpstr(h->fields[0].value, ==, " two"); /* CRLF: no CR in the value */
+  g_assert_null(farceur_input_next_headers(input, &error));
+  g_assert_no_error(error);
+  remove_tree(dir);
+}
+
+/* The fields read alone are the fields GMime reads in the whole message. */
+static void
+test_headers_as_gmime(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box", HEADERS_MBOX MBOX);
+  g_autoptr(FarceurInput) whole = farceur_input_open(path, NULL);
+  g_autoptr(FarceurInput) alone = farceur_input_open(path, NULL);
+  FarceurInputMessage *m;
+  guint messages = 0;
+
+  while ((m = farceur_input_next(whole, NULL)) != NULL) {
+    const FarceurInputHeaders *h = farceur_input_next_headers(alone, NULL);
+    GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(m->message));
+    guint k = 0;
+
+    g_assert_nonnull(h);
+    g_assert_cmpstr(h->source, ==, m->source);
+    for (int i = 0; i < g_mime_header_list_get_count(list); i++) {
+      GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+      g_autofree char *raw = g_strdup(g_mime_header_get_raw_value(header));
+      gsize len = strlen(raw);
+
+      /* GMime keeps the line end that ends the field */
+      if (len > 0 && raw[len - 1] == '\n')
+        raw[--len] = '\0';
+      if (len > 0 && raw[len - 1] == '\r')
+        raw[--len] = '\0';
+      while (k < h->n_fields && g_ascii_strncasecmp(h->fields[k].name, "Content-", 8) == 0)
+        k++; /* GMime keeps those in the body part */
+      g_assert_cmpuint(k, <, h->n_fields);
+      g_assert_cmpstr(h->fields[k].name, ==, g_mime_header_get_name(header));
+      g_assert_cmpstr(h->fields[k].value, ==, raw);
+      /* GMime gives the first field after a ">From " line that line's offset */
+      if (k > 0 || m->index != 1)
+        g_assert_cmpint(h->fields[k].offset, ==, g_mime_header_get_offset(header));
+      k++;
+    }
+    farceur_input_message_free(m);
+    messages++;
+  }
+  g_assert_null(farceur_input_next_headers(alone, NULL));
+  g_assert_cmpuint(messages, ==, 6);
+  remove_tree(dir);
+}
+
+/* A message without a header block is an error naming it; the mbox goes on. */
+static void
+test_mbox_bad_message_goes_on(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autofree char *path = write_file(dir, "box",
+                                     "From a Mon Jan  1 00:00:00 2024\nSubject: one\n\n"
+                                     "From b Mon Jan  1 00:00:00 2024\nnot a field\n\n"
+                                     "From c Mon Jan  1 00:00:00 2024\nSubject: three\n\n");
+  g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInputMessage) one = farceur_input_next(input, &error);
+  g_autoptr(FarceurInputMessage) three = NULL;
+
+  g_assert_no_error(error);
+  g_assert_cmpstr(g_mime_message_get_subject(one->message), ==, "one");
+  g_assert_null(farceur_input_next(input, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "box#2': no header block"));
+  g_clear_error(&error);
+  three = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(g_mime_message_get_subject(three->message), ==, "three");
+  remove_tree(dir);
+}
+
+/* N shards hold every message once; bad shards are usage errors. */
+static void
+test_shards(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) box = g_string_new(NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  guint k, n;
+
+  for (int i = 0; i < 50; i++)
+    g_string_append_printf(box, "From x Mon Jan  1 00:00:00 2024\nSubject: %d\n\n", i);
+  path = write_file(dir, "box", box->str);
+  for (guint shard = 1; shard <= 3; shard++) {
+    g_autoptr(FarceurInput) input = farceur_input_open(path, NULL);
+    const FarceurInputHeaders *h;
+
+    farceur_input_set_shard(input, shard, 3);
+    while ((h = farceur_input_next_headers(input, NULL)) != NULL)
+      g_assert_true(g_hash_table_add(seen, g_strdup(h->source)));
+  }
+  g_assert_cmpuint(g_hash_table_size(seen), ==, 50);
+  g_assert_true(farceur_input_parse_shard("2/3", &k, &n, &error));
+  g_assert_cmpuint(k, ==, 2);
+  g_assert_cmpuint(n, ==, 3);
+  g_assert_false(farceur_input_parse_shard("4/3", &k, &n, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+  remove_tree(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -391,5 +544,9 @@ main(int argc, char **argv)
   g_test_add_func("/input/read-range", test_read_range);
   g_test_add_func("/input/stdin/pipe", test_stdin_pipe);
   g_test_add_func("/input/stdin/file", test_stdin_file);
+  g_test_add_func("/input/headers/fields", test_headers_fields);
+  g_test_add_func("/input/headers/as-gmime", test_headers_as_gmime);
+  g_test_add_func("/input/mbox/bad-message-goes-on", test_mbox_bad_message_goes_on);
+  g_test_add_func("/input/shards", test_shards);
   return g_test_run();
 }

@@ -49,7 +49,47 @@ typedef struct {
 } FarceurInputMessage;
 
 FARCEUR_API GPtrArray *farceur_input_list(const char *arg, GError **error);
+
+/**
+ * FarceurInputField:
+ * @name: the field name as written, without blanks before its colon
+ * @value: its raw value: what follows the colon, folded lines and all,
+ *   without the line end that ends the field
+ * @offset: where the field starts in its file
+ */
+typedef struct {
+  const char *name;
+  const char *value;
+  gint64 offset;
+} FarceurInputField;
+
+/**
+ * FarceurInputHeaders:
+ * @source: as #FarceurInputMessage's
+ * @path: the file it was read from ("-" for stdin)
+ * @index: its place in an mbox, from 1; 0 for a file holding one message
+ * @fields: (array length=n_fields): the fields, in order
+ * @n_fields: how many
+ *
+ * The header block of a message, read without its body
+ * (farceur_input_next_headers()).
+ */
+typedef struct {
+  const char *source;
+  const char *path;
+  guint index;
+  const FarceurInputField *fields;
+  guint n_fields;
+} FarceurInputHeaders;
+
 FARCEUR_API FarceurInput *farceur_input_open(const char *arg, GError **error);
+FARCEUR_API gboolean farceur_input_parse_shard(const char *text, guint *shard, guint *shards,
+                                               GError **error);
+FARCEUR_API void farceur_input_set_shard(FarceurInput *input, guint shard, guint shards);
+FARCEUR_API const FarceurInputHeaders *farceur_input_next_headers(FarceurInput *input,
+                                                                  GError **error);
+FARCEUR_API const char *farceur_input_headers_get(const FarceurInputHeaders *headers,
+                                                  const char *name);
 FARCEUR_API FarceurInputMessage *farceur_input_next(FarceurInput *input, GError **error);
 FARCEUR_API void farceur_input_free(FarceurInput *input);
 FARCEUR_API void farceur_input_message_free(FarceurInputMessage *msg);

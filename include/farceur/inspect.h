@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include <farceur/input.h>
+#include <farceur/json.h>
 
 #include <farceur/export.h>
 
@@ -184,6 +185,8 @@ FARCEUR_API void farceur_inspect_message_free(FarceurInspectMessage *msg);
 FARCEUR_API const FarceurInspectPart *
 farceur_inspect_message_find_part(const FarceurInspectMessage *msg, const char *path);
 
+FARCEUR_API void farceur_inspect_message_write_json(const FarceurInspectMessage *msg,
+                                                    FarceurJsonWriter *writer);
 FARCEUR_API JsonNode *farceur_inspect_message_to_json(const FarceurInspectMessage *msg);
 FARCEUR_API char *farceur_inspect_message_format(const FarceurInspectMessage *msg,
                                                  FarceurInspectFormatFlags flags);

@@ -17,6 +17,8 @@
 #include <json-glib/json-glib.h>
 
 #include <farceur/export.h>
+#include <farceur/input.h>
+#include <farceur/json.h>
 
 G_BEGIN_DECLS
 
@@ -120,8 +122,11 @@ FARCEUR_API const char *farceur_hop_anomaly_to_string(FarceurHopAnomaly anomaly)
 
 FARCEUR_API FarceurTrace *farceur_trace_new(const char *const *received, GDateTime *sent);
 FARCEUR_API FarceurTrace *farceur_trace_from_message(GMimeMessage *message);
+FARCEUR_API FarceurTrace *farceur_trace_from_headers(const FarceurInputHeaders *headers);
 FARCEUR_API void farceur_trace_free(FarceurTrace *trace);
 
+FARCEUR_API void farceur_trace_write_json(const FarceurTrace *trace, const char *source,
+                                          FarceurJsonWriter *writer);
 FARCEUR_API JsonNode *farceur_trace_to_json(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_to_dot(const FarceurTrace *trace, const char *source);
 FARCEUR_API char *farceur_trace_format_seconds(gint64 seconds);

@@ -31,6 +31,24 @@ cli_output_json(JsonNode *node)
 }
 
 /**
+ * cli_output_json_writer:
+ * @writer: a record, as its library serializer wrote it
+ *
+ * Prints the text of @writer on one line of stdout and resets @writer for
+ * the next record (the --json outputs of inspect and trace: JSON Lines).
+ */
+void
+cli_output_json_writer(FarceurJsonWriter *writer)
+{
+  gsize length;
+  const char *text = farceur_json_writer_get_text(writer, &length);
+
+  fwrite(text, 1, length, stdout);
+  putchar('\n');
+  farceur_json_writer_reset(writer);
+}
+
+/**
  * cli_output_failed:
  * @errsv: the errno of a failed write to stdout made around stdio (a GMime
  *   stream on its descriptor)
@@ -44,17 +62,74 @@ cli_output_failed(int errsv)
     cli_output_errno = errsv != 0 ? errsv : EIO;
 }
 
+/* Whether stdout has a reader waiting for each record (a terminal, a pipe,
+ * a socket): -1 until asked. */
+static int cli_output_streams = -1;
+
+/* A file or a device gets records in 64 KiB writes, not one write each
+ * (a system call per message is a tenth of trace's time). */
+static gboolean
+cli_output_streaming(void)
+{
+  static char buffer[65536];
+  struct stat st;
+
+  if (cli_output_streams < 0) {
+    cli_output_streams = fstat(STDOUT_FILENO, &st) != 0 || isatty(STDOUT_FILENO)
+                         || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+    if (!cli_output_streams)
+      setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+  }
+  return cli_output_streams;
+}
+
+/**
+ * cli_output_start:
+ *
+ * Chooses how stdout is buffered, before anything is written to it.
+ */
+void
+cli_output_start(void)
+{
+  cli_output_streaming();
+}
+
 /**
  * cli_output_flush:
  *
- * fflush(stdout), at the end of each record: output streams as it is
- * made, and a failure is remembered for main's check.
+ * At the end of each record: fflush(stdout) when a reader waits for it
+ * (a terminal, a pipe), so that output streams as it is made; a failure is
+ * remembered for main's check.  A file gets full buffers.
  */
 void
 cli_output_flush(void)
 {
+  if (!cli_output_streaming()) {
+    if (ferror(stdout))
+      cli_output_failed(errno);
+    return;
+  }
   if (fflush(stdout) != 0)
     cli_output_failed(errno);
+}
+
+/**
+ * cli_output_flush_now:
+ *
+ * fflush(stdout) whatever it is: for a line that must be out before the
+ * command waits (a server's address); a failure is remembered for main's
+ * check.
+ *
+ * Returns: %FALSE when stdout could not be written
+ */
+gboolean
+cli_output_flush_now(void)
+{
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    cli_output_failed(errno);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /**

@@ -3,9 +3,12 @@
  * per line; after the command, main checks that everything got there. */
 #pragma once
 
-#include <json-glib/json-glib.h>
+#include <farceur/farceur.h>
 
 void cli_output_json(JsonNode *node);
+void cli_output_json_writer(FarceurJsonWriter *writer);
+void cli_output_start(void);
+gboolean cli_output_flush_now(void);
 void cli_output_flush(void);
 void cli_output_failed(int errsv);
 GError *cli_output_error(int errsv);

@@ -18,9 +18,13 @@ typedef struct {
   gboolean force;
   char *extract;
   char *part;
+  char *shard_text;
+  guint shard; /* --shard K/N: K, from 1; 0: every message */
+  guint shards;
   char **inputs;
   FarceurInspectFormatFlags format;
   FarceurInspectExtractor *extractor;
+  FarceurJsonWriter *writer; /* --json: reused from record to record */
   gboolean part_found;
   int status;
 } InspectOptions;
@@ -30,8 +34,10 @@ inspect_options_clear(InspectOptions *opts)
 {
   g_free(opts->extract);
   g_free(opts->part);
+  g_free(opts->shard_text);
   g_strfreev(opts->inputs);
   g_clear_pointer(&opts->extractor, farceur_inspect_extractor_free);
+  g_clear_pointer(&opts->writer, farceur_json_writer_free);
 }
 
 static GOptionContext *
@@ -46,6 +52,9 @@ inspect_context_new(InspectOptions *opts)
       "Only part PATH (\"1.2\"): into DIR with --extract, else its decoded body on stdout",
       "PATH" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &opts->force, "Overwrite existing files in DIR", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &opts->shard_text,
+      "Only the messages of shard K of N (by file name and mbox place), for N runs in parallel",
+      "K/N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->inputs, NULL, NULL },
     { NULL },
   };
@@ -131,7 +140,8 @@ inspect_show(InspectOptions *opts, const FarceurInspectMessage *msg, gboolean fi
   if (opts->extractor)
     inspect_extract(opts, msg, report);
   if (opts->json) {
-    cli_output_json(farceur_inspect_message_to_json(msg));
+    farceur_inspect_message_write_json(msg, opts->writer);
+    cli_output_json_writer(opts->writer);
   } else {
     g_autofree char *text = farceur_inspect_message_format(msg, opts->format);
 
@@ -172,6 +182,8 @@ inspect_input(InspectOptions *opts, const char *arg, guint *count)
     inspect_fail(opts, error);
     return;
   }
+  if (opts->shards > 0)
+    farceur_input_set_shard(input, opts->shard, opts->shards);
   for (;;) {
     msg = farceur_input_next(input, &error);
     if (msg == NULL && error == NULL)
@@ -209,6 +221,8 @@ inspect_run(InspectOptions *opts)
              == NULL)
     return cli_report_error("inspect", error);
   opts->format = inspect_format_for_stdout();
+  if (opts->json)
+    opts->writer = farceur_json_writer_new();
   for (gsize i = 0; inputs[i]; i++)
     inspect_input(opts, inputs[i], &count);
   if (opts->part && !opts->part_found)
@@ -222,6 +236,7 @@ cli_cmd_inspect(int argc, char **argv)
 {
   InspectOptions opts = { 0 };
   g_autoptr(GOptionContext) context = inspect_context_new(&opts);
+  GError *error = NULL;
   int status;
 
   if (!cli_parse(context, "inspect", &argc, &argv, &status)) {
@@ -232,6 +247,11 @@ cli_cmd_inspect(int argc, char **argv)
     inspect_options_clear(&opts);
     return cli_report_error(
         "inspect", g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "--force needs --extract DIR"));
+  }
+  if (opts.shard_text
+      && !farceur_input_parse_shard(opts.shard_text, &opts.shard, &opts.shards, &error)) {
+    inspect_options_clear(&opts);
+    return cli_report_error("inspect", error);
   }
   status = inspect_run(&opts);
   inspect_options_clear(&opts);

@@ -35,6 +35,9 @@ typedef struct {
   guint messages;
   guint failures;
   int status;
+  FarceurJsonWriter *json; /* reused from record to record */
+  guint shard;             /* --shard K/N: K, from 1; 0: every message */
+  guint shards;
 } TraceRun;
 
 static const char *
@@ -213,7 +216,8 @@ static void
 trace_emit(TraceRun *run, const FarceurTrace *trace, const char *source)
 {
   if (run->format == TRACE_FORMAT_JSON) {
-    cli_output_json(farceur_trace_to_json(trace, source));
+    farceur_trace_write_json(trace, source, run->json);
+    cli_output_json_writer(run->json);
   } else if (run->format == TRACE_FORMAT_DOT) {
     g_autofree char *dot = farceur_trace_to_dot(trace, source);
 
@@ -241,34 +245,42 @@ trace_input(TraceRun *run, const char *arg)
     trace_fail(run, error);
     return;
   }
+  if (run->shards > 0)
+    farceur_input_set_shard(input, run->shard, run->shards);
   for (;;) {
-    g_autoptr(FarceurInputMessage) msg = farceur_input_next(input, &error);
+    /* the header block alone: a trace needs nothing of the body */
+    const FarceurInputHeaders *headers = farceur_input_next_headers(input, &error);
     g_autoptr(FarceurTrace) trace = NULL;
 
-    if (msg == NULL && error == NULL)
+    if (headers == NULL && error == NULL)
       return;
-    if (msg == NULL) {
+    if (headers == NULL) {
       /* a message that cannot be read: the input goes on with the next one */
       trace_fail(run, g_steal_pointer(&error));
       continue;
     }
-    trace = farceur_trace_from_message(msg->message);
-    trace_emit(run, trace, msg->source);
+    trace = farceur_trace_from_headers(headers);
+    trace_emit(run, trace, headers->source);
     cli_output_flush();
     run->messages++;
   }
 }
 
 static gboolean
-trace_setup(TraceRun *run, gboolean json, gboolean dot, const char *colour, GError **error)
+trace_setup(TraceRun *run, gboolean json, gboolean dot, const char *colour, const char *shard,
+            GError **error)
 {
   CliTermStyle style;
 
+  if (shard && !farceur_input_parse_shard(shard, &run->shard, &run->shards, error))
+    return FALSE;
   if (json && dot) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "--json and --dot exclude each other");
     return FALSE;
   }
   run->format = json ? TRACE_FORMAT_JSON : dot ? TRACE_FORMAT_DOT : TRACE_FORMAT_TABLE;
+  if (json)
+    run->json = farceur_json_writer_new();
   if (!cli_term_style(STDOUT_FILENO, colour, &style, error))
     return FALSE;
   run->colour = style.colour;
@@ -281,12 +293,16 @@ cli_cmd_trace(int argc, char **argv)
 {
   gboolean json = FALSE, dot = FALSE;
   g_autofree char *colour = NULL;
+  g_autofree char *shard = NULL;
   g_auto(GStrv) inputs = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per message per line", NULL },
     { "dot", 0, 0, G_OPTION_ARG_NONE, &dot, "A Graphviz digraph per message", NULL },
     { "color", 0, 0, G_OPTION_ARG_STRING, &colour, "Colour the table: auto, always, never",
       "WHEN" },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
+      "Only the messages of shard K of N (by file name and mbox place), for N runs in parallel",
+      "K/N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &inputs, NULL, NULL },
     { NULL },
   };
@@ -302,12 +318,13 @@ cli_cmd_trace(int argc, char **argv)
   g_option_context_add_main_entries(context, entries, NULL);
   if (!cli_parse(context, "trace", &argc, &argv, &status))
     return status;
-  if (!trace_setup(&run, json, dot, colour, &error))
+  if (!trace_setup(&run, json, dot, colour, shard, &error))
     return cli_report_error("trace", error);
   if (inputs == NULL)
     trace_input(&run, "-");
   for (guint i = 0; inputs && inputs[i]; i++)
     trace_input(&run, inputs[i]);
+  g_clear_pointer(&run.json, farceur_json_writer_free);
   if (run.failures > 0)
     g_printerr("farceur trace: %u message%s traced, %u input%s failed (exit %d)\n", run.messages,
                run.messages == 1 ? "" : "s", run.failures, run.failures == 1 ? "" : "s",

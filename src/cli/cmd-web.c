@@ -41,8 +41,7 @@ web_announce(FarceurWebServer *server)
                "can read these messages\n",
                url);
   printf("farceur web: %u message%s at %s (Ctrl-C stops)\n", count, count == 1 ? "" : "s", url);
-  cli_output_flush();
-  return !ferror(stdout);
+  return cli_output_flush_now();
 }
 
 static int

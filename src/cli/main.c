@@ -189,6 +189,7 @@ main(int argc, char **argv)
   int status;
 
   setlocale(LC_ALL, "");
+  cli_output_start();
   if (command == NULL) {
     status = cli_run_bare(argc, argv);
     return cli_status_worse(status, cli_output_close(NULL));

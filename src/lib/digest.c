@@ -133,8 +133,11 @@ digest_stream_finish(GMimeStream *stream)
 
   EVP_DigestFinal_ex(self->ctx, md, &len);
   hex = g_malloc(len * 2 + 1);
-  for (unsigned int i = 0; i < len; i++)
-    g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  for (unsigned int i = 0; i < len; i++) {
+    hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+    hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+  }
+  hex[2 * len] = '\0';
   return hex;
 #else
   return g_strdup(g_checksum_get_string(self->checksum));

@@ -2,12 +2,20 @@
 /* farceur: reading messages from files, Maildirs, mboxes and stdin.
  *
  * Every input becomes a list of files; each file is either one message or an
- * mbox (its first line starts with "From "), which is walked message by
- * message with one persistent GMime parser in GMIME_FORMAT_MBOX mode.  Parts
- * stay on disk (GMime's persist_stream), so memory is bounded by the headers
- * of the largest message, not by the file.  A stdin that cannot seek is
- * spooled to an unlinked temporary file first, for the same reason.
+ * mbox (its first line starts with "From ").  An mbox is split here, at every
+ * line that starts with "From " (mboxrd and mboxo writers quote such lines
+ * in bodies as ">From "; GMime's and Python's mbox readers split at the same
+ * lines), by a scanner that reads the file in large blocks and looks at
+ * nothing but line starts: GMime's parser cannot step over a message without
+ * building it, and a shard (--shard) or a header-only reader (trace) must
+ * not pay for the bodies it does not read.  Each message is then parsed by
+ * one GMime parser, reused, over its own range of the file, so header and
+ * warning offsets are offsets in the file.  Parts stay on disk (GMime's
+ * persist_stream): memory is bounded by the headers of the largest message,
+ * not by the file.  A stdin that cannot seek is spooled to an unlinked
+ * temporary file first, for the same reason.
  */
+#define _GNU_SOURCE /* memmem */
 #include "config.h"
 
 #include <errno.h>
@@ -25,21 +33,67 @@
 #include "error-text.h"
 
 #define INPUT_STDIN "-"
-#define INPUT_WARNING_ITEM_MAX 120 /* bytes of the offending value quoted in a warning */
+#define INPUT_WARNING_ITEM_MAX 120    /* bytes of the offending value quoted in a warning */
+#define INPUT_SCAN_BLOCK (128 * 1024) /* bytes read at a time from an mbox */
+#define INPUT_SCAN_KEEP 8             /* bytes kept before the scan position */
+
+/* A file read in blocks, line by line, for the "From " lines of an mbox and
+ * the header blocks of messages.  Hand-written: GMime has no way to step
+ * over a message without building it (see the top of the file). */
+typedef struct {
+  int fd;       /* not owned */
+  char *buf;    /* kept from file to file */
+  gsize size;   /* allocated */
+  gsize len;    /* bytes read into buf */
+  gsize pos;    /* the scan position, in buf */
+  gint64 base;  /* offset of buf[0] in the file */
+  gboolean eof; /* nothing more to read */
+  int errsv;    /* a failed read */
+} InputScan;
+
+typedef enum {
+  INPUT_END_BLANK,     /* the blank line */
+  INPUT_END_SEPARATOR, /* an mbox's "From " line, left unread */
+  INPUT_END_FILE,      /* the end of the file */
+} InputBlockEnd;
+
+/* One message of an mbox, as offsets in its file. */
+typedef struct {
+  gint64 marker;           /* its "From " line */
+  gint64 begin;            /* after that line */
+  gint64 end;              /* the next "From " line, or the end of the file */
+  gint64 stored_end;       /* @end less the line end that separates it from the next one */
+  gint64 next_line;        /* after the next "From " line */
+  gboolean last;           /* no "From " line after it */
+  InputBlockEnd block_end; /* how its header block ended */
+} InputRange;
 
 struct _FarceurInput {
   GPtrArray *files; /* paths still to read, in order; "-" is stdin */
   guint next_file;
+  gboolean maildir; /* the files are a Maildir's */
+  guint shard;      /* from 1; 0: every message */
+  guint shards;
+  GChecksum *checksum; /* shard keys */
 
-  /* the file being read */
-  GMimeParser *parser;
-  GMimeStream *stream; /* the parser's */
+  GMimeParser *parser; /* reused from message to message */
+
+  /* the file being read (open while @stream is set) */
+  GMimeStream *stream; /* owns the file; an mbox's messages are substreams of it */
   char *label;         /* "path" or "-" */
+  char *key;           /* the file's shard key (farceur_input_set_shard()) */
   gboolean mbox;       /* several messages, "From " separated */
   gboolean done;       /* a single-message file already returned its message */
   guint index;         /* messages read from this file */
   gint64 size;         /* bytes of a single-message file */
   gint64 start;        /* where it starts in the stream (stdin: its offset) */
+  InputScan scan;      /* an mbox, or a file read for its header block */
+
+  /* farceur_input_next_headers(): the last header block, its fields, its name */
+  GByteArray *block;
+  GArray *fields; /* (element-type FarceurInputField) */
+  FarceurInputHeaders headers;
+  GString *source;
 };
 
 static int
@@ -163,19 +217,123 @@ farceur_input_open(const char *arg, GError **error)
     return NULL;
   input = g_new0(FarceurInput, 1);
   input->files = files;
+  input->maildir = g_file_test(arg, G_FILE_TEST_IS_DIR) && input_is_maildir(arg);
+  input->scan.fd = -1;
   return input;
+}
+
+/**
+ * farceur_input_parse_shard:
+ * @text: "K/N", 1 <= K <= N
+ * @shard: (out): K
+ * @shards: (out): N
+ * @error: return location for a %FARCEUR_ERROR_USAGE error
+ *
+ * Returns: whether @text names a shard
+ */
+gboolean
+farceur_input_parse_shard(const char *text, guint *shard, guint *shards, GError **error)
+{
+  guint64 k = 0, n = 0;
+  const char *slash;
+
+  g_return_val_if_fail(text != NULL, FALSE);
+  g_return_val_if_fail(shard != NULL && shards != NULL, FALSE);
+  slash = strchr(text, '/');
+  if (slash == NULL || !g_ascii_string_to_unsigned(slash + 1, 10, 1, G_MAXUINT32, &n, NULL)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE, "shard '%s' is not K/N with 1 <= K <= N",
+                text);
+    return FALSE;
+  }
+  {
+    g_autofree char *first = g_strndup(text, slash - text);
+
+    if (!g_ascii_string_to_unsigned(first, 10, 1, n, &k, NULL)) {
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                  "shard '%s' is not K/N with 1 <= K <= N", text);
+      return FALSE;
+    }
+  }
+  *shard = (guint)k;
+  *shards = (guint)n;
+  return TRUE;
+}
+
+/**
+ * farceur_input_set_shard:
+ * @input: an input, before its first message is read
+ * @shard: K, from 1 to @shards
+ * @shards: N, 1 or more
+ *
+ * Reads only the messages of shard K of N: those whose key hashes to K.  The
+ * key of a message is the name of its file (in a Maildir, without the
+ * ":2,FLAGS" info, so that a message stays in its shard when it moves from
+ * new/ to cur/ or changes flags; standard input is "-"), followed for a
+ * message of an mbox by "#" and its place in it, from 1.  Its shard is the
+ * first 8 bytes of the key's SHA-256, read as a big-endian number, modulo
+ * N, plus 1.  The split depends on nothing but the names and the mbox
+ * order: N runs on any machines cover a corpus exactly once
+ * (data/doc/formats.md, Shards).
+ */
+void
+farceur_input_set_shard(FarceurInput *input, guint shard, guint shards)
+{
+  g_return_if_fail(input != NULL);
+  g_return_if_fail(shards >= 1 && shard >= 1 && shard <= shards);
+  input->shard = shard;
+  input->shards = shards;
+  if (input->checksum == NULL)
+    input->checksum = g_checksum_new(G_CHECKSUM_SHA256);
+}
+
+/* The file's part of the shard key: its name, less a Maildir's info. */
+static char *
+input_shard_key(const FarceurInput *input, const char *path)
+{
+  char *key = g_path_get_basename(path);
+  char *info;
+
+  if (input->maildir && (info = strchr(key, ':')) != NULL)
+    *info = '\0';
+  return key;
+}
+
+/* Whether the message at @index of the open file (0: the file is the
+ * message) belongs to the shard read. */
+static gboolean
+input_in_shard(FarceurInput *input, guint index)
+{
+  guint8 digest[32];
+  gsize length = sizeof digest;
+  guint64 value = 0;
+
+  if (input->shards == 0)
+    return TRUE;
+  g_checksum_reset(input->checksum);
+  g_checksum_update(input->checksum, (const guchar *)input->key, -1);
+  if (index > 0) {
+    char place[16];
+    int n = g_snprintf(place, sizeof place, "#%u", index);
+
+    g_checksum_update(input->checksum, (const guchar *)place, n);
+  }
+  g_checksum_get_digest(input->checksum, digest, &length);
+  for (guint i = 0; i < 8; i++)
+    value = value << 8 | digest[i];
+  return value % input->shards == input->shard - 1;
 }
 
 static void
 input_close_file(FarceurInput *input)
 {
-  g_clear_object(&input->parser);
   g_clear_object(&input->stream);
   g_clear_pointer(&input->label, g_free);
+  g_clear_pointer(&input->key, g_free);
   input->mbox = input->done = FALSE;
   input->index = 0;
   input->size = 0;
   input->start = 0;
+  input->scan.fd = -1;
 }
 
 /**
@@ -190,8 +348,233 @@ farceur_input_free(FarceurInput *input)
   if (input == NULL)
     return;
   input_close_file(input);
+  g_clear_object(&input->parser);
   g_ptr_array_unref(input->files);
+  g_clear_pointer(&input->checksum, g_checksum_free);
+  g_free(input->scan.buf);
+  g_clear_pointer(&input->block, g_byte_array_unref);
+  g_clear_pointer(&input->fields, g_array_unref);
+  if (input->source)
+    g_string_free(input->source, TRUE);
   g_free(input);
+}
+
+/* ---- the scanner ---------------------------------------------------------- */
+
+static void
+input_scan_start(InputScan *s, int fd, gint64 offset)
+{
+  if (s->buf == NULL) {
+    s->size = INPUT_SCAN_BLOCK;
+    s->buf = g_malloc(s->size);
+  }
+  s->fd = fd;
+  s->len = s->pos = 0;
+  s->base = offset;
+  s->eof = FALSE;
+  s->errsv = 0;
+}
+
+/* Reads the next block after what the buffer holds, dropping what lies
+ * before the scan position but a few bytes.  FALSE when nothing came (the
+ * end of the file, or a read error in @s->errsv). */
+static gboolean
+input_scan_more(InputScan *s)
+{
+  gsize drop = s->pos > INPUT_SCAN_KEEP ? s->pos - INPUT_SCAN_KEEP : 0;
+  ssize_t n;
+
+  if (s->eof)
+    return FALSE;
+  if (drop > 0) {
+    memmove(s->buf, s->buf + drop, s->len - drop);
+    s->len -= drop;
+    s->pos -= drop;
+    s->base += drop;
+  }
+  if (s->size - s->len < INPUT_SCAN_BLOCK) {
+    s->size = MAX(s->size * 2, s->len + INPUT_SCAN_BLOCK);
+    s->buf = g_realloc(s->buf, s->size);
+  }
+  do
+    n = pread(s->fd, s->buf + s->len, s->size - s->len, (off_t)(s->base + (gint64)s->len));
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    s->errsv = n < 0 ? errno : 0;
+    s->eof = TRUE;
+    return FALSE;
+  }
+  s->len += (gsize)n;
+  return TRUE;
+}
+
+/* The line at the scan position, with its '\n' (none for a last line
+ * without one), valid until the next call; FALSE at the end. */
+static gboolean
+input_scan_line(InputScan *s, gint64 *offset, const char **line, gsize *length)
+{
+  const char *nl;
+
+  while ((nl = memchr(s->buf + s->pos, '\n', s->len - s->pos)) == NULL) {
+    if (!input_scan_more(s)) {
+      if (s->pos == s->len)
+        return FALSE;
+      nl = s->buf + s->len - 1;
+      break;
+    }
+  }
+  *offset = s->base + (gint64)s->pos;
+  *line = s->buf + s->pos;
+  *length = (gsize)(nl + 1 - *line);
+  s->pos += *length;
+  return TRUE;
+}
+
+/* At a line start: at least 5 bytes there, unless the file ends first. */
+static gsize
+input_scan_ahead(InputScan *s)
+{
+  while (s->len - s->pos < 5 && input_scan_more(s))
+    ;
+  return s->len - s->pos;
+}
+
+static gboolean
+input_is_from_line(const char *line, gsize length)
+{
+  return length >= 5 && memcmp(line, "From ", 5) == 0;
+}
+
+/* In a header block, "From" and blanks before a colon is a field: GMime
+ * reads it so (it ends the message only where it cannot be a field). */
+static gboolean
+input_is_separator(const char *line, gsize length)
+{
+  gsize i = 4;
+
+  if (!input_is_from_line(line, length))
+    return FALSE;
+  while (i < length && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  return i >= length || line[i] != ':';
+}
+
+/* From a line start in a body, to the next line that starts with "From "
+ * (the scan stops at its start); -1 at the end of the file.  memmem finds
+ * "\nFrom " in a whole block at a time: a large body is not read line by
+ * line. */
+static gint64
+input_scan_to_from(InputScan *s)
+{
+  if (input_scan_ahead(s) < 5) {
+    s->pos = s->len;
+    return -1;
+  }
+  if (input_is_from_line(s->buf + s->pos, 5))
+    return s->base + (gint64)s->pos;
+  for (;;) {
+    const char *hit = memmem(s->buf + s->pos, s->len - s->pos, "\nFrom ", 6);
+
+    if (hit != NULL) {
+      s->pos = (gsize)(hit + 1 - s->buf);
+      return s->base + (gint64)s->pos;
+    }
+    /* the block may end inside "\nFrom ": its last 5 bytes are searched again */
+    if (s->len - s->pos > 5)
+      s->pos = s->len - 5;
+    if (!input_scan_more(s)) {
+      s->pos = s->len;
+      return -1;
+    }
+  }
+}
+
+/* Where the line at the scan position ends (after its '\n'), without
+ * reading it. */
+static gint64
+input_scan_peek_line(InputScan *s)
+{
+  gsize from = s->pos;
+  const char *nl;
+
+  while ((nl = memchr(s->buf + from, '\n', s->len - from)) == NULL) {
+    gsize before = s->pos;
+
+    from = s->len;
+    if (!input_scan_more(s))
+      return s->base + (gint64)s->len;
+    from -= before - s->pos; /* the window moved */
+  }
+  return s->base + (nl + 1 - s->buf);
+}
+
+static gboolean
+input_is_blank_line(const char *line, gsize length)
+{
+  return (length == 1 && line[0] == '\n') || (length == 2 && line[0] == '\r' && line[1] == '\n');
+}
+
+/* Reads the header block at the scan position, appending its lines to
+ * @block when not %NULL: up to the blank line, the end of the file, or in an
+ * mbox a "From " line.  Returns the offset where the block ended. */
+static gint64
+input_scan_header_block(InputScan *s, GByteArray *block, gboolean mbox, InputBlockEnd *how)
+{
+  const char *line;
+  gsize length;
+  gint64 offset;
+
+  while (input_scan_line(s, &offset, &line, &length)) {
+    if (mbox && input_is_separator(line, length)) {
+      s->pos -= length;
+      *how = INPUT_END_SEPARATOR;
+      return offset;
+    }
+    if (input_is_blank_line(line, length)) {
+      *how = INPUT_END_BLANK;
+      return offset;
+    }
+    if (block != NULL)
+      g_byte_array_append(block, (const guint8 *)line, (guint)length);
+  }
+  *how = INPUT_END_FILE;
+  return s->base + (gint64)s->pos;
+}
+
+/* The message of the mbox at the scan position (on its "From " line):
+ * its range, its header lines into @block (if not %NULL).  FALSE at the end
+ * of the file. */
+static gboolean
+input_scan_message(InputScan *s, InputRange *r, GByteArray *block)
+{
+  const char *line;
+  gsize length;
+  gint64 offset;
+
+  if (input_scan_ahead(s) == 0 || !input_scan_line(s, &offset, &line, &length))
+    return FALSE;
+  if (input_scan_ahead(s) == 0)
+    return FALSE; /* a "From " line that ends the file starts nothing, as in GMime */
+  r->marker = offset;
+  r->begin = s->base + (gint64)s->pos;
+  r->end = input_scan_header_block(s, block, TRUE, &r->block_end);
+  if (r->block_end != INPUT_END_SEPARATOR)
+    r->end = input_scan_to_from(s);
+  if (r->end < 0) {
+    r->end = r->stored_end = s->base + (gint64)s->len;
+    r->last = TRUE;
+    return TRUE;
+  }
+  r->last = FALSE;
+  r->next_line = input_scan_peek_line(s);
+  /* less the line end before the next "From " line, as mbox writers add one */
+  r->stored_end = r->end;
+  if (r->end - r->begin >= 2) {
+    gint64 cr = r->end - 2 - s->base;
+
+    r->stored_end -= cr >= 0 && s->buf[cr] == '\r' ? 2 : 1;
+  }
+  return TRUE;
 }
 
 /* Copies all of fd 0 into an unlinked temporary file and returns its
@@ -276,8 +659,10 @@ input_small_stream(int fd, const struct stat *st, off_t start, gboolean mbox)
   return g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&bytes));
 }
 
+/* Opens @path: an mbox or a single message; read whole into memory when it
+ * is a small single message to be parsed, else through the scanner. */
 static gboolean
-input_open_file(FarceurInput *input, const char *path, GError **error)
+input_open_file(FarceurInput *input, const char *path, gboolean headers, GError **error)
 {
   g_autoptr(GMimeStream) stream = NULL;
   char head[5] = { 0 };
@@ -298,15 +683,19 @@ input_open_file(FarceurInput *input, const char *path, GError **error)
                 && memcmp(head, "From ", sizeof head) == 0;
   input->size = st.st_size - start;
   input->start = start;
-  stream = input_small_stream(fd, &st, start, input->mbox);
-  if (stream != NULL)
-    close(fd);
-  else
-    stream = g_mime_stream_fs_new(fd);
-  input->parser = g_mime_parser_new_with_stream(stream);
-  input->stream = g_object_ref(stream);
-  g_mime_parser_set_format(input->parser, input->mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
   input->label = g_strdup(path);
+  input->key
+      = strcmp(path, INPUT_STDIN) == 0 ? g_strdup(INPUT_STDIN) : input_shard_key(input, path);
+  stream = headers ? NULL : input_small_stream(fd, &st, start, input->mbox);
+  if (stream != NULL) {
+    close(fd);
+  } else {
+    stream = g_mime_stream_fs_new(fd);
+    input_scan_start(&input->scan, fd, start);
+  }
+  if (input->parser == NULL && !headers)
+    input->parser = g_mime_parser_new();
+  input->stream = g_steal_pointer(&stream);
   return TRUE;
 }
 
@@ -380,104 +769,144 @@ input_warning_cb(gint64 offset, GMimeParserWarning code, const char *item, gpoin
   g_ptr_array_add(warnings, g_string_free(line, FALSE));
 }
 
+/* The parser options of a message and the warnings its callback fills. */
+typedef struct {
+  GMimeParserOptions *options;
+  GPtrArray *warnings;
+} InputKept;
+
+static void
+input_kept_free(gpointer data)
+{
+  InputKept *kept = data;
+
+  g_mime_parser_options_free(kept->options);
+  g_ptr_array_unref(kept->warnings);
+  g_free(kept);
+}
+
 /* GMime keeps the parser options (and so the callback's user data) in the
  * objects it builds and may warn later, when a header is decoded: both are
  * tied to the message's lifetime. */
 static GMimeMessage *
-input_construct(GMimeParser *parser, GPtrArray *warnings)
+input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GPtrArray *warnings)
 {
   GMimeParserOptions *options = g_mime_parser_options_new();
   GMimeMessage *message;
+  InputKept *kept;
 
+  g_mime_parser_init_with_stream(parser, stream);
+  g_mime_parser_set_format(parser, format);
   g_mime_parser_options_set_warning_callback(options, input_warning_cb, warnings);
   message = g_mime_parser_construct_message(parser, options);
   if (message == NULL) {
     g_mime_parser_options_free(options);
     return NULL;
   }
-  g_object_set_data_full(G_OBJECT(message), "farceur-input-options", options,
-                         (GDestroyNotify)g_mime_parser_options_free);
-  g_object_set_data_full(G_OBJECT(message), "farceur-input-warnings", g_ptr_array_ref(warnings),
-                         (GDestroyNotify)g_ptr_array_unref);
+  kept = g_new(InputKept, 1);
+  kept->options = options;
+  kept->warnings = g_ptr_array_ref(warnings);
+  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
   return message;
 }
 
 static FarceurInputMessage *
-input_message_new(GMimeMessage *message, char *source, gint64 size, GPtrArray *warnings)
+input_message_new(FarceurInput *input, GMimeMessage *message, gint64 size, GPtrArray *warnings)
 {
   FarceurInputMessage *msg = g_new0(FarceurInputMessage, 1);
 
   msg->message = message;
-  msg->source = source;
+  msg->source
+      = input->mbox ? g_strdup_printf("%s#%u", input->label, input->index) : g_strdup(input->label);
   msg->size = size;
   msg->warnings = g_ptr_array_ref(warnings);
+  msg->path = g_strdup(input->label);
+  msg->index = input->mbox ? input->index : 0;
   return msg;
 }
 
-/* The octets of the mbox message just parsed: from its first header line to
- * the next "From " line, less the line end before that one, the separator
- * mbox writers add (and GMime leaves out too). */
-static GMimeStream *
-input_mbox_stored(FarceurInput *input)
+/* The end of an mbox, or a read error on it. */
+static FarceurInputMessage *
+input_scan_failed(FarceurInput *input, GError **error)
 {
-  gint64 begin = g_mime_parser_get_headers_begin(input->parser);
-  gint64 end = g_mime_parser_tell(input->parser);
-  char tail[2] = { 0, 0 };
-
-  if (!g_mime_parser_eos(input->parser) && end - begin >= 2) {
-    g_autoptr(GMimeStream) last = g_mime_stream_substream(input->stream, end - 2, end);
-    if (g_mime_stream_read(last, tail, 2) == 2 && tail[1] == '\n')
-      end -= tail[0] == '\r' ? 2 : 1;
-  }
-  return g_mime_stream_substream(input->stream, begin, end);
+  if (input->scan.errsv != 0)
+    input_fail_errno(error, FARCEUR_ERROR_IO, "cannot read", input->label, input->scan.errsv);
+  input->scan.eof = TRUE;
+  return NULL;
 }
 
-/* The next message of the open file, or %NULL at its end (file closed) or on
- * error (file closed too, so the caller may go on with the next file). */
+/* The next message of the mbox in the shard read: GMime parses its range
+ * of the file.  %NULL at the end of the file, or with @error set for a
+ * message without a header block (the next call goes on after it). */
+static FarceurInputMessage *
+input_read_mbox_message(FarceurInput *input, GError **error)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GMimeStream) range = NULL;
+  FarceurInputMessage *msg;
+  GMimeMessage *message;
+  InputRange r;
+
+  do {
+    if (!input_scan_message(&input->scan, &r, NULL))
+      return input_scan_failed(input, error);
+    input->index++;
+  } while (!input_in_shard(input, input->index));
+  if (input->scan.errsv != 0)
+    return input_scan_failed(input, error);
+  /* GMime reads the message in mbox mode from its "From " line to the end
+   * of the next one: it ends it where it ended it reading the whole mbox,
+   * with the same warnings (and, with CRLF, the same line end dropped), and
+   * its offsets are the file's. */
+  range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
+  message = input_construct(input->parser, range, GMIME_FORMAT_MBOX, warnings);
+  if (message == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "cannot parse message '%s#%u': no header block", input->label, input->index);
+    return NULL;
+  }
+  msg = input_message_new(input, message, r.end - r.begin, warnings);
+  /* its own position: GMime's fs streams seek before each read */
+  msg->stored = g_mime_stream_substream(input->stream, r.begin, r.stored_end);
+  return msg;
+}
+
+/* The message of a single-message file (%NULL if it is not in the shard). */
+static FarceurInputMessage *
+input_read_file_message(FarceurInput *input, GError **error)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  GMimeMessage *message;
+  FarceurInputMessage *msg;
+
+  input->done = TRUE;
+  if (!input_in_shard(input, 0))
+    return NULL;
+  message = input_construct(input->parser, input->stream, GMIME_FORMAT_MESSAGE, warnings);
+  if (message == NULL) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "cannot parse message '%s': no header block", input->label);
+    return NULL;
+  }
+  msg = input_message_new(input, message, input->size, warnings);
+  msg->stored = g_mime_stream_substream(input->stream, input->start, input->start + input->size);
+  return msg;
+}
+
+/* The next message of the open file, or %NULL at its end (file closed) or
+ * on error (a single-message file is closed too). */
 static FarceurInputMessage *
 input_read_message(FarceurInput *input, GError **error)
 {
-  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
   FarceurInputMessage *msg;
-  GMimeMessage *message;
-  gint64 size = input->size;
-  char *source;
 
-  if (input->done || (input->mbox && g_mime_parser_eos(input->parser))) {
-    input_close_file(input);
-    return NULL;
-  }
-  message = input_construct(input->parser, warnings);
-  if (message == NULL) {
-    if (input->mbox && g_mime_parser_eos(input->parser)) {
-      input_close_file(input);
-      return NULL;
-    }
-    if (input->mbox)
-      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                  "cannot parse message '%s#%u': no header block", input->label, input->index + 1);
-    else
-      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
-                  "cannot parse message '%s': no header block", input->label);
-    input_close_file(input);
-    return NULL;
-  }
-  input->index++;
   if (input->mbox) {
-    size = g_mime_parser_tell(input->parser) - g_mime_parser_get_headers_begin(input->parser);
-    source = g_strdup_printf("%s#%u", input->label, input->index);
+    msg = input_read_mbox_message(input, error);
   } else {
-    input->done = TRUE;
-    source = g_strdup(input->label);
+    msg = input->done ? NULL : input_read_file_message(input, error);
   }
-  msg = input_message_new(message, source, size, warnings);
-  msg->path = g_strdup(input->label);
-  msg->index = input->mbox ? input->index : 0;
-  /* its own position: GMime's fs streams seek before each read */
-  if (input->mbox)
-    msg->stored = input_mbox_stored(input);
-  else
-    msg->stored = g_mime_stream_substream(input->stream, input->start, input->start + input->size);
+  if (msg == NULL && (!input->mbox || input->scan.eof))
+    input_close_file(input);
   return msg;
 }
 
@@ -486,9 +915,10 @@ input_read_message(FarceurInput *input, GError **error)
  * @input: an input
  * @error: return location for a #GError
  *
- * Parses the next message.  On error (a file that vanished or cannot be
- * parsed: FARCEUR_ERROR_NOINPUT or FARCEUR_ERROR_DATA naming it) the file is
- * skipped, so calling again goes on with the next one.
+ * Parses the next message (of the shard read, farceur_input_set_shard()).
+ * On error (a file that vanished or a message that cannot be parsed:
+ * FARCEUR_ERROR_NOINPUT or FARCEUR_ERROR_DATA naming it) calling again goes
+ * on with the next message.
  *
  * Returns: (transfer full) (nullable): the message, or %NULL at the end (no
  *   error) or on error
@@ -503,10 +933,10 @@ farceur_input_next(FarceurInput *input, GError **error)
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   for (;;) {
-    if (input->parser == NULL) {
+    if (input->stream == NULL) {
       if (input->next_file >= input->files->len)
         return NULL;
-      if (!input_open_file(input, input->files->pdata[input->next_file++], error))
+      if (!input_open_file(input, input->files->pdata[input->next_file++], FALSE, error))
         return NULL;
     }
     msg = input_read_message(input, &local);
@@ -517,6 +947,238 @@ farceur_input_next(FarceurInput *input, GError **error)
       return NULL;
     }
   }
+}
+
+/* ---- header blocks alone ------------------------------------------------- */
+
+static gboolean
+input_is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* The colon ending a field name, as GMime reads one: no control byte, no
+ * blank inside (blanks before the colon are allowed); %NULL if none. */
+static char *
+input_field_colon(char *line, const char *end)
+{
+  gboolean blank = FALSE;
+
+  for (char *p = line; p < end; p++) {
+    if (*p == ':')
+      return p > line ? p : NULL;
+    if (input_is_blank(*p))
+      blank = TRUE;
+    else if (blank || (guchar)*p < 0x20 || *p == 0x7f)
+      return NULL;
+  }
+  return NULL;
+}
+
+/* The end of the line at @p, after its '\n'. */
+static char *
+input_line_end(char *p, char *end)
+{
+  char *nl = memchr(p, '\n', (gsize)(end - p));
+
+  return nl ? nl + 1 : end;
+}
+
+/* GMime reads a field name to its colon; a last line of the file that
+ * ends before either a colon or a byte no name may hold leaves it with no
+ * header block at all. */
+static gboolean
+input_name_cut_by_end(const char *line, const char *end)
+{
+  gboolean blank = FALSE;
+
+  for (const char *p = line; p < end; p++) {
+    if (*p == ':')
+      return FALSE;
+    if (input_is_blank(*p))
+      blank = TRUE;
+    else if (blank || (guchar)*p < 0x20 || *p == 0x7f)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Splits the header block read into fields, in place: GMime's rules (a
+ * field goes on over lines starting with a blank; a field whose name is not
+ * one is dropped; "From " or ">From " lines before the first field are
+ * framing).  FALSE where GMime finds no header block: a first line neither
+ * field nor framing, a file that ends inside a field name. */
+static gboolean
+input_split_fields(FarceurInput *input, gint64 begin, InputBlockEnd how)
+{
+  char *data, *end, *p;
+
+  g_array_set_size(input->fields, 0);
+  g_byte_array_append(input->block, (const guint8 *)"", 1); /* room for the last NUL */
+  data = (char *)input->block->data;
+  end = data + input->block->len - 1;
+  for (p = data; p < end;) {
+    char *next = input_line_end(p, end);
+    char *colon, *name_end, *value_end;
+    FarceurInputField field;
+
+    if (how == INPUT_END_FILE && next == end && end[-1] != '\n' && !input_is_blank(*p)
+        && input_name_cut_by_end(p, end))
+      return FALSE;
+    while (next < end && input_is_blank(*next))
+      next = input_line_end(next, end);
+    if ((colon = input_field_colon(p, next)) == NULL) {
+      if (input->fields->len == 0
+          && !input_is_from_line(p + (*p == '>'), (gsize)(end - p) - (*p == '>')))
+        return FALSE;
+      p = input->fields->len == 0 ? input_line_end(p, end) : next;
+      continue;
+    }
+    name_end = colon;
+    while (name_end > p && input_is_blank(name_end[-1]))
+      name_end--;
+    value_end = next;
+    if (value_end > colon + 1 && value_end[-1] == '\n')
+      value_end--;
+    if (value_end > colon + 1 && value_end[-1] == '\r')
+      value_end--;
+    field.name = p;
+    field.value = colon + 1;
+    field.offset = begin + (p - data);
+    *name_end = '\0';
+    *value_end = '\0';
+    g_array_append_val(input->fields, field);
+    p = next;
+  }
+  return TRUE;
+}
+
+/* The header block of the next message of the open file in the shard read
+ * into input->block; FALSE at the end of the file (or on a read error). */
+static gboolean
+input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
+{
+  InputRange r;
+
+  g_byte_array_set_size(input->block, 0);
+  if (!input->mbox) {
+    if (input->done)
+      return FALSE;
+    input->done = TRUE;
+    if (!input_in_shard(input, 0))
+      return FALSE;
+    *begin = input->start;
+    input_scan_header_block(&input->scan, input->block, FALSE, how);
+    return input->scan.errsv == 0;
+  }
+  for (;;) {
+    gboolean wanted = input_in_shard(input, input->index + 1);
+
+    if (!input_scan_message(&input->scan, &r, wanted ? input->block : NULL))
+      return FALSE;
+    input->index++;
+    if (wanted) {
+      *begin = r.begin;
+      *how = r.block_end;
+      return input->scan.errsv == 0;
+    }
+  }
+}
+
+/* The header block of the next message of the open file, or %NULL at the
+ * end of the file (closed then) or with @error set. */
+static const FarceurInputHeaders *
+input_read_headers(FarceurInput *input, GError **error)
+{
+  InputBlockEnd how = INPUT_END_BLANK;
+  gint64 begin = 0;
+
+  if (!input_scan_headers(input, &begin, &how)) {
+    if (input->scan.errsv != 0)
+      input_fail_errno(error, FARCEUR_ERROR_IO, "cannot read", input->label, input->scan.errsv);
+    input_close_file(input);
+    return NULL;
+  }
+  if (input->mbox)
+    g_string_printf(input->source, "%s#%u", input->label, input->index);
+  else
+    g_string_assign(input->source, input->label);
+  /* GMime finds no header block in an empty file */
+  if ((!input->mbox && input->size == 0) || !input_split_fields(input, begin, how)) {
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "cannot parse message '%s': no header block", input->source->str);
+    if (!input->mbox)
+      input_close_file(input);
+    return NULL;
+  }
+  input->headers.source = input->source->str;
+  input->headers.path = input->label;
+  input->headers.index = input->mbox ? input->index : 0;
+  input->headers.fields = (const FarceurInputField *)(gpointer)input->fields->data;
+  input->headers.n_fields = input->fields->len;
+  return &input->headers;
+}
+
+/**
+ * farceur_input_next_headers:
+ * @input: an input
+ * @error: return location for a #GError
+ *
+ * Reads the header block of the next message (of the shard read), and
+ * nothing of its body but the "From " lines of an mbox: for what needs only
+ * headers (trace).  Fields are split as GMime splits them; their values are
+ * raw.  Errors are those of farceur_input_next(); calling again goes on.
+ * Do not mix with farceur_input_next() on one input.
+ *
+ * Returns: (transfer none) (nullable): the header block, valid until the
+ *   next call on @input; %NULL at the end (no error) or on error
+ */
+const FarceurInputHeaders *
+farceur_input_next_headers(FarceurInput *input, GError **error)
+{
+  GError *local = NULL;
+  const FarceurInputHeaders *headers;
+
+  g_return_val_if_fail(input != NULL, NULL);
+  if (input->block == NULL) {
+    input->block = g_byte_array_sized_new(4096);
+    input->fields = g_array_sized_new(FALSE, FALSE, sizeof(FarceurInputField), 32);
+    input->source = g_string_sized_new(256);
+  }
+  for (;;) {
+    if (input->stream == NULL) {
+      if (input->next_file >= input->files->len)
+        return NULL;
+      if (!input_open_file(input, input->files->pdata[input->next_file++], TRUE, error))
+        return NULL;
+    }
+    headers = input_read_headers(input, &local);
+    if (headers != NULL)
+      return headers;
+    if (local != NULL) {
+      g_propagate_error(error, local);
+      return NULL;
+    }
+  }
+}
+
+/**
+ * farceur_input_headers_get:
+ * @headers: a header block
+ * @name: a field name, matched without case
+ *
+ * Returns: (transfer none) (nullable): the raw value of the last field
+ *   named @name, as GMime keeps the last of repeated fields
+ */
+const char *
+farceur_input_headers_get(const FarceurInputHeaders *headers, const char *name)
+{
+  g_return_val_if_fail(headers != NULL, NULL);
+  g_return_val_if_fail(name != NULL, NULL);
+  for (guint i = headers->n_fields; i > 0; i--)
+    if (g_ascii_strcasecmp(headers->fields[i - 1].name, name) == 0)
+      return headers->fields[i - 1].value;
+  return NULL;
 }
 
 /**
@@ -671,14 +1333,17 @@ farceur_input_read_range(const char *path, gint64 start, gint64 end, const char 
   g_return_val_if_fail(source != NULL, NULL);
   if ((stream = farceur_input_open_range(path, start, end, error)) == NULL)
     return NULL;
-  parser = g_mime_parser_new_with_stream(stream);
-  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-  if ((message = input_construct(parser, warnings)) == NULL) {
+  parser = g_mime_parser_new();
+  if ((message = input_construct(parser, stream, GMIME_FORMAT_MESSAGE, warnings)) == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s': no header block", source);
     return NULL;
   }
-  msg = input_message_new(message, g_strdup(source), end - start, warnings);
+  msg = g_new0(FarceurInputMessage, 1);
+  msg->message = message;
+  msg->source = g_strdup(source);
+  msg->size = end - start;
+  msg->warnings = g_ptr_array_ref(warnings);
   msg->path = g_strdup(path);
   msg->index = index;
   msg->stored = g_mime_stream_substream(stream, start, end);

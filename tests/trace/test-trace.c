@@ -4,9 +4,12 @@
  * hop analysis and anomalies, JSON and DOT output. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <farceur/farceur.h>
 
 #include "gmime-autoptr.h"
+#include "trace-private.h"
 
 typedef struct {
   char *name;
@@ -637,6 +640,117 @@ test_format_seconds(void)
   }
 }
 
+/* ---- dates ---- */
+
+/* The strict RFC 5322 reader (trace_date_strict) against GMime's on the
+ * forms it accepts: the same instant, or both refuse.  And the forms it
+ * must accept, so that the fast path is the one taken. */
+static void
+check_date_same(const char *text, gboolean strict)
+{
+  g_autoptr(GDateTime) ours = trace_date_strict(text);
+  g_autoptr(GDateTime) gmime = g_mime_utils_header_decode_date(text);
+
+  if (strict && ours == NULL)
+    g_error("'%s': not read as strict", text);
+  if (ours == NULL)
+    return;
+  if (gmime == NULL)
+    g_error("'%s': GMime reads no date, the strict reader does", text);
+  if (g_date_time_compare(ours, gmime) != 0) {
+    g_autofree char *a = g_date_time_format_iso8601(ours);
+    g_autofree char *b = g_date_time_format_iso8601(gmime);
+
+    g_error("'%s': %s here, %s by GMime", text, a, b);
+  }
+}
+
+static void
+test_date_strict(void)
+{
+  static const char *const weekdays[] = { "", "Mon, ", "sat, ", "Sun,  " };
+  static const char *const months[]
+      = { "Jan", "feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "DEC" };
+  static const int days[] = { 1, 9, 10, 28, 29, 30, 31 };
+  static const int years[] = { 1969, 1970, 1999, 2000, 2024, 2026, 2038, 2100, 9999 };
+  static const char *const times[] = { "00:00:00", "23:59:59", "08:53:01", "12:30" };
+  static const char *const zones[] = { "+0000", "-0000", "+0530",       "-1200",       "+1400",
+                                       "+2359", "-2359", "-0700 (PDT)", "+0100  (CET)" };
+  static const char *const refused[]
+      = { "Sat, 12 Sep 2026 08:53:01 GMT",     "12 Sep 26 08:53:01 +0000",
+          "Sat, 12 Sep 2026 24:00:00 +0000",   "Sat, 12 Sep 2026 08:53:60 +0000",
+          "Sat, 31 Feb 2026 08:53:01 +0000",   "Xyz, 12 Sep 2026 08:53:01 +0000",
+          "Sat, 12 Sep 2026 08:53:01 +0000 x", "Sat, 12 Sep 2026 08:53:01 +0000 (a (b) c)",
+          "Sat, 12 Sep 1968 08:53:01 +0000",   "Sat, 12 Sep 2026 08:53:01 +2400",
+          "Sat, 12 Sep 1000 08:53:01 +0000",   "31 Dec 9999 23:59:59 -0100",
+          "Sat 12 Sep 2026 08:53:01 +0000",    "2026-09-12T08:53:01Z" };
+  guint n = 0;
+
+  for (gsize w = 0; w < G_N_ELEMENTS(weekdays); w++)
+    for (gsize m = 0; m < G_N_ELEMENTS(months); m++)
+      for (gsize d = 0; d < G_N_ELEMENTS(days); d++)
+        for (gsize y = 0; y < G_N_ELEMENTS(years); y++) {
+          const char *time = times[(w + m + d + y) % G_N_ELEMENTS(times)];
+          const char *zone = zones[(m + d + y) % G_N_ELEMENTS(zones)];
+          g_autofree char *text = g_strdup_printf("%s%d %s %d %s %s", weekdays[w], days[d],
+                                                  months[m], years[y], time, zone);
+          gboolean exists = g_date_valid_dmy(days[d], m + 1, years[y]);
+
+          check_date_same(text, exists && !(years[y] == 9999 && zone[0] == '-'));
+          n++;
+        }
+  for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+    g_autoptr(GDateTime) ours = trace_date_strict(refused[i]);
+
+    g_assert_null(ours);
+    check_date_same(refused[i], FALSE);
+  }
+  g_assert_cmpuint(n, >, 3000);
+}
+
+/* What trace reads from the header block alone is what it reads from the
+ * parsed message. */
+static void
+test_trace_from_headers(void)
+{
+  static const char text[]
+      = "From x Mon Jan  1 00:00:00 2026\n"
+        "Received: from out.a.example (out.a.example [8.8.4.4])\n\tby mx.b.example with ESMTPS id "
+        "1;"
+        " Mon, 23 Nov 2026 10:00:10 +0000\n"
+        "Received: from c (c [10.0.0.1]) by out.a.example; Mon, 23 Nov 2026 10:00:00 -0000\n"
+        "Date: Mon, 23 Nov 2026 09:59:50 +0000\nDate: Mon, 23 Nov 2026 09:59:40 +0000\n"
+        "Subject: two dates: the last one counts\n\nbody\n";
+  g_autofree char *dir = g_dir_make_tmp("farceur-trace-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "box", NULL);
+  g_autoptr(FarceurInput) a = NULL;
+  g_autoptr(FarceurInput) b = NULL;
+  g_autoptr(FarceurInputMessage) msg = NULL;
+  g_autoptr(FarceurTrace) from_message = NULL;
+  g_autoptr(FarceurTrace) from_headers = NULL;
+  g_autoptr(FarceurJsonWriter) wa = farceur_json_writer_new();
+  g_autoptr(FarceurJsonWriter) wb = farceur_json_writer_new();
+  const FarceurInputHeaders *headers;
+
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  a = farceur_input_open(path, NULL);
+  b = farceur_input_open(path, NULL);
+  msg = farceur_input_next(a, NULL);
+  headers = farceur_input_next_headers(b, NULL);
+  g_assert_nonnull(msg);
+  g_assert_nonnull(headers);
+  g_assert_cmpstr(headers->source, ==, msg->source);
+  from_message = farceur_trace_from_message(msg->message);
+  from_headers = farceur_trace_from_headers(headers);
+  farceur_trace_write_json(from_message, msg->source, wa);
+  farceur_trace_write_json(from_headers, headers->source, wb);
+  g_assert_cmpstr(farceur_json_writer_get_text(wb, NULL), ==,
+                  farceur_json_writer_get_text(wa, NULL));
+  g_assert_cmpint(from_headers->total_s, ==, 30);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -665,5 +779,7 @@ main(int argc, char **argv)
   g_test_add_func("/trace/output/json-fields", test_json_fields);
   g_test_add_func("/trace/output/dot-escaping", test_dot_escaping);
   g_test_add_func("/trace/output/format-seconds", test_format_seconds);
+  g_test_add_func("/trace/date/strict", test_date_strict);
+  g_test_add_func("/trace/analysis/from-headers", test_trace_from_headers);
   return g_test_run();
 }

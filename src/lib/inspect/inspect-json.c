@@ -6,124 +6,132 @@
 #include <farceur/json.h>
 
 static void
-inspect_json_addresses(JsonBuilder *builder, const char *name, GPtrArray *addresses)
+inspect_json_addresses(FarceurJsonWriter *w, const char *name, GPtrArray *addresses)
 {
-  json_builder_set_member_name(builder, name);
-  json_builder_begin_array(builder);
+  farceur_json_writer_member(w, name);
+  farceur_json_writer_begin_array(w);
   for (guint i = 0; i < addresses->len; i++) {
     FarceurInspectAddress *address = addresses->pdata[i];
 
-    json_builder_begin_object(builder);
-    farceur_json_add_string_member(builder, "name", address->name);
-    farceur_json_add_string_member(builder, "addr", address->addr ? address->addr : "");
-    json_builder_end_object(builder);
+    farceur_json_writer_begin_object(w);
+    farceur_json_writer_string_member(w, "name", address->name);
+    farceur_json_writer_string_member(w, "addr", address->addr ? address->addr : "");
+    farceur_json_writer_end_object(w);
   }
-  json_builder_end_array(builder);
+  farceur_json_writer_end_array(w);
 }
 
 static void
-inspect_json_envelope(JsonBuilder *builder, const FarceurInspectEnvelope *envelope)
+inspect_json_envelope(FarceurJsonWriter *w, const FarceurInspectEnvelope *envelope)
 {
-  json_builder_set_member_name(builder, "envelope");
+  farceur_json_writer_member(w, "envelope");
   if (envelope == NULL) {
-    json_builder_add_null_value(builder);
+    farceur_json_writer_null(w);
     return;
   }
-  json_builder_begin_object(builder);
-  farceur_json_add_string_member(builder, "mail_from", envelope->mail_from);
-  farceur_json_add_strings_member(builder, "rcpt_to", envelope->rcpt_to);
-  farceur_json_add_strings_member(builder, "source", envelope->sources);
-  json_builder_end_object(builder);
+  farceur_json_writer_begin_object(w);
+  farceur_json_writer_string_member(w, "mail_from", envelope->mail_from);
+  farceur_json_writer_strings_member(w, "rcpt_to", envelope->rcpt_to);
+  farceur_json_writer_strings_member(w, "source", envelope->sources);
+  farceur_json_writer_end_object(w);
 }
 
 static void
-inspect_json_headers(JsonBuilder *builder, GPtrArray *headers)
+inspect_json_headers(FarceurJsonWriter *w, GPtrArray *headers)
 {
-  json_builder_set_member_name(builder, "headers");
-  json_builder_begin_array(builder);
+  farceur_json_writer_member(w, "headers");
+  farceur_json_writer_begin_array(w);
   for (guint i = 0; i < headers->len; i++) {
     FarceurInspectHeader *header = headers->pdata[i];
 
-    json_builder_begin_object(builder);
-    farceur_json_add_string_member(builder, "name", header->name);
-    farceur_json_add_string_member(builder, "value", header->value);
-    json_builder_end_object(builder);
+    farceur_json_writer_begin_object(w);
+    farceur_json_writer_string_member(w, "name", header->name);
+    farceur_json_writer_string_member(w, "value", header->value);
+    farceur_json_writer_end_object(w);
   }
-  json_builder_end_array(builder);
+  farceur_json_writer_end_array(w);
 }
 
 static void
-inspect_json_part(JsonBuilder *builder, const FarceurInspectPart *part)
+inspect_json_part(FarceurJsonWriter *w, const FarceurInspectPart *part)
 {
-  json_builder_begin_object(builder);
-  farceur_json_add_string_member(builder, "path", part->path);
-  farceur_json_add_string_member(builder, "content_type", part->content_type);
-  farceur_json_add_string_member(builder, "charset", part->charset);
-  farceur_json_add_string_member(builder, "encoding", part->encoding);
-  farceur_json_add_string_member(builder, "disposition", part->disposition);
-  farceur_json_add_string_member(builder, "filename", part->filename);
-  farceur_json_add_string_member(builder, "content_id", part->content_id);
-  json_builder_set_member_name(builder, "decoded_size");
-  json_builder_add_int_value(builder, part->decoded_size);
-  farceur_json_add_string_member(builder, "sha256", part->sha256);
-  json_builder_end_object(builder);
+  farceur_json_writer_begin_object(w);
+  farceur_json_writer_string_member(w, "path", part->path);
+  farceur_json_writer_string_member(w, "content_type", part->content_type);
+  farceur_json_writer_string_member(w, "charset", part->charset);
+  farceur_json_writer_string_member(w, "encoding", part->encoding);
+  farceur_json_writer_string_member(w, "disposition", part->disposition);
+  farceur_json_writer_string_member(w, "filename", part->filename);
+  farceur_json_writer_string_member(w, "content_id", part->content_id);
+  farceur_json_writer_member(w, "decoded_size");
+  farceur_json_writer_int(w, part->decoded_size);
+  farceur_json_writer_string_member(w, "sha256", part->sha256);
+  farceur_json_writer_end_object(w);
 }
 
 static void
-inspect_json_parts(JsonBuilder *builder, GPtrArray *parts)
+inspect_json_parts(FarceurJsonWriter *w, GPtrArray *parts)
 {
-  json_builder_set_member_name(builder, "parts");
-  json_builder_begin_array(builder);
+  farceur_json_writer_member(w, "parts");
+  farceur_json_writer_begin_array(w);
   for (guint i = 0; i < parts->len; i++) {
     const FarceurInspectPart *part = parts->pdata[i];
 
     if (part->kind == FARCEUR_INSPECT_LEAF)
-      inspect_json_part(builder, part);
+      inspect_json_part(w, part);
   }
-  json_builder_end_array(builder);
+  farceur_json_writer_end_array(w);
 }
 
-static void
-inspect_json_date(JsonBuilder *builder, GDateTime *date)
+/**
+ * farceur_inspect_message_write_json:
+ * @msg: a model
+ * @writer: where the record goes (appended)
+ *
+ * The record of data/doc/json.md (inspect --json): source, size, subject, from, to, cc, reply_to, date,
+ * message_id, envelope, headers (only when collected), parts (leaves only), warnings.
+ * This is the one serializer of the record.
+ */
+void
+farceur_inspect_message_write_json(const FarceurInspectMessage *msg, FarceurJsonWriter *writer)
 {
-  g_autofree char *text = date ? g_date_time_format(date, "%Y-%m-%dT%H:%M:%SZ") : NULL;
-
-  farceur_json_add_string_member(builder, "date", text);
+  g_return_if_fail(msg != NULL);
+  g_return_if_fail(writer != NULL);
+  farceur_json_writer_begin_object(writer);
+  farceur_json_writer_string_member(writer, "source", msg->source);
+  farceur_json_writer_member(writer, "size");
+  farceur_json_writer_int(writer, msg->size);
+  farceur_json_writer_string_member(writer, "subject", msg->subject);
+  inspect_json_addresses(writer, "from", msg->from);
+  inspect_json_addresses(writer, "to", msg->to);
+  inspect_json_addresses(writer, "cc", msg->cc);
+  inspect_json_addresses(writer, "reply_to", msg->reply_to);
+  /* the year unpadded, as g_date_time_format's %Y wrote it */
+  farceur_json_writer_member(writer, "date");
+  farceur_json_writer_date(writer, msg->date, 1);
+  farceur_json_writer_string_member(writer, "message_id", msg->message_id);
+  inspect_json_envelope(writer, msg->envelope);
+  if (msg->headers)
+    inspect_json_headers(writer, msg->headers);
+  inspect_json_parts(writer, msg->parts);
+  farceur_json_writer_strings_member(writer, "warnings", msg->warnings);
+  farceur_json_writer_end_object(writer);
 }
 
 /**
  * farceur_inspect_message_to_json:
  * @msg: a model
  *
- * The record of data/doc/json.md (inspect --json): source, size, subject, from, to, cc, reply_to, date,
- * message_id, envelope, headers (only when collected), parts (leaves only), warnings.
+ * The record of farceur_inspect_message_write_json(), read back into a tree.
  *
  * Returns: (transfer full): a JSON object node
  */
 JsonNode *
 farceur_inspect_message_to_json(const FarceurInspectMessage *msg)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(FarceurJsonWriter) writer = farceur_json_writer_new();
 
   g_return_val_if_fail(msg != NULL, NULL);
-
-  builder = json_builder_new();
-  json_builder_begin_object(builder);
-  farceur_json_add_string_member(builder, "source", msg->source);
-  json_builder_set_member_name(builder, "size");
-  json_builder_add_int_value(builder, msg->size);
-  farceur_json_add_string_member(builder, "subject", msg->subject);
-  inspect_json_addresses(builder, "from", msg->from);
-  inspect_json_addresses(builder, "to", msg->to);
-  inspect_json_addresses(builder, "cc", msg->cc);
-  inspect_json_addresses(builder, "reply_to", msg->reply_to);
-  inspect_json_date(builder, msg->date);
-  farceur_json_add_string_member(builder, "message_id", msg->message_id);
-  inspect_json_envelope(builder, msg->envelope);
-  if (msg->headers)
-    inspect_json_headers(builder, msg->headers);
-  inspect_json_parts(builder, msg->parts);
-  farceur_json_add_strings_member(builder, "warnings", msg->warnings);
-  json_builder_end_object(builder);
-  return json_builder_get_root(builder);
+  farceur_inspect_message_write_json(msg, writer);
+  return farceur_json_writer_to_node(writer);
 }

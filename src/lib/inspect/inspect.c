@@ -303,13 +303,17 @@ inspect_envelope_header(FarceurInspectEnvelope *envelope, const InspectEnvelopeH
 }
 
 /* What the Received: headers say, top (latest) first, through trace's
- * parser; used only for what no dedicated header gave. */
+ * parser (which unfolds the raw values itself); used only for what no
+ * dedicated header gave, so it stops as soon as both are known. */
 static void
 inspect_envelope_received(FarceurInspectEnvelope *envelope, GPtrArray *received)
 {
   for (guint i = 0; i < received->len; i++) {
-    g_autoptr(FarceurHop) hop = farceur_hop_parse(received->pdata[i]);
+    g_autoptr(FarceurHop) hop = NULL;
 
+    if (envelope->mail_from != NULL && envelope->rcpt_to->len > 0)
+      return;
+    hop = farceur_hop_parse(received->pdata[i]);
     if (envelope->mail_from == NULL && hop->envelope_from != NULL) {
       envelope->mail_from = inspect_utf8(hop->envelope_from);
       inspect_add_source(envelope, "Received");
@@ -333,39 +337,48 @@ inspect_envelope_new(void)
   return envelope;
 }
 
-static const InspectEnvelopeHeader *
+/* The place of @name in inspect_envelope_headers; G_N_ELEMENTS if none. */
+static gsize
 inspect_envelope_lookup(const char *name)
 {
+  /* every name of the table starts with one of these */
+  if (strchr("RrXxEeDd", name[0]) == NULL || name[0] == '\0')
+    return G_N_ELEMENTS(inspect_envelope_headers);
   for (gsize k = 0; k < G_N_ELEMENTS(inspect_envelope_headers); k++)
     if (g_ascii_strcasecmp(name, inspect_envelope_headers[k].name) == 0)
-      return &inspect_envelope_headers[k];
-  return NULL;
+      return k;
+  return G_N_ELEMENTS(inspect_envelope_headers);
 }
 
 /* Reads the envelope from raw header values, top (latest) first, in the
  * order of inspect_envelope_headers; Received is used only for what no
- * dedicated header gave. */
+ * dedicated header gave.  Each name is looked up once. */
 static FarceurInspectEnvelope *
 inspect_envelope(GPtrArray *raw)
 {
-  g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) received = g_ptr_array_new();
+  g_autofree guint8 *kinds = g_new(guint8, raw->len + 1);
   FarceurInspectEnvelope *envelope = inspect_envelope_new();
+  gboolean any = FALSE;
 
-  for (gsize k = 0; k < G_N_ELEMENTS(inspect_envelope_headers); k++) {
+  for (guint i = 0; i < raw->len; i++) {
+    const char *name = g_mime_header_get_name(raw->pdata[i]);
+
+    kinds[i] = (guint8)inspect_envelope_lookup(name);
+    any |= kinds[i] < G_N_ELEMENTS(inspect_envelope_headers);
+    if (g_ascii_strcasecmp(name, "Received") == 0 && g_mime_header_get_raw_value(raw->pdata[i]))
+      g_ptr_array_add(received, (gpointer)g_mime_header_get_raw_value(raw->pdata[i]));
+  }
+  for (gsize k = 0; any && k < G_N_ELEMENTS(inspect_envelope_headers); k++) {
     for (guint i = 0; i < raw->len; i++) {
-      const char *name = g_mime_header_get_name(raw->pdata[i]);
       g_autofree char *value = NULL;
 
-      if (inspect_envelope_lookup(name) != &inspect_envelope_headers[k])
+      if (kinds[i] != k)
         continue;
       value = g_mime_utils_header_unfold(g_mime_header_get_raw_value(raw->pdata[i]));
       inspect_envelope_header(envelope, &inspect_envelope_headers[k], value);
     }
   }
-  for (guint i = 0; i < raw->len; i++)
-    if (g_ascii_strcasecmp(g_mime_header_get_name(raw->pdata[i]), "Received") == 0)
-      g_ptr_array_add(received,
-                      g_mime_utils_header_unfold(g_mime_header_get_raw_value(raw->pdata[i])));
   inspect_envelope_received(envelope, received);
   if (envelope->sources->len == 0)
     g_clear_pointer(&envelope, inspect_envelope_free);

@@ -16,6 +16,7 @@
 
 typedef struct {
   const char *text;
+  gsize len; /* of @text */
   gsize pos;
   guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
   GPtrArray *warnings;
@@ -34,14 +35,18 @@ trace_warn(GPtrArray *warnings, const char *format, ...)
   va_end(args);
 }
 
+/* Lets go of what a token list allocated beyond its inline storage. */
 void
-trace_tokens_free(TraceTokens *tokens)
+trace_tokens_clear(TraceTokens *tokens)
 {
-  if (tokens == NULL)
-    return;
-  g_array_unref(tokens->items);
-  g_string_chunk_free(tokens->texts);
-  g_free(tokens);
+  if (tokens->items != tokens->inline_items)
+    g_free(tokens->items);
+  if (tokens->texts != tokens->inline_texts)
+    g_free(tokens->texts);
+  tokens->items = tokens->inline_items;
+  tokens->texts = tokens->inline_texts;
+  tokens->len = 0;
+  tokens->texts_len = 0;
 }
 
 /**
@@ -54,19 +59,45 @@ trace_tokens_free(TraceTokens *tokens)
 const TraceToken *
 trace_token_at(const TraceTokens *tokens, guint i)
 {
-  return i < tokens->items->len ? &g_array_index(tokens->items, TraceToken, i) : NULL;
+  return i < tokens->len ? &tokens->items[i] : NULL;
 }
 
+/* A token whose text is @len bytes at @text: a span of the lexed text is
+ * NUL-terminated in place in the list's copy of it (the byte after a span is
+ * a delimiter, never in another token's text but a ';', whose text is a
+ * constant); a quoted string less its escapes is appended after that copy. */
 static void
 trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
 {
-  TraceToken token
-      = { kind, g_string_chunk_insert_len(lx->tokens->texts, text, len), start, lx->pos };
+  TraceTokens *tokens = lx->tokens;
+  char *copy;
 
-  g_array_append_val(lx->tokens->items, token);
+  if (tokens->len == tokens->size) {
+    TraceToken *more = g_new(TraceToken, tokens->size * 2);
+
+    memcpy(more, tokens->items, tokens->size * sizeof *more);
+    if (tokens->items != tokens->inline_items)
+      g_free(tokens->items);
+    tokens->items = more;
+    tokens->size *= 2;
+  }
+  if (kind == TRACE_TOKEN_SEMI) {
+    /* its byte may end the token before it in the copy */
+    tokens->items[tokens->len++] = (TraceToken){ kind, ";", start, lx->pos };
+    return;
+  }
+  if (text >= lx->text && text + len <= lx->text + lx->len) {
+    copy = tokens->texts + (text - lx->text);
+  } else {
+    copy = tokens->texts + tokens->texts_len;
+    memcpy(copy, text, len);
+    tokens->texts_len += len + 1;
+  }
+  copy[len] = '\0';
+  tokens->items[tokens->len++] = (TraceToken){ kind, copy, start, lx->pos };
 }
 
-static gboolean
+static inline gboolean
 trace_is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -80,7 +111,12 @@ trace_lex_comment(TraceLexer *lx)
   gboolean too_deep = FALSE;
 
   while (lx->text[lx->pos] != '\0' && level > 0) {
-    char c = lx->text[lx->pos++];
+    char c;
+
+    lx->pos += strcspn(lx->text + lx->pos, "\\()"); /* to the next byte that counts */
+    if ((c = lx->text[lx->pos]) == '\0')
+      break;
+    lx->pos++;
 
     if (c == '\\' && lx->text[lx->pos] != '\0')
       lx->pos++;
@@ -97,29 +133,44 @@ trace_lex_comment(TraceLexer *lx)
                    lx->pos - start - 1 - (level == 0), start);
 }
 
-static gboolean
+/* NUL, blanks, ( ) ; < end an atom; '"' and '\\' need a look */
+static const guint8 trace_atom_stop[256] = {
+  [0] = 1,   [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['('] = 1,
+  [')'] = 1, [';'] = 1, ['<'] = 1,  ['"'] = 2,  ['\\'] = 2,
+};
+
+static inline gboolean
 trace_ends_atom(char c)
 {
-  return c == '\0' || trace_is_space(c) || c == '(' || c == ')' || c == ';' || c == '<';
+  return trace_atom_stop[(guchar)c] == 1;
 }
 
 static void
 trace_lex_atom(TraceLexer *lx)
 {
+  const char *text = lx->text;
   gsize start = lx->pos;
+  gsize pos = start;
   gboolean quoted = FALSE;
 
-  for (; lx->text[lx->pos] != '\0'; lx->pos++) {
-    char c = lx->text[lx->pos];
+  for (;; pos++) {
+    char c;
 
-    if (c == '"' && (quoted || strchr(lx->text + lx->pos + 1, '"')))
+    /* the common case: no quote seen, a byte that needs no look */
+    while (!quoted && trace_atom_stop[(guchar)text[pos]] == 0)
+      pos++;
+    c = text[pos];
+    if (c == '\0')
+      break;
+    if (c == '"' && (quoted || strchr(text + pos + 1, '"')))
       quoted = !quoted;
-    else if (c == '\\' && quoted && lx->text[lx->pos + 1] != '\0')
-      lx->pos++;
+    else if (c == '\\' && quoted && text[pos + 1] != '\0')
+      pos++;
     else if (!quoted && trace_ends_atom(c))
       break;
   }
-  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, lx->text + start, lx->pos - start, start);
+  lx->pos = pos;
+  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, text + start, pos - start, start);
 }
 
 static void
@@ -207,20 +258,26 @@ trace_lex_one(TraceLexer *lx)
 
 /**
  * trace_lex:
+ * @tokens: (out caller-allocates): the list, to be cleared with trace_tokens_clear()
  * @text: a NUL-terminated Received: value (or the inside of a comment)
  * @depth: how deep @text already sits inside comments
  * @warnings: (nullable): where lexing problems are added
  *
- * Returns: (transfer full): the tokens in order
+ * Lexes @text into @tokens, in order.
  */
-TraceTokens *
-trace_lex(const char *text, guint depth, GPtrArray *warnings)
+void
+trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings)
 {
   gsize len = strlen(text);
-  TraceLexer lx = { text, 0, depth, warnings, g_new0(TraceTokens, 1) };
+  TraceLexer lx = { text, len, 0, depth, warnings, tokens };
 
-  lx.tokens->items = g_array_sized_new(FALSE, FALSE, sizeof(TraceToken), 32);
-  lx.tokens->texts = g_string_chunk_new(len + 16);
+  tokens->items = tokens->inline_items;
+  tokens->size = TRACE_TOKENS_INLINE;
+  tokens->len = 0;
+  /* the copy of @text, where spans end in place, then room for the others */
+  tokens->texts = 2 * len + 2 <= TRACE_TEXTS_INLINE ? tokens->inline_texts : g_malloc(2 * len + 2);
+  memcpy(tokens->texts, text, len + 1);
+  tokens->texts_len = len + 1;
   for (;;) {
     while (trace_is_space(lx.text[lx.pos]))
       lx.pos++;
@@ -228,5 +285,4 @@ trace_lex(const char *text, guint depth, GPtrArray *warnings)
       break;
     trace_lex_one(&lx);
   }
-  return lx.tokens;
 }

@@ -95,130 +95,116 @@ farceur_trace_describe_anomaly(const FarceurTrace *trace, guint index, FarceurHo
 /* The JSON is built as a tree of JsonObject/JsonArray directly: the same
  * tree JsonBuilder makes, with fewer copies of every member name. */
 static void
-trace_json_string(JsonObject *object, const char *name, const char *value)
+trace_json_anomalies(FarceurJsonWriter *w, FarceurHopAnomaly anomalies)
 {
-  if (value)
-    json_object_set_string_member(object, name, value);
-  else
-    json_object_set_null_member(object, name);
-}
-
-static JsonArray *
-trace_json_strings(GPtrArray *strings)
-{
-  JsonArray *array = json_array_sized_new(strings ? strings->len : 0);
-
-  for (guint i = 0; strings && i < strings->len; i++)
-    json_array_add_string_element(array, strings->pdata[i]);
-  return array;
-}
-
-static JsonArray *
-trace_json_anomalies(FarceurHopAnomaly anomalies)
-{
-  JsonArray *array = json_array_new();
-
+  farceur_json_writer_member(w, "anomalies");
+  farceur_json_writer_begin_array(w);
   for (guint flag = 1; flag <= FARCEUR_HOP_ANOMALY_LAST; flag <<= 1)
     if (anomalies & flag)
-      json_array_add_string_element(array, farceur_hop_anomaly_to_string(flag));
-  return array;
+      farceur_json_writer_string(w, farceur_hop_anomaly_to_string(flag));
+  farceur_json_writer_end_array(w);
 }
 
-static char *
-trace_json_date(GDateTime *date)
+static void
+trace_json_hop(FarceurJsonWriter *w, const FarceurHop *hop)
 {
-  int y, m, d;
-
-  if (date == NULL)
-    return NULL;
-  g_date_time_get_ymd(date, &y, &m, &d);
-  return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, g_date_time_get_hour(date),
-                         g_date_time_get_minute(date), g_date_time_get_second(date));
-}
-
-static JsonObject *
-trace_json_hop(const FarceurHop *hop)
-{
-  JsonObject *o = json_object_new();
-  g_autofree char *date = trace_json_date(hop->date);
-
-  trace_json_string(o, "from_helo", hop->from_helo);
-  trace_json_string(o, "from_rdns", hop->from_rdns);
-  trace_json_string(o, "from_ip", hop->from_ip);
-  trace_json_string(o, "by", hop->by);
-  trace_json_string(o, "via", hop->via);
-  trace_json_string(o, "with", hop->with);
-  trace_json_string(o, "id", hop->id);
-  trace_json_string(o, "for", hop->for_addr);
-  trace_json_string(o, "envelope_from", hop->envelope_from);
+  farceur_json_writer_begin_object(w);
+  farceur_json_writer_string_member(w, "from_helo", hop->from_helo);
+  farceur_json_writer_string_member(w, "from_rdns", hop->from_rdns);
+  farceur_json_writer_string_member(w, "from_ip", hop->from_ip);
+  farceur_json_writer_string_member(w, "by", hop->by);
+  farceur_json_writer_string_member(w, "via", hop->via);
+  farceur_json_writer_string_member(w, "with", hop->with);
+  farceur_json_writer_string_member(w, "id", hop->id);
+  farceur_json_writer_string_member(w, "for", hop->for_addr);
+  farceur_json_writer_string_member(w, "envelope_from", hop->envelope_from);
+  farceur_json_writer_member(w, "tls");
   if (hop->tls == FARCEUR_TLS_UNKNOWN)
-    json_object_set_null_member(o, "tls");
+    farceur_json_writer_null(w);
   else
-    json_object_set_boolean_member(o, "tls", hop->tls == FARCEUR_TLS_YES);
-  trace_json_string(o, "date", date);
+    farceur_json_writer_boolean(w, hop->tls == FARCEUR_TLS_YES);
+  farceur_json_writer_member(w, "date");
+  farceur_json_writer_date(w, hop->date, 4);
+  farceur_json_writer_member(w, "delay_s");
   if (hop->has_delay)
-    json_object_set_int_member(o, "delay_s", hop->delay_s);
+    farceur_json_writer_int(w, hop->delay_s);
   else
-    json_object_set_null_member(o, "delay_s");
-  json_object_set_array_member(o, "anomalies", trace_json_anomalies(hop->anomalies));
-  json_object_set_array_member(o, "warnings", trace_json_strings(hop->warnings));
-  trace_json_string(o, "raw", hop->raw);
-  return o;
+    farceur_json_writer_null(w);
+  trace_json_anomalies(w, hop->anomalies);
+  farceur_json_writer_strings_member(w, "warnings", hop->warnings);
+  farceur_json_writer_string_member(w, "raw", hop->raw);
+  farceur_json_writer_end_object(w);
 }
 
 /* Trace warnings, then each hop's warnings prefixed "hop N: ". */
-static JsonArray *
-trace_json_all_warnings(const FarceurTrace *trace)
+static void
+trace_json_all_warnings(FarceurJsonWriter *w, const FarceurTrace *trace)
 {
-  JsonArray *array = trace_json_strings(trace->warnings);
-
+  farceur_json_writer_member(w, "warnings");
+  farceur_json_writer_begin_array(w);
+  for (guint i = 0; i < trace->warnings->len; i++)
+    farceur_json_writer_string(w, trace->warnings->pdata[i]);
   for (guint i = 0; i < trace->hops->len; i++) {
     const FarceurHop *hop = trace->hops->pdata[i];
 
-    for (guint w = 0; w < hop->warnings->len; w++) {
-      g_autofree char *text = g_strdup_printf("hop %u: %s", i + 1, (char *)hop->warnings->pdata[w]);
+    for (guint k = 0; k < hop->warnings->len; k++) {
+      g_autofree char *text = g_strdup_printf("hop %u: %s", i + 1, (char *)hop->warnings->pdata[k]);
 
-      json_array_add_string_element(array, text);
+      farceur_json_writer_string(w, text);
     }
   }
-  return array;
+  farceur_json_writer_end_array(w);
+}
+
+/**
+ * farceur_trace_write_json:
+ * @trace: a trace
+ * @source: (nullable): where the message came from ("path", "path#N", "-")
+ * @writer: where the record goes (appended)
+ *
+ * The record of data/doc/json.md (trace --json; data/schema/trace.schema.json): {"source", "hops": [...], "total_s", "warnings"}.  Hops
+ * carry the fields listed there: "raw", "via", "anomalies" (flag names)
+ * and their own "warnings"; the top-level "warnings" repeats those as "hop N: ...".
+ * This is the one serializer of the record.
+ */
+void
+farceur_trace_write_json(const FarceurTrace *trace, const char *source, FarceurJsonWriter *writer)
+{
+  g_return_if_fail(trace != NULL);
+  g_return_if_fail(writer != NULL);
+  farceur_json_writer_begin_object(writer);
+  farceur_json_writer_string_member(writer, "source", source);
+  farceur_json_writer_member(writer, "hops");
+  farceur_json_writer_begin_array(writer);
+  for (guint i = 0; i < trace->hops->len; i++)
+    trace_json_hop(writer, trace->hops->pdata[i]);
+  farceur_json_writer_end_array(writer);
+  farceur_json_writer_member(writer, "total_s");
+  if (trace->has_total)
+    farceur_json_writer_int(writer, trace->total_s);
+  else
+    farceur_json_writer_null(writer);
+  trace_json_all_warnings(writer, trace);
+  farceur_json_writer_end_object(writer);
 }
 
 /**
  * farceur_trace_to_json:
  * @trace: a trace
- * @source: (nullable): where the message came from ("path", "path#N", "-")
+ * @source: (nullable): where the message came from
  *
- * The record of data/doc/json.md (trace --json; data/schema/trace.schema.json): {"source", "hops": [...], "total_s", "warnings"}.  Hops
- * carry the fields listed there: "raw", "via", "anomalies" (flag names)
- * and their own "warnings"; the top-level "warnings" repeats those as "hop N: ...".
+ * The record of farceur_trace_write_json(), read back into a tree.
  *
  * Returns: (transfer full): a JSON object node
  */
 JsonNode *
 farceur_trace_to_json(const FarceurTrace *trace, const char *source)
 {
-  JsonObject *root;
-  JsonArray *hops;
-  JsonNode *node;
+  g_autoptr(FarceurJsonWriter) writer = farceur_json_writer_new();
 
   g_return_val_if_fail(trace != NULL, NULL);
-
-  root = json_object_new();
-  hops = json_array_sized_new(trace->hops->len);
-
-  trace_json_string(root, "source", source);
-  for (guint i = 0; i < trace->hops->len; i++)
-    json_array_add_object_element(hops, trace_json_hop(trace->hops->pdata[i]));
-  json_object_set_array_member(root, "hops", hops);
-  if (trace->has_total)
-    json_object_set_int_member(root, "total_s", trace->total_s);
-  else
-    json_object_set_null_member(root, "total_s");
-  json_object_set_array_member(root, "warnings", trace_json_all_warnings(trace));
-  node = json_node_init_object(json_node_alloc(), root);
-  json_object_unref(root);
-  return node;
+  farceur_trace_write_json(trace, source, writer);
+  return farceur_json_writer_to_node(writer);
 }
 
 /* A DOT quoted string: quotes and backslashes escaped, newlines as \\n,

@@ -24,22 +24,36 @@ typedef struct {
   gsize end;
 } TraceToken;
 
-/* Tokens in one array, their texts in one string chunk: two allocations
- * per list rather than two per token. */
+/* Tokens in one array, their texts in one buffer sized from the lexed
+ * text: a copy of it, where each span ends in place, then the texts that
+ * are not spans (each at most its token's span, plus a NUL).  A list lives
+ * on the caller's stack: a value of ordinary size needs no allocation. */
+#define TRACE_TOKENS_INLINE 48
+#define TRACE_TEXTS_INLINE 1024
+
 typedef struct {
-  GArray *items; /* (element-type TraceToken) */
-  GStringChunk *texts;
+  TraceToken *items;
+  guint len;
+  guint size;
+  char *texts;
+  gsize texts_len;
+  TraceToken inline_items[TRACE_TOKENS_INLINE];
+  char inline_texts[TRACE_TEXTS_INLINE];
 } TraceTokens;
 
-TraceTokens *trace_lex(const char *text, guint depth, GPtrArray *warnings);
-void trace_tokens_free(TraceTokens *tokens);
+void trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings);
+void trace_tokens_clear(TraceTokens *tokens);
 const TraceToken *trace_token_at(const TraceTokens *tokens, guint i);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(TraceTokens, trace_tokens_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TraceTokens, trace_tokens_clear)
 
 char *trace_ip_normalize(const char *text);
 gboolean trace_text_mentions_tls(const char *text);
 FarceurTls trace_tls_from_protocol(const char *with);
+
+GDateTime *trace_date_strict(const char *text);
+GDateTime *trace_date_parse(const char *text);
+gboolean trace_is_ascii(const char *text, gsize len);
 
 void trace_warn(GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF(2, 3);
 

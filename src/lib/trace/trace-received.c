@@ -32,6 +32,19 @@ typedef enum {
 static const char *const trace_clause_names[]
     = { NULL, "from", "by", "via", "with", "id", "for", "tls" };
 
+/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
+ * is its lower case, and no other byte becomes a letter so. */
+static inline gboolean
+trace_word_is(const char *word, const char *name)
+{
+  gsize i = 0;
+
+  for (; name[i]; i++)
+    if ((word[i] | 0x20) != name[i])
+      return FALSE;
+  return word[i] == '\0';
+}
+
 typedef struct {
   FarceurHop *hop;
   TraceClause clause; /* the clause being read */
@@ -51,37 +64,86 @@ typedef struct {
 static TraceClause
 trace_clause_lookup(const char *word)
 {
-  for (gsize i = 1; i < G_N_ELEMENTS(trace_clause_names); i++)
-    if (g_ascii_strcasecmp(word, trace_clause_names[i]) == 0)
-      return (TraceClause)i;
-  return TRACE_CLAUSE_NONE;
+  TraceClause clause;
+
+  /* one compare at most: most atoms are host names, ids, addresses */
+  switch (word[0] | 0x20) {
+    case 'f':
+      clause = (word[1] | 0x20) == 'r' ? TRACE_CLAUSE_FROM : TRACE_CLAUSE_FOR;
+      break;
+    case 'b':
+      clause = TRACE_CLAUSE_BY;
+      break;
+    case 'v':
+      clause = TRACE_CLAUSE_VIA;
+      break;
+    case 'w':
+      clause = TRACE_CLAUSE_WITH;
+      break;
+    case 'i':
+      clause = TRACE_CLAUSE_ID;
+      break;
+    case 't':
+      clause = TRACE_CLAUSE_TLS;
+      break;
+    default:
+      return TRACE_CLAUSE_NONE;
+  }
+  return trace_word_is(word, trace_clause_names[clause]) ? clause : TRACE_CLAUSE_NONE;
 }
 
-/**
- * trace_ip_normalize:
- * @text: an address as written: "192.0.2.1", "IPv6:2001:db8::1", "::ffff:192.0.2.1",
- *   "fe80::1%12", with a trailing '.' or not
- *
- * Returns: (transfer full) (nullable): the IP without prefix, zone or trailing
- *   dot, IPv4-mapped IPv6 turned into IPv4; %NULL if @text is not an IP
- */
+static inline char
+trace_lower(char c)
+{
+  return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+}
+
+/* Whether @at starts with @word (lower case), in any case. */
+static gboolean
+trace_has_word(const char *at, const char *word)
+{
+  for (; *word; at++, word++)
+    if (trace_lower(*at) != *word)
+      return FALSE;
+  return TRUE;
+}
+
+/* Only hex digits, '.' and ':' can make an IP once brackets, an "IPv6:"
+ * prefix and a zone are taken off: anything else is not one, and most
+ * words are rejected here without a copy. */
+static gboolean
+trace_could_be_ip(const char *text)
+{
+  const char *p = text + (text[0] == '[');
+
+  if (trace_has_word(p, "ipv6:"))
+    p += 5;
+  for (; *p && *p != '%'; p++)
+    if (!g_ascii_isxdigit(*p) && *p != '.' && *p != ':' && *p != ']')
+      return FALSE;
+  return TRUE;
+}
+
 char *
 trace_ip_normalize(const char *text)
 {
   g_autofree char *copy = NULL;
   char *cut;
 
+  if (!trace_could_be_ip(text))
+    return NULL;
+
   if (text[0] == '[' && text[strlen(text) - 1] == ']')
     copy = g_strndup(text + 1, strlen(text) - 2);
   else
     copy = g_strdup(text);
-  if (g_ascii_strncasecmp(copy, "IPv6:", 5) == 0)
+  if (trace_has_word(copy, "ipv6:"))
     memmove(copy, copy + 5, strlen(copy + 5) + 1);
   if ((cut = strchr(copy, '%')) != NULL)
     *cut = '\0';
   if (*copy != '\0' && copy[strlen(copy) - 1] == '.')
     copy[strlen(copy) - 1] = '\0';
-  if (g_ascii_strncasecmp(copy, "::ffff:", 7) == 0 && strchr(copy + 7, '.') != NULL
+  if (trace_has_word(copy, "::ffff:") && strchr(copy + 7, '.') != NULL
       && g_hostname_is_ip_address(copy + 7))
     return g_strdup(copy + 7);
   if (!g_hostname_is_ip_address(copy))
@@ -89,29 +151,45 @@ trace_ip_normalize(const char *text)
   return g_steal_pointer(&copy);
 }
 
+/* "tls" or "ssl" at @i as a mark: no letter, digit, '.' or '-' before it; the
+ * end, 'v', a digit or one of "_: ),/=" after it. */
 static gboolean
-trace_word_boundary(const char *text, const char *at)
+trace_tls_mark(const char *text, gsize i)
 {
-  return at == text || !(g_ascii_isalnum(at[-1]) || at[-1] == '.' || at[-1] == '-');
+  char before = i > 0 ? text[i - 1] : ' ';
+  char next = trace_lower(text[i + 3]);
+
+  return !(g_ascii_isalnum(before) || before == '.' || before == '-')
+         && (next == '\0' || next == 'v' || g_ascii_isdigit(next) || strchr("_: ),/=", next));
 }
 
-/* "TLSv1.3", "TLS1_2", "(TLS)", "TLS:", "cipher=", "SSLv3", "Transport Security" */
+/* "TLSv1.3", "TLS1_2", "(TLS)", "TLS:", "cipher=", "SSLv3", "Transport Security":
+ * one pass, no copy. */
 gboolean
 trace_text_mentions_tls(const char *text)
 {
-  static const char *const marks[] = { "tls", "ssl" };
-  g_autofree char *lower = g_ascii_strdown(text, -1);
+  /* from one candidate letter to the next */
+  for (const char *at = strpbrk(text, "cCtTsS"); at; at = strpbrk(at + 1, "cCtTsS")) {
+    gsize i = (gsize)(at - text);
 
-  if (strstr(lower, "cipher") || strstr(lower, "transport security"))
-    return TRUE;
-  for (gsize m = 0; m < G_N_ELEMENTS(marks); m++)
-    for (const char *at = strstr(lower, marks[m]); at; at = strstr(at + 1, marks[m])) {
-      char next = at[3];
-
-      if (trace_word_boundary(lower, at)
-          && (next == '\0' || next == 'v' || g_ascii_isdigit(next) || strchr("_: ),/=", next)))
-        return TRUE;
+    switch (trace_lower(text[i])) {
+      case 'c':
+        if (trace_has_word(text + i, "cipher"))
+          return TRUE;
+        break;
+      case 't':
+        if (trace_has_word(text + i, "transport security")
+            || (trace_has_word(text + i, "tls") && trace_tls_mark(text, i)))
+          return TRUE;
+        break;
+      case 's':
+        if (trace_has_word(text + i, "ssl") && trace_tls_mark(text, i))
+          return TRUE;
+        break;
+      default:
+        break;
     }
+  }
   return FALSE;
 }
 
@@ -134,11 +212,14 @@ trace_tls_from_protocol(const char *with)
                                     "HTTP",
                                     "Microsoft SMTP Server" };
 
+  char first = trace_lower(with[0]);
+
+  /* only the names with the same first letter are compared */
   for (gsize i = 0; i < G_N_ELEMENTS(yes); i++)
-    if (g_ascii_strcasecmp(with, yes[i]) == 0)
+    if (trace_lower(yes[i][0]) == first && g_ascii_strcasecmp(with, yes[i]) == 0)
       return FARCEUR_TLS_YES;
   for (gsize i = 0; i < G_N_ELEMENTS(no); i++)
-    if (g_ascii_strcasecmp(with, no[i]) == 0)
+    if (trace_lower(no[i][0]) == first && g_ascii_strcasecmp(with, no[i]) == 0)
       return FARCEUR_TLS_NO;
   return FARCEUR_TLS_UNKNOWN;
 }
@@ -150,11 +231,20 @@ trace_set(char **field, const char *value)
     *field = g_strdup(value);
 }
 
+/* trace_set() of a value already copied: kept, or freed. */
+static void
+trace_take(char **field, char *value)
+{
+  if (*field == NULL)
+    *field = value;
+  else
+    g_free(value);
+}
+
 static gboolean
 trace_is_greeting(const char *word)
 {
-  return g_ascii_strcasecmp(word, "HELO") == 0 || g_ascii_strcasecmp(word, "EHLO") == 0
-         || g_ascii_strcasecmp(word, "LHLO") == 0;
+  return trace_word_is(word, "helo") || trace_word_is(word, "ehlo") || trace_word_is(word, "lhlo");
 }
 
 /* One token of a from-comment: (rdns [ip]), ([ip]:port helo=x), (HELO x) (ip), (ip). */
@@ -167,21 +257,20 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
 
   if (t->kind == TRACE_TOKEN_LITERAL) {
     if ((ip = trace_ip_normalize(t->text)) != NULL)
-      trace_set(&p->tcp_ip, ip);
+      trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (t->kind != TRACE_TOKEN_ATOM) {
     return i + 1;
-  } else if (g_ascii_strncasecmp(t->text, "helo=", 5) == 0 && t->text[5] != '\0') {
+  } else if (trace_has_word(t->text, "helo=") && t->text[5] != '\0') {
     trace_set(&p->tcp_helo, t->text + 5);
   } else if (trace_is_greeting(t->text) && next
              && (next->kind == TRACE_TOKEN_ATOM || next->kind == TRACE_TOKEN_LITERAL)) {
-    g_autofree char *name = next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
-                                                              : g_strdup(next->text);
-    trace_set(&p->tcp_helo, name);
+    trace_take(&p->tcp_helo, next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
+                                                               : g_strdup(next->text));
     return i + 2;
   } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
-    trace_set(&p->tcp_ip, ip);
+    trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
-    if (g_ascii_strcasecmp(t->text, "unknown") != 0)
+    if (!trace_word_is(t->text, "unknown"))
       trace_set(&p->tcp_rdns, t->text);
   }
   return i + 1;
@@ -190,7 +279,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
 static void
 trace_tcp_info(TraceParse *p, const TraceTokens *tokens)
 {
-  for (guint i = 0; i < tokens->items->len;)
+  for (guint i = 0; i < tokens->len;)
     i = trace_tcp_info_token(p, tokens, i);
 }
 
@@ -210,20 +299,26 @@ trace_envelope_from(TraceParse *p, const TraceTokens *tokens)
 }
 
 static void
+trace_comment_tokens(TraceParse *p, const TraceToken *t)
+{
+  g_auto(TraceTokens) tokens;
+
+  trace_lex(&tokens, t->text, 1, NULL);
+  if (p->clause == TRACE_CLAUSE_FROM)
+    trace_tcp_info(p, &tokens);
+  trace_envelope_from(p, &tokens);
+}
+
+static void
 trace_comment(TraceParse *p, const TraceToken *t)
 {
   const char *inner = t->text + strspn(t->text, " \t");
-  g_autoptr(TraceTokens) tokens = NULL;
 
   if (trace_text_mentions_tls(t->text))
     p->hop->tls = FARCEUR_TLS_YES;
   p->commented = TRUE;
-  if (p->clause != TRACE_CLAUSE_FROM && g_ascii_strncasecmp(inner, "envelope-", 9) != 0)
-    return; /* nothing more to read in it */
-  tokens = trace_lex(t->text, 1, NULL);
-  if (p->clause == TRACE_CLAUSE_FROM)
-    trace_tcp_info(p, tokens);
-  trace_envelope_from(p, tokens);
+  if (p->clause == TRACE_CLAUSE_FROM || trace_has_word(inner, "envelope-"))
+    trace_comment_tokens(p, t);
 }
 
 static void
@@ -272,7 +367,7 @@ trace_more_for(TraceParse *p, const TraceToken *t)
 {
   if (p->clause != TRACE_CLAUSE_FOR)
     return FALSE;
-  if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "recipients") == 0
+  if (t->kind == TRACE_TOKEN_ATOM && trace_word_is(t->text, "recipients")
       && g_strcmp0(p->hop->for_addr, "multiple") == 0) {
     g_clear_pointer(&p->hop->for_addr, g_free);
     return TRUE;
@@ -285,8 +380,7 @@ static gboolean
 trace_known_extra(TraceParse *p, const TraceToken *t)
 {
   return t->kind == TRACE_TOKEN_ATOM && p->values > 0
-         && (g_ascii_strncasecmp(t->text, "auth=", 5) == 0
-             || g_ascii_strncasecmp(t->text, "user=", 5) == 0);
+         && (trace_has_word(t->text, "auth=") || trace_has_word(t->text, "user="));
 }
 
 /* A value token for the current clause; FALSE if the clause takes no more. */
@@ -326,7 +420,7 @@ trace_from_literal(TraceParse *p, const TraceToken *t)
   if (p->clause != TRACE_CLAUSE_FROM || p->values == 0 || t->kind != TRACE_TOKEN_LITERAL)
     return FALSE;
   if ((ip = trace_ip_normalize(t->text)) != NULL)
-    trace_set(&p->tcp_ip, ip);
+    trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   return TRUE;
 }
 
@@ -353,6 +447,135 @@ trace_looks_like_date(const char *s)
   return FALSE;
 }
 
+/* ---- dates ----------------------------------------------------------------- */
+
+/* Reads @n digits at *@p; -1 if they are not all digits. */
+static int
+trace_date_digits(const char **p, int n)
+{
+  int value = 0;
+
+  for (int i = 0; i < n; i++, (*p)++) {
+    if (!g_ascii_isdigit(**p))
+      return -1;
+    value = value * 10 + (**p - '0');
+  }
+  return value;
+}
+
+/* The place of three letters (any case) in @names, from 1; 0 if absent. */
+static int
+trace_date_name(const char *p, const char *names)
+{
+  char lower[3];
+
+  for (int i = 0; i < 3; i++) {
+    if (!g_ascii_isalpha(p[i]))
+      return 0;
+    lower[i] = (char)(p[i] | 0x20);
+  }
+  for (int n = 0; names[3 * n]; n++)
+    if (memcmp(lower, names + 3 * n, 3) == 0)
+      return n + 1;
+  return 0;
+}
+
+static int
+trace_date_month(const char *p)
+{
+  return trace_date_name(p, "janfebmaraprmayjunjulaugsepoctnovdec");
+}
+
+static gboolean
+trace_date_weekday(const char *p)
+{
+  return trace_date_name(p, "montuewedthufrisatsun") != 0;
+}
+
+/* After the zone: blanks, then at most one comment ("(PDT)"), then blanks. */
+static gboolean
+trace_date_tail_ok(const char *p)
+{
+  while (*p == ' ')
+    p++;
+  if (*p == '(') {
+    const char *close = strchr(p, ')');
+
+    if (close == NULL || memchr(p + 1, '(', close - p - 1) != NULL)
+      return FALSE;
+    p = close + 1;
+    while (*p == ' ')
+      p++;
+  }
+  return *p == '\0';
+}
+
+/* The strict RFC 5322 date-time: "[Day, ]D Mon YYYY HH:MM[:SS] +HHMM", a
+ * four-digit year from 1969, seconds below 60, the zone within a day; a
+ * zone comment may follow.  %NULL for anything else. */
+GDateTime *
+trace_date_strict(const char *text)
+{
+  const char *p = text;
+  int day, month, year, hour, minute, second = 0, zh, zm, sign;
+  g_autoptr(GDateTime) utc = NULL;
+
+  if (g_ascii_isalpha(p[0])) {
+    if (!trace_date_weekday(p) || p[3] != ',')
+      return NULL;
+    p += 4;
+    while (*p == ' ')
+      p++;
+  }
+  if ((day = trace_date_digits(&p, 1)) < 0)
+    return NULL;
+  if (g_ascii_isdigit(*p))
+    day = day * 10 + (*p++ - '0');
+  if (*p++ != ' ' || (month = trace_date_month(p)) == 0 || p[3] != ' ')
+    return NULL;
+  p += 4;
+  if ((year = trace_date_digits(&p, 4)) < 1969 || *p++ != ' ') /* GMime refuses years before */
+    return NULL;
+  if ((hour = trace_date_digits(&p, 2)) < 0 || *p++ != ':'
+      || (minute = trace_date_digits(&p, 2)) < 0)
+    return NULL;
+  if (*p == ':' && (p++, second = trace_date_digits(&p, 2)) < 0)
+    return NULL;
+  if (*p++ != ' ' || (*p != '+' && *p != '-'))
+    return NULL;
+  sign = *p++ == '-' ? -1 : 1;
+  if ((zh = trace_date_digits(&p, 2)) < 0 || (zm = trace_date_digits(&p, 2)) < 0)
+    return NULL;
+  if (hour > 23 || minute > 59 || second > 59 || zh > 23 || zm > 59 || !trace_date_tail_ok(p)
+      || !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
+    return NULL;
+  utc = g_date_time_new_utc(year, month, day, hour, minute, second);
+  if (utc == NULL || zh + zm == 0)
+    return g_steal_pointer(&utc);
+  return g_date_time_add_seconds(utc, -(gdouble)sign * (zh * 3600 + zm * 60));
+}
+
+/**
+ * trace_date_parse:
+ * @text: a date, as written after a Received: value's ';' or in Date:
+ *
+ * What g_mime_utils_header_decode_date() reads.  The strict RFC
+ * 5322 form, which nearly every server writes, is read here first: GMime's
+ * reader takes about 6,000 instructions and six allocations a date, a fifth
+ * of trace's time over a corpus (the profile in tools/bench/trace); every
+ * other form goes to GMime, and tests/trace/test-trace.c checks that both
+ * agree on the strict form.
+ *
+ * Returns: (transfer full) (nullable): the date, or %NULL
+ */
+GDateTime *
+trace_date_parse(const char *text)
+{
+  GDateTime *date = trace_date_strict(text);
+
+  return date ? date : g_mime_utils_header_decode_date(text);
+}
+
 /* Some servers forget the ';' before the date: "... id 123 Mon, 23 Nov 2026 ..." */
 static gboolean
 trace_try_bare_date(TraceParse *p, const char *rest)
@@ -363,7 +586,9 @@ trace_try_bare_date(TraceParse *p, const char *rest)
     return FALSE;
   if ((date = g_mime_utils_header_decode_date(rest)) == NULL)
     return FALSE;
-  p->hop->date = g_date_time_to_utc(date);
+  /* the strict reader's dates are in UTC already */
+  p->hop->date
+      = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
   trace_warn(p->hop->warnings, "date without ';' before it");
   p->dated = TRUE;
   return TRUE;
@@ -418,70 +643,119 @@ trace_finish_from(TraceParse *p)
     word_ip = trace_ip_normalize(p->from_word);
   if (p->tcp_helo) {
     hop->from_helo = g_steal_pointer(&p->tcp_helo);
-    if (p->from_word && !word_ip && g_ascii_strcasecmp(p->from_word, "unknown") != 0)
-      trace_set(&hop->from_rdns, p->from_word);
+    if (p->from_word && !word_ip && !trace_word_is(p->from_word, "unknown"))
+      trace_take(&hop->from_rdns, g_steal_pointer(&p->from_word));
   } else if (word_ip && !p->from_literal) {
     /* webmail and Yahoo: "from 192.0.2.44 by ..." names the client by IP */
   } else if (p->from_word) {
     hop->from_helo
-        = p->from_literal ? g_strdup_printf("[%s]", p->from_word) : g_strdup(p->from_word);
+        = p->from_literal ? g_strdup_printf("[%s]", p->from_word) : g_steal_pointer(&p->from_word);
   }
-  trace_set(&hop->from_rdns, p->tcp_rdns);
-  trace_set(&hop->from_ip, p->tcp_ip);
-  trace_set(&hop->from_ip, word_ip);
+  trace_take(&hop->from_rdns, g_steal_pointer(&p->tcp_rdns));
+  trace_take(&hop->from_ip, g_steal_pointer(&p->tcp_ip));
+  trace_take(&hop->from_ip, g_steal_pointer(&word_ip));
 }
 
 static void
 trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, guint first)
 {
   g_autoptr(GDateTime) date = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *heap = NULL;
+  char small[128];
+  char *text;
   gsize start = first > 0 ? trace_token_at(tokens, first - 1)->end : 0;
   gsize end = strlen(value);
 
   /* Courier writes its id after the date: "; Mon, 23 Nov 2026 ... +0000 id 0000.5F" */
-  for (guint i = first; i + 1 < tokens->items->len; i++) {
+  for (guint i = first; i + 1 < tokens->len; i++) {
     const TraceToken *t = trace_token_at(tokens, i);
 
-    if (t->kind == TRACE_TOKEN_ATOM && g_ascii_strcasecmp(t->text, "id") == 0) {
+    if (t->kind == TRACE_TOKEN_ATOM && trace_word_is(t->text, "id")) {
       trace_set(&p->hop->id, trace_token_at(tokens, i + 1)->text);
       end = t->start;
       break;
     }
   }
-  text = g_strstrip(g_strndup(value + start, end - start));
+  /* a date is short: copied on the stack */
+  text = end - start < sizeof small ? small : (heap = g_malloc(end - start + 1));
+  memcpy(text, value + start, end - start);
+  text[end - start] = '\0';
+  g_strstrip(text);
   if (*text == '\0') {
     trace_warn(p->hop->warnings, "empty date after ';'");
     return;
   }
-  if ((date = g_mime_utils_header_decode_date(text)) == NULL) {
+  if ((date = trace_date_parse(text)) == NULL) {
     g_autofree char *shown = g_utf8_make_valid(text, MIN(strlen(text), 64));
 
     trace_warn(p->hop->warnings, "unreadable date '%s'", shown);
     return;
   }
-  p->hop->date = g_date_time_to_utc(date);
+  /* the strict reader's dates are in UTC already */
+  p->hop->date
+      = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
 }
 
 static guint
 trace_last_semi(const TraceTokens *tokens)
 {
-  for (guint i = tokens->items->len; i > 0; i--)
+  for (guint i = tokens->len; i > 0; i--)
     if (trace_token_at(tokens, i - 1)->kind == TRACE_TOKEN_SEMI)
       return i - 1;
-  return tokens->items->len;
+  return tokens->len;
 }
 
+/* Whether @len bytes of @text are all ASCII: the common case, where UTF-8
+ * needs no check. */
+gboolean
+trace_is_ascii(const char *text, gsize len)
+{
+  guint64 any = 0;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8) { /* eight bytes at a time */
+    guint64 word;
+
+    memcpy(&word, text + i, 8);
+    any |= word;
+  }
+  for (; i < len; i++)
+    any |= (guchar)text[i];
+  return (any & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
+}
+
+/* The value cut at FARCEUR_TRACE_MAX_VALUE bytes, valid UTF-8, without CR
+ * and LF, tabs as spaces, stripped: one copy (valid input is the rule). */
 static char *
 trace_unfold(const char *value)
 {
-  g_autofree char *valid = g_utf8_make_valid(value, MIN(strlen(value), FARCEUR_TRACE_MAX_VALUE));
-  GString *out = g_string_sized_new(strlen(valid));
+  gsize len = strnlen(value, FARCEUR_TRACE_MAX_VALUE);
+  char *out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
+                  ? g_strndup(value, len)
+                  : g_utf8_make_valid(value, (gssize)len);
+  const char *end = out + strlen(out);
+  const char *r = out;
+  char *w = out;
+  char *c;
 
-  for (const char *s = valid; *s; s++)
-    if (*s != '\r' && *s != '\n')
-      g_string_append_c(out, *s == '\t' ? ' ' : *s);
-  return g_strstrip(g_string_free(out, FALSE));
+  /* the runs between LFs moved whole (a value has a few folds), then the
+   * CRs (of CRLF) dropped the same way, tabs made spaces */
+  for (const char *nl; (nl = memchr(r, '\n', (gsize)(end - r))) != NULL; r = nl + 1) {
+    memmove(w, r, (gsize)(nl - r));
+    w += nl - r;
+  }
+  memmove(w, r, (gsize)(end - r));
+  w += end - r;
+  *w = '\0';
+  if ((c = memchr(out, '\r', (gsize)(w - out))) != NULL) {
+    for (r = c; *r; r++)
+      if (*r != '\r')
+        *c++ = *r;
+    *c = '\0';
+  }
+  for (c = strchr(out, '\t'); c; c = strchr(c + 1, '\t'))
+    *c = ' ';
+  return g_strstrip(out);
 }
 
 static void
@@ -491,6 +765,35 @@ trace_parse_free(TraceParse *p)
   g_free(p->tcp_helo);
   g_free(p->tcp_rdns);
   g_free(p->tcp_ip);
+}
+
+/* farceur_hop_parse() once its argument is checked. */
+static FarceurHop *
+trace_hop_parse(const char *value)
+{
+  FarceurHop *hop = g_new0(FarceurHop, 1);
+  TraceParse p = { hop };
+  g_auto(TraceTokens) tokens;
+  guint semi;
+
+  hop->tls = FARCEUR_TLS_UNKNOWN;
+  hop->warnings = g_ptr_array_new_with_free_func(g_free);
+  hop->raw = trace_unfold(value);
+  if (strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1) > FARCEUR_TRACE_MAX_VALUE)
+    trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
+  trace_lex(&tokens, hop->raw, 0, hop->warnings);
+  semi = trace_last_semi(&tokens);
+  for (guint i = 0; i < semi && !p.dated; i++)
+    trace_clause_token(&p, hop->raw, trace_token_at(&tokens, i));
+  if (p.clause != TRACE_CLAUSE_NONE && p.values == 0)
+    trace_warn(hop->warnings, "empty '%s' clause", trace_clause_names[p.clause]);
+  trace_finish_from(&p);
+  if (hop->with && hop->tls != FARCEUR_TLS_YES)
+    hop->tls = trace_tls_from_protocol(hop->with);
+  if (semi < tokens.len)
+    trace_parse_date(&p, hop->raw, &tokens, semi + 1);
+  trace_parse_free(&p);
+  return hop;
 }
 
 /**
@@ -506,30 +809,7 @@ trace_parse_free(TraceParse *p)
 FarceurHop *
 farceur_hop_parse(const char *value)
 {
-  FarceurHop *hop;
-  TraceParse p = { NULL };
-  g_autoptr(TraceTokens) tokens = NULL;
-  guint semi;
-
   g_return_val_if_fail(value != NULL, NULL);
 
-  p.hop = hop = g_new0(FarceurHop, 1);
-  hop->tls = FARCEUR_TLS_UNKNOWN;
-  hop->warnings = g_ptr_array_new_with_free_func(g_free);
-  hop->raw = trace_unfold(value);
-  if (strlen(value) > FARCEUR_TRACE_MAX_VALUE)
-    trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
-  tokens = trace_lex(hop->raw, 0, hop->warnings);
-  semi = trace_last_semi(tokens);
-  for (guint i = 0; i < semi && !p.dated; i++)
-    trace_clause_token(&p, hop->raw, trace_token_at(tokens, i));
-  if (p.clause != TRACE_CLAUSE_NONE && p.values == 0)
-    trace_warn(hop->warnings, "empty '%s' clause", trace_clause_names[p.clause]);
-  trace_finish_from(&p);
-  if (hop->with && hop->tls != FARCEUR_TLS_YES)
-    hop->tls = trace_tls_from_protocol(hop->with);
-  if (semi < tokens->items->len)
-    trace_parse_date(&p, hop->raw, tokens, semi + 1);
-  trace_parse_free(&p);
-  return hop;
+  return trace_hop_parse(value);
 }

@@ -192,6 +192,8 @@ trace_same_host(const char *a, const char *b)
 
   if (a == NULL || b == NULL)
     return FALSE;
+  if (g_ascii_strcasecmp(a, b) == 0)
+    return TRUE; /* the same key, without making it: the usual chain */
   ka = trace_host_key(a);
   kb = trace_host_key(b);
   if (strcmp(ka, kb) == 0)
@@ -339,4 +341,43 @@ farceur_trace_from_message(GMimeMessage *message)
   }
   g_ptr_array_add(values, NULL);
   return farceur_trace_new((const char *const *)values->pdata, g_mime_message_get_date(message));
+}
+
+/**
+ * farceur_trace_from_headers:
+ * @headers: a header block (farceur_input_next_headers())
+ *
+ * The trace of its Received: fields, measured from its Date: (the last one,
+ * as GMime reads a message): what farceur_trace_from_message() gives for
+ * the same message, without building it.
+ *
+ * Returns: (transfer full): the trace
+ */
+FarceurTrace *
+farceur_trace_from_headers(const FarceurInputHeaders *headers)
+{
+  const char *small[64];
+  g_autofree const char **heap = NULL;
+  const char **values = small;
+  g_autoptr(GDateTime) sent = NULL;
+  const char *date;
+  guint n = 0;
+
+  g_return_val_if_fail(headers != NULL, NULL);
+  if (headers->n_fields >= G_N_ELEMENTS(small))
+    values = heap = g_new(const char *, headers->n_fields + 1);
+  for (guint i = 0; i < headers->n_fields; i++)
+    if (g_ascii_strcasecmp(headers->fields[i].name, "Received") == 0)
+      values[n++] = headers->fields[i].value;
+  values[n] = NULL;
+  if ((date = farceur_input_headers_get(headers, "Date")) != NULL) {
+    g_autofree char *unfolded = g_mime_utils_header_unfold(date);
+    g_autofree char *decoded = NULL;
+
+    /* as GMime decodes Date: (encoded words in a date are rare, not unknown) */
+    if (strstr(unfolded, "=?") != NULL || !trace_is_ascii(unfolded, strlen(unfolded)))
+      decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+    sent = trace_date_parse(decoded ? decoded : unfolded);
+  }
+  return farceur_trace_new(values, sent);
 }
