@@ -23,6 +23,7 @@
 #include <farceur/journal.h>
 #include <farceur/target-smtp.h>
 #include <farceur/batch.h>
+#include <farceur/catch.h>
 #include <farceur/json.h>
 #include <farceur/web.h>
 

@@ -39,11 +39,14 @@ G_BEGIN_DECLS
  * @FARCEUR_INSPECT_NO_DIGESTS: list the tree without reading the bodies:
  *   leaves carry no sizes (-1) and no SHA-256 (a viewer that only needs the
  *   structure, or one part); such a model is not an inspect --json record
+ * @FARCEUR_INSPECT_NO_PARTS: do not walk the MIME tree: no parts, no
+ *   digests; the header fields and the envelope only (farceur catch's record)
  */
 typedef enum {
   FARCEUR_INSPECT_NONE = 0,
   FARCEUR_INSPECT_HEADERS = 1 << 0,
   FARCEUR_INSPECT_NO_DIGESTS = 1 << 1,
+  FARCEUR_INSPECT_NO_PARTS = 1 << 2,
 } FarceurInspectFlags;
 
 /**
@@ -192,6 +195,8 @@ FARCEUR_API char *farceur_inspect_message_format(const FarceurInspectMessage *ms
                                                  FarceurInspectFormatFlags flags);
 
 FARCEUR_API char *farceur_inspect_printable(const char *text);
+FARCEUR_API char *farceur_inspect_format_addresses(GPtrArray *addresses);
+
 FARCEUR_API char *farceur_inspect_safe_filename(const char *name, const char *fallback);
 FARCEUR_API FarceurInspectExtractor *farceur_inspect_extractor_new(const char *dir, gboolean force,
                                                                    GError **error);

@@ -140,6 +140,35 @@ FARCEUR_API gboolean farceur_target_close(FarceurTarget *target, GCancellable *c
                                           GError **error);
 FARCEUR_API void farceur_target_free(FarceurTarget *target);
 
+/**
+ * FarceurTargetWriter:
+ *
+ * One incoming message stored by a local target (maildir:, mbox:) as its
+ * octets arrive, the way `farceur catch` stores what it receives: the
+ * envelope lines and the caller's trace fields first, then the message as
+ * received, with LF line ends and without its own Return-Path, Envelope-to,
+ * Delivered-To and X-Original-To (data/doc/envelope.md).  Nothing shows in
+ * the mailbox until farceur_target_writer_commit_async() reports it durably
+ * stored; a writer freed before that leaves nothing behind.
+ */
+typedef struct _FarceurTargetWriter FarceurTargetWriter;
+
+FARCEUR_API FarceurTargetWriter *farceur_target_writer_new(FarceurTarget *target,
+                                                           const FarceurEnvelope *envelope,
+                                                           const char *trace, GError **error);
+FARCEUR_API gboolean farceur_target_writer_write(FarceurTargetWriter *writer, const char *data,
+                                                 gsize len, GError **error);
+FARCEUR_API GMimeStream *farceur_target_writer_read_back(FarceurTargetWriter *writer,
+                                                         GError **error);
+FARCEUR_API void farceur_target_writer_commit_async(FarceurTargetWriter *writer,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer user_data);
+FARCEUR_API gboolean farceur_target_writer_commit_finish(FarceurTargetWriter *writer,
+                                                         GAsyncResult *result, char **location,
+                                                         GError **error);
+FARCEUR_API void farceur_target_writer_free(FarceurTargetWriter *writer);
+
 FARCEUR_API const char *farceur_target_describe(const FarceurTarget *target);
 FARCEUR_API const FarceurTargetUrl *farceur_target_get_url(const FarceurTarget *target);
 FARCEUR_API gboolean farceur_target_is_remote(const FarceurTarget *target);
@@ -147,5 +176,6 @@ FARCEUR_API gboolean farceur_target_is_remote(const FarceurTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTargetUrl, farceur_target_url_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurDelivery, farceur_delivery_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTarget, farceur_target_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurTargetWriter, farceur_target_writer_free)
 
 G_END_DECLS

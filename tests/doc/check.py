@@ -14,7 +14,7 @@ import sys
 FARCEUR = os.environ["FARCEUR"]
 PAGES = sys.argv[1:]
 SECTIONS = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES", "SEE ALSO"]
-COMMANDS = ["compose", "prank", "send", "inspect", "trace", "web", "help"]
+COMMANDS = ["compose", "prank", "send", "inspect", "trace", "web", "help", "catch"]
 
 
 def sections(roff):

@@ -201,6 +201,24 @@ test_printable(void)
   g_assert_cmpstr(none, ==, "");
 }
 
+/* FARCEUR_INSPECT_NO_PARTS: the header and the envelope, no MIME walk. */
+static void
+test_envelope_no_parts(void)
+{
+  g_autoptr(FarceurInputMessage) input
+      = input_from_text("Return-Path: <a@a.example>\nEnvelope-to: b@b.example, w@w.example\n"
+                        "From: a@a.example\nTo: b@b.example\nMIME-Version: 1.0\n"
+                        "Content-Type: multipart/mixed; boundary=x\n\n--x\n\none\n--x--\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInspectMessage) msg
+      = farceur_inspect_message(input, FARCEUR_INSPECT_NO_PARTS, &error);
+
+  g_assert_no_error(error);
+  g_assert_cmpuint(msg->parts->len, ==, 0);
+  g_assert_cmpuint(msg->envelope->envelope_only->len, ==, 1);
+  g_assert_cmpstr(msg->envelope->envelope_only->pdata[0], ==, "w@w.example");
+}
+
 static void
 test_envelope_aiosmtpd(void)
 {
@@ -345,6 +363,7 @@ main(int argc, char **argv)
   g_test_add_func("/inspect/decoding", test_decoding);
   g_test_add_func("/inspect/envelope/exim", test_envelope_exim);
   g_test_add_func("/inspect/envelope/aiosmtpd", test_envelope_aiosmtpd);
+  g_test_add_func("/inspect/envelope/no-parts", test_envelope_no_parts);
   g_test_add_func("/inspect/envelope/received", test_envelope_received);
   g_test_add_func("/inspect/envelope/null-sender", test_envelope_null_sender_and_none);
   g_test_add_func("/inspect/envelope/header-only", test_envelope_header_only);

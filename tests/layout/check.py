@@ -18,7 +18,7 @@ LAYERS = {
     "export": 0, "config": 0, "suggest": 0, "read-report": 0, "json-lenient": 0,
     "envelope": 1, "input": 1, "template": 1, "trace": 1, "inspect": 1, "smtp": 1,
     "compose": 2, "target": 2,
-    "batch": 3, "campaign": 3, "web": 3,
+    "batch": 3, "campaign": 3, "web": 3, "catch": 3,
 }
 HEADER_MODULE = {
     "smtp-reply": "smtp", "smtp-client": "smtp", "target-smtp": "target",

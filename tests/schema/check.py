@@ -4,7 +4,8 @@
 
 Runs inspect, trace, prank and send with --json over the test corpora, the
 shipped templates and the example campaign (local targets and a scripted
-SMTP server behind exec:, no network) and validates every line.  The schemas
+SMTP server behind exec:, no network), and catch with Python's smtplib as
+its client on loopback, and validates every line.  The schemas
 close their objects (additionalProperties: false) and require every member
 the command always writes, so a member added, renamed or dropped fails here
 until the schema and data/doc/json.md say so too.
@@ -30,7 +31,7 @@ TESTS = pathlib.Path(os.environ["G_TEST_SRCDIR"])
 ROOT = TESTS.parent
 SCHEMAS = pathlib.Path(sys.argv[1]).resolve()
 SMTP = f"exec:/usr/bin/python3 {TESTS / 'schema' / 'smtp-exec.py'}"
-COMMANDS = ("inspect", "trace", "prank", "send")
+COMMANDS = ("inspect", "trace", "prank", "send", "catch")
 
 
 def load_schemas():
@@ -82,16 +83,8 @@ def deepest(error):
     return error
 
 
-def run_json(command, args, status=(0,), stdin=None, cwd=None):
-    """Runs farceur COMMAND --json ARGS; validates every line; returns them."""
-    proc = subprocess.run([FARCEUR, command, "--json", *args], input=stdin, capture_output=True,
-                          timeout=120, cwd=cwd)
-    if proc.returncode not in status:
-        raise AssertionError(f"farceur {command} {args}: exit {proc.returncode}: "
-                             f"{proc.stderr.decode(errors='replace')}")
-    lines = proc.stdout.decode().splitlines()
-    if not lines:
-        raise AssertionError(f"farceur {command} {args}: no output")
+def validate_lines(command, lines, args=()):
+    """Validates each JSON line against COMMAND's schema; returns the records."""
     check = validator(command)
     records = []
     for n, line in enumerate(lines, 1):
@@ -102,9 +95,22 @@ def run_json(command, args, status=(0,), stdin=None, cwd=None):
         if errors:
             shown = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:300]}"
                               for e in errors[:5])
-            raise AssertionError(f"farceur {command} {args} line {n}: {shown}")
+            raise AssertionError(f"farceur {command} {list(args)} line {n}: {shown}")
         records.append(record)
     return records
+
+
+def run_json(command, args, status=(0,), stdin=None, cwd=None):
+    """Runs farceur COMMAND --json ARGS; validates every line; returns them."""
+    proc = subprocess.run([FARCEUR, command, "--json", *args], input=stdin, capture_output=True,
+                          timeout=120, cwd=cwd)
+    if proc.returncode not in status:
+        raise AssertionError(f"farceur {command} {args}: exit {proc.returncode}: "
+                             f"{proc.stderr.decode(errors='replace')}")
+    lines = proc.stdout.decode().splitlines()
+    if not lines:
+        raise AssertionError(f"farceur {command} {args}: no output")
+    return validate_lines(command, lines, args)
 
 
 def write(folder, name, text):
@@ -205,6 +211,53 @@ def send_json(tmp):
     for _ in range(2):  # the second run reports every message skipped
         run_json("send", ["--via", f"maildir:{tmp / 'sent'}", "--journal", journal, str(folder)])
     run_json("send", ["--via", SMTP, "--retries", "0", str(folder)], status=(69, 75))
+
+
+def catch_session(port, lmtp=False):
+    """Plain, STARTTLS + AUTH, SMTPUTF8 with a Bcc, and a refused recipient."""
+    import smtplib
+    import ssl
+    from email.message import EmailMessage
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    if lmtp:
+        with smtplib.LMTP("127.0.0.1", port, timeout=20) as s:
+            s.sendmail("a@x.example", ["b@y.example"], b"Subject: lmtp\r\n\r\nhi\r\n")
+        return 1
+    with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+        s.sendmail("a@x.example", ["b@y.example"],
+                   MESSAGE.format(to="b@y.example", subject="plain").replace("\n", "\r\n").encode())
+        s.starttls(context=ctx)
+        s.login("tim", "x")
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Bcc"] = "Zoé <zoé@x.example>", "b@y.example", "c@z.example"
+        msg["Subject"] = "utf8"
+        msg.set_content("héhé\n", cte="8bit")
+        s.send_message(msg)
+    return 2
+
+
+@test
+def catch_json(tmp):
+    for lmtp in (False, True):
+        argv = [FARCEUR, "catch", "--json", "--listen", "127.0.0.1:0", "--to",
+                f"maildir:{tmp / ('lmtp' if lmtp else 'smtp')}"] + (["--lmtp"] if lmtp else [])
+        proc = subprocess.Popen(argv + ["--exit-after", "2" if not lmtp else "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        port = None
+        for line in proc.stderr:
+            if "listening on" in line:
+                port = int(line.rsplit(":", 1)[1])
+            if "Ctrl-C stops" in line:
+                break
+        try:
+            catch_session(port, lmtp)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        if proc.returncode != 0 or not out:
+            raise AssertionError(f"farceur catch: exit {proc.returncode}: {err}")
+        validate_lines("catch", out.splitlines())
 
 
 def main():

@@ -17,6 +17,10 @@
 # (PLAIN, LOGIN, CRAM-MD5) through Cyrus SASL, against a private sasldb
 # (BASEDIR/conf/sasl/) holding that one user in realm farceur.test.
 #
+# With POSTFIX_RELAYHOST=HOST:PORT set, it delivers nothing itself: every
+# message is relayed to that server (relayhost = [HOST]:PORT), with
+# STARTTLS when offered (smtp_tls_security_level = may).
+#
 # Exit status: 0 ok; 69 when Postfix cannot run here (not root, package
 # missing), with the reason on stderr; 70 when it does not come up (the tail
 # of its log is shown).
@@ -99,6 +103,14 @@ EOF
     smtpd_sasl_security_options=noanonymous
 }
 
+# Everything goes to POSTFIX_RELAYHOST; nothing is local.
+write_relay () {
+  local conf=$1/conf host=${POSTFIX_RELAYHOST%:*} port=${POSTFIX_RELAYHOST##*:}
+  postconf -c "$conf" -e \
+    "relayhost=[$host]:$port" virtual_mailbox_domains= virtual_mailbox_maps= \
+    smtp_tls_security_level=may "smtp_tls_CApath=" "smtp_tls_loglevel=1"
+}
+
 wait_ready () {
   local port=$1 base=$2
   for _ in $(seq 1 100); do
@@ -128,6 +140,7 @@ start () {
   chown postfix:postfix "$base/data" "$base/mail"
   write_config "$base" "$port"
   if [ -n "${POSTFIX_SASL_USER:-}" ]; then write_sasl "$base"; fi
+  if [ -n "${POSTFIX_RELAYHOST:-}" ]; then write_relay "$base"; fi
   edit_alternates + "$base/conf"
   postfix -c "$base/conf" start >&2 2>&1 || die 70 "postfix start failed (see $base/log/maillog)"
   wait_ready "$port" "$base"

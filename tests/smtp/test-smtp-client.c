@@ -1516,7 +1516,10 @@ test_real_starttls_auth(gconstpointer data)
   g_assert_nonnull(strstr(envelope, "\"tls\": true, \"auth\": true"));
 }
 
-/* Without the private CA the certificate is refused; --insecure accepts it. */
+/* Without the private CA the certificate is refused when STARTTLS is
+ * required; --insecure accepts it, and so does opportunistic STARTTLS to a
+ * loopback server (nothing crosses a network; farceur catch's certificate
+ * is self-signed), saying so in the transcript. */
 static void
 test_real_untrusted(void)
 {
@@ -1524,13 +1527,16 @@ test_real_untrusted(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(FarceurSmtpClient) strict = farceur_smtp_client_new();
   g_autoptr(FarceurSmtpClient) insecure = farceur_smtp_client_new();
+  g_autoptr(FarceurSmtpClient) loopback = farceur_smtp_client_new();
   g_autoptr(FarceurSmtpResult) result = NULL;
+  g_autoptr(GString) transcript = g_string_new(NULL);
 
   if (!real_server_start(&rs, "starttls", FALSE, FALSE, &error)) {
     g_test_fail_printf("aiosmtpd server: %s", error->message);
     real_server_stop(&rs);
     return;
   }
+  farceur_smtp_client_set_security(strict, FARCEUR_SMTP_SECURITY_STARTTLS);
   g_assert_false(real_connect(strict, &rs, &error));
   g_assert_true(error->domain == G_TLS_ERROR);
   g_assert_cmpint(farceur_error_classify(error), ==, FARCEUR_ERROR_NOPERM);
@@ -1539,6 +1545,11 @@ test_real_untrusted(void)
   result = real_send(insecure, REAL_MESSAGE);
   g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
   real_quit(insecure);
+  g_signal_connect(loopback, "transcript", G_CALLBACK(transcript_cb), transcript);
+  g_assert_true(real_connect(loopback, &rs, NULL));
+  g_assert_true(farceur_smtp_client_is_tls(loopback));
+  g_assert_nonnull(strstr(transcript->str, "its certificate is not verified"));
+  real_quit(loopback);
   real_server_stop(&rs);
 }
 

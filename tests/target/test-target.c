@@ -601,6 +601,220 @@ test_mbox_locking(void)
   rm_rf(tmp);
 }
 
+/* ---- the writer (farceur catch) ---- */
+
+/* As an SMTP server receives it (unstuffed), with trace fields of its own
+ * that must not pass as the envelope, a folded one among them. */
+static const char incoming[] = "Return-Path: <forged@example.net>\r\n"
+                               "From: Alice <alice@example.org>\r\n"
+                               "Delivered-To: forged@example.net,\r\n"
+                               "\tforged2@example.net\r\n"
+                               "Envelope-to : forged@example.net\r\n"
+                               "To: bob@example.com\r\n"
+                               "X-Original-To-Not: kept@example.org\r\n"
+                               "Subject: incoming\r\n"
+                               "\r\n"
+                               "Return-Path: in the body stays\r\n"
+                               ".leading dot, unstuffed\r\n"
+                               "From the body\r\n";
+
+static const char incoming_stored[] = "Return-Path: <alice@example.org>\n"
+                                      "Envelope-to: bob@example.com, hidden@example.net\n"
+                                      "Received: from x by y; Mon, 1 Jan 2024 00:00:00 +0000\n"
+                                      "From: Alice <alice@example.org>\n"
+                                      "To: bob@example.com\n"
+                                      "X-Original-To-Not: kept@example.org\n"
+                                      "Subject: incoming\n"
+                                      "\n"
+                                      "Return-Path: in the body stays\n"
+                                      ".leading dot, unstuffed\n"
+                                      "From the body\n";
+
+static const char incoming_trace[] = "Received: from x by y; Mon, 1 Jan 2024 00:00:00 +0000\n";
+
+/* Writes @text in chunks of @chunk octets. */
+static FarceurTargetWriter *
+writer_fill(FarceurTarget *target, const FarceurEnvelope *env, const char *text, gsize chunk)
+{
+  g_autoptr(GError) error = NULL;
+  FarceurTargetWriter *writer = farceur_target_writer_new(target, env, incoming_trace, &error);
+  gsize len = strlen(text);
+
+  g_assert_no_error(error);
+  for (gsize at = 0; at < len; at += chunk) {
+    g_assert_true(farceur_target_writer_write(writer, text + at, MIN(chunk, len - at), &error));
+    g_assert_no_error(error);
+  }
+  return writer;
+}
+
+static char *
+writer_commit(FarceurTargetWriter *writer, GError **error)
+{
+  GAsyncResult *result = NULL;
+  char *location = NULL;
+
+  farceur_target_writer_commit_async(writer, NULL, async_ready_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  farceur_target_writer_commit_finish(writer, result, &location, error);
+  g_object_unref(result);
+  return location;
+}
+
+static void
+test_writer_maildir(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *tmpdir = g_build_filename(tmp, "tmp", NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env
+      = make_envelope("alice@example.org", "bob@example.com", "hidden@example.net", NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize chunk = 1; chunk <= 64; chunk *= 4) {
+    g_autoptr(FarceurTargetWriter) writer = writer_fill(target, env, incoming, chunk);
+    g_autoptr(GMimeStream) back = farceur_target_writer_read_back(writer, &error);
+    g_autoptr(GByteArray) read = g_byte_array_new();
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_byte_array(read);
+    g_autofree char *location = NULL, *contents = NULL;
+    g_autoptr(GPtrArray) names = list_dir(tmpdir);
+
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_assert_no_error(error);
+    g_assert_cmpint(g_mime_stream_write_to_stream(back, mem), ==, strlen(incoming_stored));
+    g_assert_cmpmem(read->data, read->len, incoming_stored, strlen(incoming_stored));
+    g_assert_cmpuint(names->len, ==, 1); /* in tmp/ until committed */
+    location = writer_commit(writer, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_file_get_contents(location, &contents, NULL, NULL));
+    g_assert_cmpstr(contents, ==, incoming_stored);
+    g_clear_pointer(&names, g_ptr_array_unref);
+    names = list_dir(tmpdir);
+    g_assert_cmpuint(names->len, ==, 0);
+  }
+  rm_rf(tmp);
+}
+
+/* A writer freed before its commit leaves nothing anywhere. */
+static void
+test_writer_discard(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *mbox = g_build_filename(tmp, "spool", "box", NULL);
+  g_autofree char *mbox_url = g_strconcat("mbox:", mbox, NULL);
+  g_autofree char *spool_dir = g_build_filename(tmp, "spool", NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurTarget) mbox_target = farceur_target_new(mbox_url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  const char *const subdirs[] = { "tmp", "new", "cur" };
+
+  farceur_target_writer_free(writer_fill(target, env, incoming, 7));
+  farceur_target_writer_free(writer_fill(mbox_target, env, incoming, 7));
+  for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
+    g_autofree char *sub = g_build_filename(tmp, subdirs[i], NULL);
+    g_autoptr(GPtrArray) names = list_dir(sub);
+    g_assert_cmpuint(names->len, ==, 0);
+  }
+  {
+    g_autoptr(GPtrArray) names = list_dir(spool_dir); /* the spool was never linked */
+    g_assert_cmpuint(names->len, ==, 0);
+  }
+  rm_rf(tmp);
+}
+
+typedef struct {
+  guint pending;
+  GPtrArray *locations;
+} WriterBatch;
+
+static void
+writer_batch_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WriterBatch *batch = user_data;
+  FarceurTargetWriter *writer = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  char *location = NULL;
+
+  g_assert_true(farceur_target_writer_commit_finish(writer, result, &location, &error));
+  g_assert_no_error(error);
+  g_ptr_array_add(batch->locations, location);
+  batch->pending--;
+}
+
+/* Many commits under way at once (the group commit): every message lands
+ * once, under its own name. */
+static void
+commit_many(const char *url, guint n, GPtrArray *locations)
+{
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GPtrArray) writers
+      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_target_writer_free);
+  WriterBatch batch = { n, locations };
+
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *text = g_strdup_printf("Subject: %u\r\n\r\nFrom body %u\r\n", i, i);
+    FarceurTargetWriter *writer = writer_fill(target, env, text, 5);
+    g_ptr_array_add(writers, writer);
+    farceur_target_writer_commit_async(writer, NULL, writer_batch_cb, &batch);
+  }
+  while (batch.pending > 0)
+    g_main_context_iteration(NULL, TRUE);
+}
+
+static void
+test_writer_group_commit(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *mbox = g_build_filename(tmp, "box.mbox", NULL);
+  g_autofree char *mbox_url = g_strconcat("mbox:", mbox, NULL);
+  g_autoptr(GPtrArray) locations = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autofree char *contents = NULL;
+  guint from_lines = 0;
+
+  commit_many(url, 40, locations);
+  g_assert_cmpuint(locations->len, ==, 40);
+  for (guint i = 0; i < locations->len; i++) {
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(locations->pdata[i], &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text, "Return-Path: <a@example.org>\n"));
+    g_assert_true(g_hash_table_add(seen, locations->pdata[i]));
+  }
+  g_ptr_array_set_size(locations, 0);
+  commit_many(mbox_url, 40, locations);
+  g_assert_true(g_file_get_contents(mbox, &contents, NULL, NULL));
+  for (const char *p = contents; (p = strstr(p, "From ")) != NULL; p++)
+    from_lines += (p == contents || p[-1] == '\n') && g_str_has_prefix(p, "From a@example.org ");
+  g_assert_cmpuint(from_lines, ==, 40);
+  g_assert_nonnull(strstr(contents, "\n\n>From body 39\n\n"));
+  g_assert_true(g_str_has_suffix(contents, "\n\n"));
+  rm_rf(tmp);
+}
+
+static void
+test_writer_refused(void)
+{
+  g_autoptr(FarceurTarget) target = farceur_target_new("smtp://127.0.0.1:25", NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(FarceurEnvelope) bad = make_envelope("a@example.org", "b@x\r\nDATA", NULL);
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autoptr(FarceurTarget) maildir = farceur_target_new(url, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null(farceur_target_writer_new(target, env, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
+  g_clear_error(&error);
+  g_assert_null(farceur_target_writer_new(maildir, bad, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  rm_rf(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -622,5 +836,9 @@ main(int argc, char **argv)
   g_test_add_func("/target/mbox/quoting-chunks", test_mbox_quoting_chunks);
   g_test_add_func("/target/mbox/quoting-long-run", test_mbox_quoting_long_run);
   g_test_add_func("/target/mbox/locking", test_mbox_locking);
+  g_test_add_func("/target/writer/maildir", test_writer_maildir);
+  g_test_add_func("/target/writer/discard", test_writer_discard);
+  g_test_add_func("/target/writer/group-commit", test_writer_group_commit);
+  g_test_add_func("/target/writer/refused", test_writer_refused);
   return g_test_run();
 }

@@ -10,10 +10,6 @@ G_BEGIN_DECLS
  * -1 on a read error. */
 G_GNUC_INTERNAL gint64 inspect_digest_content(GMimeStream *digest, GMimeDataWrapper *content);
 
-/* Replaces control characters (C0, DEL, C1) by '?' and invalid UTF-8 by
- * U+FFFD: safe to print on a terminal. */
-G_GNUC_INTERNAL char *inspect_printable(const char *text);
-
 G_END_DECLS
 
 G_BEGIN_DECLS
@@ -22,7 +18,7 @@ G_BEGIN_DECLS
  * multipart without boundary, GMime issue #165) or nest too deep. */
 G_GNUC_INTERNAL gboolean inspect_needs_reserialise(GMimeObject *object, guint depth);
 
-/* The characters inspect_printable() replaces. */
+/* The characters farceur_inspect_printable() replaces. */
 G_GNUC_INTERNAL gboolean inspect_text_unsafe(gunichar c);
 
 G_END_DECLS

@@ -29,12 +29,21 @@ inspect_text_unsafe(gunichar c)
          || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
-/* Message text on a terminal must not move the cursor, change colours or
- * reverse the direction of a file name ("gpj.exe"): such characters become '?'.
- * A TAB stays: it is the white space a folded header line keeps once
- * unfolded (RFC 5322 2.2.3), and moves nothing but to the next column. */
+/**
+ * farceur_inspect_printable:
+ * @text: (nullable): text from a message
+ *
+ * Message text on a terminal or in a page must not move the cursor, change
+ * colours or reverse the direction of a file name ("gpj.exe"): such
+ * characters (C0, DEL, C1, bidirectional controls) become '?', invalid
+ * UTF-8 U+FFFD.  A TAB stays: it is the white space a folded header line
+ * keeps once unfolded (RFC 5322 2.2.3), and moves nothing but to the next
+ * column.
+ *
+ * Returns: (transfer full): @text, safe to show ("" for %NULL)
+ */
 char *
-inspect_printable(const char *text)
+farceur_inspect_printable(const char *text)
 {
   g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
   GString *out = g_string_sized_new(strlen(valid));
@@ -50,26 +59,10 @@ inspect_printable(const char *text)
   return g_string_free(out, FALSE);
 }
 
-/**
- * farceur_inspect_printable:
- * @text: (nullable): text from a message
- *
- * @text made safe to show a person, on a terminal or in a page: invalid
- * UTF-8 becomes U+FFFD; control characters (C0, DEL, C1) and the bidi
- * controls that reverse how a name reads ("gpj.exe") become '?'.
- *
- * Returns: (transfer full): the text ("" for %NULL)
- */
-char *
-farceur_inspect_printable(const char *text)
-{
-  return inspect_printable(text);
-}
-
 static void
 inspect_text_colour(InspectText *text, const char *colour, const char *value)
 {
-  g_autofree char *safe = inspect_printable(value);
+  g_autofree char *safe = farceur_inspect_printable(value);
 
   if (text->flags & FARCEUR_INSPECT_FORMAT_COLOUR)
     g_string_append_printf(text->out, "%s%s%s", colour, safe, TEXT_RESET);
@@ -89,25 +82,41 @@ inspect_text_size(gint64 size)
   return g_strdup_printf("%.1f GB", size / (1024.0 * 1024 * 1024));
 }
 
+/**
+ * farceur_inspect_format_addresses:
+ * @addresses: (element-type FarceurInspectAddress): addresses of a header
+ *
+ * Returns: (transfer full): "Name <addr>, addr2", safe to print
+ */
+char *
+farceur_inspect_format_addresses(GPtrArray *addresses)
+{
+  GString *out = g_string_new(NULL);
+
+  for (guint i = 0; i < addresses->len; i++) {
+    FarceurInspectAddress *a = addresses->pdata[i];
+    g_autofree char *addr = farceur_inspect_printable(a->addr);
+    g_autofree char *name = a->name ? farceur_inspect_printable(a->name) : NULL;
+
+    if (i > 0)
+      g_string_append(out, ", ");
+    if (name)
+      g_string_append_printf(out, "%s <%s>", name, addr);
+    else
+      g_string_append(out, addr);
+  }
+  return g_string_free(out, FALSE);
+}
+
 static void
 inspect_text_addresses(InspectText *text, const char *label, GPtrArray *addresses)
 {
+  g_autofree char *list = NULL;
+
   if (addresses->len == 0)
     return;
-  g_string_append_printf(text->out, "  %-10s", label);
-  for (guint i = 0; i < addresses->len; i++) {
-    FarceurInspectAddress *a = addresses->pdata[i];
-    g_autofree char *addr = inspect_printable(a->addr);
-    g_autofree char *name = a->name ? inspect_printable(a->name) : NULL;
-
-    if (i > 0)
-      g_string_append(text->out, ", ");
-    if (name)
-      g_string_append_printf(text->out, "%s <%s>", name, addr);
-    else
-      g_string_append(text->out, addr);
-  }
-  g_string_append_c(text->out, '\n');
+  list = farceur_inspect_format_addresses(addresses);
+  g_string_append_printf(text->out, "  %-10s%s\n", label, list);
 }
 
 static void
@@ -123,7 +132,7 @@ static void
 inspect_text_envelope(InspectText *text, const FarceurInspectMessage *msg)
 {
   const FarceurInspectEnvelope *env = msg->envelope;
-  g_autofree char *from = inspect_printable(env->mail_from ? env->mail_from : "?");
+  g_autofree char *from = farceur_inspect_printable(env->mail_from ? env->mail_from : "?");
   g_autofree char *rcpts = NULL;
   g_autofree char *sources = NULL;
 
@@ -135,7 +144,7 @@ inspect_text_envelope(InspectText *text, const FarceurInspectMessage *msg)
   g_ptr_array_remove_index(env->sources, env->sources->len - 1);
   g_string_append_printf(text->out, "  %-10sMAIL FROM:<%s>", "Envelope:", from);
   if (env->rcpt_to->len > 0) {
-    g_autofree char *safe = inspect_printable(rcpts);
+    g_autofree char *safe = farceur_inspect_printable(rcpts);
 
     g_string_append_printf(text->out, "  RCPT TO:<%s>", safe);
   }
@@ -182,8 +191,8 @@ inspect_text_headers(InspectText *text, GPtrArray *headers)
   g_string_append(text->out, "  Headers:\n");
   for (guint i = 0; i < headers->len; i++) {
     FarceurInspectHeader *header = headers->pdata[i];
-    g_autofree char *name = inspect_printable(header->name);
-    g_autofree char *value = inspect_printable(header->value);
+    g_autofree char *name = farceur_inspect_printable(header->name);
+    g_autofree char *value = farceur_inspect_printable(header->value);
 
     g_string_append_printf(text->out, "    %s: %s\n", name, value);
   }
@@ -222,7 +231,7 @@ static void
 inspect_text_field(InspectText *text, const char *colour, const char *before, const char *value,
                    const char *after)
 {
-  g_autofree char *safe = inspect_printable(value);
+  g_autofree char *safe = farceur_inspect_printable(value);
   g_autofree char *field = g_strconcat(before, safe, after, NULL);
 
   g_string_append(text->out, "  ");
@@ -279,7 +288,7 @@ inspect_text_node(InspectText *text, GPtrArray *parts, guint i, gboolean *open)
     g_string_append_printf(text->out, "%-*s ", text->path_width, part->path);
   inspect_text_colour(text, TEXT_CYAN, part->content_type);
   if (part->charset) {
-    g_autofree char *safe = inspect_printable(part->charset);
+    g_autofree char *safe = farceur_inspect_printable(part->charset);
 
     g_string_append_printf(text->out, "; charset=%s", safe);
   }

@@ -734,7 +734,8 @@ farceur_inspect_message(FarceurInputMessage *input, FarceurInspectFlags flags, G
   msg->envelope = inspect_envelope(raw);
   if (msg->envelope)
     inspect_envelope_flags(msg);
-  if (body != NULL && !inspect_walk_body(&walk, body, "", 0)) {
+  if (body != NULL && !(flags & FARCEUR_INSPECT_NO_PARTS)
+      && !inspect_walk_body(&walk, body, "", 0)) {
     g_propagate_error(error, walk.error);
     return NULL;
   }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: what the local targets (maildir, mbox) share: the envelope lines
- * a delivering MTA records, and streaming the message out as LF text. */
+ * a delivering MTA records, streaming the message out as LF text, and the
+ * writer's part that does not depend on the backend: a message stored as
+ * its octets arrive (farceur catch), its own trace fields filtered out. */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <farceur/error.h>
 #include "gmime-autoptr.h"
@@ -14,13 +17,38 @@
 
 #define TARGET_FOLD_WIDTH 78
 
-static gboolean
-target_local_write_fail(GError **error, const char *what)
+/**
+ * farceur_target_errno_code:
+ * @err: the errno of a failed write or sync
+ *
+ * Returns: %FARCEUR_ERROR_TEMPFAIL for a full disk or quota (it may pass:
+ *   an SMTP server answers 452), %FARCEUR_ERROR_IO for anything else
+ */
+int
+farceur_target_errno_code(int err)
+{
+  return err == ENOSPC || err == EDQUOT ? FARCEUR_ERROR_TEMPFAIL : FARCEUR_ERROR_IO;
+}
+
+/**
+ * farceur_target_local_fail:
+ * @error: return location for the error
+ * @what: what could not be written
+ *
+ * "cannot write WHAT: REASON" from errno: a full disk or quota
+ * (%FARCEUR_ERROR_TEMPFAIL: it may pass), any other failure
+ * %FARCEUR_ERROR_IO.
+ *
+ * Returns: %FALSE
+ */
+gboolean
+farceur_target_local_fail(GError **error, const char *what)
 {
   int saved = errno;
+  int code = farceur_target_errno_code(saved);
 
   if (saved != 0)
-    farceur_set_errno_error(error, FARCEUR_ERROR_IO, saved, "cannot write %s", what);
+    farceur_set_errno_error(error, code, saved, "cannot write %s", what);
   else
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write %s: short write", what);
   return FALSE;
@@ -62,8 +90,9 @@ static const char *const target_local_trace_fields[]
  * farceur_target_write_envelope:
  * @stream: where the stored message begins
  * @envelope: a validated envelope (no CR, LF or angle brackets)
- * @message: the message about to be written after these lines; its own
- *   Return-Path, Envelope-to, Delivered-To and X-Original-To fields are removed
+ * @message: (nullable): the message about to be written after these lines;
+ *   its own Return-Path, Envelope-to, Delivered-To and X-Original-To fields
+ *   are removed (a writer's filter removes them from octets instead)
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
  * Writes "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines, the
@@ -76,13 +105,13 @@ farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelo
   g_autofree char *return_path = g_strdup_printf("Return-Path: <%s>\n", envelope->mail_from);
   g_autofree char *envelope_to = target_local_envelope_to(envelope);
 
-  for (gsize i = 0; i < G_N_ELEMENTS(target_local_trace_fields); i++)
+  for (gsize i = 0; message != NULL && i < G_N_ELEMENTS(target_local_trace_fields); i++)
     while (g_mime_object_remove_header(message, target_local_trace_fields[i]))
       ;
   errno = 0;
   if (g_mime_stream_write_string(stream, return_path) < 0
       || g_mime_stream_write_string(stream, envelope_to) < 0)
-    return target_local_write_fail(error, "envelope lines");
+    return farceur_target_local_fail(error, "envelope lines");
   return TRUE;
 }
 
@@ -111,7 +140,7 @@ farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFil
   errno = 0;
   if (g_mime_object_write_to_stream(message, options, filtered) < 0
       || g_mime_stream_flush(filtered) < 0)
-    return target_local_write_fail(error, "message");
+    return farceur_target_local_fail(error, "message");
   return TRUE;
 }
 
@@ -132,4 +161,295 @@ farceur_target_local_delivery(const FarceurEnvelope *envelope, const char *locat
     farceur_delivery_add(delivery, envelope->rcpt_to->pdata[i], FARCEUR_RCPT_ACCEPTED, 0, NULL,
                          "stored");
   return delivery;
+}
+
+/* ---- the trace-field filter ----
+ *
+ * Hand written: GMime removes header fields from a parsed object, and a
+ * writer stores octets as they arrive, unparsed.  On LF text, it drops each
+ * header field of the top-level header named in target_local_trace_fields
+ * (continuation lines too); from the first empty line on, everything passes. */
+
+#define TARGET_STRIP_NAME_MAX 64
+
+typedef enum {
+  TARGET_STRIP_LINE_START, /* at the start of a header line */
+  TARGET_STRIP_NAME,       /* holding back what may be a field name */
+  TARGET_STRIP_COPY,       /* copying the rest of a header line */
+  TARGET_STRIP_DROP,       /* dropping the rest of a header line */
+  TARGET_STRIP_BODY,       /* past the header */
+} TargetStripState;
+
+#define TARGET_TYPE_STRIP_FILTER (target_strip_filter_get_type())
+G_DECLARE_FINAL_TYPE(TargetStripFilter, target_strip_filter, TARGET, STRIP_FILTER, GMimeFilter)
+
+struct _TargetStripFilter {
+  GMimeFilter parent;
+  TargetStripState state;
+  gboolean dropping; /* the current field is dropped: so are its continuation lines */
+  gsize name_len;
+  char name[TARGET_STRIP_NAME_MAX];
+};
+
+G_DEFINE_FINAL_TYPE(TargetStripFilter, target_strip_filter, GMIME_TYPE_FILTER)
+
+static gboolean
+target_strip_is_trace_field(const char *name, gsize len)
+{
+  while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+    len--; /* obsolete syntax: white space before the colon */
+  for (gsize i = 0; i < G_N_ELEMENTS(target_local_trace_fields); i++)
+    if (strlen(target_local_trace_fields[i]) == len
+        && g_ascii_strncasecmp(name, target_local_trace_fields[i], len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+target_strip_release(TargetStripFilter *self, char *out)
+{
+  memcpy(out, self->name, self->name_len);
+  out += self->name_len;
+  self->name_len = 0;
+  return out;
+}
+
+static char *
+target_strip_line_start(TargetStripFilter *self, char *out, char c)
+{
+  if (c == '\n') {
+    self->state = TARGET_STRIP_BODY;
+    *out++ = c;
+  } else if (c == ' ' || c == '\t') {
+    self->state = self->dropping ? TARGET_STRIP_DROP : TARGET_STRIP_COPY;
+    if (!self->dropping)
+      *out++ = c;
+  } else {
+    self->dropping = FALSE;
+    self->state = TARGET_STRIP_NAME;
+    self->name[self->name_len++] = c;
+  }
+  return out;
+}
+
+static char *
+target_strip_name(TargetStripFilter *self, char *out, char c)
+{
+  if (c == ':' && target_strip_is_trace_field(self->name, self->name_len)) {
+    self->name_len = 0;
+    self->dropping = TRUE;
+    self->state = TARGET_STRIP_DROP;
+    return out;
+  }
+  if (c == ':' || c == '\n' || self->name_len == TARGET_STRIP_NAME_MAX) {
+    out = target_strip_release(self, out);
+    *out++ = c;
+    self->state = c == '\n' ? TARGET_STRIP_LINE_START : TARGET_STRIP_COPY;
+    return out;
+  }
+  self->name[self->name_len++] = c;
+  return out;
+}
+
+static char *
+target_strip_step(TargetStripFilter *self, char *out, char c)
+{
+  switch (self->state) {
+    case TARGET_STRIP_LINE_START:
+      return target_strip_line_start(self, out, c);
+    case TARGET_STRIP_NAME:
+      return target_strip_name(self, out, c);
+    case TARGET_STRIP_COPY:
+      *out++ = c;
+      break;
+    case TARGET_STRIP_DROP:
+      break;
+    case TARGET_STRIP_BODY:
+      *out++ = c;
+      return out;
+  }
+  if (c == '\n')
+    self->state = TARGET_STRIP_LINE_START;
+  return out;
+}
+
+static void
+target_strip_run(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace, char **outbuf,
+                 size_t *outlen, size_t *outprespace, gboolean flush)
+{
+  TargetStripFilter *self = TARGET_STRIP_FILTER(filter);
+  char *out;
+
+  if (self->state == TARGET_STRIP_BODY) { /* the common case: pass the buffer through */
+    *outbuf = inbuf;
+    *outlen = inlen;
+    *outprespace = prespace;
+    return;
+  }
+  g_mime_filter_set_size(filter, inlen + TARGET_STRIP_NAME_MAX, FALSE);
+  out = filter->outbuf;
+  for (size_t i = 0; i < inlen; i++) {
+    if (self->state == TARGET_STRIP_BODY) { /* the header is over: the rest as it is */
+      memcpy(out, inbuf + i, inlen - i);
+      out += inlen - i;
+      break;
+    }
+    out = target_strip_step(self, out, inbuf[i]);
+  }
+  if (flush && self->state == TARGET_STRIP_NAME)
+    out = target_strip_release(self, out);
+  *outbuf = filter->outbuf;
+  *outlen = out - filter->outbuf;
+  *outprespace = filter->outpre;
+}
+
+static void
+target_strip_filter_filter(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
+                           char **outbuf, size_t *outlen, size_t *outprespace)
+{
+  target_strip_run(filter, inbuf, inlen, prespace, outbuf, outlen, outprespace, FALSE);
+}
+
+static void
+target_strip_filter_complete(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
+                             char **outbuf, size_t *outlen, size_t *outprespace)
+{
+  target_strip_run(filter, inbuf, inlen, prespace, outbuf, outlen, outprespace, TRUE);
+}
+
+static void
+target_strip_filter_reset(GMimeFilter *filter)
+{
+  TargetStripFilter *self = TARGET_STRIP_FILTER(filter);
+
+  self->state = TARGET_STRIP_LINE_START;
+  self->dropping = FALSE;
+  self->name_len = 0;
+}
+
+static GMimeFilter *
+target_strip_filter_copy(GMimeFilter *filter)
+{
+  return g_object_new(TARGET_TYPE_STRIP_FILTER, NULL);
+}
+
+static void
+target_strip_filter_class_init(TargetStripFilterClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->copy = target_strip_filter_copy;
+  filter_class->filter = target_strip_filter_filter;
+  filter_class->complete = target_strip_filter_complete;
+  filter_class->reset = target_strip_filter_reset;
+}
+
+static void
+target_strip_filter_init(TargetStripFilter *self)
+{
+}
+
+GMimeFilter *
+farceur_target_strip_filter_new(void)
+{
+  return g_object_new(TARGET_TYPE_STRIP_FILTER, NULL);
+}
+
+/* ---- the writer's shared part ---- */
+
+/**
+ * farceur_target_local_writer_begin:
+ * @writer: a writer whose backend opened writer->fd
+ * @envelope: a validated envelope
+ * @trace: (nullable): header fields to write after the envelope lines, LF
+ *   line ends, the last one ending in LF (a Received: field)
+ * @error: return location for the error
+ *
+ * Sets up writer->file and writer->filtered and writes the lines that open
+ * the stored message.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+farceur_target_local_writer_begin(FarceurTargetWriter *writer, const FarceurEnvelope *envelope,
+                                  const char *trace, GError **error)
+{
+  g_autoptr(GMimeFilter) dos2unix = g_mime_filter_dos2unix_new(FALSE);
+  g_autoptr(GMimeFilter) strip = farceur_target_strip_filter_new();
+
+  writer->file = g_mime_stream_fs_new(writer->fd);
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(writer->file), FALSE);
+  writer->filtered = g_mime_stream_filter_new(writer->file);
+  g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), dos2unix);
+  g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), strip);
+  if (!farceur_target_write_envelope(writer->file, envelope, NULL, error))
+    return FALSE;
+  errno = 0;
+  if (trace != NULL && g_mime_stream_write_string(writer->file, trace) < 0)
+    return farceur_target_local_fail(error, "trace fields");
+  return TRUE;
+}
+
+static gboolean
+target_local_writer_failed(FarceurTargetWriter *writer, GError **error)
+{
+  if (writer->error == NULL)
+    return FALSE;
+  if (error != NULL)
+    *error = g_error_copy(writer->error);
+  return TRUE;
+}
+
+/**
+ * farceur_target_local_writer_put:
+ * @writer: a writer
+ * @data: octets of the message, in order
+ * @len: their count
+ * @error: return location for the error
+ *
+ * The first failure is kept: every later write and the commit fail with it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+farceur_target_local_writer_put(FarceurTargetWriter *writer, const char *data, gsize len,
+                                GError **error)
+{
+  if (target_local_writer_failed(writer, error))
+    return FALSE;
+  g_return_val_if_fail(!writer->finished, FALSE);
+  errno = 0;
+  if (g_mime_stream_write(writer->filtered, data, len) < 0) {
+    farceur_target_local_fail(&writer->error, "message");
+    return target_local_writer_failed(writer, error);
+  }
+  return TRUE;
+}
+
+/* Flushes the filters: the file holds the whole message (not yet synced). */
+gboolean
+farceur_target_local_writer_finish(FarceurTargetWriter *writer, GError **error)
+{
+  if (target_local_writer_failed(writer, error))
+    return FALSE;
+  if (writer->finished)
+    return TRUE;
+  writer->finished = TRUE;
+  errno = 0;
+  if (g_mime_stream_flush(writer->filtered) < 0) {
+    farceur_target_local_fail(&writer->error, "message");
+    return target_local_writer_failed(writer, error);
+  }
+  return TRUE;
+}
+
+/* Drops the streams and closes the file. */
+void
+farceur_target_local_writer_close(FarceurTargetWriter *writer)
+{
+  g_clear_object(&writer->filtered);
+  g_clear_object(&writer->file);
+  if (writer->fd >= 0)
+    close(writer->fd);
+  writer->fd = -1;
 }

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the maildir: target.  One file per message, written into tmp/,
  * synced, then renamed into new/, as the Maildir specification says
- * (https://cr.yp.to/proto/maildir.html). */
+ * (https://cr.yp.to/proto/maildir.html); new/ is synced so that the rename
+ * lasts.
+ *
+ * The writer (farceur catch) does the same with a group commit, for many
+ * sessions storing at once: each file is synced on a worker thread, where
+ * concurrent syncs share the file system's journal commits, then renamed
+ * into new/ back in the caller's context; one sync of new/ covers every
+ * rename made while the previous one ran, and only then are the messages
+ * reported stored. */
 #include "config.h"
 
 #include <errno.h>
@@ -19,8 +27,14 @@
 
 typedef struct {
   char *dir;
-  char *host; /* this host's name with '/' and ':' escaped */
-  guint seq;  /* deliveries through this target, the Q part of the name */
+  char *new_dir; /* DIR/new */
+  char *host;    /* this host's name with '/' and ':' escaped */
+  guint seq;     /* deliveries through this target, the Q part of the name */
+  /* the writers' group commit: commit tasks renamed into new/ and waiting
+   * for the next sync of new/, and those the sync under way covers (NULL:
+   * none under way) */
+  GPtrArray *waiting;
+  GPtrArray *syncing;
 } MaildirTarget;
 
 static const char *const maildir_schemes[] = { "maildir", NULL };
@@ -57,6 +71,8 @@ maildir_open(FarceurTarget *target, GError **error)
 
   target->priv = md;
   md->dir = g_strdup(target->url->path);
+  md->new_dir = g_build_filename(md->dir, "new", NULL);
+  md->waiting = g_ptr_array_new();
   md->host = maildir_escape_host(g_get_host_name());
   for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
     g_autofree char *sub = g_build_filename(md->dir, subdirs[i], NULL);
@@ -78,7 +94,7 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
     *name = g_strdup_printf("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", now / G_USEC_PER_SEC,
                             (int)(now % G_USEC_PER_SEC), (int)getpid(), ++md->seq, md->host);
     *tmp_path = g_build_filename(md->dir, "tmp", *name, NULL);
-    fd = open(*tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
       return fd;
     if (errno != EEXIST) {
@@ -105,7 +121,7 @@ maildir_write(int fd, const char *path, const FarceurEnvelope *envelope, GMimeOb
       || !farceur_target_write_message(stream, message, NULL, error))
     return FALSE;
   if (fsync(fd) != 0)
-    return maildir_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
+    return maildir_fail(error, farceur_target_errno_code(errno), "sync", path, errno);
   return TRUE;
 }
 
@@ -127,12 +143,23 @@ maildir_sync_dir(const char *dir, GError **error)
   return maildir_fail(error, FARCEUR_ERROR_IO, "sync", dir, saved);
 }
 
+/* Moves tmp/NAME into new/; *new_path is where it is now. */
+static gboolean
+maildir_publish(MaildirTarget *md, const char *name, const char *tmp_path, char **new_path,
+                GError **error)
+{
+  *new_path = g_build_filename(md->new_dir, name, NULL);
+  if (g_rename(tmp_path, *new_path) != 0)
+    return maildir_fail(error, FARCEUR_ERROR_CANTCREAT, "move message into", md->new_dir, errno);
+  return TRUE;
+}
+
 static gboolean
 maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
                 FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
 {
   MaildirTarget *md = target->priv;
-  g_autofree char *name = NULL, *tmp_path = NULL, *new_path = NULL, *new_dir = NULL;
+  g_autofree char *name = NULL, *tmp_path = NULL, *new_path = NULL;
   int fd = maildir_create_tmp(md, &name, &tmp_path, error);
   gboolean ok;
 
@@ -141,18 +168,140 @@ maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObj
   ok = maildir_write(fd, tmp_path, envelope, message, error);
   if (close(fd) != 0 && ok)
     ok = maildir_fail(error, FARCEUR_ERROR_IO, "close", tmp_path, errno);
-  new_dir = g_build_filename(md->dir, "new", NULL);
-  new_path = g_build_filename(new_dir, name, NULL);
-  if (ok && g_rename(tmp_path, new_path) != 0)
-    ok = maildir_fail(error, FARCEUR_ERROR_CANTCREAT, "move message into", new_dir, errno);
-  if (!ok) {
+  if (!ok || !maildir_publish(md, name, tmp_path, &new_path, error)) {
     g_unlink(tmp_path);
     return FALSE;
   }
-  if (!maildir_sync_dir(new_dir, error))
+  if (!maildir_sync_dir(md->new_dir, error))
     return FALSE;
   *delivery = farceur_target_local_delivery(envelope, new_path);
   return TRUE;
+}
+
+/* ---- the writer and its group commit ---- */
+
+static gboolean
+maildir_writer_open(FarceurTarget *target, FarceurTargetWriter *writer, GError **error)
+{
+  writer->fd = maildir_create_tmp(target->priv, &writer->name, &writer->path, error);
+  return writer->fd >= 0;
+}
+
+static void
+maildir_writer_discard(FarceurTargetWriter *writer)
+{
+  farceur_target_local_writer_close(writer);
+  if (writer->path != NULL)
+    g_unlink(writer->path);
+}
+
+/* On a worker thread: task data is the writer, left alone by its owner. */
+static void
+maildir_fsync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  FarceurTargetWriter *writer = data;
+  GError *error = NULL;
+
+  if (fsync(writer->fd) != 0) {
+    maildir_fail(&error, farceur_target_errno_code(errno), "sync", writer->path, errno);
+    g_task_return_error(task, error);
+    return;
+  }
+  g_task_return_boolean(task, TRUE);
+}
+
+/* On a worker thread: task data is the folder. */
+static void
+maildir_dir_sync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (maildir_sync_dir(data, &error))
+    g_task_return_boolean(task, TRUE);
+  else
+    g_task_return_error(task, error);
+}
+
+static void maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Starts the sync of new/ that covers every rename waiting for one. */
+static void
+maildir_dir_sync_start(FarceurTarget *target)
+{
+  MaildirTarget *md = target->priv;
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_dir_synced_cb, target);
+
+  md->syncing = g_steal_pointer(&md->waiting);
+  md->waiting = g_ptr_array_new();
+  g_task_set_task_data(task, g_strdup(md->new_dir), g_free);
+  g_task_run_in_thread(task, maildir_dir_sync_thread);
+}
+
+/* The rename into new/ did not last: the message is not there for the
+ * client, who will send it again; take it out. */
+static void
+maildir_commit_return(GTask *task, const GError *error)
+{
+  FarceurTargetWriter *writer = g_task_get_task_data(task);
+
+  if (error != NULL) {
+    g_unlink(writer->path);
+    g_task_return_error(task, g_error_copy(error));
+  } else {
+    g_task_return_pointer(task, g_strdup(writer->path), g_free);
+  }
+  g_object_unref(task);
+}
+
+static void
+maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FarceurTarget *target = user_data;
+  MaildirTarget *md = target->priv;
+  g_autoptr(GPtrArray) done = g_steal_pointer(&md->syncing);
+  g_autoptr(GError) error = NULL;
+
+  g_task_propagate_boolean(G_TASK(result), &error);
+  if (md->waiting->len > 0)
+    maildir_dir_sync_start(target);
+  for (guint i = 0; i < done->len; i++)
+    maildir_commit_return(done->pdata[i], error);
+}
+
+/* The file is synced: close it, move it into new/, and wait for a sync of new/. */
+static void
+maildir_file_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data; /* the commit */
+  FarceurTargetWriter *writer = g_task_get_task_data(task);
+  MaildirTarget *md = writer->target->priv;
+  g_autofree char *new_path = NULL;
+  GError *error = NULL;
+  int fd = writer->fd;
+
+  writer->fd = -1;
+  farceur_target_local_writer_close(writer);
+  if (!g_task_propagate_boolean(G_TASK(result), &error)
+      || (close(fd) != 0 && !maildir_fail(&error, FARCEUR_ERROR_IO, "close", writer->path, errno))
+      || !maildir_publish(md, writer->name, writer->path, &new_path, &error)) {
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  g_free(writer->path);
+  writer->path = g_steal_pointer(&new_path);
+  g_ptr_array_add(md->waiting, task);
+  if (md->syncing == NULL)
+    maildir_dir_sync_start(writer->target);
+}
+
+static void
+maildir_writer_commit(FarceurTargetWriter *writer, GTask *task)
+{
+  g_autoptr(GTask) sync = g_task_new(NULL, NULL, maildir_file_synced_cb, task);
+
+  g_task_set_task_data(sync, writer, NULL);
+  g_task_run_in_thread(sync, maildir_fsync_thread);
 }
 
 static void
@@ -162,8 +311,11 @@ maildir_finalize(FarceurTarget *target)
 
   if (md == NULL)
     return;
+  g_assert(md->syncing == NULL && md->waiting->len == 0); /* no commit outlives its target */
   g_free(md->dir);
+  g_free(md->new_dir);
   g_free(md->host);
+  g_ptr_array_unref(md->waiting);
   g_free(md);
 }
 
@@ -173,4 +325,7 @@ const FarceurTargetBackend farceur_target_maildir_backend = {
   .open = maildir_open,
   .deliver = maildir_deliver,
   .finalize = maildir_finalize,
+  .writer_open = maildir_writer_open,
+  .writer_commit = maildir_writer_commit,
+  .writer_discard = maildir_writer_discard,
 };

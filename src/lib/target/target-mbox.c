@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the mbox: target.  Appends "From SENDER DATE" + the message with
  * mboxrd quoting + a blank line, under an fcntl() write lock, then fsync()s;
- * a failed append is truncated away so the mbox never keeps half a message. */
+ * a failed append is truncated away so the mbox never keeps half a message.
+ *
+ * The writer (farceur catch) spools a message into an unlinked file beside
+ * the mbox as it arrives; commits are appended in batches on a worker
+ * thread, under one lock and one fsync per batch (a group commit). */
 #include "config.h"
 
 #include <errno.h>
@@ -155,6 +159,10 @@ farceur_mbox_filter_rd_new(void)
 
 typedef struct {
   char *path;
+  /* the writers' group commit: commit tasks waiting, and whether a batch
+   * is being appended */
+  GPtrArray *queued;
+  gboolean appending;
 } MboxTarget;
 
 static const char *const mbox_schemes[] = { "mbox", NULL };
@@ -174,6 +182,7 @@ mbox_open(FarceurTarget *target, GError **error)
 
   target->priv = mbox;
   mbox->path = g_strdup(target->url->path);
+  mbox->queued = g_ptr_array_new();
   dir = g_path_get_dirname(mbox->path);
   if (g_mkdir_with_parents(dir, 0700) != 0)
     return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "create the folder of", mbox->path, errno);
@@ -287,6 +296,198 @@ mbox_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject
   return ok;
 }
 
+/* ---- the writer and its group commit ---- */
+
+/* The spool: an unlinked file beside the mbox (the same file system, so a
+ * full disk shows while the message arrives). */
+static gboolean
+mbox_writer_open(FarceurTarget *target, FarceurTargetWriter *writer, GError **error)
+{
+  MboxTarget *mbox = target->priv;
+  g_autofree char *dir = g_path_get_dirname(mbox->path);
+  g_autofree char *tmpl = g_build_filename(dir, ".farceur-spool-XXXXXX", NULL);
+
+  writer->fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+  if (writer->fd < 0)
+    return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "create a spool file beside", mbox->path,
+                     errno);
+  g_unlink(tmpl);
+  return TRUE;
+}
+
+static void
+mbox_writer_discard(FarceurTargetWriter *writer)
+{
+  farceur_target_local_writer_close(writer);
+}
+
+/* Appends one spooled message at the end of @fd (@size octets long). */
+static gboolean
+mbox_append_spool(int fd, off_t size, FarceurTargetWriter *writer, const char *path, GError **error)
+{
+  g_autoptr(GMimeStream) out = g_mime_stream_fs_new(fd);
+  g_autoptr(GMimeStream) spool = NULL;
+  g_autoptr(GMimeStream) quoted = NULL;
+  g_autoptr(GMimeFilter) quote = farceur_mbox_filter_rd_new();
+  g_autofree char *from_line = mbox_from_line(writer->mail_from);
+
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
+  if (lseek(writer->fd, 0, SEEK_SET) != 0)
+    return mbox_fail(error, FARCEUR_ERROR_IO, "read the spool of", path, errno);
+  spool = g_mime_stream_fs_new(writer->fd);
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(spool), FALSE);
+  quoted = g_mime_stream_filter_new(out);
+  g_mime_stream_filter_add(GMIME_STREAM_FILTER(quoted), quote);
+  errno = 0;
+  if (!mbox_separate(out, fd, size) || g_mime_stream_write_string(out, from_line) < 0
+      || g_mime_stream_write_to_stream(spool, quoted) < 0 || g_mime_stream_flush(quoted) < 0
+      || g_mime_stream_write_string(out, "\n") < 0)
+    return mbox_fail(error, farceur_target_errno_code(errno ? errno : EIO), "write", path,
+                     errno ? errno : EIO);
+  return TRUE;
+}
+
+typedef struct {
+  char *path;
+  GPtrArray *tasks;  /* the commits of this batch */
+  GPtrArray *errors; /* one GError (or NULL) per task, set by the thread */
+} MboxBatch;
+
+static void
+mbox_error_free(gpointer error)
+{
+  if (error != NULL)
+    g_error_free(error);
+}
+
+static void
+mbox_batch_free(gpointer data)
+{
+  MboxBatch *batch = data;
+
+  g_free(batch->path);
+  g_ptr_array_unref(batch->tasks);
+  g_ptr_array_unref(batch->errors);
+  g_free(batch);
+}
+
+/* Takes @error (nullable) as the outcome of every message from @from on
+ * that has none yet. */
+static void
+mbox_batch_fail(MboxBatch *batch, guint from, GError *error)
+{
+  for (guint i = from; error != NULL && i < batch->tasks->len; i++)
+    if (batch->errors->pdata[i] == NULL)
+      batch->errors->pdata[i] = g_error_copy(error);
+  g_clear_error(&error);
+}
+
+/* Every message of the batch, then one fsync.  A message that cannot be
+ * appended is cut off again and fails with every later one; a failed fsync
+ * cuts off and fails the whole batch. */
+static void
+mbox_batch_append(MboxBatch *batch, int fd, off_t start)
+{
+  off_t size = start;
+  GError *error = NULL;
+  struct stat st;
+  guint done;
+
+  for (done = 0; done < batch->tasks->len; done++) {
+    FarceurTargetWriter *writer = g_task_get_task_data(batch->tasks->pdata[done]);
+
+    if (!mbox_append_spool(fd, size, writer, batch->path, &error))
+      break;
+    if (fstat(fd, &st) != 0) {
+      mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
+      break;
+    }
+    size = st.st_size;
+  }
+  if (error != NULL && ftruncate(fd, size) != 0)
+    g_prefix_error(&error, "(and could not remove the partial message) ");
+  mbox_batch_fail(batch, done, g_steal_pointer(&error));
+  if (done > 0 && fsync(fd) != 0) {
+    mbox_fail(&error, farceur_target_errno_code(errno), "sync", batch->path, errno);
+    if (ftruncate(fd, start) != 0)
+      g_prefix_error(&error, "(and could not remove the partial messages) ");
+    mbox_batch_fail(batch, 0, g_steal_pointer(&error));
+  }
+}
+
+/* On a worker thread: task data is the batch. */
+static void
+mbox_batch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  MboxBatch *batch = data;
+  int fd = open(batch->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  GError *error = NULL;
+  struct stat st;
+
+  if (fd < 0)
+    mbox_fail(&error, FARCEUR_ERROR_CANTCREAT, "open", batch->path, errno);
+  else if (mbox_lock(fd, batch->path, NULL, &error) && fstat(fd, &st) != 0)
+    mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
+  if (error == NULL)
+    mbox_batch_append(batch, fd, st.st_size);
+  mbox_batch_fail(batch, 0, error);
+  if (fd >= 0)
+    close(fd); /* also releases the lock */
+  g_task_return_boolean(task, TRUE);
+}
+
+static void mbox_batch_start(FarceurTarget *target);
+
+static void
+mbox_batch_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FarceurTarget *target = user_data;
+  MboxTarget *mbox = target->priv;
+  MboxBatch *batch = g_task_get_task_data(G_TASK(result));
+
+  mbox->appending = FALSE;
+  if (mbox->queued->len > 0)
+    mbox_batch_start(target);
+  for (guint i = 0; i < batch->tasks->len; i++) {
+    GTask *task = batch->tasks->pdata[i];
+    FarceurTargetWriter *writer = g_task_get_task_data(task);
+
+    farceur_target_local_writer_close(writer);
+    if (batch->errors->pdata[i] != NULL)
+      g_task_return_error(task, g_steal_pointer(&batch->errors->pdata[i]));
+    else
+      g_task_return_pointer(task, g_strdup(batch->path), g_free);
+    g_object_unref(task);
+  }
+}
+
+static void
+mbox_batch_start(FarceurTarget *target)
+{
+  MboxTarget *mbox = target->priv;
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, mbox_batch_done_cb, target);
+  MboxBatch *batch = g_new0(MboxBatch, 1);
+
+  batch->path = g_strdup(mbox->path);
+  batch->tasks = g_steal_pointer(&mbox->queued);
+  batch->errors = g_ptr_array_new_full(batch->tasks->len, mbox_error_free);
+  g_ptr_array_set_size(batch->errors, batch->tasks->len);
+  mbox->queued = g_ptr_array_new();
+  mbox->appending = TRUE;
+  g_task_set_task_data(task, batch, mbox_batch_free);
+  g_task_run_in_thread(task, mbox_batch_thread);
+}
+
+static void
+mbox_writer_commit(FarceurTargetWriter *writer, GTask *task)
+{
+  MboxTarget *mbox = writer->target->priv;
+
+  g_ptr_array_add(mbox->queued, task);
+  if (!mbox->appending)
+    mbox_batch_start(writer->target);
+}
+
 static void
 mbox_finalize(FarceurTarget *target)
 {
@@ -294,7 +495,9 @@ mbox_finalize(FarceurTarget *target)
 
   if (mbox == NULL)
     return;
+  g_assert(!mbox->appending && mbox->queued->len == 0); /* no commit outlives its target */
   g_free(mbox->path);
+  g_ptr_array_unref(mbox->queued);
   g_free(mbox);
 }
 
@@ -304,4 +507,7 @@ const FarceurTargetBackend farceur_target_mbox_backend = {
   .open = mbox_open,
   .deliver = mbox_deliver,
   .finalize = mbox_finalize,
+  .writer_open = mbox_writer_open,
+  .writer_commit = mbox_writer_commit,
+  .writer_discard = mbox_writer_discard,
 };

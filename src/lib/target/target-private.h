@@ -58,6 +58,17 @@ struct _FarceurTargetBackend {
 
   /* Optional: free ->priv.  Called once, after ->close when it was not called yet. */
   void (*finalize)(FarceurTarget *target);
+
+  /* Optional: store an incoming message as its octets arrive (target-writer.c;
+   * farceur catch).  ->writer_open makes the file the message is written to
+   * (writer->fd, open for reading and writing; writer->path when it has a
+   * name).  ->writer_commit makes the written file durable and visible and
+   * returns @task (transfer full) with the location (a string) or an error;
+   * the writer stays untouched by its caller until then.  ->writer_discard
+   * removes what ->writer_open made, for a writer never committed. */
+  gboolean (*writer_open)(FarceurTarget *target, FarceurTargetWriter *writer, GError **error);
+  void (*writer_commit)(FarceurTargetWriter *writer, GTask *task);
+  void (*writer_discard)(FarceurTargetWriter *writer);
 };
 
 struct _FarceurTarget {
@@ -66,6 +77,20 @@ struct _FarceurTarget {
   char *description; /* set by ->open, else target.c makes one from the URL */
   gpointer priv;     /* backend state */
   gboolean closed;
+};
+
+/* One incoming message on its way into a local target (target-writer.c). */
+struct _FarceurTargetWriter {
+  FarceurTarget *target;
+  char *mail_from;       /* the envelope sender (mbox: the From line) */
+  int fd;                /* the file written, -1 once closed */
+  char *path;            /* its name, when it has one (Maildir: tmp/NAME) */
+  char *name;            /* Maildir: the unique file name */
+  GMimeStream *file;     /* over fd, not owning it */
+  GMimeStream *filtered; /* LF line ends, the message's own trace fields removed */
+  GError *error;         /* the first failure: later writes do nothing */
+  gboolean finished;     /* flushed: nothing more is written */
+  gboolean committed;    /* handed to ->writer_commit */
 };
 
 extern const FarceurTargetBackend farceur_target_maildir_backend;
@@ -84,6 +109,24 @@ gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message,
                                       GError **error);
 FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,
                                                const char *location);
+int farceur_target_errno_code(int err);
+gboolean farceur_target_local_fail(GError **error, const char *what);
+
+/* The writer's shared part (target-local.c): the streams over writer->fd,
+ * the envelope lines and @trace first; then the message's octets as they
+ * arrive (CRLF or LF line ends), stored with LF line ends and without the
+ * message's own Return-Path, Envelope-to, Delivered-To and X-Original-To. */
+gboolean farceur_target_local_writer_begin(FarceurTargetWriter *writer,
+                                           const FarceurEnvelope *envelope, const char *trace,
+                                           GError **error);
+gboolean farceur_target_local_writer_put(FarceurTargetWriter *writer, const char *data, gsize len,
+                                         GError **error);
+gboolean farceur_target_local_writer_finish(FarceurTargetWriter *writer, GError **error);
+void farceur_target_local_writer_close(FarceurTargetWriter *writer);
+
+/* The filter that removes those fields from a message's header, as LF text
+ * (target-local.c; exposed for its tests). */
+GMimeFilter *farceur_target_strip_filter_new(void);
 
 /* The mboxrd quoting filter of target-mbox.c (exposed for its tests). */
 GMimeFilter *farceur_mbox_filter_rd_new(void);
