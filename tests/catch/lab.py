@@ -30,7 +30,8 @@ def lab_loop():
         status, out, err = farceur("prank", "--config", str(CONF), "--seed", "7", "--json",
                                    "--via", f"smtp://127.0.0.1:{catch.port}")
         tap.equal("prank to catch: exit 0", status, 0)
-        groups = [json.loads(line) for line in out.splitlines()]
+        # the first record says what was read and planned ({"read":..,"plan":..})
+        groups = [r for r in map(json.loads, out.splitlines()) if "messages" in r]
         messages = [m for g in groups for m in g["messages"]]
         lines = catch.wait_lines(len(messages))
         tap.equal("catch: one line per message", len(lines), len(messages))
