@@ -39,6 +39,7 @@ typedef struct {
   char *transcript_path;
   int exit_after;
   char *color;
+  char *web;
 
   /* run state */
   GPtrArray *rules;
@@ -46,6 +47,7 @@ typedef struct {
   FarceurInspectFormatFlags format;
   GMainLoop *loop;
   FarceurCatchServer *server;
+  FarceurWebServer *web_server;
   guint signals;
 } CatchCli;
 
@@ -63,10 +65,12 @@ catch_cli_clear(CatchCli *cli)
   g_strfreev(cli->delay);
   g_free(cli->transcript_path);
   g_free(cli->color);
+  g_free(cli->web);
   if (cli->rules)
     g_ptr_array_unref(cli->rules);
   if (cli->transcript)
     fclose(cli->transcript);
+  farceur_web_server_free(cli->web_server);
   farceur_catch_server_free(cli->server);
   if (cli->loop)
     g_main_loop_unref(cli->loop);
@@ -142,6 +146,10 @@ catch_context(CatchCli *cli)
       "Stop once N messages are stored (transactions in flight finish)", "N" },
     { "color", 0, 0, G_OPTION_ARG_STRING, &cli->color, "Colour the lines: auto, always, never",
       "WHEN" },
+    { "web", 0, 0, G_OPTION_ARG_STRING, &cli->web,
+      "Also show what is caught to a browser, as farceur web does, at ADDR:PORT "
+      "(e.g. 127.0.0.1:8025; port 0 picks a free one); open pages hear of each new message",
+      "ADDR:PORT" },
     { NULL },
   };
   GOptionContext *context = cli_context_new(
@@ -212,6 +220,8 @@ catch_message_cb(const FarceurCatchMessage *message, gpointer user_data)
     puts(line);
   }
   cli_output_flush();
+  if (cli->web_server != NULL)
+    farceur_web_server_refresh(cli->web_server);
 }
 
 static void
@@ -271,6 +281,14 @@ catch_print_start(CatchCli *cli)
              farceur_catch_server_is_self_signed(cli->server) ? "made at start (self-signed)"
                                                               : cli->tls_cert,
              farceur_catch_server_get_fingerprint(cli->server));
+  if (cli->web_server != NULL) {
+    g_autofree char *address = farceur_web_server_get_url(cli->web_server);
+    g_printerr("farceur catch: showing what is caught at %s\n", address);
+    if (!farceur_web_server_is_loopback(cli->web_server))
+      g_printerr("farceur catch: warning: %s is not a loopback address: anyone who can reach "
+                 "it can read these messages\n",
+                 address);
+  }
   g_printerr("farceur catch: AUTH accepts %s\n",
              cli->users ? "the users of --users" : "any user and password");
   for (guint i = 0; i < cli->rules->len; i++) {
@@ -282,6 +300,24 @@ catch_print_start(CatchCli *cli)
                " (--seed %" G_GINT64_FORMAT " replays them)\n",
                cli->seed, cli->seed);
   g_printerr("farceur catch: ready; Ctrl-C stops\n");
+}
+
+/* --web: a FarceurWebServer on the store, in the same main loop; it reads
+ * what the catch server wrote (maildir:DIR or mbox:FILE). */
+static gboolean
+catch_start_web(CatchCli *cli, GError **error)
+{
+  g_autoptr(FarceurTargetUrl) url
+      = farceur_target_url_parse(cli->to ? cli->to : FARCEUR_CATCH_DEFAULT_STORE, error);
+  const char *inputs[2] = { NULL, NULL };
+
+  if (url == NULL)
+    return FALSE;
+  inputs[0] = url->path;
+  cli->web_server = farceur_web_server_new(inputs, NULL, error);
+  if (cli->web_server == NULL || !farceur_web_server_listen(cli->web_server, cli->web, error))
+    return FALSE;
+  return TRUE;
 }
 
 /* ---- stop ---- */
@@ -328,7 +364,8 @@ catch_run(CatchCli *cli, int argc)
     return cli_report_error("catch", error);
   }
   if ((cli->server = catch_new_server(cli, &error)) == NULL
-      || !farceur_catch_server_start(cli->server, NULL, &error))
+      || !farceur_catch_server_start(cli->server, NULL, &error)
+      || (cli->web != NULL && !catch_start_web(cli, &error)))
     return cli_report_error("catch", error);
   cli->loop = g_main_loop_new(NULL, FALSE);
   sigint = g_unix_signal_add(SIGINT, catch_signal_cb, cli);

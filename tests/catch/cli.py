@@ -5,7 +5,8 @@ address and store, the certificate's fingerprint, the rules, the seed),
 the warning for a non-loopback address, its usage errors and their exit
 statuses, an mbox store read back by inspect, and a full disk: 452, and
 nothing half written left (a small tmpfs in a private mount namespace,
-`unshare -m`, root).  TAP."""
+`unshare -m`, root); --web: the caught messages in farceur web's API,
+a new one listed without a restart.  TAP."""
 import os
 import pathlib
 import smtplib
@@ -112,6 +113,30 @@ def mbox_store():
                   ["caught.mbox"])
 
 
+def web_view():
+    import json
+    import re
+    import urllib.request
+    with Catch("--web", "127.0.0.1:0") as catch:
+        m = re.search(r"showing what is caught at (http://127\.0\.0\.1:\d+/)", catch.stderr)
+        tap.check("--web: the address is printed", m, catch.stderr)
+        if not m:
+            return
+
+        def listed():
+            with urllib.request.urlopen(m.group(1) + "api/messages", timeout=20) as reply:
+                return sorted(r["subject"] for r in json.load(reply)["messages"])
+
+        tap.equal("--web: nothing caught yet", listed(), [])
+        with smtplib.SMTP("127.0.0.1", catch.port, timeout=20) as s:
+            for subject in ("first", "second"):
+                s.sendmail("a@example.org", ["b@example.com"],
+                           f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+        catch.wait_lines(2)
+        tap.equal("--web: each caught message is listed at once", listed(), ["first", "second"])
+        tap.equal("--web: SIGTERM stops both, exit 0", catch.stop(), 0)
+
+
 def disk_full():
     with tempfile.TemporaryDirectory() as tmp:
         mnt = pathlib.Path(tmp) / "small"
@@ -168,6 +193,7 @@ usage()
 defaults()
 start_lines()
 mbox_store()
+web_view()
 if os.geteuid() == 0:
     disk_full()
 else:
