@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""prank through the delivery engine, against aiosmtpd on 127.0.0.1 (a real
+server, started here, that can defer, stall or record):
+
+- the same seed and files give the same octets, run after run (Date,
+  Message-ID, MIME boundaries), and another seed other messages;
+- a campaign killed (SIGKILL) after k messages, the server stalling at the
+  next one, then run again with the same seed and --journal: the second run
+  sends only what is missing, every victim ends up with exactly one message,
+  and a third run sends nothing;
+- a 4xx reply to the data is retried (attempts 2), and with --retries 0 the
+  message is deferred, exit 75;
+- --transcript writes the dialogue (one connection: no session tags; two:
+  "#N " tags); --timeout gives up on a server that does not answer.
+TAP.  Env: FARCEUR, G_TEST_SRCDIR."""
+import asyncio
+import email
+import email.policy
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, report  # noqa: E402
+
+FARCEUR = os.environ["FARCEUR"]
+TESTS = os.environ.get("G_TEST_SRCDIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONF = os.path.join(os.path.dirname(TESTS), "data", "example", "farceur.conf")
+WITNESSES = {"prof@example.edu", "archives@example.edu"}
+
+
+class Server:
+    """Records every message; defers the first DATA of each message when
+    asked; stalls at MAIL FROM once it holds `stall_after` messages."""
+
+    def __init__(self):
+        self.received = []
+        self.stall_after = None
+        self.defer_first = False
+        self.deferred = set()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        while self.stall_after is not None and len(self.received) >= self.stall_after:
+            await asyncio.sleep(0.05)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        key = str(msg["Message-ID"])
+        if self.defer_first and key not in self.deferred:
+            self.deferred.add(key)
+            return "451 4.3.0 try again later"
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 stored"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prank(*args, **kwargs):
+    return subprocess.run([FARCEUR, "prank", "--config", CONF, *args], capture_output=True,
+                          timeout=120, **kwargs)
+
+
+def messages(proc):
+    records = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    return [m for r in records if "group" in r for m in r["messages"]]
+
+
+def err(proc):
+    return f"exit {proc.returncode}: {proc.stderr.decode(errors='replace')[-600:]}"
+
+
+def maildir_octets(box):
+    out = []
+    for path in sorted(glob.glob(os.path.join(box, "new", "*"))):
+        with open(path, "rb") as f:
+            out.append(f.read())
+    return sorted(out)
+
+
+def test_same_octets(tmp):
+    runs = []
+    for name, seed in (("a", "11"), ("b", "11"), ("c", "12")):
+        box = os.path.join(tmp, "same-" + name)
+        proc = prank("--seed", seed, "--json", "--via", f"maildir:{box}")
+        check(f"same octets: run {name} exits 0", proc.returncode == 0, err(proc))
+        runs.append((maildir_octets(box), proc))
+    (a, pa), (b, pb), (c, _) = runs
+    check("same octets: the same seed stores byte-identical messages, run after run",
+          a and a == b, f"{len(a)} vs {len(b)} messages")
+    check("same octets: another seed gives other messages", a and not set(a) & set(c))
+    dry = prank("--seed", "11", "--json", "--dry-run")
+    check("same octets: --dry-run shows the Message-IDs a run sends",
+          [m["message_id"] for m in messages(dry)] == [m["message_id"] for m in messages(pa)])
+    multipart = [o for o in a if b"boundary=" in o]
+    check("same octets: the example has multipart messages (boundaries are fixed too)",
+          multipart, str(len(multipart)))
+
+
+def received_victims(server):
+    """recipient -> number of messages, witnesses left out."""
+    counts = {}
+    for _, rcpts, _ in server.received:
+        for r in rcpts:
+            if r not in WITNESSES:
+                counts[r] = counts.get(r, 0) + 1
+    return counts
+
+
+def wait_for(condition, seconds=30):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def journal_delivered(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return sum(1 for line in f if '"delivered"' in line)
+    except FileNotFoundError:
+        return 0
+
+
+def test_resume(tmp, server, port):
+    journal = os.path.join(tmp, "journal")
+    args = ["--seed", "11", "--json", "--journal", journal, "--via", f"smtp://127.0.0.1:{port}"]
+    plan = messages(prank("--seed", "11", "--json", "--dry-run"))
+    k = 2
+    server.received.clear()
+    server.stall_after = k
+    first = subprocess.Popen([FARCEUR, "prank", "--config", CONF, *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # k messages stored and journaled, the next one held at MAIL FROM: kill.
+    stalled = wait_for(lambda: len(server.received) == k and journal_delivered(journal) == k)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    check(f"resume: the first run was killed after {k} messages", stalled and first.returncode == -9,
+          f"{len(server.received)} received, {journal_delivered(journal)} journaled")
+    server.stall_after = None
+    second = prank(*args)
+    got = messages(second)
+    check("resume: the second run exits 0", second.returncode == 0, err(second))
+    check(f"resume: it skips the {k} delivered (journal) and sends the other {len(plan) - k}",
+          sorted(m["result"] for m in got) == sorted(["skipped"] * k + ["delivered"] * (len(plan) - k)),
+          str([m["result"] for m in got]))
+    check("resume: the server got each message once, no more",
+          len(server.received) == len(plan), f"{len(server.received)} vs {len(plan)}")
+    ids = [str(email.message_from_bytes(c, policy=email.policy.default)["Message-ID"]).strip("<>")
+           for _, _, c in server.received]
+    check("resume: the Message-IDs are the campaign's, none twice",
+          sorted(ids) == sorted(m["message_id"] for m in plan), str(ids))
+    counts = received_victims(server)
+    wanted = {r for m in plan for r in m["envelope"]["rcpt_to"] if r not in WITNESSES}
+    check("resume: every victim got exactly one message",
+          set(counts) == wanted and set(counts.values()) == {1}, str(counts))
+    check("resume: each skipped message says so per recipient",
+          all(r["status"] == "accepted" for m in got if m["result"] == "skipped" for r in m["rcpts"]))
+    third = prank(*args)
+    check("resume: a third run sends nothing and exits 0",
+          third.returncode == 0 and len(server.received) == len(plan)
+          and {m["result"] for m in messages(third)} == {"skipped"}, err(third))
+    human = prank(*args[:2], *args[3:])
+    out = human.stdout.decode()
+    check("resume: the text report says what the journal settled",
+          human.returncode == 0 and f"{len(plan)} of {len(plan)} messages settled by an earlier run" in out
+          and "result    skipped: settled by an earlier run (journal)" in out, out[-400:])
+
+
+def test_retry(tmp, server, port):
+    server.received.clear()
+    server.defer_first = True
+    server.deferred.clear()
+    via = ["--via", f"smtp://127.0.0.1:{port}"]
+    proc = prank("--seed", "5", "--json", "--retry-delay", "0.05", *via)
+    got = messages(proc)
+    check("4xx: retried, exit 0", proc.returncode == 0, err(proc))
+    check("4xx: every message delivered on its second attempt",
+          got and all(m["result"] == "delivered" and m["attempts"] == 2 for m in got),
+          str([(m["result"], m["attempts"]) for m in got]))
+    check("4xx: per-recipient outcomes are the final 250",
+          all(r["status"] == "accepted" and r["code"] == 250 for m in got for r in m["rcpts"]))
+    check("4xx: the server stored each message once", len(server.received) == len(got),
+          f"{len(server.received)} vs {len(got)}")
+    server.deferred.clear()
+    proc = prank("--seed", "5", "--json", "--retries", "0", *via)
+    got = messages(proc)
+    check("4xx with --retries 0: exit 75, every message deferred",
+          proc.returncode == 75 and got
+          and all(m["result"] == "failed" and m["state"] == "deferred" for m in got), err(proc))
+    check("4xx with --retries 0: each recipient listed, deferred with the server's reply",
+          got and all(len(m["rcpts"]) == len(m["envelope"]["rcpt_to"]) for m in got)
+          and all(r["status"] == "deferred" and (r["code"] == 451 or "451" in r["text"])
+                  for m in got for r in m["rcpts"]),
+          json.dumps(got[0]["rcpts"] if got else None))
+    server.deferred.clear()
+    proc = prank("--seed", "5", "--retry-delay", "0.05", *via)
+    server.defer_first = False
+    out = proc.stdout.decode()
+    check("4xx: the text report counts the attempts",
+          proc.returncode == 0 and out.count("(2 attempts)") == len(got) > 0, out[-600:])
+
+
+def test_transcript(tmp, server, port):
+    server.received.clear()
+    path = os.path.join(tmp, "transcript")
+    proc = prank("--seed", "5", "--json", "--transcript", path, "--via", f"smtp://127.0.0.1:{port}")
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    n = len(messages(proc))
+    check("transcript: exit 0", proc.returncode == 0, err(proc))
+    check("transcript: the dialogue, C: and S: lines",
+          any(l.startswith("S: 220") for l in lines) and any(l.startswith("C: EHLO ") for l in lines)
+          and sum(l.startswith("C: MAIL FROM:<") for l in lines) == n
+          and sum(l == "S: 250 2.0.0 stored" for l in lines) == n
+          and lines[-2:] and any(l.startswith("C: QUIT") for l in lines[-3:]),
+          "\n".join(lines[:12]))
+    check("transcript: one session, pipelined across messages",
+          sum(l.startswith("C: EHLO ") for l in lines) == 1, str(sum(l.startswith("C: EHLO") for l in lines)))
+    check("transcript: one connection, no session tags", not any(l.startswith("#") for l in lines))
+    proc = prank("--seed", "5", "--json", "--transcript", path, "--connections", "2",
+                 "--via", f"smtp://127.0.0.1:{port}")
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    tags = {l.split(" ", 1)[0] for l in lines}
+    check("transcript: two connections, each line tagged #1 or #2",
+          proc.returncode == 0 and tags == {"#1", "#2"}, str(tags))
+
+
+def test_timeout(tmp, server, port):
+    server.stall_after = 0
+    started = time.monotonic()
+    proc = prank("--seed", "5", "--json", "--timeout", "1", "--retries", "0",
+                 "--via", f"smtp://127.0.0.1:{port}")
+    elapsed = time.monotonic() - started
+    server.stall_after = None
+    check("--timeout: a server that does not answer is given up on, exit 75",
+          proc.returncode == 75 and elapsed < 30, f"{err(proc)} after {elapsed:.1f} s")
+
+
+def main():
+    server = Server()
+    port = free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="farceur-prank-delivery-") as tmp:
+            test_same_octets(tmp)
+            test_resume(tmp, server, port)
+            test_retry(tmp, server, port)
+            test_transcript(tmp, server, port)
+            test_timeout(tmp, server, port)
+    finally:
+        server.stall_after = None
+        controller.stop()
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
