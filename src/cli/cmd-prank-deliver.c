@@ -55,7 +55,7 @@ prank_transcript_cb(const char *line, gpointer user_data)
 {
   PrankSession *session = user_data;
 
-  if (session->run->o->connections > 1)
+  if (session->run->o->connections > 1 && session->run->total > 1)
     fprintf(session->run->transcript, "#%u %s\n", session->number, line);
   else
     fprintf(session->run->transcript, "%s\n", line);

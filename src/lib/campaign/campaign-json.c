@@ -77,6 +77,7 @@ static void
 campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_begin_object(b);
+  farceur_json_add_string_member(b, "source", m->source);
   farceur_json_add_string_member(b, "subject", m->subject);
   farceur_json_add_string_member(b, "message_id", g_mime_message_get_message_id(m->message));
   json_builder_set_member_name(b, "header");
@@ -118,7 +119,8 @@ campaign_json_victim(JsonBuilder *b, const FarceurVictim *v)
  * @group: one of its groups, delivered or not
  *
  * Returns: (transfer full): {"group", "seed", "template", "sender",
- *   "recipients", "per_recipient", "messages": [{"subject", "message_id",
+ *   "recipients", "per_recipient", "messages": [{"source" (its name in the
+ *   journal), "subject", "message_id",
  *   "header": {"from", "to", "cc", "bcc"}, "envelope": {"mail_from",
  *   "rcpt_to"}, "flags", "envelope_only", "header_only", "result"
  *   (planned|delivered|partial|skipped|failed), "state" (the batch's, as
