@@ -626,7 +626,7 @@ run_open_target(gpointer user_data, GError **error)
 
 /* The campaign's messages through a batch to @url, every group settled. */
 static void
-run_batch(FarceurCampaign *campaign, const char *url)
+run_batch_full(FarceurCampaign *campaign, const char *url, GCancellable *cancellable)
 {
   g_autoptr(GPtrArray) settled = g_ptr_array_new();
   RunData run = { campaign, 0, settled };
@@ -645,12 +645,18 @@ run_batch(FarceurCampaign *campaign, const char *url)
     n += ((FarceurPrankGroup *)groups->pdata[g])->messages->len;
   g_assert_cmpuint(farceur_batch_get_count(batch), ==, n);
   farceur_batch_set_result_func(batch, run_result_cb, &run);
-  g_assert_true(farceur_batch_run(batch, run_open_target, (gpointer)url, NULL, &error));
+  g_assert_true(farceur_batch_run(batch, run_open_target, (gpointer)url, cancellable, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(run.results, ==, n);
   g_assert_cmpuint(settled->len, ==, groups->len); /* each group once, when its last message is */
   for (guint g = 0; g < groups->len; g++)
     g_assert_true(farceur_prank_group_is_settled(groups->pdata[g]));
+}
+
+static void
+run_batch(FarceurCampaign *campaign, const char *url)
+{
+  run_batch_full(campaign, url, NULL);
 }
 
 static void
@@ -781,6 +787,88 @@ test_run_template_override(void)
     g_assert_cmpuint(m->delivery->rcpts->len, ==, 4); /* two victims, two witnesses */
   }
   rm_rf(dir);
+}
+
+/* A run cancelled (as a signal handler does) sends nothing more: every
+ * message is settled as deferred, every recipient listed. */
+static void
+test_run_cancelled(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 6);
+  g_autofree char *t = write_file(dir, "a.tmpl", "Subject: hi\n\nx\n");
+  g_autofree char *box = g_build_filename(dir, "box", NULL);
+  g_autofree char *url = g_strconcat("maildir:", box, NULL);
+  g_autofree char *newdir = g_build_filename(box, "new", NULL);
+  g_autoptr(FarceurCampaignConfig) config = make_config(dir, victims, t);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurCampaign) campaign = farceur_campaign_prepare(config, &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GDir) folder = NULL;
+  GPtrArray *groups;
+  FarceurBatchResult stray = { 0 };
+
+  g_assert_no_error(error);
+  g_cancellable_cancel(cancellable);
+  run_batch_full(campaign, url, cancellable);
+  groups = farceur_campaign_get_groups(campaign);
+  for (guint g = 0; g < groups->len; g++) {
+    FarceurPrankGroup *group = groups->pdata[g];
+    FarceurPrankMessage *m = group->messages->pdata[0];
+    g_assert_false(farceur_prank_group_is_delivered(group));
+    g_assert_cmpint(m->state, ==, FARCEUR_BATCH_DEFERRED);
+    g_assert_false(m->delivered);
+    g_assert_nonnull(m->error);
+    g_assert_cmpuint(m->delivery->rcpts->len, ==, m->envelope->rcpt_to->len);
+    g_assert_cmpint(((FarceurRcptOutcome *)m->delivery->rcpts->pdata[0])->status, ==,
+                    FARCEUR_RCPT_DEFERRED);
+  }
+  folder = g_dir_open(newdir, 0, NULL);
+  g_assert_true(folder == NULL || g_dir_read_name(folder) == NULL);
+  /* a result the campaign does not know, or one it has, changes nothing */
+  stray.source = "group 99";
+  g_assert_null(farceur_campaign_take_result(campaign, &stray));
+  stray.source = "group 1";
+  stray.state = FARCEUR_BATCH_DELIVERED;
+  g_assert_null(farceur_campaign_take_result(campaign, &stray));
+  g_assert_cmpint(
+      ((FarceurPrankMessage *)((FarceurPrankGroup *)groups->pdata[0])->messages->pdata[0])->state,
+      ==, FARCEUR_BATCH_DEFERRED);
+  rm_rf(dir);
+}
+
+/* The new entry points check their arguments, as tests/test-api.c does for
+ * the others: a critical in the library's domain, the failure value. */
+static void
+test_run_preconditions(void)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GMimeMessage) message = g_mime_message_new(TRUE);
+  g_autoptr(FarceurEnvelope) envelope = farceur_envelope_new("a@example.org");
+  g_autoptr(GError) error = NULL;
+  FarceurBatchResult result = { .source = "group 1" };
+
+  farceur_batch_options_init(&options);
+  batch = farceur_batch_new(&options);
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_false(farceur_campaign_fill_batch(NULL, batch, &error));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_null(farceur_campaign_take_result(NULL, &result));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_false(farceur_batch_add_composed(batch, "x", message, NULL, &error));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_null(farceur_campaign_parse_date(NULL, &error));
+  g_test_assert_expected_messages();
+  g_assert_no_error(error);
+  /* an envelope without recipients is refused, naming the message */
+  g_assert_false(farceur_batch_add_composed(batch, "group 1", message, envelope, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_true(g_str_has_prefix(error->message, "message 'group 1': "));
+  g_assert_cmpuint(farceur_batch_get_count(batch), ==, 0);
 }
 
 /* ---- the same seed and files, the same octets ---- */
@@ -989,6 +1077,8 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/run/maildir", test_run_maildir);
   g_test_add_func("/campaign/run/template-override", test_run_template_override);
   g_test_add_func("/campaign/run/replay", test_replay);
+  g_test_add_func("/campaign/run/cancelled", test_run_cancelled);
+  g_test_add_func("/campaign/run/preconditions", test_run_preconditions);
   g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);
   g_test_add_func("/campaign/run/validates-unused-templates", test_run_validates_unused_templates);
   status = g_test_run();

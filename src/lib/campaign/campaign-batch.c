@@ -14,6 +14,8 @@
 #include <farceur/batch.h>
 #include <farceur/campaign.h>
 
+#include "campaign-private.h"
+
 /**
  * farceur_campaign_fill_batch:
  * @campaign: a prepared campaign
@@ -80,24 +82,6 @@ campaign_every_rcpt(const FarceurEnvelope *envelope, const FarceurBatchResult *r
   return out;
 }
 
-static FarceurPrankMessage *
-campaign_find_message(FarceurCampaign *campaign, const char *source, FarceurPrankGroup **group)
-{
-  GPtrArray *groups = farceur_campaign_get_groups(campaign);
-
-  for (guint g = 0; g < groups->len; g++) {
-    FarceurPrankGroup *candidate = groups->pdata[g];
-    for (guint i = 0; i < candidate->messages->len; i++) {
-      FarceurPrankMessage *m = candidate->messages->pdata[i];
-      if (strcmp(m->source, source) == 0) {
-        *group = candidate;
-        return m;
-      }
-    }
-  }
-  return NULL;
-}
-
 /**
  * farceur_campaign_take_result:
  * @campaign: a campaign whose batch is running
@@ -119,7 +103,7 @@ farceur_campaign_take_result(FarceurCampaign *campaign, const FarceurBatchResult
   g_return_val_if_fail(campaign != NULL, NULL);
   g_return_val_if_fail(result != NULL, NULL);
 
-  m = campaign_find_message(campaign, result->source, &group);
+  m = campaign_find_source(campaign, result->source, &group);
   if (m == NULL || m->settled)
     return NULL;
   m->settled = TRUE;

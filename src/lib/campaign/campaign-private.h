@@ -8,7 +8,7 @@
  *   campaign-config.c -> campaign-lab.c -> campaign-keys.c, campaign-properties.c
  *   campaign-config.c, campaign-lab.c -> campaign-discover.c, victims-mailbox.c
  *   campaign.c -> campaign-replay.c (Date and Message-ID under a seed)
- *   campaign-batch.c (feeding the delivery engine, taking its outcomes)
+ *   campaign-batch.c -> campaign.c (feeding the delivery engine, taking its outcomes)
  *   campaign-json.c (the JSON records) */
 #pragma once
 
@@ -155,3 +155,8 @@ typedef struct {
 GDateTime *campaign_files_date(const FarceurCampaignConfig *config, GPtrArray *templates);
 char *campaign_message_id(const CampaignReplay *replay, const FarceurPrankGroup *group, guint n,
                           GPtrArray *to, const FarceurEnvelope *envelope);
+
+/* ---- campaign.c, for campaign-batch.c ---- */
+
+FarceurPrankMessage *campaign_find_source(FarceurCampaign *campaign, const char *source,
+                                          FarceurPrankGroup **group);

@@ -29,7 +29,8 @@ struct _FarceurCampaign {
   GPtrArray *witnesses;
   GPtrArray *bcc_witnesses;
   GHashTable *vars;
-  GDateTime *date; /* of every message */
+  GDateTime *date;       /* of every message */
+  GHashTable *by_source; /* a message's source -> its group (transfer none) */
 };
 
 static void
@@ -75,6 +76,7 @@ farceur_campaign_free(FarceurCampaign *campaign)
   g_clear_pointer(&campaign->bcc_witnesses, g_ptr_array_unref);
   g_clear_pointer(&campaign->vars, g_hash_table_unref);
   g_clear_pointer(&campaign->date, g_date_time_unref);
+  g_clear_pointer(&campaign->by_source, g_hash_table_unref);
   g_free(campaign);
 }
 
@@ -514,7 +516,27 @@ farceur_campaign_prepare_full(const FarceurCampaignConfig *config, FarceurReadRe
     g_ptr_array_add(campaign->groups, campaign_make_group(campaign, g));
   if (!campaign_compose_all(campaign, error))
     return NULL;
+  campaign->by_source = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint g = 0; g < campaign->groups->len; g++) {
+    FarceurPrankGroup *group = campaign->groups->pdata[g];
+    for (guint i = 0; i < group->messages->len; i++)
+      g_hash_table_insert(campaign->by_source,
+                          ((FarceurPrankMessage *)group->messages->pdata[i])->source, group);
+  }
   return g_steal_pointer(&campaign);
+}
+
+/* The message named @source (its group in @group), or NULL. */
+FarceurPrankMessage *
+campaign_find_source(FarceurCampaign *campaign, const char *source, FarceurPrankGroup **group)
+{
+  *group = g_hash_table_lookup(campaign->by_source, source);
+  for (guint i = 0; *group != NULL && i < (*group)->messages->len; i++) {
+    FarceurPrankMessage *m = (*group)->messages->pdata[i];
+    if (strcmp(m->source, source) == 0)
+      return m;
+  }
+  return NULL;
 }
 
 /**
