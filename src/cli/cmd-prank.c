@@ -150,7 +150,8 @@ prank_context_new(PrankOptions *o)
       "so with --journal a campaign cut short resumes and sends only what is missing.\n\n"
       "Exit status: 0 every group delivered, 64 usage, 65 bad victims/template/data,\n"
       "66 missing input, 73 cannot create the target, 78 bad configuration, or the\n"
-      "delivery failure (69, 74, 75, 76, 77) of a group.");
+      "most serious delivery outcome of a message (69 refused, 75 deferred or unknown,\n"
+      "74, 76, 77).");
   return context;
 }
 

@@ -4,7 +4,8 @@
 server, started here, that can defer, stall or record):
 
 - the same seed and files give the same octets, run after run (Date,
-  Message-ID, MIME boundaries), and another seed other messages;
+  Message-ID, MIME boundaries), and another seed other messages; the Date
+  is the newest file's, else --date or SOURCE_DATE_EPOCH (a bad one: 64);
 - a campaign killed (SIGKILL) after k messages, the server stalling at the
   next one, then run again with the same seed and --journal: the second run
   sends only what is missing, every victim ends up with exactly one message,
@@ -71,9 +72,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def prank(*args, **kwargs):
+def prank(*args, env=None):
+    """prank on the example campaign; SOURCE_DATE_EPOCH only when `env` sets it."""
+    full = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    full.update(env or {})
     return subprocess.run([FARCEUR, "prank", "--config", CONF, *args], capture_output=True,
-                          timeout=120, **kwargs)
+                          timeout=120, env=full)
 
 
 def messages(proc):
@@ -110,6 +114,27 @@ def test_same_octets(tmp):
     multipart = [o for o in a if b"boundary=" in o]
     check("same octets: the example has multipart messages (boundaries are fixed too)",
           multipart, str(len(multipart)))
+    newest = max(os.stat(p).st_mtime for p in [CONF, os.path.join(os.path.dirname(CONF), "victims.txt")]
+                 + glob.glob(os.path.join(os.path.dirname(os.path.dirname(CONF)), "templates", "*")))
+    dates = {email.message_from_bytes(o, policy=email.policy.default)["Date"].datetime.timestamp()
+             for o in a}
+    check("same octets: dated by the newest of the campaign's files",
+          dates == {float(int(newest))}, f"{dates} vs {newest}")
+    for label, extra, env, wanted in (
+            ("--date", ["--date", "2026-04-01T09:00:00Z"], None, "Wed, 01 Apr 2026 09:00:00 +0000"),
+            ("SOURCE_DATE_EPOCH", [], {"SOURCE_DATE_EPOCH": "1775034000"},
+             "Wed, 01 Apr 2026 09:00:00 +0000")):
+        box = os.path.join(tmp, "dated-" + label)
+        proc = prank("--seed", "11", *extra, "--via", f"maildir:{box}", env=env)
+        got = {email.message_from_bytes(o, policy=email.policy.default)["Date"]
+               for o in maildir_octets(box)}
+        check(f"same octets: {label} dates every message", proc.returncode == 0 and got == {wanted},
+              f"{err(proc)} {got}")
+    for label, extra, env in (("bad --date", ["--date", "soon"], None),
+                              ("bad SOURCE_DATE_EPOCH", [], {"SOURCE_DATE_EPOCH": "soon"})):
+        proc = prank("--seed", "11", *extra, "--dry-run", env=env)
+        check(f"same octets: {label} is a usage error (64)",
+              proc.returncode == 64 and "soon" in proc.stderr.decode(), err(proc))
 
 
 def received_victims(server):
@@ -147,7 +172,8 @@ def test_resume(tmp, server, port):
     server.received.clear()
     server.stall_after = k
     first = subprocess.Popen([FARCEUR, "prank", "--config", CONF, *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"})
     # k messages stored and journaled, the next one held at MAIL FROM: kill.
     stalled = wait_for(lambda: len(server.received) == k and journal_delivered(journal) == k)
     first.send_signal(signal.SIGKILL)
