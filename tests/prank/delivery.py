@@ -13,7 +13,8 @@ server, started here, that can defer, stall or record):
 - a 4xx reply to the data is retried (attempts 2), and with --retries 0 the
   message is deferred, exit 75;
 - --transcript writes the dialogue (one connection: no session tags; two:
-  "#N " tags); --timeout gives up on a server that does not answer.
+  "#N " tags); --timeout gives up on a server that does not answer; on a
+  terminal, the progress line.
 TAP.  Env: FARCEUR, G_TEST_SRCDIR."""
 import asyncio
 import email
@@ -281,6 +282,33 @@ def test_timeout(tmp, server, port):
           proc.returncode == 75 and elapsed < 30, f"{err(proc)} after {elapsed:.1f} s")
 
 
+def test_progress(tmp, server, port):
+    """On a terminal, stderr shows the progress line (messages done of all)."""
+    import pty
+    server.received.clear()
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env["TERM"] = "xterm"
+    proc = subprocess.Popen([FARCEUR, "prank", "--config", CONF, "--seed", "5", "--json",
+                             "--via", f"smtp://127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    n = len([m for line in out.decode().splitlines() for m in json.loads(line).get("messages", [])])
+    check("progress: a terminal gets the progress line, erased before the report",
+          proc.returncode == 0 and b"\r\x1b[K" in seen and f"/{n}  ".encode() in seen, repr(seen[:200]))
+
+
 def main():
     server = Server()
     port = free_port()
@@ -293,6 +321,7 @@ def main():
             test_retry(tmp, server, port)
             test_transcript(tmp, server, port)
             test_timeout(tmp, server, port)
+            test_progress(tmp, server, port)
     finally:
         server.stall_after = None
         controller.stop()
