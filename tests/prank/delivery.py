@@ -6,8 +6,8 @@ server, started here, that can defer, stall or record):
 - the same seed and files give the same octets, run after run (Date,
   Message-ID, MIME boundaries), and another seed other messages; the Date
   is the newest file's, else --date or SOURCE_DATE_EPOCH (a bad one: 64);
-- a campaign killed (SIGKILL) after k messages, the server stalling at the
-  next one, then run again with the same seed and --journal: the second run
+- a campaign killed (SIGKILL, then SIGTERM) after k messages, the server
+  stalling at the next one, then run again with the same seed and --journal: the second run
   sends only what is missing, every victim ends up with exactly one message,
   and a third run sends nothing;
 - a 4xx reply to the data is retried (attempts 2), and with --retries 0 the
@@ -165,11 +165,10 @@ def journal_delivered(path):
         return 0
 
 
-def test_resume(tmp, server, port):
-    journal = os.path.join(tmp, "journal")
+def test_resume(tmp, server, port, sig, k):
+    journal = os.path.join(tmp, f"journal-{sig.name}")
     args = ["--seed", "11", "--json", "--journal", journal, "--via", f"smtp://127.0.0.1:{port}"]
     plan = messages(prank("--seed", "11", "--json", "--dry-run"))
-    k = 2
     server.received.clear()
     server.stall_after = k
     first = subprocess.Popen([FARCEUR, "prank", "--config", CONF, *args],
@@ -177,36 +176,37 @@ def test_resume(tmp, server, port):
                              env={k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"})
     # k messages stored and journaled, the next one held at MAIL FROM: kill.
     stalled = wait_for(lambda: len(server.received) == k and journal_delivered(journal) == k)
-    first.send_signal(signal.SIGKILL)
+    first.send_signal(sig)
     first.communicate()
-    check(f"resume: the first run was killed after {k} messages", stalled and first.returncode == -9,
+    check(f"resume ({sig.name}): the first run was stopped after {k} messages",
+          stalled and first.returncode in (-sig, 128 + sig),  # killed, or its handler's exit
           f"{len(server.received)} received, {journal_delivered(journal)} journaled")
     server.stall_after = None
     second = prank(*args)
     got = messages(second)
-    check("resume: the second run exits 0", second.returncode == 0, err(second))
-    check(f"resume: it skips the {k} delivered (journal) and sends the other {len(plan) - k}",
+    check(f"resume ({sig.name}): the second run exits 0", second.returncode == 0, err(second))
+    check(f"resume ({sig.name}): it skips the {k} delivered (journal) and sends the other {len(plan) - k}",
           sorted(m["result"] for m in got) == sorted(["skipped"] * k + ["delivered"] * (len(plan) - k)),
           str([m["result"] for m in got]))
-    check("resume: the server got each message once, no more",
+    check(f"resume ({sig.name}): the server got each message once, no more",
           len(server.received) == len(plan), f"{len(server.received)} vs {len(plan)}")
     ids = [str(email.message_from_bytes(c, policy=email.policy.default)["Message-ID"]).strip("<>")
            for _, _, c in server.received]
-    check("resume: the Message-IDs are the campaign's, none twice",
+    check(f"resume ({sig.name}): the Message-IDs are the campaign's, none twice",
           sorted(ids) == sorted(m["message_id"] for m in plan), str(ids))
     counts = received_victims(server)
     wanted = {r for m in plan for r in m["envelope"]["rcpt_to"] if r not in WITNESSES}
-    check("resume: every victim got exactly one message",
+    check(f"resume ({sig.name}): every victim got exactly one message",
           set(counts) == wanted and set(counts.values()) == {1}, str(counts))
-    check("resume: each skipped message says so per recipient",
+    check(f"resume ({sig.name}): each skipped message says so per recipient",
           all(r["status"] == "accepted" for m in got if m["result"] == "skipped" for r in m["rcpts"]))
     third = prank(*args)
-    check("resume: a third run sends nothing and exits 0",
+    check(f"resume ({sig.name}): a third run sends nothing and exits 0",
           third.returncode == 0 and len(server.received) == len(plan)
           and {m["result"] for m in messages(third)} == {"skipped"}, err(third))
     human = prank(*args[:2], *args[3:])
     out = human.stdout.decode()
-    check("resume: the text report says what the journal settled",
+    check(f"resume ({sig.name}): the text report says what the journal settled",
           human.returncode == 0 and f"{len(plan)} of {len(plan)} messages settled by an earlier run" in out
           and "result    skipped: settled by an earlier run (journal)" in out, out[-400:])
 
@@ -269,6 +269,9 @@ def test_transcript(tmp, server, port):
     tags = {l.split(" ", 1)[0] for l in lines}
     check("transcript: two connections, each line tagged #1 or #2",
           proc.returncode == 0 and tags == {"#1", "#2"}, str(tags))
+    groups = [r["group"] for r in map(json.loads, proc.stdout.decode().splitlines()) if "group" in r]
+    check("two connections: the groups are still reported in order",
+          groups == sorted(groups) and len(groups) > 1, str(groups))
 
 
 def test_timeout(tmp, server, port):
@@ -317,7 +320,8 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="farceur-prank-delivery-") as tmp:
             test_same_octets(tmp)
-            test_resume(tmp, server, port)
+            test_resume(tmp, server, port, signal.SIGKILL, 2)
+            test_resume(tmp, server, port, signal.SIGTERM, 4)
             test_retry(tmp, server, port)
             test_transcript(tmp, server, port)
             test_timeout(tmp, server, port)
