@@ -150,6 +150,9 @@ FARCEUR_API gboolean farceur_batch_add_input(FarceurBatch *batch, const char *in
                                              GError **error);
 FARCEUR_API gboolean farceur_batch_add_message(FarceurBatch *batch, const char *source,
                                                GMimeMessage *message, GError **error);
+FARCEUR_API gboolean farceur_batch_add_composed(FarceurBatch *batch, const char *source,
+                                                GMimeMessage *message,
+                                                const FarceurEnvelope *envelope, GError **error);
 FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
 
 /**

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: prank campaigns (data/doc/formats.md, Victims files and Campaign configuration): victims, the
  * configuration, the seeded plan of groups, and the campaign itself, which
- * composes every message before the first one is delivered. */
+ * composes every message before the first one is delivered, then hands
+ * them to the delivery engine (batch.h) and takes back their outcomes. */
 #pragma once
 
 #if !defined(FARCEUR_INSIDE) && !defined(FARCEUR_COMPILATION)
@@ -12,6 +13,7 @@
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 
+#include "batch.h"
 #include "envelope.h"
 #include "target.h"
 #include "template.h"
@@ -76,6 +78,9 @@ FARCEUR_API void farceur_victim_free(FarceurVictim *victim);
  * @messages_format: how to read the messages file (--messages-format)
  * @victims_found: (nullable): how @victims was chosen, when not given
  * @messages_found: (nullable): how @messages was chosen, when not given
+ * @date: (nullable): the Date of every message; %NULL for the newest
+ *   modification time of the campaign's files (data/doc/formats.md,
+ *   Replaying a campaign)
  */
 typedef struct {
   char *file;
@@ -100,6 +105,7 @@ typedef struct {
   FarceurMessagesFormat messages_format;
   char *victims_found;
   char *messages_found;
+  GDateTime *date;
 } FarceurCampaignConfig;
 
 FARCEUR_API FarceurCampaignConfig *farceur_campaign_config_new(void);
@@ -122,6 +128,7 @@ FARCEUR_API void farceur_campaign_config_find_inputs(FarceurCampaignConfig *conf
 FARCEUR_API gboolean farceur_campaign_parse_group_size(const char *text, guint *min, guint *max,
                                                        GError **error);
 FARCEUR_API gboolean farceur_campaign_parse_seed(const char *text, guint32 *seed, GError **error);
+FARCEUR_API GDateTime *farceur_campaign_parse_date(const char *text, GError **error);
 
 /* ---- the plan (campaign-plan.c) ---- */
 
@@ -167,8 +174,14 @@ FARCEUR_API void farceur_campaign_plan_free(FarceurCampaignPlan *plan);
  * @envelope_only: (element-type utf8): envelope recipients absent from To and Cc
  * @header_only: (element-type utf8): To/Cc addresses that get no envelope copy
  * @delivered: whether delivery was attempted and succeeded for at least one recipient
- * @delivery: (nullable): per-recipient outcomes once delivered
+ * @delivery: (nullable): per-recipient outcomes once delivered, one per
+ *   envelope recipient, in envelope order
  * @error: (nullable): why delivery failed
+ * @source: its name in the batch, the journal and the transcript: "group N",
+ *   or "group N#I" for the I-th message of a personal template
+ * @settled: its outcome is known (farceur_campaign_take_result())
+ * @state: that outcome, when @settled
+ * @attempts: delivery attempts (retries after 4xx included)
  */
 typedef struct {
   GMimeMessage *message;
@@ -185,6 +198,10 @@ typedef struct {
   gboolean delivered;
   FarceurDelivery *delivery;
   GError *error;
+  char *source;
+  gboolean settled;
+  FarceurBatchState state;
+  guint attempts;
 } FarceurPrankMessage;
 
 /**
@@ -219,9 +236,13 @@ FARCEUR_API guint32 farceur_campaign_get_seed(const FarceurCampaign *campaign);
 FARCEUR_API guint farceur_campaign_get_n_victims(const FarceurCampaign *campaign);
 FARCEUR_API guint farceur_campaign_get_n_templates(const FarceurCampaign *campaign);
 FARCEUR_API GPtrArray *farceur_campaign_get_groups(const FarceurCampaign *campaign);
-FARCEUR_API gboolean farceur_campaign_deliver_group(FarceurCampaign *campaign,
-                                                    FarceurPrankGroup *group, FarceurTarget *target,
-                                                    GCancellable *cancellable, GError **error);
+FARCEUR_API GDateTime *farceur_campaign_get_date(const FarceurCampaign *campaign);
+FARCEUR_API gboolean farceur_campaign_fill_batch(FarceurCampaign *campaign, FarceurBatch *batch,
+                                                 GError **error);
+FARCEUR_API FarceurPrankGroup *farceur_campaign_take_result(FarceurCampaign *campaign,
+                                                            const FarceurBatchResult *result);
+FARCEUR_API gboolean farceur_prank_group_is_settled(const FarceurPrankGroup *group);
+FARCEUR_API gboolean farceur_prank_group_is_delivered(const FarceurPrankGroup *group);
 FARCEUR_API JsonNode *farceur_prank_group_to_json(const FarceurCampaign *campaign,
                                                   const FarceurPrankGroup *group);
 FARCEUR_API JsonNode *farceur_campaign_read_to_json(const FarceurReadReport *report,

@@ -121,9 +121,6 @@ typedef struct _FarceurTarget FarceurTarget;
 FARCEUR_API FarceurTarget *farceur_target_new(const char *url, GError **error);
 FARCEUR_API FarceurTarget *farceur_target_open(const FarceurTargetUrl *url, GError **error);
 
-FARCEUR_API gboolean farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                            GMimeObject *message, FarceurDelivery **delivery,
-                                            GCancellable *cancellable, GError **error);
 FARCEUR_API void farceur_target_deliver_async(FarceurTarget *target,
                                               const FarceurEnvelope *envelope, GMimeObject *message,
                                               GCancellable *cancellable,

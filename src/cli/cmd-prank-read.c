@@ -3,7 +3,7 @@
  * given or found in a lab folder, the victims and messages files it names
  * or that have the usual names, and the report of what was read from each,
  * printed before the plan so that a student sees at once when the reading
- * is not what they meant.  The delivery side of prank is cmd-prank.c. */
+ * is not what they meant.  The delivery side of prank is cmd-prank-deliver.c. */
 #include <stdio.h>
 #include <string.h>
 

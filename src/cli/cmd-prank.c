@@ -3,15 +3,16 @@
  *
  * Configuration file, then command-line options on top; the whole campaign
  * is prepared (victims, plan, every message composed) before the target is
- * even opened; then each group is delivered and reported. */
+ * even opened; then the messages go through the delivery engine
+ * (cmd-prank-deliver.c) and each group is reported (cmd-prank-report.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli-output.h"
-#include "cli-secret.h"
 #include "cli-status.h"
+#include "cmd-prank-deliver.h"
 #include "cmd-prank-read.h"
+#include "cmd-prank-report.h"
 #include "commands.h"
 
 typedef struct {
@@ -34,6 +35,14 @@ typedef struct {
   gboolean json;
   char *messages_format;
   gboolean strict;
+  char *date;
+  int connections;
+  int retries;
+  double retry_delay;
+  double timeout;
+  char *transcript;
+  char *journal;
+  gboolean resend_unknown;
 } PrankOptions;
 
 static void
@@ -53,6 +62,9 @@ prank_options_clear(PrankOptions *o)
   g_free(o->password_command);
   g_free(o->tls_ca);
   g_free(o->messages_format);
+  g_free(o->date);
+  g_free(o->transcript);
+  g_free(o->journal);
 }
 
 static GOptionContext *
@@ -94,6 +106,27 @@ prank_context_new(PrankOptions *o)
     { "password-command", 0, 0, G_OPTION_ARG_STRING, &o->password_command,
       "SMTP: run CMD to get the password (or set FARCEUR_PASSWORD)", "CMD" },
     { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_ca, "SMTP: trust the CAs in FILE", "FILE" },
+    { "date", 0, 0, G_OPTION_ARG_STRING, &o->date,
+      "Date of every message, ISO 8601 or RFC 5322 (default: $SOURCE_DATE_EPOCH, else the "
+      "newest modification time of the campaign's files)",
+      "DATE" },
+    { "connections", 0, 0, G_OPTION_ARG_INT, &o->connections, "Parallel sessions (default 1)",
+      "N" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &o->retries,
+      "Retries after a 4xx, with doubling back-off (default 3)", "N" },
+    { "retry-delay", 0, 0, G_OPTION_ARG_DOUBLE, &o->retry_delay,
+      "First back-off in seconds (default 1)", "SECONDS" },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout,
+      "SMTP: per-reply timeout (default: RFC 5321 4.5.3.2)", "SECONDS" },
+    { "transcript", 0, 0, G_OPTION_ARG_FILENAME, &o->transcript,
+      "SMTP: write the dialogue to FILE (C:/S: lines, AUTH hidden; #N before each line names "
+      "the session when there are several)",
+      "FILE" },
+    { "journal", 0, 0, G_OPTION_ARG_FILENAME, &o->journal,
+      "Record each outcome in FILE; a re-run with the same seed sends only what is missing",
+      "FILE" },
+    { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &o->resend_unknown,
+      "Also resend messages whose final dot got no reply", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &o->dry_run,
       "Compose and print the plan; deliver nothing", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "One JSON object per group per line", NULL },
@@ -112,10 +145,13 @@ prank_context_new(PrankOptions *o)
       "in turn, so each is used before any repeats.\n"
       "A template using {{recipient.*}} sends each recipient their own message.\n"
       "Everything is composed before anything is delivered.  SMTP targets must be on a\n"
-      "loopback address unless --allow-remote: prank mail belongs on a mock server.\n\n"
+      "loopback address unless --allow-remote: prank mail belongs on a mock server.\n"
+      "The same seed and files compose the same octets (Date, Message-ID, boundaries),\n"
+      "so with --journal a campaign cut short resumes and sends only what is missing.\n\n"
       "Exit status: 0 every group delivered, 64 usage, 65 bad victims/template/data,\n"
       "66 missing input, 73 cannot create the target, 78 bad configuration, or the\n"
-      "delivery failure (69, 74, 75, 76, 77) of a group.");
+      "most serious delivery outcome of a message (69 refused, 75 deferred or unknown,\n"
+      "74, 76, 77).");
   return context;
 }
 
@@ -150,9 +186,31 @@ prank_replace_list(GPtrArray *list, char **values)
     g_ptr_array_add(list, g_strdup(values[i]));
 }
 
+/* --date, else $SOURCE_DATE_EPOCH (reproducible-builds.org), as compose
+ * reads them; else the campaign dates its messages by its files. */
+static gboolean
+prank_apply_date(const PrankOptions *o, FarceurCampaignConfig *config, GError **error)
+{
+  const char *epoch = g_getenv("SOURCE_DATE_EPOCH");
+  guint64 secs;
+
+  if (o->date != NULL)
+    return (config->date = farceur_campaign_parse_date(o->date, error)) != NULL;
+  if (epoch == NULL || *epoch == '\0')
+    return TRUE;
+  if (!g_ascii_string_to_unsigned(epoch, 10, 0, G_MAXINT64, &secs, NULL)
+      || (config->date = g_date_time_new_from_unix_utc((gint64)secs)) == NULL)
+    return prank_usage(error, "bad SOURCE_DATE_EPOCH '%s': expected seconds", epoch);
+  return TRUE;
+}
+
 static gboolean
 prank_apply_numbers(const PrankOptions *o, FarceurCampaignConfig *config, GError **error)
 {
+  if (o->connections < 1 || o->connections > 256 || o->retries < 0 || o->retry_delay < 0
+      || o->timeout < 0)
+    return prank_usage(error, "--connections must be 1 to 256; --retries, --retry-delay and "
+                              "--timeout must not be negative");
   if (o->groups < 0)
     return prank_usage(error, "--groups %d: expected a positive number", o->groups);
   if (o->groups > 0)
@@ -196,7 +254,7 @@ prank_apply_options(const PrankOptions *o, FarceurCampaignConfig *config, GError
   config->strict = config->strict || o->strict;
   if (config->via == NULL)
     config->via = g_strdup("maildir:outbox");
-  return prank_apply_numbers(o, config, error);
+  return prank_apply_numbers(o, config, error) && prank_apply_date(o, config, error);
 }
 
 static FarceurCampaignConfig *
@@ -234,214 +292,30 @@ prank_check_target(const FarceurCampaignConfig *config, const PrankOptions *o, G
   return g_steal_pointer(&url);
 }
 
-/* ---- the human report ---- */
-
-static char *
-prank_list(InternetAddressList *list)
-{
-  if (list == NULL || internet_address_list_length(list) == 0)
-    return g_strdup("(none)");
-  return internet_address_list_to_string(list, NULL, FALSE);
-}
-
-static char *
-prank_rcpts(const FarceurEnvelope *envelope)
-{
-  GString *out = g_string_new(NULL);
-
-  for (guint i = 0; i < envelope->rcpt_to->len; i++)
-    g_string_append_printf(out, "%s<%s>", i ? " " : "", (char *)envelope->rcpt_to->pdata[i]);
-  return g_string_free(out, FALSE);
-}
-
-static void
-prank_print_headers(const FarceurPrankMessage *m)
-{
-  g_autofree char *from = prank_list(m->from);
-  g_autofree char *to = prank_list(m->to);
-  g_autofree char *cc = prank_list(m->cc);
-  g_autofree char *bcc = prank_list(m->bcc);
-  g_autofree char *rcpts = prank_rcpts(m->envelope);
-
-  printf("    header    From: %s\n", from);
-  printf("              To:   %s\n", to);
-  if (internet_address_list_length(m->cc))
-    printf("              Cc:   %s\n", cc);
-  if (internet_address_list_length(m->bcc))
-    printf("              Bcc:  %s  (removed before delivery)\n", bcc);
-  printf("    envelope  MAIL FROM:<%s>\n", m->envelope->mail_from);
-  printf("              RCPT TO:%s\n", rcpts);
-}
-
-/* One "! ..." line; the first one carries the "flags" label. */
-static void G_GNUC_PRINTF(2, 3) prank_flag(gboolean *first, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *text = NULL;
-
-  va_start(args, format);
-  text = g_strdup_vprintf(format, args);
-  va_end(args);
-  printf("    %-10s! %s\n", *first ? "flags" : "", text);
-  *first = FALSE;
-}
-
-/* Each flag says what the headers and the envelope actually hold: the
- * forged victim in From, or a From (the template's own) that is not the
- * envelope sender. */
-static void
-prank_print_flags(const FarceurPrankGroup *group, const FarceurPrankMessage *m)
-{
-  gboolean first = TRUE;
-
-  if (m->from_forged)
-    prank_flag(&first,
-               "forged From: <%s> is a victim who never wrote this; the envelope sender is "
-               "forged too",
-               group->sender->addr);
-  if (m->from_mismatch) {
-    g_autofree char *from = prank_list(m->from);
-    prank_flag(&first,
-               "the From header (%s) differs from the envelope sender <%s>, the forged victim",
-               from, m->envelope->mail_from);
-  }
-  for (guint i = 0; i < m->envelope_only->len; i++)
-    prank_flag(&first, "<%s> only in the envelope (blind copy: no header names it)",
-               (char *)m->envelope_only->pdata[i]);
-  for (guint i = 0; i < m->header_only->len; i++)
-    prank_flag(&first, "<%s> in the headers but not in the envelope: gets no copy",
-               (char *)m->header_only->pdata[i]);
-}
-
-static void
-prank_print_result(const FarceurPrankMessage *m, gboolean dry_run)
-{
-  if (dry_run) {
-    printf("    result    not delivered (--dry-run)\n");
-    return;
-  }
-  if (m->delivery) {
-    guint accepted = farceur_delivery_count(m->delivery, FARCEUR_RCPT_ACCEPTED);
-    printf("    result    %s to %u of %u recipients: %s\n",
-           m->error ? "partly delivered" : "delivered", accepted, m->delivery->rcpts->len,
-           m->delivery->location ? m->delivery->location : "");
-    for (guint i = 0; i < m->delivery->rcpts->len; i++) {
-      const FarceurRcptOutcome *r = m->delivery->rcpts->pdata[i];
-      if (r->status != FARCEUR_RCPT_ACCEPTED)
-        printf("              <%s> %s: %u %s\n", r->addr, farceur_rcpt_status_to_string(r->status),
-               r->code, r->text ? r->text : "");
-    }
-  } else if (m->error) {
-    printf("    result    FAILED: %s\n", m->error->message);
-  }
-}
-
-static void
-prank_print_group(const FarceurPrankGroup *group, guint n_groups, gboolean dry_run)
-{
-  g_autofree char *template_name = g_path_get_basename(group->tmpl->file);
-  g_autofree char *sender = farceur_victim_to_mailbox(group->sender);
-
-  printf("\ngroup %u of %u: template %s", group->index, n_groups, template_name);
-  if (group->tmpl->index)
-    printf(" #%u", group->tmpl->index);
-  printf(", %u victims%s\n", group->recipients->len + 1,
-         group->per_recipient ? ", one message per recipient" : "");
-  printf("  sender      %s (forged)\n", sender);
-  for (guint i = 0; i < group->recipients->len; i++) {
-    g_autofree char *r = farceur_victim_to_mailbox(group->recipients->pdata[i]);
-    printf("  %s  %s\n", i ? "          " : "recipients", r);
-  }
-  for (guint i = 0; i < group->messages->len; i++) {
-    const FarceurPrankMessage *m = group->messages->pdata[i];
-    printf("  message %u/%u: \"%s\"\n", i + 1, group->messages->len, m->subject ? m->subject : "");
-    prank_print_headers(m);
-    prank_print_flags(group, m);
-    prank_print_result(m, dry_run);
-  }
-}
-
-static void
-prank_report(const FarceurCampaign *campaign, const FarceurPrankGroup *group, const PrankOptions *o)
-{
-  GPtrArray *groups = farceur_campaign_get_groups(campaign);
-
-  if (o->json)
-    cli_output_json(farceur_prank_group_to_json(campaign, group));
-  else
-    prank_print_group(group, groups->len, o->dry_run);
-  cli_output_flush();
-}
-
 /* ---- running ---- */
 
 static gboolean
-prank_deliver(FarceurCampaign *campaign, FarceurTarget *target, const PrankOptions *o,
-              GError **error)
+prank_deliver_campaign(FarceurCampaign *campaign, const FarceurCampaignConfig *config,
+                       const FarceurTargetUrl *url, const PrankOptions *o, GError **error)
 {
-  GPtrArray *groups = farceur_campaign_get_groups(campaign);
-  CliWorst worst = { 0 };
-  guint delivered = 0;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  PrankDeliverOptions deliver = {
+    .url = url,
+    .helo = config->helo,
+    .user = config->user,
+    .password_command = config->password_command,
+    .tls_ca = config->tls_ca,
+    .timeout_ms = (guint)(o->timeout * 1000),
+    .connections = o->connections,
+    .retries = o->retries,
+    .retry_delay_ms = (guint)(o->retry_delay * 1000),
+    .journal = o->journal,
+    .resend_unknown = o->resend_unknown,
+    .transcript = o->transcript,
+    .json = o->json,
+  };
 
-  for (guint i = 0; i < groups->len; i++) {
-    g_autoptr(GError) local = NULL;
-    if (farceur_campaign_deliver_group(campaign, groups->pdata[i], target, NULL, &local))
-      delivered++;
-    else
-      cli_worst_note(&worst, local, NULL);
-    prank_report(campaign, groups->pdata[i], o);
-  }
-  if (!o->json)
-    printf("\n%u of %u groups delivered to %s\n", delivered, groups->len,
-           farceur_target_describe(target));
-  if (worst.error == NULL)
-    return TRUE;
-  g_propagate_prefixed_error(error, g_steal_pointer(&worst.error),
-                             "%u of %u groups not delivered: ", groups->len - delivered,
-                             groups->len);
-  cli_worst_clear(&worst);
-  return FALSE;
-}
-
-static void
-prank_print_intro(const FarceurCampaign *campaign, const FarceurCampaignConfig *config,
-                  const PrankOptions *o)
-{
-  guint32 seed = farceur_campaign_get_seed(campaign);
-  guint n_templates = farceur_campaign_get_n_templates(campaign);
-  guint n_groups = farceur_campaign_get_groups(campaign)->len;
-
-  if (o->json) {
-    if (!config->has_seed)
-      g_printerr("farceur prank: seed %u (--seed %u replays this plan)\n", seed, seed);
-    return;
-  }
-
-  printf("farceur prank: %u victims from %s, %u template%s, %u group%s, seed %u%s\n",
-         farceur_campaign_get_n_victims(campaign), config->victims, n_templates,
-         n_templates == 1 ? "" : "s", n_groups, n_groups == 1 ? "" : "s", seed,
-         config->has_seed ? "" : " (chosen at random; --seed replays this plan)");
-  printf("target: %s%s\n", config->via, o->dry_run ? " (dry run: nothing is delivered)" : "");
-}
-
-/* [smtp] helo, user, password-command and tls-ca for an SMTP target,
- * before its first delivery; local targets ignore them. */
-static gboolean
-prank_smtp_options(const FarceurCampaignConfig *config, FarceurTarget *target, GError **error)
-{
-  FarceurSmtpOptions smtp = { 0 };
-  g_autoptr(CliSecret) password = NULL;
-
-  if (!farceur_target_is_session(target))
-    return TRUE;
-  if ((config->user != NULL || farceur_target_get_url(target)->user != NULL)
-      && (password = cli_secret_get_password(config->password_command, error)) == NULL)
-    return FALSE;
-  smtp.helo = config->helo;
-  smtp.user = config->user;
-  smtp.password = password;
-  smtp.tls_ca_file = config->tls_ca;
-  return farceur_target_set_smtp_options(target, &smtp, error);
+  return prank_deliver(campaign, &deliver, cancellable, error);
 }
 
 static gboolean
@@ -451,9 +325,7 @@ prank_run(const PrankOptions *o, GError **error)
   g_autoptr(FarceurCampaignConfig) config = prank_load_config(o, report, error);
   g_autoptr(FarceurTargetUrl) url = NULL;
   g_autoptr(FarceurCampaign) campaign = NULL;
-  g_autoptr(FarceurTarget) target = NULL;
   GPtrArray *groups;
-  gboolean ok;
 
   if (config == NULL || (url = prank_check_target(config, o, error)) == NULL) {
     prank_read_print(report, NULL, o->json);
@@ -463,20 +335,14 @@ prank_run(const PrankOptions *o, GError **error)
   prank_read_print(report, campaign, o->json);
   if (campaign == NULL)
     return FALSE;
-  prank_print_intro(campaign, config, o);
+  prank_report_intro(campaign, config, o->json, o->dry_run);
   groups = farceur_campaign_get_groups(campaign);
   if (o->dry_run) {
     for (guint i = 0; i < groups->len; i++)
-      prank_report(campaign, groups->pdata[i], o);
+      prank_report_group(campaign, groups->pdata[i], o->json, TRUE);
     return TRUE;
   }
-  target = farceur_target_open(url, error);
-  if (target == NULL || !prank_smtp_options(config, target, error))
-    return FALSE;
-  ok = prank_deliver(campaign, target, o, error);
-  if (!farceur_target_close(target, NULL, ok ? error : NULL))
-    return FALSE;
-  return ok;
+  return prank_deliver_campaign(campaign, config, url, o, error);
 }
 
 int
@@ -488,6 +354,9 @@ cli_cmd_prank(int argc, char **argv)
   gboolean ok;
   int status;
 
+  o.connections = 1;
+  o.retries = 3;
+  o.retry_delay = 1.0;
   if (!cli_parse(context, "prank", &argc, &argv, &status)) {
     prank_options_clear(&o);
     return status;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for campaigns: configuration files (INI and the lab's properties),
- * group-size and seed parsing, the seeded plan's properties. */
+ * group-size and seed parsing, the seeded plan's properties, delivery
+ * through the batch, and the same octets from the same seed and files. */
 #include <string.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <glib/gstdio.h>
 
@@ -599,6 +601,64 @@ check_stored(const FarceurPrankGroup *group, const FarceurPrankMessage *m)
   g_assert_cmpstr(g_mime_message_get_subject(stored), ==, m->subject);
 }
 
+typedef struct {
+  FarceurCampaign *campaign;
+  guint results;
+  GPtrArray *settled; /* groups, in the order they settled */
+} RunData;
+
+static void
+run_result_cb(const FarceurBatchResult *result, gpointer user_data)
+{
+  RunData *run = user_data;
+  FarceurPrankGroup *group = farceur_campaign_take_result(run->campaign, result);
+
+  run->results++;
+  if (group != NULL)
+    g_ptr_array_add(run->settled, group);
+}
+
+static FarceurTarget *
+run_open_target(gpointer user_data, GError **error)
+{
+  return farceur_target_new(user_data, error);
+}
+
+/* The campaign's messages through a batch to @url, every group settled. */
+static void
+run_batch_full(FarceurCampaign *campaign, const char *url, GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) settled = g_ptr_array_new();
+  RunData run = { campaign, 0, settled };
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *groups = farceur_campaign_get_groups(campaign);
+  guint n = 0;
+
+  farceur_batch_options_init(&options);
+  options.connections = 1;
+  batch = farceur_batch_new(&options);
+  g_assert_true(farceur_campaign_fill_batch(campaign, batch, &error));
+  g_assert_no_error(error);
+  for (guint g = 0; g < groups->len; g++)
+    n += ((FarceurPrankGroup *)groups->pdata[g])->messages->len;
+  g_assert_cmpuint(farceur_batch_get_count(batch), ==, n);
+  farceur_batch_set_result_func(batch, run_result_cb, &run);
+  g_assert_true(farceur_batch_run(batch, run_open_target, (gpointer)url, cancellable, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(run.results, ==, n);
+  g_assert_cmpuint(settled->len, ==, groups->len); /* each group once, when its last message is */
+  for (guint g = 0; g < groups->len; g++)
+    g_assert_true(farceur_prank_group_is_settled(groups->pdata[g]));
+}
+
+static void
+run_batch(FarceurCampaign *campaign, const char *url)
+{
+  run_batch_full(campaign, url, NULL);
+}
+
 static void
 test_run_maildir(void)
 {
@@ -609,7 +669,6 @@ test_run_maildir(void)
   g_autofree char *url = g_strconcat("maildir:", box, NULL);
   g_autoptr(FarceurCampaignConfig) config = NULL;
   g_autoptr(FarceurCampaign) campaign = NULL;
-  g_autoptr(FarceurTarget) target = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *groups;
   guint personal = 0, shared = 0, seen = 0;
@@ -626,8 +685,6 @@ test_run_maildir(void)
   g_assert_cmpuint(farceur_campaign_get_n_victims(campaign), ==, 10);
   groups = farceur_campaign_get_groups(campaign);
   g_assert_cmpuint(groups->len, ==, 3); /* 10 victims / 3 */
-  target = farceur_target_new(url, &error);
-  g_assert_no_error(error);
   for (guint g = 0; g < groups->len; g++) {
     FarceurPrankGroup *group = groups->pdata[g];
     g_assert_cmpuint(group->index, ==, g + 1);
@@ -646,11 +703,28 @@ test_run_maildir(void)
       g_assert_cmpstr(m->envelope_only->pdata[0], ==, "archive@example.edu");
       g_assert_cmpuint(m->header_only->len, ==, 0);
       g_assert_false(m->delivered);
+      g_assert_false(m->settled);
+      {
+        g_autofree char *source = group->per_recipient
+                                      ? g_strdup_printf("group %u#%u", group->index, i + 1)
+                                      : g_strdup_printf("group %u", group->index);
+        g_assert_cmpstr(m->source, ==, source);
+      }
     }
-    g_assert_true(farceur_campaign_deliver_group(campaign, group, target, NULL, &error));
-    g_assert_no_error(error);
-    for (guint i = 0; i < group->messages->len; i++)
-      check_stored(group, group->messages->pdata[i]);
+  }
+  run_batch(campaign, url);
+  for (guint g = 0; g < groups->len; g++) {
+    FarceurPrankGroup *group = groups->pdata[g];
+    g_assert_true(farceur_prank_group_is_delivered(group));
+    for (guint i = 0; i < group->messages->len; i++) {
+      FarceurPrankMessage *m = group->messages->pdata[i];
+      g_assert_true(m->delivered);
+      g_assert_cmpint(m->state, ==, FARCEUR_BATCH_DELIVERED);
+      g_assert_cmpuint(m->attempts, ==, 1);
+      g_assert_null(m->error);
+      g_assert_cmpuint(m->delivery->rcpts->len, ==, m->envelope->rcpt_to->len);
+      check_stored(group, m);
+    }
   }
   g_assert_cmpuint(seen, ==, 10);
   g_assert_cmpuint(personal, >=, 1);
@@ -695,6 +769,203 @@ test_run_template_override(void)
   g_assert_cmpuint(m->header_only->len, ==, 1);
   g_assert_cmpstr(m->header_only->pdata[0], ==, "elves@example.org");
   g_assert_cmpuint(m->envelope_only->len, ==, 3); /* both recipients and the Bcc witness */
+  {
+    /* delivered with the campaign's envelope, not one read from the headers */
+    g_autofree char *box = g_build_filename(dir, "box", NULL);
+    g_autofree char *url = g_strconcat("maildir:", box, NULL);
+    g_autofree char *return_path = g_strdup_printf("<%s>", group->sender->addr);
+    g_autoptr(GMimeMessage) stored = NULL;
+    const char *envelope_to;
+
+    run_batch(campaign, url);
+    stored = read_message(m->delivery->location);
+    g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(stored), "Return-Path"), ==, return_path);
+    envelope_to = g_mime_object_get_header(GMIME_OBJECT(stored), "Envelope-to");
+    g_assert_null(strstr(envelope_to, "elves@example.org"));
+    g_assert_null(strstr(envelope_to, "santa@example.org"));
+    g_assert_nonnull(strstr(envelope_to, "archive@example.edu"));
+    g_assert_cmpuint(m->delivery->rcpts->len, ==, 4); /* two victims, two witnesses */
+  }
+  rm_rf(dir);
+}
+
+/* A run cancelled (as a signal handler does) sends nothing more: every
+ * message is settled as deferred, every recipient listed. */
+static void
+test_run_cancelled(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 6);
+  g_autofree char *t = write_file(dir, "a.tmpl", "Subject: hi\n\nx\n");
+  g_autofree char *box = g_build_filename(dir, "box", NULL);
+  g_autofree char *url = g_strconcat("maildir:", box, NULL);
+  g_autofree char *newdir = g_build_filename(box, "new", NULL);
+  g_autoptr(FarceurCampaignConfig) config = make_config(dir, victims, t);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurCampaign) campaign = farceur_campaign_prepare(config, &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GDir) folder = NULL;
+  GPtrArray *groups;
+  FarceurBatchResult stray = { 0 };
+
+  g_assert_no_error(error);
+  g_cancellable_cancel(cancellable);
+  run_batch_full(campaign, url, cancellable);
+  groups = farceur_campaign_get_groups(campaign);
+  for (guint g = 0; g < groups->len; g++) {
+    FarceurPrankGroup *group = groups->pdata[g];
+    FarceurPrankMessage *m = group->messages->pdata[0];
+    g_assert_false(farceur_prank_group_is_delivered(group));
+    g_assert_cmpint(m->state, ==, FARCEUR_BATCH_DEFERRED);
+    g_assert_false(m->delivered);
+    g_assert_nonnull(m->error);
+    g_assert_cmpuint(m->delivery->rcpts->len, ==, m->envelope->rcpt_to->len);
+    g_assert_cmpint(((FarceurRcptOutcome *)m->delivery->rcpts->pdata[0])->status, ==,
+                    FARCEUR_RCPT_DEFERRED);
+  }
+  folder = g_dir_open(newdir, 0, NULL);
+  g_assert_true(folder == NULL || g_dir_read_name(folder) == NULL);
+  /* a result the campaign does not know, or one it has, changes nothing */
+  stray.source = "group 99";
+  g_assert_null(farceur_campaign_take_result(campaign, &stray));
+  stray.source = "group 1";
+  stray.state = FARCEUR_BATCH_DELIVERED;
+  g_assert_null(farceur_campaign_take_result(campaign, &stray));
+  g_assert_cmpint(
+      ((FarceurPrankMessage *)((FarceurPrankGroup *)groups->pdata[0])->messages->pdata[0])->state,
+      ==, FARCEUR_BATCH_DEFERRED);
+  rm_rf(dir);
+}
+
+/* The new entry points check their arguments, as tests/test-api.c does for
+ * the others: a critical in the library's domain, the failure value. */
+static void
+test_run_preconditions(void)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GMimeMessage) message = g_mime_message_new(TRUE);
+  g_autoptr(FarceurEnvelope) envelope = farceur_envelope_new("a@example.org");
+  g_autoptr(GError) error = NULL;
+  FarceurBatchResult result = { .source = "group 1" };
+
+  farceur_batch_options_init(&options);
+  batch = farceur_batch_new(&options);
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_false(farceur_campaign_fill_batch(NULL, batch, &error));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_null(farceur_campaign_take_result(NULL, &result));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_false(farceur_batch_add_composed(batch, "x", message, NULL, &error));
+  g_test_assert_expected_messages();
+  g_test_expect_message("farceur", G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_null(farceur_campaign_parse_date(NULL, &error));
+  g_test_assert_expected_messages();
+  g_assert_no_error(error);
+  /* an envelope without recipients is refused, naming the message */
+  g_assert_false(farceur_batch_add_composed(batch, "group 1", message, envelope, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_true(g_str_has_prefix(error->message, "message 'group 1': "));
+  g_assert_cmpuint(farceur_batch_get_count(batch), ==, 0);
+}
+
+/* ---- the same seed and files, the same octets ---- */
+
+static GPtrArray *
+campaign_octets(FarceurCampaign *campaign)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  GPtrArray *groups = farceur_campaign_get_groups(campaign);
+
+  for (guint g = 0; g < groups->len; g++) {
+    FarceurPrankGroup *group = groups->pdata[g];
+    for (guint i = 0; i < group->messages->len; i++) {
+      FarceurPrankMessage *m = group->messages->pdata[i];
+      g_ptr_array_add(out, g_mime_object_to_string(GMIME_OBJECT(m->message), NULL));
+    }
+  }
+  return out;
+}
+
+static void
+set_mtime(const char *path, gint64 when)
+{
+  struct utimbuf times = { (time_t)when, (time_t)when };
+
+  g_assert_cmpint(g_utime(path, &times), ==, 0);
+}
+
+static void
+test_replay(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("farceur-run-XXXXXX", NULL);
+  g_autofree char *victims = make_victims(dir, 10);
+  g_autofree char *tdir = g_build_filename(dir, "templates", NULL);
+  g_autofree char *shared = NULL, *personal = NULL;
+  g_autoptr(FarceurCampaignConfig) config = NULL;
+  g_autoptr(FarceurCampaign) a = NULL, b = NULL, other = NULL, dated = NULL;
+  g_autoptr(GPtrArray) octets_a = NULL, octets_b = NULL, octets_other = NULL;
+  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint(g_mkdir(tdir, 0700), ==, 0);
+  g_free(write_file(tdir, "notes.txt", "attached notes\n"));
+  g_free(write_file(tdir, "page.html", "<p>Hi {{recipient.first_name}}</p>\n"));
+  shared
+      = write_file(tdir, "a.tmpl", "Subject: for {{recipients.names}}\nAttach: notes.txt\n\nx\n");
+  personal = write_file(tdir, "b.tmpl", "Subject: hi\nHtml: page.html\n\nHi {{recipient.name}}\n");
+  set_mtime(victims, 1700000000);
+  set_mtime(shared, 1700000300);
+  set_mtime(personal, 1700000200);
+  set_mtime(tdir, 1700000100);
+  config = make_config(dir, victims, tdir);
+  a = farceur_campaign_prepare(config, &error);
+  g_assert_no_error(error);
+  b = farceur_campaign_prepare(config, &error);
+  g_assert_no_error(error);
+  /* dated by the newest file, in UTC */
+  g_assert_cmpint(g_date_time_to_unix(farceur_campaign_get_date(a)), ==, 1700000300);
+  octets_a = campaign_octets(a);
+  octets_b = campaign_octets(b);
+  g_assert_cmpuint(octets_a->len, ==, octets_b->len);
+  for (guint i = 0; i < octets_a->len; i++) {
+    g_assert_cmpstr(octets_a->pdata[i], ==, octets_b->pdata[i]);
+    g_assert_nonnull(strstr(octets_a->pdata[i], "Date: Tue, 14 Nov 2023 22:18:20 +0000"));
+    g_assert_nonnull(strstr(octets_a->pdata[i], "boundary=")); /* multipart: boundaries too */
+  }
+  for (guint g = 0; g < farceur_campaign_get_groups(a)->len; g++) {
+    FarceurPrankGroup *group = farceur_campaign_get_groups(a)->pdata[g];
+    for (guint i = 0; i < group->messages->len; i++) {
+      const char *id = g_mime_message_get_message_id(
+          ((FarceurPrankMessage *)group->messages->pdata[i])->message);
+      g_assert_true(g_str_has_suffix(id, "@example.org"));
+      g_assert_true(g_hash_table_add(ids, (gpointer)id)); /* unique */
+    }
+  }
+  /* another seed: other messages, other Message-IDs */
+  config->seed = 8;
+  other = farceur_campaign_prepare(config, &error);
+  g_assert_no_error(error);
+  octets_other = campaign_octets(other);
+  for (guint g = 0; g < farceur_campaign_get_groups(other)->len; g++) {
+    FarceurPrankGroup *group = farceur_campaign_get_groups(other)->pdata[g];
+    for (guint i = 0; i < group->messages->len; i++)
+      g_assert_false(g_hash_table_contains(
+          ids, g_mime_message_get_message_id(
+                   ((FarceurPrankMessage *)group->messages->pdata[i])->message)));
+  }
+  /* an explicit date wins */
+  config->seed = 7;
+  config->date = farceur_campaign_parse_date("2026-04-01T09:00:00Z", &error);
+  g_assert_no_error(error);
+  dated = farceur_campaign_prepare(config, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(g_date_time_to_unix(farceur_campaign_get_date(dated)), ==,
+                  g_date_time_to_unix(config->date));
+  g_assert_null(farceur_campaign_parse_date("yesterday", &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
   rm_rf(dir);
 }
 
@@ -805,6 +1076,9 @@ main(int argc, char **argv)
   g_test_add_func("/campaign/plan/for-config", test_plan_for_config);
   g_test_add_func("/campaign/run/maildir", test_run_maildir);
   g_test_add_func("/campaign/run/template-override", test_run_template_override);
+  g_test_add_func("/campaign/run/replay", test_replay);
+  g_test_add_func("/campaign/run/cancelled", test_run_cancelled);
+  g_test_add_func("/campaign/run/preconditions", test_run_preconditions);
   g_test_add_func("/campaign/run/validates-everything", test_run_validates_everything);
   g_test_add_func("/campaign/run/validates-unused-templates", test_run_validates_unused_templates);
   status = g_test_run();

@@ -52,6 +52,10 @@ rm_rf(const char *path)
   g_assert_cmpint(system(cmd), ==, 0);
 }
 
+static gboolean deliver_sync(FarceurTarget *target, const FarceurEnvelope *envelope,
+                             GMimeObject *message, FarceurDelivery **delivery,
+                             GCancellable *cancellable, GError **error);
+
 /* ---- URLs ---- */
 
 typedef struct {
@@ -218,7 +222,7 @@ test_maildir_layout(void)
     g_autoptr(GMimeMessage) msg = parse_message(sample);
     g_autoptr(FarceurDelivery) delivery = NULL;
 
-    g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
+    g_assert_true(deliver_sync(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(delivery->rcpts->len, ==, 2);
     g_assert_cmpuint(farceur_delivery_count(delivery, FARCEUR_RCPT_ACCEPTED), ==, 2);
@@ -256,7 +260,7 @@ deliver_one_maildir(const char *dir, const char *text, const FarceurEnvelope *en
   char *contents = NULL;
 
   g_assert_nonnull(target);
-  g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
+  g_assert_true(deliver_sync(target, env, GMIME_OBJECT(msg), &delivery, NULL, &error));
   g_assert_no_error(error);
   g_assert_true(g_file_get_contents(delivery->location, &contents, NULL, NULL));
   return contents;
@@ -322,7 +326,7 @@ test_local_strip_trace(void)
     g_autoptr(GMimeMessage) msg = parse_message(forged_trace);
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), NULL, NULL, &error));
+    g_assert_true(deliver_sync(target, env, GMIME_OBJECT(msg), NULL, NULL, &error));
     g_assert_no_error(error);
     g_assert_true(farceur_target_close(target, NULL, &error));
   }
@@ -390,15 +394,15 @@ test_bad_envelope(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) names = NULL;
 
-  g_assert_false(farceur_target_deliver(target, bad, GMIME_OBJECT(msg), &delivery, NULL, &error));
+  g_assert_false(deliver_sync(target, bad, GMIME_OBJECT(msg), &delivery, NULL, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_assert_null(delivery);
   g_clear_error(&error);
-  g_assert_false(farceur_target_deliver(target, empty, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_false(deliver_sync(target, empty, GMIME_OBJECT(msg), NULL, NULL, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
   g_clear_error(&error);
   farceur_target_close(target, NULL, NULL);
-  g_assert_false(farceur_target_deliver(target, bad, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_false(deliver_sync(target, bad, GMIME_OBJECT(msg), NULL, NULL, &error));
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE);
   names = list_dir(newdir);
   g_assert_cmpuint(names->len, ==, 0);
@@ -411,6 +415,20 @@ async_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
   GAsyncResult **out = user_data;
 
   *out = g_object_ref(result);
+}
+
+/* One delivery, waited for on the default main context (the library has
+ * no blocking call: the batch drives every delivery). */
+static gboolean
+deliver_sync(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
+             FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  farceur_target_deliver_async(target, envelope, message, cancellable, async_ready_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  return farceur_target_deliver_finish(target, result, delivery, error);
 }
 
 static void
@@ -462,7 +480,7 @@ deliver_mbox(const char *path, const char *text, const char *from)
   char *contents = NULL;
 
   g_assert_nonnull(target);
-  gboolean ok = farceur_target_deliver(target, env, GMIME_OBJECT(msg), NULL, NULL, &error);
+  gboolean ok = deliver_sync(target, env, GMIME_OBJECT(msg), NULL, NULL, &error);
   g_assert_no_error(error);
   g_assert_true(ok);
   g_assert_true(farceur_target_close(target, NULL, &error));

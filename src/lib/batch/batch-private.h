@@ -4,6 +4,9 @@
 
 #include <gmime/gmime.h>
 
+#include <farceur/batch.h>
+#include <farceur/input.h>
+
 G_BEGIN_DECLS
 
 /* A range of a stored message left out when it is sent: one header field,
@@ -15,5 +18,10 @@ typedef struct {
 G_GNUC_INTERNAL gboolean batch_stored_cuts(GMimeMessage *message, GMimeStream *stored,
                                            GArray **cuts);
 G_GNUC_INTERNAL GMimeStream *batch_stored_as_sent(GMimeStream *stored, const GArray *cuts);
+
+/* batch.c: one message with an envelope already checked (transfer full);
+ * batch-campaign.c adds composed messages through it. */
+G_GNUC_INTERNAL void batch_add_enveloped(FarceurBatch *batch, const FarceurInputMessage *msg,
+                                         FarceurEnvelope *envelope, gboolean keep);
 
 G_END_DECLS

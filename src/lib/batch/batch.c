@@ -359,21 +359,15 @@ batch_item_measure(BatchItem *item, GMimeMessage *message, GMimeStream *stored, 
     item->message = g_object_ref(message);
 }
 
-/* One message of pass 1: @msg from an input (a path unless @keep), or a
- * message added directly (@msg->path NULL, kept). */
-static gboolean
-batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GError **error)
+/* One message of pass 1 with its envelope (transfer full), already checked:
+ * @msg from an input (a path unless @keep), or a message added directly
+ * (@msg->path NULL, kept). */
+void
+batch_add_enveloped(FarceurBatch *batch, const FarceurInputMessage *msg, FarceurEnvelope *envelope,
+                    gboolean keep)
 {
-  g_autoptr(GError) local = NULL;
-  BatchItem *item;
-  FarceurEnvelope *envelope;
+  BatchItem *item = g_new0(BatchItem, 1);
 
-  envelope = batch_envelope(batch, msg->message, &local); /* before Bcc goes */
-  if (envelope == NULL) {
-    g_set_error(error, local->domain, local->code, "message '%s': %s", msg->source, local->message);
-    return FALSE;
-  }
-  item = g_new0(BatchItem, 1);
   item->source = g_strdup(msg->source);
   item->envelope = envelope;
   item->header_from = batch_first_mailbox(g_mime_message_get_from(msg->message));
@@ -383,6 +377,21 @@ batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GE
   }
   batch_item_measure(item, msg->message, msg->stored, keep);
   g_ptr_array_add(batch->items, item);
+}
+
+/* One message of pass 1, its envelope derived from the options and headers. */
+static gboolean
+batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  FarceurEnvelope *envelope;
+
+  envelope = batch_envelope(batch, msg->message, &local); /* before Bcc goes */
+  if (envelope == NULL) {
+    g_set_error(error, local->domain, local->code, "message '%s': %s", msg->source, local->message);
+    return FALSE;
+  }
+  batch_add_enveloped(batch, msg, envelope, keep);
   return TRUE;
 }
 

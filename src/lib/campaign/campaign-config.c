@@ -53,6 +53,8 @@ farceur_campaign_config_free(FarceurCampaignConfig *config)
   farceur_messages_format_clear(&config->messages_format);
   g_free(config->victims_found);
   g_free(config->messages_found);
+  if (config->date != NULL)
+    g_date_time_unref(config->date);
   g_free(config);
 }
 

@@ -54,20 +54,30 @@ campaign_json_flags(JsonBuilder *b, const FarceurPrankMessage *m)
   farceur_json_add_strings_member(b, "header_only", m->header_only);
 }
 
+/* planned (not sent: --dry-run), delivered, partial, skipped (settled by
+ * an earlier run, by the journal) or failed (refused, deferred, unknown). */
 static const char *
 campaign_json_result(const FarceurPrankMessage *m)
 {
-  if (!m->delivered && m->error == NULL)
+  if (!m->settled)
     return "planned";
-  if (!m->delivered)
-    return "failed";
-  return m->error ? "partial" : "delivered";
+  switch (m->state) {
+    case FARCEUR_BATCH_DELIVERED:
+      return "delivered";
+    case FARCEUR_BATCH_PARTIAL:
+      return "partial";
+    case FARCEUR_BATCH_SKIPPED:
+      return "skipped";
+    default:
+      return "failed";
+  }
 }
 
 static void
 campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
 {
   json_builder_begin_object(b);
+  farceur_json_add_string_member(b, "source", m->source);
   farceur_json_add_string_member(b, "subject", m->subject);
   farceur_json_add_string_member(b, "message_id", g_mime_message_get_message_id(m->message));
   json_builder_set_member_name(b, "header");
@@ -86,6 +96,10 @@ campaign_json_message(JsonBuilder *b, const FarceurPrankMessage *m)
   campaign_json_flags(b, m);
   json_builder_set_member_name(b, "result");
   json_builder_add_string_value(b, campaign_json_result(m));
+  farceur_json_add_string_member(b, "state",
+                                 m->settled ? farceur_batch_state_to_string(m->state) : NULL);
+  json_builder_set_member_name(b, "attempts");
+  json_builder_add_int_value(b, m->attempts);
   farceur_json_add_string_member(b, "location", m->delivery ? m->delivery->location : NULL);
   json_builder_set_member_name(b, "rcpts");
   json_builder_add_value(b, farceur_delivery_rcpts_to_json(m->delivery));
@@ -105,11 +119,13 @@ campaign_json_victim(JsonBuilder *b, const FarceurVictim *v)
  * @group: one of its groups, delivered or not
  *
  * Returns: (transfer full): {"group", "seed", "template", "sender",
- *   "recipients", "per_recipient", "messages": [{"subject", "message_id",
+ *   "recipients", "per_recipient", "messages": [{"source" (its name in the
+ *   journal), "subject", "message_id",
  *   "header": {"from", "to", "cc", "bcc"}, "envelope": {"mail_from",
  *   "rcpt_to"}, "flags", "envelope_only", "header_only", "result"
- *   (planned|delivered|partial|failed), "location", "rcpts" (see
- *   farceur_rcpt_outcome_to_json()), "error"}]}
+ *   (planned|delivered|partial|skipped|failed), "state" (the batch's, as
+ *   in `send --json`; null when planned), "attempts", "location", "rcpts"
+ *   (see farceur_rcpt_outcome_to_json()), "error"}]}
  */
 JsonNode *
 farceur_prank_group_to_json(const FarceurCampaign *campaign, const FarceurPrankGroup *group)

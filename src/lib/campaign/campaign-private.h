@@ -7,6 +7,8 @@
  *   campaign.c -> campaign-plan.c
  *   campaign-config.c -> campaign-lab.c -> campaign-keys.c, campaign-properties.c
  *   campaign-config.c, campaign-lab.c -> campaign-discover.c, victims-mailbox.c
+ *   campaign.c -> campaign-replay.c (Date and Message-ID under a seed)
+ *   campaign-batch.c -> campaign.c (feeding the delivery engine, taking its outcomes)
  *   campaign-json.c (the JSON records) */
 #pragma once
 
@@ -141,3 +143,20 @@ gboolean farceur_campaign_read_file(const char *what, const char *path, char **t
                                     GError **error);
 FarceurVictim *farceur_campaign_parse_mailbox(const char *text, GError **error);
 GPtrArray *campaign_split_addresses(const char *value, gboolean blanks);
+
+/* ---- campaign-replay.c: the same seed and files, the same octets ---- */
+
+typedef struct {
+  guint32 seed;
+  GDateTime *date;
+  GHashTable *vars; /* the campaign's variables */
+} CampaignReplay;
+
+GDateTime *campaign_files_date(const FarceurCampaignConfig *config, GPtrArray *templates);
+char *campaign_message_id(const CampaignReplay *replay, const FarceurPrankGroup *group, guint n,
+                          GPtrArray *to, const FarceurEnvelope *envelope);
+
+/* ---- campaign.c, for campaign-batch.c ---- */
+
+FarceurPrankMessage *campaign_find_source(FarceurCampaign *campaign, const char *source,
+                                          FarceurPrankGroup **group);

@@ -4,8 +4,8 @@
  * farceur_campaign_prepare() does everything that can fail on bad input:
  * it reads the victims and templates, checks the witnesses, makes the plan
  * and composes every message, so nothing is delivered unless all of it
- * works.  farceur_campaign_deliver_group() then hands one group's messages
- * to a target.
+ * works.  campaign-batch.c then hands the messages to the delivery engine.
+ * The same seed and files compose the same octets (campaign-replay.c).
  *
  * A template that uses recipient.* is personal: its group gets one message
  * per recipient (To: that recipient) instead of one message to all. */
@@ -29,6 +29,8 @@ struct _FarceurCampaign {
   GPtrArray *witnesses;
   GPtrArray *bcc_witnesses;
   GHashTable *vars;
+  GDateTime *date;       /* of every message */
+  GHashTable *by_source; /* a message's source -> its group (transfer none) */
 };
 
 static void
@@ -47,6 +49,7 @@ campaign_message_free(gpointer data)
   g_ptr_array_unref(m->header_only);
   farceur_delivery_free(m->delivery);
   g_clear_error(&m->error);
+  g_free(m->source);
   g_free(m);
 }
 
@@ -72,6 +75,8 @@ farceur_campaign_free(FarceurCampaign *campaign)
   g_clear_pointer(&campaign->witnesses, g_ptr_array_unref);
   g_clear_pointer(&campaign->bcc_witnesses, g_ptr_array_unref);
   g_clear_pointer(&campaign->vars, g_hash_table_unref);
+  g_clear_pointer(&campaign->date, g_date_time_unref);
+  g_clear_pointer(&campaign->by_source, g_hash_table_unref);
   g_free(campaign);
 }
 
@@ -323,22 +328,38 @@ campaign_null_terminated(GPtrArray *strings)
   return out;
 }
 
-/* Composes the message of @group addressed to the victims in @to. */
+/* The name of message @n (from 0) of @group in the batch and the journal. */
+static char *
+campaign_source(const FarceurPrankGroup *group, guint n)
+{
+  if (!group->per_recipient)
+    return g_strdup_printf("group %u", group->index);
+  return g_strdup_printf("group %u#%u", group->index, n + 1);
+}
+
+/* Composes message @n (from 0) of @group, addressed to the victims in @to,
+ * with the campaign's date and a Message-ID (hence MIME boundaries) that
+ * the same seed and files give again. */
 static FarceurPrankMessage *
-campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group, GPtrArray *to,
-                 GError **error)
+campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group, guint n,
+                 GPtrArray *to, GError **error)
 {
   g_autofree char *from = farceur_victim_to_mailbox(group->sender);
   g_autoptr(GPtrArray) to_boxes = campaign_mailboxes(to);
   g_autoptr(GPtrArray) cc = campaign_null_terminated(campaign->witnesses);
   g_autoptr(GPtrArray) bcc = campaign_null_terminated(campaign->bcc_witnesses);
   g_autoptr(GHashTable) vars = campaign_vars(campaign, group, to->pdata[0]);
+  g_autoptr(FarceurEnvelope) envelope = campaign_envelope(campaign, group, to);
+  CampaignReplay replay = { campaign->plan->seed, campaign->date, campaign->vars };
+  g_autofree char *message_id = campaign_message_id(&replay, group, n, to, envelope);
   FarceurComposeRequest request = {
     .from = from,
     .to = (const char *const *)to_boxes->pdata,
     .cc = (const char *const *)cc->pdata,
     .bcc = (const char *const *)bcc->pdata,
     .vars = vars,
+    .date = campaign->date,
+    .message_id = message_id,
   };
   GMimeMessage *message = farceur_compose_message(group->tmpl, &request, error);
   FarceurPrankMessage *m;
@@ -347,7 +368,8 @@ campaign_compose(const FarceurCampaign *campaign, const FarceurPrankGroup *group
     return NULL;
   m = g_new0(FarceurPrankMessage, 1);
   m->message = message;
-  m->envelope = campaign_envelope(campaign, group, to);
+  m->envelope = g_steal_pointer(&envelope);
+  m->source = campaign_source(group, n);
   campaign_compare(m);
   m->from_forged = campaign_list_has(m->from, group->sender->addr);
   return m;
@@ -359,7 +381,7 @@ campaign_compose_group(const FarceurCampaign *campaign, FarceurPrankGroup *group
   FarceurPrankMessage *m;
 
   if (!group->per_recipient) {
-    m = campaign_compose(campaign, group, group->recipients, error);
+    m = campaign_compose(campaign, group, 0, group->recipients, error);
     if (m)
       g_ptr_array_add(group->messages, m);
     return m != NULL;
@@ -367,7 +389,7 @@ campaign_compose_group(const FarceurCampaign *campaign, FarceurPrankGroup *group
   for (guint i = 0; i < group->recipients->len; i++) {
     g_autoptr(GPtrArray) one = g_ptr_array_new();
     g_ptr_array_add(one, group->recipients->pdata[i]);
-    m = campaign_compose(campaign, group, one, error);
+    m = campaign_compose(campaign, group, i, one, error);
     if (m == NULL)
       return FALSE;
     g_ptr_array_add(group->messages, m);
@@ -463,7 +485,10 @@ campaign_make_plan(FarceurCampaign *campaign, const FarceurCampaignConfig *confi
  * and composes every message; a template no group uses is composed once
  * for the first group and discarded, so every template is checked whatever
  * the seed.  Nothing is delivered.  What was read stays in @report when it
- * fails too.
+ * fails too.  The messages are dated @config->date, else by the newest of
+ * the campaign's files, and their Message-IDs derive from the seed, so the
+ * same seed and files compose the same octets (data/doc/formats.md,
+ * Replaying a campaign).
  *
  * Returns: (transfer full): the campaign, or %NULL
  */
@@ -484,12 +509,34 @@ farceur_campaign_prepare_full(const FarceurCampaignConfig *config, FarceurReadRe
   if (!campaign_load_inputs(campaign, config, report, error)
       || !campaign_make_plan(campaign, config, report, error))
     return NULL;
+  campaign->date = config->date ? g_date_time_ref(config->date)
+                                : campaign_files_date(config, campaign->templates);
   campaign->groups = g_ptr_array_new_with_free_func(campaign_group_free);
   for (guint g = 0; g < campaign->plan->groups->len; g++)
     g_ptr_array_add(campaign->groups, campaign_make_group(campaign, g));
   if (!campaign_compose_all(campaign, error))
     return NULL;
+  campaign->by_source = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint g = 0; g < campaign->groups->len; g++) {
+    FarceurPrankGroup *group = campaign->groups->pdata[g];
+    for (guint i = 0; i < group->messages->len; i++)
+      g_hash_table_insert(campaign->by_source,
+                          ((FarceurPrankMessage *)group->messages->pdata[i])->source, group);
+  }
   return g_steal_pointer(&campaign);
+}
+
+/* The message named @source (its group in @group), or NULL. */
+FarceurPrankMessage *
+campaign_find_source(FarceurCampaign *campaign, const char *source, FarceurPrankGroup **group)
+{
+  *group = g_hash_table_lookup(campaign->by_source, source);
+  for (guint i = 0; *group != NULL && i < (*group)->messages->len; i++) {
+    FarceurPrankMessage *m = (*group)->messages->pdata[i];
+    if (strcmp(m->source, source) == 0)
+      return m;
+  }
+  return NULL;
 }
 
 /**
@@ -561,56 +608,16 @@ farceur_campaign_get_groups(const FarceurCampaign *campaign)
   return campaign->groups;
 }
 
-/* Every recipient of @m accepted it, or the error that says why not. */
-static gboolean
-campaign_check_delivery(const FarceurPrankMessage *m, GError **error)
-{
-  guint refused = farceur_delivery_count(m->delivery, FARCEUR_RCPT_REFUSED);
-  guint deferred = farceur_delivery_count(m->delivery, FARCEUR_RCPT_DEFERRED);
-  guint unknown = farceur_delivery_count(m->delivery, FARCEUR_RCPT_UNKNOWN);
-
-  if (refused + deferred + unknown == 0)
-    return TRUE;
-  g_set_error(error, FARCEUR_ERROR, refused ? FARCEUR_ERROR_UNAVAILABLE : FARCEUR_ERROR_TEMPFAIL,
-              "%u of %u recipients did not get the message (%u refused, %u deferred, %u unknown)",
-              refused + deferred + unknown, m->delivery->rcpts->len, refused, deferred, unknown);
-  return FALSE;
-}
-
 /**
- * farceur_campaign_deliver_group:
+ * farceur_campaign_get_date:
  * @campaign: a prepared campaign
- * @group: (transfer none): one of its groups
- * @target: where to deliver
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for the first failure
  *
- * Delivers the group's messages; each one's outcome is kept in it.
- *
- * Returns: %TRUE when every recipient of every message accepted it
+ * Returns: (transfer none): the Date of its messages
  */
-gboolean
-farceur_campaign_deliver_group(FarceurCampaign *campaign, FarceurPrankGroup *group,
-                               FarceurTarget *target, GCancellable *cancellable, GError **error)
+GDateTime *
+farceur_campaign_get_date(const FarceurCampaign *campaign)
 {
-  gboolean ok = TRUE;
+  g_return_val_if_fail(campaign != NULL, NULL);
 
-  g_return_val_if_fail(campaign != NULL, FALSE);
-  g_return_val_if_fail(group != NULL, FALSE);
-  g_return_val_if_fail(target != NULL, FALSE);
-  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
-  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-
-  for (guint i = 0; i < group->messages->len; i++) {
-    FarceurPrankMessage *m = group->messages->pdata[i];
-    m->delivered = farceur_target_deliver(target, m->envelope, GMIME_OBJECT(m->message),
-                                          &m->delivery, cancellable, &m->error);
-    if (m->delivered && m->delivery != NULL)
-      campaign_check_delivery(m, &m->error);
-    if (m->error != NULL && ok) {
-      ok = FALSE;
-      g_propagate_error(error, g_error_copy(m->error));
-    }
-  }
-  return ok;
+  return campaign->date;
 }

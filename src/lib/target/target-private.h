@@ -14,10 +14,11 @@
  * ->deliver or ->deliver_async is called (a stream given to
  * ->deliver_stream_async has them removed by its caller).
  *
- * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
- * both: target.c bridges the missing one (a sync backend completes an async
- * call at once in the caller's thread; an async-only backend is driven from
- * a private GMainContext for a sync call).
+ * A backend implements ->deliver (blocking) or ->deliver_async/_finish:
+ * every delivery is asynchronous (farceur_target_deliver_async()), and
+ * target.c completes a blocking backend's call at once in the caller's
+ * thread.  There is no blocking delivery in the public API: the batch
+ * drives every delivery.
  *
  * Delivery contract: return TRUE when at least one recipient accepted the
  * message, FALSE with @error otherwise.  Fill *delivery (one outcome per

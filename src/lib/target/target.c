@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: delivery targets, the generic layer: URL parsing, the backend
- * table, envelope checks, and the sync/async bridge (target-private.h). */
+ * table, envelope checks, and the asynchronous calls every delivery goes
+ * through (a blocking backend completes them at once; target-private.h). */
 #include "config.h"
 
 #include <string.h>
@@ -344,91 +345,6 @@ target_check_open(FarceurTarget *target, GError **error)
 }
 
 typedef struct {
-  GMainLoop *loop;
-  GAsyncResult *result;
-} TargetSyncData;
-
-static void
-target_sync_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  TargetSyncData *data = user_data;
-
-  data->result = g_object_ref(result);
-  g_main_loop_quit(data->loop);
-}
-
-/* Drives an async-only backend to completion on a private main context. */
-static gboolean
-target_deliver_via_async(FarceurTarget *target, const FarceurEnvelope *envelope,
-                         GMimeObject *message, FarceurDelivery **delivery,
-                         GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GMainContext) context = g_main_context_new();
-  TargetSyncData data = { NULL, NULL };
-  gboolean ok;
-
-  g_main_context_push_thread_default(context);
-  data.loop = g_main_loop_new(context, FALSE);
-  target->backend->deliver_async(target, envelope, message, cancellable, target_sync_ready_cb,
-                                 &data);
-  if (data.result == NULL)
-    g_main_loop_run(data.loop);
-  ok = target->backend->deliver_finish(target, data.result, delivery, error);
-  g_object_unref(data.result);
-  g_main_loop_unref(data.loop);
-  g_main_context_pop_thread_default(context);
-  return ok;
-}
-
-/**
- * farceur_target_deliver:
- * @target: an open target
- * @envelope: MAIL FROM and RCPT TO; every address is validated first
- * @message: the message; its Bcc, Resent-Bcc and Return-Path headers are
- *   removed (in place) before it leaves.  A local target (maildir, mbox)
- *   also removes any Envelope-to, Delivered-To and X-Original-To, then
- *   records the envelope itself as "Return-Path:" and "Envelope-to:" lines
- *   at the top of the stored message, as a delivering MTA does
- * @delivery: (out) (optional) (nullable) (transfer full): per-recipient
- *   outcomes, set whenever they are known, on failure too
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for an error
- *
- * Delivers one message, streamed from @message (never serialised whole in
- * memory).  A recipient refused by a server is reported in @delivery while
- * the others still get the message.
- *
- * Returns: %TRUE when at least one recipient accepted the message
- */
-gboolean
-farceur_target_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
-                       FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
-{
-  FarceurDelivery *out = NULL;
-  gboolean ok;
-
-  g_return_val_if_fail(target != NULL, FALSE);
-  g_return_val_if_fail(envelope != NULL, FALSE);
-  g_return_val_if_fail(GMIME_IS_OBJECT(message), FALSE);
-  g_return_val_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable), FALSE);
-  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-
-  if (delivery)
-    *delivery = NULL;
-  if (!target_check_open(target, error) || !target_prepare(envelope, message, error))
-    return FALSE;
-  if (target->backend->deliver)
-    ok = target->backend->deliver(target, envelope, message, &out, cancellable, error);
-  else
-    ok = target_deliver_via_async(target, envelope, message, &out, cancellable, error);
-  if (delivery)
-    *delivery = out;
-  else
-    farceur_delivery_free(out);
-  return ok;
-}
-
-typedef struct {
   FarceurDelivery *delivery;
 } TargetAsyncResult;
 
@@ -461,15 +377,24 @@ target_backend_ready_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 /**
  * farceur_target_deliver_async:
  * @target: an open target
- * @envelope: as for farceur_target_deliver()
- * @message: as for farceur_target_deliver()
+ * @envelope: MAIL FROM and RCPT TO; every address is validated first
+ * @message: the message; its Bcc, Resent-Bcc and Return-Path headers are
+ *   removed (in place) before it leaves.  A local target (maildir, mbox)
+ *   also removes any Envelope-to, Delivered-To and X-Original-To, then
+ *   records the envelope itself as "Return-Path:" and "Envelope-to:" lines
+ *   at the top of the stored message, as a delivering MTA does
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when done, in the thread-default main context of the caller
  * @user_data: for @callback
  *
- * The asynchronous farceur_target_deliver().  Local backends have no async
- * path: they write the file before this returns and complete the call from
- * an idle callback.  @envelope and @message must stay alive until @callback.
+ * Delivers one message, streamed from @message (never serialised whole in
+ * memory); finish with farceur_target_deliver_finish().  A recipient
+ * refused by a server is reported in the delivery record while the others
+ * still get the message.  Local backends have no async path: they write the
+ * file before this returns and complete the call from an idle callback.
+ * @envelope and @message must stay alive until @callback.  There is no
+ * blocking call: the batch (batch.h) drives deliveries, for `send` and
+ * `prank` alike.
  */
 void
 farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
@@ -529,7 +454,7 @@ target_deliver_parsed_async(FarceurTarget *target, const FarceurEnvelope *envelo
 /**
  * farceur_target_deliver_stream_async:
  * @target: an open target
- * @envelope: as for farceur_target_deliver()
+ * @envelope: as for farceur_target_deliver_async()
  * @stream: a stored message, read from its start, that already lacks the
  *   headers that must not leave (Bcc, Resent-Bcc, Return-Path): nothing is
  *   removed from it
