@@ -130,3 +130,6 @@ GMimeFilter *farceur_target_strip_filter_new(void);
 
 /* The mboxrd quoting filter of target-mbox.c (exposed for its tests). */
 GMimeFilter *farceur_mbox_filter_rd_new(void);
+/* How long an mbox: append waits for other programs' locks (10 s unless a
+ * test sets less). */
+void farceur_target_mbox_set_lock_timeout(FarceurTarget *target, guint ms);
