@@ -801,6 +801,210 @@ test_mbox_not_mbox(void)
   rm_rf(tmp);
 }
 
+/* ---- cancellation mid-write ---- */
+
+/* A message body source that, once @after octets have gone through, cancels
+ * @cancellable itself ("source" mode) or waits, up to 10 s, for someone
+ * else to ("wait" mode: the caller's main loop must be running). */
+#define TEST_TYPE_CANCEL_FILTER (test_cancel_filter_get_type())
+G_DECLARE_FINAL_TYPE(TestCancelFilter, test_cancel_filter, TEST, CANCEL_FILTER, GMimeFilter)
+
+struct _TestCancelFilter {
+  GMimeFilter parent;
+  GCancellable *cancellable;
+  gsize after, seen;
+  gsize peak; /* the most octets read in one pass (GMime resets the filter after) */
+  gboolean wait;
+};
+
+G_DEFINE_FINAL_TYPE(TestCancelFilter, test_cancel_filter, GMIME_TYPE_FILTER)
+
+static void
+test_cancel_filter_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                          size_t *outlen, size_t *outprespace)
+{
+  TestCancelFilter *self = TEST_CANCEL_FILTER(filter);
+
+  self->seen += len;
+  self->peak = MAX(self->peak, self->seen);
+  if (self->seen >= self->after && self->wait) {
+    for (int i = 0; i < 1000 && !g_cancellable_is_cancelled(self->cancellable); i++)
+      g_usleep(10000);
+  } else if (self->seen >= self->after) {
+    g_cancellable_cancel(self->cancellable);
+  }
+  *out = in;
+  *outlen = len;
+  *outprespace = prespace;
+}
+
+static void
+test_cancel_filter_complete(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                            size_t *outlen, size_t *outprespace)
+{
+  test_cancel_filter_filter(filter, in, len, prespace, out, outlen, outprespace);
+}
+
+static void
+test_cancel_filter_reset(GMimeFilter *filter)
+{
+  TEST_CANCEL_FILTER(filter)->seen = 0;
+}
+
+static GMimeFilter *
+test_cancel_filter_copy(GMimeFilter *filter)
+{
+  return g_object_new(TEST_TYPE_CANCEL_FILTER, NULL);
+}
+
+static void
+test_cancel_filter_class_init(TestCancelFilterClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->filter = test_cancel_filter_filter;
+  filter_class->complete = test_cancel_filter_complete;
+  filter_class->reset = test_cancel_filter_reset;
+  filter_class->copy = test_cancel_filter_copy;
+}
+
+static void
+test_cancel_filter_init(TestCancelFilter *self)
+{
+}
+
+#define BIG_BODY (4 * 1024 * 1024)
+
+/* A message of 4 MiB of text lines whose body is read through @filter. */
+static GMimeMessage *
+big_message(GMimeFilter *filter)
+{
+  GMimeMessage *msg = g_mime_message_new(TRUE);
+  g_autoptr(GMimePart) part = GMIME_PART(g_mime_text_part_new_with_subtype("plain"));
+  GByteArray *body = g_byte_array_sized_new(BIG_BODY);
+  g_autoptr(GMimeStream) mem = NULL;
+  g_autoptr(GMimeStream) filtered = NULL;
+  g_autoptr(GMimeDataWrapper) content = NULL;
+  static const char line[] = "0123456789 the quick brown fox jumps over the lazy dog 0123456\n";
+
+  while (body->len < BIG_BODY)
+    g_byte_array_append(body, (const guint8 *)line, sizeof line - 1);
+  mem = g_mime_stream_mem_new_with_byte_array(body);
+  filtered = g_mime_stream_filter_new(mem);
+  if (filter != NULL)
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+  content = g_mime_data_wrapper_new_with_stream(filtered, GMIME_CONTENT_ENCODING_7BIT);
+  g_mime_part_set_content(part, content);
+  g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_7BIT);
+  g_mime_message_set_subject(msg, "big", NULL);
+  g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+  return msg;
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+  g_cancellable_cancel(user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Delivers a big message to @url and cancels it after 1 MiB: from the
+ * source in the delivering thread (@from_loop FALSE, the blocking call), or
+ * from the caller's main loop while the write runs on its worker thread. */
+static void
+deliver_cancelled(const char *url, gboolean from_loop)
+{
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  TestCancelFilter *filter = g_object_new(TEST_TYPE_CANCEL_FILTER, NULL);
+  g_autoptr(GMimeMessage) msg = NULL;
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  filter->cancellable = cancellable;
+  filter->after = 1024 * 1024;
+  filter->wait = from_loop;
+  msg = big_message(GMIME_FILTER(filter));
+  g_object_unref(filter);
+  if (!from_loop) {
+    g_assert_false(
+        farceur_target_deliver(target, env, GMIME_OBJECT(msg), &delivery, cancellable, &error));
+  } else {
+    farceur_target_deliver_async(target, env, GMIME_OBJECT(msg), cancellable, async_ready_cb,
+                                 &result);
+    g_timeout_add(100, cancel_cb, cancellable);
+    while (result == NULL)
+      g_main_context_iteration(NULL, TRUE);
+    g_assert_false(farceur_target_deliver_finish(target, result, &delivery, &error));
+    g_object_unref(result);
+  }
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null(delivery);
+  g_assert_true(filter->peak >= 1024 * 1024 && filter->peak < BIG_BODY); /* mid-write */
+}
+
+static void
+test_cancel_mbox(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "x.mbox", NULL);
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autofree char *before = deliver_mbox(path, "Subject: first\n\nfirst body\n", "a@example.org");
+  g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
+
+  for (int from_loop = 0; from_loop <= 1; from_loop++) {
+    g_autofree char *after = NULL;
+    deliver_cancelled(url, from_loop);
+    g_assert_true(g_file_get_contents(path, &after, NULL, NULL));
+    g_assert_cmpstr(after, ==, before); /* cut back to its size before */
+    g_assert_false(g_file_test(dotlock, G_FILE_TEST_EXISTS));
+  }
+  rm_rf(tmp);
+}
+
+static void
+test_cancel_maildir(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *tmp_dir = g_build_filename(tmp, "tmp", NULL);
+  g_autofree char *new_dir = g_build_filename(tmp, "new", NULL);
+
+  for (int from_loop = 0; from_loop <= 1; from_loop++) {
+    g_autoptr(GPtrArray) in_tmp = NULL;
+    g_autoptr(GPtrArray) in_new = NULL;
+    deliver_cancelled(url, from_loop);
+    in_tmp = list_dir(tmp_dir);
+    in_new = list_dir(new_dir);
+    g_assert_cmpuint(in_tmp->len, ==, 0); /* the partial file was removed */
+    g_assert_cmpuint(in_new->len, ==, 0);
+  }
+  rm_rf(tmp);
+}
+
+/* The same big message, not cancelled, is stored whole: the source works. */
+static void
+test_cancel_control(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "x.mbox", NULL);
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GMimeMessage) msg = big_message(NULL);
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  g_assert_true(farceur_target_deliver(target, env, GMIME_OBJECT(msg), NULL, cancellable, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_stat(path, &st), ==, 0);
+  g_assert_cmpint(st.st_size, >, BIG_BODY);
+  rm_rf(tmp);
+}
+
 /* ---- the writer (farceur catch) ---- */
 
 /* As an SMTP server receives it (unstuffed), with trace fields of its own
@@ -1041,6 +1245,9 @@ main(int argc, char **argv)
   g_test_add_func("/target/mbox/lock-timeout", test_mbox_lock_timeout);
   g_test_add_func("/target/mbox/stale-dotlock", test_mbox_stale_dotlock);
   g_test_add_func("/target/mbox/not-mbox", test_mbox_not_mbox);
+  g_test_add_func("/target/cancel/control", test_cancel_control);
+  g_test_add_func("/target/cancel/mbox", test_cancel_mbox);
+  g_test_add_func("/target/cancel/maildir", test_cancel_maildir);
   g_test_add_func("/target/writer/maildir", test_writer_maildir);
   g_test_add_func("/target/writer/discard", test_writer_discard);
   g_test_add_func("/target/writer/group-commit", test_writer_group_commit);

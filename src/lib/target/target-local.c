@@ -163,6 +163,236 @@ farceur_target_local_delivery(const FarceurEnvelope *envelope, const char *locat
   return delivery;
 }
 
+/* ---- cancellation ----
+ *
+ * Hand written: GMime writes a message to a GMimeStream and has no notion
+ * of cancellation.  This stream passes writes on to the file's stream and
+ * fails them (errno ECANCELED) once its cancellable is cancelled, so a long
+ * message stops at the next buffer and the backend rolls the write back. */
+
+#define TARGET_TYPE_GUARD_STREAM (target_guard_stream_get_type())
+G_DECLARE_FINAL_TYPE(TargetGuardStream, target_guard_stream, TARGET, GUARD_STREAM, GMimeStream)
+
+struct _TargetGuardStream {
+  GMimeStream parent;
+  GMimeStream *inner;
+  GCancellable *cancellable; /* nullable */
+};
+
+G_DEFINE_FINAL_TYPE(TargetGuardStream, target_guard_stream, GMIME_TYPE_STREAM)
+
+static ssize_t
+target_guard_stream_write(GMimeStream *stream, const char *buf, size_t len)
+{
+  TargetGuardStream *self = TARGET_GUARD_STREAM(stream);
+  ssize_t n;
+
+  if (g_cancellable_is_cancelled(self->cancellable)) {
+    errno = ECANCELED;
+    return -1;
+  }
+  n = g_mime_stream_write(self->inner, buf, len);
+  if (n > 0)
+    stream->position += n;
+  return n;
+}
+
+static ssize_t
+target_guard_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+  return -1; /* write only */
+}
+
+static int
+target_guard_stream_flush(GMimeStream *stream)
+{
+  return g_mime_stream_flush(TARGET_GUARD_STREAM(stream)->inner);
+}
+
+static int
+target_guard_stream_close(GMimeStream *stream)
+{
+  return 0; /* the file is its owner's */
+}
+
+static gboolean
+target_guard_stream_eos(GMimeStream *stream)
+{
+  return FALSE;
+}
+
+static int
+target_guard_stream_reset(GMimeStream *stream)
+{
+  return -1;
+}
+
+static gint64
+target_guard_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+  return -1;
+}
+
+static gint64
+target_guard_stream_tell(GMimeStream *stream)
+{
+  return stream->position;
+}
+
+static gint64
+target_guard_stream_length(GMimeStream *stream)
+{
+  return -1;
+}
+
+static GMimeStream *
+target_guard_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+  return NULL;
+}
+
+static void
+target_guard_stream_dispose(GObject *object)
+{
+  TargetGuardStream *self = TARGET_GUARD_STREAM(object);
+
+  g_clear_object(&self->inner);
+  g_clear_object(&self->cancellable);
+  G_OBJECT_CLASS(target_guard_stream_parent_class)->dispose(object);
+}
+
+static void
+target_guard_stream_class_init(TargetGuardStreamClass *klass)
+{
+  GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+  G_OBJECT_CLASS(klass)->dispose = target_guard_stream_dispose;
+  stream_class->read = target_guard_stream_read;
+  stream_class->write = target_guard_stream_write;
+  stream_class->flush = target_guard_stream_flush;
+  stream_class->close = target_guard_stream_close;
+  stream_class->eos = target_guard_stream_eos;
+  stream_class->reset = target_guard_stream_reset;
+  stream_class->seek = target_guard_stream_seek;
+  stream_class->tell = target_guard_stream_tell;
+  stream_class->length = target_guard_stream_length;
+  stream_class->substream = target_guard_stream_substream;
+}
+
+static void
+target_guard_stream_init(TargetGuardStream *self)
+{
+}
+
+/**
+ * farceur_target_guard_stream_new:
+ * @fd: the file written, left open when the stream goes
+ * @cancellable: (nullable): once cancelled, writes fail with errno ECANCELED
+ *
+ * Returns: (transfer full): the stream a local backend writes a message to
+ */
+GMimeStream *
+farceur_target_guard_stream_new(int fd, GCancellable *cancellable)
+{
+  TargetGuardStream *self = g_object_new(TARGET_TYPE_GUARD_STREAM, NULL);
+
+  g_mime_stream_construct(GMIME_STREAM(self), 0, -1);
+  self->inner = g_mime_stream_fs_new(fd);
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(self->inner), FALSE);
+  self->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+  return GMIME_STREAM(self);
+}
+
+/**
+ * farceur_target_local_cancelled:
+ * @cancellable: (nullable): the delivery's
+ * @undone: what was done about the partial write, for the message
+ * @error: (inout): the failure of the write, replaced when it was the
+ *   cancellation
+ *
+ * Returns: %TRUE when @cancellable is cancelled (@error is then
+ *   %G_IO_ERROR_CANCELLED)
+ */
+gboolean
+farceur_target_local_cancelled(GCancellable *cancellable, const char *undone, GError **error)
+{
+  if (!g_cancellable_is_cancelled(cancellable))
+    return FALSE;
+  g_clear_error(error);
+  g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while writing; %s", undone);
+  return TRUE;
+}
+
+/* ---- delivering on a worker thread ----
+ *
+ * A local write may take seconds (a large message, a slow disk, a lock held
+ * by another program): it runs on a thread of GLib's pool so the caller's
+ * main loop goes on (a signal handler there cancels it, see
+ * data/doc/formats.md). */
+
+typedef struct {
+  FarceurTarget *target;
+  FarceurEnvelope *envelope;
+  GMimeObject *message;
+} TargetLocalJob;
+
+static void
+target_local_job_free(gpointer data)
+{
+  TargetLocalJob *job = data;
+
+  farceur_envelope_free(job->envelope);
+  g_object_unref(job->message);
+  g_free(job);
+}
+
+static void
+target_local_deliver_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  TargetLocalJob *job = data;
+  FarceurDelivery *delivery = NULL;
+  GError *error = NULL;
+
+  if (job->target->backend->deliver(job->target, job->envelope, job->message, &delivery,
+                                    cancellable, &error))
+    g_task_return_pointer(task, delivery, (GDestroyNotify)farceur_delivery_free);
+  else
+    g_task_return_error(task, error);
+}
+
+/**
+ * farceur_target_local_deliver_async:
+ *
+ * ->deliver_async of the local backends: their ->deliver on a worker
+ * thread.  One target delivers one message at a time (the batch gives a
+ * file one writer).
+ */
+void
+farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                   GMimeObject *message, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+  TargetLocalJob *job = g_new0(TargetLocalJob, 1);
+
+  job->target = target;
+  job->envelope = farceur_envelope_copy(envelope);
+  job->message = g_object_ref(message);
+  /* A message stored before the cancellation was seen stays reported as
+   * stored: a caller told "cancelled" would send it again. */
+  g_task_set_check_cancellable(task, FALSE);
+  g_task_set_task_data(task, job, target_local_job_free);
+  g_task_run_in_thread(task, target_local_deliver_thread);
+}
+
+gboolean
+farceur_target_local_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                    FarceurDelivery **delivery, GError **error)
+{
+  *delivery = g_task_propagate_pointer(G_TASK(result), error);
+  return *delivery != NULL;
+}
+
 /* ---- the trace-field filter ----
  *
  * Hand written: GMime removes header fields from a parsed object, and a

@@ -2,7 +2,8 @@
 /* farceur: the mbox: target.  Appends "From SENDER DATE" + the message with
  * mboxrd quoting + a blank line, under the locks Debian's MDAs take (a
  * dotlock, fcntl() and flock(): see "locking" below), then fsync()s; a
- * failed append is truncated away so the mbox never keeps half a message.
+ * failed or cancelled append is truncated away so the mbox never keeps half
+ * a message.
  * An existing file that is not an mbox is refused.
  *
  * The writer (farceur catch) spools a message into an unlinked file beside
@@ -516,15 +517,16 @@ mbox_separate(GMimeStream *stream, int fd, off_t size)
   return TRUE;
 }
 
+/* Writes the message at the end of @fd (@size octets long) and syncs it;
+ * a cancellation stops the write at the next buffer. */
 static gboolean
 mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *message,
-            const char *path, GError **error)
+            const char *path, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+  g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
   g_autoptr(GMimeFilter) quote = farceur_mbox_filter_rd_new();
   g_autofree char *from_line = mbox_from_line(envelope->mail_from);
 
-  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
   errno = 0;
   if (!mbox_separate(stream, fd, size) || g_mime_stream_write_string(stream, from_line) < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
@@ -555,9 +557,12 @@ mbox_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject
   if (fstat(lock.fd, &st) != 0) {
     mbox_fail(error, FARCEUR_ERROR_IO, "stat", mbox->path, errno);
   } else if (mbox_check_format(lock.fd, st.st_size, mbox->path, error)) {
-    ok = mbox_append(lock.fd, st.st_size, envelope, message, mbox->path, error);
+    ok = mbox_append(lock.fd, st.st_size, envelope, message, mbox->path, cancellable, error);
     if (!ok && ftruncate(lock.fd, st.st_size) != 0)
       g_prefix_error(error, "(and could not remove the partial message) ");
+    else if (!ok)
+      farceur_target_local_cancelled(cancellable, "the mbox was cut back to its size before",
+                                     error);
   }
   mbox_lock_clear(&lock);
   if (ok)
@@ -777,6 +782,8 @@ const FarceurTargetBackend farceur_target_mbox_backend = {
   .schemes = mbox_schemes,
   .open = mbox_open,
   .deliver = mbox_deliver,
+  .deliver_async = farceur_target_local_deliver_async,
+  .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = mbox_finalize,
   .writer_open = mbox_writer_open,
   .writer_commit = mbox_writer_commit,

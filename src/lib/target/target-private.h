@@ -110,6 +110,17 @@ gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message,
 FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,
                                                const char *location);
 int farceur_target_errno_code(int err);
+/* The stream a local backend writes a message to (over @fd): its writes
+ * fail once @cancellable is cancelled; and the error that says so. */
+GMimeStream *farceur_target_guard_stream_new(int fd, GCancellable *cancellable);
+gboolean farceur_target_local_cancelled(GCancellable *cancellable, const char *undone,
+                                        GError **error);
+/* ->deliver_async/_finish of the local backends: ->deliver on a worker thread. */
+void farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                        GMimeObject *message, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+gboolean farceur_target_local_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                             FarceurDelivery **delivery, GError **error);
 gboolean farceur_target_local_fail(GError **error, const char *what);
 
 /* The writer's shared part (target-local.c): the streams over writer->fd,

@@ -467,9 +467,9 @@ target_backend_ready_cb(GObject *source, GAsyncResult *result, gpointer user_dat
  * @callback: called when done, in the thread-default main context of the caller
  * @user_data: for @callback
  *
- * The asynchronous farceur_target_deliver().  Local backends have no async
- * path: they write the file before this returns and complete the call from
- * an idle callback.  @envelope and @message must stay alive until @callback.
+ * The asynchronous farceur_target_deliver().  Local backends write the file
+ * on a worker thread (the caller's main loop goes on; cancelling rolls the
+ * write back).  @envelope and @message must stay alive until @callback.
  */
 void
 farceur_target_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
