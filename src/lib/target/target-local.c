@@ -19,10 +19,11 @@
 
 /**
  * farceur_target_errno_code:
- * @err: the errno of a failed write or sync
+ * @err: the errno of a failed write or sync of a writer (farceur catch)
  *
- * Returns: %FARCEUR_ERROR_TEMPFAIL for a full disk or quota (it may pass:
- *   an SMTP server answers 452), %FARCEUR_ERROR_IO for anything else
+ * Returns: %FARCEUR_ERROR_TEMPFAIL for a full disk or quota (the server
+ *   answers 452: its client tries again later), %FARCEUR_ERROR_IO for
+ *   anything else
  */
 int
 farceur_target_errno_code(int err)
@@ -30,28 +31,42 @@ farceur_target_errno_code(int err)
   return err == ENOSPC || err == EDQUOT ? FARCEUR_ERROR_TEMPFAIL : FARCEUR_ERROR_IO;
 }
 
-/**
- * farceur_target_local_fail:
- * @error: return location for the error
- * @what: what could not be written
- *
- * "cannot write WHAT: REASON" from errno: a full disk or quota
- * (%FARCEUR_ERROR_TEMPFAIL: it may pass), any other failure
- * %FARCEUR_ERROR_IO.
- *
- * Returns: %FALSE
- */
-gboolean
-farceur_target_local_fail(GError **error, const char *what)
+static gboolean
+target_local_fail_code(GError **error, int code, const char *what)
 {
   int saved = errno;
-  int code = farceur_target_errno_code(saved);
 
   if (saved != 0)
     farceur_set_errno_error(error, code, saved, "cannot write %s", what);
   else
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write %s: short write", what);
   return FALSE;
+}
+
+/**
+ * farceur_target_local_fail:
+ * @error: return location for the error
+ * @what: what could not be written, and where
+ *
+ * "cannot write WHAT: REASON" from errno, for a delivery: always
+ * %FARCEUR_ERROR_IO, a full disk or quota too ("no space left on device",
+ * "disk quota exceeded"): trying again in a few seconds meets the same full
+ * disk, so a batch does not retry it (data/doc/formats.md).
+ *
+ * Returns: %FALSE
+ */
+gboolean
+farceur_target_local_fail(GError **error, const char *what)
+{
+  return target_local_fail_code(error, FARCEUR_ERROR_IO, what);
+}
+
+/* The same for a writer: a full disk is %FARCEUR_ERROR_TEMPFAIL there
+ * (farceur_target_errno_code()). */
+static gboolean
+target_local_writer_fail(GError **error, const char *what)
+{
+  return target_local_fail_code(error, farceur_target_errno_code(errno), what);
 }
 
 /* "Envelope-to: a, b, ..." folded before TARGET_FOLD_WIDTH columns.  Hand
@@ -86,13 +101,23 @@ target_local_envelope_to(const FarceurEnvelope *envelope)
 static const char *const target_local_trace_fields[]
     = { "Return-Path", "Envelope-to", "Delivered-To", "X-Original-To" };
 
+/* "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines. */
+static char *
+target_local_envelope_lines(const FarceurEnvelope *envelope)
+{
+  g_autofree char *envelope_to = target_local_envelope_to(envelope);
+
+  return g_strdup_printf("Return-Path: <%s>\n%s", envelope->mail_from, envelope_to);
+}
+
 /**
  * farceur_target_write_envelope:
  * @stream: where the stored message begins
  * @envelope: a validated envelope (no CR, LF or angle brackets)
- * @message: (nullable): the message about to be written after these lines;
- *   its own Return-Path, Envelope-to, Delivered-To and X-Original-To fields
- *   are removed (a writer's filter removes them from octets instead)
+ * @message: the message about to be written after these lines; its own
+ *   Return-Path, Envelope-to, Delivered-To and X-Original-To fields are
+ *   removed
+ * @where: the file, for errors ("mbox 'PATH'")
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
  * Writes "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines, the
@@ -100,19 +125,22 @@ static const char *const target_local_trace_fields[]
  */
 gboolean
 farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
-                              GMimeObject *message, GError **error)
+                              GMimeObject *message, const char *where, GError **error)
 {
-  g_autofree char *return_path = g_strdup_printf("Return-Path: <%s>\n", envelope->mail_from);
-  g_autofree char *envelope_to = target_local_envelope_to(envelope);
+  g_autofree char *lines = target_local_envelope_lines(envelope);
+  g_autofree char *what = NULL;
+  int saved;
 
-  for (gsize i = 0; message != NULL && i < G_N_ELEMENTS(target_local_trace_fields); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS(target_local_trace_fields); i++)
     while (g_mime_object_remove_header(message, target_local_trace_fields[i]))
       ;
   errno = 0;
-  if (g_mime_stream_write_string(stream, return_path) < 0
-      || g_mime_stream_write_string(stream, envelope_to) < 0)
-    return farceur_target_local_fail(error, "envelope lines");
-  return TRUE;
+  if (g_mime_stream_write_string(stream, lines) >= 0)
+    return TRUE;
+  saved = errno;
+  what = g_strdup_printf("the envelope lines to %s", where);
+  errno = saved;
+  return farceur_target_local_fail(error, what);
 }
 
 /**
@@ -120,6 +148,7 @@ farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelo
  * @stream: the output
  * @message: the message to store
  * @extra: (nullable): a filter applied after LF conversion (mboxrd quoting)
+ * @where: the file, for errors ("mbox 'PATH'")
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
  * Streams @message as LF text ending with a newline: local mailboxes are
@@ -127,21 +156,26 @@ farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelo
  */
 gboolean
 farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
-                             GError **error)
+                             const char *where, GError **error)
 {
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(stream);
   g_autoptr(GMimeFilter) dos2unix = g_mime_filter_dos2unix_new(TRUE);
   g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new();
+  g_autofree char *what = NULL;
+  int saved;
 
   g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_UNIX);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dos2unix);
   if (extra)
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), extra);
   errno = 0;
-  if (g_mime_object_write_to_stream(message, options, filtered) < 0
-      || g_mime_stream_flush(filtered) < 0)
-    return farceur_target_local_fail(error, "message");
-  return TRUE;
+  if (g_mime_object_write_to_stream(message, options, filtered) >= 0
+      && g_mime_stream_flush(filtered) >= 0)
+    return TRUE;
+  saved = errno;
+  what = g_strdup_printf("the message to %s", where);
+  errno = saved;
+  return farceur_target_local_fail(error, what);
 }
 
 /**
@@ -607,16 +641,18 @@ farceur_target_local_writer_begin(FarceurTargetWriter *writer, const FarceurEnve
   g_autoptr(GMimeFilter) dos2unix = g_mime_filter_dos2unix_new(FALSE);
   g_autoptr(GMimeFilter) strip = farceur_target_strip_filter_new();
 
+  g_autofree char *lines = target_local_envelope_lines(envelope);
+
   writer->file = g_mime_stream_fs_new(writer->fd);
   g_mime_stream_fs_set_owner(GMIME_STREAM_FS(writer->file), FALSE);
   writer->filtered = g_mime_stream_filter_new(writer->file);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), dos2unix);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), strip);
-  if (!farceur_target_write_envelope(writer->file, envelope, NULL, error))
-    return FALSE;
   errno = 0;
+  if (g_mime_stream_write_string(writer->file, lines) < 0)
+    return target_local_writer_fail(error, "envelope lines");
   if (trace != NULL && g_mime_stream_write_string(writer->file, trace) < 0)
-    return farceur_target_local_fail(error, "trace fields");
+    return target_local_writer_fail(error, "trace fields");
   return TRUE;
 }
 
@@ -650,7 +686,7 @@ farceur_target_local_writer_put(FarceurTargetWriter *writer, const char *data, g
   g_return_val_if_fail(!writer->finished, FALSE);
   errno = 0;
   if (g_mime_stream_write(writer->filtered, data, len) < 0) {
-    farceur_target_local_fail(&writer->error, "message");
+    target_local_writer_fail(&writer->error, "message");
     return target_local_writer_failed(writer, error);
   }
   return TRUE;
@@ -667,7 +703,7 @@ farceur_target_local_writer_finish(FarceurTargetWriter *writer, GError **error)
   writer->finished = TRUE;
   errno = 0;
   if (g_mime_stream_flush(writer->filtered) < 0) {
-    farceur_target_local_fail(&writer->error, "message");
+    target_local_writer_fail(&writer->error, "message");
     return target_local_writer_failed(writer, error);
   }
   return TRUE;

@@ -114,16 +114,17 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
 /* Writes the envelope lines and the message to @fd, then fsync()s it.  A
  * cancellation stops the write at the next buffer. */
 static gboolean
-maildir_write(int fd, const char *path, const FarceurEnvelope *envelope, GMimeObject *message,
-              GCancellable *cancellable, GError **error)
+maildir_write(MaildirTarget *md, int fd, const char *path, const FarceurEnvelope *envelope,
+              GMimeObject *message, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
+  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
 
-  if (!farceur_target_write_envelope(stream, envelope, message, error)
-      || !farceur_target_write_message(stream, message, NULL, error))
+  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
+      || !farceur_target_write_message(stream, message, NULL, where, error))
     return FALSE;
-  if (fsync(fd) != 0)
-    return maildir_fail(error, farceur_target_errno_code(errno), "sync", path, errno);
+  if (fsync(fd) != 0) /* a full disk too: a delivery does not retry it */
+    return maildir_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
   return TRUE;
 }
 
@@ -168,7 +169,7 @@ maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObj
 
   if (fd < 0)
     return FALSE;
-  ok = maildir_write(fd, tmp_path, envelope, message, cancellable, error);
+  ok = maildir_write(md, fd, tmp_path, envelope, message, cancellable, error);
   if (close(fd) != 0 && ok)
     ok = maildir_fail(error, FARCEUR_ERROR_IO, "close", tmp_path, errno);
   if (!ok) {

@@ -526,12 +526,13 @@ mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *me
   g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
   g_autoptr(GMimeFilter) quote = farceur_mbox_filter_rd_new();
   g_autofree char *from_line = mbox_from_line(envelope->mail_from);
+  g_autofree char *where = g_strdup_printf("mbox '%s'", path);
 
   errno = 0;
   if (!mbox_separate(stream, fd, size) || g_mime_stream_write_string(stream, from_line) < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
-  if (!farceur_target_write_envelope(stream, envelope, message, error)
-      || !farceur_target_write_message(stream, message, quote, error))
+  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
+      || !farceur_target_write_message(stream, message, quote, where, error))
     return FALSE;
   if (g_mime_stream_write_string(stream, "\n") < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);

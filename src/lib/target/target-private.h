@@ -102,11 +102,13 @@ extern const FarceurTargetBackend farceur_target_exec_backend; /* exec */
 
 /* Shared by the local backends (target-local.c).  write_envelope first
  * removes the message's own Return-Path, Envelope-to, Delivered-To and
- * X-Original-To: the stored copy names only the real envelope. */
+ * X-Original-To: the stored copy names only the real envelope.  @where
+ * names the file in errors ("mbox 'PATH'"); every failure is
+ * FARCEUR_ERROR_IO, a full disk too (farceur_target_local_fail()). */
 gboolean farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
-                                       GMimeObject *message, GError **error);
+                                       GMimeObject *message, const char *where, GError **error);
 gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
-                                      GError **error);
+                                      const char *where, GError **error);
 FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,
                                                const char *location);
 int farceur_target_errno_code(int err);
