@@ -5,7 +5,9 @@
 SMTP server (aiosmtpd, tests/servers), it arrives with MIME-Version: 1.0 and
 a Content-Transfer-Encoding, and Python's email reads the body back as it
 was.  A message that needs no re-encoding arrives as it was written, without
-a MIME-Version added.  TAP."""
+a MIME-Version added.  A header line over 998 octets, which re-encoding
+cannot shorten, is refused by `send --dry-run` as by a real send to that
+server, in the same words (65); to an mbox, both take it.  TAP."""
 
 import email
 import email.policy
@@ -26,9 +28,10 @@ def check(label, ok, detail=""):
     results.append((bool(ok), label, detail))
 
 
-def send(port, path):
-    proc = subprocess.run([FARCEUR, "send", "--via", f"smtp://127.0.0.1:{port}",
-                           "--from", "a@example.org", "--rcpt", "b@example.org", str(path)],
+def send(port, path, *extra, via=None):
+    proc = subprocess.run([FARCEUR, "send", "--via", via or f"smtp://127.0.0.1:{port}",
+                           "--from", "a@example.org", "--rcpt", "b@example.org", *extra,
+                           str(path)],
                           capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stderr
 
@@ -42,6 +45,10 @@ def main():
                          f"{long_line}\nend\n")
         short = tmp / "short.eml"
         short.write_text("From: a@example.org\nTo: b@example.org\nSubject: short\n\nshort\n")
+        header = tmp / "header.eml"
+        header.write_text("From: a@example.org\nTo: b@example.org\n"
+                          f"Subject: {long_line}\n\nbody\n")
+        refusal = "message line 3: 3009 octets, over SMTP's 998 even after re-encoding"
         out = tmp / "out"
         out.mkdir()
         server = Aiosmtpd(out, "--tls", "none")
@@ -50,10 +57,24 @@ def main():
             check("long body line: delivered", status == 0, err)
             status, err = send(server.port, short)
             check("short lines: delivered", status == 0, err)
+            status, err = send(server.port, header, "--retries", "0")
+            check("long header line, real send: refused (65)", status == 65 and refusal in err,
+                  f"{status}\n{err}")
+            status, err = send(server.port, header, "--dry-run")
+            check("long header line, --dry-run: refused the same way (65)",
+                  status == 65 and refusal in err, f"{status}\n{err}")
+            status, err = send(server.port, plain, "--dry-run")
+            check("long body line, --dry-run: goes (re-encoded in a real send)", status == 0, err)
         finally:
             server.stop()
+        mbox = f"mbox:{tmp / 'box.mbox'}"
+        status, err = send(0, header, "--dry-run", via=mbox)
+        check("long header line to an mbox, --dry-run: goes", status == 0, err)
+        status, err = send(0, header, via=mbox)
+        check("long header line to an mbox, real send: stored", status == 0, err)
         got = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
                for p in server.messages()]
+        check("the refused message never reached the server", len(got) == 2, len(got))
         by_subject = {m["Subject"]: m for m in got}
         m = by_subject.get("long line")
         check("long body line: arrived", m is not None, [p.name for p in server.messages()])

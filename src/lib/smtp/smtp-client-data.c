@@ -598,3 +598,32 @@ farceur_smtp_data_prepare_stream(GMimeStream *stream, gboolean eightbit_ok, Smtp
     return FALSE;
   return farceur_smtp_data_prepare(GMIME_OBJECT(message), eightbit_ok, data, error);
 }
+
+/**
+ * farceur_smtp_check_stream:
+ * @stream: a stored message, read from its start
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * What a send of @stream over SMTP, LMTP or exec refuses before any reply
+ * counts, decided as farceur_smtp_data_prepare_stream() decides it for a
+ * server that offers 8BITMIME: a line over 998 octets even after
+ * re-encoding (a long header line), a lone CR in the header, content the
+ * smuggling guard refuses.  For `send --dry-run`: it refuses what a real
+ * send refuses, in the same words.
+ *
+ * Returns: %TRUE when @stream would go
+ */
+gboolean
+farceur_smtp_check_stream(GMimeStream *stream, GError **error)
+{
+  SmtpData data = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail(GMIME_IS_STREAM(stream), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  ok = farceur_smtp_data_prepare_stream(stream, TRUE, &data, error);
+  g_clear_object(&data.content);
+  g_mime_stream_reset(stream);
+  return ok;
+}
