@@ -17,7 +17,10 @@
  * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
  * both: target.c bridges the missing one (a sync backend completes an async
  * call at once in the caller's thread; an async-only backend is driven from
- * a private GMainContext for a sync call).
+ * a private GMainContext for a sync call).  The local backends implement
+ * both: ->deliver_async runs ->deliver on a worker thread
+ * (farceur_target_local_deliver_async()), so ->deliver must touch nothing of
+ * the target but what stays put while it runs.
  *
  * Delivery contract: return TRUE when at least one recipient accepted the
  * message, FALSE with @error otherwise.  Fill *delivery (one outcome per
