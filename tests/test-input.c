@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -526,6 +527,218 @@ test_shards(void)
   remove_tree(dir);
 }
 
+/* ---- caps on hostile headers ---- */
+
+#define MIB (1024 * 1024)
+
+/* "NAME: " then @size octets of value: one line, or folded lines of 72. */
+static void
+append_field(GString *out, const char *name, gsize size, gboolean folded)
+{
+  g_string_append_printf(out, "%s: ", name);
+  for (gsize i = 0; i < size; i++)
+    g_string_append_c(out, folded && i % 72 == 71 ? '\n' : 'x');
+  g_string_append_c(out, '\n');
+  if (folded) /* every '\n' but the last starts a continuation line */
+    for (gsize i = 0; i < out->len - 1; i++)
+      if (out->str[i] == '\n' && out->str[i + 1] == 'x')
+        out->str[i + 1] = ' ';
+}
+
+static gboolean
+has_warning(GPtrArray *warnings, const char *part)
+{
+  for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+    if (strstr(warnings->pdata[i], part) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+body_text(GMimeMessage *message)
+{
+  GMimeObject *part = g_mime_message_get_mime_part(message);
+
+  g_assert_true(GMIME_IS_TEXT_PART(part));
+  return g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+}
+
+/* A 3 MiB one-line Subject: cut to 1 MiB with a warning naming the field;
+ * the fields after it and the body are read as they are; the octets as
+ * stored are the whole file. */
+static void
+test_caps_field(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) text = g_string_new("From: a@a.example\n");
+  g_autofree char *path = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  g_autoptr(FarceurInputMessage) m = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  const char *subject;
+
+  append_field(text, "Subject", 3 * MIB, FALSE);
+  g_string_append(text, "X-After: kept\n\nbody here\n");
+  path = write_file(dir, "big.eml", text->str);
+  input = farceur_input_open(path, &error);
+  m = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_true(has_warning(m->warnings, "offset 18: header field 'Subject' over the 1 MiB cap"));
+  subject = g_mime_object_get_header(GMIME_OBJECT(m->message), "Subject");
+  g_assert_cmpuint(strlen(subject), <=, MIB);
+  g_assert_cmpuint(strlen(subject), >, MIB - 16);
+  g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(m->message), "X-After"), ==, "kept");
+  body = body_text(m->message);
+  g_assert_cmpstr(body, ==, "body here\n");
+  g_assert_cmpint(m->size, ==, (gint64)text->len);
+  remove_tree(dir);
+}
+
+/* In an mbox, a 2 MiB Received: folded over many lines is cut; the message
+ * after it is read untouched, by the parser and by the header reader. */
+static void
+test_caps_folded_mbox(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) text = g_string_new("From a@a.example Mon Jan  1 00:00:00 2024\n");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  g_autoptr(FarceurInput) headers_input = NULL;
+  const FarceurInputHeaders *h;
+  FarceurInputMessage *m;
+
+  g_string_append(text, "From: a@a.example\n");
+  append_field(text, "Received", 2 * MIB, TRUE);
+  g_string_append(text, "Subject: first\n\nbody one\n\n"
+                        "From b@b.example Mon Jan  1 00:00:01 2024\n"
+                        "Subject: second\n\nbody two\n");
+  path = write_file(dir, "box", text->str);
+
+  input = farceur_input_open(path, &error);
+  m = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_true(has_warning(m->warnings, "header field 'Received' over the 1 MiB cap: cut there"));
+  g_assert_cmpstr(g_mime_message_get_subject(m->message), ==, "first");
+  farceur_input_message_free(m);
+  m = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(g_mime_message_get_subject(m->message), ==, "second");
+  g_assert_cmpuint(m->warnings->len, ==, 0);
+  farceur_input_message_free(m);
+
+  headers_input = farceur_input_open(path, &error);
+  h = farceur_input_next_headers(headers_input, &error);
+  g_assert_no_error(error);
+  g_assert_true(has_warning(h->warnings, "header field 'Received' over the 1 MiB cap"));
+  g_assert_cmpuint(strlen(farceur_input_headers_get(h, "Received")), <=, MIB);
+  g_assert_cmpstr(farceur_input_headers_get(h, "Subject"), ==, " first");
+  h = farceur_input_next_headers(headers_input, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(h->warnings->len, ==, 0);
+  g_assert_cmpstr(farceur_input_headers_get(h, "Subject"), ==, " second");
+  remove_tree(dir);
+}
+
+/* 6,000 fields of 1,000 octets: the fields past 4 MiB are dropped, with a
+ * warning; the body is still read. */
+static void
+test_caps_block(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) text = g_string_new("Subject: early\n");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  g_autoptr(FarceurInput) headers_input = NULL;
+  g_autoptr(FarceurInputMessage) m = NULL;
+  g_autofree char *body = NULL;
+  const FarceurInputHeaders *h;
+
+  for (int i = 0; i < 6000; i++)
+    append_field(text, "X-Filler", 990, FALSE);
+  g_string_append(text, "X-Late: dropped\n\nthe body\n");
+  path = write_file(dir, "wide.eml", text->str);
+  input = farceur_input_open(path, &error);
+  m = farceur_input_next(input, &error);
+  g_assert_no_error(error);
+  g_assert_true(
+      has_warning(m->warnings, "header block over the 4 MiB cap: the rest of it dropped"));
+  g_assert_cmpstr(g_mime_message_get_subject(m->message), ==, "early");
+  g_assert_null(g_mime_object_get_header(GMIME_OBJECT(m->message), "X-Late"));
+  body = body_text(m->message);
+  g_assert_cmpstr(body, ==, "the body\n");
+
+  headers_input = farceur_input_open(path, &error);
+  h = farceur_input_next_headers(headers_input, &error);
+  g_assert_no_error(error);
+  g_assert_true(has_warning(h->warnings, "header block over the 4 MiB cap"));
+  g_assert_cmpuint(h->n_fields, <, 6000);
+  g_assert_null(farceur_input_headers_get(h, "X-Late"));
+  remove_tree(dir);
+}
+
+/* What is parsed to be sent or stored is refused over a cap, never cut. */
+static void
+test_caps_parse_stream(void)
+{
+  g_autoptr(GString) text = g_string_new("From: a@a.example\n");
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  append_field(text, "To", 2 * MIB, TRUE);
+  g_string_append(text, "\nbody\n");
+  stream = g_mime_stream_mem_new_with_buffer(text->str, text->len);
+  message = farceur_input_parse_stream(stream, "'big.eml'", &error);
+  g_assert_null(message);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_cmpstr(error->message, ==,
+                  "'big.eml': header field 'To' at offset 18 is over the 1 MiB cap: not read");
+}
+
+/* A 64 MiB header line costs what the caps allow, not its size several
+ * times over (GMime alone: over 300 MB): peak memory of a process that
+ * reads it whole and as headers alone. */
+static void
+test_caps_memory(void)
+{
+  if (g_test_subprocess()) {
+    g_autofree char *dir = make_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "huge.eml", NULL);
+    g_autofree char *chunk = g_strnfill(MIB, 'x');
+    FILE *f = fopen(path, "w");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurInput) input = NULL;
+    g_autoptr(FarceurInput) headers_input = NULL;
+    g_autoptr(FarceurInputMessage) m = NULL;
+    const FarceurInputHeaders *h;
+    struct rusage usage;
+
+    g_assert_nonnull(f);
+    fputs("From: a@a.example\nSubject: ", f);
+    for (int i = 0; i < 64; i++)
+      fwrite(chunk, 1, MIB, f);
+    fputs("\n\nbody\n", f);
+    g_assert_cmpint(fclose(f), ==, 0);
+    input = farceur_input_open(path, &error);
+    m = farceur_input_next(input, &error);
+    g_assert_no_error(error);
+    g_assert_true(has_warning(m->warnings, "'Subject' over the 1 MiB cap"));
+    headers_input = farceur_input_open(path, &error);
+    h = farceur_input_next_headers(headers_input, &error);
+    g_assert_no_error(error);
+    g_assert_true(has_warning(h->warnings, "'Subject' over the 1 MiB cap"));
+    g_assert_cmpint(getrusage(RUSAGE_SELF, &usage), ==, 0);
+    g_assert_cmpint(usage.ru_maxrss, <, 48 * 1024); /* KiB */
+    remove_tree(dir);
+    return;
+  }
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -548,5 +761,10 @@ main(int argc, char **argv)
   g_test_add_func("/input/headers/as-gmime", test_headers_as_gmime);
   g_test_add_func("/input/mbox/bad-message-goes-on", test_mbox_bad_message_goes_on);
   g_test_add_func("/input/shards", test_shards);
+  g_test_add_func("/input/caps/field", test_caps_field);
+  g_test_add_func("/input/caps/folded-mbox", test_caps_folded_mbox);
+  g_test_add_func("/input/caps/block", test_caps_block);
+  g_test_add_func("/input/caps/parse-stream", test_caps_parse_stream);
+  g_test_add_func("/input/caps/memory", test_caps_memory);
   return g_test_run();
 }

@@ -21,6 +21,25 @@ G_BEGIN_DECLS
  */
 #define FARCEUR_INPUT_MAX_WARNINGS 64
 
+/**
+ * FARCEUR_INPUT_MAX_FIELD:
+ *
+ * Octets of one header field, its continuation lines included, that a
+ * message read keeps (1 MiB); the rest of a longer field is cut, with a
+ * warning naming the message (data/doc/formats.md, Limits).
+ */
+#define FARCEUR_INPUT_MAX_FIELD (1024 * 1024)
+
+/**
+ * FARCEUR_INPUT_MAX_HEADER:
+ *
+ * Octets of a message's header block that a message read keeps (4 MiB);
+ * the fields past it are dropped, with a warning.  With
+ * %FARCEUR_INPUT_MAX_FIELD, what GMime builds of a hostile header stays
+ * bounded, whatever the message.
+ */
+#define FARCEUR_INPUT_MAX_HEADER (4 * 1024 * 1024)
+
 typedef struct _FarceurInput FarceurInput;
 
 /**
@@ -31,6 +50,9 @@ typedef struct _FarceurInput FarceurInput;
  * @warnings: (element-type utf8): GMime's parser warnings for this message, as
  *   "offset N: what (item)"; offsets count from the start of the file.  Warnings
  *   GMime raises later, while headers of @message are decoded, are appended too.
+ *   A header over %FARCEUR_INPUT_MAX_FIELD or %FARCEUR_INPUT_MAX_HEADER is cut
+ *   before GMime reads it, and a warning says where (GMime's offsets after the
+ *   cut are then those of the cut header).
  * @path: the file it was read from ("-" for stdin)
  * @index: its place in an mbox, from 1; 0 for a file holding one message
  * @stored: the octets of the message as stored, positioned at their start:
@@ -70,6 +92,9 @@ typedef struct {
  * @index: its place in an mbox, from 1; 0 for a file holding one message
  * @fields: (array length=n_fields): the fields, in order
  * @n_fields: how many
+ * @warnings: (element-type utf8): what was cut to stay within
+ *   %FARCEUR_INPUT_MAX_FIELD and %FARCEUR_INPUT_MAX_HEADER, as
+ *   #FarceurInputMessage's warnings say it; empty for most messages
  *
  * The header block of a message, read without its body
  * (farceur_input_next_headers()).
@@ -80,6 +105,7 @@ typedef struct {
   guint index;
   const FarceurInputField *fields;
   guint n_fields;
+  GPtrArray *warnings;
 } FarceurInputHeaders;
 
 FARCEUR_API FarceurInput *farceur_input_open(const char *arg, GError **error);

@@ -62,6 +62,7 @@ typedef enum {
 } FarceurSmtpOutcome;
 
 FARCEUR_API const char *farceur_smtp_outcome_to_string(FarceurSmtpOutcome outcome);
+FARCEUR_API gboolean farceur_smtp_check_stream(GMimeStream *stream, GError **error);
 
 /**
  * FarceurSmtpRecipient:

@@ -277,6 +277,23 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
 
 /* ---- dry run ---- */
 
+/* A stored message a real send over SMTP (the default when no --via is
+ * given) would refuse, refused the same way, in the same words: a long
+ * header line, say.  A local target takes any line. */
+static gboolean
+send_dry_run_check(SendCli *cli, const char *source, GMimeStream *stored)
+{
+  g_autoptr(FarceurTargetUrl) url = cli->via ? farceur_target_url_parse(cli->via, NULL) : NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (stored == NULL || (url != NULL && !farceur_target_url_is_smtp(url))
+      || farceur_smtp_check_stream(stored, &error))
+    return TRUE;
+  g_printerr("farceur send: '%s': %s\n", source, error->message);
+  cli_worst_note(&cli->worst, error, source);
+  return FALSE;
+}
+
 static void
 send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
                 GMimeStream *stored, gpointer user_data)
@@ -285,6 +302,8 @@ send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessag
   g_autoptr(GMimeStream) out = NULL;
   gint64 written;
 
+  if (!send_dry_run_check(cli, source, stored))
+    return;
   if (cli->json) {
     cli_output_json(farceur_batch_envelope_to_json(source, envelope));
     return;
@@ -411,7 +430,7 @@ send_run(SendCli *cli, int argc, char **argv)
     return cli_report_error("send", error);
   if (cli->dry_run)
     return farceur_batch_foreach(batch, send_dry_run_cb, cli, &error)
-               ? 0
+               ? cli->worst.status
                : cli_report_error("send", error);
   cli->total = farceur_batch_get_count(batch);
   cli->started = g_get_monotonic_time();

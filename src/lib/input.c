@@ -36,6 +36,9 @@
 #define INPUT_WARNING_ITEM_MAX 120    /* bytes of the offending value quoted in a warning */
 #define INPUT_SCAN_BLOCK (128 * 1024) /* bytes read at a time from an mbox */
 #define INPUT_SCAN_KEEP 8             /* bytes kept before the scan position */
+/* A line longer than this is read as its head and skipped over: the
+ * scanner's buffer never holds more of one line (a header line of 200 MB). */
+#define INPUT_LINE_MAX FARCEUR_INPUT_MAX_FIELD
 
 /* A file read in blocks, line by line, for the "From " lines of an mbox and
  * the header blocks of messages.  Hand-written: GMime has no way to step
@@ -49,6 +52,7 @@ typedef struct {
   gint64 base;  /* offset of buf[0] in the file */
   gboolean eof; /* nothing more to read */
   int errsv;    /* a failed read */
+  char *head;   /* the first INPUT_LINE_MAX bytes of a longer line */
 } InputScan;
 
 typedef enum {
@@ -94,6 +98,7 @@ struct _FarceurInput {
   GArray *fields; /* (element-type FarceurInputField) */
   FarceurInputHeaders headers;
   GString *source;
+  GPtrArray *warnings; /* the last header block's cuts */
 };
 
 static int
@@ -352,11 +357,230 @@ farceur_input_free(FarceurInput *input)
   g_ptr_array_unref(input->files);
   g_clear_pointer(&input->checksum, g_checksum_free);
   g_free(input->scan.buf);
+  g_free(input->scan.head);
+  g_clear_pointer(&input->warnings, g_ptr_array_unref);
   g_clear_pointer(&input->block, g_byte_array_unref);
   g_clear_pointer(&input->fields, g_array_unref);
   if (input->source)
     g_string_free(input->source, TRUE);
   g_free(input);
+}
+
+/* ---- caps on hostile headers ---------------------------------------------
+ *
+ * GMime keeps a header in memory, several times over, while it builds a
+ * message: a header line of 200 MB costs over a gigabyte.  GMime's parser
+ * has no limit of its own (its options set compliance modes and the warning
+ * callback only), so the header block is metered here first, as it is read:
+ * the octets of a field past FARCEUR_INPUT_MAX_FIELD and the fields past
+ * FARCEUR_INPUT_MAX_HEADER are dropped, the rest kept, line ends and all;
+ * GMime then reads the kept header and the body as it is.  A message smaller
+ * than a field's cap cannot be over either cap and is not metered. */
+
+#define INPUT_NAME_MAX 64             /* bytes of a field name kept for a warning */
+#define INPUT_METER_BLOCK (64 * 1024) /* bytes read at a time by the meter */
+
+typedef struct {
+  GByteArray *kept;       /* nullable: the header octets within the caps */
+  gint64 offset;          /* of the next octet */
+  gsize field;            /* octets of the current field so far */
+  gsize total;            /* octets of the header block so far */
+  gsize line_len;         /* octets of the current line so far (0: at a line start) */
+  gboolean line_cr;       /* the current line starts with '\r' */
+  gboolean line_dropping; /* the rest of the current line is dropped */
+  guint kept_at_line;     /* kept->len where the current line starts */
+  gboolean cutting;       /* the current field is being cut */
+  gboolean done;          /* the blank line was met */
+  gint64 end;             /* where the header block ends: its blank line, or the end */
+  gint64 field_start;
+  char name[INPUT_NAME_MAX + 1]; /* the current field's name, printable ASCII */
+  gsize name_len;
+  gboolean in_name;
+  gint64 field_cut; /* where the first field cut starts, or -1 */
+  char cut_name[INPUT_NAME_MAX + 1];
+  guint fields_cut;
+  gint64 block_cut; /* where dropping for the block's cap began, or -1 */
+} InputMeter;
+
+static void
+input_meter_init(InputMeter *m, GByteArray *kept, gint64 offset)
+{
+  memset(m, 0, sizeof *m);
+  m->kept = kept;
+  m->offset = m->end = m->field_start = offset;
+  m->field_cut = m->block_cut = -1;
+}
+
+static gboolean
+input_meter_over(const InputMeter *m)
+{
+  return m->field_cut >= 0 || m->block_cut >= 0;
+}
+
+static void
+input_meter_line_start(InputMeter *m, char c)
+{
+  m->line_cr = c == '\r';
+  m->line_dropping = FALSE;
+  m->kept_at_line = m->kept != NULL ? m->kept->len : 0;
+  if (c == ' ' || c == '\t')
+    return; /* the field goes on */
+  m->field = 0;
+  m->field_start = m->offset;
+  m->cutting = FALSE;
+  m->name_len = 0;
+  m->in_name = TRUE;
+}
+
+/* The octets the caps make the meter drop from here: records why (@block:
+ * the block's cap, else the field's). */
+static void
+input_meter_note_cut(InputMeter *m, gboolean block)
+{
+  if (block) {
+    if (m->block_cut < 0)
+      m->block_cut = m->offset;
+    return;
+  }
+  if (m->cutting)
+    return;
+  m->cutting = TRUE;
+  m->fields_cut++;
+  if (m->field_cut < 0) {
+    m->field_cut = m->field_start;
+    memcpy(m->cut_name, m->name, m->name_len);
+    m->cut_name[m->name_len] = '\0';
+  }
+}
+
+/* A dropped octet in a line that kept some: the kept part ends its line. */
+static void
+input_meter_drop_rest(InputMeter *m)
+{
+  if (m->line_dropping)
+    return;
+  m->line_dropping = TRUE;
+  if (m->kept != NULL && m->kept->len > m->kept_at_line)
+    g_byte_array_append(m->kept, (const guint8 *)"\n", 1);
+}
+
+static void
+input_meter_count(InputMeter *m, char c)
+{
+  if (m->in_name) {
+    if (c == ':' || c == '\n' || m->name_len == INPUT_NAME_MAX)
+      m->in_name = FALSE;
+    else
+      m->name[m->name_len++] = g_ascii_isprint(c) ? c : '?';
+  }
+  /* the block's cap counts the octets kept: a field cut counts its cap */
+  if (++m->field > FARCEUR_INPUT_MAX_FIELD || ++m->total > FARCEUR_INPUT_MAX_HEADER) {
+    input_meter_note_cut(m, m->field <= FARCEUR_INPUT_MAX_FIELD);
+    input_meter_drop_rest(m);
+  } else if (m->kept != NULL) {
+    g_byte_array_append(m->kept, (const guint8 *)&c, 1);
+  }
+}
+
+/* Header octets, in order; stops at the blank line (not counted). */
+static void
+input_meter_feed(InputMeter *m, const char *buf, gsize len)
+{
+  for (gsize i = 0; i < len && !m->done; i++, m->offset++) {
+    char c = buf[i];
+
+    if (m->line_len == 0)
+      input_meter_line_start(m, c);
+    if (c == '\n' && (m->line_len == 0 || (m->line_len == 1 && m->line_cr))) {
+      m->done = TRUE;
+      m->end = m->offset - (gint64)m->line_len;
+      if (m->kept != NULL)
+        g_byte_array_set_size(m->kept, m->kept_at_line);
+      return;
+    }
+    input_meter_count(m, c);
+    m->line_len = c == '\n' ? 0 : m->line_len + 1;
+  }
+  if (!m->done)
+    m->end = m->offset;
+}
+
+/* The rest of a line the scanner skipped (@n octets, its '\n' among them):
+ * over the field's cap by then, so dropped. */
+static void
+input_meter_skip_line(InputMeter *m, gsize n)
+{
+  m->field += n;
+  input_meter_note_cut(m, FALSE);
+  input_meter_drop_rest(m);
+  m->offset += (gint64)n;
+  m->end = m->offset;
+  m->line_len = 0;
+}
+
+/* What the caps cut, as warnings of the message. */
+static void
+input_meter_warn(const InputMeter *m, GPtrArray *warnings)
+{
+  if (m->field_cut >= 0 && m->fields_cut > 1)
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("offset %" G_GINT64_FORMAT ": header field '%s' over the "
+                                    "%d MiB cap: cut there (and %u more fields)",
+                                    m->field_cut, m->cut_name, FARCEUR_INPUT_MAX_FIELD >> 20,
+                                    m->fields_cut - 1));
+  else if (m->field_cut >= 0)
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("offset %" G_GINT64_FORMAT ": header field '%s' over the "
+                                    "%d MiB cap: cut there",
+                                    m->field_cut, m->cut_name, FARCEUR_INPUT_MAX_FIELD >> 20));
+  if (m->block_cut >= 0)
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("offset %" G_GINT64_FORMAT ": header block over the %d MiB "
+                                    "cap: the rest of it dropped",
+                                    m->block_cut, FARCEUR_INPUT_MAX_HEADER >> 20));
+}
+
+/* Meters the header of the message at octets @start to @stop of @stream
+ * (@stop -1: to its end).  FALSE on a read error. */
+static gboolean
+input_meter_stream(InputMeter *m, GMimeStream *stream, gint64 start, gint64 stop)
+{
+  g_autoptr(GMimeStream) range = g_mime_stream_substream(stream, start, stop);
+  g_autofree char *buf = g_malloc(INPUT_METER_BLOCK);
+  ssize_t n;
+
+  if (range == NULL || g_mime_stream_reset(range) == -1)
+    return FALSE;
+  while (!m->done && (n = g_mime_stream_read(range, buf, INPUT_METER_BLOCK)) > 0)
+    input_meter_feed(m, buf, (gsize)n);
+  return m->done || g_mime_stream_eos(range);
+}
+
+/* The message at octets @start to @stop of @stream, its header cut to the
+ * caps, or %NULL when it is within them (or could not be metered: GMime
+ * reads it as it is and says what is wrong).  Warnings say what was cut. */
+static GMimeStream *
+input_capped_stream(GMimeStream *stream, gint64 start, gint64 stop, GPtrArray *warnings)
+{
+  g_autoptr(GByteArray) kept = NULL;
+  g_autoptr(GMimeStream) header = NULL;
+  g_autoptr(GMimeStream) body = NULL;
+  GMimeStream *cat;
+  InputMeter m;
+
+  if (stop >= 0 && stop - start <= FARCEUR_INPUT_MAX_FIELD)
+    return NULL;
+  kept = g_byte_array_new();
+  input_meter_init(&m, kept, start);
+  if (!input_meter_stream(&m, stream, start, stop) || !input_meter_over(&m))
+    return NULL;
+  input_meter_warn(&m, warnings);
+  header = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&kept));
+  body = g_mime_stream_substream(stream, m.end, stop);
+  cat = g_mime_stream_cat_new();
+  g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), header);
+  g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), body);
+  return cat;
 }
 
 /* ---- the scanner ---------------------------------------------------------- */
@@ -408,14 +632,45 @@ input_scan_more(InputScan *s)
   return TRUE;
 }
 
-/* The line at the scan position, with its '\n' (none for a last line
- * without one), valid until the next call; FALSE at the end. */
+/* A line of more than INPUT_LINE_MAX bytes at the scan position: its head
+ * is copied aside and the rest skipped, a block at a time. */
 static gboolean
-input_scan_line(InputScan *s, gint64 *offset, const char **line, gsize *length)
+input_scan_long_line(InputScan *s, gint64 *offset, const char **line, gsize *length, gsize *full)
+{
+  const char *nl;
+
+  *offset = s->base + (gint64)s->pos;
+  if (s->head == NULL)
+    s->head = g_malloc(INPUT_LINE_MAX);
+  memcpy(s->head, s->buf + s->pos, INPUT_LINE_MAX);
+  *line = s->head;
+  *length = INPUT_LINE_MAX;
+  s->pos += INPUT_LINE_MAX;
+  for (;;) {
+    if ((nl = memchr(s->buf + s->pos, '\n', s->len - s->pos)) != NULL) {
+      s->pos = (gsize)(nl + 1 - s->buf);
+      break;
+    }
+    s->pos = s->len;
+    if (!input_scan_more(s))
+      break;
+  }
+  *full = (gsize)(s->base + (gint64)s->pos - *offset);
+  return TRUE;
+}
+
+/* The line at the scan position, with its '\n' (none for a last line
+ * without one), valid until the next call; FALSE at the end.  *length bytes
+ * of it are at *line, *full is its whole length: more only for a line over
+ * INPUT_LINE_MAX. */
+static gboolean
+input_scan_line(InputScan *s, gint64 *offset, const char **line, gsize *length, gsize *full)
 {
   const char *nl;
 
   while ((nl = memchr(s->buf + s->pos, '\n', s->len - s->pos)) == NULL) {
+    if (s->len - s->pos >= INPUT_LINE_MAX)
+      return input_scan_long_line(s, offset, line, length, full);
     if (!input_scan_more(s)) {
       if (s->pos == s->len)
         return FALSE;
@@ -425,7 +680,7 @@ input_scan_line(InputScan *s, gint64 *offset, const char **line, gsize *length)
   }
   *offset = s->base + (gint64)s->pos;
   *line = s->buf + s->pos;
-  *length = (gsize)(nl + 1 - *line);
+  *length = *full = (gsize)(nl + 1 - *line);
   s->pos += *length;
   return TRUE;
 }
@@ -514,50 +769,56 @@ input_is_blank_line(const char *line, gsize length)
   return (length == 1 && line[0] == '\n') || (length == 2 && line[0] == '\r' && line[1] == '\n');
 }
 
-/* Reads the header block at the scan position, appending its lines to
- * @block when not %NULL: up to the blank line, the end of the file, or in an
- * mbox a "From " line.  Returns the offset where the block ended. */
+/* Reads the header block at the scan position, its lines through @meter
+ * when not %NULL (kept within the caps): up to the blank line, the end of
+ * the file, or in an mbox a "From " line.  Returns the offset where the
+ * block ended. */
 static gint64
-input_scan_header_block(InputScan *s, GByteArray *block, gboolean mbox, InputBlockEnd *how)
+input_scan_header_block(InputScan *s, InputMeter *meter, gboolean mbox, InputBlockEnd *how)
 {
   const char *line;
-  gsize length;
+  gsize length, full;
   gint64 offset;
 
-  while (input_scan_line(s, &offset, &line, &length)) {
-    if (mbox && input_is_separator(line, length)) {
+  while (input_scan_line(s, &offset, &line, &length, &full)) {
+    if (mbox && full == length && input_is_separator(line, length)) {
       s->pos -= length;
       *how = INPUT_END_SEPARATOR;
       return offset;
     }
-    if (input_is_blank_line(line, length)) {
+    if (full == length && input_is_blank_line(line, length)) {
       *how = INPUT_END_BLANK;
       return offset;
     }
-    if (block != NULL)
-      g_byte_array_append(block, (const guint8 *)line, (guint)length);
+    if (meter != NULL) {
+      input_meter_feed(meter, line, length);
+      if (full > length)
+        input_meter_skip_line(meter, full - length);
+    }
   }
   *how = INPUT_END_FILE;
   return s->base + (gint64)s->pos;
 }
 
 /* The message of the mbox at the scan position (on its "From " line):
- * its range, its header lines into @block (if not %NULL).  FALSE at the end
- * of the file. */
+ * its range, its header lines through @meter (if not %NULL).  FALSE at the
+ * end of the file. */
 static gboolean
-input_scan_message(InputScan *s, InputRange *r, GByteArray *block)
+input_scan_message(InputScan *s, InputRange *r, InputMeter *meter)
 {
   const char *line;
-  gsize length;
+  gsize length, full;
   gint64 offset;
 
-  if (input_scan_ahead(s) == 0 || !input_scan_line(s, &offset, &line, &length))
+  if (input_scan_ahead(s) == 0 || !input_scan_line(s, &offset, &line, &length, &full))
     return FALSE;
   if (input_scan_ahead(s) == 0)
     return FALSE; /* a "From " line that ends the file starts nothing, as in GMime */
   r->marker = offset;
   r->begin = s->base + (gint64)s->pos;
-  r->end = input_scan_header_block(s, block, TRUE, &r->block_end);
+  if (meter != NULL)
+    input_meter_init(meter, meter->kept, r->begin);
+  r->end = input_scan_header_block(s, meter, TRUE, &r->block_end);
   if (r->block_end != INPUT_END_SEPARATOR)
     r->end = input_scan_to_from(s);
   if (r->end < 0) {
@@ -858,8 +1119,13 @@ input_read_mbox_message(FarceurInput *input, GError **error)
    * of the next one: it ends it where it ended it reading the whole mbox,
    * with the same warnings (and, with CRLF, the same line end dropped), and
    * its offsets are the file's. */
-  range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
-  message = input_construct(input->parser, range, GMIME_FORMAT_MBOX, warnings);
+  range = input_capped_stream(input->stream, r.begin, r.stored_end, warnings);
+  if (range != NULL) /* a hostile header, cut: GMime reads the message alone */
+    message = input_construct(input->parser, range, GMIME_FORMAT_MESSAGE, warnings);
+  else {
+    range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
+    message = input_construct(input->parser, range, GMIME_FORMAT_MBOX, warnings);
+  }
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s#%u': no header block", input->label, input->index);
@@ -876,13 +1142,16 @@ static FarceurInputMessage *
 input_read_file_message(FarceurInput *input, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GMimeStream) capped = NULL;
   GMimeMessage *message;
   FarceurInputMessage *msg;
 
   input->done = TRUE;
   if (!input_in_shard(input, 0))
     return NULL;
-  message = input_construct(input->parser, input->stream, GMIME_FORMAT_MESSAGE, warnings);
+  capped = input_capped_stream(input->stream, input->start, input->start + input->size, warnings);
+  message = input_construct(input->parser, capped ? capped : input->stream, GMIME_FORMAT_MESSAGE,
+                            warnings);
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s': no header block", input->label);
@@ -1059,8 +1328,10 @@ static gboolean
 input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
 {
   InputRange r;
+  InputMeter meter;
 
   g_byte_array_set_size(input->block, 0);
+  g_ptr_array_set_size(input->warnings, 0);
   if (!input->mbox) {
     if (input->done)
       return FALSE;
@@ -1068,18 +1339,22 @@ input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
     if (!input_in_shard(input, 0))
       return FALSE;
     *begin = input->start;
-    input_scan_header_block(&input->scan, input->block, FALSE, how);
+    input_meter_init(&meter, input->block, input->start);
+    input_scan_header_block(&input->scan, &meter, FALSE, how);
+    input_meter_warn(&meter, input->warnings);
     return input->scan.errsv == 0;
   }
+  input_meter_init(&meter, input->block, 0);
   for (;;) {
     gboolean wanted = input_in_shard(input, input->index + 1);
 
-    if (!input_scan_message(&input->scan, &r, wanted ? input->block : NULL))
+    if (!input_scan_message(&input->scan, &r, wanted ? &meter : NULL))
       return FALSE;
     input->index++;
     if (wanted) {
       *begin = r.begin;
       *how = r.block_end;
+      input_meter_warn(&meter, input->warnings);
       return input->scan.errsv == 0;
     }
   }
@@ -1116,6 +1391,7 @@ input_read_headers(FarceurInput *input, GError **error)
   input->headers.index = input->mbox ? input->index : 0;
   input->headers.fields = (const FarceurInputField *)(gpointer)input->fields->data;
   input->headers.n_fields = input->fields->len;
+  input->headers.warnings = input->warnings;
   return &input->headers;
 }
 
@@ -1142,6 +1418,7 @@ farceur_input_next_headers(FarceurInput *input, GError **error)
   g_return_val_if_fail(input != NULL, NULL);
   if (input->block == NULL) {
     input->block = g_byte_array_sized_new(4096);
+    input->warnings = g_ptr_array_new_with_free_func(g_free);
     input->fields = g_array_sized_new(FALSE, FALSE, sizeof(FarceurInputField), 32);
     input->source = g_string_sized_new(256);
   }
@@ -1198,6 +1475,31 @@ farceur_input_message_free(FarceurInputMessage *msg)
   g_free(msg);
 }
 
+/* A message to be sent or stored is never cut: over a cap, it is refused. */
+static gboolean
+input_check_caps(GMimeStream *stream, const char *label, GError **error)
+{
+  gint64 length = g_mime_stream_length(stream);
+  InputMeter m;
+
+  if (length >= 0 && length <= FARCEUR_INPUT_MAX_FIELD)
+    return TRUE;
+  input_meter_init(&m, NULL, stream->bound_start);
+  if (!input_meter_stream(&m, stream, stream->bound_start, stream->bound_end)
+      || !input_meter_over(&m))
+    return TRUE; /* within the caps (or unreadable: the parser says so) */
+  if (m.field_cut >= 0)
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "%s: header field '%s' at offset %" G_GINT64_FORMAT
+                " is over the %d MiB cap: not read",
+                label, m.cut_name, m.field_cut, FARCEUR_INPUT_MAX_FIELD >> 20);
+  else
+    g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+                "%s: header block over the %d MiB cap: not read", label,
+                FARCEUR_INPUT_MAX_HEADER >> 20);
+  return FALSE;
+}
+
 /**
  * farceur_input_parse_stream:
  * @stream: a message's octets, read from the start (g_mime_stream_reset)
@@ -1205,7 +1507,10 @@ farceur_input_message_free(FarceurInputMessage *msg)
  * @error: return location for a %FARCEUR_ERROR_DATA or %FARCEUR_ERROR_IO error
  *
  * Parses one message held in a stream (a stored message kept as octets).
- * Its parts stay in @stream, which must outlive the message.
+ * Its parts stay in @stream, which must outlive the message.  A message
+ * whose header is over %FARCEUR_INPUT_MAX_FIELD or %FARCEUR_INPUT_MAX_HEADER
+ * is refused (%FARCEUR_ERROR_DATA): what is parsed here is sent or stored,
+ * and is never cut.
  *
  * Returns: (transfer full) (nullable): the message
  */
@@ -1223,6 +1528,8 @@ farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **erro
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "%s: cannot read it again", label);
     return NULL;
   }
+  if (!input_check_caps(stream, label, error))
+    return NULL;
   parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   if ((message = g_mime_parser_construct_message(parser, NULL)) == NULL)
@@ -1326,6 +1633,7 @@ farceur_input_read_range(const char *path, gint64 start, gint64 end, const char 
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeStream) capped = NULL;
   g_autoptr(GMimeParser) parser = NULL;
   FarceurInputMessage *msg;
   GMimeMessage *message;
@@ -1334,7 +1642,9 @@ farceur_input_read_range(const char *path, gint64 start, gint64 end, const char 
   if ((stream = farceur_input_open_range(path, start, end, error)) == NULL)
     return NULL;
   parser = g_mime_parser_new();
-  if ((message = input_construct(parser, stream, GMIME_FORMAT_MESSAGE, warnings)) == NULL) {
+  capped = input_capped_stream(stream, start, end, warnings);
+  message = input_construct(parser, capped ? capped : stream, GMIME_FORMAT_MESSAGE, warnings);
+  if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s': no header block", source);
     return NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for the delivery targets: URL parsing, the loopback rail, Maildir
- * layout and content, mbox quoting, separation and locking, async bridge. */
+ * layout and content, mbox quoting, separation and locking (fcntl, flock,
+ * dotlock; waits and timeouts), async bridge. */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -619,6 +620,408 @@ test_mbox_locking(void)
   rm_rf(tmp);
 }
 
+/* A program that takes a lock of the mbox, says "locked", and later
+ * appends a message of its own and exits (some wait for their standard
+ * input to close first). */
+static GSubprocess *
+start_holder(const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *child = g_subprocess_newv(
+      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+
+  g_assert_no_error(error);
+  out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(child));
+  line = g_data_input_stream_read_line(out, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(line, ==, "locked");
+  return child;
+}
+
+static const char child_append[]
+    = "printf 'From child Mon Jan  1 00:00:00 2024\\n\\nchild was here\\n\\n' >> \"$1\"";
+
+/* Our delivery waited for the holder and landed after its message, whole. */
+static void
+assert_after_child(const char *contents)
+{
+  g_assert_true(g_str_has_prefix(contents, "From child Mon Jan  1 00:00:00 2024\n\n"
+                                           "child was here\n\nFrom a@example.org "));
+  g_assert_true(g_str_has_suffix(contents, "Subject: parent\n\nparent body\n\n"));
+}
+
+/* procmail and Debian's MDAs: a dotlock (made by dotlockfile, which holds it
+ * while its command runs) and nothing else. */
+static void
+test_mbox_dotlock_wait(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "dot.mbox", NULL);
+  g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
+  g_autofree char *script = g_strdup_printf("echo locked; sleep 0.3; %s", child_append);
+  const char *argv[] = { "dotlockfile", "-p", "-l", dotlock, "sh", "-c", script, "sh", path, NULL };
+  g_autoptr(GSubprocess) child = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test("/usr/bin/dotlockfile", G_FILE_TEST_IS_EXECUTABLE)) {
+    g_test_skip("dotlockfile (Debian's liblockfile-bin) is not installed");
+    return;
+  }
+  child = start_holder(argv);
+  contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
+  g_assert_true(g_subprocess_wait_check(child, NULL, &error));
+  assert_after_child(contents);
+  g_assert_false(g_file_test(dotlock, G_FILE_TEST_EXISTS)); /* ours is gone too */
+  rm_rf(tmp);
+}
+
+/* mutt built for flock() and other programs that take only that lock
+ * (argv[2] "flock"), or only fcntl()'s (Python's lockf is fcntl's F_SETLKW),
+ * held for argv[3] seconds, or until standard input closes ("stdin"). */
+static const char holder_script[] = "import fcntl, sys, time\n"
+                                    "with open(sys.argv[1], 'a') as f:\n"
+                                    "    lock = getattr(fcntl, sys.argv[2])\n"
+                                    "    lock(f, fcntl.LOCK_EX)\n"
+                                    "    print('locked', flush=True)\n"
+                                    "    if sys.argv[3] == 'stdin':\n"
+                                    "        sys.stdin.read()\n"
+                                    "    else:\n"
+                                    "        time.sleep(float(sys.argv[3]))\n"
+                                    "    f.write('From child Mon Jan  1 00:00:00 2024\\n\\n"
+                                    "child was here\\n\\n')\n";
+
+static void
+test_mbox_flock_wait(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "flock.mbox", NULL);
+  const char *argv[] = { "/usr/bin/python3", "-c", holder_script, path, "flock", "0.3", NULL };
+  g_autoptr(GSubprocess) child = start_holder(argv);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
+  g_assert_true(g_subprocess_wait_check(child, NULL, &error));
+  assert_after_child(contents);
+  rm_rf(tmp);
+}
+
+/* A holder that keeps its lock past the bound: the delivery fails with a
+ * temporary failure naming the file and the kind of lock, and adds nothing
+ * to the mbox, which then holds the holder's message alone. */
+static void
+assert_lock_timeout(const char *path, const char *const *holder_argv, const char *kind)
+{
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GMimeMessage) msg = parse_message("Subject: parent\n\nparent body\n");
+  g_autoptr(GSubprocess) child = start_holder(holder_argv);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gint64 start = g_get_monotonic_time();
+
+  farceur_target_mbox_set_lock_timeout(target, 300);
+  g_assert_false(deliver_sync(target, env, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_cmpint(g_get_monotonic_time() - start, >=, 300 * 1000);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_nonnull(strstr(error->message, path));
+  g_assert_nonnull(strstr(error->message, "still held after 0.3 s by"));
+  g_assert_nonnull(strstr(error->message, kind));
+  g_assert_true(g_output_stream_close(g_subprocess_get_stdin_pipe(child), NULL, NULL));
+  g_assert_true(g_subprocess_wait_check(child, NULL, &error));
+  g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+  g_assert_cmpstr(contents, ==, "From child Mon Jan  1 00:00:00 2024\n\nchild was here\n\n");
+  g_assert_true(g_file_set_contents(path, "", 0, NULL));
+}
+
+static void
+test_mbox_lock_timeout(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "held.mbox", NULL);
+  g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
+  const char *flock_argv[]
+      = { "/usr/bin/python3", "-c", holder_script, path, "flock", "stdin", NULL };
+  const char *fcntl_argv[]
+      = { "/usr/bin/python3", "-c", holder_script, path, "lockf", "stdin", NULL };
+  g_autofree char *dot_script = g_strdup_printf("echo locked; cat >/dev/null; %s", child_append);
+  const char *dot_argv[]
+      = { "dotlockfile", "-p", "-l", dotlock, "sh", "-c", dot_script, "sh", path, NULL };
+  g_autofree char *dot_kind = NULL;
+
+  g_assert_true(g_file_set_contents(path, "", 0, NULL));
+  assert_lock_timeout(path, flock_argv, "an flock() lock of another process");
+  assert_lock_timeout(path, fcntl_argv, "an fcntl() lock of process ");
+  if (g_file_test("/usr/bin/dotlockfile", G_FILE_TEST_IS_EXECUTABLE)) {
+    dot_kind = g_strdup_printf("the dotlock '%s' of process ", dotlock);
+    assert_lock_timeout(path, dot_argv, dot_kind);
+    g_assert_false(g_file_test(dotlock, G_FILE_TEST_EXISTS)); /* its holder removed it */
+  }
+  rm_rf(tmp);
+}
+
+/* A dotlock left by a process that is gone is stale: liblockfile removes it. */
+static void
+test_mbox_stale_dotlock(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "stale.mbox", NULL);
+  g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) gone = g_subprocess_new(0, &error, "true", NULL);
+  g_autofree char *pid = NULL;
+  g_autofree char *contents = NULL;
+
+  g_assert_no_error(error);
+  pid = g_strdup(g_subprocess_get_identifier(gone));
+  g_assert_true(g_subprocess_wait_check(gone, NULL, &error));
+  g_assert_true(g_file_set_contents(dotlock, pid, -1, NULL));
+  contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
+  g_assert_true(g_str_has_suffix(contents, "Subject: parent\n\nparent body\n\n"));
+  g_assert_false(g_file_test(dotlock, G_FILE_TEST_EXISTS));
+  rm_rf(tmp);
+}
+
+/* An existing file that is not an mbox is refused, at open and (when it
+ * turns into one later) at delivery; it is left untouched. */
+static void
+test_mbox_not_mbox(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "message.eml", NULL);
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GMimeMessage) msg = parse_message("Subject: parent\n\nparent body\n");
+  const char *text = "Subject: not an mbox\n\nFrom here on, a body\n";
+  g_autoptr(FarceurTarget) target = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  g_assert_null(farceur_target_new(url, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT);
+  g_assert_nonnull(strstr(error->message, path));
+  g_assert_nonnull(strstr(error->message, "is not an mbox"));
+  g_clear_error(&error);
+
+  g_assert_true(g_file_set_contents(path, "", 0, NULL)); /* empty: an mbox to be */
+  target = farceur_target_new(url, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  g_assert_false(deliver_sync(target, env, GMIME_OBJECT(msg), NULL, NULL, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT);
+  g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+  g_assert_cmpstr(contents, ==, text);
+  rm_rf(tmp);
+}
+
+/* ---- cancellation mid-write ---- */
+
+/* A message body source that, once @after octets have gone through, cancels
+ * @cancellable itself ("source" mode) or waits, up to 10 s, for someone
+ * else to ("wait" mode: the caller's main loop must be running). */
+#define TEST_TYPE_CANCEL_FILTER (test_cancel_filter_get_type())
+G_DECLARE_FINAL_TYPE(TestCancelFilter, test_cancel_filter, TEST, CANCEL_FILTER, GMimeFilter)
+
+struct _TestCancelFilter {
+  GMimeFilter parent;
+  GCancellable *cancellable;
+  gsize after, seen;
+  gsize peak; /* the most octets read in one pass (GMime resets the filter after) */
+  gboolean wait;
+};
+
+G_DEFINE_FINAL_TYPE(TestCancelFilter, test_cancel_filter, GMIME_TYPE_FILTER)
+
+static void
+test_cancel_filter_filter(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                          size_t *outlen, size_t *outprespace)
+{
+  TestCancelFilter *self = TEST_CANCEL_FILTER(filter);
+
+  self->seen += len;
+  self->peak = MAX(self->peak, self->seen);
+  if (self->seen >= self->after && self->wait) {
+    for (int i = 0; i < 1000 && !g_cancellable_is_cancelled(self->cancellable); i++)
+      g_usleep(10000);
+  } else if (self->seen >= self->after) {
+    g_cancellable_cancel(self->cancellable);
+  }
+  *out = in;
+  *outlen = len;
+  *outprespace = prespace;
+}
+
+static void
+test_cancel_filter_complete(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                            size_t *outlen, size_t *outprespace)
+{
+  test_cancel_filter_filter(filter, in, len, prespace, out, outlen, outprespace);
+}
+
+static void
+test_cancel_filter_reset(GMimeFilter *filter)
+{
+  TEST_CANCEL_FILTER(filter)->seen = 0;
+}
+
+static GMimeFilter *
+test_cancel_filter_copy(GMimeFilter *filter)
+{
+  return g_object_new(TEST_TYPE_CANCEL_FILTER, NULL);
+}
+
+static void
+test_cancel_filter_class_init(TestCancelFilterClass *klass)
+{
+  GMimeFilterClass *filter_class = GMIME_FILTER_CLASS(klass);
+
+  filter_class->filter = test_cancel_filter_filter;
+  filter_class->complete = test_cancel_filter_complete;
+  filter_class->reset = test_cancel_filter_reset;
+  filter_class->copy = test_cancel_filter_copy;
+}
+
+static void
+test_cancel_filter_init(TestCancelFilter *self)
+{
+}
+
+#define BIG_BODY (4 * 1024 * 1024)
+
+/* A message of 4 MiB of text lines whose body is read through @filter. */
+static GMimeMessage *
+big_message(GMimeFilter *filter)
+{
+  GMimeMessage *msg = g_mime_message_new(TRUE);
+  g_autoptr(GMimePart) part = GMIME_PART(g_mime_text_part_new_with_subtype("plain"));
+  GByteArray *body = g_byte_array_sized_new(BIG_BODY);
+  g_autoptr(GMimeStream) mem = NULL;
+  g_autoptr(GMimeStream) filtered = NULL;
+  g_autoptr(GMimeDataWrapper) content = NULL;
+  static const char line[] = "0123456789 the quick brown fox jumps over the lazy dog 0123456\n";
+
+  while (body->len < BIG_BODY)
+    g_byte_array_append(body, (const guint8 *)line, sizeof line - 1);
+  mem = g_mime_stream_mem_new_with_byte_array(body);
+  filtered = g_mime_stream_filter_new(mem);
+  if (filter != NULL)
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+  content = g_mime_data_wrapper_new_with_stream(filtered, GMIME_CONTENT_ENCODING_7BIT);
+  g_mime_part_set_content(part, content);
+  g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_7BIT);
+  g_mime_message_set_subject(msg, "big", NULL);
+  g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+  return msg;
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+  g_cancellable_cancel(user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Delivers a big message to @url and cancels it after 1 MiB: from the
+ * source in the delivering thread (@from_loop FALSE, the blocking call), or
+ * from the caller's main loop while the write runs on its worker thread. */
+static void
+deliver_cancelled(const char *url, gboolean from_loop)
+{
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  TestCancelFilter *filter = g_object_new(TEST_TYPE_CANCEL_FILTER, NULL);
+  g_autoptr(GMimeMessage) msg = NULL;
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  filter->cancellable = cancellable;
+  filter->after = 1024 * 1024;
+  filter->wait = from_loop;
+  msg = big_message(GMIME_FILTER(filter));
+  g_object_unref(filter);
+  if (!from_loop) {
+    g_assert_false(deliver_sync(target, env, GMIME_OBJECT(msg), &delivery, cancellable, &error));
+  } else {
+    farceur_target_deliver_async(target, env, GMIME_OBJECT(msg), cancellable, async_ready_cb,
+                                 &result);
+    g_timeout_add(100, cancel_cb, cancellable);
+    while (result == NULL)
+      g_main_context_iteration(NULL, TRUE);
+    g_assert_false(farceur_target_deliver_finish(target, result, &delivery, &error));
+    g_object_unref(result);
+  }
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null(delivery);
+  g_assert_true(filter->peak >= 1024 * 1024 && filter->peak < BIG_BODY); /* mid-write */
+}
+
+static void
+test_cancel_mbox(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "x.mbox", NULL);
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autofree char *before = deliver_mbox(path, "Subject: first\n\nfirst body\n", "a@example.org");
+  g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
+
+  for (int from_loop = 0; from_loop <= 1; from_loop++) {
+    g_autofree char *after = NULL;
+    deliver_cancelled(url, from_loop);
+    g_assert_true(g_file_get_contents(path, &after, NULL, NULL));
+    g_assert_cmpstr(after, ==, before); /* cut back to its size before */
+    g_assert_false(g_file_test(dotlock, G_FILE_TEST_EXISTS));
+  }
+  rm_rf(tmp);
+}
+
+static void
+test_cancel_maildir(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *url = g_strconcat("maildir:", tmp, NULL);
+  g_autofree char *tmp_dir = g_build_filename(tmp, "tmp", NULL);
+  g_autofree char *new_dir = g_build_filename(tmp, "new", NULL);
+
+  for (int from_loop = 0; from_loop <= 1; from_loop++) {
+    g_autoptr(GPtrArray) in_tmp = NULL;
+    g_autoptr(GPtrArray) in_new = NULL;
+    deliver_cancelled(url, from_loop);
+    in_tmp = list_dir(tmp_dir);
+    in_new = list_dir(new_dir);
+    g_assert_cmpuint(in_tmp->len, ==, 0); /* the partial file was removed */
+    g_assert_cmpuint(in_new->len, ==, 0);
+  }
+  rm_rf(tmp);
+}
+
+/* The same big message, not cancelled, is stored whole: the source works. */
+static void
+test_cancel_control(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *path = g_build_filename(tmp, "x.mbox", NULL);
+  g_autofree char *url = g_strconcat("mbox:", path, NULL);
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GMimeMessage) msg = big_message(NULL);
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  g_assert_true(deliver_sync(target, env, GMIME_OBJECT(msg), NULL, cancellable, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_stat(path, &st), ==, 0);
+  g_assert_cmpint(st.st_size, >, BIG_BODY);
+  rm_rf(tmp);
+}
+
 /* ---- the writer (farceur catch) ---- */
 
 /* As an SMTP server receives it (unstuffed), with trace fields of its own
@@ -854,6 +1257,14 @@ main(int argc, char **argv)
   g_test_add_func("/target/mbox/quoting-chunks", test_mbox_quoting_chunks);
   g_test_add_func("/target/mbox/quoting-long-run", test_mbox_quoting_long_run);
   g_test_add_func("/target/mbox/locking", test_mbox_locking);
+  g_test_add_func("/target/mbox/dotlock-wait", test_mbox_dotlock_wait);
+  g_test_add_func("/target/mbox/flock-wait", test_mbox_flock_wait);
+  g_test_add_func("/target/mbox/lock-timeout", test_mbox_lock_timeout);
+  g_test_add_func("/target/mbox/stale-dotlock", test_mbox_stale_dotlock);
+  g_test_add_func("/target/mbox/not-mbox", test_mbox_not_mbox);
+  g_test_add_func("/target/cancel/control", test_cancel_control);
+  g_test_add_func("/target/cancel/mbox", test_cancel_mbox);
+  g_test_add_func("/target/cancel/maildir", test_cancel_maildir);
   g_test_add_func("/target/writer/maildir", test_writer_maildir);
   g_test_add_func("/target/writer/discard", test_writer_discard);
   g_test_add_func("/target/writer/group-commit", test_writer_group_commit);

@@ -538,7 +538,8 @@ smtp_data_finish(SmtpDataScan *scan, gboolean eightbit_ok, SmtpData *data, GErro
 /**
  * farceur_smtp_data_prepare:
  * @message: the message; re-encoded in place (g_mime_object_encode) when
- *   it needs 8BITMIME and @eightbit_ok is %FALSE or has lines over 998 octets
+ *   it needs 8BITMIME and @eightbit_ok is %FALSE or has lines over 998 octets,
+ *   and then given "MIME-Version: 1.0" when it has none
  * @eightbit_ok: the server offers 8BITMIME
  * @data: (out caller-allocates): where to store the wire form
  * @error: return location for a %FARCEUR_ERROR_DATA error
@@ -557,9 +558,13 @@ farceur_smtp_data_prepare(GMimeObject *message, gboolean eightbit_ok, SmtpData *
       return FALSE;
     if (smtp_data_fits(&scan, eightbit_ok))
       break;
-    if (pass == 0) /* 7 bit also picks QP/base64 for parts with long lines */
+    if (pass == 0) { /* 7 bit also picks QP/base64 for parts with long lines */
       g_mime_object_encode(message, eightbit_ok ? GMIME_ENCODING_CONSTRAINT_8BIT
                                                 : GMIME_ENCODING_CONSTRAINT_7BIT);
+      /* a Content-Transfer-Encoding means nothing without it (RFC 2045 4) */
+      if (GMIME_IS_MESSAGE(message) && g_mime_object_get_header(message, "MIME-Version") == NULL)
+        g_mime_object_set_header(message, "MIME-Version", "1.0", NULL);
+    }
   }
   return smtp_data_finish(&scan, eightbit_ok, data, error);
 }
@@ -592,4 +597,33 @@ farceur_smtp_data_prepare_stream(GMimeStream *stream, gboolean eightbit_ok, Smtp
   if ((message = farceur_input_parse_stream(stream, "message", error)) == NULL)
     return FALSE;
   return farceur_smtp_data_prepare(GMIME_OBJECT(message), eightbit_ok, data, error);
+}
+
+/**
+ * farceur_smtp_check_stream:
+ * @stream: a stored message, read from its start
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * What a send of @stream over SMTP, LMTP or exec refuses before any reply
+ * counts, decided as farceur_smtp_data_prepare_stream() decides it for a
+ * server that offers 8BITMIME: a line over 998 octets even after
+ * re-encoding (a long header line), a lone CR in the header, content the
+ * smuggling guard refuses.  For `send --dry-run`: it refuses what a real
+ * send refuses, in the same words.
+ *
+ * Returns: %TRUE when @stream would go
+ */
+gboolean
+farceur_smtp_check_stream(GMimeStream *stream, GError **error)
+{
+  SmtpData data = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail(GMIME_IS_STREAM(stream), FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  ok = farceur_smtp_data_prepare_stream(stream, TRUE, &data, error);
+  g_clear_object(&data.content);
+  g_mime_stream_reset(stream);
+  return ok;
 }

@@ -19,10 +19,11 @@
 
 /**
  * farceur_target_errno_code:
- * @err: the errno of a failed write or sync
+ * @err: the errno of a failed write or sync of a writer (farceur catch)
  *
- * Returns: %FARCEUR_ERROR_TEMPFAIL for a full disk or quota (it may pass:
- *   an SMTP server answers 452), %FARCEUR_ERROR_IO for anything else
+ * Returns: %FARCEUR_ERROR_TEMPFAIL for a full disk or quota (the server
+ *   answers 452: its client tries again later), %FARCEUR_ERROR_IO for
+ *   anything else
  */
 int
 farceur_target_errno_code(int err)
@@ -30,28 +31,42 @@ farceur_target_errno_code(int err)
   return err == ENOSPC || err == EDQUOT ? FARCEUR_ERROR_TEMPFAIL : FARCEUR_ERROR_IO;
 }
 
-/**
- * farceur_target_local_fail:
- * @error: return location for the error
- * @what: what could not be written
- *
- * "cannot write WHAT: REASON" from errno: a full disk or quota
- * (%FARCEUR_ERROR_TEMPFAIL: it may pass), any other failure
- * %FARCEUR_ERROR_IO.
- *
- * Returns: %FALSE
- */
-gboolean
-farceur_target_local_fail(GError **error, const char *what)
+static gboolean
+target_local_fail_code(GError **error, int code, const char *what)
 {
   int saved = errno;
-  int code = farceur_target_errno_code(saved);
 
   if (saved != 0)
     farceur_set_errno_error(error, code, saved, "cannot write %s", what);
   else
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_IO, "cannot write %s: short write", what);
   return FALSE;
+}
+
+/**
+ * farceur_target_local_fail:
+ * @error: return location for the error
+ * @what: what could not be written, and where
+ *
+ * "cannot write WHAT: REASON" from errno, for a delivery: always
+ * %FARCEUR_ERROR_IO, a full disk or quota too ("no space left on device",
+ * "disk quota exceeded"): trying again in a few seconds meets the same full
+ * disk, so a batch does not retry it (data/doc/formats.md).
+ *
+ * Returns: %FALSE
+ */
+gboolean
+farceur_target_local_fail(GError **error, const char *what)
+{
+  return target_local_fail_code(error, FARCEUR_ERROR_IO, what);
+}
+
+/* The same for a writer: a full disk is %FARCEUR_ERROR_TEMPFAIL there
+ * (farceur_target_errno_code()). */
+static gboolean
+target_local_writer_fail(GError **error, const char *what)
+{
+  return target_local_fail_code(error, farceur_target_errno_code(errno), what);
 }
 
 /* "Envelope-to: a, b, ..." folded before TARGET_FOLD_WIDTH columns.  Hand
@@ -86,13 +101,23 @@ target_local_envelope_to(const FarceurEnvelope *envelope)
 static const char *const target_local_trace_fields[]
     = { "Return-Path", "Envelope-to", "Delivered-To", "X-Original-To" };
 
+/* "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines. */
+static char *
+target_local_envelope_lines(const FarceurEnvelope *envelope)
+{
+  g_autofree char *envelope_to = target_local_envelope_to(envelope);
+
+  return g_strdup_printf("Return-Path: <%s>\n%s", envelope->mail_from, envelope_to);
+}
+
 /**
  * farceur_target_write_envelope:
  * @stream: where the stored message begins
  * @envelope: a validated envelope (no CR, LF or angle brackets)
- * @message: (nullable): the message about to be written after these lines;
- *   its own Return-Path, Envelope-to, Delivered-To and X-Original-To fields
- *   are removed (a writer's filter removes them from octets instead)
+ * @message: the message about to be written after these lines; its own
+ *   Return-Path, Envelope-to, Delivered-To and X-Original-To fields are
+ *   removed
+ * @where: the file, for errors ("mbox 'PATH'")
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
  * Writes "Return-Path: <MAIL FROM>" and "Envelope-to: RCPT, ..." lines, the
@@ -100,19 +125,22 @@ static const char *const target_local_trace_fields[]
  */
 gboolean
 farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
-                              GMimeObject *message, GError **error)
+                              GMimeObject *message, const char *where, GError **error)
 {
-  g_autofree char *return_path = g_strdup_printf("Return-Path: <%s>\n", envelope->mail_from);
-  g_autofree char *envelope_to = target_local_envelope_to(envelope);
+  g_autofree char *lines = target_local_envelope_lines(envelope);
+  g_autofree char *what = NULL;
+  int saved;
 
-  for (gsize i = 0; message != NULL && i < G_N_ELEMENTS(target_local_trace_fields); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS(target_local_trace_fields); i++)
     while (g_mime_object_remove_header(message, target_local_trace_fields[i]))
       ;
   errno = 0;
-  if (g_mime_stream_write_string(stream, return_path) < 0
-      || g_mime_stream_write_string(stream, envelope_to) < 0)
-    return farceur_target_local_fail(error, "envelope lines");
-  return TRUE;
+  if (g_mime_stream_write_string(stream, lines) >= 0)
+    return TRUE;
+  saved = errno;
+  what = g_strdup_printf("the envelope lines to %s", where);
+  errno = saved;
+  return farceur_target_local_fail(error, what);
 }
 
 /**
@@ -120,6 +148,7 @@ farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelo
  * @stream: the output
  * @message: the message to store
  * @extra: (nullable): a filter applied after LF conversion (mboxrd quoting)
+ * @where: the file, for errors ("mbox 'PATH'")
  * @error: return location for a %FARCEUR_ERROR_IO error
  *
  * Streams @message as LF text ending with a newline: local mailboxes are
@@ -127,21 +156,26 @@ farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelo
  */
 gboolean
 farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
-                             GError **error)
+                             const char *where, GError **error)
 {
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(stream);
   g_autoptr(GMimeFilter) dos2unix = g_mime_filter_dos2unix_new(TRUE);
   g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new();
+  g_autofree char *what = NULL;
+  int saved;
 
   g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_UNIX);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dos2unix);
   if (extra)
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), extra);
   errno = 0;
-  if (g_mime_object_write_to_stream(message, options, filtered) < 0
-      || g_mime_stream_flush(filtered) < 0)
-    return farceur_target_local_fail(error, "message");
-  return TRUE;
+  if (g_mime_object_write_to_stream(message, options, filtered) >= 0
+      && g_mime_stream_flush(filtered) >= 0)
+    return TRUE;
+  saved = errno;
+  what = g_strdup_printf("the message to %s", where);
+  errno = saved;
+  return farceur_target_local_fail(error, what);
 }
 
 /**
@@ -161,6 +195,236 @@ farceur_target_local_delivery(const FarceurEnvelope *envelope, const char *locat
     farceur_delivery_add(delivery, envelope->rcpt_to->pdata[i], FARCEUR_RCPT_ACCEPTED, 0, NULL,
                          "stored");
   return delivery;
+}
+
+/* ---- cancellation ----
+ *
+ * Hand written: GMime writes a message to a GMimeStream and has no notion
+ * of cancellation.  This stream passes writes on to the file's stream and
+ * fails them (errno ECANCELED) once its cancellable is cancelled, so a long
+ * message stops at the next buffer and the backend rolls the write back. */
+
+#define TARGET_TYPE_GUARD_STREAM (target_guard_stream_get_type())
+G_DECLARE_FINAL_TYPE(TargetGuardStream, target_guard_stream, TARGET, GUARD_STREAM, GMimeStream)
+
+struct _TargetGuardStream {
+  GMimeStream parent;
+  GMimeStream *inner;
+  GCancellable *cancellable; /* nullable */
+};
+
+G_DEFINE_FINAL_TYPE(TargetGuardStream, target_guard_stream, GMIME_TYPE_STREAM)
+
+static ssize_t
+target_guard_stream_write(GMimeStream *stream, const char *buf, size_t len)
+{
+  TargetGuardStream *self = TARGET_GUARD_STREAM(stream);
+  ssize_t n;
+
+  if (g_cancellable_is_cancelled(self->cancellable)) {
+    errno = ECANCELED;
+    return -1;
+  }
+  n = g_mime_stream_write(self->inner, buf, len);
+  if (n > 0)
+    stream->position += n;
+  return n;
+}
+
+static ssize_t
+target_guard_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+  return -1; /* write only */
+}
+
+static int
+target_guard_stream_flush(GMimeStream *stream)
+{
+  return g_mime_stream_flush(TARGET_GUARD_STREAM(stream)->inner);
+}
+
+static int
+target_guard_stream_close(GMimeStream *stream)
+{
+  return 0; /* the file is its owner's */
+}
+
+static gboolean
+target_guard_stream_eos(GMimeStream *stream)
+{
+  return FALSE;
+}
+
+static int
+target_guard_stream_reset(GMimeStream *stream)
+{
+  return -1;
+}
+
+static gint64
+target_guard_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+  return -1;
+}
+
+static gint64
+target_guard_stream_tell(GMimeStream *stream)
+{
+  return stream->position;
+}
+
+static gint64
+target_guard_stream_length(GMimeStream *stream)
+{
+  return -1;
+}
+
+static GMimeStream *
+target_guard_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+  return NULL;
+}
+
+static void
+target_guard_stream_dispose(GObject *object)
+{
+  TargetGuardStream *self = TARGET_GUARD_STREAM(object);
+
+  g_clear_object(&self->inner);
+  g_clear_object(&self->cancellable);
+  G_OBJECT_CLASS(target_guard_stream_parent_class)->dispose(object);
+}
+
+static void
+target_guard_stream_class_init(TargetGuardStreamClass *klass)
+{
+  GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+  G_OBJECT_CLASS(klass)->dispose = target_guard_stream_dispose;
+  stream_class->read = target_guard_stream_read;
+  stream_class->write = target_guard_stream_write;
+  stream_class->flush = target_guard_stream_flush;
+  stream_class->close = target_guard_stream_close;
+  stream_class->eos = target_guard_stream_eos;
+  stream_class->reset = target_guard_stream_reset;
+  stream_class->seek = target_guard_stream_seek;
+  stream_class->tell = target_guard_stream_tell;
+  stream_class->length = target_guard_stream_length;
+  stream_class->substream = target_guard_stream_substream;
+}
+
+static void
+target_guard_stream_init(TargetGuardStream *self)
+{
+}
+
+/**
+ * farceur_target_guard_stream_new:
+ * @fd: the file written, left open when the stream goes
+ * @cancellable: (nullable): once cancelled, writes fail with errno ECANCELED
+ *
+ * Returns: (transfer full): the stream a local backend writes a message to
+ */
+GMimeStream *
+farceur_target_guard_stream_new(int fd, GCancellable *cancellable)
+{
+  TargetGuardStream *self = g_object_new(TARGET_TYPE_GUARD_STREAM, NULL);
+
+  g_mime_stream_construct(GMIME_STREAM(self), 0, -1);
+  self->inner = g_mime_stream_fs_new(fd);
+  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(self->inner), FALSE);
+  self->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+  return GMIME_STREAM(self);
+}
+
+/**
+ * farceur_target_local_cancelled:
+ * @cancellable: (nullable): the delivery's
+ * @undone: what was done about the partial write, for the message
+ * @error: (inout): the failure of the write, replaced when it was the
+ *   cancellation
+ *
+ * Returns: %TRUE when @cancellable is cancelled (@error is then
+ *   %G_IO_ERROR_CANCELLED)
+ */
+gboolean
+farceur_target_local_cancelled(GCancellable *cancellable, const char *undone, GError **error)
+{
+  if (!g_cancellable_is_cancelled(cancellable))
+    return FALSE;
+  g_clear_error(error);
+  g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while writing; %s", undone);
+  return TRUE;
+}
+
+/* ---- delivering on a worker thread ----
+ *
+ * A local write may take seconds (a large message, a slow disk, a lock held
+ * by another program): it runs on a thread of GLib's pool so the caller's
+ * main loop goes on (a signal handler there cancels it, see
+ * data/doc/formats.md). */
+
+typedef struct {
+  FarceurTarget *target;
+  FarceurEnvelope *envelope;
+  GMimeObject *message;
+} TargetLocalJob;
+
+static void
+target_local_job_free(gpointer data)
+{
+  TargetLocalJob *job = data;
+
+  farceur_envelope_free(job->envelope);
+  g_object_unref(job->message);
+  g_free(job);
+}
+
+static void
+target_local_deliver_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  TargetLocalJob *job = data;
+  FarceurDelivery *delivery = NULL;
+  GError *error = NULL;
+
+  if (job->target->backend->deliver(job->target, job->envelope, job->message, &delivery,
+                                    cancellable, &error))
+    g_task_return_pointer(task, delivery, (GDestroyNotify)farceur_delivery_free);
+  else
+    g_task_return_error(task, error);
+}
+
+/**
+ * farceur_target_local_deliver_async:
+ *
+ * ->deliver_async of the local backends: their ->deliver on a worker
+ * thread.  One target delivers one message at a time (the batch gives a
+ * file one writer).
+ */
+void
+farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                   GMimeObject *message, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
+  TargetLocalJob *job = g_new0(TargetLocalJob, 1);
+
+  job->target = target;
+  job->envelope = farceur_envelope_copy(envelope);
+  job->message = g_object_ref(message);
+  /* A message stored before the cancellation was seen stays reported as
+   * stored: a caller told "cancelled" would send it again. */
+  g_task_set_check_cancellable(task, FALSE);
+  g_task_set_task_data(task, job, target_local_job_free);
+  g_task_run_in_thread(task, target_local_deliver_thread);
+}
+
+gboolean
+farceur_target_local_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                    FarceurDelivery **delivery, GError **error)
+{
+  *delivery = g_task_propagate_pointer(G_TASK(result), error);
+  return *delivery != NULL;
 }
 
 /* ---- the trace-field filter ----
@@ -377,16 +641,18 @@ farceur_target_local_writer_begin(FarceurTargetWriter *writer, const FarceurEnve
   g_autoptr(GMimeFilter) dos2unix = g_mime_filter_dos2unix_new(FALSE);
   g_autoptr(GMimeFilter) strip = farceur_target_strip_filter_new();
 
+  g_autofree char *lines = target_local_envelope_lines(envelope);
+
   writer->file = g_mime_stream_fs_new(writer->fd);
   g_mime_stream_fs_set_owner(GMIME_STREAM_FS(writer->file), FALSE);
   writer->filtered = g_mime_stream_filter_new(writer->file);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), dos2unix);
   g_mime_stream_filter_add(GMIME_STREAM_FILTER(writer->filtered), strip);
-  if (!farceur_target_write_envelope(writer->file, envelope, NULL, error))
-    return FALSE;
   errno = 0;
+  if (g_mime_stream_write_string(writer->file, lines) < 0)
+    return target_local_writer_fail(error, "envelope lines");
   if (trace != NULL && g_mime_stream_write_string(writer->file, trace) < 0)
-    return farceur_target_local_fail(error, "trace fields");
+    return target_local_writer_fail(error, "trace fields");
   return TRUE;
 }
 
@@ -420,7 +686,7 @@ farceur_target_local_writer_put(FarceurTargetWriter *writer, const char *data, g
   g_return_val_if_fail(!writer->finished, FALSE);
   errno = 0;
   if (g_mime_stream_write(writer->filtered, data, len) < 0) {
-    farceur_target_local_fail(&writer->error, "message");
+    target_local_writer_fail(&writer->error, "message");
     return target_local_writer_failed(writer, error);
   }
   return TRUE;
@@ -437,7 +703,7 @@ farceur_target_local_writer_finish(FarceurTargetWriter *writer, GError **error)
   writer->finished = TRUE;
   errno = 0;
   if (g_mime_stream_flush(writer->filtered) < 0) {
-    farceur_target_local_fail(&writer->error, "message");
+    target_local_writer_fail(&writer->error, "message");
     return target_local_writer_failed(writer, error);
   }
   return TRUE;

@@ -29,7 +29,8 @@ typedef struct {
   char *dir;
   char *new_dir; /* DIR/new */
   char *host;    /* this host's name with '/' and ':' escaped */
-  guint seq;     /* deliveries through this target, the Q part of the name */
+  gint seq;      /* deliveries through this target, the Q part of the name (atomic:
+                  * deliveries run on a worker thread, writers in the caller's) */
   /* the writers' group commit: commit tasks renamed into new/ and waiting
    * for the next sync of new/, and those the sync under way covers (NULL:
    * none under way) */
@@ -92,7 +93,8 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
     gint64 now = g_get_real_time();
     int fd;
     *name = g_strdup_printf("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", now / G_USEC_PER_SEC,
-                            (int)(now % G_USEC_PER_SEC), (int)getpid(), ++md->seq, md->host);
+                            (int)(now % G_USEC_PER_SEC), (int)getpid(),
+                            (guint)g_atomic_int_add(&md->seq, 1) + 1, md->host);
     *tmp_path = g_build_filename(md->dir, "tmp", *name, NULL);
     fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
@@ -109,19 +111,20 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
   return -1;
 }
 
-/* Writes the envelope lines and the message to @fd, then fsync()s it. */
+/* Writes the envelope lines and the message to @fd, then fsync()s it.  A
+ * cancellation stops the write at the next buffer. */
 static gboolean
-maildir_write(int fd, const char *path, const FarceurEnvelope *envelope, GMimeObject *message,
-              GError **error)
+maildir_write(MaildirTarget *md, int fd, const char *path, const FarceurEnvelope *envelope,
+              GMimeObject *message, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+  g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
+  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
 
-  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
-  if (!farceur_target_write_envelope(stream, envelope, message, error)
-      || !farceur_target_write_message(stream, message, NULL, error))
+  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
+      || !farceur_target_write_message(stream, message, NULL, where, error))
     return FALSE;
-  if (fsync(fd) != 0)
-    return maildir_fail(error, farceur_target_errno_code(errno), "sync", path, errno);
+  if (fsync(fd) != 0) /* a full disk too: a delivery does not retry it */
+    return maildir_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
   return TRUE;
 }
 
@@ -154,6 +157,7 @@ maildir_publish(MaildirTarget *md, const char *name, const char *tmp_path, char 
   return TRUE;
 }
 
+/* A message not written whole leaves nothing: its file in tmp/ goes. */
 static gboolean
 maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
                 FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
@@ -165,10 +169,15 @@ maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObj
 
   if (fd < 0)
     return FALSE;
-  ok = maildir_write(fd, tmp_path, envelope, message, error);
+  ok = maildir_write(md, fd, tmp_path, envelope, message, cancellable, error);
   if (close(fd) != 0 && ok)
     ok = maildir_fail(error, FARCEUR_ERROR_IO, "close", tmp_path, errno);
-  if (!ok || !maildir_publish(md, name, tmp_path, &new_path, error)) {
+  if (!ok) {
+    g_unlink(tmp_path);
+    farceur_target_local_cancelled(cancellable, "the partial file in tmp/ was removed", error);
+    return FALSE;
+  }
+  if (!maildir_publish(md, name, tmp_path, &new_path, error)) {
     g_unlink(tmp_path);
     return FALSE;
   }
@@ -324,6 +333,8 @@ const FarceurTargetBackend farceur_target_maildir_backend = {
   .schemes = maildir_schemes,
   .open = maildir_open,
   .deliver = maildir_deliver,
+  .deliver_async = farceur_target_local_deliver_async,
+  .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = maildir_finalize,
   .writer_open = maildir_writer_open,
   .writer_commit = maildir_writer_commit,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur: the mbox: target.  Appends "From SENDER DATE" + the message with
- * mboxrd quoting + a blank line, under an fcntl() write lock, then fsync()s;
- * a failed append is truncated away so the mbox never keeps half a message.
+ * mboxrd quoting + a blank line, under the locks Debian's MDAs take (a
+ * dotlock, fcntl() and flock(): see "locking" below), then fsync()s; a
+ * failed or cancelled append is truncated away so the mbox never keeps half
+ * a message.
+ * An existing file that is not an mbox is refused.
  *
  * The writer (farceur catch) spools a message into an unlinked file beside
  * the mbox as it arrives; commits are appended in batches on a worker
@@ -10,8 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lockfile.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -22,8 +28,9 @@
 #include "target-private.h"
 #include "error-text.h"
 
-#define MBOX_LOCK_TRIES 100 /* ... of MBOX_LOCK_WAIT_US each: 10 s */
-#define MBOX_LOCK_WAIT_US 100000
+#define MBOX_LOCK_TIMEOUT_MS 10000 /* the bound on waiting for another program's locks */
+#define MBOX_LOCK_STEP_US 100000   /* between two rounds of tries */
+#define MBOX_NFS_SUPER_MAGIC 0x6969
 
 /* ---- mboxrd quoting ----
  *
@@ -159,6 +166,7 @@ farceur_mbox_filter_rd_new(void)
 
 typedef struct {
   char *path;
+  guint lock_timeout_ms;
   /* the writers' group commit: commit tasks waiting, and whether a batch
    * is being appended */
   GPtrArray *queued;
@@ -174,6 +182,43 @@ mbox_fail(GError **error, int code, const char *what, const char *path, int save
   return FALSE;
 }
 
+/* A file of @size octets open as @fd is an mbox when it is empty or starts
+ * with a "From " line; anything else (a message file, a database) would be
+ * damaged by an append, so it is refused. */
+static gboolean
+mbox_check_format(int fd, off_t size, const char *path, GError **error)
+{
+  char start[5];
+
+  if (size == 0)
+    return TRUE;
+  if (pread(fd, start, sizeof start, 0) == (ssize_t)sizeof start
+      && memcmp(start, "From ", sizeof start) == 0)
+    return TRUE;
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CANTCREAT,
+              "'%s' is not an mbox (its first line does not start with \"From \"): "
+              "not appending to it",
+              path);
+  return FALSE;
+}
+
+/* Refuses at once an existing file that is not an mbox, before any delivery
+ * (each append checks again under the lock). */
+static gboolean
+mbox_check_existing(const char *path, GError **error)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  gboolean ok;
+
+  if (fd < 0)
+    return TRUE; /* missing, or unreadable: the append will say */
+  ok = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)
+       || mbox_check_format(fd, st.st_size, path, error);
+  close(fd);
+  return ok;
+}
+
 static gboolean
 mbox_open(FarceurTarget *target, GError **error)
 {
@@ -182,12 +227,30 @@ mbox_open(FarceurTarget *target, GError **error)
 
   target->priv = mbox;
   mbox->path = g_strdup(target->url->path);
+  mbox->lock_timeout_ms = MBOX_LOCK_TIMEOUT_MS;
   mbox->queued = g_ptr_array_new();
   dir = g_path_get_dirname(mbox->path);
   if (g_mkdir_with_parents(dir, 0700) != 0)
     return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "create the folder of", mbox->path, errno);
+  if (!mbox_check_existing(mbox->path, error))
+    return FALSE;
   target->description = g_strdup_printf("mbox %s", mbox->path);
   return TRUE;
+}
+
+/**
+ * farceur_target_mbox_set_lock_timeout:
+ * @target: an mbox: target
+ * @ms: how long an append waits for other programs' locks
+ *
+ * For the tests: the bound is 10 s otherwise.
+ */
+void
+farceur_target_mbox_set_lock_timeout(FarceurTarget *target, guint ms)
+{
+  g_return_if_fail(target != NULL && target->backend == &farceur_target_mbox_backend);
+
+  ((MboxTarget *)target->priv)->lock_timeout_ms = ms;
 }
 
 /* "From SENDER Mon Nov 23 02:12:48 2026": the asctime() layout, in English
@@ -207,24 +270,232 @@ mbox_from_line(const char *sender)
       g_date_time_get_second(now), g_date_time_get_year(now));
 }
 
-/* Waits for an exclusive fcntl() lock on the whole file, up to about 10 s. */
-static gboolean
-mbox_lock(int fd, const char *path, GCancellable *cancellable, GError **error)
-{
-  struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+/* ---- locking ----
+ *
+ * An append holds three locks at once, as Debian's policy asks of every
+ * program that touches a mailbox, and as mutt, procmail and Exim take them:
+ * an fcntl() lock on the whole file; an flock() lock (programs that take
+ * only that one; skipped on NFS, where Linux emulates it with an fcntl()
+ * lock that would conflict with our own); the dotlock PATH.lock, made by
+ * liblockfile (NFS-safe creation with link(), stale locks of dead
+ * processes removed, its setgid helper where the folder is the mail
+ * group's).  A round tries the three without blocking and gives back what it
+ * got when one is held, so a program taking them in another order cannot
+ * deadlock with us; rounds repeat until the target's bound. */
 
-  for (int i = 0; i < MBOX_LOCK_TRIES; i++) {
-    if (fcntl(fd, F_SETLK, &lock) == 0)
-      return TRUE;
-    if (errno != EACCES && errno != EAGAIN)
-      return mbox_fail(error, FARCEUR_ERROR_IO, "lock", path, errno);
+typedef enum {
+  MBOX_LOCK_TAKEN,
+  MBOX_LOCK_BUSY,
+  MBOX_LOCK_FAILED,
+} MboxLockState;
+
+typedef struct {
+  const char *path;
+  char *dotlock; /* PATH.lock */
+  int fd;        /* the mbox, open for appending; -1 when closed */
+  gboolean use_flock;
+  gboolean fcntl_held, flock_held, dotlock_held;
+  char *holder; /* the lock found held last, in words, for the error */
+} MboxLock;
+
+static gboolean
+mbox_lock_open(MboxLock *lock, GError **error)
+{
+  struct statfs fs;
+
+  lock->fd = open(lock->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (lock->fd < 0)
+    return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "open", lock->path, errno);
+  lock->use_flock = fstatfs(lock->fd, &fs) != 0 || fs.f_type != MBOX_NFS_SUPER_MAGIC;
+  return TRUE;
+}
+
+static void
+mbox_lock_init(MboxLock *lock, const char *path)
+{
+  memset(lock, 0, sizeof *lock);
+  lock->path = path;
+  lock->dotlock = g_strconcat(path, ".lock", NULL);
+  lock->fd = -1;
+}
+
+static void
+mbox_set_holder(MboxLock *lock, char *holder)
+{
+  g_free(lock->holder);
+  lock->holder = holder;
+}
+
+static MboxLockState
+mbox_take_fcntl(MboxLock *lock, GError **error)
+{
+  struct flock want = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  struct flock held = want;
+
+  if (fcntl(lock->fd, F_SETLK, &want) == 0) {
+    lock->fcntl_held = TRUE;
+    return MBOX_LOCK_TAKEN;
+  }
+  if (errno != EACCES && errno != EAGAIN) {
+    mbox_fail(error, FARCEUR_ERROR_IO, "lock (fcntl)", lock->path, errno);
+    return MBOX_LOCK_FAILED;
+  }
+  if (fcntl(lock->fd, F_GETLK, &held) == 0 && held.l_type != F_UNLCK)
+    mbox_set_holder(lock, g_strdup_printf("an fcntl() lock of process %d", (int)held.l_pid));
+  else
+    mbox_set_holder(lock, g_strdup("an fcntl() lock"));
+  return MBOX_LOCK_BUSY;
+}
+
+static MboxLockState
+mbox_take_flock(MboxLock *lock, GError **error)
+{
+  if (!lock->use_flock)
+    return MBOX_LOCK_TAKEN;
+  if (flock(lock->fd, LOCK_EX | LOCK_NB) == 0) {
+    lock->flock_held = TRUE;
+    return MBOX_LOCK_TAKEN;
+  }
+  if (errno != EWOULDBLOCK) {
+    mbox_fail(error, FARCEUR_ERROR_IO, "lock (flock)", lock->path, errno);
+    return MBOX_LOCK_FAILED;
+  }
+  mbox_set_holder(lock, g_strdup("an flock() lock of another process"));
+  return MBOX_LOCK_BUSY;
+}
+
+/* "the dotlock 'PATH.lock' of process N": the process id, when the holder
+ * wrote one, from the lock's contents. */
+static char *
+mbox_dotlock_holder(const char *dotlock)
+{
+  g_autofree char *text = NULL;
+  guint64 pid;
+
+  if (g_file_get_contents(dotlock, &text, NULL, NULL)
+      && g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, G_MAXINT, &pid, NULL))
+    return g_strdup_printf("the dotlock '%s' of process %" G_GUINT64_FORMAT, dotlock, pid);
+  return g_strdup_printf("the dotlock '%s'", dotlock);
+}
+
+static MboxLockState
+mbox_take_dotlock(MboxLock *lock, GError **error)
+{
+  g_autofree char *dir = NULL;
+  int rc = lockfile_create(lock->dotlock, 0, L_PID); /* one try: the rounds are ours */
+  int saved = errno;
+
+  if (rc == L_SUCCESS) {
+    lock->dotlock_held = TRUE;
+    return MBOX_LOCK_TAKEN;
+  }
+  if (rc == L_MAXTRYS) {
+    mbox_set_holder(lock, mbox_dotlock_holder(lock->dotlock));
+    return MBOX_LOCK_BUSY;
+  }
+  /* liblockfile's errno after its helper is not always the cause: a folder
+   * we cannot write is the usual one, and says more. */
+  dir = g_path_get_dirname(lock->dotlock);
+  if (g_access(dir, W_OK) != 0)
+    saved = errno;
+  farceur_set_errno_error(error, FARCEUR_ERROR_CANTCREAT, saved ? saved : EIO,
+                          "cannot lock mbox '%s': cannot create its dotlock '%s'", lock->path,
+                          lock->dotlock);
+  return MBOX_LOCK_FAILED;
+}
+
+/* Gives back every lock held (the dotlock first, the fcntl() lock last). */
+static void
+mbox_unlock(MboxLock *lock)
+{
+  struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+  if (lock->dotlock_held)
+    lockfile_remove(lock->dotlock);
+  if (lock->flock_held)
+    flock(lock->fd, LOCK_UN);
+  if (lock->fcntl_held)
+    fcntl(lock->fd, F_SETLK, &unlock);
+  lock->dotlock_held = lock->flock_held = lock->fcntl_held = FALSE;
+}
+
+/* Unlocks, closes and frees. */
+static void
+mbox_lock_clear(MboxLock *lock)
+{
+  mbox_unlock(lock);
+  if (lock->fd >= 0)
+    close(lock->fd);
+  lock->fd = -1;
+  g_clear_pointer(&lock->dotlock, g_free);
+  g_clear_pointer(&lock->holder, g_free);
+}
+
+/* The locked file must still be the one at the path: a program that
+ * replaced the mbox while we waited (a rewrite renamed over it) would make
+ * our append land in a file nobody reads. */
+static MboxLockState
+mbox_check_same_file(MboxLock *lock, GError **error)
+{
+  struct stat here, there;
+
+  if (fstat(lock->fd, &here) != 0) {
+    mbox_fail(error, FARCEUR_ERROR_IO, "stat", lock->path, errno);
+    return MBOX_LOCK_FAILED;
+  }
+  if (g_stat(lock->path, &there) == 0 && here.st_dev == there.st_dev && here.st_ino == there.st_ino)
+    return MBOX_LOCK_TAKEN;
+  mbox_unlock(lock);
+  close(lock->fd);
+  mbox_set_holder(lock, g_strdup("another program replacing the file"));
+  return mbox_lock_open(lock, error) ? MBOX_LOCK_BUSY : MBOX_LOCK_FAILED;
+}
+
+/* One round: all three locks, or none. */
+static MboxLockState
+mbox_lock_round(MboxLock *lock, GError **error)
+{
+  MboxLockState state = mbox_take_fcntl(lock, error);
+
+  if (state == MBOX_LOCK_TAKEN)
+    state = mbox_take_flock(lock, error);
+  if (state == MBOX_LOCK_TAKEN)
+    state = mbox_take_dotlock(lock, error);
+  if (state == MBOX_LOCK_TAKEN)
+    state = mbox_check_same_file(lock, error);
+  if (state != MBOX_LOCK_TAKEN)
+    mbox_unlock(lock);
+  return state;
+}
+
+/* Opens the mbox and takes its locks, waiting up to @timeout_ms for other
+ * programs to give theirs back. */
+static gboolean
+mbox_lock(MboxLock *lock, guint timeout_ms, GCancellable *cancellable, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+  if (!mbox_lock_open(lock, error))
+    return FALSE;
+  for (;;) {
+    switch (mbox_lock_round(lock, error)) {
+      case MBOX_LOCK_TAKEN:
+        return TRUE;
+      case MBOX_LOCK_FAILED:
+        return FALSE;
+      case MBOX_LOCK_BUSY:
+        break;
+    }
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
       return FALSE;
-    g_usleep(MBOX_LOCK_WAIT_US);
+    if (g_get_monotonic_time() >= deadline) {
+      g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                  "cannot lock mbox '%s': still held after %u.%u s by %s", lock->path,
+                  timeout_ms / 1000, timeout_ms % 1000 / 100, lock->holder);
+      return FALSE;
+    }
+    g_usleep(MBOX_LOCK_STEP_US);
   }
-  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
-              "cannot lock mbox '%s': still locked by another process after 10 s", path);
-  return FALSE;
 }
 
 /* A new message must follow a blank line; repairs an mbox that lacks it. */
@@ -246,20 +517,22 @@ mbox_separate(GMimeStream *stream, int fd, off_t size)
   return TRUE;
 }
 
+/* Writes the message at the end of @fd (@size octets long) and syncs it;
+ * a cancellation stops the write at the next buffer. */
 static gboolean
 mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *message,
-            const char *path, GError **error)
+            const char *path, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+  g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
   g_autoptr(GMimeFilter) quote = farceur_mbox_filter_rd_new();
   g_autofree char *from_line = mbox_from_line(envelope->mail_from);
+  g_autofree char *where = g_strdup_printf("mbox '%s'", path);
 
-  g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
   errno = 0;
   if (!mbox_separate(stream, fd, size) || g_mime_stream_write_string(stream, from_line) < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
-  if (!farceur_target_write_envelope(stream, envelope, message, error)
-      || !farceur_target_write_message(stream, message, quote, error))
+  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
+      || !farceur_target_write_message(stream, message, quote, where, error))
     return FALSE;
   if (g_mime_stream_write_string(stream, "\n") < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
@@ -273,24 +546,26 @@ mbox_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject
              FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
 {
   MboxTarget *mbox = target->priv;
-  int fd = open(mbox->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  MboxLock lock;
   struct stat st;
-  gboolean ok;
+  gboolean ok = FALSE;
 
-  if (fd < 0)
-    return mbox_fail(error, FARCEUR_ERROR_CANTCREAT, "open", mbox->path, errno);
-  if (!mbox_lock(fd, mbox->path, cancellable, error)) {
-    close(fd);
+  mbox_lock_init(&lock, mbox->path);
+  if (!mbox_lock(&lock, mbox->lock_timeout_ms, cancellable, error)) {
+    mbox_lock_clear(&lock);
     return FALSE;
   }
-  if (fstat(fd, &st) != 0) {
-    ok = mbox_fail(error, FARCEUR_ERROR_IO, "stat", mbox->path, errno);
-  } else {
-    ok = mbox_append(fd, st.st_size, envelope, message, mbox->path, error);
-    if (!ok && ftruncate(fd, st.st_size) != 0)
+  if (fstat(lock.fd, &st) != 0) {
+    mbox_fail(error, FARCEUR_ERROR_IO, "stat", mbox->path, errno);
+  } else if (mbox_check_format(lock.fd, st.st_size, mbox->path, error)) {
+    ok = mbox_append(lock.fd, st.st_size, envelope, message, mbox->path, cancellable, error);
+    if (!ok && ftruncate(lock.fd, st.st_size) != 0)
       g_prefix_error(error, "(and could not remove the partial message) ");
+    else if (!ok)
+      farceur_target_local_cancelled(cancellable, "the mbox was cut back to its size before",
+                                     error);
   }
-  close(fd); /* also releases the lock */
+  mbox_lock_clear(&lock);
   if (ok)
     *delivery = farceur_target_local_delivery(envelope, mbox->path);
   return ok;
@@ -349,6 +624,7 @@ mbox_append_spool(int fd, off_t size, FarceurTargetWriter *writer, const char *p
 
 typedef struct {
   char *path;
+  guint lock_timeout_ms;
   GPtrArray *tasks;  /* the commits of this batch */
   GPtrArray *errors; /* one GError (or NULL) per task, set by the thread */
 } MboxBatch;
@@ -420,19 +696,19 @@ static void
 mbox_batch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   MboxBatch *batch = data;
-  int fd = open(batch->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  MboxLock lock;
   GError *error = NULL;
   struct stat st;
 
-  if (fd < 0)
-    mbox_fail(&error, FARCEUR_ERROR_CANTCREAT, "open", batch->path, errno);
-  else if (mbox_lock(fd, batch->path, NULL, &error) && fstat(fd, &st) != 0)
-    mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
-  if (error == NULL)
-    mbox_batch_append(batch, fd, st.st_size);
+  mbox_lock_init(&lock, batch->path);
+  if (mbox_lock(&lock, batch->lock_timeout_ms, NULL, &error)) {
+    if (fstat(lock.fd, &st) != 0)
+      mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
+    else if (mbox_check_format(lock.fd, st.st_size, batch->path, &error))
+      mbox_batch_append(batch, lock.fd, st.st_size);
+  }
   mbox_batch_fail(batch, 0, error);
-  if (fd >= 0)
-    close(fd); /* also releases the lock */
+  mbox_lock_clear(&lock);
   g_task_return_boolean(task, TRUE);
 }
 
@@ -469,6 +745,7 @@ mbox_batch_start(FarceurTarget *target)
   MboxBatch *batch = g_new0(MboxBatch, 1);
 
   batch->path = g_strdup(mbox->path);
+  batch->lock_timeout_ms = mbox->lock_timeout_ms;
   batch->tasks = g_steal_pointer(&mbox->queued);
   batch->errors = g_ptr_array_new_full(batch->tasks->len, mbox_error_free);
   g_ptr_array_set_size(batch->errors, batch->tasks->len);
@@ -506,6 +783,8 @@ const FarceurTargetBackend farceur_target_mbox_backend = {
   .schemes = mbox_schemes,
   .open = mbox_open,
   .deliver = mbox_deliver,
+  .deliver_async = farceur_target_local_deliver_async,
+  .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = mbox_finalize,
   .writer_open = mbox_writer_open,
   .writer_commit = mbox_writer_commit,

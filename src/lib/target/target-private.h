@@ -14,11 +14,13 @@
  * ->deliver or ->deliver_async is called (a stream given to
  * ->deliver_stream_async has them removed by its caller).
  *
- * A backend implements ->deliver (blocking) or ->deliver_async/_finish:
- * every delivery is asynchronous (farceur_target_deliver_async()), and
- * target.c completes a blocking backend's call at once in the caller's
- * thread.  There is no blocking delivery in the public API: the batch
- * drives every delivery.
+ * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
+ * both.  Every delivery is asynchronous (farceur_target_deliver_async()):
+ * target.c completes a blocking-only backend's call at once in the caller's
+ * thread.  The local backends implement both: ->deliver_async runs ->deliver
+ * on a worker thread (farceur_target_local_deliver_async()), so ->deliver
+ * must touch nothing of the target but what stays put while it runs.  There
+ * is no blocking delivery in the public API: the batch drives every delivery.
  *
  * Delivery contract: return TRUE when at least one recipient accepted the
  * message, FALSE with @error otherwise.  Fill *delivery (one outcome per
@@ -103,14 +105,27 @@ extern const FarceurTargetBackend farceur_target_exec_backend; /* exec */
 
 /* Shared by the local backends (target-local.c).  write_envelope first
  * removes the message's own Return-Path, Envelope-to, Delivered-To and
- * X-Original-To: the stored copy names only the real envelope. */
+ * X-Original-To: the stored copy names only the real envelope.  @where
+ * names the file in errors ("mbox 'PATH'"); every failure is
+ * FARCEUR_ERROR_IO, a full disk too (farceur_target_local_fail()). */
 gboolean farceur_target_write_envelope(GMimeStream *stream, const FarceurEnvelope *envelope,
-                                       GMimeObject *message, GError **error);
+                                       GMimeObject *message, const char *where, GError **error);
 gboolean farceur_target_write_message(GMimeStream *stream, GMimeObject *message, GMimeFilter *extra,
-                                      GError **error);
+                                      const char *where, GError **error);
 FarceurDelivery *farceur_target_local_delivery(const FarceurEnvelope *envelope,
                                                const char *location);
 int farceur_target_errno_code(int err);
+/* The stream a local backend writes a message to (over @fd): its writes
+ * fail once @cancellable is cancelled; and the error that says so. */
+GMimeStream *farceur_target_guard_stream_new(int fd, GCancellable *cancellable);
+gboolean farceur_target_local_cancelled(GCancellable *cancellable, const char *undone,
+                                        GError **error);
+/* ->deliver_async/_finish of the local backends: ->deliver on a worker thread. */
+void farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
+                                        GMimeObject *message, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+gboolean farceur_target_local_deliver_finish(FarceurTarget *target, GAsyncResult *result,
+                                             FarceurDelivery **delivery, GError **error);
 gboolean farceur_target_local_fail(GError **error, const char *what);
 
 /* The writer's shared part (target-local.c): the streams over writer->fd,
@@ -131,3 +146,6 @@ GMimeFilter *farceur_target_strip_filter_new(void);
 
 /* The mboxrd quoting filter of target-mbox.c (exposed for its tests). */
 GMimeFilter *farceur_mbox_filter_rd_new(void);
+/* How long an mbox: append waits for other programs' locks (10 s unless a
+ * test sets less). */
+void farceur_target_mbox_set_lock_timeout(FarceurTarget *target, guint ms);

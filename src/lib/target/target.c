@@ -390,8 +390,8 @@ target_backend_ready_cb(GObject *source, GAsyncResult *result, gpointer user_dat
  * Delivers one message, streamed from @message (never serialised whole in
  * memory); finish with farceur_target_deliver_finish().  A recipient
  * refused by a server is reported in the delivery record while the others
- * still get the message.  Local backends have no async path: they write the
- * file before this returns and complete the call from an idle callback.
+ * still get the message.  Local backends write the file on a worker thread
+ * (the caller's main loop goes on; cancelling rolls the write back).
  * @envelope and @message must stay alive until @callback.  There is no
  * blocking call: the batch (batch.h) drives deliveries, for `send` and
  * `prank` alike.

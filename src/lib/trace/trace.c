@@ -360,6 +360,7 @@ farceur_trace_from_headers(const FarceurInputHeaders *headers)
   g_autofree const char **heap = NULL;
   const char **values = small;
   g_autoptr(GDateTime) sent = NULL;
+  FarceurTrace *trace;
   const char *date;
   guint n = 0;
 
@@ -379,5 +380,9 @@ farceur_trace_from_headers(const FarceurInputHeaders *headers)
       decoded = g_mime_utils_header_decode_text(NULL, unfolded);
     sent = trace_date_parse(decoded ? decoded : unfolded);
   }
-  return farceur_trace_new(values, sent);
+  trace = farceur_trace_new(values, sent);
+  /* what the input's caps cut of a hostile header (data/doc/formats.md) */
+  for (guint i = 0; headers->warnings != NULL && i < headers->warnings->len; i++)
+    g_ptr_array_add(trace->warnings, g_strdup(headers->warnings->pdata[i]));
+  return trace;
 }
