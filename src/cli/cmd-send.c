@@ -406,6 +406,11 @@ send_run(SendCli *cli, int argc, char **argv)
   if (journal != NULL && farceur_journal_get_dropped_lines(journal) > 0)
     g_printerr("farceur send: journal '%s': dropped a torn last line (an interrupted run)\n",
                cli->journal_path);
+  if (journal != NULL && farceur_journal_get_legacy_records(journal) > 0)
+    g_printerr("farceur send: journal '%s': %u record%s of the first format (no MAIL FROM) "
+               "read as settling their content for any path and sender\n",
+               cli->journal_path, farceur_journal_get_legacy_records(journal),
+               farceur_journal_get_legacy_records(journal) == 1 ? "" : "s");
   batch = send_fill(cli, journal, argc, argv, &error);
   if (batch == NULL)
     return cli_report_error("send", error);

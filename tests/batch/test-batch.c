@@ -30,7 +30,8 @@ typedef struct {
   GArray *categories; /* (element-type int) FarceurError of each result, -1 for none */
   guint attempts;
   guint timeout_ms;
-  char *sha256; /* of the last result */
+  char *sha256;    /* of the last result */
+  char *mail_from; /* of the last result */
 } Fixture;
 
 static void
@@ -52,6 +53,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
   g_free(f->dir);
   g_free(f->url);
   g_free(f->sha256);
+  g_free(f->mail_from);
   g_ptr_array_unref(f->states);
   g_ptr_array_unref(f->errors);
   g_array_unref(f->categories);
@@ -100,6 +102,8 @@ result_cb(const FarceurBatchResult *result, gpointer user_data)
   f->attempts += result->attempts;
   g_free(f->sha256);
   f->sha256 = g_strdup(result->sha256);
+  g_free(f->mail_from);
+  f->mail_from = g_strdup(result->envelope->mail_from);
 }
 
 static FarceurTarget *
@@ -301,7 +305,7 @@ test_unknown_not_resent(Fixture *f, gconstpointer data)
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
       g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
       g_assert_cmpuint(f->attempts, ==, 1); /* unknown is never retried */
-      g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+      g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                       FARCEUR_JOURNAL_UNKNOWN);
     } else if (pass == 1) {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
@@ -354,7 +358,7 @@ test_drop_mid_data(Fixture *f, gconstpointer data)
                     (pass == 0 ? FARCEUR_BATCH_DEFERRED : FARCEUR_BATCH_DELIVERED));
     scripted_server_wait(server);
     g_assert_cmpuint(scripted_server_get_n_messages(server), ==, (pass == 0 ? 0u : 1u));
-    g_assert_cmpint(farceur_journal_lookup(journal, "big.eml", f->sha256, "b@b.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                     (pass == 0 ? FARCEUR_JOURNAL_DEFERRED : FARCEUR_JOURNAL_DELIVERED));
   }
 }
@@ -445,9 +449,9 @@ test_some_refused(Fixture *f, gconstpointer data)
   g_assert_cmpuint(f->attempts, ==, 1);
   g_assert_cmpuint(farceur_batch_get_summary(batch)->rcpt_refused, ==, 1);
   g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_UNAVAILABLE);
-  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "b@b.test"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
-  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "c@c.test"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
                   FARCEUR_JOURNAL_REFUSED);
   scripted_server_wait(server);
   g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
@@ -612,9 +616,9 @@ test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
                     pass == 0   ? FARCEUR_BATCH_PARTIAL
                     : pass == 1 ? FARCEUR_BATCH_SKIPPED
                                 : FARCEUR_BATCH_DELIVERED);
-    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                     FARCEUR_JOURNAL_DELIVERED);
-    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "c@c.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
                     pass < 2 ? FARCEUR_JOURNAL_UNKNOWN : FARCEUR_JOURNAL_DELIVERED);
     if (server != NULL) {
       const char *transcript = scripted_server_wait(server);
@@ -714,6 +718,101 @@ test_stored_as_sent(Fixture *f, gconstpointer data)
   }
 }
 
+/* Runs @inputs (NULL-terminated) into the Maildir of f->url with @journal;
+ * returns how many messages were delivered (not skipped). */
+static guint
+run_inputs(Fixture *f, FarceurJournal *journal, const char *const *inputs)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  guint delivered = 0;
+
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  batch = farceur_batch_new(&options);
+  for (guint i = 0; inputs[i]; i++) {
+    g_autoptr(GError) error = NULL;
+    g_assert_true(farceur_batch_add_input(batch, inputs[i], &error));
+    g_assert_no_error(error);
+  }
+  run(f, batch);
+  for (guint i = 0; i < f->states->len; i++)
+    delivered += state_of(f, i) == FARCEUR_BATCH_DELIVERED;
+  return delivered;
+}
+
+/* The journal knows a delivery by its content and envelope, not its path
+ * (issue 10, finding 1): files moved new/ -> cur/ with flags, the same
+ * files by another path, an mbox with a message inserted before the others:
+ * nothing goes out twice, and only the new message goes out. */
+static void
+test_journal_key_not_path(Fixture *f, gconstpointer data)
+{
+  g_autofree char *box = g_build_filename(f->dir, "box", NULL);
+  g_autofree char *out = g_build_filename(f->dir, "out", NULL);
+  g_autofree char *outnew = g_build_filename(out, "new", NULL);
+  g_autofree char *mbox = g_build_filename(f->dir, "in.mbox", NULL);
+  g_autofree char *cwd = g_get_current_dir();
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  g_autoptr(GString) text = g_string_new(NULL);
+  char *paths[3], *moved[3];
+
+  f->url = g_strconcat("maildir:", out, NULL);
+  for (const char *sub = "new"; sub; sub = g_str_equal(sub, "new") ? "cur" : NULL) {
+    g_autofree char *dir = g_build_filename(box, sub, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  }
+  for (guint i = 0; i < 3; i++) {
+    g_autofree char *name = g_strdup_printf("17000000%u.M1P1.host", i);
+    g_autofree char *msg = g_strdup_printf(MESSAGE, i, i);
+    paths[i] = g_build_filename(box, "new", name, NULL);
+    moved[i] = g_strdup_printf("%s/cur/%s:2,S", box, name);
+    g_assert_true(g_file_set_contents(paths[i], msg, -1, NULL));
+  }
+  {
+    const char *first[] = { paths[0], paths[1], paths[2], NULL };
+    g_assert_cmpuint(run_inputs(f, journal, first), ==, 3);
+  }
+  /* A mail client read them: new/ -> cur/, flags appended. */
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint(g_rename(paths[i], moved[i]), ==, 0);
+  {
+    const char *again[] = { box, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, again), ==, 0);
+    g_assert_cmpuint(f->states->len, ==, 3);
+  }
+  /* The same files by a relative path. */
+  g_assert_cmpint(g_chdir(box), ==, 0);
+  {
+    g_autofree char *rel = g_path_get_basename(moved[1]);
+    g_autofree char *relpath = g_build_filename("cur", rel, NULL);
+    const char *again[] = { relpath, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, again), ==, 0);
+    g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpint(g_chdir(cwd), ==, 0);
+  g_assert_cmpuint(count_files(outnew), ==, 3);
+  /* An mbox of two messages, then the same with a new message inserted first. */
+  for (guint i = 10; i < 12; i++)
+    g_string_append_printf(text, "From alice@a.test Mon Nov 23 02:40:00 2026\n" MESSAGE "\n", i, i);
+  g_assert_true(g_file_set_contents(mbox, text->str, -1, NULL));
+  {
+    const char *in[] = { mbox, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, in), ==, 2);
+    g_string_prepend(text, "From alice@a.test Mon Nov 23 02:40:00 2026\n" SIMPLE "\n");
+    g_assert_true(g_file_set_contents(mbox, text->str, -1, NULL));
+    g_assert_cmpuint(run_inputs(f, journal, in), ==, 1);
+    g_assert_cmpuint(f->states->len, ==, 3);
+    g_assert_cmpint(state_of(f, 1), ==, FARCEUR_BATCH_SKIPPED);
+    g_assert_cmpint(state_of(f, 2), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpuint(count_files(outnew), ==, 6);
+  for (guint i = 0; i < 3; i++) {
+    g_free(paths[i]);
+    g_free(moved[i]);
+  }
+}
+
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int
@@ -721,6 +820,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   ADD("/batch/maildir-journal", test_maildir_and_journal);
+  ADD("/batch/journal-key-not-path", test_journal_key_not_path);
   ADD("/batch/envelope-options", test_envelope_options);
   ADD("/batch/invalid-envelope", test_invalid_envelope);
   ADD("/batch/unknown-not-resent", test_unknown_not_resent);

@@ -725,6 +725,7 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
     [FARCEUR_JOURNAL_DELIVERED] = FARCEUR_RCPT_ACCEPTED,
     [FARCEUR_JOURNAL_REFUSED] = FARCEUR_RCPT_REFUSED,
     [FARCEUR_JOURNAL_UNKNOWN] = FARCEUR_RCPT_UNKNOWN,
+    [FARCEUR_JOURNAL_FORGOTTEN] = FARCEUR_RCPT_ACCEPTED,
   };
   FarceurJournal *journal = batch->options.journal;
 
@@ -733,11 +734,14 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
   for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
     const char *rcpt = item->envelope->rcpt_to->pdata[i];
     if (journal != NULL
-        && farceur_journal_is_settled(journal, item->source, item->sha256, rcpt,
+        && farceur_journal_is_settled(journal, item->sha256, item->envelope->mail_from, rcpt,
                                       batch->options.resend_unknown)) {
-      FarceurJournalState state = farceur_journal_lookup(journal, item->source, item->sha256, rcpt);
+      FarceurJournalState state
+          = farceur_journal_lookup(journal, item->sha256, item->envelope->mail_from, rcpt);
       farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
-                           "settled by an earlier run (journal)");
+                           state == FARCEUR_JOURNAL_FORGOTTEN
+                               ? "outcome unknown, not resent by your decision (journal: forgotten)"
+                               : "settled by an earlier run (journal)");
       item->has_unknown |= state == FARCEUR_JOURNAL_UNKNOWN;
     } else {
       farceur_envelope_add_rcpt(item->pending, rcpt);
@@ -755,8 +759,9 @@ batch_journal(FarceurBatch *batch, BatchItem *item, FarceurJournalState state, G
   if (batch->options.journal == NULL || rcpts->len == 0)
     return TRUE;
   g_ptr_array_add(rcpts, NULL);
-  return farceur_journal_record(batch->options.journal, item->source, item->sha256, state,
-                                (const char *const *)rcpts->pdata, reply, error);
+  return farceur_journal_record(batch->options.journal, item->source, item->sha256,
+                                item->envelope->mail_from, state, (const char *const *)rcpts->pdata,
+                                reply, error);
 }
 
 /* FarceurTargetCommitFunc: the final dot is about to go out. */
