@@ -85,12 +85,32 @@ typedef enum {
 FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
 
 /**
+ * FarceurBatchEnvelopeOrigin:
+ * @FARCEUR_BATCH_ENVELOPE_HEADERS: derived from the header fields (To, Cc,
+ *   Bcc or a Resent- block), maybe with --from and --rcpt (-t)
+ * @FARCEUR_BATCH_ENVELOPE_STORED: the envelope an earlier delivery recorded
+ *   in the message (Return-Path and Envelope-to), maybe with --from
+ * @FARCEUR_BATCH_ENVELOPE_OPTIONS: the recipients of --rcpt alone
+ *
+ * Where a message's envelope came from (data/doc/envelope.md, How send
+ * chooses the envelope).
+ */
+typedef enum {
+  FARCEUR_BATCH_ENVELOPE_HEADERS,
+  FARCEUR_BATCH_ENVELOPE_STORED,
+  FARCEUR_BATCH_ENVELOPE_OPTIONS,
+} FarceurBatchEnvelopeOrigin;
+
+FARCEUR_API const char *farceur_batch_envelope_origin_to_string(FarceurBatchEnvelopeOrigin origin);
+
+/**
  * FarceurBatchResult:
  * @source: where the message came from ("path", "path#N", "-")
  * @sha256: hex SHA-256 of the message as sent (its journal key)
  * @header_from: (nullable): the first From mailbox of the headers
  * @size: octets of the message as sent, before CRLF conversion
  * @envelope: the envelope, every recipient (also those skipped)
+ * @origin: where @envelope came from
  * @state: the final outcome
  * @delivery: (nullable): per-recipient outcomes of the last attempt, plus
  *   the recipients settled earlier (skipped ones are %FARCEUR_RCPT_ACCEPTED
@@ -106,6 +126,7 @@ typedef struct {
   const char *header_from;
   gsize size;
   const FarceurEnvelope *envelope;
+  FarceurBatchEnvelopeOrigin origin;
   FarceurBatchState state;
   const FarceurDelivery *delivery;
   const GError *error;
@@ -156,6 +177,7 @@ FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
  * FarceurBatchForeachFunc:
  * @source: where the message came from
  * @envelope: its envelope
+ * @origin: where @envelope came from
  * @message: the message, parsed
  * @stored: (nullable): the octets that will be sent (before CRLF conversion
  *   and dot-stuffing), read from their start, for a message sent as stored;
@@ -163,8 +185,8 @@ FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
  * @user_data: the data given with the function
  */
 typedef void (*FarceurBatchForeachFunc)(const char *source, const FarceurEnvelope *envelope,
-                                        GMimeMessage *message, GMimeStream *stored,
-                                        gpointer user_data);
+                                        FarceurBatchEnvelopeOrigin origin, GMimeMessage *message,
+                                        GMimeStream *stored, gpointer user_data);
 FARCEUR_API gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
                                            gpointer user_data, GError **error);
 
@@ -179,7 +201,8 @@ FARCEUR_API const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *b
 
 FARCEUR_API JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
 FARCEUR_API JsonNode *farceur_batch_envelope_to_json(const char *source,
-                                                     const FarceurEnvelope *envelope);
+                                                     const FarceurEnvelope *envelope,
+                                                     FarceurBatchEnvelopeOrigin origin);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
 

@@ -218,6 +218,8 @@ send_print_human(SendCli *cli, const FarceurBatchResult *r)
   if (r->delivery && r->delivery->location)
     printf("  (%s)", r->delivery->location);
   printf("\n");
+  if (r->origin == FARCEUR_BATCH_ENVELOPE_STORED)
+    printf("  envelope: the one stored in the message (Return-Path, Envelope-to)\n");
   send_print_mismatch(r);
   for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++) {
     const FarceurRcptOutcome *o = r->delivery->rcpts->pdata[i];
@@ -278,18 +280,22 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
 /* ---- dry run ---- */
 
 static void
-send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-                GMimeStream *stored, gpointer user_data)
+send_dry_run_cb(const char *source, const FarceurEnvelope *envelope,
+                FarceurBatchEnvelopeOrigin origin, GMimeMessage *message, GMimeStream *stored,
+                gpointer user_data)
 {
   SendCli *cli = user_data;
   g_autoptr(GMimeStream) out = NULL;
   gint64 written;
 
   if (cli->json) {
-    cli_output_json(farceur_batch_envelope_to_json(source, envelope));
+    cli_output_json(farceur_batch_envelope_to_json(source, envelope, origin));
     return;
   }
-  printf("== %s\nMAIL FROM:<%s>\n", source, envelope->mail_from);
+  printf("== %s\n", source);
+  if (origin == FARCEUR_BATCH_ENVELOPE_STORED)
+    printf("# envelope: the one stored in the message (Return-Path, Envelope-to)\n");
+  printf("MAIL FROM:<%s>\n", envelope->mail_from);
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     printf("RCPT TO:<%s>\n", (char *)envelope->rcpt_to->pdata[i]);
   printf("\n");

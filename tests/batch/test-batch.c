@@ -217,8 +217,8 @@ test_maildir_and_journal(Fixture *f, gconstpointer data)
 /* The envelope: headers by default (Bcc included, then stripped), --rcpt
  * replaces them, -t adds them back, --from replaces MAIL FROM. */
 static void
-envelope_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-            GMimeStream *stored, gpointer user_data)
+envelope_cb(const char *source, const FarceurEnvelope *envelope, FarceurBatchEnvelopeOrigin origin,
+            GMimeMessage *message, GMimeStream *stored, gpointer user_data)
 {
   GString *out = user_data;
 
@@ -461,8 +461,8 @@ test_some_refused(Fixture *f, gconstpointer data)
  * hashed again when it was older than the run), one rewritten in between,
  * same size or not, is refused; old and fresh files alike. */
 static void
-count_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-         GMimeStream *stored, gpointer user_data)
+count_cb(const char *source, const FarceurEnvelope *envelope, FarceurBatchEnvelopeOrigin origin,
+         GMimeMessage *message, GMimeStream *stored, gpointer user_data)
 {
   (*(guint *)user_data)++;
 }

@@ -50,6 +50,7 @@ typedef struct {
   GMimeMessage *message; /* kept: added directly, or waiting for a retry */
   GMimeStream *stream;   /* as stored, less the cuts: stdin, or waiting for a retry */
   FarceurEnvelope *envelope;
+  FarceurBatchEnvelopeOrigin origin;
   FarceurEnvelope *pending; /* recipients still to deliver */
   FarceurDelivery *record;  /* final per-recipient outcomes so far */
   guint attempts;
@@ -112,6 +113,21 @@ const char *
 farceur_batch_state_to_string(FarceurBatchState state)
 {
   return (guint)state < G_N_ELEMENTS(batch_state_names) ? batch_state_names[state] : "?";
+}
+
+static const char *batch_origin_names[] = { "headers", "stored", "options" };
+
+/**
+ * farceur_batch_envelope_origin_to_string:
+ * @origin: where an envelope came from
+ *
+ * Returns: (transfer none): its name in `--json` ("headers", "stored",
+ *   "options"), "?" for none of them
+ */
+const char *
+farceur_batch_envelope_origin_to_string(FarceurBatchEnvelopeOrigin origin)
+{
+  return (guint)origin < G_N_ELEMENTS(batch_origin_names) ? batch_origin_names[origin] : "?";
 }
 
 /**
@@ -251,24 +267,46 @@ batch_envelope_from_options(FarceurBatch *batch, GMimeMessage *message, GError *
   return g_steal_pointer(&envelope);
 }
 
-/* The envelope by data/doc/envelope.md (How send chooses the envelope): --from wins for MAIL FROM; --rcpt replaces the
- * header recipients unless -t asks for both. */
+/* --from, when given, replaces the MAIL FROM of @envelope. */
+static gboolean
+batch_envelope_sender(FarceurBatch *batch, FarceurEnvelope *envelope, GError **error)
+{
+  if (batch->mail_from == NULL)
+    return TRUE;
+  if (!farceur_envelope_check_address(batch->mail_from, error))
+    return FALSE;
+  g_free(envelope->mail_from);
+  envelope->mail_from = g_strdup(batch->mail_from);
+  return TRUE;
+}
+
+/* The envelope by data/doc/envelope.md (How send chooses the envelope):
+ * --from wins for MAIL FROM; --rcpt replaces the recipients unless -t asks
+ * for the headers' too; without either, the envelope a delivery stored in
+ * the message (Return-Path and Envelope-to) when there is one, else the
+ * headers'. */
 static FarceurEnvelope *
-batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
+batch_envelope(FarceurBatch *batch, GMimeMessage *message, FarceurBatchEnvelopeOrigin *origin,
+               GError **error)
 {
   g_autoptr(FarceurEnvelope) envelope = NULL;
+  gboolean have_rcpts = batch->rcpts != NULL && batch->rcpts[0] != NULL;
 
-  if (batch->rcpts != NULL && batch->rcpts[0] != NULL && !batch->options.rcpts_from_headers)
+  *origin = FARCEUR_BATCH_ENVELOPE_HEADERS;
+  if (have_rcpts && !batch->options.rcpts_from_headers) {
+    *origin = FARCEUR_BATCH_ENVELOPE_OPTIONS;
     return batch_envelope_from_options(batch, message, error);
-  envelope = farceur_envelope_from_message(message, error);
-  if (envelope == NULL)
-    return NULL;
-  if (batch->mail_from != NULL) {
-    if (!farceur_envelope_check_address(batch->mail_from, error))
-      return NULL;
-    g_free(envelope->mail_from);
-    envelope->mail_from = g_strdup(batch->mail_from);
   }
+  if (!have_rcpts && !batch->options.rcpts_from_headers) {
+    if (!farceur_envelope_from_stored(message, &envelope, error))
+      return NULL;
+    if (envelope != NULL)
+      *origin = FARCEUR_BATCH_ENVELOPE_STORED;
+  }
+  if (envelope == NULL && (envelope = farceur_envelope_from_message(message, error)) == NULL)
+    return NULL;
+  if (!batch_envelope_sender(batch, envelope, error))
+    return NULL;
   for (guint i = 0; batch->rcpts && batch->rcpts[i]; i++) {
     if (!farceur_envelope_check_address(batch->rcpts[i], error))
       return NULL;
@@ -367,8 +405,9 @@ batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GE
   g_autoptr(GError) local = NULL;
   BatchItem *item;
   FarceurEnvelope *envelope;
+  FarceurBatchEnvelopeOrigin origin;
 
-  envelope = batch_envelope(batch, msg->message, &local); /* before Bcc goes */
+  envelope = batch_envelope(batch, msg->message, &origin, &local); /* before Bcc goes */
   if (envelope == NULL) {
     g_set_error(error, local->domain, local->code, "message '%s': %s", msg->source, local->message);
     return FALSE;
@@ -376,6 +415,7 @@ batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GE
   item = g_new0(BatchItem, 1);
   item->source = g_strdup(msg->source);
   item->envelope = envelope;
+  item->origin = origin;
   item->header_from = batch_first_mailbox(g_mime_message_get_from(msg->message));
   if (!keep) {
     item->path = g_strdup(msg->path);
@@ -616,7 +656,8 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
         && (parsed = farceur_input_parse_stream(item->stream, item->source, error)) == NULL)
       ok = FALSE;
     else
-      func(item->source, item->envelope, parsed ? parsed : item->message, item->stream, user_data);
+      func(item->source, item->envelope, item->origin, parsed ? parsed : item->message,
+           item->stream, user_data);
     batch_unload(item);
   }
   g_clear_pointer(&batch->reader, farceur_input_free);
@@ -696,9 +737,17 @@ static void
 batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
 {
   FarceurBatchState state = batch_item_state(item, skipped);
-  FarceurBatchResult result
-      = { item->source, item->sha256, item->header_from, item->size, item->envelope, state,
-          item->record, NULL,         item->attempts,    0 };
+  FarceurBatchResult result = {
+    .source = item->source,
+    .sha256 = item->sha256,
+    .header_from = item->header_from,
+    .size = item->size,
+    .envelope = item->envelope,
+    .origin = item->origin,
+    .state = state,
+    .delivery = item->record,
+    .attempts = item->attempts,
+  };
 
   batch_item_error(item, state);
   result.error = state == FARCEUR_BATCH_DELIVERED ? NULL : item->error;
