@@ -46,6 +46,8 @@ typedef FarceurTarget *(*FarceurBatchTargetFunc)(gpointer user_data, GError **er
  * @retry_delay_ms: the first back-off; doubled for each further retry
  * @journal: (nullable): where outcomes go, and what is skipped
  * @resend_unknown: send again what the journal says may have arrived
+ * @forget_unknown: record in the journal that what it says may have
+ *   arrived must not be sent again (state "forgotten"), and stop reporting it
  * @mail_from: (nullable): envelope sender instead of the headers'
  * @rcpts: (nullable) (array zero-terminated=1): envelope recipients
  * @rcpts_from_headers: also take recipients from the headers when @rcpts
@@ -57,6 +59,7 @@ typedef struct {
   guint retry_delay_ms;
   FarceurJournal *journal;
   gboolean resend_unknown;
+  gboolean forget_unknown;
   const char *mail_from;
   const char *const *rcpts;
   gboolean rcpts_from_headers;
@@ -70,7 +73,8 @@ FARCEUR_API void farceur_batch_options_init(FarceurBatchOptions *options);
  * @FARCEUR_BATCH_PARTIAL: some recipients accepted it, others refused or deferred it
  * @FARCEUR_BATCH_REFUSED: refused for good (5xx, or a local check)
  * @FARCEUR_BATCH_DEFERRED: still refused for now after every retry, or never tried
- * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply
+ * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply, in this run or (the
+ *   journal says) an earlier one: reported until resent or forgotten
  * @FARCEUR_BATCH_SKIPPED: the journal says it was settled by an earlier run
  */
 typedef enum {
@@ -119,6 +123,8 @@ FARCEUR_API const char *farceur_batch_envelope_origin_to_string(FarceurBatchEnve
  *   delivered or skipped; farceur_error_classify() gives its category
  * @attempts: transactions tried
  * @seconds: time from the first attempt to the final outcome
+ * @earlier_unknown: some recipients' outcome is unknown since an earlier
+ *   run (the journal): not sent again until the user decides
  */
 typedef struct {
   const char *source;
@@ -132,6 +138,7 @@ typedef struct {
   const GError *error;
   guint attempts;
   double seconds;
+  gboolean earlier_unknown;
 } FarceurBatchResult;
 
 /**
@@ -152,6 +159,8 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  * @deferred: ... not delivered, retry later
  * @unknown: ... whose fate is unknown
  * @skipped: ... settled by the journal
+ * @earlier_unknown: ... (among @unknown and @partial) whose outcome an
+ *   earlier run left unknown
  * @rcpt_refused: recipients refused, counted one by one
  *
  * The counts of a run; each message's outcome, and the error it stands for,
@@ -159,6 +168,7 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  */
 typedef struct {
   guint total, delivered, partial, refused, deferred, unknown, skipped;
+  guint earlier_unknown;
   guint rcpt_refused;
 } FarceurBatchSummary;
 

@@ -34,6 +34,7 @@ typedef struct {
   char *transcript_path;
   char *journal_path;
   gboolean resend_unknown;
+  gboolean forget_unknown;
   gboolean json;
   gboolean dry_run;
   gboolean quiet;
@@ -47,7 +48,8 @@ typedef struct {
   guint done, failed, total;
   gint64 started;
   CliProgress progress;
-  CliWorst worst; /* the most serious outcome: the exit status */
+  CliWorst worst;        /* the most serious outcome: the exit status */
+  GPtrArray *unresolved; /* (element-type utf8) sources unknown since an earlier run */
 } SendCli;
 
 typedef struct {
@@ -74,6 +76,8 @@ send_cli_clear(SendCli *cli)
     fclose(cli->transcript);
   if (cli->transcripts)
     g_ptr_array_unref(cli->transcripts);
+  if (cli->unresolved)
+    g_ptr_array_unref(cli->unresolved);
 }
 
 static GOptionContext *
@@ -118,6 +122,8 @@ send_context(SendCli *cli)
       "Record each outcome in FILE; a re-run sends only what was not delivered", "FILE" },
     { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->resend_unknown,
       "Also resend messages whose final dot got no reply", NULL },
+    { "forget-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->forget_unknown,
+      "Record in the journal that messages whose final dot got no reply must not be resent", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "One JSON object per message on stdout", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &cli->dry_run,
       "Show each envelope and message; connect to nothing", NULL },
@@ -238,6 +244,8 @@ send_result_cb(const FarceurBatchResult *result, gpointer user_data)
   SendCli *cli = user_data;
 
   cli->done++;
+  if (result->earlier_unknown)
+    g_ptr_array_add(cli->unresolved, g_strdup(result->source));
   if (result->state != FARCEUR_BATCH_DELIVERED && result->state != FARCEUR_BATCH_SKIPPED)
     cli->failed++;
   cli_worst_note(&cli->worst, result->error, result->source);
@@ -249,6 +257,27 @@ send_result_cb(const FarceurBatchResult *result, gpointer user_data)
   if (cli->progress.enabled)
     cli_output_flush();
   cli_progress_update(&cli->progress, cli->done, cli->total, cli->failed, FALSE);
+}
+
+#define SEND_NAMED_MAX 10 /* unresolved messages named in the summary */
+
+/* The messages an earlier run left unknown, named until the user decides. */
+static void
+send_summary_unresolved(SendCli *cli)
+{
+  guint n = cli->unresolved->len;
+
+  if (n == 0)
+    return;
+  g_printerr("farceur send: %u message%s unknown since an earlier run (journal), not sent again:",
+             n, n == 1 ? "" : "s");
+  for (guint i = 0; i < MIN(n, SEND_NAMED_MAX); i++)
+    g_printerr("%s '%s'", i ? "," : "", (char *)cli->unresolved->pdata[i]);
+  if (n > SEND_NAMED_MAX)
+    g_printerr(" and %u more", n - SEND_NAMED_MAX);
+  g_printerr("\nfarceur send: decide: --resend-unknown sends %s again (a copy may arrive twice), "
+             "--forget-unknown records that %s must not be\n",
+             n == 1 ? "it" : "them", n == 1 ? "it" : "they");
 }
 
 static void
@@ -272,6 +301,7 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
   if (s->rcpt_refused)
     g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
   g_printerr("\n");
+  send_summary_unresolved(cli);
   if (cli->worst.error != NULL)
     g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", cli->worst.status,
                cli->worst.subject, cli->worst.error->message);
@@ -335,6 +365,16 @@ send_check_options(SendCli *cli, int argc, GError **error)
                         "no input: give message files, folders, mboxes or '-'");
     return FALSE;
   }
+  if (cli->resend_unknown && cli->forget_unknown) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--resend-unknown and --forget-unknown exclude each other");
+    return FALSE;
+  }
+  if (cli->forget_unknown && cli->journal_path == NULL) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--forget-unknown needs --journal, where the decision is recorded");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -387,6 +427,7 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
   options.retry_delay_ms = (guint)(cli->retry_delay * 1000);
   options.journal = journal;
   options.resend_unknown = cli->resend_unknown;
+  options.forget_unknown = cli->forget_unknown;
   options.mail_from = cli->from;
   options.rcpts = (const char *const *)cli->rcpts;
   options.rcpts_from_headers = cli->headers_rcpts;
@@ -445,6 +486,7 @@ cli_cmd_send(int argc, char **argv)
   cli.retries = 3;
   cli.retry_delay = 1.0;
   cli.transcripts = g_ptr_array_new_with_free_func(g_free);
+  cli.unresolved = g_ptr_array_new_with_free_func(g_free);
   if (!cli_parse(context, "send", &argc, &argv, &status)) {
     send_cli_clear(&cli);
     return status;

@@ -271,9 +271,11 @@ test_invalid_envelope(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "nobody"));
 }
 
-/* The connection dies after the final dot: the journal says unknown, a
- * re-run does not send it again (it connects to nothing), and
- * --resend-unknown does, exactly once. */
+/* The connection dies after the final dot: the journal says unknown; a
+ * re-run does not send it again (it connects to nothing) but reports it
+ * unknown, as every run does until the user decides; --forget-unknown
+ * records the decision (nothing sent, reported no more); --resend-unknown
+ * sends it again, exactly once. */
 static void
 test_unknown_not_resent(Fixture *f, gconstpointer data)
 {
@@ -289,27 +291,39 @@ test_unknown_not_resent(Fixture *f, gconstpointer data)
   farceur_batch_options_init(&options);
   options.journal = journal;
   options.retry_delay_ms = 10;
-  for (int pass = 0; pass < 3; pass++) {
+  /* passes 0-2 decide to resend; 3-6 (another message) to forget */
+  for (int pass = 0; pass < 7; pass++) {
     g_autoptr(ScriptedServer) server = NULL;
     g_autoptr(FarceurBatch) batch = NULL;
-    options.resend_unknown = pass == 2;
-    if (pass != 1)
-      use_server(f, server = scripted_server_new(pass == 0 ? drop : accept, pass == 0 ? 6 : 7));
+    options.resend_unknown = pass == 2 || pass == 6;
+    options.forget_unknown = pass == 5;
+    if (pass == 0 || pass == 3 || pass == 2)
+      use_server(f, server = scripted_server_new(pass == 2 ? accept : drop, pass == 2 ? 7 : 6));
     else
       use_server_port_closed(f);
     batch = farceur_batch_new(&options);
-    add_message(batch, "m1", SIMPLE);
+    add_message(batch, "m1", pass < 3 ? SIMPLE : SIMPLE "Another.\n");
     run(f, batch);
     g_assert_cmpuint(f->states->len, ==, 1);
-    if (pass == 0) {
+    if (pass == 0 || pass == 3) {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
       g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
       g_assert_cmpuint(f->attempts, ==, 1); /* unknown is never retried */
       g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                       FARCEUR_JOURNAL_UNKNOWN);
-    } else if (pass == 1) {
-      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+    } else if (pass == 1 || pass == 4) {
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
+      g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+      g_assert_nonnull(strstr(g_ptr_array_index(f->errors, 0), "earlier run"));
       g_assert_cmpuint(f->attempts, ==, 0);
+      g_assert_cmpuint(farceur_batch_get_summary(batch)->earlier_unknown, ==, 1);
+    } else if (pass >= 5) { /* forgotten: settled, even with --resend-unknown */
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+      g_assert_cmpint(category_of(f, 0), ==, -1);
+      g_assert_cmpuint(f->attempts, ==, 0);
+      g_assert_cmpuint(farceur_batch_get_summary(batch)->earlier_unknown, ==, 0);
+      g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
+                      FARCEUR_JOURNAL_FORGOTTEN);
     } else {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DELIVERED);
     }
@@ -577,7 +591,8 @@ test_mbox_gmime_fallback(Fixture *f, gconstpointer data)
 
 /* LMTP: the connection drops after the first of two per-recipient replies.
  * The first recipient is delivered, the second unknown (partial); a re-run
- * sends nothing; with --resend-unknown it sends to the second alone. */
+ * sends nothing and reports the message unknown (an earlier run's); with
+ * --resend-unknown it sends to the second alone. */
 static void
 test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
 {
@@ -614,7 +629,7 @@ test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->states->len, ==, 1);
     g_assert_cmpint(state_of(f, 0), ==,
                     pass == 0   ? FARCEUR_BATCH_PARTIAL
-                    : pass == 1 ? FARCEUR_BATCH_SKIPPED
+                    : pass == 1 ? FARCEUR_BATCH_UNKNOWN
                                 : FARCEUR_BATCH_DELIVERED);
     g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                     FARCEUR_JOURNAL_DELIVERED);

@@ -58,6 +58,7 @@ typedef struct {
   GError *error;
   BatchStamp stamp; /* the file as pass 1 saw it */
   gboolean has_unknown;
+  guint earlier_unknown; /* recipients an earlier run left unknown (journal) */
   gboolean done;
 } BatchItem;
 
@@ -691,7 +692,7 @@ batch_item_state(BatchItem *item, gboolean skipped)
   guint accepted, refused;
 
   if (skipped)
-    return FARCEUR_BATCH_SKIPPED;
+    return item->earlier_unknown > 0 ? FARCEUR_BATCH_UNKNOWN : FARCEUR_BATCH_SKIPPED;
   accepted = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_ACCEPTED) : 0;
   refused = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED) : 0;
   if (accepted == item->envelope->rcpt_to->len)
@@ -722,7 +723,13 @@ batch_item_error(BatchItem *item, FarceurBatchState state)
 
   if (item->error != NULL || state == FARCEUR_BATCH_DELIVERED || state == FARCEUR_BATCH_SKIPPED)
     return;
-  if (state == FARCEUR_BATCH_UNKNOWN)
+  if (item->earlier_unknown > 0 && refused == 0
+      && (state == FARCEUR_BATCH_UNKNOWN || state == FARCEUR_BATCH_PARTIAL))
+    item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                              "outcome unknown since an earlier run (journal): its final dot got "
+                              "no reply; not sent again until you decide: --resend-unknown sends "
+                              "it again, --forget-unknown records that it must not be");
+  else if (state == FARCEUR_BATCH_UNKNOWN)
     item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
                               "no reply after the final dot: may or may not have been "
                               "delivered (--resend-unknown sends it again)");
@@ -747,6 +754,7 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
     .state = state,
     .delivery = item->record,
     .attempts = item->attempts,
+    .earlier_unknown = item->earlier_unknown > 0,
   };
 
   batch_item_error(item, state);
@@ -755,6 +763,8 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
     result.seconds = (g_get_monotonic_time() - item->started) / 1e6;
   item->done = TRUE;
   batch_count(&batch->summary, state);
+  if (item->earlier_unknown > 0)
+    batch->summary.earlier_unknown++;
   if (item->record)
     batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
   if (item->pending != NULL && item->pending->rcpt_to->len > 0)
@@ -765,10 +775,24 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
   g_clear_object(&item->stream);
 }
 
-/* Drops the recipients an earlier run settled (they keep the outcome it
- * recorded); TRUE when none is left. */
+/* --forget-unknown: the user's decision about an unknown outcome, recorded;
+ * FALSE (the recipient stays unknown) when the journal cannot take it. */
 static gboolean
-batch_apply_journal(FarceurBatch *batch, BatchItem *item)
+batch_forget(FarceurBatch *batch, BatchItem *item, const char *rcpt)
+{
+  const char *rcpts[] = { rcpt, NULL };
+  g_autoptr(GError) error = NULL;
+
+  return farceur_journal_record(batch->options.journal, item->source, item->sha256,
+                                item->envelope->mail_from, FARCEUR_JOURNAL_FORGOTTEN, rcpts,
+                                "not resent: --forget-unknown", &error);
+}
+
+/* One recipient the journal settled: it keeps the outcome recorded, an
+ * unknown one is forgotten when the user said so, else counted. */
+static void
+batch_settled_rcpt(FarceurBatch *batch, BatchItem *item, const char *rcpt,
+                   FarceurJournalState state)
 {
   static const FarceurRcptStatus from_journal[] = {
     [FARCEUR_JOURNAL_DELIVERED] = FARCEUR_RCPT_ACCEPTED,
@@ -776,6 +800,30 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
     [FARCEUR_JOURNAL_UNKNOWN] = FARCEUR_RCPT_UNKNOWN,
     [FARCEUR_JOURNAL_FORGOTTEN] = FARCEUR_RCPT_ACCEPTED,
   };
+
+  if (state == FARCEUR_JOURNAL_UNKNOWN && batch->options.forget_unknown
+      && batch_forget(batch, item, rcpt))
+    state = FARCEUR_JOURNAL_FORGOTTEN;
+  if (state == FARCEUR_JOURNAL_FORGOTTEN)
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "outcome unknown, not resent by your decision (journal: forgotten)");
+  else if (state == FARCEUR_JOURNAL_UNKNOWN)
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "outcome unknown since an earlier run (journal)");
+  else
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "settled by an earlier run (journal)");
+  if (state == FARCEUR_JOURNAL_UNKNOWN) {
+    item->has_unknown = TRUE;
+    item->earlier_unknown++;
+  }
+}
+
+/* Drops the recipients an earlier run settled (they keep the outcome it
+ * recorded); TRUE when none is left. */
+static gboolean
+batch_apply_journal(FarceurBatch *batch, BatchItem *item)
+{
   FarceurJournal *journal = batch->options.journal;
 
   item->pending = farceur_envelope_new(item->envelope->mail_from);
@@ -784,17 +832,12 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
     const char *rcpt = item->envelope->rcpt_to->pdata[i];
     if (journal != NULL
         && farceur_journal_is_settled(journal, item->sha256, item->envelope->mail_from, rcpt,
-                                      batch->options.resend_unknown)) {
-      FarceurJournalState state
-          = farceur_journal_lookup(journal, item->sha256, item->envelope->mail_from, rcpt);
-      farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
-                           state == FARCEUR_JOURNAL_FORGOTTEN
-                               ? "outcome unknown, not resent by your decision (journal: forgotten)"
-                               : "settled by an earlier run (journal)");
-      item->has_unknown |= state == FARCEUR_JOURNAL_UNKNOWN;
-    } else {
+                                      batch->options.resend_unknown))
+      batch_settled_rcpt(
+          batch, item, rcpt,
+          farceur_journal_lookup(journal, item->sha256, item->envelope->mail_from, rcpt));
+    else
       farceur_envelope_add_rcpt(item->pending, rcpt);
-    }
   }
   return item->pending->rcpt_to->len == 0;
 }
