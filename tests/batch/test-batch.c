@@ -32,6 +32,7 @@ typedef struct {
   guint timeout_ms;
   char *sha256;    /* of the last result */
   char *mail_from; /* of the last result */
+  char *outcomes;  /* of the last result: "addr status code;..." */
 } Fixture;
 
 static void
@@ -54,6 +55,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
   g_free(f->url);
   g_free(f->sha256);
   g_free(f->mail_from);
+  g_free(f->outcomes);
   g_ptr_array_unref(f->states);
   g_ptr_array_unref(f->errors);
   g_array_unref(f->categories);
@@ -89,6 +91,19 @@ add_numbered(FarceurBatch *batch, guint n)
   }
 }
 
+static char *
+outcomes_text(const FarceurDelivery *delivery)
+{
+  GString *out = g_string_new(NULL);
+
+  for (guint i = 0; delivery && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    g_string_append_printf(out, "%s %s %u;", o->addr, farceur_rcpt_status_to_string(o->status),
+                           o->code);
+  }
+  return g_string_free(out, FALSE);
+}
+
 static void
 result_cb(const FarceurBatchResult *result, gpointer user_data)
 {
@@ -104,6 +119,8 @@ result_cb(const FarceurBatchResult *result, gpointer user_data)
   f->sha256 = g_strdup(result->sha256);
   g_free(f->mail_from);
   f->mail_from = g_strdup(result->envelope->mail_from);
+  g_free(f->outcomes);
+  f->outcomes = outcomes_text(result->delivery);
 }
 
 static FarceurTarget *
@@ -469,6 +486,40 @@ test_some_refused(Fixture *f, gconstpointer data)
                   FARCEUR_JOURNAL_REFUSED);
   scripted_server_wait(server);
   g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
+}
+
+/* 4xx to one recipient while the other is accepted (issue 10, finding 7):
+ * with no retry left the deferred one is in the result, with its reply, the
+ * message is partial and its error temporary (75, not 69); the journal says
+ * deferred, so a re-run sends to it alone. */
+static void
+test_some_deferred(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK },  { OK }, { "451 4.7.1 greylisted, try later\r\n" },
+    { GO },       { OK },   { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  g_autoptr(FarceurBatch) batch = NULL;
+  FarceurBatchOptions options;
+
+  farceur_batch_options_init(&options);
+  options.retries = 0;
+  options.journal = journal;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m", "From: a@a.test\nTo: b@b.test, c@c.test\nSubject: hi\n\nHello.\n");
+  run(f, batch);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_PARTIAL);
+  g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(f->outcomes, ==, "b@b.test accepted 250;c@c.test deferred 451;");
+  g_assert_cmpuint(farceur_batch_get_summary(batch)->partial, ==, 1);
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
+                  FARCEUR_JOURNAL_DELIVERED);
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
+                  FARCEUR_JOURNAL_DEFERRED);
+  scripted_server_wait(server);
 }
 
 /* Pass 2 re-reads files: one unchanged since pass 1 goes (without being
@@ -842,6 +893,7 @@ main(int argc, char **argv)
   ADD("/batch/drop-mid-data", test_drop_mid_data);
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
+  ADD("/batch/some-deferred", test_some_deferred);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
   ADD("/batch/mbox-changed-between-passes", test_mbox_changed_between_passes);
   ADD("/batch/mbox-gmime-fallback", test_mbox_gmime_fallback);

@@ -51,8 +51,9 @@ typedef struct {
   GMimeStream *stream;   /* as stored, less the cuts: stdin, or waiting for a retry */
   FarceurEnvelope *envelope;
   FarceurBatchEnvelopeOrigin origin;
-  FarceurEnvelope *pending; /* recipients still to deliver */
-  FarceurDelivery *record;  /* final per-recipient outcomes so far */
+  FarceurEnvelope *pending;       /* recipients still to deliver */
+  FarceurDelivery *record;        /* final per-recipient outcomes so far */
+  FarceurDelivery *last_deferred; /* the latest 4xx of each recipient still pending */
   guint attempts;
   gint64 started;
   GError *error;
@@ -164,6 +165,7 @@ batch_item_free(gpointer data)
   farceur_envelope_free(item->envelope);
   farceur_envelope_free(item->pending);
   farceur_delivery_free(item->record);
+  farceur_delivery_free(item->last_deferred);
   g_clear_error(&item->error);
   g_free(item);
 }
@@ -740,11 +742,76 @@ batch_item_error(BatchItem *item, FarceurBatchState state)
     item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL, "not delivered yet");
 }
 
+static const FarceurRcptOutcome *
+batch_find_outcome(const FarceurDelivery *delivery, const char *addr)
+{
+  for (guint i = 0; delivery != NULL && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    if (g_ascii_strcasecmp(o->addr, addr) == 0)
+      return o;
+  }
+  return NULL;
+}
+
+/* Keeps @o, a 4xx, as the latest word on its recipient. */
+static void
+batch_note_deferred(BatchItem *item, const FarceurRcptOutcome *o)
+{
+  FarceurRcptOutcome *kept;
+
+  if (item->last_deferred == NULL)
+    item->last_deferred = farceur_delivery_new();
+  kept = (FarceurRcptOutcome *)batch_find_outcome(item->last_deferred, o->addr);
+  if (kept != NULL)
+    g_ptr_array_remove(item->last_deferred->rcpts, kept);
+  farceur_delivery_add(item->last_deferred, o->addr, o->status, o->code, o->enhanced, o->text);
+}
+
+static gboolean
+batch_is_pending(const BatchItem *item, const char *rcpt)
+{
+  for (guint i = 0; i < item->pending->rcpt_to->len; i++)
+    if (g_ascii_strcasecmp(item->pending->rcpt_to->pdata[i], rcpt) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The record of a message whose outcome is final, in envelope order: the
+ * recipients still pending are there too, deferred, with the last reply
+ * that deferred them (or why they were not tried). */
+static void
+batch_complete_record(BatchItem *item)
+{
+  g_autoptr(FarceurDelivery) record = NULL;
+
+  if (item->record == NULL || item->pending == NULL || item->pending->rcpt_to->len == 0)
+    return;
+  record = farceur_delivery_new();
+  record->location = g_strdup(item->record->location);
+  for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
+    const char *rcpt = item->envelope->rcpt_to->pdata[i];
+    const FarceurRcptOutcome *o = batch_find_outcome(item->record, rcpt);
+    if (o == NULL)
+      o = batch_find_outcome(item->last_deferred, rcpt);
+    if (o != NULL)
+      farceur_delivery_add(record, rcpt, o->status, o->code, o->enhanced, o->text);
+    else if (batch_is_pending(item, rcpt))
+      farceur_delivery_add(record, rcpt, FARCEUR_RCPT_DEFERRED, 0, NULL,
+                           item->error ? item->error->message : "not sent");
+  }
+  farceur_delivery_free(item->record);
+  item->record = g_steal_pointer(&record);
+}
+
 static void
 batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
 {
-  FarceurBatchState state = batch_item_state(item, skipped);
-  FarceurBatchResult result = {
+  FarceurBatchState state;
+  FarceurBatchResult result;
+
+  batch_complete_record(item);
+  state = batch_item_state(item, skipped);
+  result = (FarceurBatchResult){
     .source = item->source,
     .sha256 = item->sha256,
     .header_from = item->header_from,
@@ -1037,6 +1104,8 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
       farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_REFUSED, 0, NULL, error->message);
     } else {
       farceur_envelope_add_rcpt(pending, rcpt);
+      if (o != NULL)
+        batch_note_deferred(item, o);
     }
   }
   g_clear_pointer(&item->pending, farceur_envelope_free);
