@@ -76,6 +76,9 @@ FARCEUR_API void farceur_batch_options_init(FarceurBatchOptions *options);
  * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply, in this run or (the
  *   journal says) an earlier one: reported until resent or forgotten
  * @FARCEUR_BATCH_SKIPPED: the journal says it was settled by an earlier run
+ * @FARCEUR_BATCH_FAILED: not delivered, for a reason that is neither the
+ *   server's refusal nor temporary: TLS, authentication, permission,
+ *   configuration, a message that changed (the error says which)
  */
 typedef enum {
   FARCEUR_BATCH_DELIVERED,
@@ -84,6 +87,7 @@ typedef enum {
   FARCEUR_BATCH_DEFERRED,
   FARCEUR_BATCH_UNKNOWN,
   FARCEUR_BATCH_SKIPPED,
+  FARCEUR_BATCH_FAILED,
 } FarceurBatchState;
 
 FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
@@ -159,6 +163,7 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  * @deferred: ... not delivered, retry later
  * @unknown: ... whose fate is unknown
  * @skipped: ... settled by the journal
+ * @failed: ... not delivered for a failure neither refused nor temporary
  * @earlier_unknown: ... (among @unknown and @partial) whose outcome an
  *   earlier run left unknown
  * @rcpt_refused: recipients refused, counted one by one
@@ -167,7 +172,7 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  * goes to the result function (#FarceurBatchResult).
  */
 typedef struct {
-  guint total, delivered, partial, refused, deferred, unknown, skipped;
+  guint total, delivered, partial, refused, deferred, unknown, skipped, failed;
   guint earlier_unknown;
   guint rcpt_refused;
 } FarceurBatchSummary;

@@ -231,8 +231,12 @@ send_print_human(SendCli *cli, const FarceurBatchResult *r)
     const FarceurRcptOutcome *o = r->delivery->rcpts->pdata[i];
     if (o->status == FARCEUR_RCPT_ACCEPTED)
       continue;
-    printf("  %-8s %s: %u%s%s %s\n", farceur_rcpt_status_to_string(o->status), o->addr, o->code,
-           o->enhanced ? " " : "", o->enhanced ? o->enhanced : "", o->text ? o->text : "");
+    if (o->code == 0) /* no reply: a local target, or the journal */
+      printf("  %-8s %s: %s\n", farceur_rcpt_status_to_string(o->status), o->addr,
+             o->text ? o->text : "");
+    else
+      printf("  %-8s %s: %u%s%s %s\n", farceur_rcpt_status_to_string(o->status), o->addr, o->code,
+             o->enhanced ? " " : "", o->enhanced ? o->enhanced : "", o->text ? o->text : "");
   }
   if (r->error != NULL && r->state != FARCEUR_BATCH_PARTIAL)
     printf("  error: %s\n", r->error->message);
@@ -298,6 +302,8 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
     g_printerr(", %u unknown", s->unknown);
   if (s->skipped)
     g_printerr(", %u skipped (journal)", s->skipped);
+  if (s->failed)
+    g_printerr(", %u failed", s->failed);
   if (s->rcpt_refused)
     g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
   g_printerr("\n");

@@ -102,14 +102,14 @@ struct _FarceurBatch {
 };
 
 static const char *batch_state_names[]
-    = { "delivered", "partial", "refused", "deferred", "unknown", "skipped" };
+    = { "delivered", "partial", "refused", "deferred", "unknown", "skipped", "failed" };
 
 /**
  * farceur_batch_state_to_string:
  * @state: a message's final state
  *
  * Returns: (transfer none): its name in `--json` ("delivered", "partial",
- *   "refused", "deferred", "unknown", "skipped"), "?" for no state
+ *   "refused", "deferred", "unknown", "skipped", "failed"), "?" for no state
  */
 const char *
 farceur_batch_state_to_string(FarceurBatchState state)
@@ -687,6 +687,17 @@ farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func, 
 }
 
 static gboolean batch_journal_deferred(FarceurBatch *batch, BatchItem *item);
+static gboolean batch_error_is_transient(const GError *error);
+
+/* Not sent because of a failure that is neither the server's refusal nor a
+ * temporary one: TLS, authentication, permission, configuration, a message
+ * that changed: "failed", not "deferred" (data/doc/json.md). */
+static gboolean
+batch_item_failed(const BatchItem *item)
+{
+  return item->error != NULL && !batch_error_is_transient(item->error)
+         && !g_error_matches(item->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
 
 static FarceurBatchState
 batch_item_state(BatchItem *item, gboolean skipped)
@@ -705,14 +716,16 @@ batch_item_state(BatchItem *item, gboolean skipped)
     return FARCEUR_BATCH_UNKNOWN;
   if (refused > 0 && (item->pending == NULL || item->pending->rcpt_to->len == 0))
     return FARCEUR_BATCH_REFUSED;
+  if (refused == 0 && batch_item_failed(item))
+    return FARCEUR_BATCH_FAILED;
   return FARCEUR_BATCH_DEFERRED;
 }
 
 static void
 batch_count(FarceurBatchSummary *s, FarceurBatchState state)
 {
-  guint *counters[]
-      = { &s->delivered, &s->partial, &s->refused, &s->deferred, &s->unknown, &s->skipped };
+  guint *counters[] = { &s->delivered, &s->partial, &s->refused, &s->deferred,
+                        &s->unknown,   &s->skipped, &s->failed };
 
   (*counters[state])++;
 }
@@ -777,27 +790,26 @@ batch_is_pending(const BatchItem *item, const char *rcpt)
 }
 
 /* The record of a message whose outcome is final, in envelope order: the
- * recipients still pending are there too, deferred, with the last reply
- * that deferred them (or why they were not tried). */
+ * recipients still pending are there too when a reply deferred them, with
+ * the last such reply (one never answered has no outcome to show: the
+ * message's error says why). */
 static void
 batch_complete_record(BatchItem *item)
 {
   g_autoptr(FarceurDelivery) record = NULL;
 
-  if (item->record == NULL || item->pending == NULL || item->pending->rcpt_to->len == 0)
+  if (item->record == NULL || item->last_deferred == NULL || item->pending == NULL
+      || item->pending->rcpt_to->len == 0)
     return;
   record = farceur_delivery_new();
   record->location = g_strdup(item->record->location);
   for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
     const char *rcpt = item->envelope->rcpt_to->pdata[i];
     const FarceurRcptOutcome *o = batch_find_outcome(item->record, rcpt);
-    if (o == NULL)
+    if (o == NULL && batch_is_pending(item, rcpt))
       o = batch_find_outcome(item->last_deferred, rcpt);
     if (o != NULL)
       farceur_delivery_add(record, rcpt, o->status, o->code, o->enhanced, o->text);
-    else if (batch_is_pending(item, rcpt))
-      farceur_delivery_add(record, rcpt, FARCEUR_RCPT_DEFERRED, 0, NULL,
-                           item->error ? item->error->message : "not sent");
   }
   farceur_delivery_free(item->record);
   item->record = g_steal_pointer(&record);
@@ -999,8 +1011,12 @@ batch_fail_all(FarceurBatch *batch, const GError *error)
     BatchItem *item = batch->items->pdata[i];
     if (item->done)
       continue;
-    if (item->error == NULL)
+    if (item->error == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       item->error = g_error_copy(error);
+    else if (item->error == NULL) /* the same category: the same exit status */
+      item->error
+          = g_error_new(error->domain, error->code,
+                        "not sent, the run stopped at an earlier failure: %s", error->message);
     batch_finish_item(batch, item, FALSE);
   }
   batch->next = batch->items->len;
@@ -1116,11 +1132,24 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
   }
 }
 
+/* A local target fails for now only on a full disk, a quota, or a lock
+ * that did not come within its wait (data/doc/formats.md): none passes in a
+ * back-off of seconds, and every later message would meet it.  So it is not
+ * retried, and the run stops there: permanent for this run, temporary for
+ * the next one (75, and the journal says deferred). */
+static gboolean
+batch_error_stops_local(gboolean local, const GError *error)
+{
+  return local && error != NULL && farceur_error_classify(error) == FARCEUR_ERROR_TEMPFAIL;
+}
+
 static void
-batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, GError *error)
+batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDelivery *delivery,
+              GError *error)
 {
   g_autoptr(GError) journal_error = NULL;
   gboolean fatal = error != NULL && delivery == NULL && batch_error_is_fatal(error);
+  gboolean stop = batch_error_stops_local(local, error);
 
   if (delivery != NULL && !batch_journal_delivery(batch, item, delivery, &journal_error)) {
     batch_abort(batch, journal_error);
@@ -1138,11 +1167,13 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, G
     return;
   }
   batch_merge(item, delivery, error);
-  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries
-      && !batch->aborted)
+  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries && !batch->aborted
+      && !stop)
     batch_schedule_retry(batch, item);
   else
     batch_finish_item(batch, item, FALSE);
+  if (stop)
+    batch_abort(batch, error);
 }
 
 static void
@@ -1158,7 +1189,7 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
   g_free(send);
   slot->inflight--;
   farceur_target_deliver_finish(slot->target, result, &delivery, &error);
-  batch_outcome(batch, item, delivery, error);
+  batch_outcome(batch, item, slot->depth == 1, delivery, error);
   batch_dispatch(batch);
 }
 
