@@ -212,6 +212,8 @@ FARCEUR_API gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFu
                                        gpointer target_data, GCancellable *cancellable,
                                        GError **error);
 
+FARCEUR_API void farceur_batch_stop(FarceurBatch *batch);
+
 FARCEUR_API const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
 
 FARCEUR_API JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);

@@ -2,6 +2,7 @@
 /* farceur send [FILE|DIR|MBOX|-]...: deliver existing messages through a
  * target (farceur-send(1); data/doc/envelope.md; data/doc/formats.md, The journal). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "cli-output.h"
 #include "cli-secret.h"
+#include "cli-signal.h"
 #include "cli-status.h"
 #include "cli-term.h"
 #include "commands.h"
@@ -285,7 +287,7 @@ send_summary_unresolved(SendCli *cli)
 }
 
 static void
-send_summary(SendCli *cli, const FarceurBatchSummary *s)
+send_summary(SendCli *cli, const FarceurBatchSummary *s, gboolean interrupted)
 {
   double elapsed = (g_get_monotonic_time() - cli->started) / 1e6;
 
@@ -308,7 +310,7 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
     g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
   g_printerr("\n");
   send_summary_unresolved(cli);
-  if (cli->worst.error != NULL)
+  if (cli->worst.error != NULL && !interrupted)
     g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", cli->worst.status,
                cli->worst.subject, cli->worst.error->message);
 }
@@ -444,6 +446,53 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
   return g_steal_pointer(&batch);
 }
 
+/* ---- signals ---- */
+
+typedef struct {
+  FarceurBatch *batch;
+  GCancellable *cancellable;
+} SendStop;
+
+/* CliSignalFunc: the first signal stops taking messages and lets the ones in
+ * flight finish; the next abandons them (data/doc/exit-status.md, Signals). */
+static void
+send_signal_cb(int signo, guint count, gpointer user_data)
+{
+  SendStop *stop = user_data;
+  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+
+  if (count == 1) {
+    g_printerr("\nfarceur send: %s: taking no new message; the ones in flight finish "
+               "(another signal abandons them)\n",
+               name);
+    farceur_batch_stop(stop->batch);
+  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
+    g_printerr("farceur send: %s again: abandoning the deliveries in flight\n", name);
+    g_cancellable_cancel(stop->cancellable);
+  }
+}
+
+/* Runs the batch, stopped in order by SIGINT or SIGTERM; the exit status
+ * is then 128 + the signal's number, whatever the outcomes. */
+static int
+send_deliver(SendCli *cli, FarceurBatch *batch)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  SendStop stop = { batch, cancellable };
+  g_autoptr(CliSignal) watch = cli_signal_watch(send_signal_cb, &stop);
+  GError *error = NULL;
+
+  if (!farceur_batch_run(batch, send_open_target, cli, cancellable, &error))
+    return cli_report_error("send", error);
+  send_summary(cli, farceur_batch_get_summary(batch), cli_signal_get_status(watch) != 0);
+  if (cli_signal_get_status(watch) == 0)
+    return cli->worst.status;
+  g_printerr("farceur send: stopped by %s: exit %d; the messages not sent are deferred%s\n",
+             cli_signal_get_name(watch), cli_signal_get_status(watch),
+             cli->journal_path ? " (the journal sends them on a re-run)" : "");
+  return cli_signal_get_status(watch);
+}
+
 static int
 send_run(SendCli *cli, int argc, char **argv)
 {
@@ -475,10 +524,7 @@ send_run(SendCli *cli, int argc, char **argv)
   cli->started = g_get_monotonic_time();
   cli_progress_start(&cli->progress, !cli->quiet);
   farceur_batch_set_result_func(batch, send_result_cb, cli);
-  if (!farceur_batch_run(batch, send_open_target, cli, NULL, &error))
-    return cli_report_error("send", error);
-  send_summary(cli, farceur_batch_get_summary(batch));
-  return cli->worst.status;
+  return send_deliver(cli, batch);
 }
 
 int

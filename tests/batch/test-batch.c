@@ -522,6 +522,47 @@ test_some_deferred(Fixture *f, gconstpointer data)
   scripted_server_wait(server);
 }
 
+static gboolean
+cancel_cb(gpointer user_data)
+{
+  g_cancellable_cancel(user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancelled while a retry waits for its 60 s back-off: the run ends at once,
+ * the message deferred with its 4xx, nothing more sent. */
+static void
+test_cancel_during_backoff(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK }, { "451 4.7.1 later\r\n" }, { "250 2.0.0 reset\r\n" }, { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  FarceurBatchOptions options;
+  gint64 start;
+
+  farceur_batch_options_init(&options);
+  options.retry_delay_ms = 60000;
+  options.connections = 1;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m1", SIMPLE);
+  farceur_batch_set_result_func(batch, result_cb, f);
+  g_timeout_add(300, cancel_cb, cancellable);
+  start = g_get_monotonic_time();
+  g_assert_true(farceur_batch_run(batch, open_target, f, cancellable, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpuint(f->states->len, ==, 1);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DEFERRED);
+  g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(f->outcomes, ==, "b@b.test deferred 451;");
+  g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 0);
+}
+
 /* Pass 2 re-reads files: one unchanged since pass 1 goes (without being
  * hashed again when it was older than the run), one rewritten in between,
  * same size or not, is refused; old and fresh files alike. */
@@ -894,6 +935,7 @@ main(int argc, char **argv)
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
   ADD("/batch/some-deferred", test_some_deferred);
+  ADD("/batch/cancel-during-backoff", test_cancel_during_backoff);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
   ADD("/batch/mbox-changed-between-passes", test_mbox_changed_between_passes);
   ADD("/batch/mbox-gmime-fallback", test_mbox_gmime_fallback);

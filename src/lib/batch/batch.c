@@ -94,9 +94,12 @@ struct _FarceurBatch {
   guint next;           /* next item, in order, not yet taken */
   FarceurInput *reader; /* the file of the next message sent as GMime writes it */
   char *reader_path;
-  guint reader_index; /* messages read from it so far */
-  guint timers;       /* retries waiting for their back-off */
+  guint reader_index;     /* messages read from it so far */
+  guint timers;           /* retries waiting for their back-off */
+  GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
+  GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
   gboolean aborted;
+  gboolean stopping; /* farceur_batch_stop(): no new message */
   GCancellable *cancellable;
   GMainLoop *loop;
 };
@@ -1011,7 +1014,7 @@ batch_fail_all(FarceurBatch *batch, const GError *error)
     BatchItem *item = batch->items->pdata[i];
     if (item->done)
       continue;
-    if (item->error == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    if (item->error == NULL && (batch->stopping || g_cancellable_is_cancelled(batch->cancellable)))
       item->error = g_error_copy(error);
     else if (item->error == NULL) /* the same category: the same exit status */
       item->error
@@ -1024,6 +1027,8 @@ batch_fail_all(FarceurBatch *batch, const GError *error)
     batch_finish_item(batch, g_queue_pop_head(&batch->retry), FALSE);
 }
 
+static void batch_drop_waits(FarceurBatch *batch);
+
 static void
 batch_abort(FarceurBatch *batch, const GError *error)
 {
@@ -1031,11 +1036,13 @@ batch_abort(FarceurBatch *batch, const GError *error)
     return;
   batch->aborted = TRUE;
   batch_fail_all(batch, error);
+  batch_drop_waits(batch);
 }
 
 typedef struct {
   FarceurBatch *batch;
   BatchItem *item;
+  GSource *source;
 } BatchRetry;
 
 static gboolean
@@ -1046,12 +1053,26 @@ batch_retry_cb(gpointer user_data)
   BatchItem *item = retry->item;
 
   batch->timers--;
+  g_ptr_array_remove_fast(batch->waits, retry);
   if (batch->aborted)
     batch_finish_item(batch, item, FALSE);
   else
     g_queue_push_tail(&batch->retry, item);
   batch_dispatch(batch);
   return G_SOURCE_REMOVE;
+}
+
+/* Stopped: the retries waiting for their back-off end now, deferred. */
+static void
+batch_drop_waits(FarceurBatch *batch)
+{
+  while (batch->waits != NULL && batch->waits->len > 0) {
+    BatchRetry *retry = g_ptr_array_steal_index_fast(batch->waits, batch->waits->len - 1);
+    BatchItem *item = retry->item;
+    batch->timers--;
+    g_source_destroy(retry->source); /* frees @retry */
+    batch_finish_item(batch, item, FALSE);
+  }
 }
 
 static void
@@ -1063,9 +1084,11 @@ batch_schedule_retry(FarceurBatch *batch, BatchItem *item)
 
   retry->batch = batch;
   retry->item = item;
+  retry->source = source;
   g_source_set_callback(source, batch_retry_cb, retry, g_free);
   g_source_attach(source, g_main_loop_get_context(batch->loop));
   g_source_unref(source);
+  g_ptr_array_add(batch->waits, retry);
   batch->timers++;
 }
 
@@ -1259,14 +1282,25 @@ batch_hint_last(FarceurBatch *batch)
   }
 }
 
+/* Takes no more messages: what is not in flight ends deferred, "not sent". */
+static void
+batch_stop_taking(FarceurBatch *batch)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (batch->aborted)
+    return;
+  /* temporary: a re-run sends it (75, deferred) */
+  error
+      = g_error_new_literal(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL, "not sent: the run was stopped");
+  batch_abort(batch, error);
+}
+
 static void
 batch_dispatch(FarceurBatch *batch)
 {
-  if (batch->cancellable && g_cancellable_is_cancelled(batch->cancellable) && !batch->aborted) {
-    g_autoptr(GError) error
-        = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled; not sent");
-    batch_abort(batch, error);
-  }
+  if (batch->stopping || g_cancellable_is_cancelled(batch->cancellable))
+    batch_stop_taking(batch);
   /* Every session gets one message before any gets a second. */
   for (guint level = 1; level <= 2; level++)
     for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
@@ -1314,12 +1348,47 @@ batch_open_slots(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoint
   return TRUE;
 }
 
+/* GCancellableSourceFunc: cancelled while the loop waits (a back-off, a
+ * reply): stop at once rather than at the next outcome. */
+static gboolean
+batch_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+  FarceurBatch *batch = user_data;
+
+  batch_dispatch(batch);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * farceur_batch_stop:
+ * @batch: a running batch
+ *
+ * Takes no more messages: the deliveries in flight finish (cancel the
+ * cancellable given to farceur_batch_run() to abandon them), messages not
+ * yet sent and retries waiting for their back-off end deferred ("not sent:
+ * the run was stopped"), and farceur_batch_run() returns once the last
+ * delivery in flight is done.  Safe to call from a signal source of the
+ * batch's main context (src/cli/cli-signal.c); a no-op when not running.
+ */
+void
+farceur_batch_stop(FarceurBatch *batch)
+{
+  g_return_if_fail(batch != NULL);
+
+  if (batch->loop == NULL)
+    return;
+  batch->stopping = TRUE;
+  batch_dispatch(batch);
+}
+
 /**
  * farceur_batch_run:
  * @batch: a filled batch
  * @open_target: (scope call): opens one session; called once per connection
  * @target_data: for @open_target
- * @cancellable: (nullable): stops dispatching; messages not sent are deferred
+ * @cancellable: (nullable): stops dispatching and abandons the deliveries
+ *   in flight (each target passes it to its I/O); messages not sent are
+ *   deferred
  * @error: return location for an error
  *
  * Sends every message, @options->connections at a time, running the
@@ -1345,6 +1414,12 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
   batch->summary.total = batch->items->len;
   batch->cancellable = cancellable;
   batch->loop = g_main_loop_new(context, FALSE);
+  batch->waits = g_ptr_array_new();
+  if (cancellable != NULL) {
+    batch->cancel_source = g_cancellable_source_new(cancellable);
+    g_source_set_callback(batch->cancel_source, G_SOURCE_FUNC(batch_cancelled_cb), batch, NULL);
+    g_source_attach(batch->cancel_source, context);
+  }
   ok = batch_open_slots(batch, open_target, target_data, error);
   if (ok) {
     batch_dispatch(batch);
@@ -1352,6 +1427,11 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
         || batch->next < batch->items->len)
       g_main_loop_run(batch->loop);
   }
+  if (batch->cancel_source != NULL) {
+    g_source_destroy(batch->cancel_source);
+    g_clear_pointer(&batch->cancel_source, g_source_unref);
+  }
+  g_clear_pointer(&batch->waits, g_ptr_array_unref);
   g_clear_pointer(&batch->slots, g_ptr_array_unref);
   g_clear_pointer(&batch->reader, farceur_input_free);
   g_clear_pointer(&batch->reader_path, g_free);
