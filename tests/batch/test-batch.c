@@ -850,8 +850,9 @@ run_inputs(Fixture *f, FarceurJournal *journal, const char *const *inputs)
 
 /* The journal knows a delivery by its content and envelope, not its path
  * (issue 10, finding 1): files moved new/ -> cur/ with flags, the same
- * files by another path, an mbox with a message inserted before the others:
- * nothing goes out twice, and only the new message goes out. */
+ * files by another path, an mbox with a message inserted before the others,
+ * one file named twice in a run: nothing goes out twice, and only the new
+ * message goes out. */
 static void
 test_journal_key_not_path(Fixture *f, gconstpointer data)
 {
@@ -914,6 +915,16 @@ test_journal_key_not_path(Fixture *f, gconstpointer data)
     g_assert_cmpint(state_of(f, 2), ==, FARCEUR_BATCH_SKIPPED);
   }
   g_assert_cmpuint(count_files(outnew), ==, 6);
+  /* One run naming a new file twice, by two paths: it goes once. */
+  {
+    g_autofree char *twice = g_build_filename(box, "new", "twice", NULL);
+    g_autofree char *dotted = g_build_filename(box, "cur", "..", "new", "twice", NULL);
+    const char *both[] = { twice, dotted, NULL };
+    g_assert_true(g_file_set_contents(twice, SIMPLE "Twice.\n", -1, NULL));
+    g_assert_cmpuint(run_inputs(f, journal, both), ==, 1);
+    g_assert_cmpint(state_of(f, 1), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpuint(count_files(outnew), ==, 7);
   for (guint i = 0; i < 3; i++) {
     g_free(paths[i]);
     g_free(moved[i]);

@@ -97,6 +97,7 @@ struct _FarceurBatch {
   guint reader_index;     /* messages read from it so far */
   guint timers;           /* retries waiting for their back-off */
   GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
+  GHashTable *claimed;    /* with a journal: delivery key -> the source taking it this run */
   GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
   gboolean aborted;
   gboolean stopping; /* farceur_batch_stop(): no new message */
@@ -195,6 +196,7 @@ farceur_batch_new(const FarceurBatchOptions *options)
   batch->options.mail_from = batch->mail_from;
   batch->options.rcpts = (const char *const *)batch->rcpts;
   batch->items = g_ptr_array_new_with_free_func(batch_item_free);
+  batch->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init(&batch->retry);
   return batch;
 }
@@ -209,6 +211,7 @@ farceur_batch_free(FarceurBatch *batch)
   if (batch == NULL)
     return;
   g_ptr_array_unref(batch->items);
+  g_hash_table_unref(batch->claimed);
   g_free(batch->reader_path);
   g_queue_clear(&batch->retry);
   g_free(batch->mail_from);
@@ -901,8 +904,33 @@ batch_settled_rcpt(FarceurBatch *batch, BatchItem *item, const char *rcpt,
   }
 }
 
+/* With a journal, one delivery goes out once per run too: the same octets
+ * and envelope read twice (a file named by two paths, a message copied
+ * into two folders) are taken by the first; FALSE for the others, whose
+ * recipient is then settled here ("skipped"), the first one's outcome
+ * saying what happened.  Keys as the journal's: addresses without case. */
+static gboolean
+batch_claim(FarceurBatch *batch, BatchItem *item, const char *rcpt)
+{
+  g_autofree char *from = g_ascii_strdown(item->envelope->mail_from, -1);
+  g_autofree char *to = g_ascii_strdown(rcpt, -1);
+  char *key = g_strdup_printf("%s\n%s\n%s", item->sha256, from, to);
+  const char *first = g_hash_table_lookup(batch->claimed, key);
+  g_autofree char *text = NULL;
+
+  if (first == NULL) {
+    g_hash_table_insert(batch->claimed, key, item->source);
+    return FALSE;
+  }
+  g_free(key);
+  text = g_strdup_printf("the same delivery as '%s', earlier in this run", first);
+  farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_ACCEPTED, 0, NULL, text);
+  return TRUE;
+}
+
 /* Drops the recipients an earlier run settled (they keep the outcome it
- * recorded); TRUE when none is left. */
+ * recorded), or an earlier message of this run takes; TRUE when none is
+ * left. */
 static gboolean
 batch_apply_journal(FarceurBatch *batch, BatchItem *item)
 {
@@ -918,7 +946,7 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
       batch_settled_rcpt(
           batch, item, rcpt,
           farceur_journal_lookup(journal, item->sha256, item->envelope->mail_from, rcpt));
-    else
+    else if (journal == NULL || !batch_claim(batch, item, rcpt))
       farceur_envelope_add_rcpt(item->pending, rcpt);
   }
   return item->pending->rcpt_to->len == 0;
