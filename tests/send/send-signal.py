@@ -40,6 +40,7 @@ class SlowServer:
     def __init__(self, pause):
         self.pause = pause
         self.ids = []
+        self.received = 0  # data received, answered or not
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -48,6 +49,7 @@ class SlowServer:
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def handle_DATA(self, server, session, envelope):
+        self.received += 1
         await asyncio.sleep(self.pause)
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.ids.append(msg["Message-ID"])
@@ -125,7 +127,11 @@ def two_signals(tmp):
     try:
         inputs = messages(tmp, "twice-")
         proc = start(srv.port, tmp / "twice-journal", inputs)
-        time.sleep(0.5)  # the first message's data is out, its reply never comes
+        deadline = time.monotonic() + 10
+        while srv.received == 0:  # the first message's data is out; its reply never comes
+            if time.monotonic() > deadline:
+                fail("the server never got the first message's data")
+            time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)
         if proc.poll() is not None:
