@@ -48,7 +48,8 @@ cli_signal_add(CliSignal *watch, int signo)
  * @user_data: for @func
  *
  * From now until cli_signal_free(), SIGINT and SIGTERM no longer kill the
- * process: each calls @func from the thread-default main context when it
+ * process: each calls @func from the global default main context (where
+ * g_unix_signal_add() attaches its sources; the commands run there) when it
  * runs.
  *
  * Returns: (transfer full): the watch

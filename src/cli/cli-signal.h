@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: SIGINT and SIGTERM during a delivery run
  * (data/doc/exit-status.md, Signals).  The signals are watched as GLib
- * sources of the thread-default main context (g_unix_signal_add), so the
+ * sources of the default main context (g_unix_signal_add), so the
  * handler runs in the loop like any other event, never in signal context:
  * a command reacts by stopping its work in an orderly way (no new message,
  * what is in flight finished or abandoned through a GCancellable), prints
