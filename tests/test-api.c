@@ -337,7 +337,7 @@ test_journal(void)
   EXPECT_CHECK(journal = farceur_journal_open(NULL, &error));
   g_assert_null(journal);
   g_assert_no_error(error);
-  EXPECT_CHECK(state = farceur_journal_lookup(NULL, "a.eml", "00", "b@b.example"));
+  EXPECT_CHECK(state = farceur_journal_lookup(NULL, "00", "a@a.example", "b@b.example"));
   g_assert_cmpint(state, ==, FARCEUR_JOURNAL_NONE);
   /* (nullable) */
   g_assert_cmpint(farceur_journal_state_from_string(NULL), ==, FARCEUR_JOURNAL_NONE);

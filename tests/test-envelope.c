@@ -131,6 +131,74 @@ test_withheld(void)
   g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg), "To"), ==, "c@c.example");
 }
 
+/* The envelope a delivery stored leaves with nobody: every spelling goes. */
+static void
+test_withheld_stored(void)
+{
+  g_autoptr(GMimeMessage) msg
+      = parse_message("Return-Path: <a@a.example>\nEnvelope-to: c@c.example, w@w.example\n"
+                      "delivered-to: c@c.example\nX-Original-To: c@c.example\nFrom: a@a.example\n"
+                      "To: c@c.example\nSubject: x\n\nx\n");
+  static const char *const gone[]
+      = { "Return-Path", "Envelope-to", "Delivered-To", "X-Original-To" };
+
+  g_assert_true(farceur_envelope_field_is_withheld("envelope-TO"));
+  g_assert_true(farceur_envelope_field_is_withheld("Delivered-To"));
+  g_assert_true(farceur_envelope_field_is_withheld("x-original-to"));
+  g_assert_false(farceur_envelope_field_is_withheld("X-Envelope-To"));
+  farceur_envelope_strip_withheld(GMIME_OBJECT(msg));
+  for (gsize i = 0; i < G_N_ELEMENTS(gone); i++)
+    g_assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), gone[i]));
+  g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(msg), "To"), ==, "c@c.example");
+}
+
+static FarceurEnvelope *
+stored_of(const char *text, GError **error)
+{
+  g_autoptr(GMimeMessage) msg = parse_message(text);
+  FarceurEnvelope *env = NULL;
+
+  if (!farceur_envelope_from_stored(msg, &env, error))
+    g_assert_null(env);
+  return env;
+}
+
+/* Return-Path + Envelope-to (folded, witness included) give the envelope;
+ * either alone gives none; a bad one is an error naming the field. */
+static void
+test_from_stored(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurEnvelope) env
+      = stored_of("Return-Path: <alice@a.example>\nEnvelope-to: bob@b.example, carol@c.example,\n"
+                  " archives@w.example\nFrom: x@x.example\nTo: bob@b.example\n\nx\n",
+                  &error);
+
+  g_assert_no_error(error);
+  g_assert_nonnull(env);
+  g_assert_cmpstr(env->mail_from, ==, "alice@a.example");
+  g_assert_cmpuint(env->rcpt_to->len, ==, 3);
+  g_assert_cmpstr(env->rcpt_to->pdata[2], ==, "archives@w.example");
+  g_clear_pointer(&env, farceur_envelope_free);
+
+  env = stored_of("Return-Path: <>\nEnvelope-to: bob@b.example\n\nx\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(env->mail_from, ==, "");
+  g_clear_pointer(&env, farceur_envelope_free);
+
+  env = stored_of("Return-Path: <a@a.example>\nFrom: a@a.example\nTo: b@b.example\n\nx\n", &error);
+  g_assert_no_error(error);
+  g_assert_null(env);
+
+  env = stored_of("Return-Path: a@a.example\nEnvelope-to: b@b.example\n\nx\n", &error);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "Return-Path"));
+  g_clear_error(&error);
+  env = stored_of("Return-Path: <a@a.example>\nEnvelope-to: b@b.example, nobody\n\nx\n", &error);
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA);
+  g_assert_nonnull(strstr(error->message, "nobody"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -143,5 +211,7 @@ main(int argc, char **argv)
   g_test_add_func("/envelope/check-address", test_check_address);
   g_test_add_func("/envelope/validate", test_validate);
   g_test_add_func("/envelope/withheld", test_withheld);
+  g_test_add_func("/envelope/withheld-stored", test_withheld_stored);
+  g_test_add_func("/envelope/from-stored", test_from_stored);
   return g_test_run();
 }

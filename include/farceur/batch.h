@@ -46,6 +46,8 @@ typedef FarceurTarget *(*FarceurBatchTargetFunc)(gpointer user_data, GError **er
  * @retry_delay_ms: the first back-off; doubled for each further retry
  * @journal: (nullable): where outcomes go, and what is skipped
  * @resend_unknown: send again what the journal says may have arrived
+ * @forget_unknown: record in the journal that what it says may have
+ *   arrived must not be sent again (state "forgotten"), and stop reporting it
  * @mail_from: (nullable): envelope sender instead of the headers'
  * @rcpts: (nullable) (array zero-terminated=1): envelope recipients
  * @rcpts_from_headers: also take recipients from the headers when @rcpts
@@ -57,6 +59,7 @@ typedef struct {
   guint retry_delay_ms;
   FarceurJournal *journal;
   gboolean resend_unknown;
+  gboolean forget_unknown;
   const char *mail_from;
   const char *const *rcpts;
   gboolean rcpts_from_headers;
@@ -70,8 +73,12 @@ FARCEUR_API void farceur_batch_options_init(FarceurBatchOptions *options);
  * @FARCEUR_BATCH_PARTIAL: some recipients accepted it, others refused or deferred it
  * @FARCEUR_BATCH_REFUSED: refused for good (5xx, or a local check)
  * @FARCEUR_BATCH_DEFERRED: still refused for now after every retry, or never tried
- * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply
+ * @FARCEUR_BATCH_UNKNOWN: the final dot got no reply, in this run or (the
+ *   journal says) an earlier one: reported until resent or forgotten
  * @FARCEUR_BATCH_SKIPPED: the journal says it was settled by an earlier run
+ * @FARCEUR_BATCH_FAILED: not delivered, for a reason that is neither the
+ *   server's refusal nor temporary: TLS, authentication, permission,
+ *   configuration, a message that changed (the error says which)
  */
 typedef enum {
   FARCEUR_BATCH_DELIVERED,
@@ -80,9 +87,30 @@ typedef enum {
   FARCEUR_BATCH_DEFERRED,
   FARCEUR_BATCH_UNKNOWN,
   FARCEUR_BATCH_SKIPPED,
+  FARCEUR_BATCH_FAILED,
 } FarceurBatchState;
 
 FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
+
+/**
+ * FarceurBatchEnvelopeOrigin:
+ * @FARCEUR_BATCH_ENVELOPE_HEADERS: derived from the header fields (To, Cc,
+ *   Bcc or a Resent- block), maybe with --from and --rcpt (-t)
+ * @FARCEUR_BATCH_ENVELOPE_STORED: the envelope an earlier delivery recorded
+ *   in the message (Return-Path and Envelope-to), maybe with --from
+ * @FARCEUR_BATCH_ENVELOPE_OPTIONS: the recipients the caller gave: --rcpt
+ *   alone, or a campaign's own envelope (farceur_batch_add_composed())
+ *
+ * Where a message's envelope came from (data/doc/envelope.md, How send
+ * chooses the envelope).
+ */
+typedef enum {
+  FARCEUR_BATCH_ENVELOPE_HEADERS,
+  FARCEUR_BATCH_ENVELOPE_STORED,
+  FARCEUR_BATCH_ENVELOPE_OPTIONS,
+} FarceurBatchEnvelopeOrigin;
+
+FARCEUR_API const char *farceur_batch_envelope_origin_to_string(FarceurBatchEnvelopeOrigin origin);
 
 /**
  * FarceurBatchResult:
@@ -91,6 +119,7 @@ FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
  * @header_from: (nullable): the first From mailbox of the headers
  * @size: octets of the message as sent, before CRLF conversion
  * @envelope: the envelope, every recipient (also those skipped)
+ * @origin: where @envelope came from
  * @state: the final outcome
  * @delivery: (nullable): per-recipient outcomes of the last attempt, plus
  *   the recipients settled earlier (skipped ones are %FARCEUR_RCPT_ACCEPTED
@@ -99,6 +128,8 @@ FARCEUR_API const char *farceur_batch_state_to_string(FarceurBatchState state);
  *   delivered or skipped; farceur_error_classify() gives its category
  * @attempts: transactions tried
  * @seconds: time from the first attempt to the final outcome
+ * @earlier_unknown: some recipients' outcome is unknown since an earlier
+ *   run (the journal): not sent again until the user decides
  */
 typedef struct {
   const char *source;
@@ -106,11 +137,13 @@ typedef struct {
   const char *header_from;
   gsize size;
   const FarceurEnvelope *envelope;
+  FarceurBatchEnvelopeOrigin origin;
   FarceurBatchState state;
   const FarceurDelivery *delivery;
   const GError *error;
   guint attempts;
   double seconds;
+  gboolean earlier_unknown;
 } FarceurBatchResult;
 
 /**
@@ -131,13 +164,17 @@ typedef void (*FarceurBatchResultFunc)(const FarceurBatchResult *result, gpointe
  * @deferred: ... not delivered, retry later
  * @unknown: ... whose fate is unknown
  * @skipped: ... settled by the journal
+ * @failed: ... not delivered for a failure neither refused nor temporary
+ * @earlier_unknown: ... (among @unknown and @partial) whose outcome an
+ *   earlier run left unknown
  * @rcpt_refused: recipients refused, counted one by one
  *
  * The counts of a run; each message's outcome, and the error it stands for,
  * goes to the result function (#FarceurBatchResult).
  */
 typedef struct {
-  guint total, delivered, partial, refused, deferred, unknown, skipped;
+  guint total, delivered, partial, refused, deferred, unknown, skipped, failed;
+  guint earlier_unknown;
   guint rcpt_refused;
 } FarceurBatchSummary;
 
@@ -159,6 +196,7 @@ FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
  * FarceurBatchForeachFunc:
  * @source: where the message came from
  * @envelope: its envelope
+ * @origin: where @envelope came from
  * @message: the message, parsed
  * @stored: (nullable): the octets that will be sent (before CRLF conversion
  *   and dot-stuffing), read from their start, for a message sent as stored;
@@ -166,8 +204,8 @@ FARCEUR_API guint farceur_batch_get_count(FarceurBatch *batch);
  * @user_data: the data given with the function
  */
 typedef void (*FarceurBatchForeachFunc)(const char *source, const FarceurEnvelope *envelope,
-                                        GMimeMessage *message, GMimeStream *stored,
-                                        gpointer user_data);
+                                        FarceurBatchEnvelopeOrigin origin, GMimeMessage *message,
+                                        GMimeStream *stored, gpointer user_data);
 FARCEUR_API gboolean farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func,
                                            gpointer user_data, GError **error);
 
@@ -178,11 +216,14 @@ FARCEUR_API gboolean farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFu
                                        gpointer target_data, GCancellable *cancellable,
                                        GError **error);
 
+FARCEUR_API void farceur_batch_stop(FarceurBatch *batch);
+
 FARCEUR_API const FarceurBatchSummary *farceur_batch_get_summary(FarceurBatch *batch);
 
 FARCEUR_API JsonNode *farceur_batch_result_to_json(const FarceurBatchResult *result);
 FARCEUR_API JsonNode *farceur_batch_envelope_to_json(const char *source,
-                                                     const FarceurEnvelope *envelope);
+                                                     const FarceurEnvelope *envelope,
+                                                     FarceurBatchEnvelopeOrigin origin);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurBatch, farceur_batch_free)
 

@@ -35,6 +35,8 @@ FARCEUR_API gboolean farceur_envelope_field_is_withheld(const char *name);
 FARCEUR_API void farceur_envelope_strip_withheld(GMimeObject *object);
 
 FARCEUR_API FarceurEnvelope *farceur_envelope_from_message(GMimeMessage *message, GError **error);
+FARCEUR_API gboolean farceur_envelope_from_stored(GMimeMessage *message, FarceurEnvelope **envelope,
+                                                  GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FarceurEnvelope, farceur_envelope_free)
 

@@ -4,12 +4,15 @@
  * One JSON object per line, appended and fsync'ed as each outcome happens:
  *
  *   {"time":"2026-11-23T02:40:00Z","source":"inbox/cur/1:2,S","sha256":"3f2a...",
- *    "state":"delivered","rcpt":["bob@example.org"],"reply":"250 2.0.0 Ok"}
+ *    "mail_from":"alice@example.org","state":"delivered","rcpt":["bob@example.org"],
+ *    "reply":"250 2.0.0 Ok"}
  *
- * A message is known by its source and the SHA-256 of the bytes that go on
- * the wire; each line says what happened for the listed recipients, and a
- * later line about the same recipient supersedes an earlier one.  Reloading
- * the journal tells a re-run which (message, recipient) pairs are settled.
+ * A delivery is known by the SHA-256 of the bytes that go on the wire, its
+ * MAIL FROM and one recipient; the source is written for people only, so a
+ * renamed or moved file, or an mbox with a message inserted, is the same
+ * delivery.  Each line says what happened for the listed recipients, and a
+ * later line about the same delivery supersedes an earlier one.  Reloading
+ * the journal tells a re-run which deliveries are settled.
  */
 #pragma once
 
@@ -30,7 +33,10 @@ G_BEGIN_DECLS
  * @FARCEUR_JOURNAL_REFUSED: refused for good (5xx); not retried
  * @FARCEUR_JOURNAL_DEFERRED: refused for now (4xx, or no connection); sent again on a re-run
  * @FARCEUR_JOURNAL_UNKNOWN: the final dot went out and no reply came back: the
- *   message may have been delivered; a re-run skips it unless asked to resend
+ *   message may have been delivered; a re-run does not send it and reports
+ *   it until the user decides (resend, or forget)
+ * @FARCEUR_JOURNAL_FORGOTTEN: was unknown; the user decided not to resend it
+ *   (`send --forget-unknown`): settled, no longer reported
  */
 typedef enum {
   FARCEUR_JOURNAL_NONE,
@@ -38,6 +44,7 @@ typedef enum {
   FARCEUR_JOURNAL_REFUSED,
   FARCEUR_JOURNAL_DEFERRED,
   FARCEUR_JOURNAL_UNKNOWN,
+  FARCEUR_JOURNAL_FORGOTTEN,
 } FarceurJournalState;
 
 typedef struct _FarceurJournal FarceurJournal;
@@ -46,16 +53,17 @@ FARCEUR_API FarceurJournal *farceur_journal_open(const char *path, GError **erro
 FARCEUR_API void farceur_journal_free(FarceurJournal *journal);
 
 FARCEUR_API gboolean farceur_journal_record(FarceurJournal *journal, const char *source,
-                                            const char *sha256, FarceurJournalState state,
-                                            const char *const *rcpts, const char *reply,
-                                            GError **error);
+                                            const char *sha256, const char *mail_from,
+                                            FarceurJournalState state, const char *const *rcpts,
+                                            const char *reply, GError **error);
 
-FARCEUR_API FarceurJournalState farceur_journal_lookup(FarceurJournal *journal, const char *source,
-                                                       const char *sha256, const char *rcpt);
-FARCEUR_API gboolean farceur_journal_is_settled(FarceurJournal *journal, const char *source,
-                                                const char *sha256, const char *rcpt,
+FARCEUR_API FarceurJournalState farceur_journal_lookup(FarceurJournal *journal, const char *sha256,
+                                                       const char *mail_from, const char *rcpt);
+FARCEUR_API gboolean farceur_journal_is_settled(FarceurJournal *journal, const char *sha256,
+                                                const char *mail_from, const char *rcpt,
                                                 gboolean resend_unknown);
 FARCEUR_API guint farceur_journal_get_dropped_lines(FarceurJournal *journal);
+FARCEUR_API guint farceur_journal_get_legacy_records(FarceurJournal *journal);
 
 FARCEUR_API const char *farceur_journal_state_to_string(FarceurJournalState state);
 FARCEUR_API FarceurJournalState farceur_journal_state_from_string(const char *name);

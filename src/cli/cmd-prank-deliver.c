@@ -7,11 +7,13 @@
  * several connections; the groups are reported in their order, each as
  * soon as it and the ones before it are settled. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "cli-output.h"
 #include "cli-secret.h"
+#include "cli-signal.h"
 #include "cli-status.h"
 #include "cli-term.h"
 #include "cmd-prank-deliver.h"
@@ -158,6 +160,7 @@ prank_fill(PrankRun *run, FarceurJournal *journal, GError **error)
   options.retry_delay_ms = run->o->retry_delay_ms;
   options.journal = journal;
   options.resend_unknown = run->o->resend_unknown;
+  options.forget_unknown = run->o->forget_unknown;
   batch = farceur_batch_new(&options);
   if (!farceur_campaign_fill_batch(run->campaign, batch, error))
     return NULL;
@@ -193,8 +196,49 @@ prank_outcome(PrankRun *run, GError **error)
   return FALSE;
 }
 
+typedef struct {
+  FarceurBatch *batch;
+  GCancellable *cancellable;
+} PrankStop;
+
+/* CliSignalFunc: as `send` does (data/doc/exit-status.md, Signals): the
+ * first signal stops taking messages and lets the ones in flight finish;
+ * the next abandons them. */
+static void
+prank_signal_cb(int signo, guint count, gpointer user_data)
+{
+  PrankStop *stop = user_data;
+  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+
+  if (count == 1) {
+    g_printerr("\nfarceur prank: %s: taking no new message; the ones in flight finish "
+               "(another signal abandons them)\n",
+               name);
+    farceur_batch_stop(stop->batch);
+  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
+    g_printerr("farceur prank: %s again: abandoning the deliveries in flight\n", name);
+    g_cancellable_cancel(stop->cancellable);
+  }
+}
+
 static gboolean
-prank_run(PrankRun *run, GCancellable *cancellable, GError **error)
+prank_run_batch(PrankRun *run, FarceurBatch *batch, int *signal_status, GError **error)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  PrankStop stop = { batch, cancellable };
+  g_autoptr(CliSignal) watch = cli_signal_watch(prank_signal_cb, &stop);
+  gboolean ok = farceur_batch_run(batch, prank_open_target, run, cancellable, error);
+
+  *signal_status = cli_signal_get_status(watch);
+  if (*signal_status != 0)
+    g_printerr("farceur prank: stopped by %s: exit %d; the messages not sent are deferred%s\n",
+               cli_signal_get_name(watch), *signal_status,
+               run->o->journal ? " (the journal sends them on a re-run)" : "");
+  return ok;
+}
+
+static gboolean
+prank_run(PrankRun *run, int *signal_status, GError **error)
 {
   const PrankDeliverOptions *o = run->o;
   g_autoptr(FarceurJournal) journal = NULL;
@@ -207,7 +251,7 @@ prank_run(PrankRun *run, GCancellable *cancellable, GError **error)
   run->total = farceur_batch_get_count(batch);
   cli_progress_start(&run->progress, TRUE);
   farceur_batch_set_result_func(batch, prank_result_cb, run);
-  if (!farceur_batch_run(batch, prank_open_target, run, cancellable, error))
+  if (!prank_run_batch(run, batch, signal_status, error))
     return FALSE;
   cli_progress_clear(&run->progress);
   prank_report_settled(run);
@@ -222,8 +266,9 @@ prank_run(PrankRun *run, GCancellable *cancellable, GError **error)
  * prank_deliver:
  * @campaign: a prepared campaign
  * @o: the target and how to deliver
- * @cancellable: (nullable): stops the run: the messages not sent yet are
- *   deferred, and reported so (a signal handler cancels it)
+ * @signal_status: (out): 128 + the number of the signal (SIGINT, SIGTERM)
+ *   that stopped the run, 0 when none did; the messages not sent are then
+ *   deferred, and reported so
  * @error: return location for the most serious failure
  *
  * Delivers every message of @campaign and reports each group as it is
@@ -233,11 +278,14 @@ prank_run(PrankRun *run, GCancellable *cancellable, GError **error)
  *   or, by the journal, in an earlier run)
  */
 gboolean
-prank_deliver(FarceurCampaign *campaign, const PrankDeliverOptions *o, GCancellable *cancellable,
+prank_deliver(FarceurCampaign *campaign, const PrankDeliverOptions *o, int *signal_status,
               GError **error)
 {
   PrankRun run = { .o = o, .campaign = campaign };
-  gboolean ok = prank_run(&run, cancellable, error);
+  gboolean ok;
+
+  *signal_status = 0;
+  ok = prank_run(&run, signal_status, error);
 
   cli_progress_clear(&run.progress);
   prank_run_clear(&run);

@@ -18,6 +18,7 @@
  * @retry_delay_ms: the first back-off
  * @journal: (nullable): the journal file
  * @resend_unknown: send again what the journal says may have arrived
+ * @forget_unknown: record that what may have arrived must not be resent
  * @transcript: (nullable): where the SMTP dialogue goes
  * @json: one JSON object per group
  */
@@ -33,9 +34,10 @@ typedef struct {
   guint retry_delay_ms;
   const char *journal;
   gboolean resend_unknown;
+  gboolean forget_unknown;
   const char *transcript;
   gboolean json;
 } PrankDeliverOptions;
 
-gboolean prank_deliver(FarceurCampaign *campaign, const PrankDeliverOptions *o,
-                       GCancellable *cancellable, GError **error);
+gboolean prank_deliver(FarceurCampaign *campaign, const PrankDeliverOptions *o, int *signal_status,
+                       GError **error);

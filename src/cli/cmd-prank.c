@@ -43,6 +43,7 @@ typedef struct {
   char *transcript;
   char *journal;
   gboolean resend_unknown;
+  gboolean forget_unknown;
 } PrankOptions;
 
 static void
@@ -127,6 +128,8 @@ prank_context_new(PrankOptions *o)
       "FILE" },
     { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &o->resend_unknown,
       "Also resend messages whose final dot got no reply", NULL },
+    { "forget-unknown", 0, 0, G_OPTION_ARG_NONE, &o->forget_unknown,
+      "Record in the journal that messages whose final dot got no reply must not be resent", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &o->dry_run,
       "Compose and print the plan; deliver nothing", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "One JSON object per group per line", NULL },
@@ -211,6 +214,10 @@ prank_apply_numbers(const PrankOptions *o, FarceurCampaignConfig *config, GError
       || o->timeout < 0)
     return prank_usage(error, "--connections must be 1 to 256; --retries, --retry-delay and "
                               "--timeout must not be negative");
+  if (o->resend_unknown && o->forget_unknown)
+    return prank_usage(error, "--resend-unknown and --forget-unknown exclude each other");
+  if (o->forget_unknown && o->journal == NULL)
+    return prank_usage(error, "--forget-unknown needs --journal, where the decision is recorded");
   if (o->groups < 0)
     return prank_usage(error, "--groups %d: expected a positive number", o->groups);
   if (o->groups > 0)
@@ -296,9 +303,9 @@ prank_check_target(const FarceurCampaignConfig *config, const PrankOptions *o, G
 
 static gboolean
 prank_deliver_campaign(FarceurCampaign *campaign, const FarceurCampaignConfig *config,
-                       const FarceurTargetUrl *url, const PrankOptions *o, GError **error)
+                       const FarceurTargetUrl *url, const PrankOptions *o, int *signal_status,
+                       GError **error)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new();
   PrankDeliverOptions deliver = {
     .url = url,
     .helo = config->helo,
@@ -311,15 +318,16 @@ prank_deliver_campaign(FarceurCampaign *campaign, const FarceurCampaignConfig *c
     .retry_delay_ms = (guint)(o->retry_delay * 1000),
     .journal = o->journal,
     .resend_unknown = o->resend_unknown,
+    .forget_unknown = o->forget_unknown,
     .transcript = o->transcript,
     .json = o->json,
   };
 
-  return prank_deliver(campaign, &deliver, cancellable, error);
+  return prank_deliver(campaign, &deliver, signal_status, error);
 }
 
 static gboolean
-prank_run(const PrankOptions *o, GError **error)
+prank_run(const PrankOptions *o, int *signal_status, GError **error)
 {
   g_autoptr(FarceurReadReport) report = farceur_read_report_new();
   g_autoptr(FarceurCampaignConfig) config = prank_load_config(o, report, error);
@@ -342,7 +350,7 @@ prank_run(const PrankOptions *o, GError **error)
       prank_report_group(campaign, groups->pdata[i], o->json, TRUE);
     return TRUE;
   }
-  return prank_deliver_campaign(campaign, config, url, o, error);
+  return prank_deliver_campaign(campaign, config, url, o, signal_status, error);
 }
 
 int
@@ -352,7 +360,7 @@ cli_cmd_prank(int argc, char **argv)
   g_autoptr(GOptionContext) context = prank_context_new(&o);
   GError *error = NULL;
   gboolean ok;
-  int status;
+  int status, signal_status = 0;
 
   o.connections = 1;
   o.retries = 3;
@@ -367,7 +375,8 @@ cli_cmd_prank(int argc, char **argv)
                 "unexpected argument '%s' (see farceur prank --help)", argv[1]);
     return cli_report_error("prank", error);
   }
-  ok = prank_run(&o, &error);
+  ok = prank_run(&o, &signal_status, &error);
   prank_options_clear(&o);
-  return ok ? 0 : cli_report_error("prank", error);
+  status = ok ? 0 : cli_report_error("prank", error);
+  return signal_status != 0 ? signal_status : status; /* 128 + the signal's number */
 }

@@ -2,6 +2,7 @@
 /* farceur send [FILE|DIR|MBOX|-]...: deliver existing messages through a
  * target (farceur-send(1); data/doc/envelope.md; data/doc/formats.md, The journal). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "cli-output.h"
 #include "cli-secret.h"
+#include "cli-signal.h"
 #include "cli-status.h"
 #include "cli-term.h"
 #include "commands.h"
@@ -34,6 +36,7 @@ typedef struct {
   char *transcript_path;
   char *journal_path;
   gboolean resend_unknown;
+  gboolean forget_unknown;
   gboolean json;
   gboolean dry_run;
   gboolean quiet;
@@ -47,7 +50,8 @@ typedef struct {
   guint done, failed, total;
   gint64 started;
   CliProgress progress;
-  CliWorst worst; /* the most serious outcome: the exit status */
+  CliWorst worst;        /* the most serious outcome: the exit status */
+  GPtrArray *unresolved; /* (element-type utf8) sources unknown since an earlier run */
 } SendCli;
 
 typedef struct {
@@ -74,6 +78,8 @@ send_cli_clear(SendCli *cli)
     fclose(cli->transcript);
   if (cli->transcripts)
     g_ptr_array_unref(cli->transcripts);
+  if (cli->unresolved)
+    g_ptr_array_unref(cli->unresolved);
 }
 
 static GOptionContext *
@@ -118,6 +124,8 @@ send_context(SendCli *cli)
       "Record each outcome in FILE; a re-run sends only what was not delivered", "FILE" },
     { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->resend_unknown,
       "Also resend messages whose final dot got no reply", NULL },
+    { "forget-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->forget_unknown,
+      "Record in the journal that messages whose final dot got no reply must not be resent", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "One JSON object per message on stdout", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &cli->dry_run,
       "Show each envelope and message; connect to nothing", NULL },
@@ -218,13 +226,19 @@ send_print_human(SendCli *cli, const FarceurBatchResult *r)
   if (r->delivery && r->delivery->location)
     printf("  (%s)", r->delivery->location);
   printf("\n");
+  if (r->origin == FARCEUR_BATCH_ENVELOPE_STORED)
+    printf("  envelope: the one stored in the message (Return-Path, Envelope-to)\n");
   send_print_mismatch(r);
   for (guint i = 0; r->delivery && i < r->delivery->rcpts->len; i++) {
     const FarceurRcptOutcome *o = r->delivery->rcpts->pdata[i];
     if (o->status == FARCEUR_RCPT_ACCEPTED)
       continue;
-    printf("  %-8s %s: %u%s%s %s\n", farceur_rcpt_status_to_string(o->status), o->addr, o->code,
-           o->enhanced ? " " : "", o->enhanced ? o->enhanced : "", o->text ? o->text : "");
+    if (o->code == 0) /* no reply: a local target, or the journal */
+      printf("  %-8s %s: %s\n", farceur_rcpt_status_to_string(o->status), o->addr,
+             o->text ? o->text : "");
+    else
+      printf("  %-8s %s: %u%s%s %s\n", farceur_rcpt_status_to_string(o->status), o->addr, o->code,
+             o->enhanced ? " " : "", o->enhanced ? o->enhanced : "", o->text ? o->text : "");
   }
   if (r->error != NULL && r->state != FARCEUR_BATCH_PARTIAL)
     printf("  error: %s\n", r->error->message);
@@ -236,6 +250,8 @@ send_result_cb(const FarceurBatchResult *result, gpointer user_data)
   SendCli *cli = user_data;
 
   cli->done++;
+  if (result->earlier_unknown)
+    g_ptr_array_add(cli->unresolved, g_strdup(result->source));
   if (result->state != FARCEUR_BATCH_DELIVERED && result->state != FARCEUR_BATCH_SKIPPED)
     cli->failed++;
   cli_worst_note(&cli->worst, result->error, result->source);
@@ -249,8 +265,29 @@ send_result_cb(const FarceurBatchResult *result, gpointer user_data)
   cli_progress_update(&cli->progress, cli->done, cli->total, cli->failed, FALSE);
 }
 
+#define SEND_NAMED_MAX 10 /* unresolved messages named in the summary */
+
+/* The messages an earlier run left unknown, named until the user decides. */
 static void
-send_summary(SendCli *cli, const FarceurBatchSummary *s)
+send_summary_unresolved(SendCli *cli)
+{
+  guint n = cli->unresolved->len;
+
+  if (n == 0)
+    return;
+  g_printerr("farceur send: %u message%s unknown since an earlier run (journal), not sent again:",
+             n, n == 1 ? "" : "s");
+  for (guint i = 0; i < MIN(n, SEND_NAMED_MAX); i++)
+    g_printerr("%s '%s'", i ? "," : "", (char *)cli->unresolved->pdata[i]);
+  if (n > SEND_NAMED_MAX)
+    g_printerr(" and %u more", n - SEND_NAMED_MAX);
+  g_printerr("\nfarceur send: decide: --resend-unknown sends %s again (a copy may arrive twice), "
+             "--forget-unknown records that %s must not be\n",
+             n == 1 ? "it" : "them", n == 1 ? "it" : "they");
+}
+
+static void
+send_summary(SendCli *cli, const FarceurBatchSummary *s, gboolean interrupted)
 {
   double elapsed = (g_get_monotonic_time() - cli->started) / 1e6;
 
@@ -267,10 +304,13 @@ send_summary(SendCli *cli, const FarceurBatchSummary *s)
     g_printerr(", %u unknown", s->unknown);
   if (s->skipped)
     g_printerr(", %u skipped (journal)", s->skipped);
+  if (s->failed)
+    g_printerr(", %u failed", s->failed);
   if (s->rcpt_refused)
     g_printerr("; %u recipient%s refused", s->rcpt_refused, s->rcpt_refused == 1 ? "" : "s");
   g_printerr("\n");
-  if (cli->worst.error != NULL)
+  send_summary_unresolved(cli);
+  if (cli->worst.error != NULL && !interrupted)
     g_printerr("farceur send: exit %d, the most serious outcome: '%s': %s\n", cli->worst.status,
                cli->worst.subject, cli->worst.error->message);
 }
@@ -295,8 +335,9 @@ send_dry_run_check(SendCli *cli, const char *source, GMimeStream *stored)
 }
 
 static void
-send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-                GMimeStream *stored, gpointer user_data)
+send_dry_run_cb(const char *source, const FarceurEnvelope *envelope,
+                FarceurBatchEnvelopeOrigin origin, GMimeMessage *message, GMimeStream *stored,
+                gpointer user_data)
 {
   SendCli *cli = user_data;
   g_autoptr(GMimeStream) out = NULL;
@@ -305,10 +346,13 @@ send_dry_run_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessag
   if (!send_dry_run_check(cli, source, stored))
     return;
   if (cli->json) {
-    cli_output_json(farceur_batch_envelope_to_json(source, envelope));
+    cli_output_json(farceur_batch_envelope_to_json(source, envelope, origin));
     return;
   }
-  printf("== %s\nMAIL FROM:<%s>\n", source, envelope->mail_from);
+  printf("== %s\n", source);
+  if (origin == FARCEUR_BATCH_ENVELOPE_STORED)
+    printf("# envelope: the one stored in the message (Return-Path, Envelope-to)\n");
+  printf("MAIL FROM:<%s>\n", envelope->mail_from);
   for (guint i = 0; i < envelope->rcpt_to->len; i++)
     printf("RCPT TO:<%s>\n", (char *)envelope->rcpt_to->pdata[i]);
   printf("\n");
@@ -346,6 +390,16 @@ send_check_options(SendCli *cli, int argc, GError **error)
   if (argc < 2) {
     g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
                         "no input: give message files, folders, mboxes or '-'");
+    return FALSE;
+  }
+  if (cli->resend_unknown && cli->forget_unknown) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--resend-unknown and --forget-unknown exclude each other");
+    return FALSE;
+  }
+  if (cli->forget_unknown && cli->journal_path == NULL) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--forget-unknown needs --journal, where the decision is recorded");
     return FALSE;
   }
   return TRUE;
@@ -400,6 +454,7 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
   options.retry_delay_ms = (guint)(cli->retry_delay * 1000);
   options.journal = journal;
   options.resend_unknown = cli->resend_unknown;
+  options.forget_unknown = cli->forget_unknown;
   options.mail_from = cli->from;
   options.rcpts = (const char *const *)cli->rcpts;
   options.rcpts_from_headers = cli->headers_rcpts;
@@ -408,6 +463,53 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
     if (!farceur_batch_add_input(batch, argv[i], error))
       return NULL;
   return g_steal_pointer(&batch);
+}
+
+/* ---- signals ---- */
+
+typedef struct {
+  FarceurBatch *batch;
+  GCancellable *cancellable;
+} SendStop;
+
+/* CliSignalFunc: the first signal stops taking messages and lets the ones in
+ * flight finish; the next abandons them (data/doc/exit-status.md, Signals). */
+static void
+send_signal_cb(int signo, guint count, gpointer user_data)
+{
+  SendStop *stop = user_data;
+  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+
+  if (count == 1) {
+    g_printerr("\nfarceur send: %s: taking no new message; the ones in flight finish "
+               "(another signal abandons them)\n",
+               name);
+    farceur_batch_stop(stop->batch);
+  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
+    g_printerr("farceur send: %s again: abandoning the deliveries in flight\n", name);
+    g_cancellable_cancel(stop->cancellable);
+  }
+}
+
+/* Runs the batch, stopped in order by SIGINT or SIGTERM; the exit status
+ * is then 128 + the signal's number, whatever the outcomes. */
+static int
+send_deliver(SendCli *cli, FarceurBatch *batch)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  SendStop stop = { batch, cancellable };
+  g_autoptr(CliSignal) watch = cli_signal_watch(send_signal_cb, &stop);
+  GError *error = NULL;
+
+  if (!farceur_batch_run(batch, send_open_target, cli, cancellable, &error))
+    return cli_report_error("send", error);
+  send_summary(cli, farceur_batch_get_summary(batch), cli_signal_get_status(watch) != 0);
+  if (cli_signal_get_status(watch) == 0)
+    return cli->worst.status;
+  g_printerr("farceur send: stopped by %s: exit %d; the messages not sent are deferred%s\n",
+             cli_signal_get_name(watch), cli_signal_get_status(watch),
+             cli->journal_path ? " (the journal sends them on a re-run)" : "");
+  return cli_signal_get_status(watch);
 }
 
 static int
@@ -425,6 +527,11 @@ send_run(SendCli *cli, int argc, char **argv)
   if (journal != NULL && farceur_journal_get_dropped_lines(journal) > 0)
     g_printerr("farceur send: journal '%s': dropped a torn last line (an interrupted run)\n",
                cli->journal_path);
+  if (journal != NULL && farceur_journal_get_legacy_records(journal) > 0)
+    g_printerr("farceur send: journal '%s': %u record%s of the first format (no MAIL FROM) "
+               "read as settling their content for any path and sender\n",
+               cli->journal_path, farceur_journal_get_legacy_records(journal),
+               farceur_journal_get_legacy_records(journal) == 1 ? "" : "s");
   batch = send_fill(cli, journal, argc, argv, &error);
   if (batch == NULL)
     return cli_report_error("send", error);
@@ -436,10 +543,7 @@ send_run(SendCli *cli, int argc, char **argv)
   cli->started = g_get_monotonic_time();
   cli_progress_start(&cli->progress, !cli->quiet);
   farceur_batch_set_result_func(batch, send_result_cb, cli);
-  if (!farceur_batch_run(batch, send_open_target, cli, NULL, &error))
-    return cli_report_error("send", error);
-  send_summary(cli, farceur_batch_get_summary(batch));
-  return cli->worst.status;
+  return send_deliver(cli, batch);
 }
 
 int
@@ -453,6 +557,7 @@ cli_cmd_send(int argc, char **argv)
   cli.retries = 3;
   cli.retry_delay = 1.0;
   cli.transcripts = g_ptr_array_new_with_free_func(g_free);
+  cli.unresolved = g_ptr_array_new_with_free_func(g_free);
   if (!cli_parse(context, "send", &argc, &argv, &status)) {
     send_cli_clear(&cli);
     return status;

@@ -13,11 +13,11 @@
 #define ENVELOPE_MAX_DOMAIN 255 /* RFC 5321 4.5.3.1.2 */
 
 /* The header fields that never leave with a message (data/doc/envelope.md,
- * What never leaves): the blind copies and the return path a delivering MTA writes. */
+ * What never leaves): the blind copies, and the envelope a delivery
+ * recorded (the return path, and the recipients: Envelope-to lists a Bcc
+ * witness a stored copy must not reveal to the others). */
 static const char *const envelope_withheld[] = {
-  "Bcc",
-  "Resent-Bcc",
-  "Return-Path",
+  "Bcc", "Resent-Bcc", "Return-Path", "Envelope-to", "Delivered-To", "X-Original-To",
 };
 
 /**
@@ -225,7 +225,8 @@ farceur_envelope_validate(const FarceurEnvelope *envelope, GError **error)
  * @name: a header field name, in any case
  *
  * Returns: %TRUE for a field that never leaves with the message (Bcc,
- *   Resent-Bcc, Return-Path): every transport removes it
+ *   Resent-Bcc, Return-Path, Envelope-to, Delivered-To, X-Original-To):
+ *   every transport removes it
  */
 gboolean
 farceur_envelope_field_is_withheld(const char *name)
@@ -356,4 +357,80 @@ farceur_envelope_from_message(GMimeMessage *message, GError **error)
   if (!envelope_validate(envelope, where, error))
     return NULL;
   return g_steal_pointer(&envelope);
+}
+
+/* The address between the angle brackets of a Return-Path value, "" for
+ * "<>"; NULL when the value is not one bracketed path. */
+static char *
+envelope_return_path(const char *value)
+{
+  g_autofree char *text = g_strstrip(g_strdup(value));
+  gsize len = strlen(text);
+
+  if (len < 2 || text[0] != '<' || text[len - 1] != '>')
+    return NULL;
+  return g_strndup(text + 1, len - 2);
+}
+
+static gboolean
+envelope_stored_fail(GError **error, const char *field, const char *value)
+{
+  g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
+              "stored envelope: %s is not a list of addresses: '%s'", field, value);
+  return FALSE;
+}
+
+/**
+ * farceur_envelope_from_stored:
+ * @message: a message as a delivery stored it
+ * @envelope: (out) (transfer full) (nullable): the envelope that delivery
+ *   recorded, %NULL when the message records none
+ * @error: return location for a %FARCEUR_ERROR_DATA error
+ *
+ * The envelope a local delivery wrote at the top of a stored message
+ * (data/doc/envelope.md, The stored envelope): MAIL FROM from the first
+ * `Return-Path` ("<addr>", "<>" for the null sender) and the recipients
+ * from the first `Envelope-to` (addresses separated by commas, folded).
+ * Both fields must be there: a `Return-Path` alone is what any MTA writes,
+ * and says nothing of the recipients.  The addresses are split by hand:
+ * they are bare paths, not RFC 5322 address lists, and GMime's parser
+ * would accept what an SMTP command must not carry; each one is checked
+ * with farceur_envelope_check_address().
+ *
+ * Returns: %FALSE when the fields are there but unusable
+ */
+gboolean
+farceur_envelope_from_stored(GMimeMessage *message, FarceurEnvelope **envelope, GError **error)
+{
+  const char *return_path, *envelope_to;
+  g_autofree char *mail_from = NULL;
+  g_autoptr(FarceurEnvelope) out = NULL;
+  g_auto(GStrv) rcpts = NULL;
+
+  g_return_val_if_fail(GMIME_IS_MESSAGE(message), FALSE);
+  g_return_val_if_fail(envelope != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  *envelope = NULL;
+  return_path = g_mime_object_get_header(GMIME_OBJECT(message), "Return-Path");
+  envelope_to = g_mime_object_get_header(GMIME_OBJECT(message), "Envelope-to");
+  if (return_path == NULL || envelope_to == NULL)
+    return TRUE;
+  mail_from = envelope_return_path(return_path);
+  if (mail_from == NULL)
+    return envelope_stored_fail(error, "Return-Path", return_path);
+  out = farceur_envelope_new(mail_from);
+  rcpts = g_strsplit_set(envelope_to, ",", -1);
+  for (guint i = 0; rcpts[i]; i++) {
+    char *addr = g_strstrip(g_strdelimit(rcpts[i], "\r\n\t", ' '));
+    if (*addr == '\0')
+      continue;
+    farceur_envelope_add_rcpt(out, addr);
+  }
+  if (out->rcpt_to->len == 0)
+    return envelope_stored_fail(error, "Envelope-to", envelope_to);
+  if (!envelope_validate(out, "Envelope-to", error))
+    return FALSE;
+  *envelope = g_steal_pointer(&out);
+  return TRUE;
 }

@@ -30,7 +30,9 @@ typedef struct {
   GArray *categories; /* (element-type int) FarceurError of each result, -1 for none */
   guint attempts;
   guint timeout_ms;
-  char *sha256; /* of the last result */
+  char *sha256;    /* of the last result */
+  char *mail_from; /* of the last result */
+  char *outcomes;  /* of the last result: "addr status code;..." */
 } Fixture;
 
 static void
@@ -52,6 +54,8 @@ fixture_teardown(Fixture *f, gconstpointer data)
   g_free(f->dir);
   g_free(f->url);
   g_free(f->sha256);
+  g_free(f->mail_from);
+  g_free(f->outcomes);
   g_ptr_array_unref(f->states);
   g_ptr_array_unref(f->errors);
   g_array_unref(f->categories);
@@ -87,6 +91,19 @@ add_numbered(FarceurBatch *batch, guint n)
   }
 }
 
+static char *
+outcomes_text(const FarceurDelivery *delivery)
+{
+  GString *out = g_string_new(NULL);
+
+  for (guint i = 0; delivery && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    g_string_append_printf(out, "%s %s %u;", o->addr, farceur_rcpt_status_to_string(o->status),
+                           o->code);
+  }
+  return g_string_free(out, FALSE);
+}
+
 static void
 result_cb(const FarceurBatchResult *result, gpointer user_data)
 {
@@ -100,6 +117,10 @@ result_cb(const FarceurBatchResult *result, gpointer user_data)
   f->attempts += result->attempts;
   g_free(f->sha256);
   f->sha256 = g_strdup(result->sha256);
+  g_free(f->mail_from);
+  f->mail_from = g_strdup(result->envelope->mail_from);
+  g_free(f->outcomes);
+  f->outcomes = outcomes_text(result->delivery);
 }
 
 static FarceurTarget *
@@ -213,8 +234,8 @@ test_maildir_and_journal(Fixture *f, gconstpointer data)
 /* The envelope: headers by default (Bcc included, then stripped), --rcpt
  * replaces them, -t adds them back, --from replaces MAIL FROM. */
 static void
-envelope_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-            GMimeStream *stored, gpointer user_data)
+envelope_cb(const char *source, const FarceurEnvelope *envelope, FarceurBatchEnvelopeOrigin origin,
+            GMimeMessage *message, GMimeStream *stored, gpointer user_data)
 {
   GString *out = user_data;
 
@@ -267,9 +288,11 @@ test_invalid_envelope(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "nobody"));
 }
 
-/* The connection dies after the final dot: the journal says unknown, a
- * re-run does not send it again (it connects to nothing), and
- * --resend-unknown does, exactly once. */
+/* The connection dies after the final dot: the journal says unknown; a
+ * re-run does not send it again (it connects to nothing) but reports it
+ * unknown, as every run does until the user decides; --forget-unknown
+ * records the decision (nothing sent, reported no more); --resend-unknown
+ * sends it again, exactly once. */
 static void
 test_unknown_not_resent(Fixture *f, gconstpointer data)
 {
@@ -285,27 +308,39 @@ test_unknown_not_resent(Fixture *f, gconstpointer data)
   farceur_batch_options_init(&options);
   options.journal = journal;
   options.retry_delay_ms = 10;
-  for (int pass = 0; pass < 3; pass++) {
+  /* passes 0-2 decide to resend; 3-6 (another message) to forget */
+  for (int pass = 0; pass < 7; pass++) {
     g_autoptr(ScriptedServer) server = NULL;
     g_autoptr(FarceurBatch) batch = NULL;
-    options.resend_unknown = pass == 2;
-    if (pass != 1)
-      use_server(f, server = scripted_server_new(pass == 0 ? drop : accept, pass == 0 ? 6 : 7));
+    options.resend_unknown = pass == 2 || pass == 6;
+    options.forget_unknown = pass == 5;
+    if (pass == 0 || pass == 3 || pass == 2)
+      use_server(f, server = scripted_server_new(pass == 2 ? accept : drop, pass == 2 ? 7 : 6));
     else
       use_server_port_closed(f);
     batch = farceur_batch_new(&options);
-    add_message(batch, "m1", SIMPLE);
+    add_message(batch, "m1", pass < 3 ? SIMPLE : SIMPLE "Another.\n");
     run(f, batch);
     g_assert_cmpuint(f->states->len, ==, 1);
-    if (pass == 0) {
+    if (pass == 0 || pass == 3) {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
       g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
       g_assert_cmpuint(f->attempts, ==, 1); /* unknown is never retried */
-      g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+      g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                       FARCEUR_JOURNAL_UNKNOWN);
-    } else if (pass == 1) {
-      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+    } else if (pass == 1 || pass == 4) {
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_UNKNOWN);
+      g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+      g_assert_nonnull(strstr(g_ptr_array_index(f->errors, 0), "earlier run"));
       g_assert_cmpuint(f->attempts, ==, 0);
+      g_assert_cmpuint(farceur_batch_get_summary(batch)->earlier_unknown, ==, 1);
+    } else if (pass >= 5) { /* forgotten: settled, even with --resend-unknown */
+      g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+      g_assert_cmpint(category_of(f, 0), ==, -1);
+      g_assert_cmpuint(f->attempts, ==, 0);
+      g_assert_cmpuint(farceur_batch_get_summary(batch)->earlier_unknown, ==, 0);
+      g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
+                      FARCEUR_JOURNAL_FORGOTTEN);
     } else {
       g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DELIVERED);
     }
@@ -354,7 +389,7 @@ test_drop_mid_data(Fixture *f, gconstpointer data)
                     (pass == 0 ? FARCEUR_BATCH_DEFERRED : FARCEUR_BATCH_DELIVERED));
     scripted_server_wait(server);
     g_assert_cmpuint(scripted_server_get_n_messages(server), ==, (pass == 0 ? 0u : 1u));
-    g_assert_cmpint(farceur_journal_lookup(journal, "big.eml", f->sha256, "b@b.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                     (pass == 0 ? FARCEUR_JOURNAL_DEFERRED : FARCEUR_JOURNAL_DELIVERED));
   }
 }
@@ -445,20 +480,95 @@ test_some_refused(Fixture *f, gconstpointer data)
   g_assert_cmpuint(f->attempts, ==, 1);
   g_assert_cmpuint(farceur_batch_get_summary(batch)->rcpt_refused, ==, 1);
   g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_UNAVAILABLE);
-  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "b@b.test"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
-  g_assert_cmpint(farceur_journal_lookup(journal, "m", f->sha256, "c@c.test"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
                   FARCEUR_JOURNAL_REFUSED);
   scripted_server_wait(server);
   g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 1);
+}
+
+/* 4xx to one recipient while the other is accepted (issue 10, finding 7):
+ * with no retry left the deferred one is in the result, with its reply, the
+ * message is partial and its error temporary (75, not 69); the journal says
+ * deferred, so a re-run sends to it alone. */
+static void
+test_some_deferred(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK },  { OK }, { "451 4.7.1 greylisted, try later\r\n" },
+    { GO },       { OK },   { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  g_autoptr(FarceurBatch) batch = NULL;
+  FarceurBatchOptions options;
+
+  farceur_batch_options_init(&options);
+  options.retries = 0;
+  options.journal = journal;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m", "From: a@a.test\nTo: b@b.test, c@c.test\nSubject: hi\n\nHello.\n");
+  run(f, batch);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_PARTIAL);
+  g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(f->outcomes, ==, "b@b.test accepted 250;c@c.test deferred 451;");
+  g_assert_cmpuint(farceur_batch_get_summary(batch)->partial, ==, 1);
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
+                  FARCEUR_JOURNAL_DELIVERED);
+  g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
+                  FARCEUR_JOURNAL_DEFERRED);
+  scripted_server_wait(server);
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+  g_cancellable_cancel(user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancelled while a retry waits for its 60 s back-off: the run ends at once,
+ * the message deferred with its 4xx, nothing more sent. */
+static void
+test_cancel_during_backoff(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK }, { "451 4.7.1 later\r\n" }, { "250 2.0.0 reset\r\n" }, { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  FarceurBatchOptions options;
+  gint64 start;
+
+  farceur_batch_options_init(&options);
+  options.retry_delay_ms = 60000;
+  options.connections = 1;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m1", SIMPLE);
+  farceur_batch_set_result_func(batch, result_cb, f);
+  g_timeout_add(300, cancel_cb, cancellable);
+  start = g_get_monotonic_time();
+  g_assert_true(farceur_batch_run(batch, open_target, f, cancellable, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpuint(f->states->len, ==, 1);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DEFERRED);
+  g_assert_cmpint(category_of(f, 0), ==, FARCEUR_ERROR_TEMPFAIL);
+  g_assert_cmpstr(f->outcomes, ==, "b@b.test deferred 451;");
+  g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 0);
 }
 
 /* Pass 2 re-reads files: one unchanged since pass 1 goes (without being
  * hashed again when it was older than the run), one rewritten in between,
  * same size or not, is refused; old and fresh files alike. */
 static void
-count_cb(const char *source, const FarceurEnvelope *envelope, GMimeMessage *message,
-         GMimeStream *stored, gpointer user_data)
+count_cb(const char *source, const FarceurEnvelope *envelope, FarceurBatchEnvelopeOrigin origin,
+         GMimeMessage *message, GMimeStream *stored, gpointer user_data)
 {
   (*(guint *)user_data)++;
 }
@@ -573,7 +683,8 @@ test_mbox_gmime_fallback(Fixture *f, gconstpointer data)
 
 /* LMTP: the connection drops after the first of two per-recipient replies.
  * The first recipient is delivered, the second unknown (partial); a re-run
- * sends nothing; with --resend-unknown it sends to the second alone. */
+ * sends nothing and reports the message unknown (an earlier run's); with
+ * --resend-unknown it sends to the second alone. */
 static void
 test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
 {
@@ -610,11 +721,11 @@ test_lmtp_drop_between_replies(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->states->len, ==, 1);
     g_assert_cmpint(state_of(f, 0), ==,
                     pass == 0   ? FARCEUR_BATCH_PARTIAL
-                    : pass == 1 ? FARCEUR_BATCH_SKIPPED
+                    : pass == 1 ? FARCEUR_BATCH_UNKNOWN
                                 : FARCEUR_BATCH_DELIVERED);
-    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "b@b.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "b@b.test"), ==,
                     FARCEUR_JOURNAL_DELIVERED);
-    g_assert_cmpint(farceur_journal_lookup(journal, "m1", f->sha256, "c@c.test"), ==,
+    g_assert_cmpint(farceur_journal_lookup(journal, f->sha256, f->mail_from, "c@c.test"), ==,
                     pass < 2 ? FARCEUR_JOURNAL_UNKNOWN : FARCEUR_JOURNAL_DELIVERED);
     if (server != NULL) {
       const char *transcript = scripted_server_wait(server);
@@ -714,6 +825,112 @@ test_stored_as_sent(Fixture *f, gconstpointer data)
   }
 }
 
+/* Runs @inputs (NULL-terminated) into the Maildir of f->url with @journal;
+ * returns how many messages were delivered (not skipped). */
+static guint
+run_inputs(Fixture *f, FarceurJournal *journal, const char *const *inputs)
+{
+  FarceurBatchOptions options;
+  g_autoptr(FarceurBatch) batch = NULL;
+  guint delivered = 0;
+
+  farceur_batch_options_init(&options);
+  options.journal = journal;
+  batch = farceur_batch_new(&options);
+  for (guint i = 0; inputs[i]; i++) {
+    g_autoptr(GError) error = NULL;
+    g_assert_true(farceur_batch_add_input(batch, inputs[i], &error));
+    g_assert_no_error(error);
+  }
+  run(f, batch);
+  for (guint i = 0; i < f->states->len; i++)
+    delivered += state_of(f, i) == FARCEUR_BATCH_DELIVERED;
+  return delivered;
+}
+
+/* The journal knows a delivery by its content and envelope, not its path
+ * (issue 10, finding 1): files moved new/ -> cur/ with flags, the same
+ * files by another path, an mbox with a message inserted before the others,
+ * one file named twice in a run: nothing goes out twice, and only the new
+ * message goes out. */
+static void
+test_journal_key_not_path(Fixture *f, gconstpointer data)
+{
+  g_autofree char *box = g_build_filename(f->dir, "box", NULL);
+  g_autofree char *out = g_build_filename(f->dir, "out", NULL);
+  g_autofree char *outnew = g_build_filename(out, "new", NULL);
+  g_autofree char *mbox = g_build_filename(f->dir, "in.mbox", NULL);
+  g_autofree char *cwd = g_get_current_dir();
+  g_autoptr(FarceurJournal) journal = journal_open(f);
+  g_autoptr(GString) text = g_string_new(NULL);
+  char *paths[3], *moved[3];
+
+  f->url = g_strconcat("maildir:", out, NULL);
+  for (const char *sub = "new"; sub; sub = g_str_equal(sub, "new") ? "cur" : NULL) {
+    g_autofree char *dir = g_build_filename(box, sub, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  }
+  for (guint i = 0; i < 3; i++) {
+    g_autofree char *name = g_strdup_printf("17000000%u.M1P1.host", i);
+    g_autofree char *msg = g_strdup_printf(MESSAGE, i, i);
+    paths[i] = g_build_filename(box, "new", name, NULL);
+    moved[i] = g_strdup_printf("%s/cur/%s:2,S", box, name);
+    g_assert_true(g_file_set_contents(paths[i], msg, -1, NULL));
+  }
+  {
+    const char *first[] = { paths[0], paths[1], paths[2], NULL };
+    g_assert_cmpuint(run_inputs(f, journal, first), ==, 3);
+  }
+  /* A mail client read them: new/ -> cur/, flags appended. */
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint(g_rename(paths[i], moved[i]), ==, 0);
+  {
+    const char *again[] = { box, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, again), ==, 0);
+    g_assert_cmpuint(f->states->len, ==, 3);
+  }
+  /* The same files by a relative path. */
+  g_assert_cmpint(g_chdir(box), ==, 0);
+  {
+    g_autofree char *rel = g_path_get_basename(moved[1]);
+    g_autofree char *relpath = g_build_filename("cur", rel, NULL);
+    const char *again[] = { relpath, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, again), ==, 0);
+    g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpint(g_chdir(cwd), ==, 0);
+  g_assert_cmpuint(count_files(outnew), ==, 3);
+  /* An mbox of two messages, then the same with a new message inserted first. */
+  for (guint i = 10; i < 12; i++)
+    g_string_append_printf(text, "From alice@a.test Mon Nov 23 02:40:00 2026\n" MESSAGE "\n", i, i);
+  g_assert_true(g_file_set_contents(mbox, text->str, -1, NULL));
+  {
+    const char *in[] = { mbox, NULL };
+    g_assert_cmpuint(run_inputs(f, journal, in), ==, 2);
+    g_string_prepend(text, "From alice@a.test Mon Nov 23 02:40:00 2026\n" SIMPLE "\n");
+    g_assert_true(g_file_set_contents(mbox, text->str, -1, NULL));
+    g_assert_cmpuint(run_inputs(f, journal, in), ==, 1);
+    g_assert_cmpuint(f->states->len, ==, 3);
+    g_assert_cmpint(state_of(f, 1), ==, FARCEUR_BATCH_SKIPPED);
+    g_assert_cmpint(state_of(f, 2), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpuint(count_files(outnew), ==, 6);
+  /* One run naming a new file twice, by two paths: it goes once. */
+  {
+    g_autofree char *twice = g_build_filename(box, "new", "twice", NULL);
+    g_autofree char *dotted = g_build_filename(box, "cur", "..", "new", "twice", NULL);
+    const char *both[] = { twice, dotted, NULL };
+    g_assert_true(g_file_set_contents(twice, SIMPLE "Twice.\n", -1, NULL));
+    g_assert_cmpuint(run_inputs(f, journal, both), ==, 1);
+    g_assert_cmpint(state_of(f, 1), ==, FARCEUR_BATCH_SKIPPED);
+  }
+  g_assert_cmpuint(count_files(outnew), ==, 7);
+  for (guint i = 0; i < 3; i++) {
+    g_free(paths[i]);
+    g_free(moved[i]);
+  }
+}
+
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int
@@ -721,12 +938,15 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   ADD("/batch/maildir-journal", test_maildir_and_journal);
+  ADD("/batch/journal-key-not-path", test_journal_key_not_path);
   ADD("/batch/envelope-options", test_envelope_options);
   ADD("/batch/invalid-envelope", test_invalid_envelope);
   ADD("/batch/unknown-not-resent", test_unknown_not_resent);
   ADD("/batch/drop-mid-data", test_drop_mid_data);
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
+  ADD("/batch/some-deferred", test_some_deferred);
+  ADD("/batch/cancel-during-backoff", test_cancel_during_backoff);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
   ADD("/batch/mbox-changed-between-passes", test_mbox_changed_between_passes);
   ADD("/batch/mbox-gmime-fallback", test_mbox_gmime_fallback);

@@ -8,6 +8,7 @@
 
 #define SHA_A "aaaa000000000000000000000000000000000000000000000000000000000000"
 #define SHA_B "bbbb000000000000000000000000000000000000000000000000000000000000"
+#define FROM "alice@example.org"
 
 typedef struct {
   char *dir;
@@ -38,7 +39,7 @@ record(FarceurJournal *journal, const char *source, const char *sha, FarceurJour
   const char *rcpts[] = { rcpt, NULL };
   g_autoptr(GError) error = NULL;
 
-  g_assert_true(farceur_journal_record(journal, source, sha, state, rcpts, reply, &error));
+  g_assert_true(farceur_journal_record(journal, source, sha, FROM, state, rcpts, reply, &error));
   g_assert_no_error(error);
 }
 
@@ -59,26 +60,26 @@ test_roundtrip(Fixture *f, gconstpointer data)
   g_autoptr(FarceurJournal) journal = reopen(f);
   const char *both[] = { "bob@example.org", "carol@example.org", NULL };
 
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_NONE);
-  g_assert_true(farceur_journal_record(journal, "a.eml", SHA_A, FARCEUR_JOURNAL_DELIVERED, both,
-                                       "250 2.0.0 Ok: queued as 4B2", NULL));
+  g_assert_true(farceur_journal_record(journal, "a.eml", SHA_A, FROM, FARCEUR_JOURNAL_DELIVERED,
+                                       both, "250 2.0.0 Ok: queued as 4B2", NULL));
   record(journal, "b.eml", SHA_B, FARCEUR_JOURNAL_REFUSED, "dave@example.org",
          "550 5.1.1 no such user");
   g_clear_pointer(&journal, farceur_journal_free);
 
   journal = reopen(f);
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "carol@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "carol@example.org"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
-  g_assert_cmpint(farceur_journal_lookup(journal, "b.eml", SHA_B, "dave@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, FROM, "dave@example.org"), ==,
                   FARCEUR_JOURNAL_REFUSED);
-  /* Same source, other bytes: a different message. */
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_B, "bob@example.org"), ==,
+  /* Other bytes: a different delivery. */
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_NONE);
   /* Recipients compare without case. */
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "Bob@Example.ORG"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "Bob@Example.ORG"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
   g_assert_cmpuint(farceur_journal_get_dropped_lines(journal), ==, 0);
 }
@@ -114,12 +115,12 @@ test_supersede(Fixture *f, gconstpointer data)
   g_autoptr(FarceurJournal) journal = reopen(f);
 
   record(journal, "a.eml", SHA_A, FARCEUR_JOURNAL_UNKNOWN, "bob@example.org", NULL);
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_UNKNOWN);
   record(journal, "a.eml", SHA_A, FARCEUR_JOURNAL_DELIVERED, "bob@example.org", "250 ok");
   g_clear_pointer(&journal, farceur_journal_free);
   journal = reopen(f);
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
 }
 
@@ -133,13 +134,13 @@ test_settled(Fixture *f, gconstpointer data)
   record(journal, "m", SHA_A, FARCEUR_JOURNAL_DEFERRED, "t@x.org", "451 later");
   record(journal, "m", SHA_A, FARCEUR_JOURNAL_UNKNOWN, "u@x.org", NULL);
   for (int resend = 0; resend < 2; resend++) {
-    g_assert_true(farceur_journal_is_settled(journal, "m", SHA_A, "d@x.org", resend));
-    g_assert_true(farceur_journal_is_settled(journal, "m", SHA_A, "r@x.org", resend));
-    g_assert_false(farceur_journal_is_settled(journal, "m", SHA_A, "t@x.org", resend));
-    g_assert_false(farceur_journal_is_settled(journal, "m", SHA_A, "n@x.org", resend));
+    g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "d@x.org", resend));
+    g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "r@x.org", resend));
+    g_assert_false(farceur_journal_is_settled(journal, SHA_A, FROM, "t@x.org", resend));
+    g_assert_false(farceur_journal_is_settled(journal, SHA_A, FROM, "n@x.org", resend));
   }
-  g_assert_true(farceur_journal_is_settled(journal, "m", SHA_A, "u@x.org", FALSE));
-  g_assert_false(farceur_journal_is_settled(journal, "m", SHA_A, "u@x.org", TRUE));
+  g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "u@x.org", FALSE));
+  g_assert_false(farceur_journal_is_settled(journal, SHA_A, FROM, "u@x.org", TRUE));
 }
 
 /* A crash mid-write leaves a torn last line: it is cut off, what came
@@ -162,9 +163,9 @@ test_torn(Fixture *f, gconstpointer data)
 
   journal = reopen(f);
   g_assert_cmpuint(farceur_journal_get_dropped_lines(journal), ==, 1);
-  g_assert_cmpint(farceur_journal_lookup(journal, "a.eml", SHA_A, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_DELIVERED);
-  g_assert_cmpint(farceur_journal_lookup(journal, "b.eml", SHA_B, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_NONE);
   record(journal, "b.eml", SHA_B, FARCEUR_JOURNAL_DEFERRED, "bob@example.org", "421 bye");
   g_clear_pointer(&journal, farceur_journal_free);
@@ -176,8 +177,80 @@ test_torn(Fixture *f, gconstpointer data)
   g_assert_true(g_str_has_prefix(lines[1], "{"));
   journal = reopen(f);
   g_assert_cmpuint(farceur_journal_get_dropped_lines(journal), ==, 0);
-  g_assert_cmpint(farceur_journal_lookup(journal, "b.eml", SHA_B, "bob@example.org"), ==,
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, FROM, "bob@example.org"), ==,
                   FARCEUR_JOURNAL_DEFERRED);
+}
+
+/* The key is the delivery: the same octets and envelope read from another
+ * path are settled; another MAIL FROM is another delivery; the path is
+ * still written for people. */
+static void
+test_key_is_delivery(Fixture *f, gconstpointer data)
+{
+  g_autoptr(FarceurJournal) journal = reopen(f);
+  const char *rcpts[] = { "bob@example.org", NULL };
+  g_autofree char *text = NULL;
+
+  record(journal, "inbox/new/1", SHA_A, FARCEUR_JOURNAL_DELIVERED, "bob@example.org", "250 ok");
+  g_assert_true(farceur_journal_record(journal, "inbox/new/1", SHA_A, "", FARCEUR_JOURNAL_REFUSED,
+                                       rcpts, "550 no bounces", NULL));
+  g_clear_pointer(&journal, farceur_journal_free);
+  journal = reopen(f);
+  g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "bob@example.org", TRUE));
+  g_assert_true(
+      farceur_journal_is_settled(journal, SHA_A, "ALICE@example.org", "bob@example.org", TRUE));
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, "", "bob@example.org"), ==,
+                  FARCEUR_JOURNAL_REFUSED);
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, "mallory@example.org", "bob@example.org"),
+                  ==, FARCEUR_JOURNAL_NONE);
+  g_assert_cmpuint(farceur_journal_get_legacy_records(journal), ==, 0);
+  g_assert_true(g_file_get_contents(f->path, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "\"source\":\"inbox/new/1\""));
+  g_assert_nonnull(strstr(text, "\"mail_from\":\"alice@example.org\""));
+}
+
+/* A journal of the first format (no "mail_from", keyed on the path too) is
+ * read: its records settle the content for any path and sender, until a
+ * newer record about the same delivery says otherwise. */
+static void
+test_legacy_format(Fixture *f, gconstpointer data)
+{
+  g_autoptr(FarceurJournal) journal = NULL;
+
+  g_assert_true(g_file_set_contents(
+      f->path,
+      "{\"time\":\"2026-11-23T02:40:00Z\",\"source\":\"../c/1.eml\",\"sha256\":\"" SHA_A
+      "\",\"state\":\"delivered\",\"rcpt\":[\"bob@example.org\"],\"reply\":\"250 ok\"}\n"
+      "{\"time\":\"2026-11-23T02:40:01Z\",\"source\":\"../c/2.eml\",\"sha256\":\"" SHA_B
+      "\",\"state\":\"deferred\",\"rcpt\":[\"bob@example.org\"],\"reply\":null}\n",
+      -1, NULL));
+  journal = reopen(f);
+  g_assert_cmpuint(farceur_journal_get_legacy_records(journal), ==, 2);
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "bob@example.org"), ==,
+                  FARCEUR_JOURNAL_DELIVERED);
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, "x@y.org", "bob@example.org"), ==,
+                  FARCEUR_JOURNAL_DEFERRED);
+  record(journal, "/abs/c/2.eml", SHA_B, FARCEUR_JOURNAL_DELIVERED, "bob@example.org", "250 ok");
+  g_clear_pointer(&journal, farceur_journal_free);
+  journal = reopen(f);
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_B, FROM, "bob@example.org"), ==,
+                  FARCEUR_JOURNAL_DELIVERED);
+}
+
+/* An unknown outcome the user chose not to resend is settled, resend or not. */
+static void
+test_forgotten(Fixture *f, gconstpointer data)
+{
+  g_autoptr(FarceurJournal) journal = reopen(f);
+
+  record(journal, "m", SHA_A, FARCEUR_JOURNAL_UNKNOWN, "u@x.org", NULL);
+  record(journal, "m", SHA_A, FARCEUR_JOURNAL_FORGOTTEN, "u@x.org", NULL);
+  g_clear_pointer(&journal, farceur_journal_free);
+  journal = reopen(f);
+  g_assert_cmpint(farceur_journal_lookup(journal, SHA_A, FROM, "u@x.org"), ==,
+                  FARCEUR_JOURNAL_FORGOTTEN);
+  g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "u@x.org", FALSE));
+  g_assert_true(farceur_journal_is_settled(journal, SHA_A, FROM, "u@x.org", TRUE));
 }
 
 static void
@@ -223,7 +296,7 @@ test_unwritable(void)
 static void
 test_state_names(void)
 {
-  for (int s = FARCEUR_JOURNAL_DELIVERED; s <= FARCEUR_JOURNAL_UNKNOWN; s++)
+  for (int s = FARCEUR_JOURNAL_DELIVERED; s <= FARCEUR_JOURNAL_FORGOTTEN; s++)
     g_assert_cmpint(farceur_journal_state_from_string(farceur_journal_state_to_string(s)), ==, s);
   g_assert_cmpint(farceur_journal_state_from_string("sent"), ==, FARCEUR_JOURNAL_NONE);
   g_assert_cmpint(farceur_journal_state_from_string(NULL), ==, FARCEUR_JOURNAL_NONE);
@@ -240,6 +313,9 @@ main(int argc, char **argv)
   ADD("/journal/supersede", test_supersede);
   ADD("/journal/settled", test_settled);
   ADD("/journal/torn-last-line", test_torn);
+  ADD("/journal/key-is-delivery", test_key_is_delivery);
+  ADD("/journal/legacy-format", test_legacy_format);
+  ADD("/journal/forgotten", test_forgotten);
   ADD("/journal/corrupt", test_corrupt);
   ADD("/journal/locked", test_locked);
   g_test_add_func("/journal/unwritable", test_unwritable);

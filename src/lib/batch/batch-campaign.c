@@ -42,6 +42,7 @@ farceur_batch_add_composed(FarceurBatch *batch, const char *source, GMimeMessage
     g_set_error(error, local->domain, local->code, "message '%s': %s", source, local->message);
     return FALSE;
   }
-  batch_add_enveloped(batch, &msg, farceur_envelope_copy(envelope), TRUE);
+  batch_add_enveloped(batch, &msg, farceur_envelope_copy(envelope), FARCEUR_BATCH_ENVELOPE_OPTIONS,
+                      TRUE);
   return TRUE;
 }

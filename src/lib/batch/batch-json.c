@@ -11,7 +11,8 @@
  *
  * Returns: (transfer full): {"source", "sha256", "size", "state"
  *   (delivered|partial|refused|deferred|unknown|skipped), "mail_from",
- *   "header_from", "rcpt" (see farceur_rcpt_outcome_to_json()), "reply"
+ *   "header_from", "envelope" (where the envelope came from: "headers",
+ *   "stored", "options"), "rcpt" (see farceur_rcpt_outcome_to_json()), "reply"
  *   (where the message went: the final reply, or the file written),
  *   "error", "attempts", "seconds"}
  */
@@ -32,6 +33,10 @@ farceur_batch_result_to_json(const FarceurBatchResult *result)
   farceur_json_add_string_member(b, "state", farceur_batch_state_to_string(result->state));
   farceur_json_add_string_member(b, "mail_from", result->envelope->mail_from);
   farceur_json_add_string_member(b, "header_from", result->header_from);
+  farceur_json_add_string_member(b, "envelope",
+                                 farceur_batch_envelope_origin_to_string(result->origin));
+  farceur_json_add_string_member(b, "envelope",
+                                 farceur_batch_envelope_origin_to_string(result->origin));
   json_builder_set_member_name(b, "rcpt");
   json_builder_add_value(b, farceur_delivery_rcpts_to_json(result->delivery));
   farceur_json_add_string_member(b, "reply", result->delivery ? result->delivery->location : NULL);
@@ -48,12 +53,14 @@ farceur_batch_result_to_json(const FarceurBatchResult *result)
  * farceur_batch_envelope_to_json:
  * @source: where the message came from
  * @envelope: the envelope it will be sent with
+ * @origin: where @envelope came from
  *
- * Returns: (transfer full): {"source", "mail_from", "rcpt_to"}: what
+ * Returns: (transfer full): {"source", "mail_from", "rcpt_to", "envelope"}: what
  *   `send --dry-run --json` shows of each message
  */
 JsonNode *
-farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope)
+farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelope,
+                               FarceurBatchEnvelopeOrigin origin)
 {
   g_autoptr(JsonBuilder) b = NULL;
 
@@ -65,6 +72,7 @@ farceur_batch_envelope_to_json(const char *source, const FarceurEnvelope *envelo
   farceur_json_add_string_member(b, "source", source);
   farceur_json_add_string_member(b, "mail_from", envelope->mail_from);
   farceur_json_add_strings_member(b, "rcpt_to", envelope->rcpt_to);
+  farceur_json_add_string_member(b, "envelope", farceur_batch_envelope_origin_to_string(origin));
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -22,6 +22,7 @@ G_GNUC_INTERNAL GMimeStream *batch_stored_as_sent(GMimeStream *stored, const GAr
 /* batch.c: one message with an envelope already checked (transfer full);
  * batch-campaign.c adds composed messages through it. */
 G_GNUC_INTERNAL void batch_add_enveloped(FarceurBatch *batch, const FarceurInputMessage *msg,
-                                         FarceurEnvelope *envelope, gboolean keep);
+                                         FarceurEnvelope *envelope,
+                                         FarceurBatchEnvelopeOrigin origin, gboolean keep);
 
 G_END_DECLS

@@ -4,7 +4,8 @@
  * `farceur send` sends a message file's own octets (as sendmail -i and
  * msmtp do), changing only line ends and dot-stuffing on the wire, and
  * leaving out the header fields that must not leave: Bcc, Resent-Bcc and
- * Return-Path (data/doc/envelope.md; farceur_envelope_field_is_withheld()
+ * the envelope a delivery stored, Return-Path, Envelope-to, Delivered-To,
+ * X-Original-To (data/doc/envelope.md; farceur_envelope_field_is_withheld()
  * holds the list).  Signatures over the header (DKIM) stay valid, and a
  * 100 KB message costs one GMime parse in the first pass instead of a parse
  * and two serialisations.

@@ -50,13 +50,16 @@ typedef struct {
   GMimeMessage *message; /* kept: added directly, or waiting for a retry */
   GMimeStream *stream;   /* as stored, less the cuts: stdin, or waiting for a retry */
   FarceurEnvelope *envelope;
-  FarceurEnvelope *pending; /* recipients still to deliver */
-  FarceurDelivery *record;  /* final per-recipient outcomes so far */
+  FarceurBatchEnvelopeOrigin origin;
+  FarceurEnvelope *pending;       /* recipients still to deliver */
+  FarceurDelivery *record;        /* final per-recipient outcomes so far */
+  FarceurDelivery *last_deferred; /* the latest 4xx of each recipient still pending */
   guint attempts;
   gint64 started;
   GError *error;
   BatchStamp stamp; /* the file as pass 1 saw it */
   gboolean has_unknown;
+  guint earlier_unknown; /* recipients an earlier run left unknown (journal) */
   gboolean done;
 } BatchItem;
 
@@ -91,27 +94,46 @@ struct _FarceurBatch {
   guint next;           /* next item, in order, not yet taken */
   FarceurInput *reader; /* the file of the next message sent as GMime writes it */
   char *reader_path;
-  guint reader_index; /* messages read from it so far */
-  guint timers;       /* retries waiting for their back-off */
+  guint reader_index;     /* messages read from it so far */
+  guint timers;           /* retries waiting for their back-off */
+  GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
+  GHashTable *claimed;    /* with a journal: delivery key -> the source taking it this run */
+  GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
   gboolean aborted;
+  gboolean stopping; /* farceur_batch_stop(): no new message */
   GCancellable *cancellable;
   GMainLoop *loop;
 };
 
 static const char *batch_state_names[]
-    = { "delivered", "partial", "refused", "deferred", "unknown", "skipped" };
+    = { "delivered", "partial", "refused", "deferred", "unknown", "skipped", "failed" };
 
 /**
  * farceur_batch_state_to_string:
  * @state: a message's final state
  *
  * Returns: (transfer none): its name in `--json` ("delivered", "partial",
- *   "refused", "deferred", "unknown", "skipped"), "?" for no state
+ *   "refused", "deferred", "unknown", "skipped", "failed"), "?" for no state
  */
 const char *
 farceur_batch_state_to_string(FarceurBatchState state)
 {
   return (guint)state < G_N_ELEMENTS(batch_state_names) ? batch_state_names[state] : "?";
+}
+
+static const char *batch_origin_names[] = { "headers", "stored", "options" };
+
+/**
+ * farceur_batch_envelope_origin_to_string:
+ * @origin: where an envelope came from
+ *
+ * Returns: (transfer none): its name in `--json` ("headers", "stored",
+ *   "options"), "?" for none of them
+ */
+const char *
+farceur_batch_envelope_origin_to_string(FarceurBatchEnvelopeOrigin origin)
+{
+  return (guint)origin < G_N_ELEMENTS(batch_origin_names) ? batch_origin_names[origin] : "?";
 }
 
 /**
@@ -147,6 +169,7 @@ batch_item_free(gpointer data)
   farceur_envelope_free(item->envelope);
   farceur_envelope_free(item->pending);
   farceur_delivery_free(item->record);
+  farceur_delivery_free(item->last_deferred);
   g_clear_error(&item->error);
   g_free(item);
 }
@@ -173,6 +196,7 @@ farceur_batch_new(const FarceurBatchOptions *options)
   batch->options.mail_from = batch->mail_from;
   batch->options.rcpts = (const char *const *)batch->rcpts;
   batch->items = g_ptr_array_new_with_free_func(batch_item_free);
+  batch->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init(&batch->retry);
   return batch;
 }
@@ -187,6 +211,7 @@ farceur_batch_free(FarceurBatch *batch)
   if (batch == NULL)
     return;
   g_ptr_array_unref(batch->items);
+  g_hash_table_unref(batch->claimed);
   g_free(batch->reader_path);
   g_queue_clear(&batch->retry);
   g_free(batch->mail_from);
@@ -251,24 +276,46 @@ batch_envelope_from_options(FarceurBatch *batch, GMimeMessage *message, GError *
   return g_steal_pointer(&envelope);
 }
 
-/* The envelope by data/doc/envelope.md (How send chooses the envelope): --from wins for MAIL FROM; --rcpt replaces the
- * header recipients unless -t asks for both. */
+/* --from, when given, replaces the MAIL FROM of @envelope. */
+static gboolean
+batch_envelope_sender(FarceurBatch *batch, FarceurEnvelope *envelope, GError **error)
+{
+  if (batch->mail_from == NULL)
+    return TRUE;
+  if (!farceur_envelope_check_address(batch->mail_from, error))
+    return FALSE;
+  g_free(envelope->mail_from);
+  envelope->mail_from = g_strdup(batch->mail_from);
+  return TRUE;
+}
+
+/* The envelope by data/doc/envelope.md (How send chooses the envelope):
+ * --from wins for MAIL FROM; --rcpt replaces the recipients unless -t asks
+ * for the headers' too; without either, the envelope a delivery stored in
+ * the message (Return-Path and Envelope-to) when there is one, else the
+ * headers'. */
 static FarceurEnvelope *
-batch_envelope(FarceurBatch *batch, GMimeMessage *message, GError **error)
+batch_envelope(FarceurBatch *batch, GMimeMessage *message, FarceurBatchEnvelopeOrigin *origin,
+               GError **error)
 {
   g_autoptr(FarceurEnvelope) envelope = NULL;
+  gboolean have_rcpts = batch->rcpts != NULL && batch->rcpts[0] != NULL;
 
-  if (batch->rcpts != NULL && batch->rcpts[0] != NULL && !batch->options.rcpts_from_headers)
+  *origin = FARCEUR_BATCH_ENVELOPE_HEADERS;
+  if (have_rcpts && !batch->options.rcpts_from_headers) {
+    *origin = FARCEUR_BATCH_ENVELOPE_OPTIONS;
     return batch_envelope_from_options(batch, message, error);
-  envelope = farceur_envelope_from_message(message, error);
-  if (envelope == NULL)
-    return NULL;
-  if (batch->mail_from != NULL) {
-    if (!farceur_envelope_check_address(batch->mail_from, error))
-      return NULL;
-    g_free(envelope->mail_from);
-    envelope->mail_from = g_strdup(batch->mail_from);
   }
+  if (!have_rcpts && !batch->options.rcpts_from_headers) {
+    if (!farceur_envelope_from_stored(message, &envelope, error))
+      return NULL;
+    if (envelope != NULL)
+      *origin = FARCEUR_BATCH_ENVELOPE_STORED;
+  }
+  if (envelope == NULL && (envelope = farceur_envelope_from_message(message, error)) == NULL)
+    return NULL;
+  if (!batch_envelope_sender(batch, envelope, error))
+    return NULL;
   for (guint i = 0; batch->rcpts && batch->rcpts[i]; i++) {
     if (!farceur_envelope_check_address(batch->rcpts[i], error))
       return NULL;
@@ -364,12 +411,13 @@ batch_item_measure(BatchItem *item, GMimeMessage *message, GMimeStream *stored, 
  * (@msg->path NULL, kept). */
 void
 batch_add_enveloped(FarceurBatch *batch, const FarceurInputMessage *msg, FarceurEnvelope *envelope,
-                    gboolean keep)
+                    FarceurBatchEnvelopeOrigin origin, gboolean keep)
 {
   BatchItem *item = g_new0(BatchItem, 1);
 
   item->source = g_strdup(msg->source);
   item->envelope = envelope;
+  item->origin = origin;
   item->header_from = batch_first_mailbox(g_mime_message_get_from(msg->message));
   if (!keep) {
     item->path = g_strdup(msg->path);
@@ -385,13 +433,14 @@ batch_add(FarceurBatch *batch, const FarceurInputMessage *msg, gboolean keep, GE
 {
   g_autoptr(GError) local = NULL;
   FarceurEnvelope *envelope;
+  FarceurBatchEnvelopeOrigin origin;
 
-  envelope = batch_envelope(batch, msg->message, &local); /* before Bcc goes */
+  envelope = batch_envelope(batch, msg->message, &origin, &local); /* before Bcc goes */
   if (envelope == NULL) {
     g_set_error(error, local->domain, local->code, "message '%s': %s", msg->source, local->message);
     return FALSE;
   }
-  batch_add_enveloped(batch, msg, envelope, keep);
+  batch_add_enveloped(batch, msg, envelope, origin, keep);
   return TRUE;
 }
 
@@ -625,7 +674,8 @@ farceur_batch_foreach(FarceurBatch *batch, FarceurBatchForeachFunc func, gpointe
         && (parsed = farceur_input_parse_stream(item->stream, item->source, error)) == NULL)
       ok = FALSE;
     else
-      func(item->source, item->envelope, parsed ? parsed : item->message, item->stream, user_data);
+      func(item->source, item->envelope, item->origin, parsed ? parsed : item->message,
+           item->stream, user_data);
     batch_unload(item);
   }
   g_clear_pointer(&batch->reader, farceur_input_free);
@@ -652,6 +702,17 @@ farceur_batch_set_result_func(FarceurBatch *batch, FarceurBatchResultFunc func, 
 }
 
 static gboolean batch_journal_deferred(FarceurBatch *batch, BatchItem *item);
+static gboolean batch_error_is_transient(const GError *error);
+
+/* Not sent because of a failure that is neither the server's refusal nor a
+ * temporary one: TLS, authentication, permission, configuration, a message
+ * that changed: "failed", not "deferred" (data/doc/json.md). */
+static gboolean
+batch_item_failed(const BatchItem *item)
+{
+  return item->error != NULL && !batch_error_is_transient(item->error)
+         && !g_error_matches(item->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
 
 static FarceurBatchState
 batch_item_state(BatchItem *item, gboolean skipped)
@@ -659,7 +720,7 @@ batch_item_state(BatchItem *item, gboolean skipped)
   guint accepted, refused;
 
   if (skipped)
-    return FARCEUR_BATCH_SKIPPED;
+    return item->earlier_unknown > 0 ? FARCEUR_BATCH_UNKNOWN : FARCEUR_BATCH_SKIPPED;
   accepted = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_ACCEPTED) : 0;
   refused = item->record ? farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED) : 0;
   if (accepted == item->envelope->rcpt_to->len)
@@ -670,14 +731,16 @@ batch_item_state(BatchItem *item, gboolean skipped)
     return FARCEUR_BATCH_UNKNOWN;
   if (refused > 0 && (item->pending == NULL || item->pending->rcpt_to->len == 0))
     return FARCEUR_BATCH_REFUSED;
+  if (refused == 0 && batch_item_failed(item))
+    return FARCEUR_BATCH_FAILED;
   return FARCEUR_BATCH_DEFERRED;
 }
 
 static void
 batch_count(FarceurBatchSummary *s, FarceurBatchState state)
 {
-  guint *counters[]
-      = { &s->delivered, &s->partial, &s->refused, &s->deferred, &s->unknown, &s->skipped };
+  guint *counters[] = { &s->delivered, &s->partial, &s->refused, &s->deferred,
+                        &s->unknown,   &s->skipped, &s->failed };
 
   (*counters[state])++;
 }
@@ -690,7 +753,13 @@ batch_item_error(BatchItem *item, FarceurBatchState state)
 
   if (item->error != NULL || state == FARCEUR_BATCH_DELIVERED || state == FARCEUR_BATCH_SKIPPED)
     return;
-  if (state == FARCEUR_BATCH_UNKNOWN)
+  if (item->earlier_unknown > 0 && refused == 0
+      && (state == FARCEUR_BATCH_UNKNOWN || state == FARCEUR_BATCH_PARTIAL))
+    item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                              "outcome unknown since an earlier run (journal): its final dot got "
+                              "no reply; not sent again until you decide: --resend-unknown sends "
+                              "it again, --forget-unknown records that it must not be");
+  else if (state == FARCEUR_BATCH_UNKNOWN)
     item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
                               "no reply after the final dot: may or may not have been "
                               "delivered (--resend-unknown sends it again)");
@@ -701,13 +770,86 @@ batch_item_error(BatchItem *item, FarceurBatchState state)
     item->error = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL, "not delivered yet");
 }
 
+static const FarceurRcptOutcome *
+batch_find_outcome(const FarceurDelivery *delivery, const char *addr)
+{
+  for (guint i = 0; delivery != NULL && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    if (g_ascii_strcasecmp(o->addr, addr) == 0)
+      return o;
+  }
+  return NULL;
+}
+
+/* Keeps @o, a 4xx, as the latest word on its recipient. */
+static void
+batch_note_deferred(BatchItem *item, const FarceurRcptOutcome *o)
+{
+  FarceurRcptOutcome *kept;
+
+  if (item->last_deferred == NULL)
+    item->last_deferred = farceur_delivery_new();
+  kept = (FarceurRcptOutcome *)batch_find_outcome(item->last_deferred, o->addr);
+  if (kept != NULL)
+    g_ptr_array_remove(item->last_deferred->rcpts, kept);
+  farceur_delivery_add(item->last_deferred, o->addr, o->status, o->code, o->enhanced, o->text);
+}
+
+static gboolean
+batch_is_pending(const BatchItem *item, const char *rcpt)
+{
+  for (guint i = 0; i < item->pending->rcpt_to->len; i++)
+    if (g_ascii_strcasecmp(item->pending->rcpt_to->pdata[i], rcpt) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The record of a message whose outcome is final, in envelope order: the
+ * recipients still pending are there too when a reply deferred them, with
+ * the last such reply (one never answered has no outcome to show: the
+ * message's error says why). */
+static void
+batch_complete_record(BatchItem *item)
+{
+  g_autoptr(FarceurDelivery) record = NULL;
+
+  if (item->record == NULL || item->last_deferred == NULL || item->pending == NULL
+      || item->pending->rcpt_to->len == 0)
+    return;
+  record = farceur_delivery_new();
+  record->location = g_strdup(item->record->location);
+  for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
+    const char *rcpt = item->envelope->rcpt_to->pdata[i];
+    const FarceurRcptOutcome *o = batch_find_outcome(item->record, rcpt);
+    if (o == NULL && batch_is_pending(item, rcpt))
+      o = batch_find_outcome(item->last_deferred, rcpt);
+    if (o != NULL)
+      farceur_delivery_add(record, rcpt, o->status, o->code, o->enhanced, o->text);
+  }
+  farceur_delivery_free(item->record);
+  item->record = g_steal_pointer(&record);
+}
+
 static void
 batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
 {
-  FarceurBatchState state = batch_item_state(item, skipped);
-  FarceurBatchResult result
-      = { item->source, item->sha256, item->header_from, item->size, item->envelope, state,
-          item->record, NULL,         item->attempts,    0 };
+  FarceurBatchState state;
+  FarceurBatchResult result;
+
+  batch_complete_record(item);
+  state = batch_item_state(item, skipped);
+  result = (FarceurBatchResult){
+    .source = item->source,
+    .sha256 = item->sha256,
+    .header_from = item->header_from,
+    .size = item->size,
+    .envelope = item->envelope,
+    .origin = item->origin,
+    .state = state,
+    .delivery = item->record,
+    .attempts = item->attempts,
+    .earlier_unknown = item->earlier_unknown > 0,
+  };
 
   batch_item_error(item, state);
   result.error = state == FARCEUR_BATCH_DELIVERED ? NULL : item->error;
@@ -715,6 +857,8 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
     result.seconds = (g_get_monotonic_time() - item->started) / 1e6;
   item->done = TRUE;
   batch_count(&batch->summary, state);
+  if (item->earlier_unknown > 0)
+    batch->summary.earlier_unknown++;
   if (item->record)
     batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
   if (item->pending != NULL && item->pending->rcpt_to->len > 0)
@@ -725,16 +869,80 @@ batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
   g_clear_object(&item->stream);
 }
 
-/* Drops the recipients an earlier run settled (they keep the outcome it
- * recorded); TRUE when none is left. */
+/* --forget-unknown: the user's decision about an unknown outcome, recorded;
+ * FALSE (the recipient stays unknown) when the journal cannot take it. */
 static gboolean
-batch_apply_journal(FarceurBatch *batch, BatchItem *item)
+batch_forget(FarceurBatch *batch, BatchItem *item, const char *rcpt)
+{
+  const char *rcpts[] = { rcpt, NULL };
+  g_autoptr(GError) error = NULL;
+
+  return farceur_journal_record(batch->options.journal, item->source, item->sha256,
+                                item->envelope->mail_from, FARCEUR_JOURNAL_FORGOTTEN, rcpts,
+                                "not resent: --forget-unknown", &error);
+}
+
+/* One recipient the journal settled: it keeps the outcome recorded, an
+ * unknown one is forgotten when the user said so, else counted. */
+static void
+batch_settled_rcpt(FarceurBatch *batch, BatchItem *item, const char *rcpt,
+                   FarceurJournalState state)
 {
   static const FarceurRcptStatus from_journal[] = {
     [FARCEUR_JOURNAL_DELIVERED] = FARCEUR_RCPT_ACCEPTED,
     [FARCEUR_JOURNAL_REFUSED] = FARCEUR_RCPT_REFUSED,
     [FARCEUR_JOURNAL_UNKNOWN] = FARCEUR_RCPT_UNKNOWN,
+    [FARCEUR_JOURNAL_FORGOTTEN] = FARCEUR_RCPT_ACCEPTED,
   };
+
+  if (state == FARCEUR_JOURNAL_UNKNOWN && batch->options.forget_unknown
+      && batch_forget(batch, item, rcpt))
+    state = FARCEUR_JOURNAL_FORGOTTEN;
+  if (state == FARCEUR_JOURNAL_FORGOTTEN)
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "outcome unknown, not resent by your decision (journal: forgotten)");
+  else if (state == FARCEUR_JOURNAL_UNKNOWN)
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "outcome unknown since an earlier run (journal)");
+  else
+    farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
+                         "settled by an earlier run (journal)");
+  if (state == FARCEUR_JOURNAL_UNKNOWN) {
+    item->has_unknown = TRUE;
+    item->earlier_unknown++;
+  }
+}
+
+/* With a journal, one delivery goes out once per run too: the same octets
+ * and envelope read twice (a file named by two paths, a message copied
+ * into two folders) are taken by the first; FALSE for the others, whose
+ * recipient is then settled here ("skipped"), the first one's outcome
+ * saying what happened.  Keys as the journal's: addresses without case. */
+static gboolean
+batch_claim(FarceurBatch *batch, BatchItem *item, const char *rcpt)
+{
+  g_autofree char *from = g_ascii_strdown(item->envelope->mail_from, -1);
+  g_autofree char *to = g_ascii_strdown(rcpt, -1);
+  char *key = g_strdup_printf("%s\n%s\n%s", item->sha256, from, to);
+  const char *first = g_hash_table_lookup(batch->claimed, key);
+  g_autofree char *text = NULL;
+
+  if (first == NULL) {
+    g_hash_table_insert(batch->claimed, key, item->source);
+    return FALSE;
+  }
+  g_free(key);
+  text = g_strdup_printf("the same delivery as '%s', earlier in this run", first);
+  farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_ACCEPTED, 0, NULL, text);
+  return TRUE;
+}
+
+/* Drops the recipients an earlier run settled (they keep the outcome it
+ * recorded), or an earlier message of this run takes; TRUE when none is
+ * left. */
+static gboolean
+batch_apply_journal(FarceurBatch *batch, BatchItem *item)
+{
   FarceurJournal *journal = batch->options.journal;
 
   item->pending = farceur_envelope_new(item->envelope->mail_from);
@@ -742,15 +950,13 @@ batch_apply_journal(FarceurBatch *batch, BatchItem *item)
   for (guint i = 0; i < item->envelope->rcpt_to->len; i++) {
     const char *rcpt = item->envelope->rcpt_to->pdata[i];
     if (journal != NULL
-        && farceur_journal_is_settled(journal, item->source, item->sha256, rcpt,
-                                      batch->options.resend_unknown)) {
-      FarceurJournalState state = farceur_journal_lookup(journal, item->source, item->sha256, rcpt);
-      farceur_delivery_add(item->record, rcpt, from_journal[state], 0, NULL,
-                           "settled by an earlier run (journal)");
-      item->has_unknown |= state == FARCEUR_JOURNAL_UNKNOWN;
-    } else {
+        && farceur_journal_is_settled(journal, item->sha256, item->envelope->mail_from, rcpt,
+                                      batch->options.resend_unknown))
+      batch_settled_rcpt(
+          batch, item, rcpt,
+          farceur_journal_lookup(journal, item->sha256, item->envelope->mail_from, rcpt));
+    else if (journal == NULL || !batch_claim(batch, item, rcpt))
       farceur_envelope_add_rcpt(item->pending, rcpt);
-    }
   }
   return item->pending->rcpt_to->len == 0;
 }
@@ -764,8 +970,9 @@ batch_journal(FarceurBatch *batch, BatchItem *item, FarceurJournalState state, G
   if (batch->options.journal == NULL || rcpts->len == 0)
     return TRUE;
   g_ptr_array_add(rcpts, NULL);
-  return farceur_journal_record(batch->options.journal, item->source, item->sha256, state,
-                                (const char *const *)rcpts->pdata, reply, error);
+  return farceur_journal_record(batch->options.journal, item->source, item->sha256,
+                                item->envelope->mail_from, state, (const char *const *)rcpts->pdata,
+                                reply, error);
 }
 
 /* FarceurTargetCommitFunc: the final dot is about to go out. */
@@ -844,14 +1051,20 @@ batch_fail_all(FarceurBatch *batch, const GError *error)
     BatchItem *item = batch->items->pdata[i];
     if (item->done)
       continue;
-    if (item->error == NULL)
+    if (item->error == NULL && (batch->stopping || g_cancellable_is_cancelled(batch->cancellable)))
       item->error = g_error_copy(error);
+    else if (item->error == NULL) /* the same category: the same exit status */
+      item->error
+          = g_error_new(error->domain, error->code,
+                        "not sent, the run stopped at an earlier failure: %s", error->message);
     batch_finish_item(batch, item, FALSE);
   }
   batch->next = batch->items->len;
   while (!g_queue_is_empty(&batch->retry))
     batch_finish_item(batch, g_queue_pop_head(&batch->retry), FALSE);
 }
+
+static void batch_drop_waits(FarceurBatch *batch);
 
 static void
 batch_abort(FarceurBatch *batch, const GError *error)
@@ -860,11 +1073,13 @@ batch_abort(FarceurBatch *batch, const GError *error)
     return;
   batch->aborted = TRUE;
   batch_fail_all(batch, error);
+  batch_drop_waits(batch);
 }
 
 typedef struct {
   FarceurBatch *batch;
   BatchItem *item;
+  GSource *source;
 } BatchRetry;
 
 static gboolean
@@ -875,12 +1090,26 @@ batch_retry_cb(gpointer user_data)
   BatchItem *item = retry->item;
 
   batch->timers--;
+  g_ptr_array_remove_fast(batch->waits, retry);
   if (batch->aborted)
     batch_finish_item(batch, item, FALSE);
   else
     g_queue_push_tail(&batch->retry, item);
   batch_dispatch(batch);
   return G_SOURCE_REMOVE;
+}
+
+/* Stopped: the retries waiting for their back-off end now, deferred. */
+static void
+batch_drop_waits(FarceurBatch *batch)
+{
+  while (batch->waits != NULL && batch->waits->len > 0) {
+    BatchRetry *retry = g_ptr_array_steal_index_fast(batch->waits, batch->waits->len - 1);
+    BatchItem *item = retry->item;
+    batch->timers--;
+    g_source_destroy(retry->source); /* frees @retry */
+    batch_finish_item(batch, item, FALSE);
+  }
 }
 
 static void
@@ -892,9 +1121,11 @@ batch_schedule_retry(FarceurBatch *batch, BatchItem *item)
 
   retry->batch = batch;
   retry->item = item;
+  retry->source = source;
   g_source_set_callback(source, batch_retry_cb, retry, g_free);
   g_source_attach(source, g_main_loop_get_context(batch->loop));
   g_source_unref(source);
+  g_ptr_array_add(batch->waits, retry);
   batch->timers++;
 }
 
@@ -949,6 +1180,8 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
       farceur_delivery_add(item->record, rcpt, FARCEUR_RCPT_REFUSED, 0, NULL, error->message);
     } else {
       farceur_envelope_add_rcpt(pending, rcpt);
+      if (o != NULL)
+        batch_note_deferred(item, o);
     }
   }
   g_clear_pointer(&item->pending, farceur_envelope_free);
@@ -959,11 +1192,27 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
   }
 }
 
+/* A local target fails for now only on a full disk or a quota (an I/O
+ * error, 74), or a lock that did not come within its wait (75)
+ * (data/doc/formats.md): none passes in a back-off of seconds, and every
+ * later message would meet it.  So it is not retried, and the run stops
+ * there: permanent for this run, temporary for the next one (the journal
+ * says deferred). */
+static gboolean
+batch_error_stops_local(gboolean local, const GError *error)
+{
+  FarceurError code = error != NULL ? farceur_error_classify(error) : FARCEUR_ERROR_INTERNAL;
+
+  return local && (code == FARCEUR_ERROR_TEMPFAIL || code == FARCEUR_ERROR_IO);
+}
+
 static void
-batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, GError *error)
+batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDelivery *delivery,
+              GError *error)
 {
   g_autoptr(GError) journal_error = NULL;
   gboolean fatal = error != NULL && delivery == NULL && batch_error_is_fatal(error);
+  gboolean stop = batch_error_stops_local(local, error);
 
   if (delivery != NULL && !batch_journal_delivery(batch, item, delivery, &journal_error)) {
     batch_abort(batch, journal_error);
@@ -981,11 +1230,13 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, FarceurDelivery *delivery, G
     return;
   }
   batch_merge(item, delivery, error);
-  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries
-      && !batch->aborted)
+  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries && !batch->aborted
+      && !stop)
     batch_schedule_retry(batch, item);
   else
     batch_finish_item(batch, item, FALSE);
+  if (stop)
+    batch_abort(batch, error);
 }
 
 static void
@@ -1001,7 +1252,7 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
   g_free(send);
   slot->inflight--;
   farceur_target_deliver_finish(slot->target, result, &delivery, &error);
-  batch_outcome(batch, item, delivery, error);
+  batch_outcome(batch, item, slot->depth == 1, delivery, error);
   batch_dispatch(batch);
 }
 
@@ -1071,14 +1322,25 @@ batch_hint_last(FarceurBatch *batch)
   }
 }
 
+/* Takes no more messages: what is not in flight ends deferred, "not sent". */
+static void
+batch_stop_taking(FarceurBatch *batch)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (batch->aborted)
+    return;
+  /* temporary: a re-run sends it (75, deferred) */
+  error
+      = g_error_new_literal(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL, "not sent: the run was stopped");
+  batch_abort(batch, error);
+}
+
 static void
 batch_dispatch(FarceurBatch *batch)
 {
-  if (batch->cancellable && g_cancellable_is_cancelled(batch->cancellable) && !batch->aborted) {
-    g_autoptr(GError) error
-        = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled; not sent");
-    batch_abort(batch, error);
-  }
+  if (batch->stopping || g_cancellable_is_cancelled(batch->cancellable))
+    batch_stop_taking(batch);
   /* Every session gets one message before any gets a second. */
   for (guint level = 1; level <= 2; level++)
     for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
@@ -1126,12 +1388,47 @@ batch_open_slots(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoint
   return TRUE;
 }
 
+/* GCancellableSourceFunc: cancelled while the loop waits (a back-off, a
+ * reply): stop at once rather than at the next outcome. */
+static gboolean
+batch_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+  FarceurBatch *batch = user_data;
+
+  batch_dispatch(batch);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * farceur_batch_stop:
+ * @batch: a running batch
+ *
+ * Takes no more messages: the deliveries in flight finish (cancel the
+ * cancellable given to farceur_batch_run() to abandon them), messages not
+ * yet sent and retries waiting for their back-off end deferred ("not sent:
+ * the run was stopped"), and farceur_batch_run() returns once the last
+ * delivery in flight is done.  Safe to call from a signal source of the
+ * batch's main context (src/cli/cli-signal.c); a no-op when not running.
+ */
+void
+farceur_batch_stop(FarceurBatch *batch)
+{
+  g_return_if_fail(batch != NULL);
+
+  if (batch->loop == NULL)
+    return;
+  batch->stopping = TRUE;
+  batch_dispatch(batch);
+}
+
 /**
  * farceur_batch_run:
  * @batch: a filled batch
  * @open_target: (scope call): opens one session; called once per connection
  * @target_data: for @open_target
- * @cancellable: (nullable): stops dispatching; messages not sent are deferred
+ * @cancellable: (nullable): stops dispatching and abandons the deliveries
+ *   in flight (each target passes it to its I/O); messages not sent are
+ *   deferred
  * @error: return location for an error
  *
  * Sends every message, @options->connections at a time, running the
@@ -1157,6 +1454,12 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
   batch->summary.total = batch->items->len;
   batch->cancellable = cancellable;
   batch->loop = g_main_loop_new(context, FALSE);
+  batch->waits = g_ptr_array_new();
+  if (cancellable != NULL) {
+    batch->cancel_source = g_cancellable_source_new(cancellable);
+    g_source_set_callback(batch->cancel_source, G_SOURCE_FUNC(batch_cancelled_cb), batch, NULL);
+    g_source_attach(batch->cancel_source, context);
+  }
   ok = batch_open_slots(batch, open_target, target_data, error);
   if (ok) {
     batch_dispatch(batch);
@@ -1164,6 +1467,11 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
         || batch->next < batch->items->len)
       g_main_loop_run(batch->loop);
   }
+  if (batch->cancel_source != NULL) {
+    g_source_destroy(batch->cancel_source);
+    g_clear_pointer(&batch->cancel_source, g_source_unref);
+  }
+  g_clear_pointer(&batch->waits, g_ptr_array_unref);
   g_clear_pointer(&batch->slots, g_ptr_array_unref);
   g_clear_pointer(&batch->reader, farceur_input_free);
   g_clear_pointer(&batch->reader_path, g_free);

@@ -19,18 +19,20 @@ struct _FarceurJournal {
   char *path;
   int fd;
   GHashTable *states; /* journal_key() -> GINT_TO_POINTER (FarceurJournalState) */
+  GHashTable *legacy; /* journal_key() with no MAIL FROM: records of the first format */
+  guint legacy_lines; /* how many such records were read */
   guint dropped;      /* torn last line found on load, and cut off */
 };
 
 static const char *journal_state_names[]
-    = { "none", "delivered", "refused", "deferred", "unknown" };
+    = { "none", "delivered", "refused", "deferred", "unknown", "forgotten" };
 
 /**
  * farceur_journal_state_to_string:
  * @state: a journal state
  *
  * Returns: (transfer none): its name in the journal: "none", "delivered",
- *   "refused", "deferred" or "unknown"
+ *   "refused", "deferred", "unknown" or "forgotten"
  */
 const char *
 farceur_journal_state_to_string(FarceurJournalState state)
@@ -56,21 +58,30 @@ farceur_journal_state_from_string(const char *name)
   return FARCEUR_JOURNAL_NONE;
 }
 
-/* Recipients are compared case-insensitively, as farceur_envelope_add_rcpt
- * does: treating two spellings as one mailbox errs towards not resending. */
+/* The key of one delivery: the octets as sent and the envelope (data/doc/
+ * formats.md, The journal); where the message was read from is no part of
+ * it.  Addresses are compared case-insensitively, as
+ * farceur_envelope_add_rcpt does: treating two spellings as one mailbox
+ * errs towards not resending.  @mail_from NULL is the key of a record of
+ * the first format, which did not write MAIL FROM. */
 static char *
-journal_key(const char *source, const char *sha256, const char *rcpt)
+journal_key(const char *sha256, const char *mail_from, const char *rcpt)
 {
-  g_autofree char *folded = g_ascii_strdown(rcpt ? rcpt : "", -1);
+  g_autofree char *from = mail_from ? g_ascii_strdown(mail_from, -1) : NULL;
+  g_autofree char *to = g_ascii_strdown(rcpt ? rcpt : "", -1);
 
-  return g_strdup_printf("%s\n%s\n%s", sha256 ? sha256 : "", source ? source : "", folded);
+  if (from == NULL)
+    return g_strdup_printf("%s\n%s", sha256 ? sha256 : "", to);
+  return g_strdup_printf("%s\n%s\n%s", sha256 ? sha256 : "", from, to);
 }
 
 static void
-journal_remember(FarceurJournal *journal, const char *source, const char *sha256,
+journal_remember(FarceurJournal *journal, const char *sha256, const char *mail_from,
                  FarceurJournalState state, const char *rcpt)
 {
-  g_hash_table_insert(journal->states, journal_key(source, sha256, rcpt), GINT_TO_POINTER(state));
+  GHashTable *table = mail_from ? journal->states : journal->legacy;
+
+  g_hash_table_insert(table, journal_key(sha256, mail_from, rcpt), GINT_TO_POINTER(state));
 }
 
 static gboolean
@@ -88,12 +99,16 @@ journal_apply(FarceurJournal *journal, JsonNode *root)
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   JsonArray *rcpts;
   FarceurJournalState state;
-  const char *source, *sha256;
+  const char *source, *sha256, *mail_from;
 
   if (obj == NULL || !json_object_has_member(obj, "rcpt"))
     return FALSE;
   source = json_object_get_string_member_with_default(obj, "source", NULL);
   sha256 = json_object_get_string_member_with_default(obj, "sha256", NULL);
+  /* A record without "mail_from" was written by the first format (keyed on
+   * the source too): it is read as settling the recipient for that content
+   * whatever the MAIL FROM, and whatever the path. */
+  mail_from = json_object_get_string_member_with_default(obj, "mail_from", NULL);
   state = farceur_journal_state_from_string(
       json_object_get_string_member_with_default(obj, "state", NULL));
   rcpts = json_object_get_array_member(obj, "rcpt");
@@ -103,8 +118,10 @@ journal_apply(FarceurJournal *journal, JsonNode *root)
     const char *rcpt = json_node_get_string(json_array_get_element(rcpts, i));
     if (rcpt == NULL)
       return FALSE;
-    journal_remember(journal, source, sha256, state, rcpt);
+    journal_remember(journal, sha256, mail_from, state, rcpt);
   }
+  if (mail_from == NULL)
+    journal->legacy_lines++;
   return TRUE;
 }
 
@@ -210,6 +227,7 @@ farceur_journal_open(const char *path, GError **error)
   journal->path = g_strdup(path);
   journal->fd = -1;
   journal->states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  journal->legacy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   if (!journal_open_fd(journal, error) || !journal_load(journal, error)) {
     farceur_journal_free(journal);
     return NULL;
@@ -229,13 +247,14 @@ farceur_journal_free(FarceurJournal *journal)
   if (journal->fd >= 0)
     close(journal->fd);
   g_hash_table_unref(journal->states);
+  g_hash_table_unref(journal->legacy);
   g_free(journal->path);
   g_free(journal);
 }
 
 static char *
-journal_format(const char *source, const char *sha256, FarceurJournalState state,
-               const char *const *rcpts, const char *reply)
+journal_format(const char *source, const char *sha256, const char *mail_from,
+               FarceurJournalState state, const char *const *rcpts, const char *reply)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -249,6 +268,8 @@ journal_format(const char *source, const char *sha256, FarceurJournalState state
   json_builder_add_string_value(builder, source);
   json_builder_set_member_name(builder, "sha256");
   json_builder_add_string_value(builder, sha256);
+  json_builder_set_member_name(builder, "mail_from");
+  json_builder_add_string_value(builder, mail_from);
   json_builder_set_member_name(builder, "state");
   json_builder_add_string_value(builder, farceur_journal_state_to_string(state));
   json_builder_set_member_name(builder, "rcpt");
@@ -287,8 +308,10 @@ journal_write_all(FarceurJournal *journal, const char *data, gsize length, GErro
 /**
  * farceur_journal_record:
  * @journal: a journal
- * @source: where the message came from ("path", "path#N", "-")
+ * @source: where the message came from ("path", "path#N", "-"): for
+ *   people reading the journal; no part of the key
  * @sha256: hex SHA-256 of the message bytes as sent
+ * @mail_from: the envelope sender ("" for the null sender)
  * @state: what happened
  * @rcpts: (array zero-terminated=1): the recipients @state applies to
  * @reply: (nullable): the server's reply, one line
@@ -302,8 +325,8 @@ journal_write_all(FarceurJournal *journal, const char *data, gsize length, GErro
  */
 gboolean
 farceur_journal_record(FarceurJournal *journal, const char *source, const char *sha256,
-                       FarceurJournalState state, const char *const *rcpts, const char *reply,
-                       GError **error)
+                       const char *mail_from, FarceurJournalState state, const char *const *rcpts,
+                       const char *reply, GError **error)
 {
   g_autofree char *json = NULL;
   g_autoptr(GString) line = NULL;
@@ -311,11 +334,12 @@ farceur_journal_record(FarceurJournal *journal, const char *source, const char *
   g_return_val_if_fail(journal != NULL, FALSE);
   g_return_val_if_fail(source != NULL, FALSE);
   g_return_val_if_fail(sha256 != NULL, FALSE);
+  g_return_val_if_fail(mail_from != NULL, FALSE);
   g_return_val_if_fail(state != FARCEUR_JOURNAL_NONE, FALSE);
   g_return_val_if_fail(rcpts != NULL, FALSE);
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-  json = journal_format(source, sha256, state, rcpts, reply);
+  json = journal_format(source, sha256, mail_from, state, rcpts, reply);
   line = g_string_new(json);
   g_string_append_c(line, '\n');
   if (!journal_write_all(journal, line->str, line->len, error))
@@ -326,59 +350,68 @@ farceur_journal_record(FarceurJournal *journal, const char *source, const char *
     return FALSE;
   }
   for (guint i = 0; rcpts && rcpts[i]; i++)
-    journal_remember(journal, source, sha256, state, rcpts[i]);
+    journal_remember(journal, sha256, mail_from, state, rcpts[i]);
   return TRUE;
 }
 
 /**
  * farceur_journal_lookup:
  * @journal: a journal
- * @source: the message's source
  * @sha256: hex SHA-256 of the message bytes as sent
+ * @mail_from: the envelope sender ("" for the null sender)
  * @rcpt: one envelope recipient
  *
- * Returns: the latest state recorded for @rcpt of that message, or
- *   %FARCEUR_JOURNAL_NONE
+ * What the journal says of one delivery: these octets from @mail_from to
+ * @rcpt, whatever file they were read from.  A record of the first format
+ * (no MAIL FROM) answers for any sender when no newer record does.
+ *
+ * Returns: the latest state recorded for it, or %FARCEUR_JOURNAL_NONE
  */
 FarceurJournalState
-farceur_journal_lookup(FarceurJournal *journal, const char *source, const char *sha256,
+farceur_journal_lookup(FarceurJournal *journal, const char *sha256, const char *mail_from,
                        const char *rcpt)
 {
   g_autofree char *key = NULL;
+  g_autofree char *legacy = NULL;
+  gpointer state;
 
   g_return_val_if_fail(journal != NULL, FARCEUR_JOURNAL_NONE);
-  g_return_val_if_fail(source != NULL, FARCEUR_JOURNAL_NONE);
   g_return_val_if_fail(sha256 != NULL, FARCEUR_JOURNAL_NONE);
+  g_return_val_if_fail(mail_from != NULL, FARCEUR_JOURNAL_NONE);
   g_return_val_if_fail(rcpt != NULL, FARCEUR_JOURNAL_NONE);
 
-  key = journal_key(source, sha256, rcpt);
-  return (FarceurJournalState)GPOINTER_TO_INT(g_hash_table_lookup(journal->states, key));
+  key = journal_key(sha256, mail_from, rcpt);
+  if (g_hash_table_lookup_extended(journal->states, key, NULL, &state))
+    return (FarceurJournalState)GPOINTER_TO_INT(state);
+  legacy = journal_key(sha256, NULL, rcpt);
+  return (FarceurJournalState)GPOINTER_TO_INT(g_hash_table_lookup(journal->legacy, legacy));
 }
 
 /**
  * farceur_journal_is_settled:
  * @journal: a journal
- * @source: the message's source
  * @sha256: hex SHA-256 of the message bytes as sent
+ * @mail_from: the envelope sender
  * @rcpt: one envelope recipient
  * @resend_unknown: whether an %FARCEUR_JOURNAL_UNKNOWN outcome should be sent again
  *
  * Returns: %TRUE when a re-run must not send the message to @rcpt again:
- *   it was delivered, refused for good, or (unless @resend_unknown) its
- *   outcome is unknown
+ *   it was delivered, refused for good, forgotten by the user's decision,
+ *   or (unless @resend_unknown) its outcome is unknown
  */
 gboolean
-farceur_journal_is_settled(FarceurJournal *journal, const char *source, const char *sha256,
+farceur_journal_is_settled(FarceurJournal *journal, const char *sha256, const char *mail_from,
                            const char *rcpt, gboolean resend_unknown)
 {
   g_return_val_if_fail(journal != NULL, FALSE);
-  g_return_val_if_fail(source != NULL, FALSE);
   g_return_val_if_fail(sha256 != NULL, FALSE);
+  g_return_val_if_fail(mail_from != NULL, FALSE);
   g_return_val_if_fail(rcpt != NULL, FALSE);
 
-  switch (farceur_journal_lookup(journal, source, sha256, rcpt)) {
+  switch (farceur_journal_lookup(journal, sha256, mail_from, rcpt)) {
     case FARCEUR_JOURNAL_DELIVERED:
     case FARCEUR_JOURNAL_REFUSED:
+    case FARCEUR_JOURNAL_FORGOTTEN:
       return TRUE;
     case FARCEUR_JOURNAL_UNKNOWN:
       return !resend_unknown;
@@ -400,4 +433,19 @@ farceur_journal_get_dropped_lines(FarceurJournal *journal)
   g_return_val_if_fail(journal != NULL, 0);
 
   return journal->dropped;
+}
+
+/**
+ * farceur_journal_get_legacy_records:
+ * @journal: a journal
+ *
+ * Returns: how many records of the first format (keyed on the file's path,
+ *   without MAIL FROM) were read; they are honoured for any path and sender
+ */
+guint
+farceur_journal_get_legacy_records(FarceurJournal *journal)
+{
+  g_return_val_if_fail(journal != NULL, 0);
+
+  return journal->legacy_lines;
 }
