@@ -820,6 +820,82 @@ test_lf_only_replies(void)
   fixture_clear(&f);
 }
 
+/* Lines that cannot start a reply, between replies (what `exim -bh` writes
+ * around its replies): each one a protocol warning in the transcript, in the
+ * server's order, and the replies around them are used; the blank line after
+ * the final 250 in the same segment does not make the message unknown. */
+static void
+test_junk_between_replies(void)
+{
+  static const ScriptedStep steps[] = {
+    { "\n**** SMTP testing session as if from host 127.0.0.1\n**** This is not for real!\n\n"
+      "220 mx.test ESMTP\r\n" },
+    { EHLO_LOCKSTEP },
+    { OK },
+    { OK },
+    { GO },
+    { "250 OK id=1\r\n\n**** SMTP testing: that is not a real message id!\n\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, &error));
+  g_assert_no_error(error);
+  result = do_send(&f, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpstr(result->final_reply->text, ==, "OK id=1");
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  g_assert_cmpstr(f.transcript->str, ==,
+                  "* protocol warning: reply line 1: blank line, ignored\n"
+                  "* protocol warning: reply line 2: no reply code, ignored: "
+                  "'**** SMTP testing session as if from hos...'\n"
+                  "* protocol warning: reply line 3: no reply code, ignored: "
+                  "'**** This is not for real!'\n"
+                  "* protocol warning: reply line 4: blank line, ignored\n"
+                  "S: 220 mx.test ESMTP\n"
+                  "C: EHLO farceur.test\n"
+                  "S: 250-mx.test\nS: 250-8BITMIME\nS: 250 ENHANCEDSTATUSCODES\n"
+                  "C: MAIL FROM:<a@a.test>\nS: 250 2.0.0 ok\n"
+                  "C: RCPT TO:<b@b.test>\nS: 250 2.0.0 ok\n"
+                  "C: DATA\nS: 354 go ahead\n"
+                  "C: <53 octets of content>\nC: .\nS: 250 OK id=1\n"
+                  "* protocol warning: reply line 13: blank line, ignored\n"
+                  "* protocol warning: reply line 14: no reply code, ignored: "
+                  "'**** SMTP testing: that is not a real me...'\n"
+                  "* protocol warning: reply line 15: blank line, ignored\n"
+                  "C: QUIT\nS: 221 2.0.0 bye\n");
+  fixture_clear(&f);
+}
+
+/* A reply broken inside (its code changes between lines) still fails the
+ * connection, but only after the complete reply before it was used: the
+ * message is delivered, not unknown. */
+static void
+test_broken_after_reply(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP },
+    { OK },       { OK },
+    { GO },       { "250 2.0.0 queued\r\n250-a\r\n251 b\r\n", SCRIPTED_CLOSE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_true(f.ready_in_callback);
+  scripted_server_wait(f.server);
+  fixture_clear(&f);
+}
+
 /* Bytes after the STARTTLS 220 were sent in plaintext: abort, send nothing more. */
 static void
 test_starttls_injection(void)
@@ -1631,6 +1707,8 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/ehlo-200-lines", test_ehlo_junk);
   g_test_add_func("/smtp-client/fault/ehlo-line-too-long", test_ehlo_line_too_long);
   g_test_add_func("/smtp-client/fault/lf-only-replies", test_lf_only_replies);
+  g_test_add_func("/smtp-client/fault/junk-between-replies", test_junk_between_replies);
+  g_test_add_func("/smtp-client/fault/broken-after-reply", test_broken_after_reply);
   g_test_add_func("/smtp-client/fault/starttls-injection", test_starttls_injection);
   g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);

@@ -410,6 +410,20 @@ smtp_io_write(FarceurSmtpClient *self, const guint8 *data, gsize len, const char
 
 /* --- reading and dispatch ----------------------------------------------- */
 
+/* Lines the parser skipped between replies, in the server's order: a
+ * protocol warning each in the transcript (data/doc/smtp.md, Replies). */
+static void
+smtp_io_transcript_warnings(FarceurSmtpClient *self)
+{
+  char *warning;
+
+  while ((warning = farceur_smtp_reply_parser_pop_warning(self->parser)) != NULL) {
+    g_autofree char *owned = warning;
+
+    smtp_io_transcript(self, "* protocol warning: ", owned);
+  }
+}
+
 static void
 smtp_io_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
@@ -417,6 +431,7 @@ smtp_io_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
   SmtpReplyHandler handler = self->handlers[self->state];
 
   smtp_io_transcript_reply(self, reply);
+  smtp_io_transcript_warnings(self);
   if (reply->code == 421)
     smtp_io_set_closing(self, FARCEUR_ERROR_TEMPFAIL, "closing the connection", reply);
   if (handler == NULL) {
@@ -450,10 +465,10 @@ smtp_io_read_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
                                    self->server_name, smtp_state_names[self->state]));
     return;
   }
-  if (!farceur_smtp_reply_parser_feed(self->parser, self->inbuf, (gsize)n, &error)) {
-    smtp_io_fail(self, error);
-    return;
-  }
+  /* A broken line fails the connection, but only once the replies complete
+   * before it are handled: they may be the ones we wait for. */
+  if (!farceur_smtp_reply_parser_feed(self->parser, self->inbuf, (gsize)n, &error))
+    self->read_error = error;
   smtp_io_wait(self);
 }
 
@@ -462,11 +477,17 @@ smtp_io_read_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 void
 smtp_io_wait(FarceurSmtpClient *self)
 {
-  FarceurSmtpReply *reply = farceur_smtp_reply_parser_pop(self->parser);
+  FarceurSmtpReply *reply;
   GInputStream *in;
 
+  smtp_io_transcript_warnings(self);
+  reply = farceur_smtp_reply_parser_pop(self->parser);
   if (reply != NULL) {
     smtp_io_dispatch(self, reply);
+    return;
+  }
+  if (self->read_error != NULL) {
+    smtp_io_fail(self, g_steal_pointer(&self->read_error));
     return;
   }
   in = g_io_stream_get_input_stream(self->stream);

@@ -186,6 +186,7 @@ struct _FarceurSmtpClient {
   GSource *timer;
   gboolean timed_out;
   FarceurSmtpReplyParser *parser;
+  GError *read_error; /* the reply stream broke after the replies still buffered */
   GByteArray *outbuf;
   char inbuf[16384];
   SmtpIoFunc write_done; /* smtp_io_write(): what follows the write */

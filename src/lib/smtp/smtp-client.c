@@ -46,6 +46,7 @@ farceur_smtp_client_finalize(GObject *object)
   g_clear_object(&self->io_cancellable);
   g_clear_object(&self->tls_database);
   g_clear_pointer(&self->parser, farceur_smtp_reply_parser_free);
+  g_clear_error(&self->read_error);
   g_clear_pointer(&self->outbuf, g_byte_array_unref);
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
