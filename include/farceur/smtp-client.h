@@ -187,6 +187,7 @@ FARCEUR_API gboolean farceur_smtp_client_has_extension(FarceurSmtpClient *client
 FARCEUR_API guint64 farceur_smtp_client_get_max_size(FarceurSmtpClient *client);
 FARCEUR_API gboolean farceur_smtp_client_is_tls(FarceurSmtpClient *client);
 FARCEUR_API gboolean farceur_smtp_client_is_authenticated(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_has_timed_out(FarceurSmtpClient *client);
 FARCEUR_API const FarceurSmtpReply *farceur_smtp_client_get_greeting(FarceurSmtpClient *client);
 
 G_END_DECLS

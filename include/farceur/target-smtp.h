@@ -41,6 +41,10 @@ typedef void (*FarceurTranscriptFunc)(const char *line, gpointer user_data);
  * @no_pipelining: never use PIPELINING, even when offered
  * @transcript: (nullable): called with each line of the dialogue
  * @transcript_data: for @transcript
+ * @max_per_session: end each session with QUIT after this many
+ *   transactions and go on with a new one; 0: no limit of ours (a server's
+ *   own limit, 421 and dropped connections are recovered from anyway:
+ *   data/doc/smtp.md, Sessions)
  */
 typedef struct {
   const char *helo;
@@ -54,6 +58,7 @@ typedef struct {
   gboolean no_pipelining;
   FarceurTranscriptFunc transcript;
   gpointer transcript_data;
+  guint max_per_session;
 } FarceurSmtpOptions;
 
 FARCEUR_API gboolean farceur_target_set_smtp_options(FarceurTarget *target,

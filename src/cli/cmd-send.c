@@ -27,6 +27,7 @@ typedef struct {
   gboolean insecure;
   gboolean allow_plaintext_auth;
   gboolean no_pipelining;
+  int max_per_session; /* smtp (data/doc/smtp.md, Sessions) */
   int connections;
   int retries;
   double retry_delay;
@@ -102,6 +103,8 @@ send_context(SendCli *cli)
       "Allow AUTH without TLS to a server that is not on loopback", NULL },
     { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &cli->no_pipelining,
       "Wait for each reply even when the server offers PIPELINING", NULL },
+    { "max-per-session", 0, 0, G_OPTION_ARG_INT, &cli->max_per_session,
+      "End each session after N messages and open a new one (default: no limit)", "N" },
     { "connections", 'c', 0, G_OPTION_ARG_INT, &cli->connections, "Parallel sessions (default 4)",
       "N" },
     { "retries", 0, 0, G_OPTION_ARG_INT, &cli->retries,
@@ -324,6 +327,11 @@ send_check_options(SendCli *cli, int argc, GError **error)
                         "--timeout must not be negative");
     return FALSE;
   }
+  if (cli->max_per_session < 0) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--max-per-session must not be negative");
+    return FALSE;
+  }
   if (argc < 2) {
     g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
                         "no input: give message files, folders, mboxes or '-'");
@@ -357,6 +365,7 @@ send_prepare(SendCli *cli, GError **error)
     cli->no_pipelining,
     NULL,
     NULL,
+    (guint)cli->max_per_session,
   };
   if (cli->transcript_path != NULL) {
     cli->transcript = fopen(cli->transcript_path, "w");

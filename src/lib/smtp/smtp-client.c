@@ -558,6 +558,21 @@ farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
 }
 
 /**
+ * farceur_smtp_client_has_timed_out:
+ * @client: a client
+ *
+ * Returns: %TRUE when the connection failed because the server made no
+ *   progress in time (a wait ran out), not because it closed or refused
+ */
+gboolean
+farceur_smtp_client_has_timed_out(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->timed_out;
+}
+
+/**
  * farceur_smtp_client_get_greeting:
  * @client: a client
  *
