@@ -896,6 +896,40 @@ test_broken_after_reply(void)
   fixture_clear(&f);
 }
 
+/* Opportunistic STARTTLS refused (454): the session goes on in plaintext,
+ * as RFC 7435 says; smtp+starttls:// would fail (see starttls-required). */
+static void
+test_starttls_refused_opportunistic(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "250-mx.test\r\n250 STARTTLS\r\n" },
+    { "454 4.7.0 TLS not available\r\n" },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_security(f.client, FARCEUR_SMTP_SECURITY_OPPORTUNISTIC);
+  g_assert_true(do_connect(&f, &error));
+  g_assert_no_error(error);
+  g_assert_false(farceur_smtp_client_is_tls(f.client));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\nC: STARTTLS\nC: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\nC: DATA\nC: <data>\nC: QUIT\n");
+  g_assert_nonnull(strstr(f.transcript->str, "* STARTTLS refused: going on in plaintext"));
+  fixture_clear(&f);
+}
+
 /* Bytes after the STARTTLS 220 were sent in plaintext: abort, send nothing more. */
 static void
 test_starttls_injection(void)
@@ -1575,6 +1609,7 @@ test_real_starttls_auth(gconstpointer data)
   g_assert_true(real_connect(client, &rs, &error));
   g_assert_no_error(error);
   g_assert_true(farceur_smtp_client_is_tls(client));
+  g_assert_false(farceur_smtp_client_is_tls_unverified(client)); /* the private CA */
   g_assert_true(farceur_smtp_client_is_authenticated(client));
   first = real_send(client, REAL_MESSAGE);
   second = real_send(client, "Subject: two\n\nsecond\n");
@@ -1593,9 +1628,9 @@ test_real_starttls_auth(gconstpointer data)
 }
 
 /* Without the private CA the certificate is refused when STARTTLS is
- * required; --insecure accepts it, and so does opportunistic STARTTLS to a
- * loopback server (nothing crosses a network; farceur catch's certificate
- * is self-signed), saying so in the transcript. */
+ * required; --insecure accepts it, and so does opportunistic STARTTLS
+ * (RFC 7435), marking the session unverified and saying so in the
+ * transcript. */
 static void
 test_real_untrusted(void)
 {
@@ -1624,7 +1659,8 @@ test_real_untrusted(void)
   g_signal_connect(loopback, "transcript", G_CALLBACK(transcript_cb), transcript);
   g_assert_true(real_connect(loopback, &rs, NULL));
   g_assert_true(farceur_smtp_client_is_tls(loopback));
-  g_assert_nonnull(strstr(transcript->str, "its certificate is not verified"));
+  g_assert_true(farceur_smtp_client_is_tls_unverified(loopback));
+  g_assert_nonnull(strstr(transcript->str, "* TLS unverified: the certificate of "));
   real_quit(loopback);
   real_server_stop(&rs);
 }
@@ -1711,6 +1747,8 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/broken-after-reply", test_broken_after_reply);
   g_test_add_func("/smtp-client/fault/starttls-injection", test_starttls_injection);
   g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
+  g_test_add_func("/smtp-client/fault/starttls-refused-opportunistic",
+                  test_starttls_refused_opportunistic);
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
   g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);

@@ -118,7 +118,8 @@ typedef struct {
   guint64 max_size;       /* SIZE parameter, 0 = no limit announced */
   gboolean tls;
   gboolean authenticated;
-  gboolean loopback; /* loopback address, unix socket or a given stream */
+  gboolean loopback;       /* loopback address, unix socket or a given stream */
+  gboolean tls_unverified; /* TLS is up on a certificate that could not be verified */
   FarceurSmtpReply *greeting;
 } SmtpConnection;
 
@@ -181,6 +182,8 @@ struct _FarceurSmtpClient {
   SmtpAbandonFunc abandon;                  /* set by smtp-client-transaction.c */
   char *server_name;
   GSocketConnectable *identity;
+  GSocketConnectable *address; /* what connect was given: a plaintext retry goes there */
+  gboolean tls_failed;         /* opportunistic STARTTLS failed: this session stays plaintext */
   GIOStream *stream;
   GCancellable *io_cancellable; /* cancelled on timeout or by the caller */
   GSource *timer;

@@ -43,6 +43,7 @@ farceur_smtp_client_finalize(GObject *object)
   smtp_io_stop_timer(self);
   g_clear_object(&self->stream);
   g_clear_object(&self->identity);
+  g_clear_object(&self->address);
   g_clear_object(&self->io_cancellable);
   g_clear_object(&self->tls_database);
   g_clear_pointer(&self->parser, farceur_smtp_reply_parser_free);
@@ -555,6 +556,22 @@ farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
   g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
 
   return client->conn.authenticated;
+}
+
+/**
+ * farceur_smtp_client_is_tls_unverified:
+ * @client: a client
+ *
+ * Returns: %TRUE when the session runs over TLS whose certificate could not
+ *   be verified: opportunistic STARTTLS (smtp://) went on anyway, as
+ *   data/doc/smtp.md (TLS) says, or --insecure asked for it
+ */
+gboolean
+farceur_smtp_client_is_tls_unverified(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->conn.tls && client->conn.tls_unverified;
 }
 
 /**

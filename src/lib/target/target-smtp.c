@@ -562,9 +562,12 @@ target_smtp_decide(const FarceurSmtpResult *result, const FarceurSmtpRecipient *
 }
 
 static FarceurDelivery *
-target_smtp_delivery(const FarceurSmtpResult *result, gboolean lmtp)
+target_smtp_delivery(const FarceurSmtpResult *result, gboolean lmtp, FarceurSmtpClient *client)
 {
   FarceurDelivery *delivery = farceur_delivery_new();
+
+  if (farceur_smtp_client_is_tls(client))
+    delivery->tls = farceur_smtp_client_is_tls_unverified(client) ? "unverified" : "verified";
 
   for (guint i = 0; i < result->recipients->len; i++) {
     const FarceurSmtpRecipient *rcpt = result->recipients->pdata[i];
@@ -689,7 +692,7 @@ target_smtp_send_ready_cb(GObject *source, GAsyncResult *res, gpointer user_data
     g_task_return_error(task, g_steal_pointer(&error));
     return;
   }
-  send->delivery = target_smtp_delivery(result, smtp->lmtp);
+  send->delivery = target_smtp_delivery(result, smtp->lmtp, FARCEUR_SMTP_CLIENT(source));
   if (result->outcome == FARCEUR_SMTP_OUTCOME_DELIVERED)
     smtp->closed_in_row = 0;
   if (farceur_delivery_count(send->delivery, FARCEUR_RCPT_ACCEPTED) > 0)
