@@ -112,7 +112,9 @@ send_context(SendCli *cli)
     { "retry-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cli->retry_delay,
       "First back-off in seconds (default 1)", "SECONDS" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &cli->timeout,
-      "Per-reply timeout (default: RFC 5321 4.5.3.2)", "SECONDS" },
+      "Every wait: connect and each reply (default: 10 s to connect, 30 s for the greeting, "
+      "RFC 5321 4.5.3.2 after it)",
+      "SECONDS" },
     { "transcript", 0, 0, G_OPTION_ARG_FILENAME, &cli->transcript_path,
       "Write the SMTP dialogue to FILE (C:/S: lines, AUTH hidden; #N before each line names the "
       "session when there are several)",
@@ -164,6 +166,16 @@ send_transcript_cb(const char *line, gpointer user_data)
   fflush(t->cli->transcript);
 }
 
+/* First contact that takes long, on a terminal (data/doc/smtp.md, Timeouts). */
+static void
+send_notice_cb(const char *line, gpointer user_data)
+{
+  SendCli *cli = user_data;
+
+  cli_progress_clear(&cli->progress);
+  g_printerr("farceur send: %s\n", line);
+}
+
 static FarceurTarget *
 send_open_target(gpointer user_data, GError **error)
 {
@@ -181,6 +193,10 @@ send_open_target(gpointer user_data, GError **error)
     g_ptr_array_add(cli->transcripts, t);
     options.transcript = send_transcript_cb;
     options.transcript_data = t;
+  }
+  if (cli_term_is_tty(2)) {
+    options.notice = send_notice_cb;
+    options.notice_data = cli;
   }
   if (!farceur_target_set_smtp_options(target, &options, error))
     return NULL;

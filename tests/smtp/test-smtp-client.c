@@ -738,17 +738,33 @@ test_drop_mid_data(void)
 }
 
 static void
+waiting_cb(FarceurSmtpClient *client, const char *text, gpointer data)
+{
+  g_string_append_printf(data, "%s\n", text);
+}
+
+/* A port that accepts and never greets is no SMTP server (69), and the
+ * error says what to check; a wait that lasts is announced ("waiting"),
+ * once, with the time it may take. */
+static void
 test_silent_server(void)
 {
   static const ScriptedStep steps[] = { { NULL, SCRIPTED_HANG } };
   Fixture f;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GString) waiting = g_string_new(NULL);
+  g_autofree char *expected = NULL;
 
   fixture_init(&f, steps, G_N_ELEMENTS(steps));
-  farceur_smtp_client_set_timeout(f.client, 300);
+  farceur_smtp_client_set_timeout(f.client, 1500);
+  g_signal_connect(f.client, "waiting", G_CALLBACK(waiting_cb), waiting);
   g_assert_false(do_connect(&f, &error));
-  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
-  g_assert_nonnull(strstr(error->message, "greeting"));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE);
+  g_assert_nonnull(strstr(error->message, "connected, but no greeting in 1.5 s: check that this "
+                                          "port speaks SMTP"));
+  expected = g_strdup_printf("waiting for the greeting from 127.0.0.1:%u, 1.5 s\u2026\n",
+                             scripted_server_get_port(f.server));
+  g_assert_cmpstr(waiting->str, ==, expected);
   g_assert_cmpstr(scripted_server_wait(f.server), ==, "");
   fixture_clear(&f);
 }

@@ -188,6 +188,8 @@ struct _FarceurSmtpClient {
   GCancellable *io_cancellable; /* cancelled on timeout or by the caller */
   GSource *timer;
   gboolean timed_out;
+  GSource *notice;                 /* announces a long first-contact wait ("waiting") */
+  gboolean noticed[SMTP_N_STATES]; /* that wait was announced (or its notice armed) */
   FarceurSmtpReplyParser *parser;
   GError *read_error; /* the reply stream broke after the replies still buffered */
   GByteArray *outbuf;
@@ -222,6 +224,7 @@ G_GNUC_INTERNAL void smtp_io_transcript(FarceurSmtpClient *self, const char *pre
                                         const char *line);
 G_GNUC_INTERNAL void smtp_io_start_timer(FarceurSmtpClient *self);
 G_GNUC_INTERNAL void smtp_io_stop_timer(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_stop_notice(FarceurSmtpClient *self);
 G_GNUC_INTERNAL GError *smtp_io_error(FarceurSmtpClient *self, GError *error, const char *doing);
 G_GNUC_INTERNAL SmtpOp *smtp_op_new(FarceurSmtpClient *self, GTask *task);
 G_GNUC_INTERNAL GTask *smtp_op_finish(SmtpOp *op);

@@ -75,6 +75,7 @@ smtp_session_send_ehlo(FarceurSmtpClient *self)
 static void
 smtp_session_on_greeting(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
+  smtp_io_stop_notice(self);
   self->conn.greeting = farceur_smtp_reply_copy(reply);
   if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
     smtp_io_fail_reply(self, smtp_io_reply_error_code(reply), "greeting refused", reply);

@@ -41,6 +41,7 @@ farceur_smtp_client_finalize(GObject *object)
   g_assert(self->op == NULL && self->quit == NULL && self->tx == NULL);
   g_assert(g_queue_is_empty(&self->queue));
   smtp_io_stop_timer(self);
+  smtp_io_stop_notice(self);
   g_clear_object(&self->stream);
   g_clear_object(&self->identity);
   g_clear_object(&self->address);

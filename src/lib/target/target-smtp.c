@@ -70,6 +70,8 @@ typedef struct {
   guint max_per_session;
   FarceurTranscriptFunc transcript;
   gpointer transcript_data;
+  FarceurTranscriptFunc notice;
+  gpointer notice_data;
 
   FarceurTargetCommitFunc commit;
   gpointer commit_data;
@@ -226,6 +228,8 @@ farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions 
   smtp->max_per_session = options->max_per_session;
   smtp->transcript = options->transcript;
   smtp->transcript_data = options->transcript_data;
+  smtp->notice = options->notice;
+  smtp->notice_data = options->notice_data;
   if (smtp->tls_ca_file != NULL && !g_file_test(smtp->tls_ca_file, G_FILE_TEST_IS_REGULAR)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "tls ca file '%s': not found",
                 smtp->tls_ca_file);
@@ -266,6 +270,15 @@ target_smtp_transcript_cb(FarceurSmtpClient *client, const char *line, gpointer 
     smtp->transcript(line, smtp->transcript_data);
 }
 
+static void
+target_smtp_waiting_cb(FarceurSmtpClient *client, const char *text, gpointer user_data)
+{
+  TargetSmtp *smtp = user_data;
+
+  if (smtp->notice)
+    smtp->notice(text, smtp->notice_data);
+}
+
 static FarceurSmtpClient *
 target_smtp_client_new(TargetSmtp *smtp, GError **error)
 {
@@ -284,6 +297,7 @@ target_smtp_client_new(TargetSmtp *smtp, GError **error)
       && !farceur_smtp_client_set_tls_ca_file(client, smtp->tls_ca_file, error))
     return NULL;
   g_signal_connect(client, "transcript", G_CALLBACK(target_smtp_transcript_cb), smtp);
+  g_signal_connect(client, "waiting", G_CALLBACK(target_smtp_waiting_cb), smtp);
   return g_steal_pointer(&client);
 }
 
