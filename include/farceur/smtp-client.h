@@ -141,6 +141,7 @@ FARCEUR_API void farceur_smtp_client_set_security(FarceurSmtpClient *client,
                                                   FarceurSmtpSecurity security);
 FARCEUR_API void farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp);
 FARCEUR_API void farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name);
+FARCEUR_API void farceur_smtp_client_set_server_name(FarceurSmtpClient *client, const char *name);
 FARCEUR_API void farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user,
                                               const char *password, const char *mechanism);
 FARCEUR_API void farceur_smtp_client_set_allow_plaintext_auth(FarceurSmtpClient *client,

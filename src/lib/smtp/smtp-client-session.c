@@ -367,7 +367,8 @@ smtp_session_begin(FarceurSmtpClient *self, GTask *task, GSocketConnectable *ide
   self->op = smtp_op_new(self, task);
   self->identity = identity ? g_object_ref(identity) : NULL;
   self->address = identity ? g_object_ref(identity) : NULL; /* cleared for a given stream */
-  self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
+  if (self->server_name == NULL) /* farceur_smtp_client_set_server_name() wins */
+    self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
   return TRUE;
 }
 

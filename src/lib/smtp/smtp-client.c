@@ -143,6 +143,24 @@ farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name)
 }
 
 /**
+ * farceur_smtp_client_set_server_name:
+ * @client: a client, before connecting
+ * @name: (nullable): how errors and notes name the server; %NULL: the
+ *   address connected to, or "stream" for a given stream
+ *
+ * For a session over a stream the caller made ("exec:sendmail -bs").
+ */
+void
+farceur_smtp_client_set_server_name(FarceurSmtpClient *client, const char *name)
+{
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(client->state == SMTP_STATE_DISCONNECTED);
+
+  g_free(client->server_name);
+  client->server_name = g_strdup(name);
+}
+
+/**
  * farceur_smtp_client_set_auth:
  * @client: a client
  * @user: (nullable): the user name, %NULL for no AUTH

@@ -396,6 +396,95 @@ target_smtp_keep_waiting(TargetSmtp *smtp, FarceurSmtpClient *client, const GErr
   return !g_queue_is_empty(&smtp->waiting);
 }
 
+/* The session could not be set up: the deliveries waiting for it try a new
+ * one (a 421 greeting) or fail with @error. */
+static void
+target_smtp_connect_failed(TargetSmtp *smtp, FarceurSmtpClient *client, const GError *error)
+{
+  if (target_smtp_keep_waiting(smtp, client, error)) {
+    target_smtp_note(smtp, "the server refused the session (421): trying a new one");
+    target_smtp_connect_waiting(smtp);
+    return;
+  }
+  target_smtp_fail_waiting(smtp, error);
+}
+
+/* An exec: session that failed to start: what its command's exit says. */
+typedef struct {
+  TargetSmtp *smtp;
+  FarceurSmtpClient *client;
+  GError *error;
+  GSource *limit; /* a command still running after its output closed is ended */
+} TargetSmtpExecEnd;
+
+static gboolean
+target_smtp_exec_limit_cb(gpointer data)
+{
+  TargetSmtpExecEnd *end = data;
+
+  g_clear_pointer(&end->limit, g_source_unref);
+  g_subprocess_force_exit(g_object_get_data(G_OBJECT(end->client), "farceur-subprocess"));
+  return G_SOURCE_REMOVE;
+}
+
+/* /bin/sh exits 127 for a command it cannot find and 126 for one it cannot
+ * run: say so, instead of "connection closed in greeting state". */
+static GError *
+target_smtp_exec_error(GSubprocess *subprocess, const char *command, const GError *error)
+{
+  int status;
+
+  if (!g_subprocess_get_if_exited(subprocess))
+    return g_error_copy(error);
+  status = g_subprocess_get_exit_status(subprocess);
+  if (status == 127)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                       "exec:%s: command not found (the shell exited with 127)", command);
+  if (status == 126)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                       "exec:%s: the command cannot be run (the shell exited with 126)", command);
+  if (status != 0)
+    return g_error_new(error->domain, error->code, "%s; the command exited with status %d",
+                       error->message, status);
+  return g_error_copy(error);
+}
+
+static void
+target_smtp_exec_ended_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TargetSmtpExecEnd *end = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+  if (end->limit != NULL)
+    g_source_destroy(end->limit);
+  g_clear_pointer(&end->limit, g_source_unref);
+  error = target_smtp_exec_error(G_SUBPROCESS(source), end->smtp->target->url->path, end->error);
+  end->smtp->connecting = FALSE;
+  target_smtp_connect_failed(end->smtp, end->client, error);
+  g_object_unref(end->client);
+  g_error_free(end->error);
+  g_free(end);
+}
+
+/* Wait (a second at most) for the exec: command to end, then fail. */
+static void
+target_smtp_exec_failed(TargetSmtp *smtp, FarceurSmtpClient *client, const GError *error)
+{
+  TargetSmtpExecEnd *end = g_new0(TargetSmtpExecEnd, 1);
+  GSubprocess *subprocess = g_steal_pointer(&smtp->subprocess);
+
+  end->smtp = smtp;
+  end->client = g_object_ref(client);
+  end->error = g_error_copy(error);
+  g_object_set_data_full(G_OBJECT(client), "farceur-subprocess", subprocess, g_object_unref);
+  end->limit = g_timeout_source_new(1000);
+  g_source_set_callback(end->limit, target_smtp_exec_limit_cb, end, NULL);
+  g_source_attach(end->limit, g_main_context_get_thread_default());
+  smtp->connecting = TRUE; /* deliveries keep waiting for the verdict */
+  g_subprocess_wait_async(subprocess, NULL, target_smtp_exec_ended_cb, end);
+}
+
 /* The session is up (or failed): hand it every delivery that waited. */
 static void
 target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -407,14 +496,15 @@ target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer use
 
   smtp->connecting = FALSE;
   if (!farceur_smtp_client_connect_finish(client, result, &error)) {
-    if (smtp->client == client)
+    if (smtp->client == client && smtp->subprocess != NULL) {
+      target_smtp_exec_failed(smtp, client, error);
       target_smtp_drop(smtp);
-    if (target_smtp_keep_waiting(smtp, client, error)) {
-      target_smtp_note(smtp, "the server refused the session (421): trying a new one");
-      target_smtp_connect_waiting(smtp);
+      smtp->connecting = TRUE;
       return;
     }
-    target_smtp_fail_waiting(smtp, error);
+    if (smtp->client == client)
+      target_smtp_drop(smtp);
+    target_smtp_connect_failed(smtp, client, error);
     return;
   }
   while ((task = g_queue_pop_head(&smtp->waiting)) != NULL)
@@ -443,6 +533,9 @@ target_smtp_start_connect(FarceurTarget *target, GCancellable *cancellable, GErr
       target_smtp_drop(smtp);
       return FALSE;
     }
+    g_autofree char *name = g_strconcat("exec:", url->path, NULL);
+
+    farceur_smtp_client_set_server_name(smtp->client, name);
     farceur_smtp_client_connect_stream_async(smtp->client, stream, NULL, cancellable,
                                              target_smtp_connect_ready_cb, smtp);
   } else {
