@@ -4,7 +4,11 @@
 stdout, and writes comments between its replies ("**** SMTP testing: that
 is not a real message id!" after the 250 to the final dot, framed by blank
 lines).  farceur uses every reply, logs each comment line as a protocol
-warning in the transcript, and exits 0.
+warning in the transcript, and exits 0.  With Exim's per-session limit
+(smtp_accept_max_per_connection = 2: "421 too many messages in this
+connection" to the next MAIL, pipelined behind the last dot), five messages
+on one slot go out in three sessions, each exactly once (data/doc/smtp.md,
+Sessions).
 
 exim4-daemon-light conflicts with the postfix package the other tests use,
 so it is not installed: its .deb ($FARCEUR_EXIM_DEB, else the one in apt's
@@ -50,8 +54,9 @@ def find_deb(tmp):
     return debs[-1]
 
 
-def setup_exim(tmp):
-    """Unpacks Exim and writes the wrapper that runs `exim -bh 127.0.0.1`."""
+def setup_exim(tmp, max_per_connection):
+    """Unpacks Exim and writes the wrappers that run `exim -bh 127.0.0.1`:
+    exim-bh, and exim-bh-limited with MAX_PER_CONNECTION messages a session."""
     root = tmp / "root"
     run("dpkg-deb", "-x", find_deb(tmp), str(root))
     binary = root / "usr" / "sbin" / "exim4"
@@ -66,31 +71,38 @@ def setup_exim(tmp):
     for d in ("spool", "log"):
         (tmp / d).mkdir()
         os.chown(tmp / d, EXIM_UID, EXIM_UID)
-    conf = tmp / "exim.conf"
-    conf.write_text(f"primary_hostname = exim.test\n"
-                    f"spool_directory = {tmp}/spool\n"
-                    f"log_file_path = {tmp}/log/%slog\n"
-                    "acl_smtp_rcpt = acl_check_rcpt\n"
-                    "begin acl\n"
-                    "acl_check_rcpt:\n"
-                    "  accept\n")
-    inner = (f"mount --bind {etc}/passwd /etc/passwd && mount --bind {etc}/group /etc/group"
-             f" && exec {binary} -C {conf} -bh 127.0.0.1")
-    wrapper = tmp / "exim-bh"
-    wrapper.write_text("#!/bin/sh\nexec unshare -m --propagation private sh -c "
-                       + shlex.quote(inner) + "\n")
-    wrapper.chmod(0o755)
-    probe = subprocess.run([str(wrapper)], input="QUIT\r\n", capture_output=True, text=True)
-    if "220 exim.test" not in probe.stdout:
-        fail(f"exim -bh does not run here (exit {probe.returncode}):"
-             f" {probe.stdout}{probe.stderr}")
-    return wrapper
+    wrappers = []
+    for name, extra in (("exim-bh", ""),
+                        ("exim-bh-limited",
+                         f"smtp_accept_max_per_connection = {max_per_connection}\n")):
+        conf = tmp / f"{name}.conf"
+        conf.write_text(f"primary_hostname = exim.test\n"
+                        f"spool_directory = {tmp}/spool\n"
+                        f"log_file_path = {tmp}/log/%slog\n"
+                        + extra
+                        + "acl_smtp_rcpt = acl_check_rcpt\n"
+                        "begin acl\n"
+                        "acl_check_rcpt:\n"
+                        "  accept\n")
+        inner = (f"mount --bind {etc}/passwd /etc/passwd && mount --bind {etc}/group /etc/group"
+                 f" && exec {binary} -C {conf} -bh 127.0.0.1")
+        wrapper = tmp / name
+        wrapper.write_text("#!/bin/sh\nexec unshare -m --propagation private sh -c "
+                           + shlex.quote(inner) + "\n")
+        wrapper.chmod(0o755)
+        probe = subprocess.run([str(wrapper)], input="QUIT\r\n", capture_output=True,
+                               text=True)
+        if "220 exim.test" not in probe.stdout:
+            fail(f"exim -bh does not run here (exit {probe.returncode}):"
+                 f" {probe.stdout}{probe.stderr}")
+        wrappers.append(wrapper)
+    return wrappers
 
 
 with tempfile.TemporaryDirectory(prefix="farceur-exim-") as tmp:
     tmp = pathlib.Path(tmp)
     os.chmod(tmp, 0o755)  # Exim, as Debian-exim, reads its configuration here
-    wrapper = setup_exim(tmp)
+    wrapper, limited = setup_exim(tmp, 2)
     files = []
     for i, data in enumerate(MESSAGES):
         f = tmp / f"m{i}.eml"
@@ -109,5 +121,23 @@ with tempfile.TemporaryDirectory(prefix="farceur-exim-") as tmp:
         fail(f"two '250 OK id=' replies expected in the transcript:\n{text}")
     if "* protocol warning: " not in text or "SMTP testing: that is not a real" not in text:
         fail(f"the comments between replies should be protocol warnings:\n{text}")
+    print(r.stdout, end="")
+
+    more = []
+    for i in range(5):
+        f = tmp / f"n{i}.eml"
+        f.write_bytes(f"From: a@a.test\r\nTo: b@b.test\r\nSubject: n{i}\r\n\r\nbody\r\n".encode())
+        more.append(str(f))
+    transcript = tmp / "limited.transcript"
+    r = subprocess.run([FARCEUR, "send", "--via", f"exec:{limited}", "-c", "1", "--retries", "0",
+                        "--transcript", str(transcript), *more], capture_output=True, text=True)
+    text = transcript.read_text() if transcript.exists() else ""
+    why = f"\nexit {r.returncode}\n{r.stdout}{r.stderr}\n{text}"
+    accepted = [line for line in r.stderr.splitlines() if " <= a@a.test " in line]
+    if r.returncode != 0 or len(accepted) != 5:
+        fail(f"per-session limit: every message once, exit 0 wanted ({len(accepted)} taken){why}")
+    if text.count("S: 421 too many messages in this connection") != 2 \
+            or text.count("goes again on a new session") < 2 or text.count("S: 220 ") != 3:
+        fail(f"per-session limit: two 421s and three sessions expected{why}")
     print(r.stdout, end="")
 print("ok: exim -bh through exec:, comments logged as protocol warnings")
