@@ -52,7 +52,6 @@ typedef struct {
   FarceurSmtpClient *client; /* NULL before the first delivery and after a lost connection */
   GSubprocess *subprocess;   /* exec: */
   gboolean connecting;       /* client is connecting; sends wait in @waiting */
-  GMainContext *context;     /* thread-default when QUIT was asked for: where it completes */
   GPtrArray *quitting;       /* clients with QUIT queued behind their last deliveries */
   gboolean quit_asked;       /* QUIT is queued on @client itself */
   guint on_client;           /* transactions handed to @client */
@@ -914,9 +913,10 @@ target_smtp_quit(TargetSmtp *smtp, GCancellable *cancellable)
 {
   g_ptr_array_add(smtp->quitting, g_object_ref(smtp->client));
   smtp->quit_asked = TRUE;
-  if (smtp->context != NULL)
-    g_main_context_unref(smtp->context);
-  smtp->context = g_main_context_ref_thread_default();
+  /* Where its QUIT completes: closing iterates it (sessions retired under
+   * different contexts each have theirs). */
+  g_object_set_data_full(G_OBJECT(smtp->client), "farceur-quit-context",
+                         g_main_context_ref_thread_default(), (GDestroyNotify)g_main_context_unref);
   smtp->quit_ok = TRUE;
   g_clear_error(&smtp->quit_error);
   farceur_smtp_client_quit_async(smtp->client, cancellable, target_smtp_quit_ready_cb, smtp);
@@ -962,8 +962,12 @@ target_smtp_close(FarceurTarget *target, GCancellable *cancellable, GError **err
     g_main_context_push_thread_default(context);
     target_smtp_quit(smtp, cancellable);
   }
-  while (smtp->quitting->len > 0)
-    g_main_context_iteration(smtp->context, TRUE);
+  while (smtp->quitting->len > 0) {
+    g_autoptr(GMainContext) where
+        = g_main_context_ref(g_object_get_data(smtp->quitting->pdata[0], "farceur-quit-context"));
+
+    g_main_context_iteration(where, TRUE);
+  }
   if (context != NULL)
     g_main_context_pop_thread_default(context);
   if (smtp->subprocess != NULL)
@@ -996,8 +1000,6 @@ target_smtp_finalize(FarceurTarget *target)
   g_free(smtp->auth_mechanism);
   g_free(smtp->tls_ca_file);
   g_clear_error(&smtp->quit_error);
-  if (smtp->context != NULL)
-    g_main_context_unref(smtp->context);
   g_free(smtp);
   target->priv = NULL;
 }
