@@ -9,7 +9,9 @@
   --max-per-session 2, which never lets it come to that.
 
 Every message is delivered exactly once, the exit status is 0, and the
-sessions are the ones expected."""
+sessions are the ones expected.  A server that gives the limit reply to the
+first MAIL of every session has no session limit: the message is deferred
+(75) after one try, not moved from session to session."""
 import json
 import os
 import pathlib
@@ -116,4 +118,18 @@ with tempfile.TemporaryDirectory(prefix="farceur-sessions-") as tmp:
     run_case(tmp, "max-per-session", ["--drop-after", "2"],
              ["-c", "1", "--max-per-session", "2"], check_max)
     run_case(tmp, "drop", ["--drop-after", "2"], ["-c", "1"], check_drop)
+    out = tmp / "no-limit"
+    out.mkdir()
+    srv = Server(out, "--limit", "-1")
+    try:
+        r = subprocess.run([FARCEUR, "send", "--via", f"smtp://127.0.0.1:{srv.port}",
+                            "--retries", "0", "--transcript", str(tmp / "no-limit.transcript"),
+                            str(tmp / "in" / "0.eml")], capture_output=True, text=True, timeout=60)
+    finally:
+        srv.stop()
+    limits = [e for e in srv.events() if e["event"] == "limit"]
+    text = (tmp / "no-limit.transcript").read_text()
+    if r.returncode != 75 or len(limits) != 1 or "goes again" in text:
+        fail(f"a limit reply to a session's first MAIL: exit {r.returncode} after {len(limits)} "
+             f"MAIL, wanted 75 after 1\n{r.stdout}{r.stderr}\n{text}")
 print("ok: sessions recover from limits, 421 and drops; --max-per-session")

@@ -13,7 +13,8 @@ Each message is stored as OUTDIR/N.eml; OUTDIR/log has one JSON line per
 event: {"session": S, "event": "message", "subject": ...} and the refusals.
 
 --limit N        after N messages in a session, MAIL gets --limit-reply
-                 (default "452 4.5.3 Too many recipients"; OpenSMTPD's limit)
+                 (default "452 4.5.3 Too many recipients"; OpenSMTPD's limit);
+                 -1: every MAIL gets it
 --close-at K     the MAIL of the K-th message overall (1-based, once) gets
                  "421 4.3.2 Service shutting down" and the connection closes
 --drop-after N   after N messages in a session, MAIL gets no reply: the
@@ -80,7 +81,7 @@ class Handler:
             await self.end(server, session, "421 4.3.2 Service shutting down", "421")
         if self.args.drop_after and session.count >= self.args.drop_after:
             await self.end(server, session, None, "drop")
-        if self.args.limit and session.count >= self.args.limit:
+        if self.args.limit and session.count >= max(self.args.limit, 0):
             self.log(session=session.number, event="limit")
             return self.args.limit_reply
         envelope.mail_from = address
