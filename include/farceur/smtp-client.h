@@ -31,7 +31,10 @@ G_BEGIN_DECLS
 /**
  * FarceurSmtpSecurity:
  * @FARCEUR_SMTP_SECURITY_OPPORTUNISTIC: STARTTLS when offered, else plain
- *   (smtp://); a failed handshake fails the connection, never falls back
+ *   (smtp://), as RFC 7435: a certificate that cannot be verified is taken
+ *   (farceur_smtp_client_is_tls_unverified(); no AUTH to a remote server
+ *   over it), a refused STARTTLS goes on in plaintext, a failed handshake
+ *   goes on in plaintext on a new connection (not with a given stream)
  * @FARCEUR_SMTP_SECURITY_NONE: never TLS
  * @FARCEUR_SMTP_SECURITY_STARTTLS: STARTTLS required; fail before any
  *   envelope command when not offered (smtp+starttls://)
@@ -139,6 +142,7 @@ FARCEUR_API void farceur_smtp_client_set_security(FarceurSmtpClient *client,
                                                   FarceurSmtpSecurity security);
 FARCEUR_API void farceur_smtp_client_set_lmtp(FarceurSmtpClient *client, gboolean lmtp);
 FARCEUR_API void farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name);
+FARCEUR_API void farceur_smtp_client_set_server_name(FarceurSmtpClient *client, const char *name);
 FARCEUR_API void farceur_smtp_client_set_auth(FarceurSmtpClient *client, const char *user,
                                               const char *password, const char *mechanism);
 FARCEUR_API void farceur_smtp_client_set_allow_plaintext_auth(FarceurSmtpClient *client,
@@ -188,6 +192,8 @@ FARCEUR_API gboolean farceur_smtp_client_has_extension(FarceurSmtpClient *client
 FARCEUR_API guint64 farceur_smtp_client_get_max_size(FarceurSmtpClient *client);
 FARCEUR_API gboolean farceur_smtp_client_is_tls(FarceurSmtpClient *client);
 FARCEUR_API gboolean farceur_smtp_client_is_authenticated(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_is_tls_unverified(FarceurSmtpClient *client);
+FARCEUR_API gboolean farceur_smtp_client_has_timed_out(FarceurSmtpClient *client);
 FARCEUR_API const FarceurSmtpReply *farceur_smtp_client_get_greeting(FarceurSmtpClient *client);
 
 G_END_DECLS

@@ -52,7 +52,10 @@ FARCEUR_API char *farceur_smtp_reply_to_string(const FarceurSmtpReply *reply);
  * FarceurSmtpReplyParser:
  *
  * Bytes in, complete replies out.  Feed it whatever a read returned; pop the
- * replies that are complete.  After an error the parser stays failed.
+ * replies that are complete.  After an error the parser stays failed; the
+ * replies complete before the error can still be popped.  A line between
+ * replies that cannot start one (a blank line, a program's comment) is
+ * skipped and kept as a warning (farceur_smtp_reply_parser_pop_warning()).
  */
 typedef struct _FarceurSmtpReplyParser FarceurSmtpReplyParser;
 
@@ -61,6 +64,7 @@ FARCEUR_API void farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser);
 FARCEUR_API gboolean farceur_smtp_reply_parser_feed(FarceurSmtpReplyParser *parser,
                                                     const char *data, gsize len, GError **error);
 FARCEUR_API FarceurSmtpReply *farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser);
+FARCEUR_API char *farceur_smtp_reply_parser_pop_warning(FarceurSmtpReplyParser *parser);
 FARCEUR_API gboolean farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser);
 FARCEUR_API void farceur_smtp_reply_parser_reset(FarceurSmtpReplyParser *parser);
 

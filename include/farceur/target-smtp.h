@@ -37,10 +37,20 @@ typedef void (*FarceurTranscriptFunc)(const char *line, gpointer user_data);
  * @tls_ca_file: (nullable): PEM file of the CAs to trust instead of the system's
  * @tls_insecure: skip certificate verification
  * @allow_plaintext_auth: allow AUTH without TLS to a non-loopback server
- * @timeout_ms: per-reply timeout; 0 for the RFC 5321 4.5.3.2 defaults
+ * @timeout_ms: every wait (connect, each reply); 0 for the defaults of
+ *   data/doc/smtp.md, Timeouts (10 s to connect, 30 s for the greeting,
+ *   RFC 5321 4.5.3.2 after it)
  * @no_pipelining: never use PIPELINING, even when offered
  * @transcript: (nullable): called with each line of the dialogue
  * @transcript_data: for @transcript
+ * @max_per_session: end each session with QUIT after this many
+ *   transactions and go on with a new one; 0: no limit of ours (a server's
+ *   own limit, 421 and dropped connections are recovered from anyway:
+ *   data/doc/smtp.md, Sessions)
+ * @notice: (nullable): called with a line for a person when first contact
+ *   takes over a second ("waiting for the greeting from 127.0.0.1:1080,
+ *   30 s…"); a command-line tool shows it on a terminal
+ * @notice_data: for @notice
  */
 typedef struct {
   const char *helo;
@@ -54,6 +64,9 @@ typedef struct {
   gboolean no_pipelining;
   FarceurTranscriptFunc transcript;
   gpointer transcript_data;
+  guint max_per_session;
+  FarceurTranscriptFunc notice;
+  gpointer notice_data;
 } FarceurSmtpOptions;
 
 FARCEUR_API gboolean farceur_target_set_smtp_options(FarceurTarget *target,

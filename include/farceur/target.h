@@ -100,10 +100,14 @@ typedef struct {
  * @location: (nullable): where the message went: the file written for a
  *   Maildir, "FILE" for an mbox, the final reply ("250 2.0.0 queued as X")
  *   for SMTP
+ * @tls: (nullable): for a session over TLS, "verified", or "unverified"
+ *   when its certificate could not be verified (opportunistic STARTTLS,
+ *   data/doc/smtp.md, TLS); %NULL without TLS.  A static string.
  */
 typedef struct {
   GPtrArray *rcpts;
   char *location;
+  const char *tls;
 } FarceurDelivery;
 
 FARCEUR_API FarceurDelivery *farceur_delivery_new(void);

@@ -29,6 +29,7 @@ typedef struct {
   gboolean insecure;
   gboolean allow_plaintext_auth;
   gboolean no_pipelining;
+  int max_per_session; /* smtp (data/doc/smtp.md, Sessions) */
   int connections;
   int retries;
   double retry_delay;
@@ -108,6 +109,8 @@ send_context(SendCli *cli)
       "Allow AUTH without TLS to a server that is not on loopback", NULL },
     { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &cli->no_pipelining,
       "Wait for each reply even when the server offers PIPELINING", NULL },
+    { "max-per-session", 0, 0, G_OPTION_ARG_INT, &cli->max_per_session,
+      "End each session after N messages and open a new one (default: no limit)", "N" },
     { "connections", 'c', 0, G_OPTION_ARG_INT, &cli->connections, "Parallel sessions (default 4)",
       "N" },
     { "retries", 0, 0, G_OPTION_ARG_INT, &cli->retries,
@@ -115,7 +118,9 @@ send_context(SendCli *cli)
     { "retry-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cli->retry_delay,
       "First back-off in seconds (default 1)", "SECONDS" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &cli->timeout,
-      "Per-reply timeout (default: RFC 5321 4.5.3.2)", "SECONDS" },
+      "Every wait: connect and each reply (default: 10 s to connect, 30 s for the greeting, "
+      "RFC 5321 4.5.3.2 after it)",
+      "SECONDS" },
     { "transcript", 0, 0, G_OPTION_ARG_FILENAME, &cli->transcript_path,
       "Write the SMTP dialogue to FILE (C:/S: lines, AUTH hidden; #N before each line names the "
       "session when there are several)",
@@ -169,6 +174,16 @@ send_transcript_cb(const char *line, gpointer user_data)
   fflush(t->cli->transcript);
 }
 
+/* First contact that takes long, on a terminal (data/doc/smtp.md, Timeouts). */
+static void
+send_notice_cb(const char *line, gpointer user_data)
+{
+  SendCli *cli = user_data;
+
+  cli_progress_clear(&cli->progress);
+  g_printerr("farceur send: %s\n", line);
+}
+
 static FarceurTarget *
 send_open_target(gpointer user_data, GError **error)
 {
@@ -186,6 +201,10 @@ send_open_target(gpointer user_data, GError **error)
     g_ptr_array_add(cli->transcripts, t);
     options.transcript = send_transcript_cb;
     options.transcript_data = t;
+  }
+  if (cli_term_is_tty(2)) {
+    options.notice = send_notice_cb;
+    options.notice_data = cli;
   }
   if (!farceur_target_set_smtp_options(target, &options, error))
     return NULL;
@@ -387,6 +406,11 @@ send_check_options(SendCli *cli, int argc, GError **error)
                         "--timeout must not be negative");
     return FALSE;
   }
+  if (cli->max_per_session < 0) {
+    g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
+                        "--max-per-session must not be negative");
+    return FALSE;
+  }
   if (argc < 2) {
     g_set_error_literal(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE,
                         "no input: give message files, folders, mboxes or '-'");
@@ -430,6 +454,7 @@ send_prepare(SendCli *cli, GError **error)
     cli->no_pipelining,
     NULL,
     NULL,
+    (guint)cli->max_per_session,
   };
   if (cli->transcript_path != NULL) {
     cli->transcript = fopen(cli->transcript_path, "w");

@@ -5,7 +5,9 @@ network namespace of the test's own (iproute2) holding a veth pair,
 10.201.N.1 <-> 10.201.N.2, with aiosmtpd (tests/servers/aiosmtpd-server.py)
 on 10.201.N.2 and farceur run inside the namespace.  Without TLS, farceur
 refuses (77) and the server's AUTH log stays empty; --allow-plaintext-auth
-sends it; over STARTTLS (a certificate naming 10.201.N.2) it is sent.  The
+sends it; over STARTTLS (a certificate naming 10.201.N.2) it is sent; over
+opportunistic STARTTLS whose certificate cannot be verified (no --tls-ca) it
+is refused (77) unless --allow-plaintext-auth.  The
 namespace leaves the host's own network untouched and is deleted at the
 end.  Needs root: without it the test fails with the reason."""
 import json
@@ -80,6 +82,18 @@ def main(tmp):
             fail(f"AUTH after STARTTLS to {REMOTE}: exit {r.returncode}: {r.stderr}")
         if not json.loads((srv.outdir / "1.json").read_text())["auth"]:
             fail("the message after STARTTLS was not sent authenticated")
+        # smtp:// without the CA: opportunistic TLS on an unverified certificate
+        # encrypts, but carries no password to a remote server
+        r = send(srv, msg)
+        if r.returncode != 77 or "unverified certificate" not in r.stderr:
+            fail(f"AUTH over unverified TLS to {REMOTE}: exit {r.returncode}, wanted 77: "
+                 f"{r.stderr}")
+        if srv.auth_log().count("AUTH ") != 1 or len(srv.messages()) != 1:
+            fail(f"AUTH over unverified TLS: the server got AUTH log {srv.auth_log()!r}")
+        r = send(srv, msg, "--allow-plaintext-auth")
+        if r.returncode != 0 or len(srv.messages()) != 2:
+            fail(f"AUTH over unverified TLS with --allow-plaintext-auth: exit {r.returncode}: "
+                 f"{r.stderr}")
     finally:
         srv.stop()
 

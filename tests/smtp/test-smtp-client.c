@@ -738,17 +738,33 @@ test_drop_mid_data(void)
 }
 
 static void
+waiting_cb(FarceurSmtpClient *client, const char *text, gpointer data)
+{
+  g_string_append_printf(data, "%s\n", text);
+}
+
+/* A port that accepts and never greets is no SMTP server (69), and the
+ * error says what to check; a wait that lasts is announced ("waiting"),
+ * once, with the time it may take. */
+static void
 test_silent_server(void)
 {
   static const ScriptedStep steps[] = { { NULL, SCRIPTED_HANG } };
   Fixture f;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GString) waiting = g_string_new(NULL);
+  g_autofree char *expected = NULL;
 
   fixture_init(&f, steps, G_N_ELEMENTS(steps));
-  farceur_smtp_client_set_timeout(f.client, 300);
+  farceur_smtp_client_set_timeout(f.client, 1500);
+  g_signal_connect(f.client, "waiting", G_CALLBACK(waiting_cb), waiting);
   g_assert_false(do_connect(&f, &error));
-  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL);
-  g_assert_nonnull(strstr(error->message, "greeting"));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE);
+  g_assert_nonnull(strstr(error->message, "connected, but no greeting in 1.5 s: check that this "
+                                          "port speaks SMTP"));
+  expected = g_strdup_printf("waiting for the greeting from 127.0.0.1:%u, 1.5 s\u2026\n",
+                             scripted_server_get_port(f.server));
+  g_assert_cmpstr(waiting->str, ==, expected);
   g_assert_cmpstr(scripted_server_wait(f.server), ==, "");
   fixture_clear(&f);
 }
@@ -817,6 +833,116 @@ test_lf_only_replies(void)
   do_quit(&f);
   scripted_server_wait(f.server);
   assert_message(&f, 0, SIMPLE_WIRE);
+  fixture_clear(&f);
+}
+
+/* Lines that cannot start a reply, between replies (what `exim -bh` writes
+ * around its replies): each one a protocol warning in the transcript, in the
+ * server's order, and the replies around them are used; the blank line after
+ * the final 250 in the same segment does not make the message unknown. */
+static void
+test_junk_between_replies(void)
+{
+  static const ScriptedStep steps[] = {
+    { "\n**** SMTP testing session as if from host 127.0.0.1\n**** This is not for real!\n\n"
+      "220 mx.test ESMTP\r\n" },
+    { EHLO_LOCKSTEP },
+    { OK },
+    { OK },
+    { GO },
+    { "250 OK id=1\r\n\n**** SMTP testing: that is not a real message id!\n\n" },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, &error));
+  g_assert_no_error(error);
+  result = do_send(&f, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_cmpstr(result->final_reply->text, ==, "OK id=1");
+  do_quit(&f);
+  scripted_server_wait(f.server);
+  assert_message(&f, 0, SIMPLE_WIRE);
+  g_assert_cmpstr(f.transcript->str, ==,
+                  "* protocol warning: reply line 1: blank line, ignored\n"
+                  "* protocol warning: reply line 2: no reply code, ignored: "
+                  "'**** SMTP testing session as if from hos...'\n"
+                  "* protocol warning: reply line 3: no reply code, ignored: "
+                  "'**** This is not for real!'\n"
+                  "* protocol warning: reply line 4: blank line, ignored\n"
+                  "S: 220 mx.test ESMTP\n"
+                  "C: EHLO farceur.test\n"
+                  "S: 250-mx.test\nS: 250-8BITMIME\nS: 250 ENHANCEDSTATUSCODES\n"
+                  "C: MAIL FROM:<a@a.test>\nS: 250 2.0.0 ok\n"
+                  "C: RCPT TO:<b@b.test>\nS: 250 2.0.0 ok\n"
+                  "C: DATA\nS: 354 go ahead\n"
+                  "C: <53 octets of content>\nC: .\nS: 250 OK id=1\n"
+                  "* protocol warning: reply line 13: blank line, ignored\n"
+                  "* protocol warning: reply line 14: no reply code, ignored: "
+                  "'**** SMTP testing: that is not a real me...'\n"
+                  "* protocol warning: reply line 15: blank line, ignored\n"
+                  "C: QUIT\nS: 221 2.0.0 bye\n");
+  fixture_clear(&f);
+}
+
+/* A reply broken inside (its code changes between lines) still fails the
+ * connection, but only after the complete reply before it was used: the
+ * message is delivered, not unknown. */
+static void
+test_broken_after_reply(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO_LOCKSTEP },
+    { OK },       { OK },
+    { GO },       { "250 2.0.0 queued\r\n250-a\r\n251 b\r\n", SCRIPTED_CLOSE },
+  };
+  Fixture f;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  g_assert_true(do_connect(&f, NULL));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  g_assert_true(f.ready_in_callback);
+  scripted_server_wait(f.server);
+  fixture_clear(&f);
+}
+
+/* Opportunistic STARTTLS refused (454): the session goes on in plaintext,
+ * as RFC 7435 says; smtp+starttls:// would fail (see starttls-required). */
+static void
+test_starttls_refused_opportunistic(void)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING },
+    { "250-mx.test\r\n250 STARTTLS\r\n" },
+    { "454 4.7.0 TLS not available\r\n" },
+    { OK },
+    { OK },
+    { GO },
+    { OK },
+    { BYE },
+  };
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FarceurSmtpResult) result = NULL;
+
+  fixture_init(&f, steps, G_N_ELEMENTS(steps));
+  farceur_smtp_client_set_security(f.client, FARCEUR_SMTP_SECURITY_OPPORTUNISTIC);
+  g_assert_true(do_connect(&f, &error));
+  g_assert_no_error(error);
+  g_assert_false(farceur_smtp_client_is_tls(f.client));
+  result = do_send(&f, NULL);
+  g_assert_cmpint(result->outcome, ==, FARCEUR_SMTP_OUTCOME_DELIVERED);
+  do_quit(&f);
+  g_assert_cmpstr(scripted_server_wait(f.server), ==,
+                  "C: EHLO farceur.test\nC: STARTTLS\nC: MAIL FROM:<a@a.test>\n"
+                  "C: RCPT TO:<b@b.test>\nC: DATA\nC: <data>\nC: QUIT\n");
+  g_assert_nonnull(strstr(f.transcript->str, "* STARTTLS refused: going on in plaintext"));
   fixture_clear(&f);
 }
 
@@ -1499,6 +1625,7 @@ test_real_starttls_auth(gconstpointer data)
   g_assert_true(real_connect(client, &rs, &error));
   g_assert_no_error(error);
   g_assert_true(farceur_smtp_client_is_tls(client));
+  g_assert_false(farceur_smtp_client_is_tls_unverified(client)); /* the private CA */
   g_assert_true(farceur_smtp_client_is_authenticated(client));
   first = real_send(client, REAL_MESSAGE);
   second = real_send(client, "Subject: two\n\nsecond\n");
@@ -1517,9 +1644,9 @@ test_real_starttls_auth(gconstpointer data)
 }
 
 /* Without the private CA the certificate is refused when STARTTLS is
- * required; --insecure accepts it, and so does opportunistic STARTTLS to a
- * loopback server (nothing crosses a network; farceur catch's certificate
- * is self-signed), saying so in the transcript. */
+ * required; --insecure accepts it, and so does opportunistic STARTTLS
+ * (RFC 7435), marking the session unverified and saying so in the
+ * transcript. */
 static void
 test_real_untrusted(void)
 {
@@ -1548,7 +1675,8 @@ test_real_untrusted(void)
   g_signal_connect(loopback, "transcript", G_CALLBACK(transcript_cb), transcript);
   g_assert_true(real_connect(loopback, &rs, NULL));
   g_assert_true(farceur_smtp_client_is_tls(loopback));
-  g_assert_nonnull(strstr(transcript->str, "its certificate is not verified"));
+  g_assert_true(farceur_smtp_client_is_tls_unverified(loopback));
+  g_assert_nonnull(strstr(transcript->str, "* TLS unverified: the certificate of "));
   real_quit(loopback);
   real_server_stop(&rs);
 }
@@ -1631,8 +1759,12 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-client/fault/ehlo-200-lines", test_ehlo_junk);
   g_test_add_func("/smtp-client/fault/ehlo-line-too-long", test_ehlo_line_too_long);
   g_test_add_func("/smtp-client/fault/lf-only-replies", test_lf_only_replies);
+  g_test_add_func("/smtp-client/fault/junk-between-replies", test_junk_between_replies);
+  g_test_add_func("/smtp-client/fault/broken-after-reply", test_broken_after_reply);
   g_test_add_func("/smtp-client/fault/starttls-injection", test_starttls_injection);
   g_test_add_func("/smtp-client/fault/starttls-required", test_starttls_required_missing);
+  g_test_add_func("/smtp-client/fault/starttls-refused-opportunistic",
+                  test_starttls_refused_opportunistic);
   g_test_add_func("/smtp-client/helo-fallback", test_helo_fallback);
   g_test_add_func("/smtp-client/8bitmime", test_eightbit_declared);
   g_test_add_func("/smtp-client/8bit-unencodable", test_eightbit_unencodable);

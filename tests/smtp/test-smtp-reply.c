@@ -154,6 +154,41 @@ test_caps(void)
   g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL);
 }
 
+/* Junk between replies is skipped; each warning comes out once the replies
+ * before it were popped; junk inside a multi-line reply stays an error. */
+static void
+test_junk(void)
+{
+  static const char stream[] = "\r\n250 one\r\nxyz\r\n\n250-a\r\n250 b\r\n";
+  g_autoptr(FarceurSmtpReplyParser) parser = farceur_smtp_reply_parser_new();
+  g_autoptr(FarceurSmtpReplyParser) strict = farceur_smtp_reply_parser_new();
+  g_autoptr(FarceurSmtpReply) one = NULL;
+  g_autoptr(FarceurSmtpReply) two = NULL;
+  g_autofree char *w1 = NULL;
+  g_autofree char *w2 = NULL;
+  g_autofree char *w3 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(farceur_smtp_reply_parser_feed(parser, stream, strlen(stream), NULL));
+  w1 = farceur_smtp_reply_parser_pop_warning(parser);
+  g_assert_cmpstr(w1, ==, "reply line 1: blank line, ignored");
+  g_assert_null(farceur_smtp_reply_parser_pop_warning(parser)); /* after "250 one" */
+  one = farceur_smtp_reply_parser_pop(parser);
+  g_assert_cmpstr(one->text, ==, "one");
+  w2 = farceur_smtp_reply_parser_pop_warning(parser);
+  g_assert_cmpstr(w2, ==, "reply line 3: no reply code, ignored: 'xyz'");
+  w3 = farceur_smtp_reply_parser_pop_warning(parser);
+  g_assert_cmpstr(w3, ==, "reply line 4: blank line, ignored");
+  two = farceur_smtp_reply_parser_pop(parser);
+  g_assert_cmpstr(two->text, ==, "a\nb");
+  g_assert_true(farceur_smtp_reply_parser_is_empty(parser));
+  g_assert_true(farceur_smtp_reply_parser_feed(parser, "250 c\r\n\r\n", 9, NULL));
+  g_assert_false(farceur_smtp_reply_parser_is_empty(parser)); /* STARTTLS: nothing may follow */
+
+  g_assert_false(farceur_smtp_reply_parser_feed(strict, "250-a\r\n\r\n", 9, &error));
+  g_assert_error(error, FARCEUR_ERROR, FARCEUR_ERROR_PROTOCOL);
+}
+
 static void
 test_to_string(void)
 {
@@ -175,6 +210,7 @@ main(int argc, char **argv)
   g_test_add_func("/smtp-reply/incremental", test_incremental);
   g_test_add_func("/smtp-reply/leftover", test_leftover);
   g_test_add_func("/smtp-reply/caps", test_caps);
+  g_test_add_func("/smtp-reply/junk", test_junk);
   g_test_add_func("/smtp-reply/to-string", test_to_string);
   return g_test_run();
 }

@@ -120,11 +120,19 @@ smtp_auth_begin(FarceurSmtpClient *self)
   g_autofree char *line = NULL;
   g_autofree char *shown = NULL;
 
-  if (!self->conn.tls && !self->conn.loopback && !self->allow_plaintext_auth) {
+  /* A password goes to a remote server only over TLS whose certificate was
+   * verified (or --insecure, the user's own choice): opportunistic TLS on
+   * an unverified certificate protects from a listener, not from the
+   * man in the middle who would collect it (data/doc/smtp.md, TLS). */
+  gboolean unprotected = !self->conn.tls || (self->conn.tls_unverified && !self->tls_insecure);
+
+  if (unprotected && !self->conn.loopback && !self->allow_plaintext_auth) {
     smtp_io_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_NOPERM,
-                                   "smtp server '%s': refusing AUTH over an unencrypted "
-                                   "connection to a remote server",
-                                   self->server_name));
+                                   "smtp server '%s': refusing AUTH over %s to a remote server "
+                                   "(--allow-plaintext-auth to allow it)",
+                                   self->server_name,
+                                   self->conn.tls ? "TLS with an unverified certificate"
+                                                  : "an unencrypted connection"));
     return;
   }
   if (!smtp_auth_pick(self, &error)) {

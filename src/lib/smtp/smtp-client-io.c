@@ -33,16 +33,23 @@ static const char *const smtp_state_names[SMTP_N_STATES] = {
   "content",      "dot",        "rset",          "quit",     "closed", "failed",
 };
 
-/* RFC 5321 4.5.3.2, in seconds; commands it does not name get 5 minutes. */
+/* The waits without --timeout, in seconds (data/doc/smtp.md, Timeouts).
+ * First contact is a command-line tool's: 10 s to connect, 30 s for the TLS
+ * handshake and the greeting (RFC 5321 4.5.3.2.1 gives the greeting 5
+ * minutes, a daemon's patience); the rest is RFC 5321 4.5.3.2, and the
+ * commands it does not name get 5 minutes. */
 static const guint smtp_state_timeouts[SMTP_N_STATES] = {
-  [SMTP_STATE_CONNECTING] = 300, [SMTP_STATE_TLS_HANDSHAKE] = 300, [SMTP_STATE_GREETING] = 300,
-  [SMTP_STATE_EHLO] = 300,       [SMTP_STATE_HELO] = 300,          [SMTP_STATE_STARTTLS] = 300,
-  [SMTP_STATE_AUTH] = 300,       [SMTP_STATE_MAIL] = 300,          [SMTP_STATE_RCPT] = 300,
-  [SMTP_STATE_DATA] = 120,       [SMTP_STATE_CONTENT] = 180,       [SMTP_STATE_DOT] = 600,
-  [SMTP_STATE_RSET] = 300,       [SMTP_STATE_QUIT] = 300,
+  [SMTP_STATE_CONNECTING] = 10, [SMTP_STATE_TLS_HANDSHAKE] = 30, [SMTP_STATE_GREETING] = 30,
+  [SMTP_STATE_EHLO] = 300,      [SMTP_STATE_HELO] = 300,         [SMTP_STATE_STARTTLS] = 300,
+  [SMTP_STATE_AUTH] = 300,      [SMTP_STATE_MAIL] = 300,         [SMTP_STATE_RCPT] = 300,
+  [SMTP_STATE_DATA] = 120,      [SMTP_STATE_CONTENT] = 180,      [SMTP_STATE_DOT] = 600,
+  [SMTP_STATE_RSET] = 300,      [SMTP_STATE_QUIT] = 300,
 };
 
-enum { SIGNAL_TRANSCRIPT, N_SIGNALS };
+/* A wait at first contact longer than this is announced ("waiting"). */
+#define SMTP_NOTICE_DELAY_MS 1000
+
+enum { SIGNAL_TRANSCRIPT, SIGNAL_WAITING, N_SIGNALS };
 static guint smtp_io_signals[N_SIGNALS];
 
 /* --- the handler table -------------------------------------------------- */
@@ -105,6 +112,19 @@ smtp_io_class_init(GObjectClass *klass)
   smtp_io_signals[SIGNAL_TRANSCRIPT]
       = g_signal_new("transcript", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * FarceurSmtpClient::waiting:
+   * @client: the client
+   * @text: what it waits for, for a person: "waiting for the greeting from
+   *   127.0.0.1:1080, 30 s…"
+   *
+   * Emitted when connecting, the implicit TLS handshake or the greeting
+   * has taken over a second: first contact with a port that may not speak
+   * SMTP.  A command-line tool shows it on a terminal.
+   */
+  smtp_io_signals[SIGNAL_WAITING]
+      = g_signal_new("waiting", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 void
@@ -156,16 +176,103 @@ smtp_io_timeout_ms(FarceurSmtpClient *self)
   return self->timeout_ms ? self->timeout_ms : smtp_state_timeouts[self->state] * 1000;
 }
 
+/* "30 s", "0.3 s": a wait for a person. */
+static char *
+smtp_io_seconds(guint ms)
+{
+  return g_strdup_printf("%g s", ms / 1000.0);
+}
+
+/* Before the greeting is read: the first contact with the server. */
+static gboolean
+smtp_io_first_contact(FarceurSmtpClient *self)
+{
+  return self->conn.greeting == NULL
+         && (self->state == SMTP_STATE_CONNECTING || self->state == SMTP_STATE_GREETING
+             || self->state == SMTP_STATE_TLS_HANDSHAKE);
+}
+
+static gboolean
+smtp_io_notice_cb(gpointer data)
+{
+  FarceurSmtpClient *self = data;
+  g_autofree char *wait = smtp_io_seconds(smtp_io_timeout_ms(self));
+  g_autofree char *text = NULL;
+
+  g_clear_pointer(&self->notice, g_source_unref);
+  if (!smtp_io_first_contact(self))
+    return G_SOURCE_REMOVE;
+  text = g_strdup_printf(self->state == SMTP_STATE_CONNECTING      ? "connecting to %s, %s\u2026"
+                         : self->state == SMTP_STATE_TLS_HANDSHAKE ? "waiting for the TLS "
+                                                                     "handshake with %s, %s\u2026"
+                                                                   : "waiting for the greeting "
+                                                                     "from %s, %s\u2026",
+                         self->server_name, wait);
+  g_signal_emit(self, smtp_io_signals[SIGNAL_WAITING], 0, text);
+  return G_SOURCE_REMOVE;
+}
+
+void
+smtp_io_stop_notice(FarceurSmtpClient *self)
+{
+  if (self->notice == NULL)
+    return;
+  g_source_destroy(self->notice);
+  g_clear_pointer(&self->notice, g_source_unref);
+}
+
+/* A first-contact wait begins: announced if it lasts (SMTP_NOTICE_DELAY_MS). */
+static void
+smtp_io_start_notice(FarceurSmtpClient *self)
+{
+  smtp_io_stop_notice(self);
+  if (!smtp_io_first_contact(self))
+    return;
+  self->notice = g_timeout_source_new(SMTP_NOTICE_DELAY_MS);
+  g_source_set_callback(self->notice, smtp_io_notice_cb, self, NULL);
+  g_source_set_static_name(self->notice, "farceur smtp notice");
+  g_source_attach(self->notice, g_main_context_get_thread_default());
+}
+
 /* The timer runs while we wait on the server in the current state. */
 void
 smtp_io_start_timer(FarceurSmtpClient *self)
 {
   smtp_io_stop_timer(self);
+  if (smtp_io_first_contact(self) && self->notice == NULL && !self->noticed[self->state]) {
+    self->noticed[self->state] = TRUE;
+    smtp_io_start_notice(self);
+  }
   self->timer = g_timeout_source_new(smtp_io_timeout_ms(self));
   g_source_set_callback(self->timer, smtp_io_timeout_cb, self, NULL);
   g_source_set_static_name(self->timer, "farceur smtp timeout");
   /* where the I/O it guards was started: GIO dispatches there too */
   g_source_attach(self->timer, g_main_context_get_thread_default());
+}
+
+/* Our timer ran out at first contact: say what to check.  A port that
+ * accepts and never greets is no SMTP server (69): a web or IMAP port, or
+ * a TLS port given without smtps://, waits for the client to speak. */
+static GError *
+smtp_io_first_contact_error(FarceurSmtpClient *self)
+{
+  g_autofree char *wait = smtp_io_seconds(smtp_io_timeout_ms(self));
+
+  if (self->state == SMTP_STATE_CONNECTING)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
+                       "smtp server '%s': no connection in %s: is the host up and the port "
+                       "open? (--timeout waits longer)",
+                       self->server_name, wait);
+  if (self->state == SMTP_STATE_TLS_HANDSHAKE)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                       "smtp server '%s': connected, but no TLS handshake in %s: check that "
+                       "this port speaks SMTP over TLS (smtps://)",
+                       self->server_name, wait);
+  return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                     "smtp server '%s': connected, but no greeting in %s: check that this port "
+                     "speaks SMTP: a web or IMAP port stays silent, and so does one that "
+                     "expects TLS at once (smtps://); --timeout waits longer",
+                     self->server_name, wait);
 }
 
 /* An I/O error, rewritten when it was our timer that cancelled. */
@@ -174,7 +281,9 @@ smtp_io_error(FarceurSmtpClient *self, GError *error, const char *doing)
 {
   GError *out;
 
-  if (self->timed_out)
+  if (self->timed_out && smtp_io_first_contact(self))
+    out = smtp_io_first_contact_error(self);
+  else if (self->timed_out)
     out = g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_TEMPFAIL,
                       "smtp server '%s': no progress in %u ms while %s (%s state)",
                       self->server_name, smtp_io_timeout_ms(self), doing,
@@ -295,6 +404,7 @@ smtp_io_fail(FarceurSmtpClient *self, GError *error)
 
   g_queue_init(&self->queue);
   smtp_io_stop_timer(self);
+  smtp_io_stop_notice(self);
   smtp_io_set_state(self, SMTP_STATE_FAILED);
   smtp_io_close_stream(self);
   g_assert(self->abandon != NULL || (tx == NULL && g_queue_is_empty(&queued)));
@@ -410,6 +520,20 @@ smtp_io_write(FarceurSmtpClient *self, const guint8 *data, gsize len, const char
 
 /* --- reading and dispatch ----------------------------------------------- */
 
+/* Lines the parser skipped between replies, in the server's order: a
+ * protocol warning each in the transcript (data/doc/smtp.md, Replies). */
+static void
+smtp_io_transcript_warnings(FarceurSmtpClient *self)
+{
+  char *warning;
+
+  while ((warning = farceur_smtp_reply_parser_pop_warning(self->parser)) != NULL) {
+    g_autofree char *owned = warning;
+
+    smtp_io_transcript(self, "* protocol warning: ", owned);
+  }
+}
+
 static void
 smtp_io_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
@@ -417,6 +541,7 @@ smtp_io_dispatch(FarceurSmtpClient *self, FarceurSmtpReply *reply)
   SmtpReplyHandler handler = self->handlers[self->state];
 
   smtp_io_transcript_reply(self, reply);
+  smtp_io_transcript_warnings(self);
   if (reply->code == 421)
     smtp_io_set_closing(self, FARCEUR_ERROR_TEMPFAIL, "closing the connection", reply);
   if (handler == NULL) {
@@ -450,10 +575,10 @@ smtp_io_read_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
                                    self->server_name, smtp_state_names[self->state]));
     return;
   }
-  if (!farceur_smtp_reply_parser_feed(self->parser, self->inbuf, (gsize)n, &error)) {
-    smtp_io_fail(self, error);
-    return;
-  }
+  /* A broken line fails the connection, but only once the replies complete
+   * before it are handled: they may be the ones we wait for. */
+  if (!farceur_smtp_reply_parser_feed(self->parser, self->inbuf, (gsize)n, &error))
+    self->read_error = error;
   smtp_io_wait(self);
 }
 
@@ -462,11 +587,17 @@ smtp_io_read_ready_cb(GObject *source, GAsyncResult *res, gpointer data)
 void
 smtp_io_wait(FarceurSmtpClient *self)
 {
-  FarceurSmtpReply *reply = farceur_smtp_reply_parser_pop(self->parser);
+  FarceurSmtpReply *reply;
   GInputStream *in;
 
+  smtp_io_transcript_warnings(self);
+  reply = farceur_smtp_reply_parser_pop(self->parser);
   if (reply != NULL) {
     smtp_io_dispatch(self, reply);
+    return;
+  }
+  if (self->read_error != NULL) {
+    smtp_io_fail(self, g_steal_pointer(&self->read_error));
     return;
   }
   in = g_io_stream_get_input_stream(self->stream);

@@ -118,7 +118,8 @@ typedef struct {
   guint64 max_size;       /* SIZE parameter, 0 = no limit announced */
   gboolean tls;
   gboolean authenticated;
-  gboolean loopback; /* loopback address, unix socket or a given stream */
+  gboolean loopback;       /* loopback address, unix socket or a given stream */
+  gboolean tls_unverified; /* TLS is up on a certificate that could not be verified */
   FarceurSmtpReply *greeting;
 } SmtpConnection;
 
@@ -181,11 +182,16 @@ struct _FarceurSmtpClient {
   SmtpAbandonFunc abandon;                  /* set by smtp-client-transaction.c */
   char *server_name;
   GSocketConnectable *identity;
+  GSocketConnectable *address; /* what connect was given: a plaintext retry goes there */
+  gboolean tls_failed;         /* opportunistic STARTTLS failed: this session stays plaintext */
   GIOStream *stream;
   GCancellable *io_cancellable; /* cancelled on timeout or by the caller */
   GSource *timer;
   gboolean timed_out;
+  GSource *notice;                 /* announces a long first-contact wait ("waiting") */
+  gboolean noticed[SMTP_N_STATES]; /* that wait was announced (or its notice armed) */
   FarceurSmtpReplyParser *parser;
+  GError *read_error; /* the reply stream broke after the replies still buffered */
   GByteArray *outbuf;
   char inbuf[16384];
   SmtpIoFunc write_done; /* smtp_io_write(): what follows the write */
@@ -218,6 +224,7 @@ G_GNUC_INTERNAL void smtp_io_transcript(FarceurSmtpClient *self, const char *pre
                                         const char *line);
 G_GNUC_INTERNAL void smtp_io_start_timer(FarceurSmtpClient *self);
 G_GNUC_INTERNAL void smtp_io_stop_timer(FarceurSmtpClient *self);
+G_GNUC_INTERNAL void smtp_io_stop_notice(FarceurSmtpClient *self);
 G_GNUC_INTERNAL GError *smtp_io_error(FarceurSmtpClient *self, GError *error, const char *doing);
 G_GNUC_INTERNAL SmtpOp *smtp_op_new(FarceurSmtpClient *self, GTask *task);
 G_GNUC_INTERNAL GTask *smtp_op_finish(SmtpOp *op);

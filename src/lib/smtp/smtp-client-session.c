@@ -75,6 +75,7 @@ smtp_session_send_ehlo(FarceurSmtpClient *self)
 static void
 smtp_session_on_greeting(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
+  smtp_io_stop_notice(self);
   self->conn.greeting = farceur_smtp_reply_copy(reply);
   if (!FARCEUR_SMTP_REPLY_IS_POSITIVE(reply)) {
     smtp_io_fail_reply(self, smtp_io_reply_error_code(reply), "greeting refused", reply);
@@ -89,8 +90,9 @@ static void
 smtp_session_after_hello(FarceurSmtpClient *self)
 {
   gboolean offered = g_hash_table_contains(self->conn.extensions, "STARTTLS");
-  gboolean want = self->security == FARCEUR_SMTP_SECURITY_STARTTLS
-                  || (self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC && offered);
+  gboolean want
+      = self->security == FARCEUR_SMTP_SECURITY_STARTTLS
+        || (self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC && offered && !self->tls_failed);
 
   if (!self->conn.tls && want && !offered) {
     smtp_io_fail(self, g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_NOPERM,
@@ -144,29 +146,91 @@ smtp_session_on_helo(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 
 /* --- TLS ---------------------------------------------------------------- */
 
+/* What GIO found wrong with a certificate, in words. */
+static char *
+smtp_session_certificate_problems(GTlsCertificateFlags errors)
+{
+  static const struct {
+    GTlsCertificateFlags flag;
+    const char *words;
+  } names[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, "signed by an unknown authority" },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, "issued for another name" },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, "not valid yet" },
+    { G_TLS_CERTIFICATE_EXPIRED, "expired" },
+    { G_TLS_CERTIFICATE_REVOKED, "revoked" },
+    { G_TLS_CERTIFICATE_INSECURE, "insecure" },
+  };
+  g_autoptr(GPtrArray) words = g_ptr_array_new();
+
+  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+    if (errors & names[i].flag)
+      g_ptr_array_add(words, (gpointer)names[i].words);
+  if (words->len == 0)
+    g_ptr_array_add(words, (gpointer) "not verifiable");
+  g_ptr_array_add(words, NULL);
+  return g_strjoinv(", ", (char **)words->pdata);
+}
+
+/* Called only when the certificate failed verification, and only on the
+ * sessions smtp_session_trust_any() names. */
 static gboolean
 smtp_session_accept_certificate_cb(GTlsConnection *conn, GTlsCertificate *cert,
                                    GTlsCertificateFlags errors, gpointer data)
 {
   FarceurSmtpClient *self = data;
+  g_autofree char *problems = smtp_session_certificate_problems(errors);
+  g_autofree char *note = NULL;
 
-  if (!self->tls_insecure)
-    smtp_io_transcript(self, "* ",
-                       "STARTTLS to a loopback server: its certificate is not "
-                       "verified (smtp://, opportunistic)");
-  return TRUE; /* connected only with --insecure, or as smtp_session_trust_any() says */
+  self->conn.tls_unverified = TRUE;
+  note = g_strdup_printf("TLS unverified: the certificate of '%s' is %s; the session is "
+                         "encrypted, the server not authenticated (%s)",
+                         self->server_name, problems,
+                         self->tls_insecure ? "--insecure" : "smtp://, opportunistic TLS");
+  smtp_io_transcript(self, "* ", note);
+  return TRUE;
 }
 
-/* Opportunistic STARTTLS (smtp://) to this very machine takes a certificate
- * that cannot be verified: the session is still encrypted and crosses no
- * network (RFC 7435), and the lab's mock servers make their own
- * certificates (farceur catch: a self-signed one at each start).
- * smtp+starttls:// and smtps:// always verify, loopback or not. */
+/* Opportunistic STARTTLS (smtp://) takes a certificate that cannot be
+ * verified, as RFC 7435 and Postfix's "may" level do: encryption against a
+ * listener is better than none; the session is marked unverified and no
+ * password goes over it to a remote server (smtp-client-auth.c).
+ * smtp+starttls:// and smtps:// always verify, unless --insecure. */
 static gboolean
 smtp_session_trust_any(FarceurSmtpClient *self)
 {
-  return self->tls_insecure
-         || (self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC && self->conn.loopback);
+  return self->tls_insecure || self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC;
+}
+
+static void smtp_session_open(FarceurSmtpClient *self);
+
+/* Opportunistic STARTTLS whose handshake failed outright: the connection is
+ * in an unknown state, so a new one is made to the same address, where the
+ * session goes on in plaintext.  Returns %FALSE when that does not apply
+ * (strict security, a given stream, a timeout, a cancellation). */
+static gboolean
+smtp_session_fall_back(FarceurSmtpClient *self, const GError *error)
+{
+  g_autofree char *note = NULL;
+
+  if (self->security != FARCEUR_SMTP_SECURITY_OPPORTUNISTIC || self->address == NULL
+      || self->timed_out || g_cancellable_is_cancelled(self->io_cancellable))
+    return FALSE;
+  note = g_strdup_printf("TLS handshake failed (%s): going on in plaintext on a new session "
+                         "(smtp://, opportunistic TLS)",
+                         error->message);
+  smtp_io_transcript(self, "* ", note);
+  self->tls_failed = TRUE;
+  g_io_stream_close_async(self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_clear_object(&self->stream);
+  g_hash_table_remove_all(self->conn.extensions);
+  self->conn.max_size = 0;
+  self->conn.tls_unverified = FALSE;
+  g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
+  farceur_smtp_reply_parser_reset(self->parser);
+  g_clear_error(&self->read_error);
+  smtp_session_open(self);
+  return TRUE;
 }
 
 static void
@@ -178,6 +242,10 @@ smtp_session_handshake_ready_cb(GObject *source, GAsyncResult *res, gpointer dat
   smtp_io_stop_timer(self);
   if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error)) {
     g_object_unref(source);
+    if (self->conn.greeting != NULL && smtp_session_fall_back(self, error)) {
+      g_error_free(error);
+      return;
+    }
     smtp_io_fail(self, smtp_io_error(self, error, "negotiating TLS"));
     return;
   }
@@ -217,6 +285,14 @@ smtp_session_start_tls(FarceurSmtpClient *self)
 static void
 smtp_session_on_starttls(FarceurSmtpClient *self, FarceurSmtpReply *reply)
 {
+  if (reply->code != 220 && self->security == FARCEUR_SMTP_SECURITY_OPPORTUNISTIC
+      && reply->code != 421) {
+    smtp_io_transcript(self, "* ",
+                       "STARTTLS refused: going on in plaintext (smtp://, opportunistic TLS)");
+    self->tls_failed = TRUE;
+    smtp_session_after_hello(self);
+    return;
+  }
   if (reply->code != 220) {
     smtp_io_fail_reply(self, FARCEUR_ERROR_NOPERM, "STARTTLS refused", reply);
     return;
@@ -290,23 +366,32 @@ smtp_session_begin(FarceurSmtpClient *self, GTask *task, GSocketConnectable *ide
   }
   self->op = smtp_op_new(self, task);
   self->identity = identity ? g_object_ref(identity) : NULL;
-  self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
+  self->address = identity ? g_object_ref(identity) : NULL; /* cleared for a given stream */
+  if (self->server_name == NULL) /* farceur_smtp_client_set_server_name() wins */
+    self->server_name = identity ? g_socket_connectable_to_string(identity) : g_strdup("stream");
   return TRUE;
+}
+
+/* The TCP connect to self->address; the session follows. */
+static void
+smtp_session_open(FarceurSmtpClient *self)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new();
+
+  g_socket_client_set_enable_proxy(socket_client, FALSE); /* an HTTP proxy is no SMTP relay */
+  smtp_io_set_state(self, SMTP_STATE_CONNECTING);
+  smtp_io_start_timer(self);
+  g_socket_client_connect_async(socket_client, self->address, self->io_cancellable,
+                                smtp_session_connect_ready_cb, self);
 }
 
 /* Connect to @address for @task (transfer full); the session follows. */
 void
 smtp_session_connect(FarceurSmtpClient *self, GTask *task, GSocketConnectable *address)
 {
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new();
-
   if (!smtp_session_begin(self, task, address))
     return;
-  g_socket_client_set_enable_proxy(socket_client, FALSE); /* an HTTP proxy is no SMTP relay */
-  smtp_io_set_state(self, SMTP_STATE_CONNECTING);
-  smtp_io_start_timer(self);
-  g_socket_client_connect_async(socket_client, address, self->io_cancellable,
-                                smtp_session_connect_ready_cb, self);
+  smtp_session_open(self);
 }
 
 /* The session over a stream the caller connected; it counts as local. */
@@ -316,6 +401,7 @@ smtp_session_connect_stream(FarceurSmtpClient *self, GTask *task, GIOStream *str
 {
   if (!smtp_session_begin(self, task, identity))
     return;
+  g_clear_object(&self->address); /* nowhere to reconnect to */
   self->stream = g_object_ref(stream);
   self->conn.loopback = TRUE;
   smtp_session_connected(self);

@@ -41,11 +41,14 @@ farceur_smtp_client_finalize(GObject *object)
   g_assert(self->op == NULL && self->quit == NULL && self->tx == NULL);
   g_assert(g_queue_is_empty(&self->queue));
   smtp_io_stop_timer(self);
+  smtp_io_stop_notice(self);
   g_clear_object(&self->stream);
   g_clear_object(&self->identity);
+  g_clear_object(&self->address);
   g_clear_object(&self->io_cancellable);
   g_clear_object(&self->tls_database);
   g_clear_pointer(&self->parser, farceur_smtp_reply_parser_free);
+  g_clear_error(&self->read_error);
   g_clear_pointer(&self->outbuf, g_byte_array_unref);
   g_clear_pointer(&self->conn.extensions, g_hash_table_unref);
   g_clear_pointer(&self->conn.greeting, farceur_smtp_reply_free);
@@ -137,6 +140,24 @@ farceur_smtp_client_set_helo(FarceurSmtpClient *client, const char *name)
 
   g_free(client->helo);
   client->helo = g_strdup(name);
+}
+
+/**
+ * farceur_smtp_client_set_server_name:
+ * @client: a client, before connecting
+ * @name: (nullable): how errors and notes name the server; %NULL: the
+ *   address connected to, or "stream" for a given stream
+ *
+ * For a session over a stream the caller made ("exec:sendmail -bs").
+ */
+void
+farceur_smtp_client_set_server_name(FarceurSmtpClient *client, const char *name)
+{
+  g_return_if_fail(FARCEUR_IS_SMTP_CLIENT(client));
+  g_return_if_fail(client->state == SMTP_STATE_DISCONNECTED);
+
+  g_free(client->server_name);
+  client->server_name = g_strdup(name);
 }
 
 /**
@@ -554,6 +575,37 @@ farceur_smtp_client_is_authenticated(FarceurSmtpClient *client)
   g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
 
   return client->conn.authenticated;
+}
+
+/**
+ * farceur_smtp_client_is_tls_unverified:
+ * @client: a client
+ *
+ * Returns: %TRUE when the session runs over TLS whose certificate could not
+ *   be verified: opportunistic STARTTLS (smtp://) went on anyway, as
+ *   data/doc/smtp.md (TLS) says, or --insecure asked for it
+ */
+gboolean
+farceur_smtp_client_is_tls_unverified(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->conn.tls && client->conn.tls_unverified;
+}
+
+/**
+ * farceur_smtp_client_has_timed_out:
+ * @client: a client
+ *
+ * Returns: %TRUE when the connection failed because the server made no
+ *   progress in time (a wait ran out), not because it closed or refused
+ */
+gboolean
+farceur_smtp_client_has_timed_out(FarceurSmtpClient *client)
+{
+  g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
+
+  return client->timed_out;
 }
 
 /**

@@ -1,13 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SMTP reply parser.  Hand-written because neither GLib nor GMime parses
  * SMTP replies; it is the first thing an untrusted server controls, so every
- * length is capped and every byte is checked before it reaches a string. */
+ * length is capped and every byte is checked before it reaches a string.
+ *
+ * Lenient where it is safe (data/doc/smtp.md, Replies): a line that cannot
+ * start a reply, met between two replies (a blank line, the comments
+ * `exim -bh` writes to its output), is skipped and becomes a warning; it
+ * never hides a reply that was complete before it.  Inside a multi-line
+ * reply the syntax stays strict. */
 #include "config.h"
 
 #include <string.h>
 
 #include <farceur/error.h>
 #include <farceur/smtp-reply.h>
+
+/* At most this many warnings wait to be popped; more are counted only.  As
+ * many skipped lines in a row end the leniency: a server sending only junk. */
+#define SMTP_REPLY_MAX_WARNINGS 64
+#define SMTP_REPLY_MAX_JUNK FARCEUR_SMTP_REPLY_MAX_LINES
+
+/* A skipped line: its warning, and how many replies were complete before it. */
+typedef struct {
+  guint after;
+  char *text;
+} SmtpReplyWarning;
 
 struct _FarceurSmtpReplyParser {
   GByteArray *line; /* the incomplete line being read */
@@ -16,7 +33,21 @@ struct _FarceurSmtpReplyParser {
   GQueue replies;   /* complete replies not popped yet */
   guint line_no;    /* lines seen since creation, for messages */
   gboolean failed;
+  GQueue warnings;    /* (element-type SmtpReplyWarning) not popped yet */
+  guint completed;    /* replies completed */
+  guint popped;       /* replies popped */
+  guint junk_run;     /* lines skipped since the last reply line */
+  guint junk_dropped; /* warnings not kept (over SMTP_REPLY_MAX_WARNINGS) */
 };
+
+static void
+smtp_reply_warning_free(gpointer data)
+{
+  SmtpReplyWarning *warning = data;
+
+  g_free(warning->text);
+  g_free(warning);
+}
 
 /**
  * farceur_smtp_reply_copy:
@@ -164,19 +195,48 @@ smtp_reply_fail(FarceurSmtpReplyParser *parser, GError **error, const char *why,
   return FALSE;
 }
 
+/* A line between replies that cannot start one: skipped, with a warning. */
+static gboolean
+smtp_reply_skip_line(FarceurSmtpReplyParser *parser, GError **error, const char *why, const char *s,
+                     gsize len)
+{
+  g_autofree char *excerpt = smtp_reply_sanitize(s, MIN(len, 40));
+  SmtpReplyWarning *warning;
+
+  if (++parser->junk_run > SMTP_REPLY_MAX_JUNK)
+    return smtp_reply_fail(parser, error, "too many lines that are not replies", s, len);
+  if (parser->warnings.length >= SMTP_REPLY_MAX_WARNINGS) {
+    parser->junk_dropped++;
+    return TRUE;
+  }
+  warning = g_new0(SmtpReplyWarning, 1);
+  warning->after = parser->completed;
+  warning->text = len == 0 ? g_strdup_printf("reply line %u: blank line, ignored", parser->line_no)
+                           : g_strdup_printf("reply line %u: %s, ignored: '%s%s'", parser->line_no,
+                                             why, excerpt, len > 40 ? "..." : "");
+  g_queue_push_tail(&parser->warnings, warning);
+  return TRUE;
+}
+
 /* One line without its line end: "ddd", "ddd text" or "ddd-text". */
 static gboolean
 smtp_reply_take_line(FarceurSmtpReplyParser *parser, const char *s, gsize len, GError **error)
 {
   guint code;
   gboolean last;
+  const char *bad = NULL;
 
   parser->line_no++;
   if (len < 3 || !g_ascii_isdigit(s[0]) || !g_ascii_isdigit(s[1]) || !g_ascii_isdigit(s[2])
       || s[0] < '1' || s[0] > '5')
-    return smtp_reply_fail(parser, error, "no reply code", s, len);
-  if (len > 3 && s[3] != ' ' && s[3] != '-')
-    return smtp_reply_fail(parser, error, "no ' ' or '-' after the code", s, len);
+    bad = "no reply code";
+  else if (len > 3 && s[3] != ' ' && s[3] != '-')
+    bad = "no ' ' or '-' after the code";
+  if (bad != NULL && parser->code == 0) /* between replies: safe to skip */
+    return smtp_reply_skip_line(parser, error, bad, s, len);
+  if (bad != NULL)
+    return smtp_reply_fail(parser, error, bad, s, len);
+  parser->junk_run = 0;
   code = (guint)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0'));
   if (parser->code != 0 && code != parser->code)
     return smtp_reply_fail(parser, error, "code changes inside a multi-line reply", s, len);
@@ -185,8 +245,10 @@ smtp_reply_take_line(FarceurSmtpReplyParser *parser, const char *s, gsize len, G
   last = len == 3 || s[3] == ' '; /* a bare "250" ends a reply too (lenient) */
   parser->code = code;
   g_ptr_array_add(parser->lines, smtp_reply_sanitize(s + MIN(len, 4), len - MIN(len, 4)));
-  if (last)
+  if (last) {
     g_queue_push_tail(&parser->replies, smtp_reply_build(parser));
+    parser->completed++;
+  }
   return TRUE;
 }
 
@@ -203,6 +265,7 @@ farceur_smtp_reply_parser_new(void)
   parser->line = g_byte_array_new();
   parser->lines = g_ptr_array_new_with_free_func(g_free);
   g_queue_init(&parser->replies);
+  g_queue_init(&parser->warnings);
   return parser;
 }
 
@@ -218,6 +281,7 @@ farceur_smtp_reply_parser_free(FarceurSmtpReplyParser *parser)
   g_byte_array_unref(parser->line);
   g_ptr_array_unref(parser->lines);
   g_queue_clear_full(&parser->replies, (GDestroyNotify)farceur_smtp_reply_free);
+  g_queue_clear_full(&parser->warnings, smtp_reply_warning_free);
   g_free(parser);
 }
 
@@ -236,8 +300,11 @@ farceur_smtp_reply_parser_reset(FarceurSmtpReplyParser *parser)
   g_ptr_array_set_size(parser->lines, 0);
   g_queue_clear_full(&parser->replies, (GDestroyNotify)farceur_smtp_reply_free);
   g_queue_init(&parser->replies);
+  g_queue_clear_full(&parser->warnings, smtp_reply_warning_free);
+  g_queue_init(&parser->warnings);
   parser->code = 0;
   parser->failed = FALSE;
+  parser->completed = parser->popped = parser->junk_run = parser->junk_dropped = 0;
 }
 
 static gboolean
@@ -308,22 +375,61 @@ farceur_smtp_reply_parser_pop(FarceurSmtpReplyParser *parser)
 {
   g_return_val_if_fail(parser != NULL, NULL);
 
+  if (g_queue_is_empty(&parser->replies))
+    return NULL;
+  parser->popped++;
   return g_queue_pop_head(&parser->replies);
+}
+
+/**
+ * farceur_smtp_reply_parser_pop_warning:
+ * @parser: a parser
+ *
+ * The oldest line skipped between replies, as a warning to log ("reply line
+ * 5: blank line, ignored"), once every reply complete before it has been
+ * popped: pop warnings before and after each reply to keep the server's
+ * order.
+ *
+ * Returns: (transfer full) (nullable): the warning, %NULL if none is due
+ */
+char *
+farceur_smtp_reply_parser_pop_warning(FarceurSmtpReplyParser *parser)
+{
+  SmtpReplyWarning *warning;
+  char *text;
+
+  g_return_val_if_fail(parser != NULL, NULL);
+
+  warning = g_queue_peek_head(&parser->warnings);
+  if (warning == NULL || warning->after > parser->popped) {
+    if (warning == NULL && parser->junk_dropped > 0) {
+      text = g_strdup_printf("%u more lines that are not replies, ignored", parser->junk_dropped);
+      parser->junk_dropped = 0;
+      return text;
+    }
+    return NULL;
+  }
+  g_queue_pop_head(&parser->warnings);
+  text = g_steal_pointer(&warning->text);
+  smtp_reply_warning_free(warning);
+  return text;
 }
 
 /**
  * farceur_smtp_reply_parser_is_empty:
  * @parser: a parser
  *
- * Returns: %TRUE when the parser holds no byte and no reply: nothing the
- *   server sent is waiting (the check made after a STARTTLS 220)
+ * Returns: %TRUE when the parser holds no byte and no reply, and no line
+ *   was skipped since the last reply: nothing the server sent is waiting
+ *   (the check made after a STARTTLS 220)
  */
 gboolean
 farceur_smtp_reply_parser_is_empty(const FarceurSmtpReplyParser *parser)
 {
   g_return_val_if_fail(parser != NULL, FALSE);
 
-  return parser->line->len == 0 && parser->lines->len == 0 && parser->replies.length == 0;
+  return parser->line->len == 0 && parser->lines->len == 0 && parser->replies.length == 0
+         && parser->junk_run == 0 && !parser->failed;
 }
 
 /**

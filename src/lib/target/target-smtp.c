@@ -3,10 +3,15 @@
  * HOST:PORT), LMTP (lmtp://HOST:PORT, lmtp:/socket) and exec:COMMAND (SMTP
  * on a subprocess's stdin/stdout, like `sendmail -bs`).
  *
- * One target is one session: a FarceurSmtpClient made on the first delivery
- * and reused for the following ones.  When the connection is lost (or the
- * server says 421) the client is dropped and the next delivery makes a new
- * one, so a batch slot survives a server that closes idle connections.
+ * One target is one session at a time: a FarceurSmtpClient made on the
+ * first delivery and reused for the following ones.  Sessions recover
+ * (data/doc/smtp.md, Sessions): when the server ends the session (421 at
+ * any point, a per-session limit such as "452 4.5.3" to MAIL, the
+ * connection dropped before the transaction's DATA was answered) the
+ * message goes again on a fresh session, at most TARGET_SMTP_MAX_RESUMES
+ * times, after a doubling back-off when the server closed on us; the batch
+ * above never sees that attempt.  --max-per-session N ends each session
+ * with QUIT after N transactions, for servers that limit silently.
  */
 #include "config.h"
 
@@ -20,21 +25,39 @@
 
 #include "target-private.h"
 
+/* How often one message may move to a new session, and the back-off before
+ * a session that follows one the server closed (doubling, capped). */
+#define TARGET_SMTP_MAX_RESUMES 5
+#define TARGET_SMTP_BACKOFF_MS 250
+#define TARGET_SMTP_BACKOFF_MAX_MS 8000
+
 typedef enum {
   TARGET_SMTP_TCP,
   TARGET_SMTP_UNIX,
   TARGET_SMTP_EXEC,
 } TargetSmtpTransport;
 
+/* Why a transaction's session ended under it, so it goes again on a new one. */
+typedef enum {
+  TARGET_SMTP_KEEP,   /* the result stands */
+  TARGET_SMTP_ROTATE, /* the session is spent (a per-session limit, an idle close) */
+  TARGET_SMTP_CLOSED, /* the server closed it (421, a dropped connection): back off */
+} TargetSmtpResume;
+
 typedef struct {
+  FarceurTarget *target;
   TargetSmtpTransport transport;
   FarceurSmtpSecurity security;
   gboolean lmtp;
-  FarceurSmtpClient *client;   /* NULL before the first delivery and after a lost connection */
-  GSubprocess *subprocess;     /* exec: */
-  gboolean connecting;         /* client is connecting; sends wait in @waiting */
-  GMainContext *context;       /* thread-default when QUIT was asked for: where it completes */
-  FarceurSmtpClient *quitting; /* QUIT queued behind the last deliveries */
+  FarceurSmtpClient *client; /* NULL before the first delivery and after a lost connection */
+  GSubprocess *subprocess;   /* exec: */
+  gboolean connecting;       /* client is connecting; sends wait in @waiting */
+  GPtrArray *quitting;       /* clients with QUIT queued behind their last deliveries */
+  gboolean quit_asked;       /* QUIT is queued on @client itself */
+  guint on_client;           /* transactions handed to @client */
+  guint closed_in_row;       /* sessions the server closed on us since a delivery */
+  gint64 not_before;         /* no new session before (monotonic time) */
+  GSource *backoff;          /* waits until @not_before to connect */
   gboolean quit_ok;
   gboolean quit_when_connected; /* farceur_target_hint_last() came while connecting */
   GError *quit_error;
@@ -43,8 +66,11 @@ typedef struct {
   char *helo, *user, *password, *auth_mechanism, *tls_ca_file;
   gboolean tls_insecure, allow_plaintext_auth, no_pipelining;
   guint timeout_ms;
+  guint max_per_session;
   FarceurTranscriptFunc transcript;
   gpointer transcript_data;
+  FarceurTranscriptFunc notice;
+  gpointer notice_data;
 
   FarceurTargetCommitFunc commit;
   gpointer commit_data;
@@ -59,7 +85,8 @@ typedef struct {
   FarceurSmtpClient *client;      /* the session it was handed to */
   FarceurTargetCommitFunc commit; /* as set when the delivery was asked for */
   gpointer commit_data;
-  gboolean reconnected; /* a dead session was replaced for it once already */
+  guint resumed;  /* times it moved to a new session */
+  guint n_before; /* transactions its session had been given before it */
 } TargetSmtpSend;
 
 static void
@@ -104,6 +131,8 @@ target_smtp_open(FarceurTarget *target, GError **error)
   TargetSmtp *smtp = g_new0(TargetSmtp, 1);
 
   target->priv = smtp;
+  smtp->target = target;
+  smtp->quitting = g_ptr_array_new_with_free_func(g_object_unref);
   smtp->lmtp = strcmp(scheme, "lmtp") == 0;
   if (strcmp(scheme, "exec") == 0)
     smtp->transport = TARGET_SMTP_EXEC;
@@ -195,8 +224,11 @@ farceur_target_set_smtp_options(FarceurTarget *target, const FarceurSmtpOptions 
   smtp->allow_plaintext_auth = options->allow_plaintext_auth;
   smtp->no_pipelining = options->no_pipelining;
   smtp->timeout_ms = options->timeout_ms;
+  smtp->max_per_session = options->max_per_session;
   smtp->transcript = options->transcript;
   smtp->transcript_data = options->transcript_data;
+  smtp->notice = options->notice;
+  smtp->notice_data = options->notice_data;
   if (smtp->tls_ca_file != NULL && !g_file_test(smtp->tls_ca_file, G_FILE_TEST_IS_REGULAR)) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "tls ca file '%s': not found",
                 smtp->tls_ca_file);
@@ -237,6 +269,15 @@ target_smtp_transcript_cb(FarceurSmtpClient *client, const char *line, gpointer 
     smtp->transcript(line, smtp->transcript_data);
 }
 
+static void
+target_smtp_waiting_cb(FarceurSmtpClient *client, const char *text, gpointer user_data)
+{
+  TargetSmtp *smtp = user_data;
+
+  if (smtp->notice)
+    smtp->notice(text, smtp->notice_data);
+}
+
 static FarceurSmtpClient *
 target_smtp_client_new(TargetSmtp *smtp, GError **error)
 {
@@ -255,6 +296,7 @@ target_smtp_client_new(TargetSmtp *smtp, GError **error)
       && !farceur_smtp_client_set_tls_ca_file(client, smtp->tls_ca_file, error))
     return NULL;
   g_signal_connect(client, "transcript", G_CALLBACK(target_smtp_transcript_cb), smtp);
+  g_signal_connect(client, "waiting", G_CALLBACK(target_smtp_waiting_cb), smtp);
   return g_steal_pointer(&client);
 }
 
@@ -264,6 +306,8 @@ target_smtp_drop(TargetSmtp *smtp)
   if (smtp->client != NULL)
     g_signal_handlers_disconnect_by_data(smtp->client, smtp);
   g_clear_object(&smtp->client);
+  smtp->quit_asked = FALSE;
+  smtp->on_client = 0;
   if (smtp->subprocess != NULL) {
     g_subprocess_force_exit(smtp->subprocess);
     g_clear_object(&smtp->subprocess);
@@ -290,28 +334,178 @@ target_smtp_spawn(TargetSmtp *smtp, const char *command, GError **error)
 
 static void target_smtp_send(GTask *task);
 static void target_smtp_quit(TargetSmtp *smtp, GCancellable *cancellable);
+static void target_smtp_connect_waiting(TargetSmtp *smtp);
+
+/* A note of ours in the transcript ("* ..."). */
+static void
+target_smtp_note(TargetSmtp *smtp, const char *note)
+{
+  g_autofree char *line = g_strconcat("* ", note, NULL);
+
+  if (smtp->transcript)
+    smtp->transcript(line, smtp->transcript_data);
+}
+
+/* Every delivery waiting for a session fails with @error. */
+static void
+target_smtp_fail_waiting(TargetSmtp *smtp, const GError *error)
+{
+  GTask *task;
+
+  while ((task = g_queue_pop_head(&smtp->waiting)) != NULL) {
+    g_task_return_error(task, g_error_copy(error));
+    g_object_unref(task);
+  }
+}
+
+/* The server closed a session on us: the next one waits, doubling. */
+static void
+target_smtp_back_off(TargetSmtp *smtp)
+{
+  guint shift = MIN(smtp->closed_in_row++, 8u);
+  guint delay = MIN(TARGET_SMTP_BACKOFF_MS << shift, TARGET_SMTP_BACKOFF_MAX_MS);
+
+  smtp->not_before = g_get_monotonic_time() + (gint64)delay * 1000;
+}
+
+/* A connect that failed on a 421 greeting ("too many connections") is
+ * tried again after the back-off by the deliveries that may still move;
+ * the others get @error. */
+static gboolean
+target_smtp_keep_waiting(TargetSmtp *smtp, FarceurSmtpClient *client, const GError *error)
+{
+  const FarceurSmtpReply *greeting = farceur_smtp_client_get_greeting(client);
+  GQueue keep = G_QUEUE_INIT;
+  GTask *task;
+
+  if (greeting == NULL || greeting->code != 421)
+    return FALSE;
+  while ((task = g_queue_pop_head(&smtp->waiting)) != NULL) {
+    TargetSmtpSend *send = g_task_get_task_data(task);
+
+    if (send->resumed++ < TARGET_SMTP_MAX_RESUMES) {
+      g_queue_push_tail(&keep, task);
+      continue;
+    }
+    g_task_return_error(task, g_error_copy(error));
+    g_object_unref(task);
+  }
+  smtp->waiting = keep;
+  target_smtp_back_off(smtp);
+  return !g_queue_is_empty(&smtp->waiting);
+}
+
+/* The session could not be set up: the deliveries waiting for it try a new
+ * one (a 421 greeting) or fail with @error. */
+static void
+target_smtp_connect_failed(TargetSmtp *smtp, FarceurSmtpClient *client, const GError *error)
+{
+  if (target_smtp_keep_waiting(smtp, client, error)) {
+    target_smtp_note(smtp, "the server refused the session (421): trying a new one");
+    target_smtp_connect_waiting(smtp);
+    return;
+  }
+  target_smtp_fail_waiting(smtp, error);
+}
+
+/* An exec: session that failed to start: what its command's exit says. */
+typedef struct {
+  TargetSmtp *smtp;
+  FarceurSmtpClient *client;
+  GError *error;
+  GSource *limit; /* a command still running after its output closed is ended */
+} TargetSmtpExecEnd;
+
+static gboolean
+target_smtp_exec_limit_cb(gpointer data)
+{
+  TargetSmtpExecEnd *end = data;
+
+  g_clear_pointer(&end->limit, g_source_unref);
+  g_subprocess_force_exit(g_object_get_data(G_OBJECT(end->client), "farceur-subprocess"));
+  return G_SOURCE_REMOVE;
+}
+
+/* /bin/sh exits 127 for a command it cannot find and 126 for one it cannot
+ * run: say so, instead of "connection closed in greeting state". */
+static GError *
+target_smtp_exec_error(GSubprocess *subprocess, const char *command, const GError *error)
+{
+  int status;
+
+  if (!g_subprocess_get_if_exited(subprocess))
+    return g_error_copy(error);
+  status = g_subprocess_get_exit_status(subprocess);
+  if (status == 127)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                       "exec:%s: command not found (the shell exited with 127)", command);
+  if (status == 126)
+    return g_error_new(FARCEUR_ERROR, FARCEUR_ERROR_UNAVAILABLE,
+                       "exec:%s: the command cannot be run (the shell exited with 126)", command);
+  if (status != 0)
+    return g_error_new(error->domain, error->code, "%s; the command exited with status %d",
+                       error->message, status);
+  return g_error_copy(error);
+}
+
+static void
+target_smtp_exec_ended_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TargetSmtpExecEnd *end = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+  if (end->limit != NULL)
+    g_source_destroy(end->limit);
+  g_clear_pointer(&end->limit, g_source_unref);
+  error = target_smtp_exec_error(G_SUBPROCESS(source), end->smtp->target->url->path, end->error);
+  end->smtp->connecting = FALSE;
+  target_smtp_connect_failed(end->smtp, end->client, error);
+  g_object_unref(end->client);
+  g_error_free(end->error);
+  g_free(end);
+}
+
+/* Wait (a second at most) for the exec: command to end, then fail. */
+static void
+target_smtp_exec_failed(TargetSmtp *smtp, FarceurSmtpClient *client, const GError *error)
+{
+  TargetSmtpExecEnd *end = g_new0(TargetSmtpExecEnd, 1);
+  GSubprocess *subprocess = g_steal_pointer(&smtp->subprocess);
+
+  end->smtp = smtp;
+  end->client = g_object_ref(client);
+  end->error = g_error_copy(error);
+  g_object_set_data_full(G_OBJECT(client), "farceur-subprocess", subprocess, g_object_unref);
+  end->limit = g_timeout_source_new(1000);
+  g_source_set_callback(end->limit, target_smtp_exec_limit_cb, end, NULL);
+  g_source_attach(end->limit, g_main_context_get_thread_default());
+  smtp->connecting = TRUE; /* deliveries keep waiting for the verdict */
+  g_subprocess_wait_async(subprocess, NULL, target_smtp_exec_ended_cb, end);
+}
 
 /* The session is up (or failed): hand it every delivery that waited. */
 static void
 target_smtp_connect_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TargetSmtp *smtp = user_data;
-  GError *error = NULL;
+  g_autoptr(FarceurSmtpClient) client = FARCEUR_SMTP_CLIENT(source); /* the connect's ref */
+  g_autoptr(GError) error = NULL;
   GTask *task;
 
   smtp->connecting = FALSE;
-  if (!farceur_smtp_client_connect_finish(FARCEUR_SMTP_CLIENT(source), result, &error)) {
-    if (smtp->client == FARCEUR_SMTP_CLIENT(source))
+  if (!farceur_smtp_client_connect_finish(client, result, &error)) {
+    if (smtp->client == client && smtp->subprocess != NULL) {
+      target_smtp_exec_failed(smtp, client, error);
       target_smtp_drop(smtp);
-    while ((task = g_queue_pop_head(&smtp->waiting)) != NULL) {
-      g_task_return_error(task, g_error_copy(error));
-      g_object_unref(task);
+      smtp->connecting = TRUE;
+      return;
     }
-    g_error_free(error);
-    g_object_unref(source);
+    if (smtp->client == client)
+      target_smtp_drop(smtp);
+    target_smtp_connect_failed(smtp, client, error);
     return;
   }
-  g_object_unref(source);
   while ((task = g_queue_pop_head(&smtp->waiting)) != NULL)
     target_smtp_send(task);
   if (smtp->quit_when_connected) {
@@ -338,6 +532,9 @@ target_smtp_start_connect(FarceurTarget *target, GCancellable *cancellable, GErr
       target_smtp_drop(smtp);
       return FALSE;
     }
+    g_autofree char *name = g_strconcat("exec:", url->path, NULL);
+
+    farceur_smtp_client_set_server_name(smtp->client, name);
     farceur_smtp_client_connect_stream_async(smtp->client, stream, NULL, cancellable,
                                              target_smtp_connect_ready_cb, smtp);
   } else {
@@ -353,25 +550,77 @@ target_smtp_start_connect(FarceurTarget *target, GCancellable *cancellable, GErr
   return TRUE;
 }
 
-/* Sends @task on the session, making one first when there is none. */
+/* Connect for the deliveries waiting, now or when the back-off is over. */
+static gboolean
+target_smtp_backoff_cb(gpointer user_data)
+{
+  TargetSmtp *smtp = user_data;
+
+  g_clear_pointer(&smtp->backoff, g_source_unref);
+  target_smtp_connect_waiting(smtp);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+target_smtp_connect_waiting(TargetSmtp *smtp)
+{
+  gint64 wait = smtp->not_before - g_get_monotonic_time();
+  GTask *first = g_queue_peek_head(&smtp->waiting);
+  GError *error = NULL;
+
+  if (first == NULL || smtp->connecting || smtp->backoff != NULL)
+    return;
+  if (wait > 0) {
+    smtp->backoff = g_timeout_source_new((guint)(wait / 1000) + 1);
+    g_source_set_callback(smtp->backoff, target_smtp_backoff_cb, smtp, NULL);
+    g_source_set_static_name(smtp->backoff, "farceur smtp back-off");
+    g_source_attach(smtp->backoff, g_main_context_get_thread_default());
+    return;
+  }
+  if (!target_smtp_start_connect(smtp->target, g_task_get_cancellable(first), &error)) {
+    target_smtp_fail_waiting(smtp, error);
+    g_error_free(error);
+  }
+}
+
+/* The current session is spent: QUIT behind what it holds, and the next
+ * delivery makes a new one.  An exec: session's command goes with it. */
+static void
+target_smtp_retire(TargetSmtp *smtp)
+{
+  FarceurSmtpClient *client = smtp->client;
+
+  if (client == NULL || smtp->connecting)
+    return;
+  if (smtp->subprocess != NULL)
+    g_object_set_data_full(G_OBJECT(client), "farceur-subprocess",
+                           g_steal_pointer(&smtp->subprocess), g_object_unref);
+  if (!smtp->quit_asked)
+    target_smtp_quit(smtp, NULL);
+  g_object_set_data(G_OBJECT(client), "farceur-retired", GINT_TO_POINTER(TRUE));
+  smtp->client = NULL;
+  smtp->quit_asked = FALSE;
+  smtp->on_client = 0;
+  g_object_unref(client);
+}
+
+/* Sends @task on the session, making one first when there is none (or the
+ * current one has had its --max-per-session transactions). */
 static void
 target_smtp_dispatch(GTask *task)
 {
   TargetSmtpSend *send = g_task_get_task_data(task);
   TargetSmtp *smtp = target_smtp_get(send->target);
-  GError *error = NULL;
 
+  if (smtp->client != NULL && !smtp->connecting && smtp->max_per_session > 0
+      && smtp->on_client >= smtp->max_per_session)
+    target_smtp_retire(smtp);
   if (smtp->client != NULL && !smtp->connecting) {
     target_smtp_send(task);
     return;
   }
-  if (!smtp->connecting
-      && !target_smtp_start_connect(send->target, g_task_get_cancellable(task), &error)) {
-    g_task_return_error(task, error);
-    g_object_unref(task);
-    return;
-  }
   g_queue_push_tail(&smtp->waiting, task);
+  target_smtp_connect_waiting(smtp);
 }
 
 /* ---- one transaction ---- */
@@ -419,9 +668,12 @@ target_smtp_decide(const FarceurSmtpResult *result, const FarceurSmtpRecipient *
 }
 
 static FarceurDelivery *
-target_smtp_delivery(const FarceurSmtpResult *result, gboolean lmtp)
+target_smtp_delivery(const FarceurSmtpResult *result, gboolean lmtp, FarceurSmtpClient *client)
 {
   FarceurDelivery *delivery = farceur_delivery_new();
+
+  if (farceur_smtp_client_is_tls(client))
+    delivery->tls = farceur_smtp_client_is_tls_unverified(client) ? "unverified" : "verified";
 
   for (guint i = 0; i < result->recipients->len; i++) {
     const FarceurSmtpRecipient *rcpt = result->recipients->pdata[i];
@@ -448,6 +700,86 @@ target_smtp_result_error(const FarceurSmtpResult *result)
                              farceur_smtp_outcome_to_string(result->outcome));
 }
 
+/* A reply saying the session has had its share: "452 4.5.3" (OpenSMTPD
+ * after 100 messages), or any 4xx to MAIL that says "too many messages". */
+static gboolean
+target_smtp_is_session_limit(const FarceurSmtpReply *reply)
+{
+  g_autofree char *lower = NULL;
+
+  if (!FARCEUR_SMTP_REPLY_IS_TRANSIENT(reply))
+    return FALSE;
+  if (g_strcmp0(reply->enhanced, "4.5.3") == 0)
+    return TRUE;
+  lower = g_ascii_strdown(reply->text, -1);
+  return strstr(lower, "too many messages") != NULL;
+}
+
+static gboolean
+target_smtp_any_421(const FarceurSmtpResult *result)
+{
+  if ((result->mail_reply && result->mail_reply->code == 421)
+      || (result->data_reply && result->data_reply->code == 421)
+      || (result->final_reply && result->final_reply->code == 421))
+    return TRUE;
+  for (guint i = 0; i < result->recipients->len; i++) {
+    const FarceurSmtpRecipient *rcpt = result->recipients->pdata[i];
+
+    if (rcpt->reply != NULL && rcpt->reply->code == 421)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Whether the session ended under the message before anything decided its
+ * fate, so that it may go again on a new one (data/doc/smtp.md, Sessions):
+ * nothing was delivered, and the server did not judge the message itself. */
+static TargetSmtpResume
+target_smtp_resume_of(const TargetSmtpSend *send, const FarceurSmtpResult *result,
+                      const GError *error, FarceurSmtpClient *client)
+{
+  if (result == NULL) /* refused before a command: the session was gone or quitting */
+    return g_error_matches(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE) ? TARGET_SMTP_ROTATE
+                                                                      : TARGET_SMTP_KEEP;
+  if (result->outcome != FARCEUR_SMTP_OUTCOME_DEFERRED
+      || g_error_matches(result->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || farceur_smtp_client_has_timed_out(client))
+    return TARGET_SMTP_KEEP;
+  if (target_smtp_any_421(result))
+    return TARGET_SMTP_CLOSED;
+  if (result->mail_reply != NULL && send->n_before > 0
+      && target_smtp_is_session_limit(result->mail_reply))
+    return TARGET_SMTP_ROTATE; /* not on a session's first message: then it is no limit */
+  if (result->mail_reply == NULL && result->data_reply == NULL && result->final_reply == NULL)
+    return TARGET_SMTP_CLOSED; /* the connection dropped before MAIL was answered */
+  return TARGET_SMTP_KEEP;
+}
+
+/* Move @task to a new session if its result says so; %TRUE when it did. */
+static gboolean
+target_smtp_resume(GTask *task, const FarceurSmtpResult *result, const GError *error,
+                   FarceurSmtpClient *client)
+{
+  TargetSmtpSend *send = g_task_get_task_data(task);
+  TargetSmtp *smtp = target_smtp_get(send->target);
+  TargetSmtpResume resume = target_smtp_resume_of(send, result, error, client);
+  g_autofree char *note = NULL;
+
+  if (resume == TARGET_SMTP_KEEP || send->resumed >= TARGET_SMTP_MAX_RESUMES)
+    return FALSE;
+  send->resumed++;
+  note = g_strdup_printf("session ended (%s): the message goes again on a new session",
+                         result && result->error ? result->error->message : error->message);
+  target_smtp_note(smtp, note);
+  if (smtp->client == client) {
+    if (resume == TARGET_SMTP_CLOSED)
+      target_smtp_back_off(smtp);
+    target_smtp_retire(smtp);
+  }
+  target_smtp_dispatch(task);
+  return TRUE;
+}
+
 static void
 target_smtp_send_ready_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -455,25 +787,20 @@ target_smtp_send_ready_cb(GObject *source, GAsyncResult *res, gpointer user_data
   TargetSmtpSend *send = g_task_get_task_data(task);
   TargetSmtp *smtp = target_smtp_get(send->target);
   g_autoptr(FarceurSmtpResult) result = NULL;
-  GError *error = NULL;
+  g_autoptr(GError) error = NULL;
 
   result = farceur_smtp_client_send_finish(FARCEUR_SMTP_CLIENT(source), res, &error);
-  /* The session died before this send reached it (idle timeout, 421):
-   * nothing was sent, so make a new session once and try there. */
-  if (result == NULL && g_error_matches(error, FARCEUR_ERROR, FARCEUR_ERROR_USAGE)
-      && !send->reconnected) {
-    send->reconnected = TRUE;
-    if (smtp->client == send->client)
-      target_smtp_drop(smtp);
-    g_error_free(error);
-    target_smtp_dispatch(g_steal_pointer(&task));
+  if (target_smtp_resume(task, result, error, FARCEUR_SMTP_CLIENT(source))) {
+    g_steal_pointer(&task); /* dispatched again */
     return;
   }
   if (result == NULL) {
-    g_task_return_error(task, error);
+    g_task_return_error(task, g_steal_pointer(&error));
     return;
   }
-  send->delivery = target_smtp_delivery(result, smtp->lmtp);
+  send->delivery = target_smtp_delivery(result, smtp->lmtp, FARCEUR_SMTP_CLIENT(source));
+  if (result->outcome == FARCEUR_SMTP_OUTCOME_DELIVERED)
+    smtp->closed_in_row = 0;
   if (farceur_delivery_count(send->delivery, FARCEUR_RCPT_ACCEPTED) > 0)
     g_task_return_boolean(task, TRUE);
   else
@@ -496,6 +823,7 @@ target_smtp_send(GTask *task)
   TargetSmtp *smtp = target_smtp_get(send->target);
 
   g_set_object(&send->client, smtp->client);
+  send->n_before = smtp->on_client++;
   if (send->stream != NULL)
     farceur_smtp_client_send_stream_async(smtp->client, send->envelope, send->stream,
                                           target_smtp_commit_cb, send, g_task_get_cancellable(task),
@@ -559,24 +887,36 @@ target_smtp_deliver_finish(FarceurTarget *target, GAsyncResult *result, FarceurD
 
 /* ---- closing ---- */
 
+/* The last QUIT asked for decides what closing the target says; a session
+ * retired earlier (--max-per-session, a limit) only has to end. */
 static void
 target_smtp_quit_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TargetSmtp *smtp = user_data;
+  GError *error = NULL;
+  gboolean ok = farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), result, &error);
 
-  smtp->quit_ok
-      = farceur_smtp_client_quit_finish(FARCEUR_SMTP_CLIENT(source), result, &smtp->quit_error);
-  g_clear_object(&smtp->quitting);
+  if (g_object_get_data(source, "farceur-retired") == NULL) {
+    smtp->quit_ok = ok;
+    g_clear_error(&smtp->quit_error);
+    smtp->quit_error = error;
+  } else {
+    g_clear_error(&error);
+  }
+  g_signal_handlers_disconnect_by_data(source, smtp);
+  g_ptr_array_remove(smtp->quitting, source);
 }
 
 /* Queues QUIT on the current session, behind the deliveries it holds. */
 static void
 target_smtp_quit(TargetSmtp *smtp, GCancellable *cancellable)
 {
-  smtp->quitting = g_object_ref(smtp->client);
-  if (smtp->context != NULL)
-    g_main_context_unref(smtp->context);
-  smtp->context = g_main_context_ref_thread_default();
+  g_ptr_array_add(smtp->quitting, g_object_ref(smtp->client));
+  smtp->quit_asked = TRUE;
+  /* Where its QUIT completes: closing iterates it (sessions retired under
+   * different contexts each have theirs). */
+  g_object_set_data_full(G_OBJECT(smtp->client), "farceur-quit-context",
+                         g_main_context_ref_thread_default(), (GDestroyNotify)g_main_context_unref);
   smtp->quit_ok = TRUE;
   g_clear_error(&smtp->quit_error);
   farceur_smtp_client_quit_async(smtp->client, cancellable, target_smtp_quit_ready_cb, smtp);
@@ -603,7 +943,7 @@ farceur_target_hint_last(FarceurTarget *target)
   smtp = target_smtp_get(target);
   if (smtp->connecting)
     smtp->quit_when_connected = TRUE;
-  if (smtp->client == NULL || smtp->connecting || smtp->quitting != NULL)
+  if (smtp->client == NULL || smtp->connecting || smtp->quit_asked)
     return;
   target_smtp_quit(smtp, NULL); /* a later delivery is refused by it and reconnects */
 }
@@ -616,14 +956,18 @@ target_smtp_close(FarceurTarget *target, GCancellable *cancellable, GError **err
   g_autoptr(GMainContext) context = NULL;
 
   /* A QUIT of our own runs on a private context, like the sync delivery. */
-  if (smtp->quitting == NULL && smtp->client != NULL && !smtp->connecting
+  if (!smtp->quit_asked && smtp->client != NULL && !smtp->connecting
       && farceur_smtp_client_is_ready(smtp->client)) {
     context = g_main_context_new();
     g_main_context_push_thread_default(context);
     target_smtp_quit(smtp, cancellable);
   }
-  while (smtp->quitting != NULL)
-    g_main_context_iteration(smtp->context, TRUE);
+  while (smtp->quitting->len > 0) {
+    g_autoptr(GMainContext) where
+        = g_main_context_ref(g_object_get_data(smtp->quitting->pdata[0], "farceur-quit-context"));
+
+    g_main_context_iteration(where, TRUE);
+  }
   if (context != NULL)
     g_main_context_pop_thread_default(context);
   if (smtp->subprocess != NULL)
@@ -644,14 +988,18 @@ target_smtp_finalize(FarceurTarget *target)
   if (smtp == NULL)
     return;
   target_smtp_drop(smtp);
+  if (smtp->backoff != NULL)
+    g_source_destroy(smtp->backoff);
+  g_clear_pointer(&smtp->backoff, g_source_unref);
+  for (guint i = 0; i < smtp->quitting->len; i++)
+    g_signal_handlers_disconnect_by_data(smtp->quitting->pdata[i], smtp);
+  g_ptr_array_unref(smtp->quitting);
   g_free(smtp->helo);
   g_free(smtp->user);
   target_smtp_wipe_password(smtp);
   g_free(smtp->auth_mechanism);
   g_free(smtp->tls_ca_file);
   g_clear_error(&smtp->quit_error);
-  if (smtp->context != NULL)
-    g_main_context_unref(smtp->context);
   g_free(smtp);
   target->priv = NULL;
 }
