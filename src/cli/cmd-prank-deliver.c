@@ -64,6 +64,16 @@ prank_transcript_cb(const char *line, gpointer user_data)
   fflush(session->run->transcript);
 }
 
+/* First contact that takes long, on a terminal (data/doc/smtp.md, Timeouts). */
+static void
+prank_notice_cb(const char *line, gpointer user_data)
+{
+  PrankRun *run = user_data;
+
+  cli_progress_clear(&run->progress);
+  g_printerr("farceur prank: %s\n", line);
+}
+
 /* FarceurBatchTargetFunc: one more session, with the [smtp] settings. */
 static FarceurTarget *
 prank_open_target(gpointer user_data, GError **error)
@@ -83,6 +93,10 @@ prank_open_target(gpointer user_data, GError **error)
     g_ptr_array_add(run->sessions, session);
     smtp.transcript = prank_transcript_cb;
     smtp.transcript_data = session;
+  }
+  if (cli_term_is_tty(2)) {
+    smtp.notice = prank_notice_cb;
+    smtp.notice_data = run;
   }
   if (!farceur_target_set_smtp_options(target, &smtp, error))
     return NULL;
@@ -135,6 +149,7 @@ prank_prepare(PrankRun *run, GError **error)
     .password = run->password,
     .tls_ca_file = o->tls_ca,
     .timeout_ms = o->timeout_ms,
+    .max_per_session = o->max_per_session,
   };
   run->sessions = g_ptr_array_new_with_free_func(g_free);
   if (o->transcript == NULL)

@@ -14,6 +14,7 @@
  * @tls_ca: (nullable): [smtp] tls-ca
  * @timeout_ms: per-reply timeout, 0 for the defaults
  * @connections: parallel sessions
+ * @max_per_session: messages per session before a new one, 0 for no limit
  * @retries: retries after a 4xx
  * @retry_delay_ms: the first back-off
  * @journal: (nullable): the journal file
@@ -30,6 +31,7 @@ typedef struct {
   const char *tls_ca;
   guint timeout_ms;
   guint connections;
+  guint max_per_session;
   guint retries;
   guint retry_delay_ms;
   const char *journal;

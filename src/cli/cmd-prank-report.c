@@ -133,6 +133,8 @@ prank_print_result(const FarceurPrankMessage *m, gboolean dry_run)
     printf("FAILED: %s", m->error ? m->error->message : farceur_batch_state_to_string(m->state));
   if (m->attempts > 1)
     printf(" (%u attempts)", m->attempts);
+  if (g_strcmp0(m->delivery->tls, "unverified") == 0)
+    printf(" [TLS unverified]");
   printf("\n");
   prank_print_outcomes(m);
 }

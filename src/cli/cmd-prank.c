@@ -44,6 +44,7 @@ typedef struct {
   char *journal;
   gboolean resend_unknown;
   gboolean forget_unknown;
+  int max_per_session;
 } PrankOptions;
 
 static void
@@ -126,6 +127,8 @@ prank_context_new(PrankOptions *o)
     { "journal", 0, 0, G_OPTION_ARG_FILENAME, &o->journal,
       "Record each outcome in FILE; a re-run with the same seed sends only what is missing",
       "FILE" },
+    { "max-per-session", 0, 0, G_OPTION_ARG_INT, &o->max_per_session,
+      "SMTP: end each session after N messages and open a new one (default: no limit)", "N" },
     { "resend-unknown", 0, 0, G_OPTION_ARG_NONE, &o->resend_unknown,
       "Also resend messages whose final dot got no reply", NULL },
     { "forget-unknown", 0, 0, G_OPTION_ARG_NONE, &o->forget_unknown,
@@ -211,9 +214,9 @@ static gboolean
 prank_apply_numbers(const PrankOptions *o, FarceurCampaignConfig *config, GError **error)
 {
   if (o->connections < 1 || o->connections > 256 || o->retries < 0 || o->retry_delay < 0
-      || o->timeout < 0)
-    return prank_usage(error, "--connections must be 1 to 256; --retries, --retry-delay and "
-                              "--timeout must not be negative");
+      || o->timeout < 0 || o->max_per_session < 0)
+    return prank_usage(error, "--connections must be 1 to 256; --retries, --retry-delay, "
+                              "--timeout and --max-per-session must not be negative");
   if (o->resend_unknown && o->forget_unknown)
     return prank_usage(error, "--resend-unknown and --forget-unknown exclude each other");
   if (o->forget_unknown && o->journal == NULL)
@@ -314,6 +317,7 @@ prank_deliver_campaign(FarceurCampaign *campaign, const FarceurCampaignConfig *c
     .tls_ca = config->tls_ca,
     .timeout_ms = (guint)(o->timeout * 1000),
     .connections = o->connections,
+    .max_per_session = (guint)o->max_per_session,
     .retries = o->retries,
     .retry_delay_ms = (guint)(o->retry_delay * 1000),
     .journal = o->journal,

@@ -244,6 +244,8 @@ send_print_human(SendCli *cli, const FarceurBatchResult *r)
          r->envelope->mail_from, rcpts->str);
   if (r->delivery && r->delivery->location)
     printf("  (%s)", r->delivery->location);
+  if (r->delivery && g_strcmp0(r->delivery->tls, "unverified") == 0)
+    printf("  [TLS unverified]");
   printf("\n");
   if (r->origin == FARCEUR_BATCH_ENVELOPE_STORED)
     printf("  envelope: the one stored in the message (Return-Path, Envelope-to)\n");

@@ -283,6 +283,19 @@ def test_transcript(tmp, server, port):
     check("two connections: the groups are still reported in order",
           groups == sorted(groups) and len(groups) > 1, str(groups))
 
+    server.received.clear()
+    proc = prank("--seed", "5", "--json", "--transcript", path, "--max-per-session", "2",
+                 "--via", f"smtp://127.0.0.1:{port}")
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    n = len(messages(proc))
+    sessions = sum(l.startswith("C: EHLO ") for l in lines)
+    check("--max-per-session 2: a new session every 2 messages, each message once",
+          proc.returncode == 0 and n > 2 and sessions == (n + 1) // 2
+          and len(server.received) == n, f"{n} messages, {sessions} sessions, "
+          f"{len(server.received)} received")
+
+
 
 def test_timeout(tmp, server, port):
     server.stall_after = 0

@@ -73,6 +73,14 @@ with tempfile.TemporaryDirectory(prefix="farceur-tls-") as tmp:
             fail(f"smtp://: one message over TLS expected, server saw {stored}{why}")
         if "C: STARTTLS" not in text or "* TLS unverified: " not in text:
             fail(f"smtp://: the transcript should show STARTTLS and 'TLS unverified'{why}")
+        if "[TLS unverified]" not in r.stdout:
+            fail(f"smtp://: the report should say [TLS unverified]{why}")
+        j = subprocess.run([FARCEUR, "send", "--json", "--via", f"smtp://127.0.0.1:{srv.port}",
+                            "--retries", "0", "--timeout", "10", str(tmp / "m.eml")],
+                           capture_output=True, text=True, timeout=60)
+        records = [json.loads(line) for line in j.stdout.splitlines()]
+        if j.returncode != 0 or [x["tls"] for x in records] != ["unverified"]:
+            fail(f"smtp:// --json: tls should be 'unverified': {j.stdout}{j.stderr}")
 
         r, text, why = send(tmp, f"smtp+starttls://127.0.0.1:{srv.port}", "strict")
         if r.returncode != 77:
@@ -80,7 +88,7 @@ with tempfile.TemporaryDirectory(prefix="farceur-tls-") as tmp:
                  f"wanted 77{why}")
         if "certificate" not in r.stdout + r.stderr or "TLS unverified" in text:
             fail(f"smtp+starttls://: the error should be about the certificate{why}")
-        if len(srv.messages()) != 1:
+        if len(srv.messages()) != 2:  # the two smtp:// sends above
             fail(f"smtp+starttls://: nothing should have been stored{why}")
     finally:
         srv.stop()

@@ -13,8 +13,9 @@
  *   (delivered|partial|refused|deferred|unknown|skipped), "mail_from",
  *   "header_from", "envelope" (where the envelope came from: "headers",
  *   "stored", "options"), "rcpt" (see farceur_rcpt_outcome_to_json()), "reply"
- *   (where the message went: the final reply, or the file written),
- *   "error", "attempts", "seconds"}
+ *   (where the message went: the final reply, or the file written), "tls"
+ *   ("verified", "unverified" or null: data/doc/smtp.md, TLS), "error",
+ *   "attempts", "seconds"}
  */
 JsonNode *
 farceur_batch_result_to_json(const FarceurBatchResult *result)
@@ -35,11 +36,10 @@ farceur_batch_result_to_json(const FarceurBatchResult *result)
   farceur_json_add_string_member(b, "header_from", result->header_from);
   farceur_json_add_string_member(b, "envelope",
                                  farceur_batch_envelope_origin_to_string(result->origin));
-  farceur_json_add_string_member(b, "envelope",
-                                 farceur_batch_envelope_origin_to_string(result->origin));
   json_builder_set_member_name(b, "rcpt");
   json_builder_add_value(b, farceur_delivery_rcpts_to_json(result->delivery));
   farceur_json_add_string_member(b, "reply", result->delivery ? result->delivery->location : NULL);
+  farceur_json_add_string_member(b, "tls", result->delivery ? result->delivery->tls : NULL);
   farceur_json_add_string_member(b, "error", result->error ? result->error->message : NULL);
   json_builder_set_member_name(b, "attempts");
   json_builder_add_int_value(b, result->attempts);

@@ -1190,6 +1190,8 @@ batch_merge(BatchItem *item, FarceurDelivery *delivery, const GError *error)
     g_free(item->record->location);
     item->record->location = g_strdup(delivery->location);
   }
+  if (delivery != NULL && delivery->tls != NULL)
+    item->record->tls = delivery->tls; /* a static string */
 }
 
 /* A local target fails for now only on a full disk or a quota (an I/O
