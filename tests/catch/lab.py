@@ -101,9 +101,9 @@ def send_lmtp(tmp):
                                    "--rcpt", "full@example.com", str(msg))
         result = json.loads(out.splitlines()[0]) if out.strip() else {}
         tap.equal("send --via lmtp:// to catch --lmtp: partial", result.get("state"), "partial")
-        tap.equal("LMTP: bob's own 250 (send leaves out a recipient still deferred)",
+        tap.equal("LMTP: bob's own 250, full@'s own 452 (deferred, still listed)",
                   [(r["addr"], r["code"]) for r in result.get("rcpt", [])],
-                  [("bob@example.com", 250)])
+                  [("bob@example.com", 250), ("full@example.com", 452)])
         catch.stop()
         tap.check("LMTP: full@ got its own 452 after the dot",
                   "S: 452 4.2.2 mailbox full" in catch.transcript(), catch.transcript())

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <glib/gstdio.h>
 
 #include <farceur/farceur.h>
@@ -772,13 +774,18 @@ test_mbox_stale_dotlock(void)
   g_autofree char *path = g_build_filename(tmp, "stale.mbox", NULL);
   g_autofree char *dotlock = g_strconcat(path, ".lock", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) gone = g_subprocess_new(0, &error, "true", NULL);
+  char *argv[] = { (char *)"true", NULL };
   g_autofree char *pid = NULL;
   g_autofree char *contents = NULL;
+  GPid gone;
 
+  /* a process that has exited and been reaped: its pid names no one (not
+   * GSubprocess, whose worker may reap it before its pid is read) */
+  g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                              NULL, NULL, &gone, &error));
   g_assert_no_error(error);
-  pid = g_strdup(g_subprocess_get_identifier(gone));
-  g_assert_true(g_subprocess_wait_check(gone, NULL, &error));
+  g_assert_cmpint(waitpid(gone, NULL, 0), ==, gone);
+  pid = g_strdup_printf("%d", (int)gone);
   g_assert_true(g_file_set_contents(dotlock, pid, -1, NULL));
   contents = deliver_mbox(path, "Subject: parent\n\nparent body\n", "a@example.org");
   g_assert_true(g_str_has_suffix(contents, "Subject: parent\n\nparent body\n\n"));
