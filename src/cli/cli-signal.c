@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* farceur command line: SIGINT and SIGTERM as main-loop events (cli-signal.h). */
 #include <signal.h>
+#include <stdio.h>
 
 #include <glib-unix.h>
 
@@ -114,4 +115,64 @@ cli_signal_free(CliSignal *watch)
     if (watch->sources[i] != 0)
       g_source_remove(watch->sources[i]);
   g_free(watch);
+}
+
+typedef struct {
+  const char *command;
+  FarceurBatch *batch;
+  GCancellable *cancellable;
+} CliBatchStop;
+
+/* CliSignalFunc: the first signal stops taking messages and lets the ones in
+ * flight finish; the next abandons them (data/doc/exit-status.md, Signals). */
+static void
+cli_signal_batch_cb(int signo, guint count, gpointer user_data)
+{
+  CliBatchStop *stop = user_data;
+  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+
+  if (count == 1) {
+    g_printerr("\nfarceur %s: %s: taking no new message; the ones in flight finish "
+               "(another signal abandons them)\n",
+               stop->command, name);
+    farceur_batch_stop(stop->batch);
+  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
+    g_printerr("farceur %s: %s again: abandoning the deliveries in flight\n", stop->command, name);
+    g_cancellable_cancel(stop->cancellable);
+  }
+}
+
+/**
+ * cli_signal_run_batch:
+ * @command: the command's name, for the messages
+ * @batch: the batch to run
+ * @open_target: @user_data: as farceur_batch_run() takes them
+ * @journal: whether a journal records the outcomes (the message says a
+ *   re-run sends what is left)
+ * @signal_status: (out): 128 + the number of the signal that stopped the
+ *   run, 0 when none did
+ * @error: as farceur_batch_run()
+ *
+ * Runs @batch with SIGINT and SIGTERM watched: the first stops it in order,
+ * the next cancels what is in flight; a stopped run says so on standard
+ * error.  The caller prints its summary, then exits *@signal_status when
+ * it is not 0.
+ *
+ * Returns: what farceur_batch_run() returns
+ */
+gboolean
+cli_signal_run_batch(const char *command, FarceurBatch *batch, FarceurBatchTargetFunc open_target,
+                     gpointer user_data, gboolean journal, int *signal_status, GError **error)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  CliBatchStop stop = { command, batch, cancellable };
+  g_autoptr(CliSignal) watch = cli_signal_watch(cli_signal_batch_cb, &stop);
+  gboolean ok = farceur_batch_run(batch, open_target, user_data, cancellable, error);
+
+  *signal_status = cli_signal_get_status(watch);
+  if (*signal_status != 0)
+    g_printerr("farceur %s: stopped by %s: exit %d; the messages not sent are deferred%s\n",
+               command, cli_signal_get_name(watch), *signal_status,
+               journal ? " (the journal sends them on a re-run)" : "");
+  return ok;
 }

@@ -8,7 +8,7 @@
  * its summary and exits 128 + the signal's number. */
 #pragma once
 
-#include <glib.h>
+#include <farceur/farceur.h>
 
 typedef struct _CliSignal CliSignal;
 
@@ -27,3 +27,7 @@ const char *cli_signal_get_name(const CliSignal *watch);
 void cli_signal_free(CliSignal *watch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CliSignal, cli_signal_free)
+
+gboolean cli_signal_run_batch(const char *command, FarceurBatch *batch,
+                              FarceurBatchTargetFunc open_target, gpointer user_data,
+                              gboolean journal, int *signal_status, GError **error);

@@ -7,7 +7,6 @@
  * several connections; the groups are reported in their order, each as
  * soon as it and the ones before it are settled. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -211,47 +210,6 @@ prank_outcome(PrankRun *run, GError **error)
   return FALSE;
 }
 
-typedef struct {
-  FarceurBatch *batch;
-  GCancellable *cancellable;
-} PrankStop;
-
-/* CliSignalFunc: as `send` does (data/doc/exit-status.md, Signals): the
- * first signal stops taking messages and lets the ones in flight finish;
- * the next abandons them. */
-static void
-prank_signal_cb(int signo, guint count, gpointer user_data)
-{
-  PrankStop *stop = user_data;
-  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
-
-  if (count == 1) {
-    g_printerr("\nfarceur prank: %s: taking no new message; the ones in flight finish "
-               "(another signal abandons them)\n",
-               name);
-    farceur_batch_stop(stop->batch);
-  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
-    g_printerr("farceur prank: %s again: abandoning the deliveries in flight\n", name);
-    g_cancellable_cancel(stop->cancellable);
-  }
-}
-
-static gboolean
-prank_run_batch(PrankRun *run, FarceurBatch *batch, int *signal_status, GError **error)
-{
-  g_autoptr(GCancellable) cancellable = g_cancellable_new();
-  PrankStop stop = { batch, cancellable };
-  g_autoptr(CliSignal) watch = cli_signal_watch(prank_signal_cb, &stop);
-  gboolean ok = farceur_batch_run(batch, prank_open_target, run, cancellable, error);
-
-  *signal_status = cli_signal_get_status(watch);
-  if (*signal_status != 0)
-    g_printerr("farceur prank: stopped by %s: exit %d; the messages not sent are deferred%s\n",
-               cli_signal_get_name(watch), *signal_status,
-               run->o->journal ? " (the journal sends them on a re-run)" : "");
-  return ok;
-}
-
 static gboolean
 prank_run(PrankRun *run, int *signal_status, GError **error)
 {
@@ -266,7 +224,8 @@ prank_run(PrankRun *run, int *signal_status, GError **error)
   run->total = farceur_batch_get_count(batch);
   cli_progress_start(&run->progress, TRUE);
   farceur_batch_set_result_func(batch, prank_result_cb, run);
-  if (!prank_run_batch(run, batch, signal_status, error))
+  if (!cli_signal_run_batch("prank", batch, prank_open_target, run, o->journal != NULL,
+                            signal_status, error))
     return FALSE;
   cli_progress_clear(&run->progress);
   prank_report_settled(run);

@@ -2,7 +2,6 @@
 /* farceur send [FILE|DIR|MBOX|-]...: deliver existing messages through a
  * target (farceur-send(1); data/doc/envelope.md; data/doc/formats.md, The journal). */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -492,51 +491,19 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
   return g_steal_pointer(&batch);
 }
 
-/* ---- signals ---- */
-
-typedef struct {
-  FarceurBatch *batch;
-  GCancellable *cancellable;
-} SendStop;
-
-/* CliSignalFunc: the first signal stops taking messages and lets the ones in
- * flight finish; the next abandons them (data/doc/exit-status.md, Signals). */
-static void
-send_signal_cb(int signo, guint count, gpointer user_data)
-{
-  SendStop *stop = user_data;
-  const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
-
-  if (count == 1) {
-    g_printerr("\nfarceur send: %s: taking no new message; the ones in flight finish "
-               "(another signal abandons them)\n",
-               name);
-    farceur_batch_stop(stop->batch);
-  } else if (!g_cancellable_is_cancelled(stop->cancellable)) {
-    g_printerr("farceur send: %s again: abandoning the deliveries in flight\n", name);
-    g_cancellable_cancel(stop->cancellable);
-  }
-}
-
 /* Runs the batch, stopped in order by SIGINT or SIGTERM; the exit status
  * is then 128 + the signal's number, whatever the outcomes. */
 static int
 send_deliver(SendCli *cli, FarceurBatch *batch)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new();
-  SendStop stop = { batch, cancellable };
-  g_autoptr(CliSignal) watch = cli_signal_watch(send_signal_cb, &stop);
   GError *error = NULL;
+  int signal_status;
 
-  if (!farceur_batch_run(batch, send_open_target, cli, cancellable, &error))
+  if (!cli_signal_run_batch("send", batch, send_open_target, cli, cli->journal_path != NULL,
+                            &signal_status, &error))
     return cli_report_error("send", error);
-  send_summary(cli, farceur_batch_get_summary(batch), cli_signal_get_status(watch) != 0);
-  if (cli_signal_get_status(watch) == 0)
-    return cli->worst.status;
-  g_printerr("farceur send: stopped by %s: exit %d; the messages not sent are deferred%s\n",
-             cli_signal_get_name(watch), cli_signal_get_status(watch),
-             cli->journal_path ? " (the journal sends them on a re-run)" : "");
-  return cli_signal_get_status(watch);
+  send_summary(cli, farceur_batch_get_summary(batch), signal_status != 0);
+  return signal_status != 0 ? signal_status : cli->worst.status;
 }
 
 static int
