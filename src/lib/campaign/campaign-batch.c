@@ -68,8 +68,10 @@ campaign_every_rcpt(const FarceurEnvelope *envelope, const FarceurBatchResult *r
 {
   FarceurDelivery *out = farceur_delivery_new();
 
-  if (result->delivery != NULL)
+  if (result->delivery != NULL) {
     out->location = g_strdup(result->delivery->location);
+    out->tls = result->delivery->tls; /* a static string */
+  }
   for (guint i = 0; i < envelope->rcpt_to->len; i++) {
     const char *addr = envelope->rcpt_to->pdata[i];
     const FarceurRcptOutcome *o = campaign_find_outcome(result->delivery, addr);

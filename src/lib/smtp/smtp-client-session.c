@@ -172,13 +172,9 @@ smtp_session_certificate_problems(GTlsCertificateFlags errors)
   return g_strjoinv(", ", (char **)words->pdata);
 }
 
-/* Called only when the certificate failed verification, and only on the
- * sessions smtp_session_trust_any() names. */
-static gboolean
-smtp_session_accept_certificate_cb(GTlsConnection *conn, GTlsCertificate *cert,
-                                   GTlsCertificateFlags errors, gpointer data)
+static void
+smtp_session_mark_unverified(FarceurSmtpClient *self, GTlsCertificateFlags errors)
 {
-  FarceurSmtpClient *self = data;
   g_autofree char *problems = smtp_session_certificate_problems(errors);
   g_autofree char *note = NULL;
 
@@ -188,6 +184,15 @@ smtp_session_accept_certificate_cb(GTlsConnection *conn, GTlsCertificate *cert,
                          self->server_name, problems,
                          self->tls_insecure ? "--insecure" : "smtp://, opportunistic TLS");
   smtp_io_transcript(self, "* ", note);
+}
+
+/* Called only when the certificate failed verification, and only on the
+ * sessions smtp_session_trust_any() names. */
+static gboolean
+smtp_session_accept_certificate_cb(GTlsConnection *conn, GTlsCertificate *cert,
+                                   GTlsCertificateFlags errors, gpointer data)
+{
+  smtp_session_mark_unverified(data, errors);
   return TRUE;
 }
 
@@ -238,6 +243,7 @@ smtp_session_handshake_ready_cb(GObject *source, GAsyncResult *res, gpointer dat
 {
   FarceurSmtpClient *self = data;
   GError *error = NULL;
+  GTlsCertificateFlags errors;
 
   smtp_io_stop_timer(self);
   if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error)) {
@@ -252,6 +258,12 @@ smtp_session_handshake_ready_cb(GObject *source, GAsyncResult *res, gpointer dat
   g_clear_object(&self->stream);
   self->stream = G_IO_STREAM(source);
   self->conn.tls = TRUE;
+  /* A resumed TLS session (glib-networking keeps session tickets for the
+   * process: a retry's new session) does not emit accept-certificate, but
+   * still reports the certificate's errors. */
+  errors = g_tls_connection_get_peer_certificate_errors(G_TLS_CONNECTION(source));
+  if (errors != 0 && !self->conn.tls_unverified)
+    smtp_session_mark_unverified(self, errors);
   if (self->conn.greeting == NULL) { /* implicit TLS: the greeting comes now */
     smtp_io_set_state(self, SMTP_STATE_GREETING);
     smtp_io_wait(self);

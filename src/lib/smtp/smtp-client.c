@@ -207,13 +207,17 @@ gboolean
 farceur_smtp_client_set_tls_ca_file(FarceurSmtpClient *client, const char *path, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  g_autofree char *absolute = NULL;
   GTlsDatabase *database;
 
   g_return_val_if_fail(FARCEUR_IS_SMTP_CLIENT(client), FALSE);
   g_return_val_if_fail(path != NULL, FALSE);
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-  database = g_tls_file_database_new(path, &local);
+  /* GTlsFileDatabase takes only an absolute path (a relative one loads, then
+   * trusts nothing): --tls-ca is relative to the current folder. */
+  absolute = g_canonicalize_filename(path, NULL);
+  database = g_tls_file_database_new(absolute, &local);
   if (database == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_CONFIG, "tls ca file '%s': %s", path,
                 local->message);
