@@ -708,6 +708,11 @@ test_caps_parse_stream(void)
 #ifndef TEST_UNDER_ASAN
 #define TEST_UNDER_ASAN 0
 #endif
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* A 64 MiB header line costs what the caps allow, not its size several
  * times over (GMime alone: over 300 MB): peak memory of a process that
@@ -715,8 +720,8 @@ test_caps_parse_stream(void)
 static void
 test_caps_memory(void)
 {
-  if (TEST_UNDER_ASAN) {
-    g_test_skip("peak memory under AddressSanitizer is its shadow and quarantine, not ours");
+  if (TEST_UNDER_ASAN || RUNNING_ON_VALGRIND) {
+    g_test_skip("peak memory under AddressSanitizer or valgrind is theirs, not ours");
     return;
   }
   if (g_test_subprocess()) {
