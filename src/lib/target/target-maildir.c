@@ -9,7 +9,8 @@
  * concurrent syncs share the file system's journal commits, then renamed
  * into new/ back in the caller's context; one sync of new/ covers every
  * rename made while the previous one ran, and only then are the messages
- * reported stored. */
+ * reported stored.  Deliveries (send, prank) go the same way, their messages
+ * written into tmp/ first (data/doc/formats.md). */
 #include "config.h"
 
 #include <errno.h>
@@ -36,6 +37,10 @@ typedef struct {
    * none under way) */
   GPtrArray *waiting;
   GPtrArray *syncing;
+  /* deliveries: waiting to be written into tmp/, one at a time and in
+   * order, and whether one is being written */
+  GQueue writes;
+  gboolean writing;
 } MaildirTarget;
 
 static const char *const maildir_schemes[] = { "maildir", NULL };
@@ -111,23 +116,6 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
   return -1;
 }
 
-/* Writes the envelope lines and the message to @fd, then fsync()s it.  A
- * cancellation stops the write at the next buffer. */
-static gboolean
-maildir_write(MaildirTarget *md, int fd, const char *path, const FarceurEnvelope *envelope,
-              GMimeObject *message, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
-  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
-
-  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
-      || !farceur_target_write_message(stream, message, NULL, where, error))
-    return FALSE;
-  if (fsync(fd) != 0) /* a full disk too: a delivery does not retry it */
-    return maildir_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
-  return TRUE;
-}
-
 /* Makes the rename into new/ durable. */
 static gboolean
 maildir_sync_dir(const char *dir, GError **error)
@@ -157,36 +145,6 @@ maildir_publish(MaildirTarget *md, const char *name, const char *tmp_path, char 
   return TRUE;
 }
 
-/* A message not written whole leaves nothing: its file in tmp/ goes. */
-static gboolean
-maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
-                FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
-{
-  MaildirTarget *md = target->priv;
-  g_autofree char *name = NULL, *tmp_path = NULL, *new_path = NULL;
-  int fd = maildir_create_tmp(md, &name, &tmp_path, error);
-  gboolean ok;
-
-  if (fd < 0)
-    return FALSE;
-  ok = maildir_write(md, fd, tmp_path, envelope, message, cancellable, error);
-  if (close(fd) != 0 && ok)
-    ok = maildir_fail(error, FARCEUR_ERROR_IO, "close", tmp_path, errno);
-  if (!ok) {
-    g_unlink(tmp_path);
-    farceur_target_local_cancelled(cancellable, "the partial file in tmp/ was removed", error);
-    return FALSE;
-  }
-  if (!maildir_publish(md, name, tmp_path, &new_path, error)) {
-    g_unlink(tmp_path);
-    return FALSE;
-  }
-  if (!maildir_sync_dir(md->new_dir, error))
-    return FALSE;
-  *delivery = farceur_target_local_delivery(envelope, new_path);
-  return TRUE;
-}
-
 /* ---- the writer and its group commit ---- */
 
 static gboolean
@@ -212,7 +170,8 @@ maildir_fsync_thread(GTask *task, gpointer source, gpointer data, GCancellable *
   GError *error = NULL;
 
   if (fsync(writer->fd) != 0) {
-    maildir_fail(&error, farceur_target_errno_code(errno), "sync", writer->path, errno);
+    maildir_fail(&error, farceur_target_writer_errno_code(writer, errno), "sync", writer->path,
+                 errno);
     g_task_return_error(task, error);
     return;
   }
@@ -313,6 +272,82 @@ maildir_writer_commit(FarceurTargetWriter *writer, GTask *task)
   g_task_run_in_thread(sync, maildir_fsync_thread);
 }
 
+/* ---- deliveries ----
+ *
+ * Each message is written into tmp/ on a worker thread, one at a time and in
+ * order, then committed as a writer's: deliveries in flight together share the syncs of new/. */
+
+/* On a worker thread: task data is the delivery's writer.  A cancellation
+ * stops the write at the next buffer. */
+static void
+maildir_write_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  FarceurTargetWriter *writer = data;
+  MaildirTarget *md = writer->target->priv;
+  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
+  g_autoptr(GMimeStream) stream = NULL;
+  GError *error = NULL;
+
+  if (!maildir_writer_open(writer->target, writer, &error)) {
+    g_task_return_error(task, error);
+    return;
+  }
+  stream = farceur_target_guard_stream_new(writer->fd, writer->cancellable);
+  if (!farceur_target_write_envelope(stream, writer->envelope, writer->message, where, &error)
+      || !farceur_target_write_message(stream, writer->message, NULL, where, &error)) {
+    g_task_return_error(task, error);
+    return;
+  }
+  g_task_return_boolean(task, TRUE);
+}
+
+static void maildir_write_next(MaildirTarget *md);
+
+static void
+maildir_written_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data; /* the delivery */
+  FarceurTargetWriter *writer = g_task_get_task_data(task);
+  MaildirTarget *md = writer->target->priv;
+  GError *error = NULL;
+
+  md->writing = FALSE;
+  maildir_write_next(md);
+  if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+    /* a message not written whole leaves nothing: its file in tmp/ goes */
+    farceur_target_local_delivery_fail(task, error, "the partial file in tmp/ was removed");
+    return;
+  }
+  g_clear_object(&writer->message); /* in the file now */
+  farceur_target_local_delivery_commit(task);
+}
+
+/* Starts writing the next delivery waiting, if none is being written. */
+static void
+maildir_write_next(MaildirTarget *md)
+{
+  GTask *task;
+  g_autoptr(GTask) write = NULL;
+
+  if (md->writing || (task = g_queue_pop_head(&md->writes)) == NULL)
+    return;
+  md->writing = TRUE;
+  write = g_task_new(NULL, NULL, maildir_written_cb, task);
+  g_task_set_task_data(write, g_task_get_task_data(task), NULL);
+  g_task_run_in_thread(write, maildir_write_thread);
+}
+
+static void
+maildir_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
+                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MaildirTarget *md = target->priv;
+
+  g_queue_push_tail(&md->writes, farceur_target_local_delivery_new(
+                                     target, envelope, message, cancellable, callback, user_data));
+  maildir_write_next(md);
+}
+
 static void
 maildir_finalize(FarceurTarget *target)
 {
@@ -320,7 +355,8 @@ maildir_finalize(FarceurTarget *target)
 
   if (md == NULL)
     return;
-  g_assert(md->syncing == NULL && md->waiting->len == 0); /* no commit outlives its target */
+  /* no commit outlives its target */
+  g_assert(md->syncing == NULL && md->waiting->len == 0 && !md->writing);
   g_free(md->dir);
   g_free(md->new_dir);
   g_free(md->host);
@@ -332,8 +368,7 @@ const FarceurTargetBackend farceur_target_maildir_backend = {
   .name = "maildir",
   .schemes = maildir_schemes,
   .open = maildir_open,
-  .deliver = maildir_deliver,
-  .deliver_async = farceur_target_local_deliver_async,
+  .deliver_async = maildir_deliver_async,
   .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = maildir_finalize,
   .writer_open = maildir_writer_open,
