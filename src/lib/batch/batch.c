@@ -72,7 +72,7 @@ typedef struct {
  * a group is synced form the next group, which shares one sync
  * (data/doc/formats.md). */
 #define BATCH_SESSION_DEPTH 2
-#define BATCH_LOCAL_DEPTH 32
+#define BATCH_LOCAL_DEPTH 64
 
 typedef struct {
   FarceurBatch *batch;

@@ -237,10 +237,12 @@ target_guard_stream_read(GMimeStream *stream, char *buf, size_t len)
   return -1; /* write only */
 }
 
+/* Nothing to do: the inner stream does not buffer, and its flush would
+ * fsync() the file; the owner syncs it, alone or in a group. */
 static int
 target_guard_stream_flush(GMimeStream *stream)
 {
-  return g_mime_stream_flush(TARGET_GUARD_STREAM(stream)->inner);
+  return 0;
 }
 
 static int
@@ -373,16 +375,12 @@ farceur_target_writer_errno_code(const FarceurTargetWriter *writer, int err)
   return writer->envelope != NULL ? FARCEUR_ERROR_IO : farceur_target_errno_code(err);
 }
 
-/**
- * farceur_target_local_delivery_new:
- *
- * Returns: (transfer full): the delivery's task; its data, the writer,
- *   holds a copy of @envelope and a reference to @message
- */
-GTask *
-farceur_target_local_delivery_new(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                  GMimeObject *message, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
+/* Returns the delivery's task (transfer full); its data, the writer, holds
+ * a copy of @envelope and a reference to @message. */
+static GTask *
+target_local_delivery_new(FarceurTarget *target, const FarceurEnvelope *envelope,
+                          GMimeObject *message, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
   FarceurTargetWriter *writer = g_new0(FarceurTargetWriter, 1);
@@ -398,27 +396,6 @@ farceur_target_local_delivery_new(FarceurTarget *target, const FarceurEnvelope *
   g_task_set_check_cancellable(task, FALSE);
   g_task_set_task_data(task, writer, (GDestroyNotify)farceur_target_local_writer_free);
   return task;
-}
-
-/**
- * farceur_target_local_delivery_fail:
- * @task: (transfer full): the delivery
- * @error: (transfer full): why its message was not stored
- * @undone: what was done about a partial write, said when it was cancelled
- *
- * Removes what the delivery wrote (->writer_discard) and fails it.
- */
-void
-farceur_target_local_delivery_fail(GTask *task, GError *error, const char *undone)
-{
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-  writer->target->backend->writer_discard(writer);
-  g_clear_pointer(&writer->path,
-                  g_free); /* removed: farceur_target_writer_free() has no more to do */
-  farceur_target_local_cancelled(writer->cancellable, undone, &error);
-  g_task_return_error(task, error);
-  g_object_unref(task);
 }
 
 static void
@@ -440,15 +417,10 @@ target_local_committed_cb(GObject *source, GAsyncResult *result, gpointer user_d
   g_object_unref(task);
 }
 
-/**
- * farceur_target_local_delivery_commit:
- * @task: (transfer full): a delivery whose message is written (Maildir) or
- *   left to the commit (mbox)
- *
- * Hands the delivery's writer to the backend's group commit.
- */
-void
-farceur_target_local_delivery_commit(GTask *task)
+/* Hands the delivery's writer (@task: transfer full) to the backend's group
+ * commit, which writes its message. */
+static void
+target_local_delivery_commit(GTask *task)
 {
   FarceurTargetWriter *writer = g_task_get_task_data(task);
   GTask *commit = g_task_new(NULL, NULL, target_local_committed_cb, task);
@@ -462,16 +434,16 @@ farceur_target_local_delivery_commit(GTask *task)
 /**
  * farceur_target_local_deliver_async:
  *
- * ->deliver_async of a backend whose commit writes the message itself
- * (mbox): messages are stored in the order they are given.
+ * ->deliver_async of the local backends: their commit writes the message,
+ * in the order the deliveries are given.
  */
 void
 farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
                                    GMimeObject *message, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data)
 {
-  farceur_target_local_delivery_commit(farceur_target_local_delivery_new(
-      target, envelope, message, cancellable, callback, user_data));
+  target_local_delivery_commit(
+      target_local_delivery_new(target, envelope, message, cancellable, callback, user_data));
 }
 
 gboolean

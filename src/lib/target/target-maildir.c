@@ -4,13 +4,14 @@
  * (https://cr.yp.to/proto/maildir.html); new/ is synced so that the rename
  * lasts.
  *
- * The writer (farceur catch) does the same with a group commit, for many
- * sessions storing at once: each file is synced on a worker thread, where
- * concurrent syncs share the file system's journal commits, then renamed
- * into new/ back in the caller's context; one sync of new/ covers every
- * rename made while the previous one ran, and only then are the messages
- * reported stored.  Deliveries (send, prank) go the same way, their messages
- * written into tmp/ first (data/doc/formats.md). */
+ * Every message goes through one group commit: the writers of farceur
+ * catch (a message stored as it arrives) and the deliveries of send and
+ * prank (a parsed message, written into tmp/ by the commit).  The commits
+ * asked for while a group is under way form the next group; on a worker
+ * thread, its deliveries are written in order, every file is synced, all
+ * are renamed into new/ and new/ is synced once; only then are they
+ * reported stored (data/doc/formats.md). */
+#define _GNU_SOURCE /* sync_file_range() */
 #include "config.h"
 
 #include <errno.h>
@@ -32,15 +33,10 @@ typedef struct {
   char *host;    /* this host's name with '/' and ':' escaped */
   gint seq;      /* deliveries through this target, the Q part of the name (atomic:
                   * deliveries run on a worker thread, writers in the caller's) */
-  /* the writers' group commit: commit tasks renamed into new/ and waiting
-   * for the next sync of new/, and those the sync under way covers (NULL:
-   * none under way) */
+  /* the writers' group commit: commit tasks waiting for the next group, and
+   * whether a group is being committed */
   GPtrArray *waiting;
-  GPtrArray *syncing;
-  /* deliveries: waiting to be written into tmp/, one at a time and in
-   * order, and whether one is being written */
-  GQueue writes;
-  gboolean writing;
+  gboolean syncing;
 } MaildirTarget;
 
 static const char *const maildir_schemes[] = { "maildir", NULL };
@@ -134,15 +130,11 @@ maildir_sync_dir(const char *dir, GError **error)
   return maildir_fail(error, FARCEUR_ERROR_IO, "sync", dir, saved);
 }
 
-/* Moves tmp/NAME into new/; *new_path is where it is now. */
-static gboolean
-maildir_publish(MaildirTarget *md, const char *name, const char *tmp_path, char **new_path,
-                GError **error)
+static void
+maildir_error_free(gpointer error)
 {
-  *new_path = g_build_filename(md->new_dir, name, NULL);
-  if (g_rename(tmp_path, *new_path) != 0)
-    return maildir_fail(error, FARCEUR_ERROR_CANTCREAT, "move message into", md->new_dir, errno);
-  return TRUE;
+  if (error != NULL)
+    g_error_free(error);
 }
 
 /* ---- the writer and its group commit ---- */
@@ -162,190 +154,210 @@ maildir_writer_discard(FarceurTargetWriter *writer)
     g_unlink(writer->path);
 }
 
-/* On a worker thread: task data is the writer, left alone by its owner. */
+/* One group commit: the writers' commit tasks, and the outcome of each
+ * (NULL: stored; set by the thread). */
+typedef struct {
+  MaildirTarget *md; /* only what stays put: dir, host, seq (atomic) */
+  char *new_dir;
+  GPtrArray *tasks;
+  GPtrArray *errors;
+} MaildirGroup;
+
 static void
-maildir_fsync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+maildir_group_free(gpointer data)
 {
-  FarceurTargetWriter *writer = data;
+  MaildirGroup *group = data;
+
+  g_free(group->new_dir);
+  g_ptr_array_unref(group->tasks);
+  g_ptr_array_unref(group->errors);
+  g_free(group);
+}
+
+static FarceurTargetWriter *
+maildir_group_writer(MaildirGroup *group, guint i)
+{
+  return g_task_get_task_data(group->tasks->pdata[i]);
+}
+
+/* A delivery's message written into tmp/ (not synced).  A cancellation
+ * stops the write at the next buffer; a message not written whole leaves
+ * nothing: its file in tmp/ goes. */
+static gboolean
+maildir_write_delivery(MaildirTarget *md, FarceurTargetWriter *writer, GError **error)
+{
+  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
+  g_autoptr(GMimeStream) guard = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+
+  writer->fd = maildir_create_tmp(md, &writer->name, &writer->path, error);
+  if (writer->fd < 0)
+    return FALSE;
+  /* GMime writes a message in many small pieces: in blocks, a few calls */
+  guard = farceur_target_guard_stream_new(writer->fd, writer->cancellable);
+  stream = g_mime_stream_buffer_new(guard, GMIME_STREAM_BUFFER_BLOCK_WRITE);
+  errno = 0;
+  if (farceur_target_write_envelope(stream, writer->envelope, writer->message, where, error)
+      && farceur_target_write_message(stream, writer->message, NULL, where, error)
+      && (g_mime_stream_flush(stream) == 0 || farceur_target_local_fail(error, where)))
+    return TRUE;
+  farceur_target_local_writer_close(writer);
+  g_unlink(writer->path);
+  g_clear_pointer(&writer->path, g_free);
+  farceur_target_local_cancelled(writer->cancellable, "the partial file in tmp/ was removed",
+                                 error);
+  return FALSE;
+}
+
+/* Writes the group's deliveries, in order. */
+static void
+maildir_group_write(MaildirGroup *group)
+{
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    GError *error = NULL;
+
+    if (writer->message == NULL)
+      continue; /* farceur catch's: written as it arrived */
+    if (!maildir_write_delivery(group->md, writer, &error))
+      group->errors->pdata[i] = error;
+    g_clear_object(&writer->message); /* in the file now, or failed */
+  }
+}
+
+/* Syncs every file of the group.  sync_file_range() first starts the
+ * writeback of them all, so that the file system allocates their blocks in
+ * one journal transaction and the first fsync() commits it for every file;
+ * an fsync() per file alone commits one transaction each (1,333 files of
+ * 4 KB on ext4, groups of 32: 0.21 s against 0.12 s; tools/bench/bulk).
+ * Hand written for want of a GLib call: GIO has no sync of a group. */
+static void
+maildir_group_sync_files(MaildirGroup *group)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+  for (guint i = 0; i < group->tasks->len; i++)
+    if (group->errors->pdata[i] == NULL)
+      sync_file_range(maildir_group_writer(group, i)->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    GError *error = NULL;
+    int fd = writer->fd;
+
+    if (group->errors->pdata[i] != NULL)
+      continue;
+    writer->fd = -1;
+    if (fsync(fd) != 0)
+      maildir_fail(&error, farceur_target_writer_errno_code(writer, errno), "sync", writer->path,
+                   errno);
+    if (close(fd) != 0 && error == NULL)
+      maildir_fail(&error, FARCEUR_ERROR_IO, "close", writer->path, errno);
+    group->errors->pdata[i] = error;
+  }
+}
+
+/* Moves every synced file into new/ (writer->path follows it); returns
+ * whether any moved. */
+static gboolean
+maildir_group_publish(MaildirGroup *group)
+{
+  gboolean moved = FALSE;
+
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    g_autofree char *new_path = g_build_filename(group->new_dir, writer->name, NULL);
+    GError *error = NULL;
+
+    if (group->errors->pdata[i] != NULL)
+      continue;
+    if (g_rename(writer->path, new_path) != 0) {
+      maildir_fail(&error, FARCEUR_ERROR_CANTCREAT, "move message into", group->new_dir, errno);
+      group->errors->pdata[i] = error;
+      continue;
+    }
+    g_free(writer->path);
+    writer->path = g_steal_pointer(&new_path);
+    moved = TRUE;
+  }
+  return moved;
+}
+
+/* On a worker thread: the deliveries' files written, every file synced,
+ * their renames into new/, one sync of new/.
+ * The rename into new/ that did not last leaves the message not there for
+ * the client, who will send it again: it is taken out. */
+static void
+maildir_group_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  MaildirGroup *group = data;
   GError *error = NULL;
 
-  if (fsync(writer->fd) != 0) {
-    maildir_fail(&error, farceur_target_writer_errno_code(writer, errno), "sync", writer->path,
-                 errno);
-    g_task_return_error(task, error);
-    return;
+  maildir_group_write(group);
+  maildir_group_sync_files(group);
+  if (maildir_group_publish(group) && !maildir_sync_dir(group->new_dir, &error)) {
+    for (guint i = 0; i < group->tasks->len; i++) {
+      if (group->errors->pdata[i] != NULL)
+        continue;
+      g_unlink(maildir_group_writer(group, i)->path);
+      group->errors->pdata[i] = g_error_copy(error);
+    }
+    g_error_free(error);
   }
   g_task_return_boolean(task, TRUE);
 }
 
-/* On a worker thread: task data is the folder. */
-static void
-maildir_dir_sync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (maildir_sync_dir(data, &error))
-    g_task_return_boolean(task, TRUE);
-  else
-    g_task_return_error(task, error);
-}
-
-static void maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data);
-
-/* Starts the sync of new/ that covers every rename waiting for one. */
-static void
-maildir_dir_sync_start(FarceurTarget *target)
-{
-  MaildirTarget *md = target->priv;
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_dir_synced_cb, target);
-
-  md->syncing = g_steal_pointer(&md->waiting);
-  md->waiting = g_ptr_array_new();
-  g_task_set_task_data(task, g_strdup(md->new_dir), g_free);
-  g_task_run_in_thread(task, maildir_dir_sync_thread);
-}
-
-/* The rename into new/ did not last: the message is not there for the
- * client, who will send it again; take it out. */
-static void
-maildir_commit_return(GTask *task, const GError *error)
-{
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-  if (error != NULL) {
-    g_unlink(writer->path);
-    g_task_return_error(task, g_error_copy(error));
-  } else {
-    g_task_return_pointer(task, g_strdup(writer->path), g_free);
-  }
-  g_object_unref(task);
-}
+static void maildir_group_start(FarceurTarget *target);
 
 static void
-maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+maildir_group_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   FarceurTarget *target = user_data;
   MaildirTarget *md = target->priv;
-  g_autoptr(GPtrArray) done = g_steal_pointer(&md->syncing);
-  g_autoptr(GError) error = NULL;
+  MaildirGroup *group = g_task_get_task_data(G_TASK(result));
 
-  g_task_propagate_boolean(G_TASK(result), &error);
-  if (md->waiting->len > 0)
-    maildir_dir_sync_start(target);
-  for (guint i = 0; i < done->len; i++)
-    maildir_commit_return(done->pdata[i], error);
+  md->syncing = FALSE;
+  for (guint i = 0; i < group->tasks->len; i++) {
+    GTask *task = group->tasks->pdata[i];
+    FarceurTargetWriter *writer = g_task_get_task_data(task);
+
+    farceur_target_local_writer_close(writer);
+    if (group->errors->pdata[i] != NULL)
+      g_task_return_error(task, g_steal_pointer(&group->errors->pdata[i]));
+    else
+      g_task_return_pointer(task, g_strdup(writer->path), g_free);
+    g_object_unref(task);
+  }
+  if (md->waiting->len > 0 && !md->syncing)
+    maildir_group_start(target);
 }
 
-/* The file is synced: close it, move it into new/, and wait for a sync of new/. */
+/* Commits every writer waiting, as one group. */
 static void
-maildir_file_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+maildir_group_start(FarceurTarget *target)
 {
-  GTask *task = user_data; /* the commit */
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-  MaildirTarget *md = writer->target->priv;
-  g_autofree char *new_path = NULL;
-  GError *error = NULL;
-  int fd = writer->fd;
+  MaildirTarget *md = target->priv;
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_group_done_cb, target);
+  MaildirGroup *group = g_new0(MaildirGroup, 1);
 
-  writer->fd = -1;
-  farceur_target_local_writer_close(writer);
-  if (!g_task_propagate_boolean(G_TASK(result), &error)
-      || (close(fd) != 0 && !maildir_fail(&error, FARCEUR_ERROR_IO, "close", writer->path, errno))
-      || !maildir_publish(md, writer->name, writer->path, &new_path, &error)) {
-    g_task_return_error(task, error);
-    g_object_unref(task);
-    return;
-  }
-  g_free(writer->path);
-  writer->path = g_steal_pointer(&new_path);
-  g_ptr_array_add(md->waiting, task);
-  if (md->syncing == NULL)
-    maildir_dir_sync_start(writer->target);
+  group->md = md;
+  group->new_dir = g_strdup(md->new_dir);
+  group->tasks = g_steal_pointer(&md->waiting);
+  group->errors = g_ptr_array_new_full(group->tasks->len, maildir_error_free);
+  g_ptr_array_set_size(group->errors, group->tasks->len);
+  md->waiting = g_ptr_array_new();
+  md->syncing = TRUE;
+  g_task_set_task_data(task, group, maildir_group_free);
+  g_task_run_in_thread(task, maildir_group_thread);
 }
 
 static void
 maildir_writer_commit(FarceurTargetWriter *writer, GTask *task)
 {
-  g_autoptr(GTask) sync = g_task_new(NULL, NULL, maildir_file_synced_cb, task);
-
-  g_task_set_task_data(sync, writer, NULL);
-  g_task_run_in_thread(sync, maildir_fsync_thread);
-}
-
-/* ---- deliveries ----
- *
- * Each message is written into tmp/ on a worker thread, one at a time and in
- * order, then committed as a writer's: deliveries in flight together share the syncs of new/. */
-
-/* On a worker thread: task data is the delivery's writer.  A cancellation
- * stops the write at the next buffer. */
-static void
-maildir_write_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  FarceurTargetWriter *writer = data;
   MaildirTarget *md = writer->target->priv;
-  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
-  g_autoptr(GMimeStream) stream = NULL;
-  GError *error = NULL;
 
-  if (!maildir_writer_open(writer->target, writer, &error)) {
-    g_task_return_error(task, error);
-    return;
-  }
-  stream = farceur_target_guard_stream_new(writer->fd, writer->cancellable);
-  if (!farceur_target_write_envelope(stream, writer->envelope, writer->message, where, &error)
-      || !farceur_target_write_message(stream, writer->message, NULL, where, &error)) {
-    g_task_return_error(task, error);
-    return;
-  }
-  g_task_return_boolean(task, TRUE);
-}
-
-static void maildir_write_next(MaildirTarget *md);
-
-static void
-maildir_written_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data; /* the delivery */
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-  MaildirTarget *md = writer->target->priv;
-  GError *error = NULL;
-
-  md->writing = FALSE;
-  maildir_write_next(md);
-  if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-    /* a message not written whole leaves nothing: its file in tmp/ goes */
-    farceur_target_local_delivery_fail(task, error, "the partial file in tmp/ was removed");
-    return;
-  }
-  g_clear_object(&writer->message); /* in the file now */
-  farceur_target_local_delivery_commit(task);
-}
-
-/* Starts writing the next delivery waiting, if none is being written. */
-static void
-maildir_write_next(MaildirTarget *md)
-{
-  GTask *task;
-  g_autoptr(GTask) write = NULL;
-
-  if (md->writing || (task = g_queue_pop_head(&md->writes)) == NULL)
-    return;
-  md->writing = TRUE;
-  write = g_task_new(NULL, NULL, maildir_written_cb, task);
-  g_task_set_task_data(write, g_task_get_task_data(task), NULL);
-  g_task_run_in_thread(write, maildir_write_thread);
-}
-
-static void
-maildir_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
-                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
-{
-  MaildirTarget *md = target->priv;
-
-  g_queue_push_tail(&md->writes, farceur_target_local_delivery_new(
-                                     target, envelope, message, cancellable, callback, user_data));
-  maildir_write_next(md);
+  g_ptr_array_add(md->waiting, task);
+  if (!md->syncing)
+    maildir_group_start(writer->target);
 }
 
 static void
@@ -356,7 +368,7 @@ maildir_finalize(FarceurTarget *target)
   if (md == NULL)
     return;
   /* no commit outlives its target */
-  g_assert(md->syncing == NULL && md->waiting->len == 0 && !md->writing);
+  g_assert(!md->syncing && md->waiting->len == 0);
   g_free(md->dir);
   g_free(md->new_dir);
   g_free(md->host);
@@ -368,7 +380,7 @@ const FarceurTargetBackend farceur_target_maildir_backend = {
   .name = "maildir",
   .schemes = maildir_schemes,
   .open = maildir_open,
-  .deliver_async = maildir_deliver_async,
+  .deliver_async = farceur_target_local_deliver_async,
   .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = maildir_finalize,
   .writer_open = maildir_writer_open,

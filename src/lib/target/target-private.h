@@ -18,7 +18,7 @@
  * both.  Every delivery is asynchronous (farceur_target_deliver_async()):
  * target.c completes a blocking-only backend's call at once in the caller's
  * thread.  The local backends implement only ->deliver_async: a delivery
- * goes through the writers' group commit (farceur_target_local_delivery_new()
+ * goes through the writers' group commit (farceur_target_local_deliver_async()
  * below), so that many in flight share their syncs.  There is no blocking
  * delivery in the public API: the batch drives every delivery.
  *
@@ -94,7 +94,7 @@ struct _FarceurTargetWriter {
   GError *error;         /* the first failure: later writes do nothing */
   gboolean finished;     /* flushed: nothing more is written */
   gboolean committed;    /* handed to ->writer_commit */
-  /* A delivery (farceur_target_local_delivery_new()): a parsed message
+  /* A delivery (farceur_target_local_deliver_async()): a parsed message
    * stored through the writers' group commit; NULL for farceur catch. */
   FarceurEnvelope *envelope;
   GMimeObject *message;      /* mbox: appended by the commit; Maildir: written, then dropped */
@@ -126,24 +126,16 @@ GMimeStream *farceur_target_guard_stream_new(int fd, GCancellable *cancellable);
 gboolean farceur_target_local_cancelled(GCancellable *cancellable, const char *undone,
                                         GError **error);
 /* Deliveries into a local target go through the writers' group commit
- * (->writer_commit): farceur_target_local_delivery_new() makes the task, its
- * data a writer carrying the envelope and the message; the backend writes
- * the message (Maildir: to tmp/, on a worker thread) or leaves it to the
- * commit (mbox: appended under the lock), then
- * farceur_target_local_delivery_commit() hands the writer to ->writer_commit
- * and completes the task once the message is durable, or
- * farceur_target_local_delivery_fail() undoes it.  Many deliveries in
- * flight share their syncs (data/doc/formats.md). */
-GTask *farceur_target_local_delivery_new(FarceurTarget *target, const FarceurEnvelope *envelope,
-                                         GMimeObject *message, GCancellable *cancellable,
-                                         GAsyncReadyCallback callback, gpointer user_data);
-void farceur_target_local_delivery_commit(GTask *task);
-void farceur_target_local_delivery_fail(GTask *task, GError *error, const char *undone);
+ * (->writer_commit): each becomes a writer carrying the envelope and the
+ * message, which the commit writes (Maildir: into tmp/; mbox: appended
+ * under the lock), in the order given; a delivery completes once its
+ * message is durable.  Many deliveries in flight share their syncs
+ * (data/doc/formats.md; target-local.c). */
 /* The error code of a failed sync or write in a commit: a delivery's is
  * always FARCEUR_ERROR_IO (a batch does not retry a full disk), a writer's
  * farceur_target_errno_code(). */
 int farceur_target_writer_errno_code(const FarceurTargetWriter *writer, int err);
-/* ->deliver_async (mbox) / ->deliver_finish of the local backends. */
+/* ->deliver_async / ->deliver_finish of the local backends. */
 void farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
                                         GMimeObject *message, GCancellable *cancellable,
                                         GAsyncReadyCallback callback, gpointer user_data);
