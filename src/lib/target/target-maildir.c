@@ -11,7 +11,7 @@
  * thread, its deliveries are written in order, every file is synced, all
  * are renamed into new/ and new/ is synced once; only then are they
  * reported stored (data/doc/formats.md). */
-#define _GNU_SOURCE /* sync_file_range() */
+#define _GNU_SOURCE /* syncfs() */
 #include "config.h"
 
 #include <errno.h>
@@ -225,20 +225,35 @@ maildir_group_write(MaildirGroup *group)
   }
 }
 
-/* Syncs every file of the group.  sync_file_range() first starts the
- * writeback of them all, so that the file system allocates their blocks in
- * one journal transaction and the first fsync() commits it for every file;
- * an fsync() per file alone commits one transaction each (1,333 files of
- * 4 KB on ext4, groups of 32: 0.21 s against 0.12 s; tools/bench/bulk).
- * Hand written for want of a GLib call: GIO has no sync of a group. */
+/* The first file of the group still to sync, and how many there are. */
+static FarceurTargetWriter *
+maildir_group_first(MaildirGroup *group, guint *count)
+{
+  FarceurTargetWriter *first = NULL;
+
+  *count = 0;
+  for (guint i = 0; i < group->tasks->len; i++)
+    if (group->errors->pdata[i] == NULL && (*count)++ == 0)
+      first = maildir_group_writer(group, i);
+  return first;
+}
+
+/* Syncs every file of the group: one file, with fsync(); several, with one
+ * syncfs() of their file system, which writes them all, commits the journal
+ * once and flushes the disk's cache once, where an fsync() per file flushes
+ * the cache for each (1,333 files of 4 KB on ext4 in groups of 32, measured
+ * with tools/bench/bulk's machine busy: 5.3 s with an fsync() per file,
+ * 0.48 s with syncfs(); 9.9 s with one fsync() per message and its own sync
+ * of new/).  syncfs() reports the writeback errors of the file system
+ * since Linux 5.8: one fails the whole group.  Hand written for want of a
+ * GLib call: GIO has no sync of a group or of a file system. */
 static void
 maildir_group_sync_files(MaildirGroup *group)
 {
-#ifdef SYNC_FILE_RANGE_WRITE
-  for (guint i = 0; i < group->tasks->len; i++)
-    if (group->errors->pdata[i] == NULL)
-      sync_file_range(maildir_group_writer(group, i)->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
+  guint count;
+  FarceurTargetWriter *first = maildir_group_first(group, &count);
+  int fs_errno = count > 1 && syncfs(first->fd) != 0 ? errno : 0;
+
   for (guint i = 0; i < group->tasks->len; i++) {
     FarceurTargetWriter *writer = maildir_group_writer(group, i);
     GError *error = NULL;
@@ -247,7 +262,10 @@ maildir_group_sync_files(MaildirGroup *group)
     if (group->errors->pdata[i] != NULL)
       continue;
     writer->fd = -1;
-    if (fsync(fd) != 0)
+    if (fs_errno != 0)
+      maildir_fail(&error, farceur_target_writer_errno_code(writer, fs_errno),
+                   "sync the file system of", writer->path, fs_errno);
+    else if (count == 1 && fsync(fd) != 0)
       maildir_fail(&error, farceur_target_writer_errno_code(writer, errno), "sync", writer->path,
                    errno);
     if (close(fd) != 0 && error == NULL)
