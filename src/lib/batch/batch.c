@@ -492,7 +492,7 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
  * @input: a message file, a Maildir, a folder of files, an mbox or "-"
  * @error: return location for an error
  *
- * Reads every message of @input, derives its envelope (data/doc/envelope.md,
+ * Reads every message of @input (of the shard the options name), derives its envelope (data/doc/envelope.md,
  * How send chooses the envelope), checks every address and hashes
  * the message as it will be sent.  Only "-" keeps its messages in memory;
  * the others are read again when sent.
@@ -514,6 +514,8 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
   keep = strcmp(input, "-") == 0;
   if (reader == NULL)
     return FALSE;
+  if (batch->options.shards > 0) /* pass 2 finds each message by its place */
+    farceur_input_set_shard(reader, batch->options.shard, batch->options.shards);
   for (;;) {
     gint64 before = g_get_real_time();
     g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
