@@ -359,6 +359,55 @@ farceur_target_local_cancelled(GCancellable *cancellable, const char *undone, GE
   return TRUE;
 }
 
+/* ---- what the group commits share ---- */
+
+static void
+target_local_error_free(gpointer error)
+{
+  if (error != NULL)
+    g_error_free(error);
+}
+
+/**
+ * farceur_target_local_group_errors_new:
+ * @count: the tasks of a group commit
+ *
+ * Returns: (transfer full): @count outcomes, each %NULL (stored) until a
+ *   GError is put there
+ */
+GPtrArray *
+farceur_target_local_group_errors_new(guint count)
+{
+  GPtrArray *errors = g_ptr_array_new_full(count, target_local_error_free);
+
+  g_ptr_array_set_size(errors, count);
+  return errors;
+}
+
+/**
+ * farceur_target_local_group_return:
+ * @tasks: the commit tasks of a group (their data: the writers); each is
+ *   completed and released
+ * @errors: their outcomes (farceur_target_local_group_errors_new())
+ * @location: (nullable): where the messages stored are (an mbox), else each
+ *   writer's path (a Maildir's file in new/)
+ */
+void
+farceur_target_local_group_return(GPtrArray *tasks, GPtrArray *errors, const char *location)
+{
+  for (guint i = 0; i < tasks->len; i++) {
+    GTask *task = tasks->pdata[i];
+    FarceurTargetWriter *writer = g_task_get_task_data(task);
+
+    farceur_target_local_writer_close(writer);
+    if (errors->pdata[i] != NULL)
+      g_task_return_error(task, g_steal_pointer(&errors->pdata[i]));
+    else
+      g_task_return_pointer(task, g_strdup(location != NULL ? location : writer->path), g_free);
+    g_object_unref(task);
+  }
+}
+
 /* ---- deliveries through the group commit ----
  *
  * A local write may take seconds (a large message, a slow disk, a lock held

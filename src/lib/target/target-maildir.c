@@ -130,13 +130,6 @@ maildir_sync_dir(const char *dir, GError **error)
   return maildir_fail(error, FARCEUR_ERROR_IO, "sync", dir, saved);
 }
 
-static void
-maildir_error_free(gpointer error)
-{
-  if (error != NULL)
-    g_error_free(error);
-}
-
 /* ---- the writer and its group commit ---- */
 
 static gboolean
@@ -334,17 +327,7 @@ maildir_group_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
   MaildirGroup *group = g_task_get_task_data(G_TASK(result));
 
   md->syncing = FALSE;
-  for (guint i = 0; i < group->tasks->len; i++) {
-    GTask *task = group->tasks->pdata[i];
-    FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-    farceur_target_local_writer_close(writer);
-    if (group->errors->pdata[i] != NULL)
-      g_task_return_error(task, g_steal_pointer(&group->errors->pdata[i]));
-    else
-      g_task_return_pointer(task, g_strdup(writer->path), g_free);
-    g_object_unref(task);
-  }
+  farceur_target_local_group_return(group->tasks, group->errors, NULL);
   if (md->waiting->len > 0 && !md->syncing)
     maildir_group_start(target);
 }
@@ -360,8 +343,7 @@ maildir_group_start(FarceurTarget *target)
   group->md = md;
   group->new_dir = g_strdup(md->new_dir);
   group->tasks = g_steal_pointer(&md->waiting);
-  group->errors = g_ptr_array_new_full(group->tasks->len, maildir_error_free);
-  g_ptr_array_set_size(group->errors, group->tasks->len);
+  group->errors = farceur_target_local_group_errors_new(group->tasks->len);
   md->waiting = g_ptr_array_new();
   md->syncing = TRUE;
   g_task_set_task_data(task, group, maildir_group_free);

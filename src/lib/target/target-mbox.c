@@ -602,13 +602,6 @@ typedef struct {
 } MboxBatch;
 
 static void
-mbox_error_free(gpointer error)
-{
-  if (error != NULL)
-    g_error_free(error);
-}
-
-static void
 mbox_batch_free(gpointer data)
 {
   MboxBatch *batch = data;
@@ -713,17 +706,7 @@ mbox_batch_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
   mbox->appending = FALSE;
   if (mbox->queued->len > 0)
     mbox_batch_start(target);
-  for (guint i = 0; i < batch->tasks->len; i++) {
-    GTask *task = batch->tasks->pdata[i];
-    FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-    farceur_target_local_writer_close(writer);
-    if (batch->errors->pdata[i] != NULL)
-      g_task_return_error(task, g_steal_pointer(&batch->errors->pdata[i]));
-    else
-      g_task_return_pointer(task, g_strdup(batch->path), g_free);
-    g_object_unref(task);
-  }
+  farceur_target_local_group_return(batch->tasks, batch->errors, batch->path);
 }
 
 static void
@@ -736,8 +719,7 @@ mbox_batch_start(FarceurTarget *target)
   batch->path = g_strdup(mbox->path);
   batch->lock_timeout_ms = mbox->lock_timeout_ms;
   batch->tasks = g_steal_pointer(&mbox->queued);
-  batch->errors = g_ptr_array_new_full(batch->tasks->len, mbox_error_free);
-  g_ptr_array_set_size(batch->errors, batch->tasks->len);
+  batch->errors = farceur_target_local_group_errors_new(batch->tasks->len);
   for (guint i = 0; i < batch->tasks->len && batch->cancellable == NULL; i++) {
     FarceurTargetWriter *writer = g_task_get_task_data(batch->tasks->pdata[i]);
     if (writer->cancellable != NULL)

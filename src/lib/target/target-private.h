@@ -131,6 +131,10 @@ gboolean farceur_target_local_cancelled(GCancellable *cancellable, const char *u
  * under the lock), in the order given; a delivery completes once its
  * message is durable.  Many deliveries in flight share their syncs
  * (data/doc/formats.md; target-local.c). */
+/* What the group commits of the backends share: one outcome per commit
+ * task (a GError, NULL when stored), and the completion of every task. */
+GPtrArray *farceur_target_local_group_errors_new(guint count);
+void farceur_target_local_group_return(GPtrArray *tasks, GPtrArray *errors, const char *location);
 /* The error code of a failed sync or write in a commit: a delivery's is
  * always FARCEUR_ERROR_IO (a batch does not retry a full disk), a writer's
  * farceur_target_errno_code(). */
