@@ -332,19 +332,27 @@ maildir_group_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
     maildir_group_start(target);
 }
 
-/* Commits every writer waiting, as one group. */
+/* Commits the writers waiting, up to MAILDIR_GROUP_MAX, as one group: the
+ * rest wait for the next, and the caller meanwhile hands out more (the
+ * batch keeps twice as many in flight), so that its work and the group's
+ * overlap. */
+#define MAILDIR_GROUP_MAX 32
+
 static void
 maildir_group_start(FarceurTarget *target)
 {
   MaildirTarget *md = target->priv;
   g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_group_done_cb, target);
   MaildirGroup *group = g_new0(MaildirGroup, 1);
+  guint take = MIN(md->waiting->len, MAILDIR_GROUP_MAX);
 
   group->md = md;
   group->new_dir = g_strdup(md->new_dir);
-  group->tasks = g_steal_pointer(&md->waiting);
+  group->tasks = g_ptr_array_new();
+  for (guint i = 0; i < take; i++)
+    g_ptr_array_add(group->tasks, md->waiting->pdata[i]);
+  g_ptr_array_remove_range(md->waiting, 0, take);
   group->errors = farceur_target_local_group_errors_new(group->tasks->len);
-  md->waiting = g_ptr_array_new();
   md->syncing = TRUE;
   g_task_set_task_data(task, group, maildir_group_free);
   g_task_run_in_thread(task, maildir_group_thread);
