@@ -492,9 +492,10 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
  * @input: a message file, a Maildir, a folder of files, an mbox or "-"
  * @error: return location for an error
  *
- * Reads every message of @input (of the shard the options name), derives its envelope (data/doc/envelope.md,
- * How send chooses the envelope), checks every address and hashes
- * the message as it will be sent.  Only "-" keeps its messages in memory;
+ * Reads every message of @input (of the shard the options name, if any),
+ * derives its envelope (data/doc/envelope.md, How send chooses the
+ * envelope), checks every address and hashes the message as it will be
+ * sent.  Only "-" keeps its messages in memory;
  * the others are read again when sent.
  *
  * Returns: %TRUE when every message of @input is sendable
@@ -1307,6 +1308,7 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
      * in flight: its write failed too and was undone.  It ends as the
      * messages not yet taken do, not sent, as one at a time left it. */
     item->attempts--;
+    g_clear_error(&item->error);
     batch_fail_all_item(batch, item, batch->stop_error);
     batch_dispatch(batch);
     return;
