@@ -52,6 +52,9 @@ typedef FarceurTarget *(*FarceurBatchTargetFunc)(gpointer user_data, GError **er
  * @rcpts: (nullable) (array zero-terminated=1): envelope recipients
  * @rcpts_from_headers: also take recipients from the headers when @rcpts
  *   is given (sendmail -t); without @rcpts the headers are always used
+ * @shard: with @shards, farceur_batch_add_input() takes only the messages of
+ *   shard @shard (from 1) of @shards (farceur_input_set_shard()); 0: all
+ * @shards: N of --shard K/N; 0: no sharding
  */
 typedef struct {
   guint connections;
@@ -63,6 +66,8 @@ typedef struct {
   const char *mail_from;
   const char *const *rcpts;
   gboolean rcpts_from_headers;
+  guint shard;
+  guint shards;
 } FarceurBatchOptions;
 
 FARCEUR_API void farceur_batch_options_init(FarceurBatchOptions *options);

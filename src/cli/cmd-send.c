@@ -35,6 +35,9 @@ typedef struct {
   double timeout;
   char *transcript_path;
   char *journal_path;
+  char *shard_text;
+  guint shard; /* --shard K/N: K, from 1; 0: every message */
+  guint shards;
   gboolean resend_unknown;
   gboolean forget_unknown;
   gboolean json;
@@ -72,6 +75,7 @@ send_cli_clear(SendCli *cli)
   g_free(cli->tls_ca);
   g_free(cli->transcript_path);
   g_free(cli->journal_path);
+  g_free(cli->shard_text);
   cli_secret_free(cli->password);
   cli_worst_clear(&cli->worst);
   if (cli->transcript)
@@ -130,6 +134,9 @@ send_context(SendCli *cli)
       "Also resend messages whose final dot got no reply", NULL },
     { "forget-unknown", 0, 0, G_OPTION_ARG_NONE, &cli->forget_unknown,
       "Record in the journal that messages whose final dot got no reply must not be resent", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &cli->shard_text,
+      "Only the messages of shard K of N (by file name and mbox place), for N runs in parallel",
+      "K/N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "One JSON object per message on stdout", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &cli->dry_run,
       "Show each envelope and message; connect to nothing", NULL },
@@ -427,7 +434,8 @@ send_check_options(SendCli *cli, int argc, GError **error)
                         "--forget-unknown needs --journal, where the decision is recorded");
     return FALSE;
   }
-  return TRUE;
+  return cli->shard_text == NULL
+         || farceur_input_parse_shard(cli->shard_text, &cli->shard, &cli->shards, error);
 }
 
 static gboolean
@@ -484,6 +492,8 @@ send_fill(SendCli *cli, FarceurJournal *journal, int argc, char **argv, GError *
   options.mail_from = cli->from;
   options.rcpts = (const char *const *)cli->rcpts;
   options.rcpts_from_headers = cli->headers_rcpts;
+  options.shard = cli->shard;
+  options.shards = cli->shards;
   batch = farceur_batch_new(&options);
   for (int i = 1; i < argc; i++)
     if (!farceur_batch_add_input(batch, argv[i], error))

@@ -1243,6 +1243,98 @@ test_writer_refused(void)
   rm_rf(tmp);
 }
 
+/* ---- deliveries in groups (issue 13) ---- */
+
+typedef struct {
+  FarceurTarget *target;
+  guint done;
+  GPtrArray *order; /* (element-type guint) the deliveries completed, in order */
+  gboolean maildir;
+} GroupRun;
+
+typedef struct {
+  GroupRun *run;
+  guint index;
+} GroupDelivery;
+
+/* Each delivery reported stored is there already: the Maildir's file in new/
+ * (not in tmp/), the mbox holding its body. */
+static void
+group_delivered_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GroupDelivery *d = user_data;
+  g_autoptr(FarceurDelivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *body = g_strdup_printf("\n\ngroup body %u\n", d->index);
+
+  g_assert_true(farceur_target_deliver_finish(d->run->target, result, &delivery, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_file_get_contents(delivery->location, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, body));
+  if (d->run->maildir)
+    g_assert_nonnull(strstr(delivery->location, "/new/"));
+  g_ptr_array_add(d->run->order, GUINT_TO_POINTER(d->index));
+  d->run->done++;
+  g_free(d);
+}
+
+/* @count deliveries given at once, all in flight together. */
+static void
+deliver_group(const char *url, guint count, gboolean maildir)
+{
+  g_autoptr(FarceurTarget) target = farceur_target_new(url, NULL);
+  g_autoptr(FarceurEnvelope) env = make_envelope("a@example.org", "b@example.org", NULL);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func(g_object_unref);
+  GroupRun run = { target, 0, g_ptr_array_new(), maildir };
+
+  for (guint i = 0; i < count; i++) {
+    g_autofree char *text = g_strdup_printf("Subject: group %u\n\ngroup body %u\n", i, i);
+    GroupDelivery *d = g_new0(GroupDelivery, 1);
+    d->run = &run;
+    d->index = i;
+    g_ptr_array_add(messages, parse_message(text));
+    farceur_target_deliver_async(target, env, messages->pdata[i], NULL, group_delivered_cb, d);
+  }
+  g_assert_cmpuint(run.done, ==, 0); /* none completes inside the call */
+  while (run.done < count)
+    g_main_context_iteration(NULL, TRUE);
+  for (guint i = 0; i < count; i++) /* completed in the order given */
+    g_assert_cmpuint(GPOINTER_TO_UINT(run.order->pdata[i]), ==, i);
+  g_ptr_array_unref(run.order);
+}
+
+static void
+test_deliver_groups(void)
+{
+  g_autofree char *tmp = make_tmpdir();
+  g_autofree char *md = g_build_filename(tmp, "md", NULL);
+  g_autofree char *md_url = g_strconcat("maildir:", md, NULL);
+  g_autofree char *tmp_dir = g_build_filename(md, "tmp", NULL);
+  g_autofree char *new_dir = g_build_filename(md, "new", NULL);
+  g_autofree char *mbox = g_build_filename(tmp, "box.mbox", NULL);
+  g_autofree char *mbox_url = g_strconcat("mbox:", mbox, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GPtrArray) in_tmp = NULL;
+  g_autoptr(GPtrArray) in_new = NULL;
+  const char *at;
+
+  deliver_group(md_url, 50, TRUE);
+  in_tmp = list_dir(tmp_dir);
+  in_new = list_dir(new_dir);
+  g_assert_cmpuint(in_tmp->len, ==, 0);
+  g_assert_cmpuint(in_new->len, ==, 50);
+  deliver_group(mbox_url, 50, FALSE);
+  g_assert_true(g_file_get_contents(mbox, &contents, NULL, NULL));
+  at = contents;
+  for (guint i = 0; i < 50; i++) { /* appended in the order given */
+    g_autofree char *subject = g_strdup_printf("\nSubject: group %u\n", i);
+    at = strstr(at, subject);
+    g_assert_nonnull(at);
+  }
+  rm_rf(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1276,5 +1368,6 @@ main(int argc, char **argv)
   g_test_add_func("/target/writer/discard", test_writer_discard);
   g_test_add_func("/target/writer/group-commit", test_writer_group_commit);
   g_test_add_func("/target/writer/refused", test_writer_refused);
+  g_test_add_func("/target/deliver/groups", test_deliver_groups);
   return g_test_run();
 }

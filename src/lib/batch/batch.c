@@ -61,16 +61,25 @@ typedef struct {
   gboolean has_unknown;
   guint earlier_unknown; /* recipients an earlier run left unknown (journal) */
   gboolean done;
+  FarceurBatchState state; /* once done */
+  double seconds;          /* once done: since the first attempt */
 } BatchItem;
 
 /* One session.  With a session target two deliveries are kept in flight:
  * the client queues the second and, with PIPELINING, writes its envelope
- * right behind the first one's final dot (one round trip per message). */
+ * right behind the first one's final dot (one round trip per message).  A
+ * local target (one slot) takes BATCH_LOCAL_DEPTH: the messages given while
+ * a group is synced form the next group, which shares one sync
+ * (data/doc/formats.md). */
+#define BATCH_SESSION_DEPTH 2
+#define BATCH_LOCAL_DEPTH 64
+
 typedef struct {
   FarceurBatch *batch;
   FarceurTarget *target;
   guint inflight;
-  guint depth;     /* 2 for sessions, 1 for files */
+  guint depth;     /* BATCH_SESSION_DEPTH or BATCH_LOCAL_DEPTH */
+  gboolean local;  /* a file: no session */
   gboolean hinted; /* told no more deliveries follow */
 } BatchSlot;
 
@@ -103,6 +112,12 @@ struct _FarceurBatch {
   gboolean stopping; /* farceur_batch_stop(): no new message */
   GCancellable *cancellable;
   GMainLoop *loop;
+  /* A local target has many deliveries in flight and finishes them out of
+   * order: their results are reported in input order, as one at a time
+   * did.  Items before this one are reported. */
+  gboolean ordered;
+  guint reported;
+  GError *stop_error; /* what aborted the run */
 };
 
 static const char *batch_state_names[]
@@ -212,6 +227,7 @@ farceur_batch_free(FarceurBatch *batch)
     return;
   g_ptr_array_unref(batch->items);
   g_hash_table_unref(batch->claimed);
+  g_clear_error(&batch->stop_error);
   g_free(batch->reader_path);
   g_queue_clear(&batch->retry);
   g_free(batch->mail_from);
@@ -476,9 +492,10 @@ farceur_batch_add_message(FarceurBatch *batch, const char *source, GMimeMessage 
  * @input: a message file, a Maildir, a folder of files, an mbox or "-"
  * @error: return location for an error
  *
- * Reads every message of @input, derives its envelope (data/doc/envelope.md,
- * How send chooses the envelope), checks every address and hashes
- * the message as it will be sent.  Only "-" keeps its messages in memory;
+ * Reads every message of @input (of the shard the options name, if any),
+ * derives its envelope (data/doc/envelope.md, How send chooses the
+ * envelope), checks every address and hashes the message as it will be
+ * sent.  Only "-" keeps its messages in memory;
  * the others are read again when sent.
  *
  * Returns: %TRUE when every message of @input is sendable
@@ -498,6 +515,8 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
   keep = strcmp(input, "-") == 0;
   if (reader == NULL)
     return FALSE;
+  if (batch->options.shards > 0) /* pass 2 finds each message by its place */
+    farceur_input_set_shard(reader, batch->options.shard, batch->options.shards);
   for (;;) {
     gint64 before = g_get_real_time();
     g_autoptr(FarceurInputMessage) msg = farceur_input_next(reader, &local);
@@ -831,40 +850,63 @@ batch_complete_record(BatchItem *item)
 }
 
 static void
-batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
+batch_emit(FarceurBatch *batch, BatchItem *item)
 {
-  FarceurBatchState state;
-  FarceurBatchResult result;
-
-  batch_complete_record(item);
-  state = batch_item_state(item, skipped);
-  result = (FarceurBatchResult){
+  FarceurBatchResult result = {
     .source = item->source,
     .sha256 = item->sha256,
     .header_from = item->header_from,
     .size = item->size,
     .envelope = item->envelope,
     .origin = item->origin,
-    .state = state,
+    .state = item->state,
     .delivery = item->record,
     .attempts = item->attempts,
     .earlier_unknown = item->earlier_unknown > 0,
+    .error = item->state == FARCEUR_BATCH_DELIVERED ? NULL : item->error,
+    .seconds = item->seconds,
   };
 
-  batch_item_error(item, state);
-  result.error = state == FARCEUR_BATCH_DELIVERED ? NULL : item->error;
+  if (batch->result_func)
+    batch->result_func(&result, batch->result_data);
+}
+
+/* Reports what is done: at once, or (ordered) up to the first item not done;
+ * @all: the run is over, report every item done. */
+static void
+batch_report(FarceurBatch *batch, BatchItem *item, gboolean all)
+{
+  if (!batch->ordered) {
+    if (item != NULL)
+      batch_emit(batch, item);
+    return;
+  }
+  for (; batch->reported < batch->items->len; batch->reported++) {
+    BatchItem *next = batch->items->pdata[batch->reported];
+    if (next->done)
+      batch_emit(batch, next);
+    else if (!all)
+      break;
+  }
+}
+
+static void
+batch_finish_item(FarceurBatch *batch, BatchItem *item, gboolean skipped)
+{
+  batch_complete_record(item);
+  item->state = batch_item_state(item, skipped);
+  batch_item_error(item, item->state);
   if (item->started)
-    result.seconds = (g_get_monotonic_time() - item->started) / 1e6;
+    item->seconds = (g_get_monotonic_time() - item->started) / 1e6;
   item->done = TRUE;
-  batch_count(&batch->summary, state);
+  batch_count(&batch->summary, item->state);
   if (item->earlier_unknown > 0)
     batch->summary.earlier_unknown++;
   if (item->record)
     batch->summary.rcpt_refused += farceur_delivery_count(item->record, FARCEUR_RCPT_REFUSED);
   if (item->pending != NULL && item->pending->rcpt_to->len > 0)
     batch_journal_deferred(batch, item);
-  if (batch->result_func)
-    batch->result_func(&result, batch->result_data);
+  batch_report(batch, item, FALSE);
   g_clear_object(&item->message);
   g_clear_object(&item->stream);
 }
@@ -1044,20 +1086,26 @@ batch_journal_deferred(FarceurBatch *batch, BatchItem *item)
 
 static void batch_dispatch(FarceurBatch *batch);
 
+/* @item is not sent: the run stopped at @error. */
+static void
+batch_fail_all_item(FarceurBatch *batch, BatchItem *item, const GError *error)
+{
+  if (item->error == NULL && (batch->stopping || g_cancellable_is_cancelled(batch->cancellable)))
+    item->error = g_error_copy(error);
+  else if (item->error == NULL) /* the same category: the same exit status */
+    item->error
+        = g_error_new(error->domain, error->code,
+                      "not sent, the run stopped at an earlier failure: %s", error->message);
+  batch_finish_item(batch, item, FALSE);
+}
+
 static void
 batch_fail_all(FarceurBatch *batch, const GError *error)
 {
   for (guint i = batch->next; i < batch->items->len; i++) {
     BatchItem *item = batch->items->pdata[i];
-    if (item->done)
-      continue;
-    if (item->error == NULL && (batch->stopping || g_cancellable_is_cancelled(batch->cancellable)))
-      item->error = g_error_copy(error);
-    else if (item->error == NULL) /* the same category: the same exit status */
-      item->error
-          = g_error_new(error->domain, error->code,
-                        "not sent, the run stopped at an earlier failure: %s", error->message);
-    batch_finish_item(batch, item, FALSE);
+    if (!item->done)
+      batch_fail_all_item(batch, item, error);
   }
   batch->next = batch->items->len;
   while (!g_queue_is_empty(&batch->retry))
@@ -1072,6 +1120,7 @@ batch_abort(FarceurBatch *batch, const GError *error)
   if (batch->aborted)
     return;
   batch->aborted = TRUE;
+  batch->stop_error = g_error_copy(error);
   batch_fail_all(batch, error);
   batch_drop_waits(batch);
 }
@@ -1253,8 +1302,18 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
 
   g_free(send);
   slot->inflight--;
-  farceur_target_deliver_finish(slot->target, result, &delivery, &error);
-  batch_outcome(batch, item, slot->depth == 1, delivery, error);
+  if (!farceur_target_deliver_finish(slot->target, result, &delivery, &error) && slot->local
+      && batch->aborted && !batch->stopping && !g_cancellable_is_cancelled(batch->cancellable)) {
+    /* An earlier message stopped the run (a full disk) while this one was
+     * in flight: its write failed too and was undone.  It ends as the
+     * messages not yet taken do, not sent, as one at a time left it. */
+    item->attempts--;
+    g_clear_error(&item->error);
+    batch_fail_all_item(batch, item, batch->stop_error);
+    batch_dispatch(batch);
+    return;
+  }
+  batch_outcome(batch, item, slot->local, delivery, error);
   batch_dispatch(batch);
 }
 
@@ -1344,7 +1403,7 @@ batch_dispatch(FarceurBatch *batch)
   if (batch->stopping || g_cancellable_is_cancelled(batch->cancellable))
     batch_stop_taking(batch);
   /* Every session gets one message before any gets a second. */
-  for (guint level = 1; level <= 2; level++)
+  for (guint level = 1; level <= BATCH_LOCAL_DEPTH; level++)
     for (guint i = 0; i < batch->slots->len && !batch->aborted; i++) {
       BatchSlot *slot = batch->slots->pdata[i];
       BatchItem *item;
@@ -1383,9 +1442,12 @@ batch_open_slots(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoint
     slot->target = open_target(data, error);
     if (slot->target == NULL)
       return FALSE;
-    slot->depth = farceur_target_is_session(slot->target) ? 2 : 1;
-    if (slot->depth == 1)
-      break; /* a file takes one writer */
+    slot->local = !farceur_target_is_session(slot->target);
+    slot->depth = slot->local ? BATCH_LOCAL_DEPTH : BATCH_SESSION_DEPTH;
+    if (slot->local) {
+      batch->ordered = TRUE;
+      break; /* a file takes one slot, its deliveries committed in groups */
+    }
   }
   return TRUE;
 }
@@ -1469,6 +1531,7 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
         || batch->next < batch->items->len)
       g_main_loop_run(batch->loop);
   }
+  batch_report(batch, NULL, TRUE);
   if (batch->cancel_source != NULL) {
     g_source_destroy(batch->cancel_source);
     g_clear_pointer(&batch->cancel_source, g_source_unref);

@@ -237,10 +237,12 @@ target_guard_stream_read(GMimeStream *stream, char *buf, size_t len)
   return -1; /* write only */
 }
 
+/* Nothing to do: the inner stream does not buffer, and its flush would
+ * fsync() the file; the owner syncs it, alone or in a group. */
 static int
 target_guard_stream_flush(GMimeStream *stream)
 {
-  return g_mime_stream_flush(TARGET_GUARD_STREAM(stream)->inner);
+  return 0;
 }
 
 static int
@@ -357,66 +359,140 @@ farceur_target_local_cancelled(GCancellable *cancellable, const char *undone, GE
   return TRUE;
 }
 
-/* ---- delivering on a worker thread ----
+/* ---- what the group commits share ---- */
+
+static void
+target_local_error_free(gpointer error)
+{
+  if (error != NULL)
+    g_error_free(error);
+}
+
+/**
+ * farceur_target_local_group_errors_new:
+ * @count: the tasks of a group commit
+ *
+ * Returns: (transfer full): @count outcomes, each %NULL (stored) until a
+ *   GError is put there
+ */
+GPtrArray *
+farceur_target_local_group_errors_new(guint count)
+{
+  GPtrArray *errors = g_ptr_array_new_full(count, target_local_error_free);
+
+  g_ptr_array_set_size(errors, count);
+  return errors;
+}
+
+/**
+ * farceur_target_local_group_return:
+ * @tasks: the commit tasks of a group (their data: the writers); each is
+ *   completed and released
+ * @errors: their outcomes (farceur_target_local_group_errors_new())
+ * @location: (nullable): where the messages stored are (an mbox), else each
+ *   writer's path (a Maildir's file in new/)
+ */
+void
+farceur_target_local_group_return(GPtrArray *tasks, GPtrArray *errors, const char *location)
+{
+  for (guint i = 0; i < tasks->len; i++) {
+    GTask *task = tasks->pdata[i];
+    FarceurTargetWriter *writer = g_task_get_task_data(task);
+
+    farceur_target_local_writer_close(writer);
+    if (errors->pdata[i] != NULL)
+      g_task_return_error(task, g_steal_pointer(&errors->pdata[i]));
+    else
+      g_task_return_pointer(task, g_strdup(location != NULL ? location : writer->path), g_free);
+    g_object_unref(task);
+  }
+}
+
+/* ---- deliveries through the group commit ----
  *
  * A local write may take seconds (a large message, a slow disk, a lock held
  * by another program): it runs on a thread of GLib's pool so the caller's
  * main loop goes on (a signal handler there cancels it, see
- * data/doc/formats.md). */
+ * data/doc/formats.md).  Each delivery becomes a writer handed to the
+ * backend's group commit, the one farceur catch uses: deliveries in flight
+ * together share one sync of new/ (Maildir) or one append and sync (mbox),
+ * and each is reported delivered only once its message is durable. */
 
-typedef struct {
-  FarceurTarget *target;
-  FarceurEnvelope *envelope;
-  GMimeObject *message;
-} TargetLocalJob;
-
-static void
-target_local_job_free(gpointer data)
+int
+farceur_target_writer_errno_code(const FarceurTargetWriter *writer, int err)
 {
-  TargetLocalJob *job = data;
+  return writer->envelope != NULL ? FARCEUR_ERROR_IO : farceur_target_errno_code(err);
+}
 
-  farceur_envelope_free(job->envelope);
-  g_object_unref(job->message);
-  g_free(job);
+/* Returns the delivery's task (transfer full); its data, the writer, holds
+ * a copy of @envelope and a reference to @message. */
+static GTask *
+target_local_delivery_new(FarceurTarget *target, const FarceurEnvelope *envelope,
+                          GMimeObject *message, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  FarceurTargetWriter *writer = g_new0(FarceurTargetWriter, 1);
+
+  writer->target = target;
+  writer->fd = -1;
+  writer->mail_from = g_strdup(envelope->mail_from);
+  writer->envelope = farceur_envelope_copy(envelope);
+  writer->message = g_object_ref(message);
+  writer->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+  /* A message stored before the cancellation was seen stays reported as
+   * stored: a caller told "cancelled" would send it again. */
+  g_task_set_check_cancellable(task, FALSE);
+  g_task_set_task_data(task, writer, (GDestroyNotify)farceur_target_local_writer_free);
+  return task;
 }
 
 static void
-target_local_deliver_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+target_local_committed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  TargetLocalJob *job = data;
-  FarceurDelivery *delivery = NULL;
+  GTask *task = user_data; /* the delivery */
+  FarceurTargetWriter *writer = g_task_get_task_data(task);
+  g_autofree char *location = NULL;
   GError *error = NULL;
 
-  if (job->target->backend->deliver(job->target, job->envelope, job->message, &delivery,
-                                    cancellable, &error))
-    g_task_return_pointer(task, delivery, (GDestroyNotify)farceur_delivery_free);
-  else
+  location = g_task_propagate_pointer(G_TASK(result), &error);
+  if (location == NULL) {
+    writer->committed = FALSE; /* a failed commit may leave a file in tmp/ */
     g_task_return_error(task, error);
+  } else {
+    g_task_return_pointer(task, farceur_target_local_delivery(writer->envelope, location),
+                          (GDestroyNotify)farceur_delivery_free);
+  }
+  g_object_unref(task);
+}
+
+/* Hands the delivery's writer (@task: transfer full) to the backend's group
+ * commit, which writes its message. */
+static void
+target_local_delivery_commit(GTask *task)
+{
+  FarceurTargetWriter *writer = g_task_get_task_data(task);
+  GTask *commit = g_task_new(NULL, NULL, target_local_committed_cb, task);
+
+  g_task_set_task_data(commit, writer, NULL);
+  writer->finished = TRUE;
+  writer->committed = TRUE;
+  writer->target->backend->writer_commit(writer, commit);
 }
 
 /**
  * farceur_target_local_deliver_async:
  *
- * ->deliver_async of the local backends: their ->deliver on a worker
- * thread.  One target delivers one message at a time (the batch gives a
- * file one writer).
+ * ->deliver_async of the local backends: their commit writes the message,
+ * in the order the deliveries are given.
  */
 void
 farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
                                    GMimeObject *message, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-  TargetLocalJob *job = g_new0(TargetLocalJob, 1);
-
-  job->target = target;
-  job->envelope = farceur_envelope_copy(envelope);
-  job->message = g_object_ref(message);
-  /* A message stored before the cancellation was seen stays reported as
-   * stored: a caller told "cancelled" would send it again. */
-  g_task_set_check_cancellable(task, FALSE);
-  g_task_set_task_data(task, job, target_local_job_free);
-  g_task_run_in_thread(task, target_local_deliver_thread);
+  target_local_delivery_commit(
+      target_local_delivery_new(target, envelope, message, cancellable, callback, user_data));
 }
 
 gboolean
@@ -718,4 +794,21 @@ farceur_target_local_writer_close(FarceurTargetWriter *writer)
   if (writer->fd >= 0)
     close(writer->fd);
   writer->fd = -1;
+}
+
+/* Frees @writer; a message not committed is removed (->writer_discard). */
+void
+farceur_target_local_writer_free(FarceurTargetWriter *writer)
+{
+  if (!writer->committed)
+    writer->target->backend->writer_discard(writer);
+  farceur_target_local_writer_close(writer);
+  g_clear_error(&writer->error);
+  g_free(writer->mail_from);
+  g_free(writer->path);
+  g_free(writer->name);
+  g_clear_pointer(&writer->envelope, farceur_envelope_free);
+  g_clear_object(&writer->message);
+  g_clear_object(&writer->cancellable);
+  g_free(writer);
 }

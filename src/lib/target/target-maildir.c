@@ -4,12 +4,14 @@
  * (https://cr.yp.to/proto/maildir.html); new/ is synced so that the rename
  * lasts.
  *
- * The writer (farceur catch) does the same with a group commit, for many
- * sessions storing at once: each file is synced on a worker thread, where
- * concurrent syncs share the file system's journal commits, then renamed
- * into new/ back in the caller's context; one sync of new/ covers every
- * rename made while the previous one ran, and only then are the messages
- * reported stored. */
+ * Every message goes through one group commit: the writers of farceur
+ * catch (a message stored as it arrives) and the deliveries of send and
+ * prank (a parsed message, written into tmp/ by the commit).  The commits
+ * asked for while a group is under way form the next group; on a worker
+ * thread, its deliveries are written in order, every file is synced, all
+ * are renamed into new/ and new/ is synced once; only then are they
+ * reported stored (data/doc/formats.md). */
+#define _GNU_SOURCE /* syncfs() */
 #include "config.h"
 
 #include <errno.h>
@@ -31,11 +33,10 @@ typedef struct {
   char *host;    /* this host's name with '/' and ':' escaped */
   gint seq;      /* deliveries through this target, the Q part of the name (atomic:
                   * deliveries run on a worker thread, writers in the caller's) */
-  /* the writers' group commit: commit tasks renamed into new/ and waiting
-   * for the next sync of new/, and those the sync under way covers (NULL:
-   * none under way) */
+  /* the writers' group commit: commit tasks waiting for the next group, and
+   * whether a group is being committed */
   GPtrArray *waiting;
-  GPtrArray *syncing;
+  gboolean syncing;
 } MaildirTarget;
 
 static const char *const maildir_schemes[] = { "maildir", NULL };
@@ -111,23 +112,6 @@ maildir_create_tmp(MaildirTarget *md, char **name, char **tmp_path, GError **err
   return -1;
 }
 
-/* Writes the envelope lines and the message to @fd, then fsync()s it.  A
- * cancellation stops the write at the next buffer. */
-static gboolean
-maildir_write(MaildirTarget *md, int fd, const char *path, const FarceurEnvelope *envelope,
-              GMimeObject *message, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GMimeStream) stream = farceur_target_guard_stream_new(fd, cancellable);
-  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
-
-  if (!farceur_target_write_envelope(stream, envelope, message, where, error)
-      || !farceur_target_write_message(stream, message, NULL, where, error))
-    return FALSE;
-  if (fsync(fd) != 0) /* a full disk too: a delivery does not retry it */
-    return maildir_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
-  return TRUE;
-}
-
 /* Makes the rename into new/ durable. */
 static gboolean
 maildir_sync_dir(const char *dir, GError **error)
@@ -144,47 +128,6 @@ maildir_sync_dir(const char *dir, GError **error)
   saved = errno;
   close(fd);
   return maildir_fail(error, FARCEUR_ERROR_IO, "sync", dir, saved);
-}
-
-/* Moves tmp/NAME into new/; *new_path is where it is now. */
-static gboolean
-maildir_publish(MaildirTarget *md, const char *name, const char *tmp_path, char **new_path,
-                GError **error)
-{
-  *new_path = g_build_filename(md->new_dir, name, NULL);
-  if (g_rename(tmp_path, *new_path) != 0)
-    return maildir_fail(error, FARCEUR_ERROR_CANTCREAT, "move message into", md->new_dir, errno);
-  return TRUE;
-}
-
-/* A message not written whole leaves nothing: its file in tmp/ goes. */
-static gboolean
-maildir_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
-                FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
-{
-  MaildirTarget *md = target->priv;
-  g_autofree char *name = NULL, *tmp_path = NULL, *new_path = NULL;
-  int fd = maildir_create_tmp(md, &name, &tmp_path, error);
-  gboolean ok;
-
-  if (fd < 0)
-    return FALSE;
-  ok = maildir_write(md, fd, tmp_path, envelope, message, cancellable, error);
-  if (close(fd) != 0 && ok)
-    ok = maildir_fail(error, FARCEUR_ERROR_IO, "close", tmp_path, errno);
-  if (!ok) {
-    g_unlink(tmp_path);
-    farceur_target_local_cancelled(cancellable, "the partial file in tmp/ was removed", error);
-    return FALSE;
-  }
-  if (!maildir_publish(md, name, tmp_path, &new_path, error)) {
-    g_unlink(tmp_path);
-    return FALSE;
-  }
-  if (!maildir_sync_dir(md->new_dir, error))
-    return FALSE;
-  *delivery = farceur_target_local_delivery(envelope, new_path);
-  return TRUE;
 }
 
 /* ---- the writer and its group commit ---- */
@@ -204,113 +147,225 @@ maildir_writer_discard(FarceurTargetWriter *writer)
     g_unlink(writer->path);
 }
 
-/* On a worker thread: task data is the writer, left alone by its owner. */
+/* One group commit: the writers' commit tasks, and the outcome of each
+ * (NULL: stored; set by the thread). */
+typedef struct {
+  MaildirTarget *md; /* only what stays put: dir, host, seq (atomic) */
+  char *new_dir;
+  GPtrArray *tasks;
+  GPtrArray *errors;
+} MaildirGroup;
+
 static void
-maildir_fsync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+maildir_group_free(gpointer data)
 {
-  FarceurTargetWriter *writer = data;
+  MaildirGroup *group = data;
+
+  g_free(group->new_dir);
+  g_ptr_array_unref(group->tasks);
+  g_ptr_array_unref(group->errors);
+  g_free(group);
+}
+
+static FarceurTargetWriter *
+maildir_group_writer(MaildirGroup *group, guint i)
+{
+  return g_task_get_task_data(group->tasks->pdata[i]);
+}
+
+/* A delivery's message written into tmp/ (not synced).  A cancellation
+ * stops the write at the next buffer; a message not written whole leaves
+ * nothing: its file in tmp/ goes. */
+static gboolean
+maildir_write_delivery(MaildirTarget *md, FarceurTargetWriter *writer, GError **error)
+{
+  g_autofree char *where = g_strdup_printf("Maildir '%s'", md->dir);
+  g_autoptr(GMimeStream) guard = NULL;
+  g_autoptr(GMimeStream) stream = NULL;
+
+  writer->fd = maildir_create_tmp(md, &writer->name, &writer->path, error);
+  if (writer->fd < 0)
+    return FALSE;
+  /* GMime writes a message in many small pieces: in blocks, a few calls */
+  guard = farceur_target_guard_stream_new(writer->fd, writer->cancellable);
+  stream = g_mime_stream_buffer_new(guard, GMIME_STREAM_BUFFER_BLOCK_WRITE);
+  errno = 0;
+  if (farceur_target_write_envelope(stream, writer->envelope, writer->message, where, error)
+      && farceur_target_write_message(stream, writer->message, NULL, where, error)
+      && (g_mime_stream_flush(stream) == 0 || farceur_target_local_fail(error, where)))
+    return TRUE;
+  farceur_target_local_writer_close(writer);
+  g_unlink(writer->path);
+  g_clear_pointer(&writer->path, g_free);
+  farceur_target_local_cancelled(writer->cancellable, "the partial file in tmp/ was removed",
+                                 error);
+  return FALSE;
+}
+
+/* Writes the group's deliveries, in order. */
+static void
+maildir_group_write(MaildirGroup *group)
+{
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    GError *error = NULL;
+
+    if (writer->message == NULL)
+      continue; /* farceur catch's: written as it arrived */
+    if (!maildir_write_delivery(group->md, writer, &error))
+      group->errors->pdata[i] = error;
+    g_clear_object(&writer->message); /* in the file now, or failed */
+  }
+}
+
+/* The first file of the group still to sync, and how many there are. */
+static FarceurTargetWriter *
+maildir_group_first(MaildirGroup *group, guint *count)
+{
+  FarceurTargetWriter *first = NULL;
+
+  *count = 0;
+  for (guint i = 0; i < group->tasks->len; i++)
+    if (group->errors->pdata[i] == NULL && (*count)++ == 0)
+      first = maildir_group_writer(group, i);
+  return first;
+}
+
+/* Syncs every file of the group: one file, with fsync(); several, with one
+ * syncfs() of their file system, which writes them all, commits the journal
+ * once and flushes the disk's cache once, where an fsync() per file flushes
+ * the cache for each (1,333 files of 4 KB on ext4 in groups of 32, measured
+ * with tools/bench/bulk's machine busy: 5.3 s with an fsync() per file,
+ * 0.48 s with syncfs(); 9.9 s with one fsync() per message and its own sync
+ * of new/).  syncfs() reports the writeback errors of the file system
+ * since Linux 5.8: one fails the whole group.  Hand written for want of a
+ * GLib call: GIO has no sync of a group or of a file system. */
+static void
+maildir_group_sync_files(MaildirGroup *group)
+{
+  guint count;
+  FarceurTargetWriter *first = maildir_group_first(group, &count);
+  int fs_errno = count > 1 && syncfs(first->fd) != 0 ? errno : 0;
+
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    GError *error = NULL;
+    int fd = writer->fd;
+
+    if (group->errors->pdata[i] != NULL)
+      continue;
+    writer->fd = -1;
+    if (fs_errno != 0)
+      maildir_fail(&error, farceur_target_writer_errno_code(writer, fs_errno),
+                   "sync the file system of", writer->path, fs_errno);
+    else if (count == 1 && fsync(fd) != 0)
+      maildir_fail(&error, farceur_target_writer_errno_code(writer, errno), "sync", writer->path,
+                   errno);
+    if (close(fd) != 0 && error == NULL)
+      maildir_fail(&error, FARCEUR_ERROR_IO, "close", writer->path, errno);
+    group->errors->pdata[i] = error;
+  }
+}
+
+/* Moves every synced file into new/ (writer->path follows it); returns
+ * whether any moved. */
+static gboolean
+maildir_group_publish(MaildirGroup *group)
+{
+  gboolean moved = FALSE;
+
+  for (guint i = 0; i < group->tasks->len; i++) {
+    FarceurTargetWriter *writer = maildir_group_writer(group, i);
+    g_autofree char *new_path = g_build_filename(group->new_dir, writer->name, NULL);
+    GError *error = NULL;
+
+    if (group->errors->pdata[i] != NULL)
+      continue;
+    if (g_rename(writer->path, new_path) != 0) {
+      maildir_fail(&error, FARCEUR_ERROR_CANTCREAT, "move message into", group->new_dir, errno);
+      group->errors->pdata[i] = error;
+      continue;
+    }
+    g_free(writer->path);
+    writer->path = g_steal_pointer(&new_path);
+    moved = TRUE;
+  }
+  return moved;
+}
+
+/* On a worker thread: the deliveries' files written, every file synced,
+ * their renames into new/, one sync of new/.
+ * The rename into new/ that did not last leaves the message not there for
+ * the client, who will send it again: it is taken out. */
+static void
+maildir_group_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  MaildirGroup *group = data;
   GError *error = NULL;
 
-  if (fsync(writer->fd) != 0) {
-    maildir_fail(&error, farceur_target_errno_code(errno), "sync", writer->path, errno);
-    g_task_return_error(task, error);
-    return;
+  maildir_group_write(group);
+  maildir_group_sync_files(group);
+  if (maildir_group_publish(group) && !maildir_sync_dir(group->new_dir, &error)) {
+    for (guint i = 0; i < group->tasks->len; i++) {
+      if (group->errors->pdata[i] != NULL)
+        continue;
+      g_unlink(maildir_group_writer(group, i)->path);
+      group->errors->pdata[i] = g_error_copy(error);
+    }
+    g_error_free(error);
   }
   g_task_return_boolean(task, TRUE);
 }
 
-/* On a worker thread: task data is the folder. */
-static void
-maildir_dir_sync_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (maildir_sync_dir(data, &error))
-    g_task_return_boolean(task, TRUE);
-  else
-    g_task_return_error(task, error);
-}
-
-static void maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data);
-
-/* Starts the sync of new/ that covers every rename waiting for one. */
-static void
-maildir_dir_sync_start(FarceurTarget *target)
-{
-  MaildirTarget *md = target->priv;
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_dir_synced_cb, target);
-
-  md->syncing = g_steal_pointer(&md->waiting);
-  md->waiting = g_ptr_array_new();
-  g_task_set_task_data(task, g_strdup(md->new_dir), g_free);
-  g_task_run_in_thread(task, maildir_dir_sync_thread);
-}
-
-/* The rename into new/ did not last: the message is not there for the
- * client, who will send it again; take it out. */
-static void
-maildir_commit_return(GTask *task, const GError *error)
-{
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-  if (error != NULL) {
-    g_unlink(writer->path);
-    g_task_return_error(task, g_error_copy(error));
-  } else {
-    g_task_return_pointer(task, g_strdup(writer->path), g_free);
-  }
-  g_object_unref(task);
-}
+static void maildir_group_start(FarceurTarget *target);
 
 static void
-maildir_dir_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+maildir_group_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   FarceurTarget *target = user_data;
   MaildirTarget *md = target->priv;
-  g_autoptr(GPtrArray) done = g_steal_pointer(&md->syncing);
-  g_autoptr(GError) error = NULL;
+  MaildirGroup *group = g_task_get_task_data(G_TASK(result));
 
-  g_task_propagate_boolean(G_TASK(result), &error);
-  if (md->waiting->len > 0)
-    maildir_dir_sync_start(target);
-  for (guint i = 0; i < done->len; i++)
-    maildir_commit_return(done->pdata[i], error);
+  md->syncing = FALSE;
+  farceur_target_local_group_return(group->tasks, group->errors, NULL);
+  if (md->waiting->len > 0 && !md->syncing)
+    maildir_group_start(target);
 }
 
-/* The file is synced: close it, move it into new/, and wait for a sync of new/. */
-static void
-maildir_file_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data; /* the commit */
-  FarceurTargetWriter *writer = g_task_get_task_data(task);
-  MaildirTarget *md = writer->target->priv;
-  g_autofree char *new_path = NULL;
-  GError *error = NULL;
-  int fd = writer->fd;
+/* Commits the writers waiting, up to MAILDIR_GROUP_MAX, as one group: the
+ * rest wait for the next, and the caller meanwhile hands out more (the
+ * batch keeps twice as many in flight), so that its work and the group's
+ * overlap. */
+#define MAILDIR_GROUP_MAX 32
 
-  writer->fd = -1;
-  farceur_target_local_writer_close(writer);
-  if (!g_task_propagate_boolean(G_TASK(result), &error)
-      || (close(fd) != 0 && !maildir_fail(&error, FARCEUR_ERROR_IO, "close", writer->path, errno))
-      || !maildir_publish(md, writer->name, writer->path, &new_path, &error)) {
-    g_task_return_error(task, error);
-    g_object_unref(task);
-    return;
-  }
-  g_free(writer->path);
-  writer->path = g_steal_pointer(&new_path);
-  g_ptr_array_add(md->waiting, task);
-  if (md->syncing == NULL)
-    maildir_dir_sync_start(writer->target);
+static void
+maildir_group_start(FarceurTarget *target)
+{
+  MaildirTarget *md = target->priv;
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, maildir_group_done_cb, target);
+  MaildirGroup *group = g_new0(MaildirGroup, 1);
+  guint take = MIN(md->waiting->len, MAILDIR_GROUP_MAX);
+
+  group->md = md;
+  group->new_dir = g_strdup(md->new_dir);
+  group->tasks = g_ptr_array_new();
+  for (guint i = 0; i < take; i++)
+    g_ptr_array_add(group->tasks, md->waiting->pdata[i]);
+  g_ptr_array_remove_range(md->waiting, 0, take);
+  group->errors = farceur_target_local_group_errors_new(group->tasks->len);
+  md->syncing = TRUE;
+  g_task_set_task_data(task, group, maildir_group_free);
+  g_task_run_in_thread(task, maildir_group_thread);
 }
 
 static void
 maildir_writer_commit(FarceurTargetWriter *writer, GTask *task)
 {
-  g_autoptr(GTask) sync = g_task_new(NULL, NULL, maildir_file_synced_cb, task);
+  MaildirTarget *md = writer->target->priv;
 
-  g_task_set_task_data(sync, writer, NULL);
-  g_task_run_in_thread(sync, maildir_fsync_thread);
+  g_ptr_array_add(md->waiting, task);
+  if (!md->syncing)
+    maildir_group_start(writer->target);
 }
 
 static void
@@ -320,7 +375,8 @@ maildir_finalize(FarceurTarget *target)
 
   if (md == NULL)
     return;
-  g_assert(md->syncing == NULL && md->waiting->len == 0); /* no commit outlives its target */
+  /* no commit outlives its target */
+  g_assert(!md->syncing && md->waiting->len == 0);
   g_free(md->dir);
   g_free(md->new_dir);
   g_free(md->host);
@@ -332,7 +388,6 @@ const FarceurTargetBackend farceur_target_maildir_backend = {
   .name = "maildir",
   .schemes = maildir_schemes,
   .open = maildir_open,
-  .deliver = maildir_deliver,
   .deliver_async = farceur_target_local_deliver_async,
   .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = maildir_finalize,

@@ -8,7 +8,9 @@
  *
  * The writer (farceur catch) spools a message into an unlinked file beside
  * the mbox as it arrives; commits are appended in batches on a worker
- * thread, under one lock and one fsync per batch (a group commit). */
+ * thread, under one lock and one fsync per batch (a group commit).
+ * Deliveries (send, prank) join the same batches, their parsed messages
+ * written straight into the mbox, in the order given. */
 #include "config.h"
 
 #include <errno.h>
@@ -517,8 +519,9 @@ mbox_separate(GMimeStream *stream, int fd, off_t size)
   return TRUE;
 }
 
-/* Writes the message at the end of @fd (@size octets long) and syncs it;
- * a cancellation stops the write at the next buffer. */
+/* Writes a delivery's message at the end of @fd (@size octets long), not
+ * synced yet (mbox_batch_append()); a cancellation stops the write at the
+ * next buffer. */
 static gboolean
 mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *message,
             const char *path, GCancellable *cancellable, GError **error)
@@ -536,39 +539,7 @@ mbox_append(int fd, off_t size, const FarceurEnvelope *envelope, GMimeObject *me
     return FALSE;
   if (g_mime_stream_write_string(stream, "\n") < 0)
     return mbox_fail(error, FARCEUR_ERROR_IO, "write", path, errno ? errno : EIO);
-  if (fsync(fd) != 0)
-    return mbox_fail(error, FARCEUR_ERROR_IO, "sync", path, errno);
   return TRUE;
-}
-
-static gboolean
-mbox_deliver(FarceurTarget *target, const FarceurEnvelope *envelope, GMimeObject *message,
-             FarceurDelivery **delivery, GCancellable *cancellable, GError **error)
-{
-  MboxTarget *mbox = target->priv;
-  MboxLock lock;
-  struct stat st;
-  gboolean ok = FALSE;
-
-  mbox_lock_init(&lock, mbox->path);
-  if (!mbox_lock(&lock, mbox->lock_timeout_ms, cancellable, error)) {
-    mbox_lock_clear(&lock);
-    return FALSE;
-  }
-  if (fstat(lock.fd, &st) != 0) {
-    mbox_fail(error, FARCEUR_ERROR_IO, "stat", mbox->path, errno);
-  } else if (mbox_check_format(lock.fd, st.st_size, mbox->path, error)) {
-    ok = mbox_append(lock.fd, st.st_size, envelope, message, mbox->path, cancellable, error);
-    if (!ok && ftruncate(lock.fd, st.st_size) != 0)
-      g_prefix_error(error, "(and could not remove the partial message) ");
-    else if (!ok)
-      farceur_target_local_cancelled(cancellable, "the mbox was cut back to its size before",
-                                     error);
-  }
-  mbox_lock_clear(&lock);
-  if (ok)
-    *delivery = farceur_target_local_delivery(envelope, mbox->path);
-  return ok;
 }
 
 /* ---- the writer and its group commit ---- */
@@ -625,16 +596,10 @@ mbox_append_spool(int fd, off_t size, FarceurTargetWriter *writer, const char *p
 typedef struct {
   char *path;
   guint lock_timeout_ms;
-  GPtrArray *tasks;  /* the commits of this batch */
-  GPtrArray *errors; /* one GError (or NULL) per task, set by the thread */
+  GCancellable *cancellable; /* (nullable) stops waiting for the lock: the first delivery's */
+  GPtrArray *tasks;          /* the commits of this batch */
+  GPtrArray *errors;         /* one GError (or NULL) per task, set by the thread */
 } MboxBatch;
-
-static void
-mbox_error_free(gpointer error)
-{
-  if (error != NULL)
-    g_error_free(error);
-}
 
 static void
 mbox_batch_free(gpointer data)
@@ -642,6 +607,7 @@ mbox_batch_free(gpointer data)
   MboxBatch *batch = data;
 
   g_free(batch->path);
+  g_clear_object(&batch->cancellable);
   g_ptr_array_unref(batch->tasks);
   g_ptr_array_unref(batch->errors);
   g_free(batch);
@@ -658,6 +624,21 @@ mbox_batch_fail(MboxBatch *batch, guint from, GError *error)
   g_clear_error(&error);
 }
 
+/* Appends one message of the batch: a delivery's, or a writer's spool. */
+static gboolean
+mbox_batch_append_one(MboxBatch *batch, FarceurTargetWriter *writer, int fd, off_t size,
+                      GError **error)
+{
+  if (writer->envelope == NULL)
+    return mbox_append_spool(fd, size, writer, batch->path, error);
+  if (mbox_append(fd, size, writer->envelope, writer->message, batch->path, writer->cancellable,
+                  error))
+    return TRUE;
+  farceur_target_local_cancelled(writer->cancellable, "the mbox was cut back to its size before",
+                                 error);
+  return FALSE;
+}
+
 /* Every message of the batch, then one fsync.  A message that cannot be
  * appended is cut off again and fails with every later one; a failed fsync
  * cuts off and fails the whole batch. */
@@ -672,7 +653,7 @@ mbox_batch_append(MboxBatch *batch, int fd, off_t start)
   for (done = 0; done < batch->tasks->len; done++) {
     FarceurTargetWriter *writer = g_task_get_task_data(batch->tasks->pdata[done]);
 
-    if (!mbox_append_spool(fd, size, writer, batch->path, &error))
+    if (!mbox_batch_append_one(batch, writer, fd, size, &error))
       break;
     if (fstat(fd, &st) != 0) {
       mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
@@ -684,7 +665,8 @@ mbox_batch_append(MboxBatch *batch, int fd, off_t start)
     g_prefix_error(&error, "(and could not remove the partial message) ");
   mbox_batch_fail(batch, done, g_steal_pointer(&error));
   if (done > 0 && fsync(fd) != 0) {
-    mbox_fail(&error, farceur_target_errno_code(errno), "sync", batch->path, errno);
+    FarceurTargetWriter *first = g_task_get_task_data(batch->tasks->pdata[0]);
+    mbox_fail(&error, farceur_target_writer_errno_code(first, errno), "sync", batch->path, errno);
     if (ftruncate(fd, start) != 0)
       g_prefix_error(&error, "(and could not remove the partial messages) ");
     mbox_batch_fail(batch, 0, g_steal_pointer(&error));
@@ -701,7 +683,7 @@ mbox_batch_thread(GTask *task, gpointer source, gpointer data, GCancellable *can
   struct stat st;
 
   mbox_lock_init(&lock, batch->path);
-  if (mbox_lock(&lock, batch->lock_timeout_ms, NULL, &error)) {
+  if (mbox_lock(&lock, batch->lock_timeout_ms, batch->cancellable, &error)) {
     if (fstat(lock.fd, &st) != 0)
       mbox_fail(&error, FARCEUR_ERROR_IO, "stat", batch->path, errno);
     else if (mbox_check_format(lock.fd, st.st_size, batch->path, &error))
@@ -724,17 +706,7 @@ mbox_batch_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
   mbox->appending = FALSE;
   if (mbox->queued->len > 0)
     mbox_batch_start(target);
-  for (guint i = 0; i < batch->tasks->len; i++) {
-    GTask *task = batch->tasks->pdata[i];
-    FarceurTargetWriter *writer = g_task_get_task_data(task);
-
-    farceur_target_local_writer_close(writer);
-    if (batch->errors->pdata[i] != NULL)
-      g_task_return_error(task, g_steal_pointer(&batch->errors->pdata[i]));
-    else
-      g_task_return_pointer(task, g_strdup(batch->path), g_free);
-    g_object_unref(task);
-  }
+  farceur_target_local_group_return(batch->tasks, batch->errors, batch->path);
 }
 
 static void
@@ -747,8 +719,12 @@ mbox_batch_start(FarceurTarget *target)
   batch->path = g_strdup(mbox->path);
   batch->lock_timeout_ms = mbox->lock_timeout_ms;
   batch->tasks = g_steal_pointer(&mbox->queued);
-  batch->errors = g_ptr_array_new_full(batch->tasks->len, mbox_error_free);
-  g_ptr_array_set_size(batch->errors, batch->tasks->len);
+  batch->errors = farceur_target_local_group_errors_new(batch->tasks->len);
+  for (guint i = 0; i < batch->tasks->len && batch->cancellable == NULL; i++) {
+    FarceurTargetWriter *writer = g_task_get_task_data(batch->tasks->pdata[i]);
+    if (writer->cancellable != NULL)
+      batch->cancellable = g_object_ref(writer->cancellable);
+  }
   mbox->queued = g_ptr_array_new();
   mbox->appending = TRUE;
   g_task_set_task_data(task, batch, mbox_batch_free);
@@ -782,7 +758,6 @@ const FarceurTargetBackend farceur_target_mbox_backend = {
   .name = "mbox",
   .schemes = mbox_schemes,
   .open = mbox_open,
-  .deliver = mbox_deliver,
   .deliver_async = farceur_target_local_deliver_async,
   .deliver_finish = farceur_target_local_deliver_finish,
   .finalize = mbox_finalize,

@@ -17,10 +17,10 @@
  * A backend implements ->deliver (blocking), ->deliver_async/_finish, or
  * both.  Every delivery is asynchronous (farceur_target_deliver_async()):
  * target.c completes a blocking-only backend's call at once in the caller's
- * thread.  The local backends implement both: ->deliver_async runs ->deliver
- * on a worker thread (farceur_target_local_deliver_async()), so ->deliver
- * must touch nothing of the target but what stays put while it runs.  There
- * is no blocking delivery in the public API: the batch drives every delivery.
+ * thread.  The local backends implement only ->deliver_async: a delivery
+ * goes through the writers' group commit (farceur_target_local_deliver_async()
+ * below), so that many in flight share their syncs.  There is no blocking
+ * delivery in the public API: the batch drives every delivery.
  *
  * Delivery contract: return TRUE when at least one recipient accepted the
  * message, FALSE with @error otherwise.  Fill *delivery (one outcome per
@@ -94,6 +94,11 @@ struct _FarceurTargetWriter {
   GError *error;         /* the first failure: later writes do nothing */
   gboolean finished;     /* flushed: nothing more is written */
   gboolean committed;    /* handed to ->writer_commit */
+  /* A delivery (farceur_target_local_deliver_async()): a parsed message
+   * stored through the writers' group commit; NULL for farceur catch. */
+  FarceurEnvelope *envelope;
+  GMimeObject *message;      /* mbox: appended by the commit; Maildir: written, then dropped */
+  GCancellable *cancellable; /* stops the write of the message */
 };
 
 extern const FarceurTargetBackend farceur_target_maildir_backend;
@@ -120,7 +125,21 @@ int farceur_target_errno_code(int err);
 GMimeStream *farceur_target_guard_stream_new(int fd, GCancellable *cancellable);
 gboolean farceur_target_local_cancelled(GCancellable *cancellable, const char *undone,
                                         GError **error);
-/* ->deliver_async/_finish of the local backends: ->deliver on a worker thread. */
+/* Deliveries into a local target go through the writers' group commit
+ * (->writer_commit): each becomes a writer carrying the envelope and the
+ * message, which the commit writes (Maildir: into tmp/; mbox: appended
+ * under the lock), in the order given; a delivery completes once its
+ * message is durable.  Many deliveries in flight share their syncs
+ * (data/doc/formats.md; target-local.c). */
+/* What the group commits of the backends share: one outcome per commit
+ * task (a GError, NULL when stored), and the completion of every task. */
+GPtrArray *farceur_target_local_group_errors_new(guint count);
+void farceur_target_local_group_return(GPtrArray *tasks, GPtrArray *errors, const char *location);
+/* The error code of a failed sync or write in a commit: a delivery's is
+ * always FARCEUR_ERROR_IO (a batch does not retry a full disk), a writer's
+ * farceur_target_errno_code(). */
+int farceur_target_writer_errno_code(const FarceurTargetWriter *writer, int err);
+/* ->deliver_async / ->deliver_finish of the local backends. */
 void farceur_target_local_deliver_async(FarceurTarget *target, const FarceurEnvelope *envelope,
                                         GMimeObject *message, GCancellable *cancellable,
                                         GAsyncReadyCallback callback, gpointer user_data);
@@ -139,6 +158,7 @@ gboolean farceur_target_local_writer_put(FarceurTargetWriter *writer, const char
                                          GError **error);
 gboolean farceur_target_local_writer_finish(FarceurTargetWriter *writer, GError **error);
 void farceur_target_local_writer_close(FarceurTargetWriter *writer);
+void farceur_target_local_writer_free(FarceurTargetWriter *writer);
 
 /* The filter that removes those fields from a message's header, as LF text
  * (target-local.c; exposed for its tests). */

@@ -168,12 +168,5 @@ farceur_target_writer_free(FarceurTargetWriter *writer)
 {
   if (writer == NULL)
     return;
-  if (!writer->committed)
-    writer->target->backend->writer_discard(writer);
-  farceur_target_local_writer_close(writer);
-  g_clear_error(&writer->error);
-  g_free(writer->mail_from);
-  g_free(writer->path);
-  g_free(writer->name);
-  g_free(writer);
+  farceur_target_local_writer_free(writer);
 }
