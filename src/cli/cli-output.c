@@ -177,3 +177,24 @@ cli_output_close(const char *command)
     return EX_OK;
   return cli_report_error(command, cli_output_error(errsv));
 }
+
+/**
+ * cli_output_transcript_line:
+ * @file: the --transcript file
+ * @session: the session's number, from 1
+ * @tagged: whether lines carry it (several sessions at once)
+ * @line: a transcript line ("C: ...", "S: ...", "* ...")
+ *
+ * Writes one line of send's or prank's --transcript (data/doc/formats.md):
+ * "#N " before it when several sessions may interleave, flushed at once so
+ * the file is whole up to the last line whatever stops the run.
+ */
+void
+cli_output_transcript_line(FILE *file, guint session, gboolean tagged, const char *line)
+{
+  if (tagged)
+    fprintf(file, "#%u %s\n", session, line);
+  else
+    fprintf(file, "%s\n", line);
+  fflush(file);
+}

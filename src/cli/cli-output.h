@@ -3,6 +3,8 @@
  * per line; after the command, main checks that everything got there. */
 #pragma once
 
+#include <stdio.h>
+
 #include <farceur/farceur.h>
 
 void cli_output_json(JsonNode *node);
@@ -13,3 +15,4 @@ void cli_output_flush(void);
 void cli_output_failed(int errsv);
 GError *cli_output_error(int errsv);
 int cli_output_close(const char *command);
+void cli_output_transcript_line(FILE *file, guint session, gboolean tagged, const char *line);

@@ -56,11 +56,8 @@ prank_transcript_cb(const char *line, gpointer user_data)
 {
   PrankSession *session = user_data;
 
-  if (session->run->o->connections > 1 && session->run->total > 1)
-    fprintf(session->run->transcript, "#%u %s\n", session->number, line);
-  else
-    fprintf(session->run->transcript, "%s\n", line);
-  fflush(session->run->transcript);
+  cli_output_transcript_line(session->run->transcript, session->number,
+                             session->run->o->connections > 1 && session->run->total > 1, line);
 }
 
 /* First contact that takes long, on a terminal (data/doc/smtp.md, Timeouts). */

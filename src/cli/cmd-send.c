@@ -173,11 +173,8 @@ send_transcript_cb(const char *line, gpointer user_data)
 {
   SendTranscript *t = user_data;
 
-  if (t->cli->connections > 1 && t->cli->total > 1)
-    fprintf(t->cli->transcript, "#%u %s\n", t->number, line);
-  else
-    fprintf(t->cli->transcript, "%s\n", line);
-  fflush(t->cli->transcript);
+  cli_output_transcript_line(t->cli->transcript, t->number,
+                             t->cli->connections > 1 && t->cli->total > 1, line);
 }
 
 /* First contact that takes long, on a terminal (data/doc/smtp.md, Timeouts). */
