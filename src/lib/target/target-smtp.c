@@ -768,8 +768,11 @@ target_smtp_resume(GTask *task, const FarceurSmtpResult *result, const GError *e
   if (resume == TARGET_SMTP_KEEP || send->resumed >= TARGET_SMTP_MAX_RESUMES)
     return FALSE;
   send->resumed++;
-  note = g_strdup_printf("session ended (%s): the message goes again on a new session",
-                         result && result->error ? result->error->message : error->message);
+  if (result == NULL) /* the client was closed before the message reached it (QUIT, a drop) */
+    note = g_strdup("session already closed: the message goes again on a new session");
+  else
+    note = g_strdup_printf("session ended (%s): the message goes again on a new session",
+                           result->error ? result->error->message : error->message);
   target_smtp_note(smtp, note);
   if (smtp->client == client) {
     if (resume == TARGET_SMTP_CLOSED)
