@@ -11,11 +11,14 @@ OUTDIR/N.json (the envelope); every AUTH command received is logged,
 payload and all, to OUTDIR/auth.log.
 
   aiosmtpd-server.py OUTDIR [--host ADDR] [--tls starttls|implicit|none]
-                     [--auth] [--stall-after-tls] [--verbose]
+                     [--auth] [--stall-after-tls] [--delay-dot SECONDS]
+                     [--verbose]
 
 --auth requires AUTH (PLAIN or LOGIN, user "tim", password "tanstaaf"),
 after STARTTLS with --tls starttls, at once otherwise.  --stall-after-tls never answers EHLO once TLS is up, for the
-client's timeout under TLS.  Any failure exits non-zero with the reason on
+client's timeout under TLS.  --delay-dot waits that long before each
+250 to the final dot: a slow server, for what a client shows while it
+waits (a run that lasts at least messages / connections x SECONDS).  Any failure exits non-zero with the reason on
 stderr: the test that started us reports it.
 """
 import argparse
@@ -56,8 +59,9 @@ def make_ca(directory, host):
 
 
 class Store:
-    def __init__(self, outdir, stall_after_tls, implicit):
+    def __init__(self, outdir, stall_after_tls, implicit, delay_dot=0.0):
         self.outdir = outdir
+        self.delay_dot = delay_dot
         self.implicit = implicit
         self.count = 0
         self.stall_after_tls = stall_after_tls
@@ -78,6 +82,8 @@ class Store:
                        "mail_options": envelope.mail_options,
                        "tls": session.ssl is not None or self.implicit,
                        "auth": session.authenticated}, out)
+        if self.delay_dot:
+            await asyncio.sleep(self.delay_dot)
         return "250 2.0.0 stored as %d" % self.count
 
 
@@ -104,7 +110,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 async def serve(args, context, ca):
     loop = asyncio.get_running_loop()
-    store = Store(args.outdir, args.stall_after_tls, args.tls == "implicit")
+    store = Store(args.outdir, args.stall_after_tls, args.tls == "implicit", args.delay_dot)
 
     def factory():
         return LoggingSMTP(store, args.outdir, hostname="mx.test", decode_data=False,
@@ -130,6 +136,7 @@ def main():
     parser.add_argument("--tls", choices=["starttls", "implicit", "none"], default="starttls")
     parser.add_argument("--auth", action="store_true")
     parser.add_argument("--stall-after-tls", action="store_true")
+    parser.add_argument("--delay-dot", type=float, default=0.0)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     # Implicit TLS is TLS, though aiosmtpd cannot tell.
