@@ -126,7 +126,8 @@ FARCEUR_API FarceurInputMessage *farceur_input_read_range(const char *path, gint
                                                           gint64 end, const char *source,
                                                           guint index, GError **error);
 
-FARCEUR_API GMimeStream *farceur_input_open_stored(const char *path, GError **error);
+FARCEUR_API GMimeStream *farceur_input_open_stored(const char *path, gint64 start, gint64 end,
+                                                   GError **error);
 FARCEUR_API GMimeMessage *farceur_input_parse_stream(GMimeStream *stream, const char *label,
                                                      GError **error);
 

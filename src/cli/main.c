@@ -2,6 +2,9 @@
 /* farceur: the command.  Dispatches to one cmd-NAME.c per command, then
  * checks that what the command wrote to standard output got there. */
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -181,6 +184,21 @@ cli_run_bare(int argc, char **argv)
   return cli_report_error(NULL, cli_unknown_command(argv[1]));
 }
 
+/* Messages of up to 1 MiB are read whole (src/lib/input.c), one buffer
+ * each.  By default glibc returns such a buffer to the kernel when it is
+ * freed (below 128 KiB it trims the heap, above it unmaps) and the next
+ * message faults its pages in again: 27,000 page faults for 1,000 messages
+ * of 100 KB, the sys time of a dry run cut from 0.65 s to 0.10 s by this
+ * (tools/bench/send).  Up to 16 MiB of freed heap is kept for reuse. */
+static void
+cli_tune_malloc(void)
+{
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,6 +206,7 @@ main(int argc, char **argv)
   g_autofree char *prgname = NULL;
   int status;
 
+  cli_tune_malloc();
   setlocale(LC_ALL, "");
   cli_output_start();
   if (command == NULL) {

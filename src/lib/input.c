@@ -895,29 +895,34 @@ input_open_fd(const char *path, GError **error)
  * 4 KB, and the message no longer depends on the file once parsed. */
 #define INPUT_SMALL_MAX (1024 * 1024)
 
+/* Octets @start to @start + @len of @fd in a memory stream (one pread),
+ * or %NULL after a short read (the file changed under us). */
+static GMimeStream *
+input_read_mem(int fd, off_t start, gsize len)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_sized_new((guint)len);
+  gsize got = 0;
+
+  g_byte_array_set_size(bytes, (guint)len);
+  while (got < len) {
+    ssize_t n = pread(fd, bytes->data + got, len - got, start + (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return NULL;
+    got += (gsize)n;
+  }
+  return g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&bytes));
+}
+
 /* The whole of a small single-message file in a memory stream, or %NULL
  * (larger, not a regular file, an mbox, or a short read) to stream it. */
 static GMimeStream *
 input_small_stream(int fd, const struct stat *st, off_t start, gboolean mbox)
 {
-  g_autoptr(GByteArray) bytes = NULL;
-  gsize len;
-  gsize got = 0;
-
   if (mbox || !S_ISREG(st->st_mode) || start != 0 || st->st_size > INPUT_SMALL_MAX)
     return NULL;
-  len = (gsize)st->st_size;
-  bytes = g_byte_array_sized_new((guint)len);
-  g_byte_array_set_size(bytes, (guint)len);
-  while (got < len) {
-    ssize_t n = pread(fd, bytes->data + got, len - got, (off_t)got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return NULL; /* changed under us: let the streaming path see it */
-    got += (gsize)n;
-  }
-  return g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&bytes));
+  return input_read_mem(fd, 0, (gsize)st->st_size);
 }
 
 /* Opens @path: an mbox or a single message; read whole into memory when it
@@ -1540,22 +1545,27 @@ farceur_input_parse_stream(GMimeStream *stream, const char *label, GError **erro
 
 /**
  * farceur_input_open_stored:
- * @path: a file holding one message
+ * @path: a file holding a message (alone, or in an mbox)
+ * @start: where its octets start in the file
+ * @end: where they end
  * @error: return location for a %FARCEUR_ERROR_NOINPUT error
  *
- * The octets of @path as they are, without parsing them: in memory up to
- * 1 MiB, else read from the file as they are needed.
+ * The octets of one message as they are, without parsing them: read into
+ * memory with one read when at most 1 MiB (the stream's bounds are then 0
+ * and its length), else read from the file as they are needed (its bounds
+ * are @start and @end).  A file shorter than @end gives what it holds.
  *
- * Returns: (transfer full) (nullable): a stream over the whole file
+ * Returns: (transfer full) (nullable): a stream over those octets
  */
 GMimeStream *
-farceur_input_open_stored(const char *path, GError **error)
+farceur_input_open_stored(const char *path, gint64 start, gint64 end, GError **error)
 {
-  GMimeStream *stream;
+  GMimeStream *stream = NULL;
   struct stat st;
   int fd;
 
   g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(start >= 0 && end >= start, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
   fd = input_open_fd(path, error);
@@ -1567,10 +1577,12 @@ farceur_input_open_stored(const char *path, GError **error)
     close(fd);
     return NULL;
   }
-  if ((stream = input_small_stream(fd, &st, 0, FALSE)) != NULL)
+  if (end - start <= INPUT_SMALL_MAX && st.st_size >= end)
+    stream = input_read_mem(fd, (off_t)start, (gsize)(end - start));
+  if (stream != NULL)
     close(fd);
   else
-    stream = g_mime_stream_fs_new_with_bounds(fd, 0, st.st_size);
+    stream = g_mime_stream_fs_new_with_bounds(fd, start, end);
   return stream;
 }
 

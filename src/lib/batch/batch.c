@@ -103,11 +103,12 @@ struct _FarceurBatch {
   guint next;           /* next item, in order, not yet taken */
   FarceurInput *reader; /* the file of the next message sent as GMime writes it */
   char *reader_path;
-  guint reader_index;     /* messages read from it so far */
-  guint timers;           /* retries waiting for their back-off */
-  GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
-  GHashTable *claimed;    /* with a journal: delivery key -> the source taking it this run */
-  GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
+  guint reader_index;       /* messages read from it so far */
+  guint timers;             /* retries waiting for their back-off */
+  GPtrArray *waits;         /* (element-type BatchRetry) those retries, to drop when stopped */
+  GHashTable *claimed;      /* with a journal: delivery key -> the source taking it this run */
+  GSource *cancel_source;   /* wakes the loop when the cancellable is cancelled */
+  GSource *dispatch_source; /* batch_dispatch_soon() */
   gboolean aborted;
   gboolean stopping; /* farceur_batch_stop(): no new message */
   GCancellable *cancellable;
@@ -370,6 +371,27 @@ batch_stamp(BatchStamp *stamp, const char *path, gint64 before)
                         < before - BATCH_STAMP_SLACK_US;
 }
 
+/* The messages of an mbox, from @first on, share the stamp of their file,
+ * taken once all were read: valid when the file has not changed since
+ * @before, when pass 1 opened it, so that pass 2 reads each message again
+ * without hashing it again. */
+static void
+batch_stamp_mbox_items(FarceurBatch *batch, guint first, gint64 before)
+{
+  const BatchItem *last = NULL;
+
+  for (guint i = first; i < batch->items->len; i++) {
+    BatchItem *item = batch->items->pdata[i];
+    if (item->index == 0 || item->path == NULL)
+      continue;
+    if (last != NULL && strcmp(last->path, item->path) == 0)
+      item->stamp = last->stamp;
+    else
+      batch_stamp(&item->stamp, item->path, before);
+    last = item;
+  }
+}
+
 /* The file is as pass 1 saw it: no write since (any write moves ctime,
  * which user space cannot set back). */
 static gboolean
@@ -511,6 +533,9 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
   g_return_val_if_fail(input != NULL, FALSE);
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
+  gint64 opened = g_get_real_time();
+  guint first = batch->items->len;
+
   reader = farceur_input_open(input, error);
   keep = strcmp(input, "-") == 0;
   if (reader == NULL)
@@ -533,6 +558,8 @@ farceur_batch_add_input(FarceurBatch *batch, const char *input, GError **error)
     g_propagate_error(error, local);
     return FALSE;
   }
+  if (!keep)
+    batch_stamp_mbox_items(batch, first, opened);
   return TRUE;
 }
 
@@ -565,16 +592,14 @@ batch_changed(BatchItem *item, GError **error)
 static gboolean
 batch_load_stored(BatchItem *item, GError **error)
 {
-  g_autoptr(GMimeStream) file = farceur_input_open_stored(item->path, error);
-  g_autoptr(GMimeStream) stored = NULL;
+  g_autoptr(GMimeStream) stored
+      = farceur_input_open_stored(item->path, item->offset, item->offset + item->length, error);
   g_autoptr(GMimeStream) as_sent = NULL;
   g_autofree char *sha256 = NULL;
   gsize size;
 
-  if (file == NULL)
+  if (stored == NULL)
     return FALSE;
-  stored = g_mime_stream_substream(file, file->bound_start + item->offset,
-                                   file->bound_start + item->offset + item->length);
   as_sent = batch_stored_as_sent(stored, item->cuts);
   if (!batch_stamp_unchanged(&item->stamp, item->path)) {
     sha256 = batch_hash_stream(as_sent, &size);
@@ -1290,6 +1315,33 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDeliv
     batch_abort(batch, error);
 }
 
+static gboolean
+batch_dispatch_cb(gpointer user_data)
+{
+  FarceurBatch *batch = user_data;
+
+  g_clear_pointer(&batch->dispatch_source, g_source_unref);
+  batch_dispatch(batch);
+  return G_SOURCE_REMOVE;
+}
+
+/* A session's delivery is over, most often on a reply read together with
+ * those of the message sent ahead (its 354): the next message is read and
+ * prepared once the session has gone on with them, while the server takes
+ * that one's data, not before it is sent (with one connection, the
+ * server's time and ours then overlap instead of adding up). */
+static void
+batch_dispatch_soon(FarceurBatch *batch)
+{
+  if (batch->dispatch_source != NULL)
+    return;
+  batch->dispatch_source = g_idle_source_new();
+  g_source_set_priority(batch->dispatch_source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(batch->dispatch_source, batch_dispatch_cb, batch, NULL);
+  g_source_set_static_name(batch->dispatch_source, "farceur batch dispatch");
+  g_source_attach(batch->dispatch_source, g_main_loop_get_context(batch->loop));
+}
+
 static void
 batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1314,7 +1366,10 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
     return;
   }
   batch_outcome(batch, item, slot->local, delivery, error);
-  batch_dispatch(batch);
+  if (slot->local)
+    batch_dispatch(batch);
+  else
+    batch_dispatch_soon(batch);
 }
 
 /* The next item to send: a retry that is due, else the next fresh one. */
@@ -1532,6 +1587,10 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
       g_main_loop_run(batch->loop);
   }
   batch_report(batch, NULL, TRUE);
+  if (batch->dispatch_source != NULL) {
+    g_source_destroy(batch->dispatch_source);
+    g_clear_pointer(&batch->dispatch_source, g_source_unref);
+  }
   if (batch->cancel_source != NULL) {
     g_source_destroy(batch->cancel_source);
     g_clear_pointer(&batch->cancel_source, g_source_unref);

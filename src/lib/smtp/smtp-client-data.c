@@ -444,6 +444,19 @@ smtp_data_source_write(const SmtpDataSource *source, GMimeStream *sink)
          && g_mime_stream_write_to_stream(source->stream, sink) != -1;
 }
 
+/* Where the wire form of @source is kept in memory: sized for a stored
+ * message's octets and the CRs its lines gain, so that it is not copied
+ * again each time it grows. */
+static GByteArray *
+smtp_data_wire_new(const SmtpDataSource *source)
+{
+  gint64 len = source->stream != NULL ? g_mime_stream_length(source->stream) : -1;
+
+  if (len <= 0)
+    return g_byte_array_new();
+  return g_byte_array_sized_new((guint)MIN(len + len / 32 + 64, SMTP_DATA_SPOOL_MIN));
+}
+
 /* The message through the whole chain: lines made SMTP's and measured,
  * then the check, which keeps the wire form (smtp_data_keep()). */
 static gboolean
@@ -459,7 +472,7 @@ smtp_data_write(const SmtpDataSource *source, SmtpDataScan *scan, GError **error
 
   smtp_data_scan_clear(scan);
   memset(scan, 0, sizeof *scan);
-  scan->wire = g_byte_array_new();
+  scan->wire = smtp_data_wire_new(source);
   ((SmtpFilterLines *)chain[0])->scan = scan;
   ((SmtpFilterCheck *)chain[1])->scan = scan;
   for (guint i = 0; i < G_N_ELEMENTS(chain); i++) {
