@@ -889,7 +889,6 @@ input_open_fd(const char *path, GError **error)
   return fd;
 }
 
-/* Opens @path and decides between one message and an mbox from its first bytes. */
 /* A single-message regular file of at most this many bytes is read into
  * memory: GMime then serialises its body without a seek and a read per
  * 4 KB, and the message no longer depends on the file once parsed. */
@@ -915,44 +914,60 @@ input_read_mem(int fd, off_t start, gsize len)
   return g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&bytes));
 }
 
-/* The whole of a small single-message file in a memory stream, or %NULL
- * (larger, not a regular file, an mbox, or a short read) to stream it. */
+/* The whole of a small regular file read from its start in a memory
+ * stream, or %NULL (larger, not a regular file, read from elsewhere: stdin
+ * past its start, or a short read) to stream it. */
 static GMimeStream *
-input_small_stream(int fd, const struct stat *st, off_t start, gboolean mbox)
+input_small_stream(int fd, const struct stat *st, off_t start)
 {
-  if (mbox || !S_ISREG(st->st_mode) || start != 0 || st->st_size > INPUT_SMALL_MAX)
+  if (!S_ISREG(st->st_mode) || start != 0 || st->st_size > INPUT_SMALL_MAX)
     return NULL;
   return input_read_mem(fd, 0, (gsize)st->st_size);
 }
 
-/* Opens @path: an mbox or a single message; read whole into memory when it
- * is a small single message to be parsed, else through the scanner. */
+/* Whether @stream, a whole file in memory, starts as an mbox does. */
+static gboolean
+input_mem_is_mbox(GMimeStream *stream)
+{
+  GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+
+  return bytes->len >= 5 && memcmp(bytes->data, "From ", 5) == 0;
+}
+
+/* Opens @path: an mbox or a single message, told apart by the first bytes;
+ * read whole into memory when it is a small single message to be parsed,
+ * else through the scanner. */
 static gboolean
 input_open_file(FarceurInput *input, const char *path, gboolean headers, GError **error)
 {
   g_autoptr(GMimeStream) stream = NULL;
   char head[5] = { 0 };
+  gboolean is_stdin = strcmp(path, INPUT_STDIN) == 0;
   off_t start;
   struct stat st;
   int fd = input_open_fd(path, error);
 
   if (fd < 0)
     return FALSE;
-  start = lseek(fd, 0, SEEK_CUR);
+  start = is_stdin ? lseek(fd, 0, SEEK_CUR) : 0; /* a file opened here starts at 0 */
   if (fstat(fd, &st) != 0 || start < 0 || S_ISDIR(st.st_mode)) {
     input_fail_errno(error, FARCEUR_ERROR_NOINPUT, "cannot read message", path,
                      S_ISDIR(st.st_mode) ? EISDIR : errno);
     close(fd);
     return FALSE;
   }
-  input->mbox = pread(fd, head, sizeof head, start) == sizeof head
-                && memcmp(head, "From ", sizeof head) == 0;
+  stream = headers ? NULL : input_small_stream(fd, &st, start);
+  if (stream != NULL)
+    input->mbox = input_mem_is_mbox(stream);
+  else
+    input->mbox = pread(fd, head, sizeof head, start) == sizeof head
+                  && memcmp(head, "From ", sizeof head) == 0;
+  if (input->mbox) /* its messages are found by the scanner */
+    g_clear_object(&stream);
   input->size = st.st_size - start;
   input->start = start;
   input->label = g_strdup(path);
-  input->key
-      = strcmp(path, INPUT_STDIN) == 0 ? g_strdup(INPUT_STDIN) : input_shard_key(input, path);
-  stream = headers ? NULL : input_small_stream(fd, &st, start, input->mbox);
+  input->key = is_stdin ? g_strdup(INPUT_STDIN) : input_shard_key(input, path);
   if (stream != NULL) {
     close(fd);
   } else {
