@@ -103,12 +103,11 @@ struct _FarceurBatch {
   guint next;           /* next item, in order, not yet taken */
   FarceurInput *reader; /* the file of the next message sent as GMime writes it */
   char *reader_path;
-  guint reader_index;       /* messages read from it so far */
-  guint timers;             /* retries waiting for their back-off */
-  GPtrArray *waits;         /* (element-type BatchRetry) those retries, to drop when stopped */
-  GHashTable *claimed;      /* with a journal: delivery key -> the source taking it this run */
-  GSource *cancel_source;   /* wakes the loop when the cancellable is cancelled */
-  GSource *dispatch_source; /* batch_dispatch_soon() */
+  guint reader_index;     /* messages read from it so far */
+  guint timers;           /* retries waiting for their back-off */
+  GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
+  GHashTable *claimed;    /* with a journal: delivery key -> the source taking it this run */
+  GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
   gboolean aborted;
   gboolean stopping; /* farceur_batch_stop(): no new message */
   GCancellable *cancellable;
@@ -1315,33 +1314,6 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDeliv
     batch_abort(batch, error);
 }
 
-static gboolean
-batch_dispatch_cb(gpointer user_data)
-{
-  FarceurBatch *batch = user_data;
-
-  g_clear_pointer(&batch->dispatch_source, g_source_unref);
-  batch_dispatch(batch);
-  return G_SOURCE_REMOVE;
-}
-
-/* A session's delivery is over, most often on a reply read together with
- * those of the message sent ahead (its 354): the next message is read and
- * prepared once the session has gone on with them, while the server takes
- * that one's data, not before it is sent (with one connection, the
- * server's time and ours then overlap instead of adding up). */
-static void
-batch_dispatch_soon(FarceurBatch *batch)
-{
-  if (batch->dispatch_source != NULL)
-    return;
-  batch->dispatch_source = g_idle_source_new();
-  g_source_set_priority(batch->dispatch_source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(batch->dispatch_source, batch_dispatch_cb, batch, NULL);
-  g_source_set_static_name(batch->dispatch_source, "farceur batch dispatch");
-  g_source_attach(batch->dispatch_source, g_main_loop_get_context(batch->loop));
-}
-
 static void
 batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1366,10 +1338,7 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
     return;
   }
   batch_outcome(batch, item, slot->local, delivery, error);
-  if (slot->local)
-    batch_dispatch(batch);
-  else
-    batch_dispatch_soon(batch);
+  batch_dispatch(batch);
 }
 
 /* The next item to send: a retry that is due, else the next fresh one. */
@@ -1587,10 +1556,6 @@ farceur_batch_run(FarceurBatch *batch, FarceurBatchTargetFunc open_target, gpoin
       g_main_loop_run(batch->loop);
   }
   batch_report(batch, NULL, TRUE);
-  if (batch->dispatch_source != NULL) {
-    g_source_destroy(batch->dispatch_source);
-    g_clear_pointer(&batch->dispatch_source, g_source_unref);
-  }
   if (batch->cancel_source != NULL) {
     g_source_destroy(batch->cancel_source);
     g_clear_pointer(&batch->cancel_source, g_source_unref);
