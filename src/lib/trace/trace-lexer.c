@@ -49,19 +49,6 @@ trace_tokens_clear(TraceTokens *tokens)
   tokens->texts_len = 0;
 }
 
-/**
- * trace_token_at:
- * @tokens: a token list
- * @i: an index
- *
- * Returns: (transfer none) (nullable): the @i-th token, %NULL past the end
- */
-const TraceToken *
-trace_token_at(const TraceTokens *tokens, guint i)
-{
-  return i < tokens->len ? &tokens->items[i] : NULL;
-}
-
 /* A token whose text is @len bytes at @text: a span of the lexed text is
  * NUL-terminated in place in the list's copy of it (the byte after a span is
  * a delimiter, never in another token's text but a ';', whose text is a
@@ -256,17 +243,23 @@ trace_lex_one(TraceLexer *lx)
   }
 }
 
-/**
- * trace_lex:
- * @tokens: (out caller-allocates): the list, to be cleared with trace_tokens_clear()
- * @text: a NUL-terminated Received: value (or the inside of a comment)
- * @depth: how deep @text already sits inside comments
- * @warnings: (nullable): where lexing problems are added
- *
- * Lexes @text into @tokens, in order.
- */
-void
-trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings)
+/* Whether @rest would lex into atoms alone, without a warning, none of
+ * them "id": no byte that starts another kind of token or needs a look, no
+ * "id" in any case. */
+static gboolean
+trace_rest_is_plain(const char *rest)
+{
+  if (strpbrk(rest, ";()\"[<\\") != NULL)
+    return FALSE;
+  for (const char *i = strpbrk(rest, "iI"); i; i = strpbrk(i + 1, "iI"))
+    if ((i[1] | 0x20) == 'd')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+trace_lex_run(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings,
+              gboolean value)
 {
   gsize len = strlen(text);
   TraceLexer lx = { text, len, 0, depth, warnings, tokens };
@@ -284,5 +277,41 @@ trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warning
     if (lx.text[lx.pos] == '\0')
       break;
     trace_lex_one(&lx);
+    if (value && tokens->len > 0 && tokens->items[tokens->len - 1].kind == TRACE_TOKEN_SEMI
+        && tokens->items[tokens->len - 1].end == lx.pos && trace_rest_is_plain(text + lx.pos))
+      break;
   }
+}
+
+/**
+ * trace_lex:
+ * @tokens: (out caller-allocates): the list, to be cleared with trace_tokens_clear()
+ * @text: a NUL-terminated Received: value (or the inside of a comment)
+ * @depth: how deep @text already sits inside comments
+ * @warnings: (nullable): where lexing problems are added
+ *
+ * Lexes @text into @tokens, in order.
+ */
+void
+trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings)
+{
+  trace_lex_run(tokens, text, depth, warnings, FALSE);
+}
+
+/**
+ * trace_lex_value:
+ * @tokens: (out caller-allocates): the list, to be cleared with trace_tokens_clear()
+ * @text: a NUL-terminated Received: value, at the top
+ * @warnings: (nullable): where lexing problems are added
+ *
+ * trace_lex() of a whole value, less the words of its date: after a ';'
+ * followed by plain words only (trace_rest_is_plain()), that ';' is the
+ * last and lexing stops.  The parser reads the date as text after the last
+ * ';', and of its tokens only an "id" atom (Courier writes its id there);
+ * the tokens left out would be atoms, with no warning and no "id".
+ */
+void
+trace_lex_value(TraceTokens *tokens, const char *text, GPtrArray *warnings)
+{
+  trace_lex_run(tokens, text, 0, warnings, TRUE);
 }

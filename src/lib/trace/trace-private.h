@@ -42,8 +42,16 @@ typedef struct {
 } TraceTokens;
 
 void trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings);
+void trace_lex_value(TraceTokens *tokens, const char *text, GPtrArray *warnings);
 void trace_tokens_clear(TraceTokens *tokens);
-const TraceToken *trace_token_at(const TraceTokens *tokens, guint i);
+
+/* The @i-th token, %NULL past the end (inline: the parser asks for every
+ * token several times). */
+static inline const TraceToken *
+trace_token_at(const TraceTokens *tokens, guint i)
+{
+  return i < tokens->len ? &tokens->items[i] : NULL;
+}
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TraceTokens, trace_tokens_clear)
 

@@ -781,7 +781,7 @@ trace_hop_parse(const char *value)
   hop->raw = trace_unfold(value);
   if (strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1) > FARCEUR_TRACE_MAX_VALUE)
     trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
-  trace_lex(&tokens, hop->raw, 0, hop->warnings);
+  trace_lex_value(&tokens, hop->raw, hop->warnings);
   semi = trace_last_semi(&tokens);
   for (guint i = 0; i < semi && !p.dated; i++)
     trace_clause_token(&p, hop->raw, trace_token_at(&tokens, i));
