@@ -41,6 +41,19 @@ typedef struct {
   char inline_texts[TRACE_TEXTS_INLINE];
 } TraceTokens;
 
+/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
+ * is its lower case, and no other byte becomes a letter so. */
+static inline gboolean
+trace_word_is(const char *word, const char *name)
+{
+  gsize i = 0;
+
+  for (; name[i]; i++)
+    if ((word[i] | 0x20) != name[i])
+      return FALSE;
+  return word[i] == '\0';
+}
+
 void trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings);
 void trace_lex_value(TraceTokens *tokens, const char *text, GPtrArray *warnings);
 void trace_tokens_clear(TraceTokens *tokens);

@@ -32,19 +32,6 @@ typedef enum {
 static const char *const trace_clause_names[]
     = { NULL, "from", "by", "via", "with", "id", "for", "tls" };
 
-/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
- * is its lower case, and no other byte becomes a letter so. */
-static inline gboolean
-trace_word_is(const char *word, const char *name)
-{
-  gsize i = 0;
-
-  for (; name[i]; i++)
-    if ((word[i] | 0x20) != name[i])
-      return FALSE;
-  return word[i] == '\0';
-}
-
 typedef struct {
   FarceurHop *hop;
   TraceClause clause; /* the clause being read */
@@ -510,6 +497,20 @@ trace_date_tail_ok(const char *p)
   return *p == '\0';
 }
 
+/* Days from 1970-01-01 to a valid date of the proleptic Gregorian
+ * calendar (GDateTime's): hand-written, GLib counts them only inside a
+ * GDateTime. */
+static gint64
+trace_date_days(int year, int month, int day)
+{
+  static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+  gint64 y = year - 1; /* whole years since 0001-01-01 */
+  gint64 days = y * 365 + y / 4 - y / 100 + y / 400;
+
+  days += before[month - 1] + (month > 2 && g_date_is_leap_year((GDateYear)year)) + day - 1;
+  return days - 719162; /* 0001-01-01 to 1970-01-01 */
+}
+
 /* The strict RFC 5322 date-time: "[Day, ]D Mon YYYY HH:MM[:SS] +HHMM", a
  * four-digit year from 1969, seconds below 60, the zone within a day; a
  * zone comment may follow.  %NULL for anything else. */
@@ -518,7 +519,6 @@ trace_date_strict(const char *text)
 {
   const char *p = text;
   int day, month, year, hour, minute, second = 0, zh, zm, sign;
-  g_autoptr(GDateTime) utc = NULL;
 
   if (g_ascii_isalpha(p[0])) {
     if (!trace_date_weekday(p) || p[3] != ',')
@@ -549,10 +549,10 @@ trace_date_strict(const char *text)
   if (hour > 23 || minute > 59 || second > 59 || zh > 23 || zm > 59 || !trace_date_tail_ok(p)
       || !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
     return NULL;
-  utc = g_date_time_new_utc(year, month, day, hour, minute, second);
-  if (utc == NULL || zh + zm == 0)
-    return g_steal_pointer(&utc);
-  return g_date_time_add_seconds(utc, -(gdouble)sign * (zh * 3600 + zm * 60));
+  /* one GDateTime from the instant, rather than one at the zone's time and
+   * another moved to UTC (%NULL past year 9999 either way) */
+  return g_date_time_new_from_unix_utc(trace_date_days(year, month, day) * 86400 + hour * 3600
+                                       + minute * 60 + second - sign * (zh * 3600 + zm * 60));
 }
 
 /**
