@@ -49,39 +49,52 @@ trace_tokens_clear(TraceTokens *tokens)
   tokens->texts_len = 0;
 }
 
-/* A token whose text is @len bytes at @text: a span of the lexed text is
- * NUL-terminated in place in the list's copy of it (the byte after a span is
- * a delimiter, never in another token's text but a ';', whose text is a
- * constant); a quoted string less its escapes is appended after that copy. */
 static void
-trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
+trace_tokens_grow(TraceTokens *tokens)
+{
+  TraceToken *more = g_new(TraceToken, tokens->size * 2);
+
+  memcpy(more, tokens->items, tokens->size * sizeof *more);
+  if (tokens->items != tokens->inline_items)
+    g_free(tokens->items);
+  tokens->items = more;
+  tokens->size *= 2;
+}
+
+/* The next token's place, at the end of the list. */
+static inline TraceToken *
+trace_tokens_push(TraceTokens *tokens)
+{
+  if (G_UNLIKELY(tokens->len == tokens->size))
+    trace_tokens_grow(tokens);
+  return &tokens->items[tokens->len++];
+}
+
+/* A token whose text is the @len bytes at @at of the lexed text: the span
+ * is NUL-terminated in place in the list's copy of it (the byte after a
+ * span is a delimiter, never in another token's text but a ';', whose text
+ * is a constant). */
+static inline void
+trace_lexer_emit_span(TraceLexer *lx, TraceTokenKind kind, gsize at, gsize len, gsize start)
+{
+  char *copy = lx->tokens->texts + at;
+
+  copy[len] = '\0';
+  *trace_tokens_push(lx->tokens) = (TraceToken){ kind, copy, start, lx->pos };
+}
+
+/* A token whose text is not a span (a quoted string less its escapes):
+ * appended after the copy of the lexed text. */
+static void
+trace_lexer_emit_text(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
 {
   TraceTokens *tokens = lx->tokens;
-  char *copy;
+  char *copy = tokens->texts + tokens->texts_len;
 
-  if (tokens->len == tokens->size) {
-    TraceToken *more = g_new(TraceToken, tokens->size * 2);
-
-    memcpy(more, tokens->items, tokens->size * sizeof *more);
-    if (tokens->items != tokens->inline_items)
-      g_free(tokens->items);
-    tokens->items = more;
-    tokens->size *= 2;
-  }
-  if (kind == TRACE_TOKEN_SEMI) {
-    /* its byte may end the token before it in the copy */
-    tokens->items[tokens->len++] = (TraceToken){ kind, ";", start, lx->pos };
-    return;
-  }
-  if (text >= lx->text && text + len <= lx->text + lx->len) {
-    copy = tokens->texts + (text - lx->text);
-  } else {
-    copy = tokens->texts + tokens->texts_len;
-    memcpy(copy, text, len);
-    tokens->texts_len += len + 1;
-  }
+  memcpy(copy, text, len);
   copy[len] = '\0';
-  tokens->items[tokens->len++] = (TraceToken){ kind, copy, start, lx->pos };
+  tokens->texts_len += len + 1;
+  *trace_tokens_push(tokens) = (TraceToken){ kind, copy, start, lx->pos };
 }
 
 static inline gboolean
@@ -116,8 +129,8 @@ trace_lex_comment(TraceLexer *lx)
     trace_warn(lx->warnings, "comment nested deeper than %d levels", FARCEUR_TRACE_MAX_DEPTH);
   if (level > 0)
     trace_warn(lx->warnings, "unterminated comment at byte %" G_GSIZE_FORMAT, start);
-  trace_lexer_emit(lx, TRACE_TOKEN_COMMENT, lx->text + start + 1,
-                   lx->pos - start - 1 - (level == 0), start);
+  trace_lexer_emit_span(lx, TRACE_TOKEN_COMMENT, start + 1, lx->pos - start - 1 - (level == 0),
+                        start);
 }
 
 /* NUL, blanks, ( ) ; < end an atom; '"' and '\\' need a look */
@@ -157,7 +170,7 @@ trace_lex_atom(TraceLexer *lx)
       break;
   }
   lx->pos = pos;
-  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, text + start, pos - start, start);
+  trace_lexer_emit_span(lx, TRACE_TOKEN_ATOM, start, pos - start, start);
 }
 
 static void
@@ -182,7 +195,7 @@ trace_lex_quoted(TraceLexer *lx)
     trace_lex_atom(lx);
     return;
   }
-  trace_lexer_emit(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
+  trace_lexer_emit_text(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
   g_string_free(text, TRUE);
 }
 
@@ -211,7 +224,7 @@ trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
     while (g_ascii_isdigit(lx->text[lx->pos]))
       lx->pos++;
   }
-  trace_lexer_emit(lx, kind, lx->text + text_start, inner, start);
+  trace_lexer_emit_span(lx, kind, text_start, inner, start);
 }
 
 static void
@@ -236,7 +249,8 @@ trace_lex_one(TraceLexer *lx)
       break;
     case ';':
       lx->pos++;
-      trace_lexer_emit(lx, TRACE_TOKEN_SEMI, ";", 1, lx->pos - 1);
+      /* its byte may end the token before it in the copy: its text is a constant */
+      *trace_tokens_push(lx->tokens) = (TraceToken){ TRACE_TOKEN_SEMI, ";", lx->pos - 1, lx->pos };
       break;
     default:
       trace_lex_atom(lx);
