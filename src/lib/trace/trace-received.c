@@ -724,15 +724,20 @@ trace_is_ascii(const char *text, gsize len)
   return (any & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
 }
 
-/* The value cut at FARCEUR_TRACE_MAX_VALUE bytes, valid UTF-8, without CR
- * and LF, tabs as spaces, stripped: one copy (valid input is the rule). */
+/* The @len bytes of @value (the value cut at FARCEUR_TRACE_MAX_VALUE),
+ * valid UTF-8, without CR and LF, tabs as spaces, stripped: one copy (valid
+ * input is the rule), without the blanks before it (after the colon). */
 static char *
-trace_unfold(const char *value)
+trace_unfold(const char *value, gsize len)
 {
-  gsize len = strnlen(value, FARCEUR_TRACE_MAX_VALUE);
-  char *out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
-                  ? g_strndup(value, len)
-                  : g_utf8_make_valid(value, (gssize)len);
+  char *out;
+
+  /* all of them are blanks g_strstrip() would take off, CR and LF too */
+  for (; len > 0 && g_ascii_isspace(*value); len--)
+    value++;
+  out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
+            ? g_strndup(value, len)
+            : g_utf8_make_valid(value, (gssize)len);
   const char *end = out + strlen(out);
   const char *r = out;
   char *w = out;
@@ -755,7 +760,7 @@ trace_unfold(const char *value)
   }
   for (c = strchr(out, '\t'); c; c = strchr(c + 1, '\t'))
     *c = ' ';
-  return g_strstrip(out);
+  return g_strchomp(out);
 }
 
 static void
@@ -775,11 +780,13 @@ trace_hop_parse(const char *value)
   TraceParse p = { hop };
   g_auto(TraceTokens) tokens;
   guint semi;
+  gsize len;
 
   hop->tls = FARCEUR_TLS_UNKNOWN;
   hop->warnings = g_ptr_array_new_with_free_func(g_free);
-  hop->raw = trace_unfold(value);
-  if (strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1) > FARCEUR_TRACE_MAX_VALUE)
+  len = strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1);
+  hop->raw = trace_unfold(value, MIN(len, FARCEUR_TRACE_MAX_VALUE));
+  if (len > FARCEUR_TRACE_MAX_VALUE)
     trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
   trace_lex_value(&tokens, hop->raw, hop->warnings);
   semi = trace_last_semi(&tokens);
