@@ -276,7 +276,8 @@ trace_envelope_from(TraceParse *p, const TraceTokens *tokens)
   const TraceToken *key = trace_token_at(tokens, 0);
   const TraceToken *value = trace_token_at(tokens, 1);
 
-  if (key == NULL || value == NULL || key->kind != TRACE_TOKEN_ATOM)
+  if (key == NULL || value == NULL || key->kind != TRACE_TOKEN_ATOM
+      || !trace_has_word(key->text, "envelope-"))
     return;
   if (g_ascii_strcasecmp(key->text, "envelope-from") != 0
       && g_ascii_strcasecmp(key->text, "envelope-sender") != 0)
@@ -299,12 +300,12 @@ trace_comment_tokens(TraceParse *p, const TraceToken *t)
 static void
 trace_comment(TraceParse *p, const TraceToken *t)
 {
-  const char *inner = t->text + strspn(t->text, " \t");
-
-  if (trace_text_mentions_tls(t->text))
+  /* once said, TLS stays said: no need to look again */
+  if (p->hop->tls != FARCEUR_TLS_YES && trace_text_mentions_tls(t->text))
     p->hop->tls = FARCEUR_TLS_YES;
   p->commented = TRUE;
-  if (p->clause == TRACE_CLAUSE_FROM || trace_has_word(inner, "envelope-"))
+  if (p->clause == TRACE_CLAUSE_FROM
+      || trace_has_word(t->text + strspn(t->text, " \t"), "envelope-"))
     trace_comment_tokens(p, t);
 }
 

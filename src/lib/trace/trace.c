@@ -221,8 +221,9 @@ trace_same_host(const char *a, const char *by, TraceHostKey *by_key)
 
   if (a == NULL)
     return FALSE;
-  if (g_ascii_strcasecmp(a, by) == 0)
-    return TRUE; /* the same key, without making it: the usual chain */
+  /* the same key, without making it: the usual chain (as written, mostly) */
+  if (strcmp(a, by) == 0 || g_ascii_strcasecmp(a, by) == 0)
+    return TRUE;
   if (by_key->key == NULL)
     trace_host_key(by_key, by);
   trace_host_key(&a_key, a);
