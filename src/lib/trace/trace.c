@@ -326,7 +326,6 @@ farceur_trace_new(const char *const *received, GDateTime *sent)
   guint n = received ? g_strv_length((char **)received) : 0;
 
   farceur_init();
-  trace->hops = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_hop_free);
   trace->warnings = g_ptr_array_new_with_free_func(g_free);
   trace->sent = sent ? g_date_time_to_utc(sent) : NULL;
   if (n == 0)
@@ -336,6 +335,8 @@ farceur_trace_new(const char *const *received, GDateTime *sent)
                FARCEUR_TRACE_MAX_HOPS);
     n = FARCEUR_TRACE_MAX_HOPS;
   }
+  /* sized once: it never grows */
+  trace->hops = g_ptr_array_new_full(n, (GDestroyNotify)farceur_hop_free);
   for (guint i = n; i > 0; i--)
     g_ptr_array_add(trace->hops, farceur_hop_parse(received[i - 1]));
   trace_compute_delays(trace);
