@@ -21,6 +21,8 @@ typedef struct {
   guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
   GPtrArray *warnings;
   TraceTokens *tokens;
+  gboolean value; /* a whole value: the date's plain words are not lexed */
+  gboolean done;  /* they are what is left */
 } TraceLexer;
 
 void
@@ -227,6 +229,20 @@ trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
   trace_lexer_emit_span(lx, kind, text_start, inner, start);
 }
 
+/* Whether @rest would lex into atoms alone, without a warning, none of
+ * them "id": no byte that starts another kind of token or needs a look, no
+ * "id" in any case. */
+static gboolean
+trace_rest_is_plain(const char *rest)
+{
+  if (strpbrk(rest, ";()\"[<\\") != NULL)
+    return FALSE;
+  for (const char *i = strpbrk(rest, "iI"); i; i = strpbrk(i + 1, "iI"))
+    if ((i[1] | 0x20) == 'd')
+      return FALSE;
+  return TRUE;
+}
+
 static void
 trace_lex_one(TraceLexer *lx)
 {
@@ -251,24 +267,11 @@ trace_lex_one(TraceLexer *lx)
       lx->pos++;
       /* its byte may end the token before it in the copy: its text is a constant */
       *trace_tokens_push(lx->tokens) = (TraceToken){ TRACE_TOKEN_SEMI, ";", lx->pos - 1, lx->pos };
+      lx->done = lx->value && trace_rest_is_plain(lx->text + lx->pos);
       break;
     default:
       trace_lex_atom(lx);
   }
-}
-
-/* Whether @rest would lex into atoms alone, without a warning, none of
- * them "id": no byte that starts another kind of token or needs a look, no
- * "id" in any case. */
-static gboolean
-trace_rest_is_plain(const char *rest)
-{
-  if (strpbrk(rest, ";()\"[<\\") != NULL)
-    return FALSE;
-  for (const char *i = strpbrk(rest, "iI"); i; i = strpbrk(i + 1, "iI"))
-    if ((i[1] | 0x20) == 'd')
-      return FALSE;
-  return TRUE;
 }
 
 static void
@@ -276,7 +279,7 @@ trace_lex_run(TraceTokens *tokens, const char *text, guint depth, GPtrArray *war
               gboolean value)
 {
   gsize len = strlen(text);
-  TraceLexer lx = { text, len, 0, depth, warnings, tokens };
+  TraceLexer lx = { text, len, 0, depth, warnings, tokens, value, FALSE };
 
   tokens->items = tokens->inline_items;
   tokens->size = TRACE_TOKENS_INLINE;
@@ -285,15 +288,12 @@ trace_lex_run(TraceTokens *tokens, const char *text, guint depth, GPtrArray *war
   tokens->texts = 2 * len + 2 <= TRACE_TEXTS_INLINE ? tokens->inline_texts : g_malloc(2 * len + 2);
   memcpy(tokens->texts, text, len + 1);
   tokens->texts_len = len + 1;
-  for (;;) {
+  while (!lx.done) {
     while (trace_is_space(lx.text[lx.pos]))
       lx.pos++;
     if (lx.text[lx.pos] == '\0')
       break;
     trace_lex_one(&lx);
-    if (value && tokens->len > 0 && tokens->items[tokens->len - 1].kind == TRACE_TOKEN_SEMI
-        && tokens->items[tokens->len - 1].end == lx.pos && trace_rest_is_plain(text + lx.pos))
-      break;
   }
 }
 

@@ -455,16 +455,16 @@ trace_date_digits(const char **p, int n)
 static int
 trace_date_name(const char *p, const char *names)
 {
-  char lower[3];
+  char a, b, c;
 
-  for (int i = 0; i < 3; i++) {
-    if (!g_ascii_isalpha(p[i]))
-      return 0;
-    lower[i] = (char)(p[i] | 0x20);
-  }
-  for (int n = 0; names[3 * n]; n++)
-    if (memcmp(lower, names + 3 * n, 3) == 0)
-      return n + 1;
+  if (!g_ascii_isalpha(p[0]) || !g_ascii_isalpha(p[1]) || !g_ascii_isalpha(p[2]))
+    return 0;
+  a = (char)(p[0] | 0x20);
+  b = (char)(p[1] | 0x20);
+  c = (char)(p[2] | 0x20);
+  for (const char *n = names; *n; n += 3)
+    if (n[0] == a && n[1] == b && n[2] == c)
+      return (int)(n - names) / 3 + 1;
   return 0;
 }
 
