@@ -692,7 +692,9 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
     trace_warn(p->hop->warnings, "unreadable date '%s'", shown);
     return;
   }
-  /* the strict reader's dates are in UTC already */
+  /* the strict reader's dates are in UTC already; one found without ';'
+   * before this one gives way to it */
+  g_clear_pointer(&p->hop->date, g_date_time_unref);
   p->hop->date
       = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
 }
