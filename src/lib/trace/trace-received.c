@@ -677,11 +677,13 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
       break;
     }
   }
-  /* a date is short: copied on the stack */
+  /* a date is short: copied on the stack, without the blanks before it */
+  while (start < end && g_ascii_isspace(value[start]))
+    start++;
   text = end - start < sizeof small ? small : (heap = g_malloc(end - start + 1));
   memcpy(text, value + start, end - start);
   text[end - start] = '\0';
-  g_strstrip(text);
+  g_strchomp(text);
   if (*text == '\0') {
     trace_warn(p->hop->warnings, "empty date after ';'");
     return;
