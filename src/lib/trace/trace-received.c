@@ -200,13 +200,16 @@ trace_tls_from_protocol(const char *with)
                                     "Microsoft SMTP Server" };
 
   char first = trace_lower(with[0]);
+  gsize len = strlen(with);
 
-  /* only the names with the same first letter are compared */
+  /* only the names with the same first letter and length are compared */
   for (gsize i = 0; i < G_N_ELEMENTS(yes); i++)
-    if (trace_lower(yes[i][0]) == first && g_ascii_strcasecmp(with, yes[i]) == 0)
+    if (trace_lower(yes[i][0]) == first && strlen(yes[i]) == len
+        && g_ascii_strcasecmp(with, yes[i]) == 0)
       return FARCEUR_TLS_YES;
   for (gsize i = 0; i < G_N_ELEMENTS(no); i++)
-    if (trace_lower(no[i][0]) == first && g_ascii_strcasecmp(with, no[i]) == 0)
+    if (trace_lower(no[i][0]) == first && strlen(no[i]) == len
+        && g_ascii_strcasecmp(with, no[i]) == 0)
       return FARCEUR_TLS_NO;
   return FARCEUR_TLS_UNKNOWN;
 }
@@ -241,6 +244,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
   const TraceToken *t = trace_token_at(tokens, i);
   const TraceToken *next = trace_token_at(tokens, i + 1);
   g_autofree char *ip = NULL;
+  const char *at;
 
   if (t->kind == TRACE_TOKEN_LITERAL) {
     if ((ip = trace_ip_normalize(t->text)) != NULL)
@@ -254,7 +258,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
     trace_take(&p->tcp_helo, next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
                                                                : g_strdup(next->text));
     return i + 2;
-  } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
+  } else if ((ip = trace_ip_normalize((at = strchr(t->text, '@')) ? at + 1 : t->text))) {
     trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
     if (!trace_word_is(t->text, "unknown"))
