@@ -21,6 +21,8 @@ typedef struct {
   guint depth; /* nesting of the text being lexed (a comment re-lexed is 1) */
   GPtrArray *warnings;
   TraceTokens *tokens;
+  gboolean value; /* a whole value: the date's plain words are not lexed */
+  gboolean done;  /* they are what is left */
 } TraceLexer;
 
 void
@@ -49,52 +51,52 @@ trace_tokens_clear(TraceTokens *tokens)
   tokens->texts_len = 0;
 }
 
-/**
- * trace_token_at:
- * @tokens: a token list
- * @i: an index
- *
- * Returns: (transfer none) (nullable): the @i-th token, %NULL past the end
- */
-const TraceToken *
-trace_token_at(const TraceTokens *tokens, guint i)
+static void
+trace_tokens_grow(TraceTokens *tokens)
 {
-  return i < tokens->len ? &tokens->items[i] : NULL;
+  TraceToken *more = g_new(TraceToken, tokens->size * 2);
+
+  memcpy(more, tokens->items, tokens->size * sizeof *more);
+  if (tokens->items != tokens->inline_items)
+    g_free(tokens->items);
+  tokens->items = more;
+  tokens->size *= 2;
 }
 
-/* A token whose text is @len bytes at @text: a span of the lexed text is
- * NUL-terminated in place in the list's copy of it (the byte after a span is
- * a delimiter, never in another token's text but a ';', whose text is a
- * constant); a quoted string less its escapes is appended after that copy. */
+/* The next token's place, at the end of the list. */
+static inline TraceToken *
+trace_tokens_push(TraceTokens *tokens)
+{
+  if (G_UNLIKELY(tokens->len == tokens->size))
+    trace_tokens_grow(tokens);
+  return &tokens->items[tokens->len++];
+}
+
+/* A token whose text is the @len bytes at @at of the lexed text: the span
+ * is NUL-terminated in place in the list's copy of it (the byte after a
+ * span is a delimiter, never in another token's text but a ';', whose text
+ * is a constant). */
+static inline void
+trace_lexer_emit_span(TraceLexer *lx, TraceTokenKind kind, gsize at, gsize len, gsize start)
+{
+  char *copy = lx->tokens->texts + at;
+
+  copy[len] = '\0';
+  *trace_tokens_push(lx->tokens) = (TraceToken){ kind, copy, start, lx->pos };
+}
+
+/* A token whose text is not a span (a quoted string less its escapes):
+ * appended after the copy of the lexed text. */
 static void
-trace_lexer_emit(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
+trace_lexer_emit_text(TraceLexer *lx, TraceTokenKind kind, const char *text, gsize len, gsize start)
 {
   TraceTokens *tokens = lx->tokens;
-  char *copy;
+  char *copy = tokens->texts + tokens->texts_len;
 
-  if (tokens->len == tokens->size) {
-    TraceToken *more = g_new(TraceToken, tokens->size * 2);
-
-    memcpy(more, tokens->items, tokens->size * sizeof *more);
-    if (tokens->items != tokens->inline_items)
-      g_free(tokens->items);
-    tokens->items = more;
-    tokens->size *= 2;
-  }
-  if (kind == TRACE_TOKEN_SEMI) {
-    /* its byte may end the token before it in the copy */
-    tokens->items[tokens->len++] = (TraceToken){ kind, ";", start, lx->pos };
-    return;
-  }
-  if (text >= lx->text && text + len <= lx->text + lx->len) {
-    copy = tokens->texts + (text - lx->text);
-  } else {
-    copy = tokens->texts + tokens->texts_len;
-    memcpy(copy, text, len);
-    tokens->texts_len += len + 1;
-  }
+  memcpy(copy, text, len);
   copy[len] = '\0';
-  tokens->items[tokens->len++] = (TraceToken){ kind, copy, start, lx->pos };
+  tokens->texts_len += len + 1;
+  *trace_tokens_push(tokens) = (TraceToken){ kind, copy, start, lx->pos };
 }
 
 static inline gboolean
@@ -129,8 +131,8 @@ trace_lex_comment(TraceLexer *lx)
     trace_warn(lx->warnings, "comment nested deeper than %d levels", FARCEUR_TRACE_MAX_DEPTH);
   if (level > 0)
     trace_warn(lx->warnings, "unterminated comment at byte %" G_GSIZE_FORMAT, start);
-  trace_lexer_emit(lx, TRACE_TOKEN_COMMENT, lx->text + start + 1,
-                   lx->pos - start - 1 - (level == 0), start);
+  trace_lexer_emit_span(lx, TRACE_TOKEN_COMMENT, start + 1, lx->pos - start - 1 - (level == 0),
+                        start);
 }
 
 /* NUL, blanks, ( ) ; < end an atom; '"' and '\\' need a look */
@@ -170,7 +172,7 @@ trace_lex_atom(TraceLexer *lx)
       break;
   }
   lx->pos = pos;
-  trace_lexer_emit(lx, TRACE_TOKEN_ATOM, text + start, pos - start, start);
+  trace_lexer_emit_span(lx, TRACE_TOKEN_ATOM, start, pos - start, start);
 }
 
 static void
@@ -195,7 +197,7 @@ trace_lex_quoted(TraceLexer *lx)
     trace_lex_atom(lx);
     return;
   }
-  trace_lexer_emit(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
+  trace_lexer_emit_text(lx, TRACE_TOKEN_QUOTED, text->str, text->len, start);
   g_string_free(text, TRUE);
 }
 
@@ -224,7 +226,21 @@ trace_lex_bracketed(TraceLexer *lx, char close, TraceTokenKind kind)
     while (g_ascii_isdigit(lx->text[lx->pos]))
       lx->pos++;
   }
-  trace_lexer_emit(lx, kind, lx->text + text_start, inner, start);
+  trace_lexer_emit_span(lx, kind, text_start, inner, start);
+}
+
+/* Whether @rest would lex into atoms alone, without a warning, none of
+ * them "id": no byte that starts another kind of token or needs a look, no
+ * "id" in any case. */
+static gboolean
+trace_rest_is_plain(const char *rest)
+{
+  if (strpbrk(rest, ";()\"[<\\") != NULL)
+    return FALSE;
+  for (const char *i = strpbrk(rest, "iI"); i; i = strpbrk(i + 1, "iI"))
+    if ((i[1] | 0x20) == 'd')
+      return FALSE;
+  return TRUE;
 }
 
 static void
@@ -249,10 +265,35 @@ trace_lex_one(TraceLexer *lx)
       break;
     case ';':
       lx->pos++;
-      trace_lexer_emit(lx, TRACE_TOKEN_SEMI, ";", 1, lx->pos - 1);
+      /* its byte may end the token before it in the copy: its text is a constant */
+      *trace_tokens_push(lx->tokens) = (TraceToken){ TRACE_TOKEN_SEMI, ";", lx->pos - 1, lx->pos };
+      lx->done = lx->value && trace_rest_is_plain(lx->text + lx->pos);
       break;
     default:
       trace_lex_atom(lx);
+  }
+}
+
+static void
+trace_lex_run(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings,
+              gboolean value)
+{
+  gsize len = strlen(text);
+  TraceLexer lx = { text, len, 0, depth, warnings, tokens, value, FALSE };
+
+  tokens->items = tokens->inline_items;
+  tokens->size = TRACE_TOKENS_INLINE;
+  tokens->len = 0;
+  /* the copy of @text, where spans end in place, then room for the others */
+  tokens->texts = 2 * len + 2 <= TRACE_TEXTS_INLINE ? tokens->inline_texts : g_malloc(2 * len + 2);
+  memcpy(tokens->texts, text, len + 1);
+  tokens->texts_len = len + 1;
+  while (!lx.done) {
+    while (trace_is_space(lx.text[lx.pos]))
+      lx.pos++;
+    if (lx.text[lx.pos] == '\0')
+      break;
+    trace_lex_one(&lx);
   }
 }
 
@@ -268,21 +309,23 @@ trace_lex_one(TraceLexer *lx)
 void
 trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings)
 {
-  gsize len = strlen(text);
-  TraceLexer lx = { text, len, 0, depth, warnings, tokens };
+  trace_lex_run(tokens, text, depth, warnings, FALSE);
+}
 
-  tokens->items = tokens->inline_items;
-  tokens->size = TRACE_TOKENS_INLINE;
-  tokens->len = 0;
-  /* the copy of @text, where spans end in place, then room for the others */
-  tokens->texts = 2 * len + 2 <= TRACE_TEXTS_INLINE ? tokens->inline_texts : g_malloc(2 * len + 2);
-  memcpy(tokens->texts, text, len + 1);
-  tokens->texts_len = len + 1;
-  for (;;) {
-    while (trace_is_space(lx.text[lx.pos]))
-      lx.pos++;
-    if (lx.text[lx.pos] == '\0')
-      break;
-    trace_lex_one(&lx);
-  }
+/**
+ * trace_lex_value:
+ * @tokens: (out caller-allocates): the list, to be cleared with trace_tokens_clear()
+ * @text: a NUL-terminated Received: value, at the top
+ * @warnings: (nullable): where lexing problems are added
+ *
+ * trace_lex() of a whole value, less the words of its date: after a ';'
+ * followed by plain words only (trace_rest_is_plain()), that ';' is the
+ * last and lexing stops.  The parser reads the date as text after the last
+ * ';', and of its tokens only an "id" atom (Courier writes its id there);
+ * the tokens left out would be atoms, with no warning and no "id".
+ */
+void
+trace_lex_value(TraceTokens *tokens, const char *text, GPtrArray *warnings)
+{
+  trace_lex_run(tokens, text, 0, warnings, TRUE);
 }

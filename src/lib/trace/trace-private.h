@@ -41,9 +41,30 @@ typedef struct {
   char inline_texts[TRACE_TEXTS_INLINE];
 } TraceTokens;
 
+/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
+ * is its lower case, and no other byte becomes a letter so. */
+static inline gboolean
+trace_word_is(const char *word, const char *name)
+{
+  gsize i = 0;
+
+  for (; name[i]; i++)
+    if ((word[i] | 0x20) != name[i])
+      return FALSE;
+  return word[i] == '\0';
+}
+
 void trace_lex(TraceTokens *tokens, const char *text, guint depth, GPtrArray *warnings);
+void trace_lex_value(TraceTokens *tokens, const char *text, GPtrArray *warnings);
 void trace_tokens_clear(TraceTokens *tokens);
-const TraceToken *trace_token_at(const TraceTokens *tokens, guint i);
+
+/* The @i-th token, %NULL past the end (inline: the parser asks for every
+ * token several times). */
+static inline const TraceToken *
+trace_token_at(const TraceTokens *tokens, guint i)
+{
+  return i < tokens->len ? &tokens->items[i] : NULL;
+}
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TraceTokens, trace_tokens_clear)
 

@@ -32,19 +32,6 @@ typedef enum {
 static const char *const trace_clause_names[]
     = { NULL, "from", "by", "via", "with", "id", "for", "tls" };
 
-/* @word is @name (lower-case letters) in any case: a letter ORed with 0x20
- * is its lower case, and no other byte becomes a letter so. */
-static inline gboolean
-trace_word_is(const char *word, const char *name)
-{
-  gsize i = 0;
-
-  for (; name[i]; i++)
-    if ((word[i] | 0x20) != name[i])
-      return FALSE;
-  return word[i] == '\0';
-}
-
 typedef struct {
   FarceurHop *hop;
   TraceClause clause; /* the clause being read */
@@ -213,13 +200,16 @@ trace_tls_from_protocol(const char *with)
                                     "Microsoft SMTP Server" };
 
   char first = trace_lower(with[0]);
+  gsize len = strlen(with);
 
-  /* only the names with the same first letter are compared */
+  /* only the names with the same first letter and length are compared */
   for (gsize i = 0; i < G_N_ELEMENTS(yes); i++)
-    if (trace_lower(yes[i][0]) == first && g_ascii_strcasecmp(with, yes[i]) == 0)
+    if (trace_lower(yes[i][0]) == first && strlen(yes[i]) == len
+        && g_ascii_strcasecmp(with, yes[i]) == 0)
       return FARCEUR_TLS_YES;
   for (gsize i = 0; i < G_N_ELEMENTS(no); i++)
-    if (trace_lower(no[i][0]) == first && g_ascii_strcasecmp(with, no[i]) == 0)
+    if (trace_lower(no[i][0]) == first && strlen(no[i]) == len
+        && g_ascii_strcasecmp(with, no[i]) == 0)
       return FARCEUR_TLS_NO;
   return FARCEUR_TLS_UNKNOWN;
 }
@@ -254,6 +244,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
   const TraceToken *t = trace_token_at(tokens, i);
   const TraceToken *next = trace_token_at(tokens, i + 1);
   g_autofree char *ip = NULL;
+  const char *at;
 
   if (t->kind == TRACE_TOKEN_LITERAL) {
     if ((ip = trace_ip_normalize(t->text)) != NULL)
@@ -267,7 +258,7 @@ trace_tcp_info_token(TraceParse *p, const TraceTokens *tokens, guint i)
     trace_take(&p->tcp_helo, next->kind == TRACE_TOKEN_LITERAL ? g_strdup_printf("[%s]", next->text)
                                                                : g_strdup(next->text));
     return i + 2;
-  } else if ((ip = trace_ip_normalize(strchr(t->text, '@') ? strchr(t->text, '@') + 1 : t->text))) {
+  } else if ((ip = trace_ip_normalize((at = strchr(t->text, '@')) ? at + 1 : t->text))) {
     trace_take(&p->tcp_ip, g_steal_pointer(&ip));
   } else if (i == 0 && next && next->kind == TRACE_TOKEN_LITERAL) {
     if (!trace_word_is(t->text, "unknown"))
@@ -289,7 +280,8 @@ trace_envelope_from(TraceParse *p, const TraceTokens *tokens)
   const TraceToken *key = trace_token_at(tokens, 0);
   const TraceToken *value = trace_token_at(tokens, 1);
 
-  if (key == NULL || value == NULL || key->kind != TRACE_TOKEN_ATOM)
+  if (key == NULL || value == NULL || key->kind != TRACE_TOKEN_ATOM
+      || !trace_has_word(key->text, "envelope-"))
     return;
   if (g_ascii_strcasecmp(key->text, "envelope-from") != 0
       && g_ascii_strcasecmp(key->text, "envelope-sender") != 0)
@@ -312,12 +304,12 @@ trace_comment_tokens(TraceParse *p, const TraceToken *t)
 static void
 trace_comment(TraceParse *p, const TraceToken *t)
 {
-  const char *inner = t->text + strspn(t->text, " \t");
-
-  if (trace_text_mentions_tls(t->text))
+  /* once said, TLS stays said: no need to look again */
+  if (p->hop->tls != FARCEUR_TLS_YES && trace_text_mentions_tls(t->text))
     p->hop->tls = FARCEUR_TLS_YES;
   p->commented = TRUE;
-  if (p->clause == TRACE_CLAUSE_FROM || trace_has_word(inner, "envelope-"))
+  if (p->clause == TRACE_CLAUSE_FROM
+      || trace_has_word(t->text + strspn(t->text, " \t"), "envelope-"))
     trace_comment_tokens(p, t);
 }
 
@@ -467,16 +459,16 @@ trace_date_digits(const char **p, int n)
 static int
 trace_date_name(const char *p, const char *names)
 {
-  char lower[3];
+  char a, b, c;
 
-  for (int i = 0; i < 3; i++) {
-    if (!g_ascii_isalpha(p[i]))
-      return 0;
-    lower[i] = (char)(p[i] | 0x20);
-  }
-  for (int n = 0; names[3 * n]; n++)
-    if (memcmp(lower, names + 3 * n, 3) == 0)
-      return n + 1;
+  if (!g_ascii_isalpha(p[0]) || !g_ascii_isalpha(p[1]) || !g_ascii_isalpha(p[2]))
+    return 0;
+  a = (char)(p[0] | 0x20);
+  b = (char)(p[1] | 0x20);
+  c = (char)(p[2] | 0x20);
+  for (const char *n = names; *n; n += 3)
+    if (n[0] == a && n[1] == b && n[2] == c)
+      return (int)(n - names) / 3 + 1;
   return 0;
 }
 
@@ -510,6 +502,20 @@ trace_date_tail_ok(const char *p)
   return *p == '\0';
 }
 
+/* Days from 1970-01-01 to a valid date of the proleptic Gregorian
+ * calendar (GDateTime's): hand-written, GLib counts them only inside a
+ * GDateTime. */
+static gint64
+trace_date_days(int year, int month, int day)
+{
+  static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+  gint64 y = year - 1; /* whole years since 0001-01-01 */
+  gint64 days = y * 365 + y / 4 - y / 100 + y / 400;
+
+  days += before[month - 1] + (month > 2 && g_date_is_leap_year((GDateYear)year)) + day - 1;
+  return days - 719162; /* 0001-01-01 to 1970-01-01 */
+}
+
 /* The strict RFC 5322 date-time: "[Day, ]D Mon YYYY HH:MM[:SS] +HHMM", a
  * four-digit year from 1969, seconds below 60, the zone within a day; a
  * zone comment may follow.  %NULL for anything else. */
@@ -518,7 +524,6 @@ trace_date_strict(const char *text)
 {
   const char *p = text;
   int day, month, year, hour, minute, second = 0, zh, zm, sign;
-  g_autoptr(GDateTime) utc = NULL;
 
   if (g_ascii_isalpha(p[0])) {
     if (!trace_date_weekday(p) || p[3] != ',')
@@ -549,10 +554,10 @@ trace_date_strict(const char *text)
   if (hour > 23 || minute > 59 || second > 59 || zh > 23 || zm > 59 || !trace_date_tail_ok(p)
       || !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year))
     return NULL;
-  utc = g_date_time_new_utc(year, month, day, hour, minute, second);
-  if (utc == NULL || zh + zm == 0)
-    return g_steal_pointer(&utc);
-  return g_date_time_add_seconds(utc, -(gdouble)sign * (zh * 3600 + zm * 60));
+  /* one GDateTime from the instant, rather than one at the zone's time and
+   * another moved to UTC (%NULL past year 9999 either way) */
+  return g_date_time_new_from_unix_utc(trace_date_days(year, month, day) * 86400 + hour * 3600
+                                       + minute * 60 + second - sign * (zh * 3600 + zm * 60));
 }
 
 /**
@@ -676,11 +681,13 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
       break;
     }
   }
-  /* a date is short: copied on the stack */
+  /* a date is short: copied on the stack, without the blanks before it */
+  while (start < end && g_ascii_isspace(value[start]))
+    start++;
   text = end - start < sizeof small ? small : (heap = g_malloc(end - start + 1));
   memcpy(text, value + start, end - start);
   text[end - start] = '\0';
-  g_strstrip(text);
+  g_strchomp(text);
   if (*text == '\0') {
     trace_warn(p->hop->warnings, "empty date after ';'");
     return;
@@ -691,7 +698,9 @@ trace_parse_date(TraceParse *p, const char *value, const TraceTokens *tokens, gu
     trace_warn(p->hop->warnings, "unreadable date '%s'", shown);
     return;
   }
-  /* the strict reader's dates are in UTC already */
+  /* the strict reader's dates are in UTC already; one found without ';'
+   * before this one gives way to it */
+  g_clear_pointer(&p->hop->date, g_date_time_unref);
   p->hop->date
       = g_date_time_get_utc_offset(date) == 0 ? g_date_time_ref(date) : g_date_time_to_utc(date);
 }
@@ -724,15 +733,20 @@ trace_is_ascii(const char *text, gsize len)
   return (any & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
 }
 
-/* The value cut at FARCEUR_TRACE_MAX_VALUE bytes, valid UTF-8, without CR
- * and LF, tabs as spaces, stripped: one copy (valid input is the rule). */
+/* The @len bytes of @value (the value cut at FARCEUR_TRACE_MAX_VALUE),
+ * valid UTF-8, without CR and LF, tabs as spaces, stripped: one copy (valid
+ * input is the rule), without the blanks before it (after the colon). */
 static char *
-trace_unfold(const char *value)
+trace_unfold(const char *value, gsize len)
 {
-  gsize len = strnlen(value, FARCEUR_TRACE_MAX_VALUE);
-  char *out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
-                  ? g_strndup(value, len)
-                  : g_utf8_make_valid(value, (gssize)len);
+  char *out;
+
+  /* all of them are blanks g_strstrip() would take off, CR and LF too */
+  for (; len > 0 && g_ascii_isspace(*value); len--)
+    value++;
+  out = trace_is_ascii(value, len) || g_utf8_validate_len(value, len, NULL)
+            ? g_strndup(value, len)
+            : g_utf8_make_valid(value, (gssize)len);
   const char *end = out + strlen(out);
   const char *r = out;
   char *w = out;
@@ -755,7 +769,7 @@ trace_unfold(const char *value)
   }
   for (c = strchr(out, '\t'); c; c = strchr(c + 1, '\t'))
     *c = ' ';
-  return g_strstrip(out);
+  return g_strchomp(out);
 }
 
 static void
@@ -775,13 +789,15 @@ trace_hop_parse(const char *value)
   TraceParse p = { hop };
   g_auto(TraceTokens) tokens;
   guint semi;
+  gsize len;
 
   hop->tls = FARCEUR_TLS_UNKNOWN;
   hop->warnings = g_ptr_array_new_with_free_func(g_free);
-  hop->raw = trace_unfold(value);
-  if (strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1) > FARCEUR_TRACE_MAX_VALUE)
+  len = strnlen(value, FARCEUR_TRACE_MAX_VALUE + 1);
+  hop->raw = trace_unfold(value, MIN(len, FARCEUR_TRACE_MAX_VALUE));
+  if (len > FARCEUR_TRACE_MAX_VALUE)
     trace_warn(hop->warnings, "value cut at %d bytes", FARCEUR_TRACE_MAX_VALUE);
-  trace_lex(&tokens, hop->raw, 0, hop->warnings);
+  trace_lex_value(&tokens, hop->raw, hop->warnings);
   semi = trace_last_semi(&tokens);
   for (guint i = 0; i < semi && !p.dated; i++)
     trace_clause_token(&p, hop->raw, trace_token_at(&tokens, i));

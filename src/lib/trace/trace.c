@@ -168,34 +168,67 @@ trace_ip_is_private(const char *text)
          || g_inet_address_get_is_multicast(addr) || trace_ip_in_reserved_range(addr);
 }
 
-/* Host names compare without case, trailing dot or brackets; a short name
- * ("EXCH01") matches the first label of a full one ("EXCH01.corp.example"). */
-static char *
-trace_host_key(const char *name)
-{
-  g_autofree char *lower = g_ascii_strdown(name, -1);
-  gsize len = strlen(lower);
+/* The key a host name compares by: lower case, without a trailing dot or
+ * brackets (an IP in brackets normalized); in @small when it fits, which
+ * most names do, else in @heap. */
+typedef struct {
+  const char *key;
+  char *heap;
+  char small[128];
+} TraceHostKey;
 
+static void
+trace_host_key(TraceHostKey *k, const char *name)
+{
+  gsize len = strlen(name);
+  char *lower = len < sizeof k->small ? k->small : (k->heap = g_malloc(len + 1));
+  char *ip;
+
+  for (gsize i = 0; i <= len; i++)
+    lower[i] = g_ascii_tolower(name[i]);
   if (len > 0 && lower[len - 1] == '.')
     lower[--len] = '\0';
-  if (len >= 2 && lower[0] == '[' && lower[len - 1] == ']')
-    return trace_ip_normalize(lower + 1) ?: g_strndup(lower + 1, len - 2);
-  return g_steal_pointer(&lower);
+  k->key = lower;
+  if (len >= 2 && lower[0] == '[' && lower[len - 1] == ']') {
+    /* normalized with its ']' (as before the key had a buffer) */
+    if ((ip = trace_ip_normalize(lower + 1)) != NULL) {
+      g_free(k->heap);
+      k->key = k->heap = ip;
+      return;
+    }
+    lower[len - 1] = '\0';
+    k->key = lower + 1;
+  }
 }
 
-static gboolean
-trace_same_host(const char *a, const char *b)
+static void
+trace_host_key_clear(TraceHostKey *k)
 {
-  g_autofree char *ka = NULL;
-  g_autofree char *kb = NULL;
+  g_free(k->heap);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TraceHostKey, trace_host_key_clear)
+
+/* Host names compare without case, trailing dot or brackets; a short name
+ * ("EXCH01") matches the first label of a full one ("EXCH01.corp.example").
+ * @by is the previous hop's, its key made once (@by_key->key %NULL until then). */
+static gboolean
+trace_same_host(const char *a, const char *by, TraceHostKey *by_key)
+{
+  g_auto(TraceHostKey) a_key = { NULL };
+  const char *ka, *kb;
   gsize la, lb;
 
-  if (a == NULL || b == NULL)
+  if (a == NULL)
     return FALSE;
-  if (g_ascii_strcasecmp(a, b) == 0)
-    return TRUE; /* the same key, without making it: the usual chain */
-  ka = trace_host_key(a);
-  kb = trace_host_key(b);
+  /* the same key, without making it: the usual chain (as written, mostly) */
+  if (strcmp(a, by) == 0 || g_ascii_strcasecmp(a, by) == 0)
+    return TRUE;
+  if (by_key->key == NULL)
+    trace_host_key(by_key, by);
+  trace_host_key(&a_key, a);
+  ka = a_key.key;
+  kb = by_key->key;
   if (strcmp(ka, kb) == 0)
     return TRUE;
   la = strcspn(ka, ".");
@@ -209,8 +242,11 @@ trace_same_host(const char *a, const char *b)
 static gboolean
 trace_from_matches(const FarceurHop *hop, const char *by)
 {
-  return trace_same_host(hop->from_helo, by) || trace_same_host(hop->from_rdns, by)
-         || trace_same_host(hop->from_ip, by);
+  g_auto(TraceHostKey) by_key = { NULL };
+
+  return trace_same_host(hop->from_helo, by, &by_key)
+         || trace_same_host(hop->from_rdns, by, &by_key)
+         || trace_same_host(hop->from_ip, by, &by_key);
 }
 
 static void
@@ -290,7 +326,6 @@ farceur_trace_new(const char *const *received, GDateTime *sent)
   guint n = received ? g_strv_length((char **)received) : 0;
 
   farceur_init();
-  trace->hops = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_hop_free);
   trace->warnings = g_ptr_array_new_with_free_func(g_free);
   trace->sent = sent ? g_date_time_to_utc(sent) : NULL;
   if (n == 0)
@@ -300,6 +335,8 @@ farceur_trace_new(const char *const *received, GDateTime *sent)
                FARCEUR_TRACE_MAX_HOPS);
     n = FARCEUR_TRACE_MAX_HOPS;
   }
+  /* sized once: it never grows */
+  trace->hops = g_ptr_array_new_full(n, (GDestroyNotify)farceur_hop_free);
   for (guint i = n; i > 0; i--)
     g_ptr_array_add(trace->hops, farceur_hop_parse(received[i - 1]));
   trace_compute_delays(trace);
@@ -361,17 +398,23 @@ farceur_trace_from_headers(const FarceurInputHeaders *headers)
   const char **values = small;
   g_autoptr(GDateTime) sent = NULL;
   FarceurTrace *trace;
-  const char *date;
+  const char *date = NULL;
   guint n = 0;
 
   g_return_val_if_fail(headers != NULL, NULL);
   if (headers->n_fields >= G_N_ELEMENTS(small))
     values = heap = g_new(const char *, headers->n_fields + 1);
-  for (guint i = 0; i < headers->n_fields; i++)
-    if (g_ascii_strcasecmp(headers->fields[i].name, "Received") == 0)
-      values[n++] = headers->fields[i].value;
+  /* the Received: fields, and the last Date: (farceur_input_headers_get()'s) */
+  for (guint i = 0; i < headers->n_fields; i++) {
+    const FarceurInputField *field = &headers->fields[i];
+
+    if (trace_word_is(field->name, "received"))
+      values[n++] = field->value;
+    else if (trace_word_is(field->name, "date"))
+      date = field->value;
+  }
   values[n] = NULL;
-  if ((date = farceur_input_headers_get(headers, "Date")) != NULL) {
+  if (date != NULL) {
     g_autofree char *unfolded = g_mime_utils_header_unfold(date);
     g_autofree char *decoded = NULL;
 
