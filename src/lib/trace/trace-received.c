@@ -502,18 +502,16 @@ trace_date_tail_ok(const char *p)
   return *p == '\0';
 }
 
-/* Days from 1970-01-01 to a valid date of the proleptic Gregorian
- * calendar (GDateTime's): hand-written, GLib counts them only inside a
- * GDateTime. */
+/* Days from 1970-01-01 to a valid date (GDate's Julian day, the
+ * proleptic Gregorian calendar as GDateTime's: day 1 is 0001-01-01). */
 static gint64
 trace_date_days(int year, int month, int day)
 {
-  static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-  gint64 y = year - 1; /* whole years since 0001-01-01 */
-  gint64 days = y * 365 + y / 4 - y / 100 + y / 400;
+  GDate date;
 
-  days += before[month - 1] + (month > 2 && g_date_is_leap_year((GDateYear)year)) + day - 1;
-  return days - 719162; /* 0001-01-01 to 1970-01-01 */
+  g_date_clear(&date, 1);
+  g_date_set_dmy(&date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
+  return (gint64)g_date_get_julian(&date) - 719163;
 }
 
 /* The strict RFC 5322 date-time: "[Day, ]D Mon YYYY HH:MM[:SS] +HHMM", a
