@@ -583,6 +583,92 @@ input_capped_stream(GMimeStream *stream, gint64 start, gint64 stop, GPtrArray *w
   return cat;
 }
 
+/* ---- header blocks GMime has nothing to warn about -------------------------
+ *
+ * With a warning callback set, GMime decodes every header value as it adds
+ * it (to find invalid RFC 2047 words): as much work again as the whole parse
+ * of a small message.  A header block that gives GMime nothing to warn about
+ * is parsed without the callback, and the callback set right after (for what
+ * GMime decodes later).  Hand-written: GMime says nothing of a block before
+ * parsing it.  "Nothing to warn about" is judged from what GMime 3.2's parser
+ * checks (the warnings of data/doc/json.md), conservatively: a block that ends
+ * at a blank line, of fields "name: value" (a name of printable ASCII without
+ * blanks), folded lines, printable ASCII and tabs only (no 8-bit octet, no
+ * control character, no "=?"), no Content-* field (no MIME structure to
+ * check) and no field RFC 5322 allows once written twice.  The address
+ * fields are then checked after the parse (input_plain_addresses_warn()). */
+
+typedef struct {
+  gboolean plain;  /* nothing GMime would warn about so far */
+  guint fields;    /* fields seen */
+  guint32 singles; /* bit k: input_single_fields[k] seen */
+} InputPlain;
+
+/* The fields RFC 5322 3.6 allows once: GMime warns when one is repeated. */
+static const char *const input_single_fields[] = {
+  "bcc",        "cc",       "date",   "from",    "in-reply-to", "message-id",
+  "references", "reply-to", "sender", "subject", "to",
+};
+
+static void
+input_plain_init(InputPlain *p)
+{
+  p->plain = TRUE;
+  p->fields = 0;
+  p->singles = 0;
+}
+
+static void
+input_plain_name(InputPlain *p, const char *name, gsize length)
+{
+  if (length >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) {
+    p->plain = FALSE;
+    return;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS(input_single_fields); k++) {
+    if (strlen(input_single_fields[k]) != length
+        || g_ascii_strncasecmp(name, input_single_fields[k], length) != 0)
+      continue;
+    if (p->singles & (1u << k))
+      p->plain = FALSE;
+    p->singles |= 1u << k;
+    return;
+  }
+}
+
+/* One line of a header block, its line end included. */
+static void
+input_plain_line(InputPlain *p, const char *line, gsize length)
+{
+  const guchar *u = (const guchar *)line;
+  gsize i = 0;
+  gsize end = length;
+
+  if (!p->plain)
+    return;
+  if (end == 0 || u[end - 1] != '\n') {
+    p->plain = FALSE;
+    return;
+  }
+  end -= end >= 2 && u[end - 2] == '\r' ? 2 : 1;
+  if (u[0] == ' ' || u[0] == '\t') {
+    p->plain = p->fields > 0;
+  } else {
+    while (i < end && u[i] > ' ' && u[i] < 0x7f && u[i] != ':')
+      i++;
+    if (i == 0 || i == end || u[i] != ':') {
+      p->plain = FALSE;
+      return;
+    }
+    input_plain_name(p, line, i);
+    p->fields++;
+  }
+  for (; i < end && p->plain; i++)
+    if ((u[i] < ' ' && u[i] != '\t') || u[i] >= 0x7f
+        || (u[i] == '=' && i + 1 < end && u[i + 1] == '?'))
+      p->plain = FALSE;
+}
+
 /* ---- the scanner ---------------------------------------------------------- */
 
 static void
@@ -774,7 +860,8 @@ input_is_blank_line(const char *line, gsize length)
  * the file, or in an mbox a "From " line.  Returns the offset where the
  * block ended. */
 static gint64
-input_scan_header_block(InputScan *s, InputMeter *meter, gboolean mbox, InputBlockEnd *how)
+input_scan_header_block(InputScan *s, InputMeter *meter, InputPlain *plain, gboolean mbox,
+                        InputBlockEnd *how)
 {
   const char *line;
   gsize length, full;
@@ -795,16 +882,18 @@ input_scan_header_block(InputScan *s, InputMeter *meter, gboolean mbox, InputBlo
       if (full > length)
         input_meter_skip_line(meter, full - length);
     }
+    if (plain != NULL)
+      input_plain_line(plain, line, full == length ? length : 0);
   }
   *how = INPUT_END_FILE;
   return s->base + (gint64)s->pos;
 }
 
 /* The message of the mbox at the scan position (on its "From " line):
- * its range, its header lines through @meter (if not %NULL).  FALSE at the
- * end of the file. */
+ * its range, its header lines through @meter and @plain (each if not
+ * %NULL).  FALSE at the end of the file. */
 static gboolean
-input_scan_message(InputScan *s, InputRange *r, InputMeter *meter)
+input_scan_message(InputScan *s, InputRange *r, InputMeter *meter, InputPlain *plain)
 {
   const char *line;
   gsize length, full;
@@ -818,7 +907,7 @@ input_scan_message(InputScan *s, InputRange *r, InputMeter *meter)
   r->begin = s->base + (gint64)s->pos;
   if (meter != NULL)
     input_meter_init(meter, meter->kept, r->begin);
-  r->end = input_scan_header_block(s, meter, TRUE, &r->block_end);
+  r->end = input_scan_header_block(s, meter, plain, TRUE, &r->block_end);
   if (r->block_end != INPUT_END_SEPARATOR)
     r->end = input_scan_to_from(s);
   if (r->end < 0) {
@@ -1066,6 +1155,17 @@ input_kept_free(gpointer data)
   g_free(kept);
 }
 
+/* The options of a message, its warnings tied to them, kept with it. */
+static void
+input_keep_options(GMimeMessage *message, GMimeParserOptions *options, GPtrArray *warnings)
+{
+  InputKept *kept = g_new(InputKept, 1);
+
+  kept->options = options;
+  kept->warnings = g_ptr_array_ref(warnings);
+  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
+}
+
 /* GMime keeps the parser options (and so the callback's user data) in the
  * objects it builds and may warn later, when a header is decoded: both are
  * tied to the message's lifetime. */
@@ -1074,7 +1174,6 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
 {
   GMimeParserOptions *options = g_mime_parser_options_new();
   GMimeMessage *message;
-  InputKept *kept;
 
   g_mime_parser_init_with_stream(parser, stream);
   g_mime_parser_set_format(parser, format);
@@ -1084,10 +1183,75 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
     g_mime_parser_options_free(options);
     return NULL;
   }
-  kept = g_new(InputKept, 1);
-  kept->options = options;
-  kept->warnings = g_ptr_array_ref(warnings);
-  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
+  input_keep_options(message, options, warnings);
+  return message;
+}
+
+static void
+input_flag_warning(gint64 offset, GMimeParserWarning code, const char *item, gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+/* True when GMime would warn about an address field of @message (the
+ * one check of input_plain_line() left to GMime itself): each is parsed
+ * again, as GMime parsed it, with a callback that only notes a warning. */
+static gboolean
+input_plain_addresses_warn(GMimeMessage *message)
+{
+  static const char *const fields[] = { "Sender", "From", "Reply-To", "To", "Cc", "Bcc" };
+  GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  int count = g_mime_header_list_get_count(list);
+  g_autoptr(GMimeParserOptions) options = NULL;
+  gboolean warned = FALSE;
+
+  for (int i = 0; i < count && !warned; i++) {
+    GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+    const char *name = g_mime_header_get_name(header);
+    const char *raw = g_mime_header_get_raw_value(header);
+    InternetAddressList *parsed;
+    gboolean address = FALSE;
+
+    for (guint k = 0; k < G_N_ELEMENTS(fields) && !address; k++)
+      address = g_ascii_strcasecmp(name, fields[k]) == 0;
+    if (!address || raw == NULL)
+      continue;
+    if (options == NULL) {
+      options = g_mime_parser_options_new();
+      g_mime_parser_options_set_warning_callback(options, input_flag_warning, &warned);
+    }
+    if ((parsed = internet_address_list_parse(options, raw)) != NULL)
+      g_object_unref(parsed);
+  }
+  return warned;
+}
+
+/* input_construct() for a message whose header block gives GMime nothing
+ * to warn about (@plain, input_plain_line()): parsed without the warning
+ * callback, which is set right after; parsed again with it when an address
+ * field would warn after all, or GMime finds no message. */
+static GMimeMessage *
+input_construct_plain(GMimeParser *parser, GMimeStream *stream, GMimeFormat format,
+                      GPtrArray *warnings, const InputPlain *plain)
+{
+  GMimeParserOptions *options;
+  GMimeMessage *message;
+
+  if (plain == NULL || !plain->plain || plain->fields == 0)
+    return input_construct(parser, stream, format, warnings);
+  options = g_mime_parser_options_new();
+  g_mime_parser_init_with_stream(parser, stream);
+  g_mime_parser_set_format(parser, format);
+  message = g_mime_parser_construct_message(parser, options);
+  if (message == NULL || input_plain_addresses_warn(message)) {
+    g_clear_object(&message);
+    g_mime_parser_options_free(options);
+    if (g_mime_stream_reset(stream) != 0)
+      return NULL;
+    return input_construct(parser, stream, format, warnings);
+  }
+  g_mime_parser_options_set_warning_callback(options, input_warning_cb, warnings);
+  input_keep_options(message, options, warnings);
   return message;
 }
 
@@ -1126,13 +1290,19 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   g_autoptr(GMimeStream) range = NULL;
   FarceurInputMessage *msg;
   GMimeMessage *message;
+  InputPlain plain;
   InputRange r;
 
-  do {
-    if (!input_scan_message(&input->scan, &r, NULL))
+  for (;;) {
+    gboolean wanted = input_in_shard(input, input->index + 1);
+
+    input_plain_init(&plain);
+    if (!input_scan_message(&input->scan, &r, NULL, wanted ? &plain : NULL))
       return input_scan_failed(input, error);
     input->index++;
-  } while (!input_in_shard(input, input->index));
+    if (wanted)
+      break;
+  }
   if (input->scan.errsv != 0)
     return input_scan_failed(input, error);
   /* GMime reads the message in mbox mode from its "From " line to the end
@@ -1144,7 +1314,8 @@ input_read_mbox_message(FarceurInput *input, GError **error)
     message = input_construct(input->parser, range, GMIME_FORMAT_MESSAGE, warnings);
   else {
     range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
-    message = input_construct(input->parser, range, GMIME_FORMAT_MBOX, warnings);
+    message = input_construct_plain(input->parser, range, GMIME_FORMAT_MBOX, warnings,
+                                    r.block_end == INPUT_END_BLANK ? &plain : NULL);
   }
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
@@ -1360,7 +1531,7 @@ input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
       return FALSE;
     *begin = input->start;
     input_meter_init(&meter, input->block, input->start);
-    input_scan_header_block(&input->scan, &meter, FALSE, how);
+    input_scan_header_block(&input->scan, &meter, NULL, FALSE, how);
     input_meter_warn(&meter, input->warnings);
     return input->scan.errsv == 0;
   }
@@ -1368,7 +1539,7 @@ input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
   for (;;) {
     gboolean wanted = input_in_shard(input, input->index + 1);
 
-    if (!input_scan_message(&input->scan, &r, wanted ? &meter : NULL))
+    if (!input_scan_message(&input->scan, &r, wanted ? &meter : NULL, NULL))
       return FALSE;
     input->index++;
     if (wanted) {
