@@ -636,6 +636,53 @@ input_plain_name(InputPlain *p, const char *name, gsize length)
   }
 }
 
+/* Whether @c may stand in a plain header value: printable ASCII or a tab
+ * ('=' too, unless "=?" follows: checked by the caller). */
+static gboolean
+input_plain_octet(guchar c)
+{
+  return (c >= ' ' && c < 0x7f) || c == '\t';
+}
+
+#define INPUT_ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define INPUT_HIGH G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* Whether 8 octets may hold one input_plain_octet() refuses or an '=':
+ * an octet under 0x20, 0x7f, '=', or one with its high bit set. */
+static gboolean
+input_plain_word_suspect(guint64 x)
+{
+  guint64 del = x ^ (INPUT_ONES * 0x7f);
+  guint64 equals = x ^ (INPUT_ONES * '=');
+
+  return ((((x - INPUT_ONES * 0x20) | (del - INPUT_ONES) | (equals - INPUT_ONES)) & ~x) | x)
+         & INPUT_HIGH;
+}
+
+/* The part of a line from @u to @end holds only plain octets and no "=?";
+ * 8 octets at a time while none is suspect. */
+static gboolean
+input_plain_value(const guchar *u, const guchar *end)
+{
+  while (u < end) {
+    const guchar *stop = end;
+    guint64 word;
+
+    if (end - u >= 8) {
+      memcpy(&word, u, sizeof word);
+      if (!input_plain_word_suspect(word)) {
+        u += 8;
+        continue;
+      }
+      stop = u + 8; /* a suspect word: its octets one by one */
+    }
+    for (; u < stop; u++)
+      if (!input_plain_octet(*u) || (*u == '=' && u + 1 < end && u[1] == '?'))
+        return FALSE;
+  }
+  return TRUE;
+}
+
 /* One line of a header block, its line end included. */
 static void
 input_plain_line(InputPlain *p, const char *line, gsize length)
@@ -663,10 +710,8 @@ input_plain_line(InputPlain *p, const char *line, gsize length)
     input_plain_name(p, line, i);
     p->fields++;
   }
-  for (; i < end && p->plain; i++)
-    if ((u[i] < ' ' && u[i] != '\t') || u[i] >= 0x7f
-        || (u[i] == '=' && i + 1 < end && u[i + 1] == '?'))
-      p->plain = FALSE;
+  if (p->plain)
+    p->plain = input_plain_value(u + i, u + end);
 }
 
 /* ---- the scanner ---------------------------------------------------------- */
