@@ -1238,6 +1238,64 @@ input_flag_warning(gint64 offset, GMimeParserWarning code, const char *item, gpo
   *(gboolean *)user_data = TRUE;
 }
 
+/* An octet of a local part ("._+-", letters, digits) or, @domain, of a
+ * domain label (letters, digits, '-'). */
+static gboolean
+input_plain_atom_octet(char c, gboolean domain)
+{
+  return g_ascii_isalnum(c) || c == '-' || (!domain && (c == '_' || c == '+'));
+}
+
+/* Dot-separated runs of input_plain_atom_octet() (domain labels neither
+ * start nor end with '-'); returns where they end, or %NULL. */
+static const char *
+input_plain_dot_atoms(const char *p, gboolean domain)
+{
+  for (;;) {
+    const char *start = p;
+
+    while (input_plain_atom_octet(*p, domain))
+      p++;
+    if (p == start || (domain && (*start == '-' || p[-1] == '-')))
+      return NULL;
+    if (*p != '.')
+      return p;
+    p++;
+  }
+}
+
+static const char *
+input_plain_blanks(const char *p)
+{
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
+  return p;
+}
+
+/* A list of bare addresses, "local@domain" or "<local@domain>", of letters,
+ * digits and "._+-" only, comma-separated: nothing GMime's address parser
+ * warns about, so not parsed again (input_plain_addresses_warn()). */
+static gboolean
+input_plain_simple_addresses(const char *p)
+{
+  for (;;) {
+    gboolean angle;
+
+    p = input_plain_blanks(p);
+    if ((angle = *p == '<'))
+      p++;
+    if ((p = input_plain_dot_atoms(p, FALSE)) == NULL || *p != '@')
+      return FALSE;
+    if ((p = input_plain_dot_atoms(p + 1, TRUE)) == NULL || (angle && *p++ != '>'))
+      return FALSE;
+    p = input_plain_blanks(p);
+    if (*p == '\0')
+      return TRUE;
+    if (*p++ != ',')
+      return FALSE;
+  }
+}
+
 /* True when GMime would warn about an address field of @message (the
  * one check of input_plain_line() left to GMime itself): each is parsed
  * again, as GMime parsed it, with a callback that only notes a warning. */
@@ -1259,7 +1317,7 @@ input_plain_addresses_warn(GMimeMessage *message)
 
     for (guint k = 0; k < G_N_ELEMENTS(fields) && !address; k++)
       address = g_ascii_strcasecmp(name, fields[k]) == 0;
-    if (!address || raw == NULL)
+    if (!address || raw == NULL || input_plain_simple_addresses(raw))
       continue;
     if (options == NULL) {
       options = g_mime_parser_options_new();
