@@ -583,6 +583,167 @@ input_capped_stream(GMimeStream *stream, gint64 start, gint64 stop, GPtrArray *w
   return cat;
 }
 
+/* ---- a message's octets in memory, at their offsets in the file ----------
+ *
+ * An mbox message the scanner still holds is handed to GMime from memory:
+ * GMime's fs stream seeks before each read, so a message read from the file
+ * costs a seek and a read for its headers and again for each body read.
+ * Hand-written: GMime's memory stream indexes its buffer by the stream
+ * position, so its offsets would start at 0 where header and warning
+ * offsets must be the file's.  Read-only. */
+
+typedef struct {
+  GMimeStream parent;
+  GBytes *bytes; /* the octets from @base on */
+  gint64 base;   /* the offset of the first one in the file */
+} InputBytesStream;
+
+typedef struct {
+  GMimeStreamClass parent_class;
+} InputBytesStreamClass;
+
+static GType input_bytes_stream_get_type(void);
+G_DEFINE_TYPE(InputBytesStream, input_bytes_stream, GMIME_TYPE_STREAM)
+
+static gint64
+input_bytes_end(GMimeStream *stream)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+
+  if (stream->bound_end != -1)
+    return stream->bound_end;
+  return self->base + (gint64)g_bytes_get_size(self->bytes);
+}
+
+static ssize_t
+input_bytes_read(GMimeStream *stream, char *buf, size_t len)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+  gint64 n = MIN(input_bytes_end(stream) - stream->position, (gint64)len);
+  const char *data = g_bytes_get_data(self->bytes, NULL);
+
+  if (n < 0 || stream->position < self->base) {
+    errno = EINVAL;
+    return -1;
+  }
+  memcpy(buf, data + (stream->position - self->base), (size_t)n);
+  stream->position += n;
+  return (ssize_t)n;
+}
+
+static ssize_t
+input_bytes_write(GMimeStream *stream, const char *buf, size_t len)
+{
+  errno = EBADF;
+  return -1;
+}
+
+static int
+input_bytes_flush(GMimeStream *stream)
+{
+  return 0;
+}
+
+static int
+input_bytes_close(GMimeStream *stream)
+{
+  return 0;
+}
+
+static gboolean
+input_bytes_eos(GMimeStream *stream)
+{
+  return stream->position >= input_bytes_end(stream);
+}
+
+static int
+input_bytes_reset(GMimeStream *stream)
+{
+  stream->position = stream->bound_start;
+  return 0;
+}
+
+static gint64
+input_bytes_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+  gint64 end = input_bytes_end(stream);
+  gint64 real = offset;
+
+  if (whence == GMIME_STREAM_SEEK_CUR)
+    real = stream->position + offset;
+  else if (whence == GMIME_STREAM_SEEK_END)
+    real = end + offset;
+  if (real < stream->bound_start || real > end) {
+    errno = EINVAL;
+    return -1;
+  }
+  return stream->position = real;
+}
+
+static gint64
+input_bytes_tell(GMimeStream *stream)
+{
+  return stream->position;
+}
+
+static gint64
+input_bytes_length(GMimeStream *stream)
+{
+  return input_bytes_end(stream) - stream->bound_start;
+}
+
+static GMimeStream *input_bytes_stream_new(GBytes *bytes, gint64 base, gint64 start, gint64 end);
+
+static GMimeStream *
+input_bytes_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+
+  return input_bytes_stream_new(self->bytes, self->base, start, end);
+}
+
+static void
+input_bytes_stream_finalize(GObject *object)
+{
+  g_clear_pointer(&((InputBytesStream *)object)->bytes, g_bytes_unref);
+  G_OBJECT_CLASS(input_bytes_stream_parent_class)->finalize(object);
+}
+
+static void
+input_bytes_stream_class_init(InputBytesStreamClass *klass)
+{
+  GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+  G_OBJECT_CLASS(klass)->finalize = input_bytes_stream_finalize;
+  stream_class->read = input_bytes_read;
+  stream_class->write = input_bytes_write;
+  stream_class->flush = input_bytes_flush;
+  stream_class->close = input_bytes_close;
+  stream_class->eos = input_bytes_eos;
+  stream_class->reset = input_bytes_reset;
+  stream_class->seek = input_bytes_seek;
+  stream_class->tell = input_bytes_tell;
+  stream_class->length = input_bytes_length;
+  stream_class->substream = input_bytes_substream;
+}
+
+static void
+input_bytes_stream_init(InputBytesStream *self)
+{
+}
+
+/* Octets @start to @end (-1: all) of @bytes, which starts at @base. */
+static GMimeStream *
+input_bytes_stream_new(GBytes *bytes, gint64 base, gint64 start, gint64 end)
+{
+  InputBytesStream *self = g_object_new(input_bytes_stream_get_type(), NULL);
+
+  self->bytes = g_bytes_ref(bytes);
+  self->base = base;
+  g_mime_stream_construct(GMIME_STREAM(self), start, end);
+  return GMIME_STREAM(self);
+}
+
 /* ---- header blocks GMime has nothing to warn about -------------------------
  *
  * With a warning callback set, GMime decodes every header value as it adds
@@ -1373,6 +1534,20 @@ input_message_new(FarceurInput *input, GMimeMessage *message, gint64 size, GPtrA
   return msg;
 }
 
+/* Octets @start to @end of the mbox: copied from the scanner when it still
+ * holds them all, else a substream of the file. */
+static GMimeStream *
+input_range_stream(FarceurInput *input, gint64 start, gint64 end)
+{
+  const InputScan *s = &input->scan;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (start < s->base || end > s->base + (gint64)s->len || end < start)
+    return g_mime_stream_substream(input->stream, start, end);
+  bytes = g_bytes_new(s->buf + (start - s->base), (gsize)(end - start));
+  return input_bytes_stream_new(bytes, start, start, end);
+}
+
 /* The end of an mbox, or a read error on it. */
 static FarceurInputMessage *
 input_scan_failed(FarceurInput *input, GError **error)
@@ -1416,7 +1591,7 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   if (range != NULL) /* a hostile header, cut: GMime reads the message alone */
     message = input_construct(input->parser, range, GMIME_FORMAT_MESSAGE, warnings);
   else {
-    range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
+    range = input_range_stream(input, r.marker, r.last ? r.end : r.next_line);
     message = input_construct_plain(input->parser, range, GMIME_FORMAT_MBOX, warnings,
                                     r.block_end == INPUT_END_BLANK ? &plain : NULL);
   }
