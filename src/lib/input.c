@@ -40,19 +40,30 @@
  * scanner's buffer never holds more of one line (a header line of 200 MB). */
 #define INPUT_LINE_MAX FARCEUR_INPUT_MAX_FIELD
 
+/* The scanner's buffer, shared with the messages parsed from it
+ * (input_range_stream()): written only while no message holds it, else
+ * replaced.  A message held pins the block it was read from. */
+typedef struct {
+  gatomicrefcount ref;
+  char data[];
+} InputBlock;
+
+static void input_block_unref(gpointer data);
+
 /* A file read in blocks, line by line, for the "From " lines of an mbox and
  * the header blocks of messages.  Hand-written: GMime has no way to step
  * over a message without building it (see the top of the file). */
 typedef struct {
-  int fd;       /* not owned */
-  char *buf;    /* kept from file to file */
-  gsize size;   /* allocated */
-  gsize len;    /* bytes read into buf */
-  gsize pos;    /* the scan position, in buf */
-  gint64 base;  /* offset of buf[0] in the file */
-  gboolean eof; /* nothing more to read */
-  int errsv;    /* a failed read */
-  char *head;   /* the first INPUT_LINE_MAX bytes of a longer line */
+  int fd;            /* not owned */
+  InputBlock *block; /* kept from file to file */
+  char *buf;         /* block->data */
+  gsize size;        /* allocated */
+  gsize len;         /* bytes read into buf */
+  gsize pos;         /* the scan position, in buf */
+  gint64 base;       /* offset of buf[0] in the file */
+  gboolean eof;      /* nothing more to read */
+  int errsv;         /* a failed read */
+  char *head;        /* the first INPUT_LINE_MAX bytes of a longer line */
 } InputScan;
 
 typedef enum {
@@ -356,7 +367,7 @@ farceur_input_free(FarceurInput *input)
   g_clear_object(&input->parser);
   g_ptr_array_unref(input->files);
   g_clear_pointer(&input->checksum, g_checksum_free);
-  g_free(input->scan.buf);
+  g_clear_pointer(&input->scan.block, input_block_unref);
   g_free(input->scan.head);
   g_clear_pointer(&input->warnings, g_ptr_array_unref);
   g_clear_pointer(&input->block, g_byte_array_unref);
@@ -877,12 +888,38 @@ input_plain_line(InputPlain *p, const char *line, gsize length)
 
 /* ---- the scanner ---------------------------------------------------------- */
 
+static InputBlock *
+input_block_new(gsize size)
+{
+  InputBlock *block = g_malloc(sizeof *block + size);
+
+  g_atomic_ref_count_init(&block->ref);
+  return block;
+}
+
+static gpointer
+input_block_ref(InputBlock *block)
+{
+  g_atomic_ref_count_inc(&block->ref);
+  return block;
+}
+
+static void
+input_block_unref(gpointer data)
+{
+  InputBlock *block = data;
+
+  if (g_atomic_ref_count_dec(&block->ref))
+    g_free(block);
+}
+
 static void
 input_scan_start(InputScan *s, int fd, gint64 offset)
 {
-  if (s->buf == NULL) {
+  if (s->block == NULL) {
     s->size = INPUT_SCAN_BLOCK;
-    s->buf = g_malloc(s->size);
+    s->block = input_block_new(s->size);
+    s->buf = s->block->data;
   }
   s->fd = fd;
   s->len = s->pos = 0;
@@ -898,20 +935,27 @@ static gboolean
 input_scan_more(InputScan *s)
 {
   gsize drop = s->pos > INPUT_SCAN_KEEP ? s->pos - INPUT_SCAN_KEEP : 0;
+  gsize size = s->size;
   ssize_t n;
 
   if (s->eof)
     return FALSE;
-  if (drop > 0) {
+  if (size - (s->len - drop) < INPUT_SCAN_BLOCK)
+    size = MAX(size * 2, s->len - drop + INPUT_SCAN_BLOCK);
+  if (size != s->size || !g_atomic_ref_count_compare(&s->block->ref, 1)) {
+    InputBlock *fresh = input_block_new(size); /* a message holds the old one */
+
+    memcpy(fresh->data, s->buf + drop, s->len - drop);
+    input_block_unref(s->block);
+    s->block = fresh;
+    s->buf = fresh->data;
+    s->size = size;
+  } else if (drop > 0) {
     memmove(s->buf, s->buf + drop, s->len - drop);
-    s->len -= drop;
-    s->pos -= drop;
-    s->base += drop;
   }
-  if (s->size - s->len < INPUT_SCAN_BLOCK) {
-    s->size = MAX(s->size * 2, s->len + INPUT_SCAN_BLOCK);
-    s->buf = g_realloc(s->buf, s->size);
-  }
+  s->len -= drop;
+  s->pos -= drop;
+  s->base += drop;
   do
     n = pread(s->fd, s->buf + s->len, s->size - s->len, (off_t)(s->base + (gint64)s->len));
   while (n < 0 && errno == EINTR);
@@ -1534,8 +1578,9 @@ input_message_new(FarceurInput *input, GMimeMessage *message, gint64 size, GPtrA
   return msg;
 }
 
-/* Octets @start to @end of the mbox: copied from the scanner when it still
- * holds them all, else a substream of the file. */
+/* Octets @start to @end of the mbox: in the scanner's block when it still
+ * holds them all (the message then holds the block), else a substream of
+ * the file. */
 static GMimeStream *
 input_range_stream(FarceurInput *input, gint64 start, gint64 end)
 {
@@ -1544,7 +1589,8 @@ input_range_stream(FarceurInput *input, gint64 start, gint64 end)
 
   if (start < s->base || end > s->base + (gint64)s->len || end < start)
     return g_mime_stream_substream(input->stream, start, end);
-  bytes = g_bytes_new(s->buf + (start - s->base), (gsize)(end - start));
+  bytes = g_bytes_new_with_free_func(s->buf + (start - s->base), (gsize)(end - start),
+                                     input_block_unref, input_block_ref(s->block));
   return input_bytes_stream_new(bytes, start, start, end);
 }
 
