@@ -42,11 +42,16 @@
 
 /* The scanner's buffer, shared with the messages parsed from it
  * (input_range_stream()): written only while no message holds it, else
- * replaced.  A message held pins the block it was read from. */
+ * replaced.  A message held pins the block it was read from: past
+ * INPUT_BLOCKS_LIVE blocks alive (a caller that keeps its messages), the
+ * next messages are read from the file, not from a block. */
 typedef struct {
   gatomicrefcount ref;
+  gint *live; /* blocks alive, shared by the scanner and its blocks */
   char data[];
 } InputBlock;
+
+#define INPUT_BLOCKS_LIVE 4
 
 static void input_block_unref(gpointer data);
 
@@ -56,6 +61,7 @@ static void input_block_unref(gpointer data);
 typedef struct {
   int fd;            /* not owned */
   InputBlock *block; /* kept from file to file */
+  gint *live;        /* blocks alive (g_atomic_rc_box) */
   char *buf;         /* block->data */
   gsize size;        /* allocated */
   gsize len;         /* bytes read into buf */
@@ -368,6 +374,7 @@ farceur_input_free(FarceurInput *input)
   g_ptr_array_unref(input->files);
   g_clear_pointer(&input->checksum, g_checksum_free);
   g_clear_pointer(&input->scan.block, input_block_unref);
+  g_clear_pointer(&input->scan.live, g_atomic_rc_box_release);
   g_free(input->scan.head);
   g_clear_pointer(&input->warnings, g_ptr_array_unref);
   g_clear_pointer(&input->block, g_byte_array_unref);
@@ -889,11 +896,13 @@ input_plain_line(InputPlain *p, const char *line, gsize length)
 /* ---- the scanner ---------------------------------------------------------- */
 
 static InputBlock *
-input_block_new(gsize size)
+input_block_new(gsize size, gint *live)
 {
   InputBlock *block = g_malloc(sizeof *block + size);
 
   g_atomic_ref_count_init(&block->ref);
+  block->live = g_atomic_rc_box_acquire(live);
+  g_atomic_int_inc(live);
   return block;
 }
 
@@ -909,8 +918,11 @@ input_block_unref(gpointer data)
 {
   InputBlock *block = data;
 
-  if (g_atomic_ref_count_dec(&block->ref))
+  if (g_atomic_ref_count_dec(&block->ref)) {
+    g_atomic_int_add(block->live, -1);
+    g_atomic_rc_box_release(block->live);
     g_free(block);
+  }
 }
 
 static void
@@ -918,7 +930,8 @@ input_scan_start(InputScan *s, int fd, gint64 offset)
 {
   if (s->block == NULL) {
     s->size = INPUT_SCAN_BLOCK;
-    s->block = input_block_new(s->size);
+    s->live = g_atomic_rc_box_new0(gint);
+    s->block = input_block_new(s->size, s->live);
     s->buf = s->block->data;
   }
   s->fd = fd;
@@ -943,7 +956,7 @@ input_scan_more(InputScan *s)
   if (size - (s->len - drop) < INPUT_SCAN_BLOCK)
     size = MAX(size * 2, s->len - drop + INPUT_SCAN_BLOCK);
   if (size != s->size || !g_atomic_ref_count_compare(&s->block->ref, 1)) {
-    InputBlock *fresh = input_block_new(size); /* a message holds the old one */
+    InputBlock *fresh = input_block_new(size, s->live); /* a message holds the old one */
 
     memcpy(fresh->data, s->buf + drop, s->len - drop);
     input_block_unref(s->block);
@@ -1579,15 +1592,16 @@ input_message_new(FarceurInput *input, GMimeMessage *message, gint64 size, GPtrA
 }
 
 /* Octets @start to @end of the mbox: in the scanner's block when it still
- * holds them all (the message then holds the block), else a substream of
- * the file. */
+ * holds them all (the message then holds the block) and held messages do
+ * not already pin INPUT_BLOCKS_LIVE blocks, else a substream of the file. */
 static GMimeStream *
 input_range_stream(FarceurInput *input, gint64 start, gint64 end)
 {
   const InputScan *s = &input->scan;
   g_autoptr(GBytes) bytes = NULL;
 
-  if (start < s->base || end > s->base + (gint64)s->len || end < start)
+  if (start < s->base || end > s->base + (gint64)s->len || end < start
+      || g_atomic_int_get(s->live) > INPUT_BLOCKS_LIVE)
     return g_mime_stream_substream(input->stream, start, end);
   bytes = g_bytes_new_with_free_func(s->buf + (start - s->base), (gsize)(end - start),
                                      input_block_unref, input_block_ref(s->block));
