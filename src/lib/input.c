@@ -1534,7 +1534,8 @@ input_plain_addresses_warn(GMimeMessage *message)
     gboolean address = FALSE;
 
     for (guint k = 0; k < G_N_ELEMENTS(fields) && !address; k++)
-      address = g_ascii_strcasecmp(name, fields[k]) == 0;
+      address = g_ascii_tolower(name[0]) == g_ascii_tolower(fields[k][0])
+                && g_ascii_strcasecmp(name, fields[k]) == 0;
     if (!address || raw == NULL || input_plain_simple_addresses(raw))
       continue;
     if (options == NULL) {
