@@ -807,6 +807,22 @@ test_mbox_plain_warnings(void)
     else
       g_assert_true(has_warning(m->warnings, cases[i].warning));
   }
+  /* the same, each a file of its own (read into memory) */
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *name = g_strdup_printf("m%u.eml", i);
+    g_autofree char *one = g_strdup_printf(
+        "From: <a@a.example>\nTo: b@b.example\nSubject: s\n%s\nbody\n", cases[i].field);
+    g_autofree char *file = write_file(dir, name, one);
+    g_autoptr(FarceurInput) single = farceur_input_open(file, &error);
+    g_autoptr(FarceurInputMessage) m = farceur_input_next(single, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(m);
+    if (cases[i].warning == NULL)
+      g_assert_cmpuint(m->warnings->len, ==, 0);
+    else
+      g_assert_true(has_warning(m->warnings, cases[i].warning));
+  }
   remove_tree(dir);
 }
 

@@ -1667,21 +1667,53 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   return msg;
 }
 
+/* The header block at the start of @data (a whole message in memory)
+ * through input_plain_line(); a block that does not end at a blank line
+ * is not plain. */
+static void
+input_plain_block(InputPlain *p, const char *data, gsize len)
+{
+  const char *end = data + len;
+
+  while (data < end && p->plain) {
+    const char *nl = memchr(data, '\n', (gsize)(end - data));
+    gsize length;
+
+    if (nl == NULL)
+      break;
+    length = (gsize)(nl + 1 - data);
+    if (input_is_blank_line(data, length))
+      return;
+    input_plain_line(p, data, length);
+    data = nl + 1;
+  }
+  p->plain = FALSE;
+}
+
 /* The message of a single-message file (%NULL if it is not in the shard). */
 static FarceurInputMessage *
 input_read_file_message(FarceurInput *input, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GMimeStream) capped = NULL;
+  const InputPlain *checked = NULL;
   GMimeMessage *message;
   FarceurInputMessage *msg;
+  InputPlain plain;
 
   input->done = TRUE;
   if (!input_in_shard(input, 0))
     return NULL;
   capped = input_capped_stream(input->stream, input->start, input->start + input->size, warnings);
-  message = input_construct(input->parser, capped ? capped : input->stream, GMIME_FORMAT_MESSAGE,
-                            warnings);
+  if (capped == NULL && GMIME_IS_STREAM_MEM(input->stream)) {
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(input->stream));
+
+    input_plain_init(&plain);
+    input_plain_block(&plain, (const char *)bytes->data, bytes->len);
+    checked = &plain;
+  }
+  message = input_construct_plain(input->parser, capped ? capped : input->stream,
+                                  GMIME_FORMAT_MESSAGE, warnings, checked);
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s': no header block", input->label);
