@@ -10,10 +10,14 @@
  * building it, and a shard (--shard) or a header-only reader (trace) must
  * not pay for the bodies it does not read.  Each message is then parsed by
  * one GMime parser, reused, over its own range of the file, so header and
- * warning offsets are offsets in the file.  Parts stay on disk (GMime's
- * persist_stream): memory is bounded by the headers of the largest message,
- * not by the file.  A stdin that cannot seek is spooled to an unlinked
- * temporary file first, for the same reason.
+ * warning offsets are offsets in the file: from the scanner's block when
+ * the block holds the whole message (a few blocks at most stay pinned by
+ * held messages), else from the file.  Parts stay there (GMime's
+ * persist_stream): memory is bounded by the headers of the largest message
+ * and a few blocks, not by the file.  A stdin that cannot seek is spooled to
+ * an unlinked temporary file first, for the same reason.  A header block
+ * GMime has nothing to warn about is parsed without its warning callback
+ * (see "header blocks GMime has nothing to warn about" below).
  */
 #define _GNU_SOURCE /* memmem */
 #include "config.h"
