@@ -1563,7 +1563,9 @@ input_construct_plain(GMimeParser *parser, GMimeStream *stream, GMimeFormat form
   GMimeParserOptions *options;
   GMimeMessage *message;
 
-  if (plain == NULL || !plain->plain || plain->fields == 0)
+  /* what "nothing to warn about" means was read in GMime 3.2's parser */
+  if (plain == NULL || !plain->plain || plain->fields == 0 || gmime_major_version != 3
+      || gmime_minor_version != 2)
     return input_construct(parser, stream, format, warnings);
   options = g_mime_parser_options_new();
   g_mime_parser_init_with_stream(parser, stream);
