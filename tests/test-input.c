@@ -783,6 +783,12 @@ test_mbox_plain_warnings(void)
     { "X Note: spaced\n", "invalid header name" },
     { "Cc: a@, <b\n", "invalid address list" },
     { "Content-Type: multipart/mixed\n", "multipart without boundary" },
+    { "Content-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n", NULL },
+    { "Content-Type: text/plain; charset=\n", "invalid parameter (charset)" },
+    { "Content-Type: text\n", "invalid content type" },
+    { "Content-Type: text/plain\nContent-Type: text/html\n", "conflicting header (Content-Type)" },
+    { "Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: 7bit\n",
+      "duplicated header (Content-Transfer-Encoding)" },
   };
   g_autofree char *dir = make_tmpdir();
   g_autoptr(GString) text = g_string_new(NULL);

@@ -777,14 +777,32 @@ input_bytes_stream_new(GBytes *bytes, gint64 base, gint64 start, gint64 end)
  * checks (the warnings of data/doc/json.md), conservatively: a block that ends
  * at a blank line, of fields "name: value" (a name of printable ASCII without
  * blanks), folded lines, printable ASCII and tabs only (no 8-bit octet, no
- * control character, no "=?"), no Content-* field (no MIME structure to
- * check) and no field RFC 5322 allows once written twice.  The address
- * fields are then checked after the parse (input_plain_addresses_warn()). */
+ * control character, no "=?"), no Content-* field but a Content-Type of
+ * text/plain with at most a charset and a one-word Content-Transfer-Encoding
+ * (no MIME structure to check), and no field RFC 5322 or MIME allows once
+ * written twice.  The address fields are then checked after the parse
+ * (input_plain_addresses_warn()). */
+
+/* The two Content-* fields a plain header block may hold, each once: a
+ * Content-Type of text/plain with at most a charset (checked whole by
+ * input_plain_type_ok()), a Content-Transfer-Encoding of one word. */
+typedef enum {
+  INPUT_PLAIN_OTHER,
+  INPUT_PLAIN_TYPE,
+  INPUT_PLAIN_ENCODING,
+} InputPlainField;
+
+#define INPUT_PLAIN_TYPE_MAX 120 /* octets of a Content-Type value kept */
+#define INPUT_PLAIN_SEEN_TYPE (1u << 30)
+#define INPUT_PLAIN_SEEN_ENCODING (1u << 31)
 
 typedef struct {
-  gboolean plain;  /* nothing GMime would warn about so far */
-  guint fields;    /* fields seen */
-  guint32 singles; /* bit k: input_single_fields[k] seen */
+  gboolean plain;                      /* nothing GMime would warn about so far */
+  guint fields;                        /* fields seen */
+  guint32 singles;                     /* bit k: input_single_fields[k] seen */
+  InputPlainField in;                  /* the field the current line belongs to */
+  char type[INPUT_PLAIN_TYPE_MAX + 1]; /* the Content-Type value, unfolded */
+  gsize type_len;
 } InputPlain;
 
 /* The fields RFC 5322 3.6 allows once: GMime warns when one is repeated. */
@@ -799,13 +817,23 @@ input_plain_init(InputPlain *p)
   p->plain = TRUE;
   p->fields = 0;
   p->singles = 0;
+  p->in = INPUT_PLAIN_OTHER;
+  p->type_len = 0;
 }
 
 static void
 input_plain_name(InputPlain *p, const char *name, gsize length)
 {
+  p->in = INPUT_PLAIN_OTHER;
   if (length >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) {
-    p->plain = FALSE;
+    guint32 seen = 0;
+
+    if (length == 12 && g_ascii_strncasecmp(name, "Content-Type", 12) == 0)
+      p->in = INPUT_PLAIN_TYPE, seen = INPUT_PLAIN_SEEN_TYPE;
+    else if (length == 25 && g_ascii_strncasecmp(name, "Content-Transfer-Encoding", 25) == 0)
+      p->in = INPUT_PLAIN_ENCODING, seen = INPUT_PLAIN_SEEN_ENCODING;
+    p->plain = seen != 0 && !(p->singles & seen);
+    p->singles |= seen;
     return;
   }
   for (guint k = 0; k < G_N_ELEMENTS(input_single_fields); k++) {
@@ -866,6 +894,73 @@ input_plain_value(const guchar *u, const guchar *end)
   return TRUE;
 }
 
+static gboolean
+input_plain_is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* The value (or part of it: a folded line) of a Content-Type or
+ * Content-Transfer-Encoding field. */
+static void
+input_plain_content(InputPlain *p, const char *value, gsize length)
+{
+  if (p->in == INPUT_PLAIN_ENCODING) {
+    for (gsize i = 0; i < length && p->plain; i++)
+      p->plain = g_ascii_isalnum(value[i]) || value[i] == '-' || input_plain_is_blank(value[i]);
+    return;
+  }
+  if (p->type_len + length > INPUT_PLAIN_TYPE_MAX) {
+    p->plain = FALSE;
+    return;
+  }
+  memcpy(p->type + p->type_len, value, length);
+  p->type_len += length;
+  p->type[p->type_len] = '\0';
+}
+
+static const char *
+input_plain_skip_blanks(const char *s)
+{
+  while (input_plain_is_blank(*s))
+    s++;
+  return s;
+}
+
+/* The Content-Type value gathered, if any, is "text/plain", optionally
+ * with ";" and a charset of letters, digits and "-_.:" (quoted or not):
+ * nothing GMime's content type parser warns about. */
+static gboolean
+input_plain_type_ok(const InputPlain *p)
+{
+  const char *s = input_plain_skip_blanks(p->type);
+  const char *start;
+  gboolean quoted;
+
+  if (!(p->singles & INPUT_PLAIN_SEEN_TYPE))
+    return TRUE;
+  if (g_ascii_strncasecmp(s, "text/plain", 10) != 0)
+    return FALSE;
+  s = input_plain_skip_blanks(s + 10);
+  if (*s == ';')
+    s = input_plain_skip_blanks(s + 1);
+  if (*s == '\0')
+    return TRUE;
+  if (g_ascii_strncasecmp(s, "charset=", 8) != 0)
+    return FALSE;
+  s += 8;
+  if ((quoted = *s == '"'))
+    s++;
+  for (start = s; g_ascii_isalnum(*s) || (*s && strchr("-_.:", *s)); s++)
+    ;
+  if (s == start || (quoted && *s++ != '"'))
+    return FALSE;
+  s = input_plain_skip_blanks(s);
+  if (*s == ';')
+    s = input_plain_skip_blanks(s + 1);
+  return *s == '\0';
+}
+
 /* One line of a header block, its line end included. */
 static void
 input_plain_line(InputPlain *p, const char *line, gsize length)
@@ -895,6 +990,10 @@ input_plain_line(InputPlain *p, const char *line, gsize length)
   }
   if (p->plain)
     p->plain = input_plain_value(u + i, u + end);
+  if (p->plain && i < end && u[i] == ':')
+    i++;
+  if (p->plain && p->in != INPUT_PLAIN_OTHER)
+    input_plain_content(p, line + i, end - i);
 }
 
 /* ---- the scanner ---------------------------------------------------------- */
@@ -1564,8 +1663,8 @@ input_construct_plain(GMimeParser *parser, GMimeStream *stream, GMimeFormat form
   GMimeMessage *message;
 
   /* what "nothing to warn about" means was read in GMime 3.2's parser */
-  if (plain == NULL || !plain->plain || plain->fields == 0 || gmime_major_version != 3
-      || gmime_minor_version != 2)
+  if (plain == NULL || !plain->plain || plain->fields == 0 || !input_plain_type_ok(plain)
+      || gmime_major_version != 3 || gmime_minor_version != 2)
     return input_construct(parser, stream, format, warnings);
   options = g_mime_parser_options_new();
   g_mime_parser_init_with_stream(parser, stream);
