@@ -819,6 +819,7 @@ input_plain_init(InputPlain *p)
   p->singles = 0;
   p->in = INPUT_PLAIN_OTHER;
   p->type_len = 0;
+  p->type[0] = '\0';
 }
 
 static void
@@ -933,12 +934,13 @@ input_plain_skip_blanks(const char *s)
 static gboolean
 input_plain_type_ok(const InputPlain *p)
 {
-  const char *s = input_plain_skip_blanks(p->type);
+  const char *s = p->type;
   const char *start;
   gboolean quoted;
 
   if (!(p->singles & INPUT_PLAIN_SEEN_TYPE))
     return TRUE;
+  s = input_plain_skip_blanks(s);
   if (g_ascii_strncasecmp(s, "text/plain", 10) != 0)
     return FALSE;
   s = input_plain_skip_blanks(s + 10);
