@@ -698,6 +698,140 @@ test_caps_parse_stream(void)
                   "'big.eml': header field 'To' at offset 18 is over the 1 MiB cap: not read");
 }
 
+/* The body of @m's single part, decoded. */
+static char *
+held_body(FarceurInputMessage *m)
+{
+  GMimeObject *part = g_mime_message_get_mime_part(m->message);
+  g_autoptr(GMimeStream) out = g_mime_stream_mem_new();
+  GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+
+  g_assert_true(GMIME_IS_PART(part));
+  g_assert_cmpint(
+      g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(part)), out), >=, 0);
+  return g_strndup((const char *)bytes->data, bytes->len);
+}
+
+/* Messages of an mbox larger than the scanner's block, all held until the
+ * end (GMime reads them from memory): bodies and header offsets are those
+ * of the file, whichever path each message took. */
+static void
+test_mbox_held_messages(void)
+{
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_autoptr(GArray) offsets = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GPtrArray) held
+      = g_ptr_array_new_with_free_func((GDestroyNotify)farceur_input_message_free);
+  g_autofree char *filler = g_strnfill(900, 'x');
+  g_autofree char *path = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  g_autoptr(GError) error = NULL;
+  FarceurInputMessage *m;
+
+  for (int i = 0; i < 600; i++) {
+    gint64 offset;
+
+    g_string_append(text, "From a@a.example Mon Jan  1 00:00:00 2024\nFrom: <a@a.example>\n");
+    /* every third message needs the warning callback (an 8-bit octet) */
+    g_string_append(text, i % 3 == 0 ? "X-Note: caf\xe9\n" : "X-Note: plain\n");
+    offset = (gint64)text->len;
+    g_array_append_val(offsets, offset);
+    g_string_append_printf(text, "Subject: s%d\n\nbody %d %s\n\n", i, i, filler);
+  }
+  path = write_file(dir, "box", text->str);
+  input = farceur_input_open(path, &error);
+  g_assert_no_error(error);
+  while ((m = farceur_input_next(input, &error)) != NULL)
+    g_ptr_array_add(held, m);
+  g_assert_no_error(error);
+  g_assert_cmpuint(held->len, ==, 600);
+  for (guint i = 0; i < held->len; i++) {
+    FarceurInputMessage *msg = held->pdata[i];
+    GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(msg->message));
+    g_autofree char *subject = g_strdup_printf("s%u", i);
+    /* the last one keeps the mbox's last line end: no "From " line follows */
+    g_autofree char *want
+        = g_strdup_printf("body %u %s\n%s", i, filler, i + 1 == held->len ? "\n" : "");
+    g_autofree char *got = held_body(msg);
+
+    g_assert_cmpstr(g_mime_message_get_subject(msg->message), ==, subject);
+    g_assert_cmpstr(got, ==, want);
+    g_assert_cmpint(g_mime_header_get_offset(g_mime_header_list_get_header(list, "Subject")), ==,
+                    g_array_index(offsets, gint64, i));
+    g_assert_cmpuint(msg->warnings->len, ==, (i % 3 == 0 ? 1u : 0u));
+  }
+  remove_tree(dir);
+}
+
+/* A header block parsed without GMime's warning callback must be one GMime
+ * would not warn about: each message here differs from a plain one by one
+ * thing GMime warns about, and keeps its warning. */
+static void
+test_mbox_plain_warnings(void)
+{
+  static const struct {
+    const char *field;
+    const char *warning; /* NULL: none */
+  } cases[] = {
+    { "X-Note: plain\n", NULL },
+    { "Subject: again\n", "conflicting header (Subject)" },
+    /* parsed with the callback, though GMime lets these pass */
+    { "X-Note: =?utf-8?q?bad\n", NULL },
+    { "X-Note: caf\xc3\xa9\n", NULL },
+    { "X-Note: caf\xe9\n", "unencoded 8-bit header" },
+    { "X Note: spaced\n", "invalid header name" },
+    { "Cc: a@, <b\n", "invalid address list" },
+    { "Content-Type: multipart/mixed\n", "multipart without boundary" },
+    { "Content-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n", NULL },
+    { "Content-Type: text/plain; charset=\n", "invalid parameter (charset)" },
+    { "Content-Type: text\n", "invalid content type" },
+    { "Content-Type: text/plain\nContent-Type: text/html\n", "conflicting header (Content-Type)" },
+    { "Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: 7bit\n",
+      "duplicated header (Content-Transfer-Encoding)" },
+  };
+  g_autofree char *dir = make_tmpdir();
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(FarceurInput) input = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+    g_string_append_printf(text,
+                           "From a@a.example Mon Jan  1 00:00:00 2024\nFrom: <a@a.example>\n"
+                           "To: b@b.example\nSubject: s\n%s\nbody\n\n",
+                           cases[i].field);
+  path = write_file(dir, "box", text->str);
+  input = farceur_input_open(path, &error);
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(FarceurInputMessage) m = farceur_input_next(input, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(m);
+    if (cases[i].warning == NULL)
+      g_assert_cmpuint(m->warnings->len, ==, 0);
+    else
+      g_assert_true(has_warning(m->warnings, cases[i].warning));
+  }
+  /* the same, each a file of its own (read into memory) */
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *name = g_strdup_printf("m%u.eml", i);
+    g_autofree char *one = g_strdup_printf(
+        "From: <a@a.example>\nTo: b@b.example\nSubject: s\n%s\nbody\n", cases[i].field);
+    g_autofree char *file = write_file(dir, name, one);
+    g_autoptr(FarceurInput) single = farceur_input_open(file, &error);
+    g_autoptr(FarceurInputMessage) m = farceur_input_next(single, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(m);
+    if (cases[i].warning == NULL)
+      g_assert_cmpuint(m->warnings->len, ==, 0);
+    else
+      g_assert_true(has_warning(m->warnings, cases[i].warning));
+  }
+  remove_tree(dir);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -786,5 +920,7 @@ main(int argc, char **argv)
   g_test_add_func("/input/caps/block", test_caps_block);
   g_test_add_func("/input/caps/parse-stream", test_caps_parse_stream);
   g_test_add_func("/input/caps/memory", test_caps_memory);
+  g_test_add_func("/input/mbox/held-messages", test_mbox_held_messages);
+  g_test_add_func("/input/mbox/plain-warnings", test_mbox_plain_warnings);
   return g_test_run();
 }

@@ -10,10 +10,14 @@
  * building it, and a shard (--shard) or a header-only reader (trace) must
  * not pay for the bodies it does not read.  Each message is then parsed by
  * one GMime parser, reused, over its own range of the file, so header and
- * warning offsets are offsets in the file.  Parts stay on disk (GMime's
- * persist_stream): memory is bounded by the headers of the largest message,
- * not by the file.  A stdin that cannot seek is spooled to an unlinked
- * temporary file first, for the same reason.
+ * warning offsets are offsets in the file: from the scanner's block when
+ * the block holds the whole message (a few blocks at most stay pinned by
+ * held messages), else from the file.  Parts stay there (GMime's
+ * persist_stream): memory is bounded by the headers of the largest message
+ * and a few blocks, not by the file.  A stdin that cannot seek is spooled to
+ * an unlinked temporary file first, for the same reason.  A header block
+ * GMime has nothing to warn about is parsed without its warning callback
+ * (see "header blocks GMime has nothing to warn about" below).
  */
 #define _GNU_SOURCE /* memmem */
 #include "config.h"
@@ -40,19 +44,36 @@
  * scanner's buffer never holds more of one line (a header line of 200 MB). */
 #define INPUT_LINE_MAX FARCEUR_INPUT_MAX_FIELD
 
+/* The scanner's buffer, shared with the messages parsed from it
+ * (input_range_stream()): written only while no message holds it, else
+ * replaced.  A message held pins the block it was read from: past
+ * INPUT_BLOCKS_LIVE blocks alive (a caller that keeps its messages), the
+ * next messages are read from the file, not from a block. */
+typedef struct {
+  gatomicrefcount ref;
+  gint *live; /* blocks alive, shared by the scanner and its blocks */
+  char data[];
+} InputBlock;
+
+#define INPUT_BLOCKS_LIVE 4
+
+static void input_block_unref(gpointer data);
+
 /* A file read in blocks, line by line, for the "From " lines of an mbox and
  * the header blocks of messages.  Hand-written: GMime has no way to step
  * over a message without building it (see the top of the file). */
 typedef struct {
-  int fd;       /* not owned */
-  char *buf;    /* kept from file to file */
-  gsize size;   /* allocated */
-  gsize len;    /* bytes read into buf */
-  gsize pos;    /* the scan position, in buf */
-  gint64 base;  /* offset of buf[0] in the file */
-  gboolean eof; /* nothing more to read */
-  int errsv;    /* a failed read */
-  char *head;   /* the first INPUT_LINE_MAX bytes of a longer line */
+  int fd;            /* not owned */
+  InputBlock *block; /* kept from file to file */
+  gint *live;        /* blocks alive (g_atomic_rc_box) */
+  char *buf;         /* block->data */
+  gsize size;        /* allocated */
+  gsize len;         /* bytes read into buf */
+  gsize pos;         /* the scan position, in buf */
+  gint64 base;       /* offset of buf[0] in the file */
+  gboolean eof;      /* nothing more to read */
+  int errsv;         /* a failed read */
+  char *head;        /* the first INPUT_LINE_MAX bytes of a longer line */
 } InputScan;
 
 typedef enum {
@@ -356,7 +377,8 @@ farceur_input_free(FarceurInput *input)
   g_clear_object(&input->parser);
   g_ptr_array_unref(input->files);
   g_clear_pointer(&input->checksum, g_checksum_free);
-  g_free(input->scan.buf);
+  g_clear_pointer(&input->scan.block, input_block_unref);
+  g_clear_pointer(&input->scan.live, g_atomic_rc_box_release);
   g_free(input->scan.head);
   g_clear_pointer(&input->warnings, g_ptr_array_unref);
   g_clear_pointer(&input->block, g_byte_array_unref);
@@ -618,14 +640,439 @@ input_capped_stream(GMimeStream *stream, gint64 start, gint64 stop, GPtrArray *w
   return cat;
 }
 
+/* ---- a message's octets in memory, at their offsets in the file ----------
+ *
+ * An mbox message the scanner still holds is handed to GMime from memory:
+ * GMime's fs stream seeks before each read, so a message read from the file
+ * costs a seek and a read for its headers and again for each body read.
+ * Hand-written: GMime's memory stream indexes its buffer by the stream
+ * position, so its offsets would start at 0 where header and warning
+ * offsets must be the file's.  Read-only. */
+
+typedef struct {
+  GMimeStream parent;
+  GBytes *bytes; /* the octets from @base on */
+  gint64 base;   /* the offset of the first one in the file */
+} InputBytesStream;
+
+typedef struct {
+  GMimeStreamClass parent_class;
+} InputBytesStreamClass;
+
+static GType input_bytes_stream_get_type(void);
+G_DEFINE_TYPE(InputBytesStream, input_bytes_stream, GMIME_TYPE_STREAM)
+
+static gint64
+input_bytes_end(GMimeStream *stream)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+
+  if (stream->bound_end != -1)
+    return stream->bound_end;
+  return self->base + (gint64)g_bytes_get_size(self->bytes);
+}
+
+static ssize_t
+input_bytes_read(GMimeStream *stream, char *buf, size_t len)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+  gint64 n = MIN(input_bytes_end(stream) - stream->position, (gint64)len);
+  const char *data = g_bytes_get_data(self->bytes, NULL);
+
+  if (n < 0 || stream->position < self->base) {
+    errno = EINVAL;
+    return -1;
+  }
+  memcpy(buf, data + (stream->position - self->base), (size_t)n);
+  stream->position += n;
+  return (ssize_t)n;
+}
+
+static ssize_t
+input_bytes_write(GMimeStream *stream, const char *buf, size_t len)
+{
+  errno = EBADF;
+  return -1;
+}
+
+static int
+input_bytes_flush(GMimeStream *stream)
+{
+  return 0;
+}
+
+static int
+input_bytes_close(GMimeStream *stream)
+{
+  return 0;
+}
+
+static gboolean
+input_bytes_eos(GMimeStream *stream)
+{
+  return stream->position >= input_bytes_end(stream);
+}
+
+static int
+input_bytes_reset(GMimeStream *stream)
+{
+  stream->position = stream->bound_start;
+  return 0;
+}
+
+static gint64
+input_bytes_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+  gint64 end = input_bytes_end(stream);
+  gint64 real = offset;
+
+  if (whence == GMIME_STREAM_SEEK_CUR)
+    real = stream->position + offset;
+  else if (whence == GMIME_STREAM_SEEK_END)
+    real = end + offset;
+  if (real < stream->bound_start || real > end) {
+    errno = EINVAL;
+    return -1;
+  }
+  return stream->position = real;
+}
+
+static gint64
+input_bytes_tell(GMimeStream *stream)
+{
+  return stream->position;
+}
+
+static gint64
+input_bytes_length(GMimeStream *stream)
+{
+  return input_bytes_end(stream) - stream->bound_start;
+}
+
+static GMimeStream *input_bytes_stream_new(GBytes *bytes, gint64 base, gint64 start, gint64 end);
+
+static GMimeStream *
+input_bytes_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+  InputBytesStream *self = (InputBytesStream *)stream;
+
+  return input_bytes_stream_new(self->bytes, self->base, start, end);
+}
+
+static void
+input_bytes_stream_finalize(GObject *object)
+{
+  g_clear_pointer(&((InputBytesStream *)object)->bytes, g_bytes_unref);
+  G_OBJECT_CLASS(input_bytes_stream_parent_class)->finalize(object);
+}
+
+static void
+input_bytes_stream_class_init(InputBytesStreamClass *klass)
+{
+  GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+  G_OBJECT_CLASS(klass)->finalize = input_bytes_stream_finalize;
+  stream_class->read = input_bytes_read;
+  stream_class->write = input_bytes_write;
+  stream_class->flush = input_bytes_flush;
+  stream_class->close = input_bytes_close;
+  stream_class->eos = input_bytes_eos;
+  stream_class->reset = input_bytes_reset;
+  stream_class->seek = input_bytes_seek;
+  stream_class->tell = input_bytes_tell;
+  stream_class->length = input_bytes_length;
+  stream_class->substream = input_bytes_substream;
+}
+
+static void
+input_bytes_stream_init(InputBytesStream *self)
+{
+}
+
+/* Octets @start to @end (-1: all) of @bytes, which starts at @base. */
+static GMimeStream *
+input_bytes_stream_new(GBytes *bytes, gint64 base, gint64 start, gint64 end)
+{
+  InputBytesStream *self = g_object_new(input_bytes_stream_get_type(), NULL);
+
+  self->bytes = g_bytes_ref(bytes);
+  self->base = base;
+  g_mime_stream_construct(GMIME_STREAM(self), start, end);
+  return GMIME_STREAM(self);
+}
+
+/* ---- header blocks GMime has nothing to warn about -------------------------
+ *
+ * With a warning callback set, GMime decodes every header value as it adds
+ * it (to find invalid RFC 2047 words): as much work again as the whole parse
+ * of a small message.  A header block that gives GMime nothing to warn about
+ * is parsed without the callback, and the callback set right after (for what
+ * GMime decodes later).  Hand-written: GMime says nothing of a block before
+ * parsing it.  "Nothing to warn about" is judged from what GMime 3.2's parser
+ * checks (the warnings of data/doc/json.md), conservatively: a block that ends
+ * at a blank line, of fields "name: value" (a name of printable ASCII without
+ * blanks), folded lines, printable ASCII and tabs only (no 8-bit octet, no
+ * control character, no "=?"), no Content-* field but a Content-Type of
+ * text/plain with at most a charset and a one-word Content-Transfer-Encoding
+ * (no MIME structure to check), and no field RFC 5322 or MIME allows once
+ * written twice.  The address fields are then checked after the parse
+ * (input_plain_addresses_warn()). */
+
+/* The two Content-* fields a plain header block may hold, each once: a
+ * Content-Type of text/plain with at most a charset (checked whole by
+ * input_plain_type_ok()), a Content-Transfer-Encoding of one word. */
+typedef enum {
+  INPUT_PLAIN_OTHER,
+  INPUT_PLAIN_TYPE,
+  INPUT_PLAIN_ENCODING,
+} InputPlainField;
+
+#define INPUT_PLAIN_TYPE_MAX 120 /* octets of a Content-Type value kept */
+#define INPUT_PLAIN_SEEN_TYPE (1u << 30)
+#define INPUT_PLAIN_SEEN_ENCODING (1u << 31)
+
+typedef struct {
+  gboolean plain;                      /* nothing GMime would warn about so far */
+  guint fields;                        /* fields seen */
+  guint32 singles;                     /* bit k: input_single_fields[k] seen */
+  InputPlainField in;                  /* the field the current line belongs to */
+  char type[INPUT_PLAIN_TYPE_MAX + 1]; /* the Content-Type value, unfolded */
+  gsize type_len;
+} InputPlain;
+
+/* The fields RFC 5322 3.6 allows once: GMime warns when one is repeated. */
+static const char *const input_single_fields[] = {
+  "bcc",        "cc",       "date",   "from",    "in-reply-to", "message-id",
+  "references", "reply-to", "sender", "subject", "to",
+};
+
+static void
+input_plain_init(InputPlain *p)
+{
+  p->plain = TRUE;
+  p->fields = 0;
+  p->singles = 0;
+  p->in = INPUT_PLAIN_OTHER;
+  p->type_len = 0;
+  p->type[0] = '\0';
+}
+
+static void
+input_plain_name(InputPlain *p, const char *name, gsize length)
+{
+  p->in = INPUT_PLAIN_OTHER;
+  if (length >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) {
+    guint32 seen = 0;
+
+    if (length == 12 && g_ascii_strncasecmp(name, "Content-Type", 12) == 0)
+      p->in = INPUT_PLAIN_TYPE, seen = INPUT_PLAIN_SEEN_TYPE;
+    else if (length == 25 && g_ascii_strncasecmp(name, "Content-Transfer-Encoding", 25) == 0)
+      p->in = INPUT_PLAIN_ENCODING, seen = INPUT_PLAIN_SEEN_ENCODING;
+    p->plain = seen != 0 && !(p->singles & seen);
+    p->singles |= seen;
+    return;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS(input_single_fields); k++) {
+    if (strlen(input_single_fields[k]) != length
+        || g_ascii_strncasecmp(name, input_single_fields[k], length) != 0)
+      continue;
+    if (p->singles & (1u << k))
+      p->plain = FALSE;
+    p->singles |= 1u << k;
+    return;
+  }
+}
+
+/* Whether @c may stand in a plain header value: printable ASCII or a tab
+ * ('=' too, unless "=?" follows: checked by the caller). */
+static gboolean
+input_plain_octet(guchar c)
+{
+  return (c >= ' ' && c < 0x7f) || c == '\t';
+}
+
+#define INPUT_ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define INPUT_HIGH G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* Whether 8 octets may hold one input_plain_octet() refuses or an '=':
+ * an octet under 0x20, 0x7f, '=', or one with its high bit set. */
+static gboolean
+input_plain_word_suspect(guint64 x)
+{
+  guint64 del = x ^ (INPUT_ONES * 0x7f);
+  guint64 equals = x ^ (INPUT_ONES * '=');
+
+  return ((((x - INPUT_ONES * 0x20) | (del - INPUT_ONES) | (equals - INPUT_ONES)) & ~x) | x)
+         & INPUT_HIGH;
+}
+
+/* The part of a line from @u to @end holds only plain octets and no "=?";
+ * 8 octets at a time while none is suspect. */
+static gboolean
+input_plain_value(const guchar *u, const guchar *end)
+{
+  while (u < end) {
+    const guchar *stop = end;
+    guint64 word;
+
+    if (end - u >= 8) {
+      memcpy(&word, u, sizeof word);
+      if (!input_plain_word_suspect(word)) {
+        u += 8;
+        continue;
+      }
+      stop = u + 8; /* a suspect word: its octets one by one */
+    }
+    for (; u < stop; u++)
+      if (!input_plain_octet(*u) || (*u == '=' && u + 1 < end && u[1] == '?'))
+        return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+input_plain_is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* The value (or part of it: a folded line) of a Content-Type or
+ * Content-Transfer-Encoding field. */
+static void
+input_plain_content(InputPlain *p, const char *value, gsize length)
+{
+  if (p->in == INPUT_PLAIN_ENCODING) {
+    for (gsize i = 0; i < length && p->plain; i++)
+      p->plain = g_ascii_isalnum(value[i]) || value[i] == '-' || input_plain_is_blank(value[i]);
+    return;
+  }
+  if (p->type_len + length > INPUT_PLAIN_TYPE_MAX) {
+    p->plain = FALSE;
+    return;
+  }
+  memcpy(p->type + p->type_len, value, length);
+  p->type_len += length;
+  p->type[p->type_len] = '\0';
+}
+
+static const char *
+input_plain_skip_blanks(const char *s)
+{
+  while (input_plain_is_blank(*s))
+    s++;
+  return s;
+}
+
+/* The Content-Type value gathered, if any, is "text/plain", optionally
+ * with ";" and a charset of letters, digits and "-_.:" (quoted or not):
+ * nothing GMime's content type parser warns about. */
+static gboolean
+input_plain_type_ok(const InputPlain *p)
+{
+  const char *s = p->type;
+  const char *start;
+  gboolean quoted;
+
+  if (!(p->singles & INPUT_PLAIN_SEEN_TYPE))
+    return TRUE;
+  s = input_plain_skip_blanks(s);
+  if (g_ascii_strncasecmp(s, "text/plain", 10) != 0)
+    return FALSE;
+  s = input_plain_skip_blanks(s + 10);
+  if (*s == ';')
+    s = input_plain_skip_blanks(s + 1);
+  if (*s == '\0')
+    return TRUE;
+  if (g_ascii_strncasecmp(s, "charset=", 8) != 0)
+    return FALSE;
+  s += 8;
+  if ((quoted = *s == '"'))
+    s++;
+  for (start = s; g_ascii_isalnum(*s) || (*s && strchr("-_.:", *s)); s++)
+    ;
+  if (s == start || (quoted && *s++ != '"'))
+    return FALSE;
+  s = input_plain_skip_blanks(s);
+  if (*s == ';')
+    s = input_plain_skip_blanks(s + 1);
+  return *s == '\0';
+}
+
+/* One line of a header block, its line end included. */
+static void
+input_plain_line(InputPlain *p, const char *line, gsize length)
+{
+  const guchar *u = (const guchar *)line;
+  gsize i = 0;
+  gsize end = length;
+
+  if (!p->plain)
+    return;
+  if (end == 0 || u[end - 1] != '\n') {
+    p->plain = FALSE;
+    return;
+  }
+  end -= end >= 2 && u[end - 2] == '\r' ? 2 : 1;
+  if (u[0] == ' ' || u[0] == '\t') {
+    p->plain = p->fields > 0;
+  } else {
+    while (i < end && u[i] > ' ' && u[i] < 0x7f && u[i] != ':')
+      i++;
+    if (i == 0 || i == end || u[i] != ':') {
+      p->plain = FALSE;
+      return;
+    }
+    input_plain_name(p, line, i);
+    p->fields++;
+  }
+  if (p->plain)
+    p->plain = input_plain_value(u + i, u + end);
+  if (p->plain && i < end && u[i] == ':')
+    i++;
+  if (p->plain && p->in != INPUT_PLAIN_OTHER)
+    input_plain_content(p, line + i, end - i);
+}
+
 /* ---- the scanner ---------------------------------------------------------- */
+
+static InputBlock *
+input_block_new(gsize size, gint *live)
+{
+  InputBlock *block = g_malloc(sizeof *block + size);
+
+  g_atomic_ref_count_init(&block->ref);
+  block->live = g_atomic_rc_box_acquire(live);
+  g_atomic_int_inc(live);
+  return block;
+}
+
+static gpointer
+input_block_ref(InputBlock *block)
+{
+  g_atomic_ref_count_inc(&block->ref);
+  return block;
+}
+
+static void
+input_block_unref(gpointer data)
+{
+  InputBlock *block = data;
+
+  if (g_atomic_ref_count_dec(&block->ref)) {
+    g_atomic_int_add(block->live, -1);
+    g_atomic_rc_box_release(block->live);
+    g_free(block);
+  }
+}
 
 static void
 input_scan_start(InputScan *s, int fd, gint64 offset)
 {
-  if (s->buf == NULL) {
+  if (s->block == NULL) {
     s->size = INPUT_SCAN_BLOCK;
-    s->buf = g_malloc(s->size);
+    s->live = g_atomic_rc_box_new0(gint);
+    s->block = input_block_new(s->size, s->live);
+    s->buf = s->block->data;
   }
   s->fd = fd;
   s->len = s->pos = 0;
@@ -641,20 +1088,27 @@ static gboolean
 input_scan_more(InputScan *s)
 {
   gsize drop = s->pos > INPUT_SCAN_KEEP ? s->pos - INPUT_SCAN_KEEP : 0;
+  gsize size = s->size;
   ssize_t n;
 
   if (s->eof)
     return FALSE;
-  if (drop > 0) {
+  if (size - (s->len - drop) < INPUT_SCAN_BLOCK)
+    size = MAX(size * 2, s->len - drop + INPUT_SCAN_BLOCK);
+  if (size != s->size || !g_atomic_ref_count_compare(&s->block->ref, 1)) {
+    InputBlock *fresh = input_block_new(size, s->live); /* a message holds the old one */
+
+    memcpy(fresh->data, s->buf + drop, s->len - drop);
+    input_block_unref(s->block);
+    s->block = fresh;
+    s->buf = fresh->data;
+    s->size = size;
+  } else if (drop > 0) {
     memmove(s->buf, s->buf + drop, s->len - drop);
-    s->len -= drop;
-    s->pos -= drop;
-    s->base += drop;
   }
-  if (s->size - s->len < INPUT_SCAN_BLOCK) {
-    s->size = MAX(s->size * 2, s->len + INPUT_SCAN_BLOCK);
-    s->buf = g_realloc(s->buf, s->size);
-  }
+  s->len -= drop;
+  s->pos -= drop;
+  s->base += drop;
   do
     n = pread(s->fd, s->buf + s->len, s->size - s->len, (off_t)(s->base + (gint64)s->len));
   while (n < 0 && errno == EINTR);
@@ -809,7 +1263,8 @@ input_is_blank_line(const char *line, gsize length)
  * the file, or in an mbox a "From " line.  Returns the offset where the
  * block ended. */
 static gint64
-input_scan_header_block(InputScan *s, InputMeter *meter, gboolean mbox, InputBlockEnd *how)
+input_scan_header_block(InputScan *s, InputMeter *meter, InputPlain *plain, gboolean mbox,
+                        InputBlockEnd *how)
 {
   const char *line;
   gsize length, full;
@@ -830,16 +1285,18 @@ input_scan_header_block(InputScan *s, InputMeter *meter, gboolean mbox, InputBlo
       if (full > length)
         input_meter_skip_line(meter, full - length);
     }
+    if (plain != NULL)
+      input_plain_line(plain, line, full == length ? length : 0);
   }
   *how = INPUT_END_FILE;
   return s->base + (gint64)s->pos;
 }
 
 /* The message of the mbox at the scan position (on its "From " line):
- * its range, its header lines through @meter (if not %NULL).  FALSE at the
- * end of the file. */
+ * its range, its header lines through @meter and @plain (each if not
+ * %NULL).  FALSE at the end of the file. */
 static gboolean
-input_scan_message(InputScan *s, InputRange *r, InputMeter *meter)
+input_scan_message(InputScan *s, InputRange *r, InputMeter *meter, InputPlain *plain)
 {
   const char *line;
   gsize length, full;
@@ -853,7 +1310,7 @@ input_scan_message(InputScan *s, InputRange *r, InputMeter *meter)
   r->begin = s->base + (gint64)s->pos;
   if (meter != NULL)
     input_meter_init(meter, meter->kept, r->begin);
-  r->end = input_scan_header_block(s, meter, TRUE, &r->block_end);
+  r->end = input_scan_header_block(s, meter, plain, TRUE, &r->block_end);
   if (r->block_end != INPUT_END_SEPARATOR)
     r->end = input_scan_to_from(s);
   if (r->end < 0) {
@@ -1101,6 +1558,17 @@ input_kept_free(gpointer data)
   g_free(kept);
 }
 
+/* The options of a message, its warnings tied to them, kept with it. */
+static void
+input_keep_options(GMimeMessage *message, GMimeParserOptions *options, GPtrArray *warnings)
+{
+  InputKept *kept = g_new(InputKept, 1);
+
+  kept->options = options;
+  kept->warnings = g_ptr_array_ref(warnings);
+  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
+}
+
 /* GMime keeps the parser options (and so the callback's user data) in the
  * objects it builds and may warn later, when a header is decoded: both are
  * tied to the message's lifetime. */
@@ -1109,7 +1577,6 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
 {
   GMimeParserOptions *options = g_mime_parser_options_new();
   GMimeMessage *message;
-  InputKept *kept;
 
   g_mime_parser_init_with_stream(parser, stream);
   g_mime_parser_set_format(parser, format);
@@ -1119,10 +1586,136 @@ input_construct(GMimeParser *parser, GMimeStream *stream, GMimeFormat format, GP
     g_mime_parser_options_free(options);
     return NULL;
   }
-  kept = g_new(InputKept, 1);
-  kept->options = options;
-  kept->warnings = g_ptr_array_ref(warnings);
-  g_object_set_data_full(G_OBJECT(message), "farceur-input", kept, input_kept_free);
+  input_keep_options(message, options, warnings);
+  return message;
+}
+
+static void
+input_flag_warning(gint64 offset, GMimeParserWarning code, const char *item, gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+/* An octet of a local part ("._+-", letters, digits) or, @domain, of a
+ * domain label (letters, digits, '-'). */
+static gboolean
+input_plain_atom_octet(char c, gboolean domain)
+{
+  return g_ascii_isalnum(c) || c == '-' || (!domain && (c == '_' || c == '+'));
+}
+
+/* Dot-separated runs of input_plain_atom_octet() (domain labels neither
+ * start nor end with '-'); returns where they end, or %NULL. */
+static const char *
+input_plain_dot_atoms(const char *p, gboolean domain)
+{
+  for (;;) {
+    const char *start = p;
+
+    while (input_plain_atom_octet(*p, domain))
+      p++;
+    if (p == start || (domain && (*start == '-' || p[-1] == '-')))
+      return NULL;
+    if (*p != '.')
+      return p;
+    p++;
+  }
+}
+
+static const char *
+input_plain_blanks(const char *p)
+{
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
+  return p;
+}
+
+/* A list of bare addresses, "local@domain" or "<local@domain>", of letters,
+ * digits and "._+-" only, comma-separated: nothing GMime's address parser
+ * warns about, so not parsed again (input_plain_addresses_warn()). */
+static gboolean
+input_plain_simple_addresses(const char *p)
+{
+  for (;;) {
+    gboolean angle;
+
+    p = input_plain_blanks(p);
+    if ((angle = *p == '<'))
+      p++;
+    if ((p = input_plain_dot_atoms(p, FALSE)) == NULL || *p != '@')
+      return FALSE;
+    if ((p = input_plain_dot_atoms(p + 1, TRUE)) == NULL || (angle && *p++ != '>'))
+      return FALSE;
+    p = input_plain_blanks(p);
+    if (*p == '\0')
+      return TRUE;
+    if (*p++ != ',')
+      return FALSE;
+  }
+}
+
+/* True when GMime would warn about an address field of @message (the
+ * one check of input_plain_line() left to GMime itself): each is parsed
+ * again, as GMime parsed it, with a callback that only notes a warning. */
+static gboolean
+input_plain_addresses_warn(GMimeMessage *message)
+{
+  static const char *const fields[] = { "Sender", "From", "Reply-To", "To", "Cc", "Bcc" };
+  GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  int count = g_mime_header_list_get_count(list);
+  g_autoptr(GMimeParserOptions) options = NULL;
+  gboolean warned = FALSE;
+
+  for (int i = 0; i < count && !warned; i++) {
+    GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+    const char *name = g_mime_header_get_name(header);
+    const char *raw = g_mime_header_get_raw_value(header);
+    InternetAddressList *parsed;
+    gboolean address = FALSE;
+
+    for (guint k = 0; k < G_N_ELEMENTS(fields) && !address; k++)
+      address = g_ascii_tolower(name[0]) == g_ascii_tolower(fields[k][0])
+                && g_ascii_strcasecmp(name, fields[k]) == 0;
+    if (!address || raw == NULL || input_plain_simple_addresses(raw))
+      continue;
+    if (options == NULL) {
+      options = g_mime_parser_options_new();
+      g_mime_parser_options_set_warning_callback(options, input_flag_warning, &warned);
+    }
+    if ((parsed = internet_address_list_parse(options, raw)) != NULL)
+      g_object_unref(parsed);
+  }
+  return warned;
+}
+
+/* input_construct() for a message whose header block gives GMime nothing
+ * to warn about (@plain, input_plain_line()): parsed without the warning
+ * callback, which is set right after; parsed again with it when an address
+ * field would warn after all, or GMime finds no message. */
+static GMimeMessage *
+input_construct_plain(GMimeParser *parser, GMimeStream *stream, GMimeFormat format,
+                      GPtrArray *warnings, const InputPlain *plain)
+{
+  GMimeParserOptions *options;
+  GMimeMessage *message;
+
+  /* what "nothing to warn about" means was read in GMime 3.2's parser */
+  if (plain == NULL || !plain->plain || plain->fields == 0 || !input_plain_type_ok(plain)
+      || gmime_major_version != 3 || gmime_minor_version != 2)
+    return input_construct(parser, stream, format, warnings);
+  options = g_mime_parser_options_new();
+  g_mime_parser_init_with_stream(parser, stream);
+  g_mime_parser_set_format(parser, format);
+  message = g_mime_parser_construct_message(parser, options);
+  if (message == NULL || input_plain_addresses_warn(message)) {
+    g_clear_object(&message);
+    g_mime_parser_options_free(options);
+    if (g_mime_stream_reset(stream) != 0)
+      return NULL;
+    return input_construct(parser, stream, format, warnings);
+  }
+  g_mime_parser_options_set_warning_callback(options, input_warning_cb, warnings);
+  input_keep_options(message, options, warnings);
   return message;
 }
 
@@ -1139,6 +1732,23 @@ input_message_new(FarceurInput *input, GMimeMessage *message, gint64 size, GPtrA
   msg->path = g_strdup(input->label);
   msg->index = input->mbox ? input->index : 0;
   return msg;
+}
+
+/* Octets @start to @end of the mbox: in the scanner's block when it still
+ * holds them all (the message then holds the block) and held messages do
+ * not already pin INPUT_BLOCKS_LIVE blocks, else a substream of the file. */
+static GMimeStream *
+input_range_stream(FarceurInput *input, gint64 start, gint64 end)
+{
+  const InputScan *s = &input->scan;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (start < s->base || end > s->base + (gint64)s->len || end < start
+      || g_atomic_int_get(s->live) > INPUT_BLOCKS_LIVE)
+    return g_mime_stream_substream(input->stream, start, end);
+  bytes = g_bytes_new_with_free_func(s->buf + (start - s->base), (gsize)(end - start),
+                                     input_block_unref, input_block_ref(s->block));
+  return input_bytes_stream_new(bytes, start, start, end);
 }
 
 /* The end of an mbox, or a read error on it. */
@@ -1161,13 +1771,19 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   g_autoptr(GMimeStream) range = NULL;
   FarceurInputMessage *msg;
   GMimeMessage *message;
+  InputPlain plain;
   InputRange r;
 
-  do {
-    if (!input_scan_message(&input->scan, &r, NULL))
+  for (;;) {
+    gboolean wanted = input_in_shard(input, input->index + 1);
+
+    input_plain_init(&plain);
+    if (!input_scan_message(&input->scan, &r, NULL, wanted ? &plain : NULL))
       return input_scan_failed(input, error);
     input->index++;
-  } while (!input_in_shard(input, input->index));
+    if (wanted)
+      break;
+  }
   if (input->scan.errsv != 0)
     return input_scan_failed(input, error);
   /* GMime reads the message in mbox mode from its "From " line to the end
@@ -1178,8 +1794,9 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   if (range != NULL) /* a hostile header, cut: GMime reads the message alone */
     message = input_construct(input->parser, range, GMIME_FORMAT_MESSAGE, warnings);
   else {
-    range = g_mime_stream_substream(input->stream, r.marker, r.last ? r.end : r.next_line);
-    message = input_construct(input->parser, range, GMIME_FORMAT_MBOX, warnings);
+    range = input_range_stream(input, r.marker, r.last ? r.end : r.next_line);
+    message = input_construct_plain(input->parser, range, GMIME_FORMAT_MBOX, warnings,
+                                    r.block_end == INPUT_END_BLANK ? &plain : NULL);
   }
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
@@ -1192,21 +1809,53 @@ input_read_mbox_message(FarceurInput *input, GError **error)
   return msg;
 }
 
+/* The header block at the start of @data (a whole message in memory)
+ * through input_plain_line(); a block that does not end at a blank line
+ * is not plain. */
+static void
+input_plain_block(InputPlain *p, const char *data, gsize len)
+{
+  const char *end = data + len;
+
+  while (data < end && p->plain) {
+    const char *nl = memchr(data, '\n', (gsize)(end - data));
+    gsize length;
+
+    if (nl == NULL)
+      break;
+    length = (gsize)(nl + 1 - data);
+    if (input_is_blank_line(data, length))
+      return;
+    input_plain_line(p, data, length);
+    data = nl + 1;
+  }
+  p->plain = FALSE;
+}
+
 /* The message of a single-message file (%NULL if it is not in the shard). */
 static FarceurInputMessage *
 input_read_file_message(FarceurInput *input, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GMimeStream) capped = NULL;
+  const InputPlain *checked = NULL;
   GMimeMessage *message;
   FarceurInputMessage *msg;
+  InputPlain plain;
 
   input->done = TRUE;
   if (!input_in_shard(input, 0))
     return NULL;
   capped = input_capped_stream(input->stream, input->start, input->start + input->size, warnings);
-  message = input_construct(input->parser, capped ? capped : input->stream, GMIME_FORMAT_MESSAGE,
-                            warnings);
+  if (capped == NULL && GMIME_IS_STREAM_MEM(input->stream)) {
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(input->stream));
+
+    input_plain_init(&plain);
+    input_plain_block(&plain, (const char *)bytes->data, bytes->len);
+    checked = &plain;
+  }
+  message = input_construct_plain(input->parser, capped ? capped : input->stream,
+                                  GMIME_FORMAT_MESSAGE, warnings, checked);
   if (message == NULL) {
     g_set_error(error, FARCEUR_ERROR, FARCEUR_ERROR_DATA,
                 "cannot parse message '%s': no header block", input->label);
@@ -1395,7 +2044,7 @@ input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
       return FALSE;
     *begin = input->start;
     input_meter_init(&meter, input->block, input->start);
-    input_scan_header_block(&input->scan, &meter, FALSE, how);
+    input_scan_header_block(&input->scan, &meter, NULL, FALSE, how);
     input_meter_warn(&meter, input->warnings);
     return input->scan.errsv == 0;
   }
@@ -1403,7 +2052,7 @@ input_scan_headers(FarceurInput *input, gint64 *begin, InputBlockEnd *how)
   for (;;) {
     gboolean wanted = input_in_shard(input, input->index + 1);
 
-    if (!input_scan_message(&input->scan, &r, wanted ? &meter : NULL))
+    if (!input_scan_message(&input->scan, &r, wanted ? &meter : NULL, NULL))
       return FALSE;
     input->index++;
     if (wanted) {

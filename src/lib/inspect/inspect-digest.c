@@ -23,22 +23,26 @@ inspect_digest_fast_encoding(GMimeContentEncoding encoding)
   }
 }
 
-/* Reads @raw in large chunks, decodes with GMime's GMimeEncoding (the
- * decoder its filters use) and feeds @digest.  Returns the encoded size. */
+/* Reads @raw in large chunks (no larger than the body: a small body does
+ * not cost 128 KB of buffers, which malloc would give back to the system
+ * after each part), decodes with GMime's GMimeEncoding (the decoder its
+ * filters use) and feeds @digest.  Returns the encoded size. */
 static gint64
 inspect_digest_decode(GMimeStream *digest, GMimeStream *raw, GMimeContentEncoding encoding)
 {
-  g_autofree char *in = g_malloc(DIGEST_CHUNK);
-  g_autofree char *out = g_malloc(DIGEST_CHUNK + 64);
+  gint64 length = g_mime_stream_length(raw);
+  gsize chunk = length >= 0 && length < DIGEST_CHUNK ? (gsize)length + 1 : DIGEST_CHUNK;
   gboolean identity = encoding != GMIME_CONTENT_ENCODING_BASE64
                       && encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  g_autofree char *in = g_malloc(chunk);
+  g_autofree char *out = identity ? NULL : g_malloc(chunk + 64);
   GMimeEncoding state;
   gint64 total = 0;
   ssize_t n;
 
   g_mime_encoding_init_decode(&state, encoding);
   while (!g_mime_stream_eos(raw)) {
-    if ((n = g_mime_stream_read(raw, in, DIGEST_CHUNK)) < 0)
+    if ((n = g_mime_stream_read(raw, in, chunk)) < 0)
       return -1;
     if (n == 0)
       break;

@@ -104,12 +104,28 @@ inspect_utf8(const char *text)
   return text ? g_utf8_make_valid(text, -1) : NULL;
 }
 
+static gboolean
+inspect_is_ascii(const char *text)
+{
+  for (; *text; text++)
+    if ((guchar)*text >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+/* Lower case; ASCII text (the common case: media types, charsets) without
+ * GLib's Unicode case mapping, which gives the same for it. */
 static char *
 inspect_lower(const char *text)
 {
-  g_autofree char *valid = inspect_utf8(text);
+  g_autofree char *valid = NULL;
 
-  return valid ? g_utf8_strdown(valid, -1) : NULL;
+  if (text == NULL)
+    return NULL;
+  if (inspect_is_ascii(text))
+    return g_ascii_strdown(text, -1);
+  valid = inspect_utf8(text);
+  return g_utf8_strdown(valid, -1);
 }
 
 static void inspect_warn(FarceurInspectMessage *msg, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -202,7 +218,11 @@ inspect_top_headers(GMimeMessage *message)
 
   inspect_append_header_list(headers, GMIME_OBJECT(message));
   inspect_append_header_list(headers, g_mime_message_get_mime_part(message));
-  g_ptr_array_sort(headers, inspect_compare_offsets);
+  for (guint i = 1; i < headers->len; i++)
+    if (inspect_compare_offsets(&headers->pdata[i - 1], &headers->pdata[i]) > 0) {
+      g_ptr_array_sort(headers, inspect_compare_offsets);
+      break;
+    }
   return headers;
 }
 
@@ -366,7 +386,8 @@ inspect_envelope(GPtrArray *raw)
 
     kinds[i] = (guint8)inspect_envelope_lookup(name);
     any |= kinds[i] < G_N_ELEMENTS(inspect_envelope_headers);
-    if (g_ascii_strcasecmp(name, "Received") == 0 && g_mime_header_get_raw_value(raw->pdata[i]))
+    if ((name[0] == 'R' || name[0] == 'r') && g_ascii_strcasecmp(name, "Received") == 0
+        && g_mime_header_get_raw_value(raw->pdata[i]))
       g_ptr_array_add(received, (gpointer)g_mime_header_get_raw_value(raw->pdata[i]));
   }
   for (gsize k = 0; any && k < G_N_ELEMENTS(inspect_envelope_headers); k++) {
@@ -483,14 +504,17 @@ inspect_content_type(GMimeObject *object)
 {
   GMimeContentType *type = g_mime_object_get_content_type(object);
   g_autofree char *mime_type = NULL;
+  const char *media, *subtype;
 
   if (type == NULL)
     return g_strdup("application/octet-stream");
   if (g_mime_content_type_is_type(type, "application", "octet-stream")
       && inspect_type_was_invalid(object))
     return g_strdup("text/plain");
-  mime_type = g_strdup_printf("%s/%s", g_mime_content_type_get_media_type(type),
-                              g_mime_content_type_get_media_subtype(type));
+  media = g_mime_content_type_get_media_type(type);
+  subtype = g_mime_content_type_get_media_subtype(type);
+  mime_type = media && subtype ? g_strconcat(media, "/", subtype, NULL)
+                               : g_strdup_printf("%s/%s", media, subtype);
   return inspect_lower(mime_type);
 }
 
