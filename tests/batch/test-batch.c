@@ -522,6 +522,61 @@ test_some_deferred(Fixture *f, gconstpointer data)
   scripted_server_wait(server);
 }
 
+/* A server's limit of recipients in one transaction (452 4.5.3 to the RCPTs
+ * past it, RFC 5321 4.5.3.1.10): the rest go at once in new transactions,
+ * not counted as retries (here none are allowed); every recipient gets the
+ * message once.  A 452 to every recipient is a deferral as any other. */
+#define LIMIT "452 4.5.3 Error: too many recipients\r\n"
+
+static void
+test_recipient_limit(Fixture *f, gconstpointer data)
+{
+  static const ScriptedStep steps[] = {
+    { GREETING }, { EHLO }, { OK },    { OK }, { LIMIT }, { LIMIT }, { GO }, { OK }, /* b */
+    { OK },       { OK },   { LIMIT }, { GO }, { OK },                               /* c */
+    { OK },       { OK },   { GO },    { OK }, { BYE },                              /* d */
+  };
+  static const ScriptedStep none[] = {
+    { GREETING }, { EHLO }, { OK }, { LIMIT }, { "250 2.0.0 reset\r\n" }, { BYE },
+  };
+  g_autoptr(ScriptedServer) server = scripted_server_new(steps, G_N_ELEMENTS(steps));
+  g_autoptr(ScriptedServer) refusing = NULL;
+  g_autoptr(FarceurBatch) batch = NULL;
+  g_autoptr(FarceurBatch) again = NULL;
+  FarceurBatchOptions options;
+  const char *transcript;
+
+  farceur_batch_options_init(&options);
+  options.retries = 0;
+  use_server(f, server);
+  batch = farceur_batch_new(&options);
+  add_message(batch, "m", "From: a@a.test\nTo: b@b.test, c@c.test, d@d.test\nSubject: hi\n\nHi.\n");
+  run(f, batch);
+  transcript = scripted_server_wait(server);
+  g_test_message("%s", transcript);
+  g_assert_cmpuint(f->states->len, ==, 1);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DELIVERED);
+  g_assert_cmpuint(f->attempts, ==, 1); /* the splits are not retries */
+  g_assert_cmpstr(f->outcomes, ==,
+                  "b@b.test accepted 250;c@c.test accepted 250;d@d.test accepted 250;");
+  g_assert_cmpuint(scripted_server_get_n_messages(server), ==, 3);
+  g_assert_cmpuint(count_lines(transcript, "C: RCPT TO:<b@b.test>"), ==, 1);
+  g_assert_cmpuint(count_lines(transcript, "C: RCPT TO:<c@c.test>"), ==, 2);
+  g_assert_cmpuint(count_lines(transcript, "C: RCPT TO:<d@d.test>"), ==, 3);
+  g_assert_cmpuint(count_lines(transcript, "C: <data>"), ==, 3);
+
+  refusing = scripted_server_new(none, G_N_ELEMENTS(none));
+  use_server(f, refusing);
+  again = farceur_batch_new(&options);
+  add_message(again, "n", "From: a@a.test\nTo: e@e.test\nSubject: hi\n\nHi.\n");
+  run(f, again);
+  g_assert_cmpint(state_of(f, 0), ==, FARCEUR_BATCH_DEFERRED);
+  g_assert_cmpuint(f->attempts, ==, 1);
+  g_assert_cmpstr(f->outcomes, ==, "e@e.test deferred 452;");
+  g_assert_cmpuint(scripted_server_get_n_messages(refusing), ==, 0);
+  scripted_server_wait(refusing);
+}
+
 static gboolean
 cancel_cb(gpointer user_data)
 {
@@ -966,6 +1021,7 @@ main(int argc, char **argv)
   ADD("/batch/tempfail-retried", test_tempfail_retried);
   ADD("/batch/some-refused", test_some_refused);
   ADD("/batch/some-deferred", test_some_deferred);
+  ADD("/batch/recipient-limit", test_recipient_limit);
   ADD("/batch/cancel-during-backoff", test_cancel_during_backoff);
   ADD("/batch/changed-between-passes", test_changed_between_passes);
   ADD("/batch/mbox-changed-between-passes", test_mbox_changed_between_passes);

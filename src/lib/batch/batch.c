@@ -86,6 +86,7 @@ typedef struct {
 typedef struct {
   BatchSlot *slot;
   BatchItem *item;
+  gboolean splittable; /* counted in FarceurBatch.splittable */
 } BatchSend;
 
 struct _FarceurBatch {
@@ -105,6 +106,8 @@ struct _FarceurBatch {
   char *reader_path;
   guint reader_index;     /* messages read from it so far */
   guint timers;           /* retries waiting for their back-off */
+  guint splittable;       /* in flight to a session with several recipients: may come back
+                           * split by the server's recipient limit */
   GPtrArray *waits;       /* (element-type BatchRetry) those retries, to drop when stopped */
   GHashTable *claimed;    /* with a journal: delivery key -> the source taking it this run */
   GSource *cancel_source; /* wakes the loop when the cancellable is cancelled */
@@ -1281,6 +1284,39 @@ batch_error_stops_local(gboolean local, const GError *error)
   return local && (code == FARCEUR_ERROR_TEMPFAIL || code == FARCEUR_ERROR_IO);
 }
 
+/* A 452 "too many recipients" (RFC 5321 4.5.3.1.10: the server's limit of
+ * recipients in one transaction): enhanced code 4.5.3, or its words. */
+static gboolean
+batch_is_recipient_limit(const FarceurRcptOutcome *o)
+{
+  g_autofree char *text = NULL;
+
+  if (o->status != FARCEUR_RCPT_DEFERRED || o->code != 452)
+    return FALSE;
+  if (g_strcmp0(o->enhanced, "4.5.3") == 0)
+    return TRUE;
+  text = o->text != NULL ? g_ascii_strdown(o->text, -1) : NULL;
+  return text != NULL && strstr(text, "too many recipients") != NULL;
+}
+
+/* The attempt reached the server's recipient limit: some recipients were
+ * accepted and every other one got that 452.  The rest go at once in a new
+ * transaction (data/doc/smtp.md, Sessions), as Postfix's client does. */
+static gboolean
+batch_too_many_recipients(const FarceurDelivery *delivery)
+{
+  guint accepted = 0;
+
+  for (guint i = 0; delivery != NULL && i < delivery->rcpts->len; i++) {
+    const FarceurRcptOutcome *o = delivery->rcpts->pdata[i];
+    if (o->status == FARCEUR_RCPT_ACCEPTED)
+      accepted++;
+    else if (!batch_is_recipient_limit(o))
+      return FALSE;
+  }
+  return accepted > 0 && accepted < delivery->rcpts->len;
+}
+
 static void
 batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDelivery *delivery,
               GError *error)
@@ -1305,8 +1341,12 @@ batch_outcome(FarceurBatch *batch, BatchItem *item, gboolean local, FarceurDeliv
     return;
   }
   batch_merge(item, delivery, error);
-  if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries && !batch->aborted
-      && !stop)
+  if (item->pending->rcpt_to->len > 0 && !batch->aborted && !stop
+      && batch_too_many_recipients(delivery)) {
+    item->attempts--; /* the server made progress: not a retry */
+    g_queue_push_head(&batch->retry, item);
+  } else if (item->pending->rcpt_to->len > 0 && item->attempts <= batch->options.retries
+             && !batch->aborted && !stop)
     batch_schedule_retry(batch, item);
   else
     batch_finish_item(batch, item, FALSE);
@@ -1324,6 +1364,8 @@ batch_deliver_ready_cb(GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr(FarceurDelivery) delivery = NULL;
   g_autoptr(GError) error = NULL;
 
+  if (send->splittable)
+    batch->splittable--;
   g_free(send);
   slot->inflight--;
   if (!farceur_target_deliver_finish(slot->target, result, &delivery, &error) && slot->local
@@ -1369,6 +1411,8 @@ batch_start(BatchSlot *slot, BatchItem *item)
   send->slot = slot;
   send->item = item;
   slot->inflight++;
+  send->splittable = !slot->local && item->pending->rcpt_to->len > 1;
+  batch->splittable += send->splittable;
   item->attempts++;
   if (item->started == 0)
     item->started = g_get_monotonic_time();
@@ -1396,7 +1440,8 @@ batch_busy(FarceurBatch *batch)
 static void
 batch_hint_last(FarceurBatch *batch)
 {
-  if (batch->next < batch->items->len || !g_queue_is_empty(&batch->retry) || batch->timers > 0)
+  if (batch->next < batch->items->len || !g_queue_is_empty(&batch->retry) || batch->timers > 0
+      || batch->splittable > 0)
     return;
   for (guint i = 0; i < batch->slots->len; i++) {
     BatchSlot *slot = batch->slots->pdata[i];
