@@ -25,10 +25,12 @@ def fail(why):
 
 class Postfix:
     """A private Postfix instance (tests/servers/postfix.sh) for a with block;
-    with sasl=(user, password) it offers AUTH through Cyrus SASL."""
+    with sasl=(user, password) it offers AUTH through Cyrus SASL; main_cf
+    ("NAME=VALUE ...") adds settings to its main.cf."""
 
-    def __init__(self, sasl=None):
+    def __init__(self, sasl=None, main_cf=None):
         self.sasl = sasl
+        self.main_cf = main_cf
 
     def __enter__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="farceur-postfix-")
@@ -36,6 +38,8 @@ class Postfix:
         env = dict(os.environ)
         if self.sasl:
             env["POSTFIX_SASL_USER"], env["POSTFIX_SASL_PASSWORD"] = self.sasl
+        if self.main_cf:
+            env["POSTFIX_MAIN_CF"] = self.main_cf
         r = subprocess.run([str(SERVERS / "postfix.sh"), "start", str(self.base)],
                            capture_output=True, text=True, env=env)
         if r.returncode != 0:

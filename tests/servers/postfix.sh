@@ -21,6 +21,9 @@
 # message is relayed to that server (relayhost = [HOST]:PORT), with
 # STARTTLS when offered (smtp_tls_security_level = may).
 #
+# POSTFIX_MAIN_CF="NAME=VALUE ..." adds settings of the test's own to
+# main.cf (smtpd_recipient_limit=2, say).
+#
 # Exit status: 0 ok; 69 when Postfix cannot run here (not root, package
 # missing), with the reason on stderr; 70 when it does not come up (the tail
 # of its log is shown).
@@ -141,6 +144,8 @@ start () {
   write_config "$base" "$port"
   if [ -n "${POSTFIX_SASL_USER:-}" ]; then write_sasl "$base"; fi
   if [ -n "${POSTFIX_RELAYHOST:-}" ]; then write_relay "$base"; fi
+  # shellcheck disable=SC2086 # one NAME=VALUE a word
+  if [ -n "${POSTFIX_MAIN_CF:-}" ]; then postconf -c "$base/conf" -e $POSTFIX_MAIN_CF; fi
   edit_alternates + "$base/conf"
   postfix -c "$base/conf" start >&2 2>&1 || die 70 "postfix start failed (see $base/log/maillog)"
   wait_ready "$port" "$base"
