@@ -1815,7 +1815,7 @@ input_read_mbox_message(FarceurInput *input, GError **error)
 static void
 input_plain_block(InputPlain *p, const char *data, gsize len)
 {
-  const char *end = data + len;
+  const char *end = len > 0 ? data + len : data; /* an empty file's bytes may be NULL */
 
   while (data < end && p->plain) {
     const char *nl = memchr(data, '\n', (gsize)(end - data));
