@@ -780,6 +780,9 @@ test_mbox_plain_warnings(void)
     { "X-Note: =?utf-8?q?bad\n", NULL },
     { "X-Note: caf\xc3\xa9\n", NULL },
     { "X-Note: caf\xe9\n", "unencoded 8-bit header" },
+    /* the suspect octet in the upper half of an 8-octet word (": abcd" + it) */
+    { "X-Note: abcd\xe9xyz\n", "unencoded 8-bit header" },
+    { "X-Note: ab =?utf-8?q?a b?=\n", "invalid RFC 2047 header value" },
     { "X Note: spaced\n", "invalid header name" },
     { "Cc: a@, <b\n", "invalid address list" },
     { "Content-Type: multipart/mixed\n", "multipart without boundary" },
@@ -830,6 +833,41 @@ test_mbox_plain_warnings(void)
       g_assert_true(has_warning(m->warnings, cases[i].warning));
   }
   remove_tree(dir);
+}
+
+/* The plain-header check reads a field 8 octets at a time: an 8-bit octet,
+ * or an RFC 2047 word GMime warns about, at every place in those words
+ * still makes the message parsed with GMime's warning callback. */
+static void
+test_plain_word_positions(void)
+{
+  static const struct {
+    const char *what;
+    const char *warning;
+  } suspects[] = {
+    { "\xe9", "unencoded 8-bit header" },
+    { "=?utf-8?q?a b?=", "invalid RFC 2047 header value" },
+  };
+
+  for (guint s = 0; s < G_N_ELEMENTS(suspects); s++)
+    for (guint k = 0; k < 17; k++) {
+      g_autofree char *pad = g_strnfill(k, 'a');
+      g_autofree char *text
+          = g_strdup_printf("From: <a@a.example>\nTo: b@b.example\nX-Note: %s %sxyz\n\nbody\n", pad,
+                            suspects[s].what);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FarceurInputMessage) m = NULL;
+      g_autofree char *dir = make_tmpdir();
+      g_autofree char *file = write_file(dir, "m.eml", text);
+      g_autoptr(FarceurInput) input = farceur_input_open(file, &error);
+
+      m = farceur_input_next(input, &error);
+      g_assert_no_error(error);
+      if (!has_warning(m->warnings, suspects[s].warning))
+        g_error("%s after %u octets: no '%s'", s == 0 ? "an 8-bit octet" : "an RFC 2047 word", k,
+                suspects[s].warning);
+      remove_tree(dir);
+    }
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -917,6 +955,7 @@ main(int argc, char **argv)
   g_test_add_func("/input/shards", test_shards);
   g_test_add_func("/input/caps/field", test_caps_field);
   g_test_add_func("/input/caps/folded-mbox", test_caps_folded_mbox);
+  g_test_add_func("/input/plain/word-positions", test_plain_word_positions);
   g_test_add_func("/input/caps/block", test_caps_block);
   g_test_add_func("/input/caps/parse-stream", test_caps_parse_stream);
   g_test_add_func("/input/caps/memory", test_caps_memory);

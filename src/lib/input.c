@@ -902,8 +902,9 @@ input_plain_word_suspect(guint64 x)
   guint64 del = x ^ (INPUT_ONES * 0x7f);
   guint64 equals = x ^ (INPUT_ONES * '=');
 
-  return ((((x - INPUT_ONES * 0x20) | (del - INPUT_ONES) | (equals - INPUT_ONES)) & ~x) | x)
-         & INPUT_HIGH;
+  return (((((x - INPUT_ONES * 0x20) | (del - INPUT_ONES) | (equals - INPUT_ONES)) & ~x) | x)
+          & INPUT_HIGH)
+         != 0;
 }
 
 /* The part of a line from @u to @end holds only plain octets and no "=?";
