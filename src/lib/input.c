@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1427,6 +1428,20 @@ input_mem_is_mbox(GMimeStream *stream)
   return bytes->len >= 5 && memcmp(bytes->data, "From ", 5) == 0;
 }
 
+/* Stdin's messages are the ones send keeps (stdin cannot be read twice),
+ * and the local targets' writer threads read them while other threads read
+ * others: over one GMime fs stream they would all move one file offset
+ * (GMime seeks, then reads), and a message could be stored with another's
+ * octets.  A mapping of the file has no offset to share; an fs stream only
+ * where it cannot be made (an empty file). */
+static GMimeStream *
+input_stdin_stream(int fd)
+{
+  GMimeStream *stream = g_mime_stream_mmap_new(fd, PROT_READ, MAP_PRIVATE);
+
+  return stream != NULL ? stream : g_mime_stream_fs_new(fd);
+}
+
 /* Opens @path: an mbox or a single message, told apart by the first bytes;
  * read whole into memory when it is a small single message to be parsed,
  * else through the scanner. */
@@ -1464,7 +1479,7 @@ input_open_file(FarceurInput *input, const char *path, gboolean headers, GError 
   if (stream != NULL) {
     close(fd);
   } else {
-    stream = g_mime_stream_fs_new(fd);
+    stream = is_stdin ? input_stdin_stream(fd) : g_mime_stream_fs_new(fd);
     input_scan_start(&input->scan, fd, start);
   }
   if (input->parser == NULL && !headers)
