@@ -679,6 +679,35 @@ test_caps_block(void)
   remove_tree(dir);
 }
 
+/* A CRLF header block of exactly the cap, and one octet over: only the
+ * second is cut (the blank line's CR is not part of the block). */
+static void
+test_caps_block_crlf_edge(void)
+{
+  g_autofree char *dir = make_tmpdir();
+
+  for (gsize over = 0; over < 2; over++) {
+    g_autoptr(GString) text = g_string_new("Subject: s\r\n");
+    g_autofree char *path = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(FarceurInput) input = NULL;
+    g_autoptr(FarceurInputMessage) m = NULL;
+    g_autofree char *filler = g_strnfill(990, 'x');
+    g_autofree char *last = NULL;
+
+    while (text->len + 1000 < FARCEUR_INPUT_MAX_HEADER - 1000)
+      g_string_append_printf(text, "X-F: %s\r\n", filler);
+    last = g_strnfill(FARCEUR_INPUT_MAX_HEADER + over - text->len - strlen("X-L: \r\n"), 'y');
+    g_string_append_printf(text, "X-L: %s\r\n\r\nbody\r\n", last);
+    path = write_file(dir, over ? "over.eml" : "exact.eml", text->str);
+    input = farceur_input_open(path, &error);
+    m = farceur_input_next(input, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(has_warning(m->warnings, "header block over the 4 MiB cap"), ==, over);
+  }
+  remove_tree(dir);
+}
+
 /* What is parsed to be sent or stored is refused over a cap, never cut. */
 static void
 test_caps_parse_stream(void)
@@ -955,6 +984,7 @@ main(int argc, char **argv)
   g_test_add_func("/input/shards", test_shards);
   g_test_add_func("/input/caps/field", test_caps_field);
   g_test_add_func("/input/caps/folded-mbox", test_caps_folded_mbox);
+  g_test_add_func("/input/caps/block-crlf-edge", test_caps_block_crlf_edge);
   g_test_add_func("/input/plain/word-positions", test_plain_word_positions);
   g_test_add_func("/input/caps/block", test_caps_block);
   g_test_add_func("/input/caps/parse-stream", test_caps_parse_stream);

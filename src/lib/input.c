@@ -552,6 +552,8 @@ input_meter_feed(InputMeter *m, const char *buf, gsize len)
     if (c == '\n' && (m->line_len == 0 || (m->line_len == 1 && m->line_cr))) {
       m->done = TRUE;
       m->end = m->offset - (gint64)m->line_len;
+      if (m->block_cut == m->end)
+        m->block_cut = -1; /* only the blank line's CR went past the cap: nothing was cut */
       if (m->kept != NULL)
         g_byte_array_set_size(m->kept, m->kept_at_line);
       return;
