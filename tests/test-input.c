@@ -793,6 +793,17 @@ test_mbox_held_messages(void)
   remove_tree(dir);
 }
 
+/* @m was read and warned @warning (NULL: nothing). */
+static void
+assert_warned(const FarceurInputMessage *m, const char *warning)
+{
+  g_assert_nonnull(m);
+  if (warning == NULL)
+    g_assert_cmpuint(m->warnings->len, ==, 0);
+  else
+    g_assert_true(has_warning(m->warnings, warning));
+}
+
 /* A header block parsed without GMime's warning callback must be one GMime
  * would not warn about: each message here differs from a plain one by one
  * thing GMime warns about, and keeps its warning. */
@@ -839,11 +850,7 @@ test_mbox_plain_warnings(void)
     g_autoptr(FarceurInputMessage) m = farceur_input_next(input, &error);
 
     g_assert_no_error(error);
-    g_assert_nonnull(m);
-    if (cases[i].warning == NULL)
-      g_assert_cmpuint(m->warnings->len, ==, 0);
-    else
-      g_assert_true(has_warning(m->warnings, cases[i].warning));
+    assert_warned(m, cases[i].warning);
   }
   /* the same, each a file of its own (read into memory) */
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -855,11 +862,7 @@ test_mbox_plain_warnings(void)
     g_autoptr(FarceurInputMessage) m = farceur_input_next(single, &error);
 
     g_assert_no_error(error);
-    g_assert_nonnull(m);
-    if (cases[i].warning == NULL)
-      g_assert_cmpuint(m->warnings->len, ==, 0);
-    else
-      g_assert_true(has_warning(m->warnings, cases[i].warning));
+    assert_warned(m, cases[i].warning);
   }
   remove_tree(dir);
 }
