@@ -98,3 +98,30 @@ class Aiosmtpd:
     def auth_log(self):
         log = self.outdir / "auth.log"
         return log.read_text() if log.exists() else ""
+
+
+class SessionServer:
+    """tests/send/session-server.py storing into OUTDIR (made if need be),
+    started with ARGS; stop() ends it, events() reads its log."""
+
+    def __init__(self, outdir, *args):
+        outdir.mkdir(exist_ok=True)
+        self.outdir = outdir
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", str(pathlib.Path(__file__).parent / "session-server.py"),
+             str(outdir), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            fail("session-server.py did not start (python3-aiosmtpd missing?)")
+        self.port = json.loads(line)["port"]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+    def events(self):
+        log = self.outdir / "log"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def messages(self):
+        return [e for e in self.events() if e["event"] == "message"]

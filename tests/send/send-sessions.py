@@ -12,43 +12,20 @@ Every message is delivered exactly once, the exit status is 0, and the
 sessions are the ones expected.  A server that gives the limit reply to the
 first MAIL of every session has no session limit: the message is deferred
 (75) after one try, not moved from session to session."""
-import json
 import os
 import pathlib
 import subprocess
 import tempfile
 
-from harness import FARCEUR, fail
+from harness import FARCEUR, SessionServer, fail
 
 N = 10
-
-
-class Server:
-    def __init__(self, outdir, *args):
-        self.outdir = outdir
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", str(pathlib.Path(__file__).parent / "session-server.py"),
-             str(outdir), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            fail("session-server.py did not start (python3-aiosmtpd missing?)")
-        self.port = json.loads(line)["port"]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-    def events(self):
-        log = self.outdir / "log"
-        if not log.exists():
-            return []
-        return [json.loads(line) for line in log.read_text().splitlines()]
 
 
 def run_case(tmp, name, server_args, send_args, check):
     out = tmp / name
     out.mkdir()
-    srv = Server(out, *server_args)
+    srv = SessionServer(out, *server_args)
     transcript = tmp / f"{name}.transcript"
     try:
         r = subprocess.run([FARCEUR, "send", "--via", f"smtp://127.0.0.1:{srv.port}",
@@ -120,7 +97,7 @@ with tempfile.TemporaryDirectory(prefix="farceur-sessions-") as tmp:
     run_case(tmp, "drop", ["--drop-after", "2"], ["-c", "1"], check_drop)
     out = tmp / "no-limit"
     out.mkdir()
-    srv = Server(out, "--limit", "-1")
+    srv = SessionServer(out, "--limit", "-1")
     try:
         r = subprocess.run([FARCEUR, "send", "--via", f"smtp://127.0.0.1:{srv.port}",
                             "--retries", "0", "--transcript", str(tmp / "no-limit.transcript"),

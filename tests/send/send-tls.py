@@ -16,31 +16,9 @@ import pathlib
 import subprocess
 import tempfile
 
-from harness import FARCEUR, fail
+from harness import FARCEUR, SessionServer, fail
 
 MESSAGE = b"From: a@a.test\r\nTo: b@b.test\r\nSubject: message 0\r\n\r\nover TLS, perhaps\r\n"
-
-
-class Server:
-    def __init__(self, outdir, *args):
-        outdir.mkdir()
-        self.outdir = outdir
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", str(pathlib.Path(__file__).parent / "session-server.py"),
-             str(outdir), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            fail("session-server.py did not start (python3-aiosmtpd missing?)")
-        self.port = json.loads(line)["port"]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-    def messages(self):
-        log = self.outdir / "log"
-        lines = log.read_text().splitlines() if log.exists() else []
-        return [e for e in map(json.loads, lines) if e["event"] == "message"]
 
 
 def send(tmp, url, name):
@@ -63,7 +41,7 @@ with tempfile.TemporaryDirectory(prefix="farceur-tls-") as tmp:
     if made.returncode != 0:
         fail(f"openssl req: {made.stderr}")
 
-    srv = Server(tmp / "self-signed", "--starttls", str(tmp / "cert.pem"), str(tmp / "key.pem"))
+    srv = SessionServer(tmp / "self-signed", "--starttls", str(tmp / "cert.pem"), str(tmp / "key.pem"))
     try:
         r, text, why = send(tmp, f"smtp://127.0.0.1:{srv.port}", "opportunistic")
         if r.returncode != 0:
@@ -93,7 +71,7 @@ with tempfile.TemporaryDirectory(prefix="farceur-tls-") as tmp:
     finally:
         srv.stop()
 
-    srv = Server(tmp / "broken", "--broken-tls")
+    srv = SessionServer(tmp / "broken", "--broken-tls")
     try:
         r, text, why = send(tmp, f"smtp://127.0.0.1:{srv.port}", "broken")
         if r.returncode != 0:
